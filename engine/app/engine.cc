@@ -1,0 +1,362 @@
+// The engine loop and its commit protocol (see engine.h for the guarantees it keeps).
+#include "engine/app/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace alertd::app {
+namespace {
+
+std::string DirtyKey(const state::WorkerKey& k) { return std::to_string(k.partition) + '\x1f' + k.worker.value; }
+
+const char* KindOf(const domain::Measurement& m) {
+  if (std::holds_alternative<domain::BloodPressure>(m)) return "blood_pressure";
+  if (std::holds_alternative<domain::Glucose>(m)) return "glucose";
+  return "body";
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+// librdkafka calls back from inside consume()/poll() on the engine thread; these forward to the engine.
+class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb, public RdKafka::EventCb {
+ public:
+  explicit Callbacks(Engine& engine) : engine_(engine) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    absl::Status st;
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      st = engine_.OnAssign(partitions);
+    } else {
+      st = engine_.OnRevoke();
+      consumer->unassign();
+    }
+    if (!st.ok() && engine_.callback_error_.ok()) engine_.callback_error_ = st;
+  }
+
+  void dr_cb(RdKafka::Message& m) override {
+    auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m.msg_opaque()));
+    engine_.OnDelivery(seq, m.err() == RdKafka::ERR_NO_ERROR, m.topic_name(), m.errstr());
+  }
+
+  void event_cb(RdKafka::Event& e) override {
+    switch (e.type()) {
+      case RdKafka::Event::EVENT_ERROR:
+        if (e.fatal()) {
+          spdlog::critical("kafka fatal error: {}", e.str());
+          if (engine_.callback_error_.ok()) engine_.callback_error_ = absl::InternalError("kafka: " + e.str());
+        } else {
+          spdlog::warn("kafka: {} ({})", e.str(), RdKafka::err2str(e.err()));
+        }
+        break;
+      case RdKafka::Event::EVENT_LOG:
+        if (e.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) spdlog::warn("kafka {}: {}", e.fac(), e.str());
+        break;
+      default:
+        break;
+    }
+  }
+
+ private:
+  Engine& engine_;
+};
+
+Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Rulebook& rules,
+               metrics::EngineMetrics& metrics, const domain::Clock& clock)
+    : options_(std::move(options)), store_(store), rules_(rules), metrics_(metrics), clock_(clock),
+      callbacks_(std::make_unique<Callbacks>(*this)) {}
+
+Engine::~Engine() = default;
+
+absl::Status Engine::Start() {
+  auto producer = kafka::NewProducer(options_.bootstrap, options_.producer_properties, callbacks_.get(),
+                                     callbacks_.get());
+  if (!producer.ok()) return producer.status();
+  producer_ = std::move(*producer);
+  std::string err;
+  escalations_topic_.reset(RdKafka::Topic::create(producer_.get(), options_.escalations_topic, nullptr, err));
+  dead_letters_topic_.reset(RdKafka::Topic::create(producer_.get(), options_.dead_letters_topic, nullptr, err));
+  if (!escalations_topic_ || !dead_letters_topic_) return absl::InternalError("kafka output topic: " + err);
+
+  // Output committed by a previous run but not confirmed: send it again (consumers drop duplicates
+  // by event id).
+  next_outbox_seq_ = store_.NextOutboxSeq();
+  auto pending = store_.LoadOutbox();
+  if (!pending.ok()) return pending.status();
+  if (!pending->empty()) spdlog::info("re-sending {} output records left in the outbox", pending->size());
+  for (const auto& e : *pending) Produce(e);
+
+  auto consumer = kafka::NewConsumer(options_.bootstrap, options_.group_id, options_.consumer_properties,
+                                     callbacks_.get(), callbacks_.get());
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = std::move(*consumer);
+  RdKafka::ErrorCode rc = consumer_->subscribe({options_.readings_topic, options_.profiles_topic});
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    return absl::InternalError("subscribe to " + options_.readings_topic + ", " + options_.profiles_topic + ": " +
+                               RdKafka::err2str(rc));
+  }
+  last_commit_ms_ = clock_.Now().ms;
+  spdlog::info("consuming {} and {} as group {} from {}", options_.readings_topic, options_.profiles_topic,
+               options_.group_id, options_.bootstrap);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    const int64_t now = clock_.Now().ms;
+    last_loop_ms_.store(now);
+    const int64_t until_commit = std::max<int64_t>(1, last_commit_ms_ + options_.commit_interval_ms - now);
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(static_cast<int>(std::min<int64_t>(until_commit, 100))));
+    if (!callback_error_.ok()) return callback_error_;
+    switch (m->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        Process(*m);
+        break;
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        break;
+      case RdKafka::ERR__FATAL:
+        return absl::InternalError("kafka consumer fatal error: " + m->errstr());
+      default:
+        // Transient (broker down, leader change...): librdkafka retries by itself.
+        spdlog::warn("kafka consume: {}", m->errstr());
+        break;
+    }
+    producer_->poll(0);
+    RetryFailedDeliveries();
+    const int64_t after = clock_.Now().ms;
+    if (records_since_commit_ >= options_.commit_max_records || after - last_commit_ms_ >= options_.commit_interval_ms) {
+      if (auto st = Commit(); !st.ok()) return st;
+    }
+    if (after - last_lag_update_ms_ >= 1000) UpdateLag();
+  }
+  return Shutdown();
+}
+
+void Engine::Process(RdKafka::Message& m) {
+  kafka::RawRecord raw;
+  raw.topic = m.topic_name();
+  raw.partition = m.partition();
+  raw.offset = m.offset();
+  if (m.key_pointer() != nullptr) raw.key = std::string_view(static_cast<const char*>(m.key_pointer()), m.key_len());
+  raw.value = m.payload();
+  raw.value_len = m.len();
+  const std::string& topic = m.topic_name();
+  if (topic == options_.readings_topic) {
+    ProcessReading(raw);
+  } else if (topic == options_.profiles_topic) {
+    ProcessProfile(raw);
+  }
+  auto tp = std::make_pair(topic, raw.partition);
+  next_offsets_[tp] = raw.offset + 1;
+  positions_[tp] = raw.offset + 1;
+  records_since_commit_ += 1;
+}
+
+void Engine::ProcessReading(const kafka::RawRecord& raw) {
+  auto decoded = kafka::DecodeReading(raw);
+  if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
+  const auto& reading = std::get<domain::Reading>(decoded);
+  if (reading.worker.value.empty()) {
+    return DeadLetter(raw, {domain::RejectReason::kMissingWorkerId, "worker_id is empty"});
+  }
+  domain::WorkerState& state = Load({raw.partition, reading.worker});
+  domain::ReadingOutcome outcome = rules_.OnReading(reading, state, clock_.Now());
+  if (outcome.rejected) return DeadLetter(raw, *outcome.rejected);
+  const std::string& unit = state.profile ? state.profile->unit_id : std::string();
+  const std::string& grid = state.profile ? state.profile->grid_id : std::string();
+  metrics_.CountReading(KindOf(reading.measurement), outcome.bp ? domain::Name(outcome.bp->category) : "", unit, grid);
+  if (outcome.bp && outcome.bp->isolated_systolic) metrics_.CountBpFlag("isolated_systolic", unit, grid);
+  if (outcome.bp && outcome.bp->hypotension) metrics_.CountBpFlag("hypotension", unit, grid);
+  for (const auto& e : outcome.escalations) Emit(e, raw.partition);
+}
+
+void Engine::ProcessProfile(const kafka::RawRecord& raw) {
+  auto decoded = kafka::DecodeProfile(raw);
+  if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
+  const auto& profile = std::get<std::optional<domain::WorkerProfile>>(decoded);
+  state::WorkerKey key{raw.partition, domain::WorkerId{std::string(raw.key)}};
+  domain::WorkerState& state = Load(key);
+  for (const auto& e : rules_.OnProfile(key.worker, profile, state, clock_.Now())) Emit(e, raw.partition);
+  if (!profile) MarkDeleted(key);
+}
+
+void Engine::DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why) {
+  metrics_.CountDeadLetter(why.reason, raw.topic);
+  spdlog::debug("dead letter {}[{}]@{}: {}", raw.topic, raw.partition, raw.offset, why.message);
+  outbox_put_.push_back({next_outbox_seq_++, options_.dead_letters_topic, std::string(raw.key),
+                         kafka::EncodeDeadLetter(raw, why, clock_.Now()), raw.partition});
+}
+
+void Engine::Emit(const domain::Escalation& e, int32_t partition) {
+  metrics_.CountEscalation(e);
+  outbox_put_.push_back(
+      {next_outbox_seq_++, options_.escalations_topic, e.worker.value, kafka::EncodeEscalation(e), partition});
+}
+
+domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
+  auto [it, inserted] = dirty_.try_emplace(DirtyKey(key));
+  DirtyWorker& d = it->second;
+  if (inserted) {
+    d.key = key;
+    auto loaded = store_.LoadWorker(key);
+    if (!loaded.ok()) {
+      // A record we cannot read would make the rules decide on a blank history; stop instead.
+      callback_error_ = loaded.status();
+    } else if (*loaded) {
+      d.state = std::move(**loaded);
+    }
+  } else if (d.deleted) {
+    d.deleted = false;
+    d.state = domain::WorkerState{};
+  }
+  return d.state;
+}
+
+void Engine::MarkDeleted(const state::WorkerKey& key) {
+  DirtyWorker& d = dirty_[DirtyKey(key)];
+  d.key = key;
+  d.deleted = true;
+  d.state = domain::WorkerState{};
+}
+
+absl::Status Engine::Commit() {
+  if (!callback_error_.ok()) return callback_error_;
+  const std::size_t records = records_since_commit_;
+  if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty()) {
+    last_commit_ms_ = clock_.Now().ms;
+    return absl::OkStatus();
+  }
+  state::CommitBatch batch;
+  batch.workers.reserve(dirty_.size());
+  for (auto& [_, d] : dirty_) {
+    batch.workers.emplace_back(d.key, d.deleted ? std::nullopt : std::optional<domain::WorkerState>(std::move(d.state)));
+  }
+  for (const auto& [tp, offset] : next_offsets_) batch.next_offsets.push_back({{tp.first, tp.second}, offset});
+  batch.outbox_put = std::move(outbox_put_);
+  batch.outbox_delete = std::move(outbox_delete_);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto st = store_.Commit(batch); !st.ok()) return st;
+  metrics_.ObserveCommit(SecondsSince(t0), records);
+
+  for (const auto& e : batch.outbox_put) Produce(e);
+  dirty_.clear();
+  next_offsets_.clear();
+  outbox_put_.clear();
+  outbox_delete_.clear();
+  records_since_commit_ = 0;
+  last_commit_ms_ = clock_.Now().ms;
+  metrics_.SetOutboxPending(unconfirmed_.size());
+  return absl::OkStatus();
+}
+
+void Engine::Produce(const state::OutboxEntry& e) {
+  RdKafka::Topic* topic = e.topic == options_.escalations_topic   ? escalations_topic_.get()
+                          : e.topic == options_.dead_letters_topic ? dead_letters_topic_.get()
+                                                                   : nullptr;
+  std::unique_ptr<RdKafka::Topic> other;
+  if (topic == nullptr) {
+    // An outbox entry written under another topic configuration: deliver it where it was meant to go.
+    std::string err;
+    other.reset(RdKafka::Topic::create(producer_.get(), e.topic, nullptr, err));
+    topic = other.get();
+  }
+  unconfirmed_[e.seq] = e;
+  void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(e.seq));
+  for (;;) {
+    RdKafka::ErrorCode rc = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                               const_cast<char*>(e.value.data()), e.value.size(), &e.key, opaque);
+    if (rc == RdKafka::ERR_NO_ERROR) return;
+    if (rc == RdKafka::ERR__QUEUE_FULL) {
+      producer_->poll(50);  // back-pressure: let deliveries drain the local queue
+      continue;
+    }
+    spdlog::error("produce to {}: {}; will retry", e.topic, RdKafka::err2str(rc));
+    failed_deliveries_.push_back(e.seq);
+    return;
+  }
+}
+
+void Engine::OnDelivery(uint64_t seq, bool ok, const std::string& topic, const std::string& error) {
+  if (ok) {
+    if (unconfirmed_.erase(seq) > 0) outbox_delete_.push_back(seq);
+    return;
+  }
+  metrics_.CountDeliveryFailure(topic);
+  spdlog::warn("delivery to {} failed: {}; kept in the outbox, retrying", topic, error);
+  failed_deliveries_.push_back(seq);
+}
+
+void Engine::RetryFailedDeliveries() {
+  if (failed_deliveries_.empty()) return;
+  std::vector<uint64_t> seqs;
+  seqs.swap(failed_deliveries_);
+  for (uint64_t seq : seqs) {
+    auto it = unconfirmed_.find(seq);
+    if (it != unconfirmed_.end()) Produce(state::OutboxEntry(it->second));
+  }
+}
+
+absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  for (RdKafka::TopicPartition* tp : partitions) {
+    auto stored = store_.LoadNextOffset({tp->topic(), tp->partition()});
+    if (!stored.ok()) return stored.status();
+    tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
+    if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
+    spdlog::info("assigned {}[{}] from {}", tp->topic(), tp->partition(),
+                 *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
+  }
+  RdKafka::ErrorCode rc = consumer_->assign(partitions);
+  if (rc != RdKafka::ERR_NO_ERROR) return absl::InternalError("assign: " + RdKafka::err2str(rc));
+  metrics_.SetAssignedPartitions(partitions.size());
+  ready_.store(true);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::OnRevoke() {
+  // Everything processed so far is committed and its output confirmed before another instance takes
+  // the partitions over.
+  ready_.store(false);
+  if (auto st = Commit(); !st.ok()) return st;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_flush_ms);
+  while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
+  if (auto st = Commit(); !st.ok()) return st;
+  positions_.clear();
+  metrics_.ClearConsumerLag();
+  metrics_.SetAssignedPartitions(0);
+  spdlog::info("partitions revoked after committing; {} output records unconfirmed", unconfirmed_.size());
+  return absl::OkStatus();
+}
+
+void Engine::UpdateLag() {
+  last_lag_update_ms_ = clock_.Now().ms;
+  for (const auto& [tp, position] : positions_) {
+    int64_t low = 0, high = 0;
+    if (consumer_->get_watermark_offsets(tp.first, tp.second, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) continue;
+    metrics_.SetConsumerLag(tp.first, tp.second, std::max<int64_t>(0, high - std::max(position, low)));
+  }
+  metrics_.SetOutboxPending(unconfirmed_.size());
+}
+
+absl::Status Engine::Shutdown() {
+  spdlog::info("shutting down: committing and waiting for the broker to confirm output");
+  if (auto st = Commit(); !st.ok()) return st;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_flush_ms);
+  while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
+  if (auto st = Commit(); !st.ok()) return st;
+  consumer_->close();  // runs the revoke callback, which commits once more
+  if (!callback_error_.ok()) return callback_error_;
+  if (!unconfirmed_.empty()) {
+    spdlog::warn("{} output records still unconfirmed; they stay in the outbox for the next start",
+                 unconfirmed_.size());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace alertd::app

@@ -1,0 +1,122 @@
+// The engine loop: poll -> decode -> rules -> batched atomic commit -> produce outbox -> repeat.
+//
+// Exactly-once state: a worker's state changes, the input offsets that caused them and the output
+// they produced are committed in one RocksDB WriteBatch; on (re)assignment the consumer seeks to the
+// offsets stored there, never to the group's offsets in Kafka. Output is at least once: outbox entries
+// are produced after the commit and deleted only once the broker confirms them.
+// Thread-compatible: Run() and everything it calls happen on one thread; Ready()/Alive() may be read
+// from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/domain/clock.h"
+#include "engine/domain/rulebook.h"
+#include "engine/kafka/clients.h"
+#include "engine/kafka/codec.h"
+#include "engine/metrics/engine_metrics.h"
+#include "engine/state/store.h"
+
+namespace alertd::app {
+
+struct EngineOptions {
+  std::string bootstrap;
+  std::string group_id = "alertd";
+  std::string readings_topic = "readings";
+  std::string profiles_topic = "worker-profiles";
+  std::string escalations_topic = "escalations";
+  std::string dead_letters_topic = "dead-letters";
+  int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
+  std::size_t commit_max_records = 5000;  // or after this many input records, whichever first
+  int64_t shutdown_flush_ms = 10000;     // how long shutdown waits for the broker to confirm output
+  kafka::Properties consumer_properties;  // extra librdkafka settings, win over the defaults
+  kafka::Properties producer_properties;
+};
+
+class Engine {
+ public:
+  Engine(EngineOptions options, state::StateStore& store, const domain::Rulebook& rules,
+         metrics::EngineMetrics& metrics, const domain::Clock& clock);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Creates the clients, subscribes and re-sends output left in the outbox by a previous run.
+  [[nodiscard]] absl::Status Start();
+
+  // Runs until `stop` becomes true (then shuts down cleanly) or a fatal error occurs.
+  [[nodiscard]] absl::Status Run(const std::atomic<bool>& stop);
+
+  // Partitions assigned and the outbox of the previous run handed to the producer.
+  bool Ready() const { return ready_.load(); }
+  // Processing time of the last loop iteration, for /healthz.
+  int64_t LastLoopMs() const { return last_loop_ms_.load(); }
+
+ private:
+  class Callbacks;
+  struct DirtyWorker {
+    state::WorkerKey key;
+    domain::WorkerState state;
+    bool deleted = false;
+  };
+
+  void Process(RdKafka::Message& m);
+  void ProcessReading(const kafka::RawRecord& raw);
+  void ProcessProfile(const kafka::RawRecord& raw);
+  void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why);
+  void Emit(const domain::Escalation& e, int32_t partition);
+  domain::WorkerState& Load(const state::WorkerKey& key);
+  void MarkDeleted(const state::WorkerKey& key);
+  [[nodiscard]] absl::Status Commit();
+  void Produce(const state::OutboxEntry& e);
+  void OnDelivery(uint64_t seq, bool ok, const std::string& topic, const std::string& error);
+  void RetryFailedDeliveries();
+  [[nodiscard]] absl::Status OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
+  [[nodiscard]] absl::Status OnRevoke();
+  void UpdateLag();
+  [[nodiscard]] absl::Status Shutdown();
+
+  EngineOptions options_;
+  state::StateStore& store_;
+  const domain::Rulebook& rules_;
+  metrics::EngineMetrics& metrics_;
+  const domain::Clock& clock_;
+
+  std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::unique_ptr<RdKafka::Topic> escalations_topic_;
+  std::unique_ptr<RdKafka::Topic> dead_letters_topic_;
+
+  // Uncommitted work since the last commit.
+  std::unordered_map<std::string, DirtyWorker> dirty_;
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
+  std::vector<state::OutboxEntry> outbox_put_;
+  std::vector<uint64_t> outbox_delete_;
+  std::size_t records_since_commit_ = 0;
+  int64_t last_commit_ms_ = 0;
+
+  // Committed output handed to the producer and not yet confirmed, by outbox sequence.
+  std::unordered_map<uint64_t, state::OutboxEntry> unconfirmed_;
+  std::vector<uint64_t> failed_deliveries_;
+  uint64_t next_outbox_seq_ = 1;
+
+  // Where each owned partition stands: next offset to process (committed or pending).
+  std::map<std::pair<std::string, int32_t>, int64_t> positions_;
+  int64_t last_lag_update_ms_ = 0;
+  absl::Status callback_error_;  // a fatal error raised inside a librdkafka callback
+
+  std::atomic<bool> ready_{false};
+  std::atomic<int64_t> last_loop_ms_{0};
+};
+
+}  // namespace alertd::app

@@ -1,0 +1,180 @@
+// alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` inspection command.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "engine/app/engine.h"
+#include "engine/app/http_server.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnSignal(int) { g_stop.store(true); }  // only flips a flag
+
+class SystemClock final : public alertd::domain::Clock {
+ public:
+  alertd::domain::ProcessingTime Now() const override {
+    using namespace std::chrono;
+    return {duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
+  }
+};
+
+// Writes `text` to `path` atomically, so a test polling the file never reads half of it.
+bool WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!(out << text)) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+alertd::kafka::Properties ParseProperties(const std::vector<std::string>& pairs) {
+  alertd::kafka::Properties props;
+  for (const auto& p : pairs) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw CLI::ValidationError("--kafka-property", "'" + p + "' is not name=value");
+    }
+    props[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return props;
+}
+
+int DumpState(const std::string& db, int partition) {
+  alertd::state::StoreOptions opts;
+  opts.path = db;
+  opts.read_only = true;
+  auto store = alertd::state::OpenRocksStore(opts);
+  if (!store.ok()) {
+    std::cerr << "alertd dump-state: " << store.status().message() << "\n";
+    return 1;
+  }
+  auto st = (*store)->ForEachWorker(partition, [](const alertd::state::WorkerKey& k, const alertd::domain::WorkerState& s) {
+    nlohmann::json open = nlohmann::json::array();
+    for (const auto& e : s.open) {
+      open.push_back({{"rule", alertd::domain::Name(e.rule)}, {"episode_id", e.episode_id}, {"sequence", e.last_sequence},
+                      {"triggers", e.trigger_count}});
+    }
+    nlohmann::json line = {{"partition", k.partition},
+                           {"worker", k.worker.value},
+                           {"readings_accepted", s.readings_accepted},
+                           {"bp_readings", s.bp_readings},
+                           {"window_samples", s.bp_window.size()},
+                           {"has_profile", s.profile.has_value()},
+                           {"unit", s.profile ? s.profile->unit_id : ""},
+                           {"open", open}};
+    std::cout << line.dump() << "\n";
+    return true;
+  });
+  if (!st.ok()) {
+    std::cerr << "alertd dump-state: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"alertd: real-time health alert engine (readings -> rules -> escalations)"};
+  cli.set_config("--config", "", "TOML config file whose keys are these flags' long names");
+  cli.allow_config_extras(false);
+
+  alertd::app::EngineOptions opts;
+  std::string db = "alertd-state";
+  std::string http = "127.0.0.1:9464";
+  std::string http_port_file;
+  std::string log_level = "info";
+  bool no_sync = false;
+  std::vector<std::string> kafka_props;
+  cli.add_option("--bootstrap", opts.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
+  cli.add_option("--db", db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
+  cli.add_option("--group", opts.group_id, "Kafka consumer group")->capture_default_str();
+  cli.add_option("--readings-topic", opts.readings_topic)->capture_default_str();
+  cli.add_option("--profiles-topic", opts.profiles_topic)->capture_default_str();
+  cli.add_option("--escalations-topic", opts.escalations_topic)->capture_default_str();
+  cli.add_option("--dead-letters-topic", opts.dead_letters_topic)->capture_default_str();
+  cli.add_option("--commit-interval-ms", opts.commit_interval_ms, "Commit at least this often")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  cli.add_option("--commit-max-records", opts.commit_max_records, "Commit after this many input records")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cli.add_option("--http", http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
+      ->capture_default_str();
+  cli.add_option("--http-port-file", http_port_file, "Write the HTTP port here once listening");
+  cli.add_option("--kafka-property", kafka_props, "Extra librdkafka property name=value (repeatable)");
+  cli.add_flag("--no-sync", no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
+  CLI::App* dump = cli.add_subcommand("dump-state", "Print every worker's state as JSON lines (engine stopped)");
+  int dump_partition = -1;
+  std::string dump_db = "alertd-state";
+  dump->add_option("--db", dump_db, "RocksDB directory")->capture_default_str();
+  dump->add_option("--partition", dump_partition, "Only this input partition (-1 = all)")->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+    auto props = ParseProperties(kafka_props);
+    opts.consumer_properties = props;
+    opts.producer_properties = props;
+    if (*dump) return DumpState(dump_db, dump_partition);
+    if (opts.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("alertd"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  alertd::state::StoreOptions store_opts;
+  store_opts.path = db;
+  store_opts.sync_commits = !no_sync;
+  auto store = alertd::state::OpenRocksStore(store_opts);
+  if (!store.ok()) {
+    spdlog::critical("{}", store.status().message());
+    return 1;
+  }
+  SystemClock clock;
+  alertd::domain::Rulebook rules{alertd::domain::Policy{}};
+  alertd::metrics::EngineMetrics metrics;
+  alertd::app::Engine engine(opts, **store, rules, metrics, clock);
+
+  auto server = alertd::app::HttpServer::Start(
+      http, {.metrics = [&] { return metrics.Exposition(); },
+             .healthy = [&] { return clock.Now().ms - engine.LastLoopMs() < 10000; },
+             .ready = [&] { return engine.Ready(); }});
+  if (!server.ok()) {
+    spdlog::critical("{}", server.status().message());
+    return 1;
+  }
+  const std::string host = http.substr(0, http.rfind(':'));
+  spdlog::info("metrics at http://{}:{}/metrics", host, (*server)->port());
+  if (!http_port_file.empty() && !WriteFileAtomically(http_port_file, std::to_string((*server)->port()) + "\n")) {
+    spdlog::critical("cannot write --http-port-file {}", http_port_file);
+    return 1;
+  }
+
+  if (auto st = engine.Start(); !st.ok()) {
+    spdlog::critical("start: {}", st.message());
+    return 1;
+  }
+  if (auto st = engine.Run(g_stop); !st.ok()) {
+    spdlog::critical("{}", st.message());
+    return 2;
+  }
+  spdlog::info("stopped cleanly");
+  return 0;
+}

@@ -1,0 +1,136 @@
+// librdkafka settings shared by the command-line tools: flags, defaults, logs, fatal errors, metadata.
+#include "engine/cli/kafka_client.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace alertd::cli {
+namespace {
+
+constexpr auto kRepeatInterval = std::chrono::seconds(10);
+constexpr size_t kMaxRememberedComplaints = 256;
+
+// Splits "name=value" at the first '='; the value may itself contain '=' (e.g. SASL JAAS strings).
+KafkaProperty SplitProperty(const std::string& text) {
+  const auto eq = text.find('=');
+  return {text.substr(0, eq), eq == std::string::npos ? std::string() : text.substr(eq + 1)};
+}
+
+spdlog::level::level_enum LogLevelOf(RdKafka::Event::Severity severity) {
+  switch (severity) {
+    case RdKafka::Event::EVENT_SEVERITY_EMERG:
+    case RdKafka::Event::EVENT_SEVERITY_ALERT:
+    case RdKafka::Event::EVENT_SEVERITY_CRITICAL:
+    case RdKafka::Event::EVENT_SEVERITY_ERROR: return spdlog::level::err;
+    case RdKafka::Event::EVENT_SEVERITY_WARNING: return spdlog::level::warn;
+    case RdKafka::Event::EVENT_SEVERITY_NOTICE:
+    case RdKafka::Event::EVENT_SEVERITY_INFO: return spdlog::level::info;
+    case RdKafka::Event::EVENT_SEVERITY_DEBUG: return spdlog::level::debug;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options) {
+  app.add_option("--bootstrap", options->bootstrap, "Kafka bootstrap servers, host:port[,host:port...]")
+      ->envname("ALERTD_BOOTSTRAP")
+      ->required();
+  app.add_option("-X,--kafka-property", options->properties,
+                 "librdkafka property name=value, applied last (repeatable), e.g. -X security.protocol=ssl")
+      ->type_name("NAME=VALUE")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const auto eq = text.find('=');
+            if (eq == std::string::npos || eq == 0) return "expected NAME=VALUE, got '" + text + "'";
+            return {};
+          },
+          ""));
+}
+
+void KafkaEventLog::event_cb(RdKafka::Event& event) {
+  switch (event.type()) {
+    case RdKafka::Event::EVENT_ERROR: {
+      if (event.fatal()) {
+        fatal_ = true;
+        spdlog::error("kafka fatal error: {}: {}", RdKafka::err2str(event.err()), event.str());
+        return;
+      }
+      const std::string text = fmt::format("{}: {}", RdKafka::err2str(event.err()), event.str());
+      if (ShouldReport(text)) spdlog::warn("kafka: {}", text);
+      return;
+    }
+    case RdKafka::Event::EVENT_LOG: {
+      const auto level = LogLevelOf(event.severity());
+      const std::string text = fmt::format("{}: {}", event.fac(), event.str());
+      if (spdlog::should_log(level) && ShouldReport(text)) spdlog::log(level, "librdkafka {}", text);
+      return;
+    }
+    case RdKafka::Event::EVENT_THROTTLE:
+      spdlog::debug("kafka: broker {} throttled us for {} ms", event.broker_name(), event.throttle_time());
+      return;
+    case RdKafka::Event::EVENT_STATS:
+      return;  // statistics.interval.ms is not enabled by the tools
+  }
+}
+
+bool KafkaEventLog::ShouldReport(const std::string& text) {
+  const auto now = std::chrono::steady_clock::now();
+  // Bounded: a long-running tail facing a flapping cluster must not grow this without end.
+  if (last_reported_.size() >= kMaxRememberedComplaints) last_reported_.clear();
+  auto [it, inserted] = last_reported_.try_emplace(text, now);
+  if (inserted) return true;
+  if (now - it->second < kRepeatInterval) return false;
+  it->second = now;
+  return true;
+}
+
+void SetKafkaProperty(RdKafka::Conf& conf, const std::string& name, const std::string& value) {
+  std::string error;
+  if (conf.set(name, value, error) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error(fmt::format("kafka property {}={}: {}", name, value, error));
+  }
+}
+
+std::unique_ptr<RdKafka::Conf> MakeKafkaConf(const KafkaClientOptions& options, const std::string& client_id,
+                                             const std::vector<KafkaProperty>& defaults, KafkaEventLog* events) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  SetKafkaProperty(*conf, "bootstrap.servers", options.bootstrap);
+  SetKafkaProperty(*conf, "client.id", client_id);
+  for (const auto& [name, value] : defaults) SetKafkaProperty(*conf, name, value);
+  for (const auto& text : options.properties) {
+    const KafkaProperty p = SplitProperty(text);
+    SetKafkaProperty(*conf, p.name, p.value);
+  }
+  if (events != nullptr) {
+    std::string error;
+    if (conf->set("event_cb", events, error) != RdKafka::Conf::CONF_OK) {
+      throw std::runtime_error("kafka event_cb: " + error);
+    }
+  }
+  return conf;
+}
+
+std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const std::vector<std::string>& topics,
+                                                std::chrono::milliseconds timeout) {
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err = client.metadata(/*all_topics=*/true, /*only_rkt=*/nullptr, &raw,
+                                                 static_cast<int>(timeout.count()));
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error(fmt::format("no Kafka broker answered within {} ms: {}", timeout.count(),
+                                         RdKafka::err2str(err)));
+  }
+  std::map<std::string, int> counts;
+  for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {
+    if (std::find(topics.begin(), topics.end(), topic->topic()) == topics.end()) continue;
+    if (topic->err() != RdKafka::ERR_NO_ERROR) continue;
+    counts[topic->topic()] = static_cast<int>(topic->partitions()->size());
+  }
+  return counts;
+}
+
+}  // namespace alertd::cli

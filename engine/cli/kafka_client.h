@@ -1,0 +1,65 @@
+// librdkafka settings shared by the command-line tools: flags, defaults, logs, fatal errors, metadata.
+//
+// Not thread-safe except where noted; each tool builds its clients in main().
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace alertd::cli {
+
+// One librdkafka property, e.g. {"linger.ms", "5"}.
+struct KafkaProperty {
+  std::string name;
+  std::string value;
+};
+
+// The flags every Kafka client tool has.
+struct KafkaClientOptions {
+  std::string bootstrap;                // host:port[,host:port...]
+  std::vector<std::string> properties;  // "name=value", applied after the tool's defaults
+};
+
+// Adds `--bootstrap` (required unless $ALERTD_BOOTSTRAP is set) and the repeatable
+// `-X, --kafka-property name=value` (kcat's spelling), which reaches librdkafka unchanged: that is
+// how one points a tool at a real cluster with TLS/SASL without new flags.
+void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options);
+
+// Routes librdkafka's logs and error events to the tool's log, without repeating the same complaint
+// more than every 10 s (a broker that is down reports itself on every reconnect), and remembers a
+// fatal error so the main loop can stop. Runs on whichever thread polls the client.
+class KafkaEventLog : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override;
+  bool fatal() const { return fatal_; }
+
+ private:
+  bool ShouldReport(const std::string& text);
+
+  bool fatal_ = false;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_reported_;
+};
+
+// Sets one property; throws std::runtime_error naming it and librdkafka's reason.
+void SetKafkaProperty(RdKafka::Conf& conf, const std::string& name, const std::string& value);
+
+// A global configuration: bootstrap.servers and client.id, then `defaults`, then the user's -X
+// properties. `events` must outlive every client made from it. Throws std::runtime_error naming a
+// property librdkafka rejects.
+std::unique_ptr<RdKafka::Conf> MakeKafkaConf(const KafkaClientOptions& options, const std::string& client_id,
+                                             const std::vector<KafkaProperty>& defaults, KafkaEventLog* events);
+
+// Partition count of each existing topic among `topics`; a missing topic is absent from the map.
+// Asks for the whole cluster's metadata because asking for named topics would auto-create them
+// (with the broker's default partition count) on brokers that allow it. Throws std::runtime_error
+// if no broker answers within `timeout`.
+std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const std::vector<std::string>& topics,
+                                                std::chrono::milliseconds timeout);
+
+}  // namespace alertd::cli

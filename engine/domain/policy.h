@@ -1,0 +1,56 @@
+// The global clinical policy: every number a rule uses, with the health grid's defaults.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/domain/types.h"
+
+namespace alertd::domain {
+
+// Lower bounds of each blood-pressure category, China hypertension guideline 2018 (mmHg).
+struct BpThresholds {
+  int high_normal_systolic = 120;
+  int high_normal_diastolic = 80;
+  int grade1_systolic = 140;
+  int grade1_diastolic = 90;
+  int grade2_systolic = 160;
+  int grade2_diastolic = 100;
+  int grade3_systolic = 180;
+  int grade3_diastolic = 110;
+  // Hypotension: systolic below this or diastolic below the next (mmHg).
+  int hypotension_systolic = 90;
+  int hypotension_diastolic = 60;
+};
+
+// Values outside these ranges are physiologically impossible: the reading is dead-lettered.
+struct PlausibleRanges {
+  int systolic_min = 50, systolic_max = 300;    // mmHg
+  int diastolic_min = 20, diastolic_max = 200;  // mmHg
+  int pulse_min = 20, pulse_max = 250;          // bpm (0 means not measured)
+  double glucose_min = 0.5, glucose_max = 50;   // mmol/L
+  double weight_min = 20, weight_max = 350;     // kg
+  double height_min = 100, height_max = 250;    // cm (0 means not measured)
+};
+
+struct Policy {
+  BpThresholds bp;
+  PlausibleRanges plausible;
+  int64_t max_future_skew_ms = 10 * kMinuteMs;  // device clocks run ahead by at most this
+  int64_t retention_horizon_ms = 30 * kDayMs;   // older readings are refused as TOO_OLD
+
+  // R2 sustained hypertension: mean of the window is at least this category, with enough data.
+  int64_t r2_window_ms = 7 * kDayMs;
+  int r2_min_readings = 3;
+  int r2_min_days = 2;
+  BpCategory r2_min_category = BpCategory::kGrade2;
+
+  // Calendar days are local days: offset of local time from UTC (China: UTC+8).
+  int day_offset_minutes = 8 * 60;
+
+  // Memory bounds per worker: samples kept for the window, readings quoted as evidence.
+  std::size_t max_window_samples = 256;
+  std::size_t max_evidence = 5;
+};
+
+}  // namespace alertd::domain

@@ -1,0 +1,198 @@
+// Vocabulary of the health grid: ids, times, readings, profiles and escalations, as plain values.
+//
+// Everything in engine/domain is pure C++: no Kafka, no RocksDB, no protobuf. The edges translate
+// wire and disk formats to and from these types. Enumerator values match health.proto so that the
+// codecs can convert by value.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace alertd::domain {
+
+struct WorkerId {
+  std::string value;
+  friend auto operator<=>(const WorkerId&, const WorkerId&) = default;
+};
+
+// Event time: when the device measured (device clock), ms since the Unix epoch, UTC.
+struct EventTime {
+  int64_t ms = 0;
+  friend auto operator<=>(const EventTime&, const EventTime&) = default;
+};
+
+// Processing time: the engine's injected clock, ms since the Unix epoch, UTC.
+struct ProcessingTime {
+  int64_t ms = 0;
+  friend auto operator<=>(const ProcessingTime&, const ProcessingTime&) = default;
+};
+
+inline constexpr int64_t kSecondMs = 1000;
+inline constexpr int64_t kMinuteMs = 60 * kSecondMs;
+inline constexpr int64_t kHourMs = 60 * kMinuteMs;
+inline constexpr int64_t kDayMs = 24 * kHourMs;
+
+enum class BpCategory : uint8_t { kNormal = 1, kHighNormal = 2, kGrade1 = 3, kGrade2 = 4, kGrade3 = 5 };
+enum class ReadingContext : uint8_t { kSelfTest = 1, kPreShift = 2, kCheckup = 3, kClinic = 4 };
+enum class GlucoseTiming : uint8_t { kFasting = 1, kRandom = 2, kPostprandial2h = 3 };
+enum class HighRiskPost : uint8_t { kDriver = 1, kWorkAtHeight = 2, kHotWork = 3, kConfinedSpace = 4, kElectrical = 5 };
+
+struct BloodPressure {
+  int systolic_mmhg = 0;
+  int diastolic_mmhg = 0;
+  int pulse_bpm = 0;  // 0 = not measured
+};
+
+struct Glucose {
+  double mmol_per_l = 0;
+  GlucoseTiming timing = GlucoseTiming::kRandom;
+};
+
+struct BodyMeasurement {
+  double weight_kg = 0;
+  double height_cm = 0;  // 0 = not measured
+};
+
+// std::monostate: the record carried no measurement (rejected by validation).
+using Measurement = std::variant<std::monostate, BloodPressure, Glucose, BodyMeasurement>;
+
+struct Reading {
+  WorkerId worker;
+  std::string device_id;
+  std::string station_id;
+  EventTime measured_at;
+  ReadingContext context = ReadingContext::kSelfTest;
+  Measurement measurement;
+};
+
+struct Person {
+  std::string id;
+  std::string name;
+  friend bool operator==(const Person&, const Person&) = default;
+};
+
+// "One person, one policy": a worker's own overrides. Unset fields fall back to the global policy.
+struct IndividualPolicy {
+  std::optional<int> critical_systolic_mmhg;
+  std::optional<int> critical_diastolic_mmhg;
+  std::optional<int> self_test_interval_days;
+  bool focus_tracking = false;
+  std::vector<Person> extra_recipients;
+  friend bool operator==(const IndividualPolicy&, const IndividualPolicy&) = default;
+};
+
+struct WorkerProfile {
+  WorkerId worker;
+  std::string name;
+  std::string unit_id;
+  std::string unit_name;
+  std::string grid_id;
+  std::string grid_name;
+  Person health_manager;
+  Person unit_supervisor;
+  std::vector<HighRiskPost> high_risk_posts;
+  int diagnosed_hypertension_grade = 0;  // 0..3
+  bool coronary_heart_disease = false;
+  bool diabetes = false;
+  IndividualPolicy policy;
+  bool active = true;
+  int64_t updated_at_ms = 0;
+  friend bool operator==(const WorkerProfile&, const WorkerProfile&) = default;
+};
+
+enum class Rule : uint8_t {
+  kR1CriticalBp = 1,
+  kR2SustainedHypertension = 2,
+  kR3SelfTestMissed = 3,
+  kR4PreShiftFitness = 4,
+  kR5Glucose = 5,
+  kR6FocusTracking = 6,
+};
+enum class Severity : uint8_t { kInfo = 1, kHigh = 2, kUrgent = 3, kCritical = 4 };
+enum class EscalationLevel : uint8_t { kWorker = 1, kHealthManager = 2, kUnitSupervisor = 3 };
+enum class EscalationState : uint8_t { kOpen = 1, kEscalated = 2, kRenotified = 3, kResolved = 4 };
+enum class RecipientRole : uint8_t { kWorker = 1, kHealthManager = 2, kUnitSupervisor = 3, kExtra = 4 };
+
+struct Recipient {
+  std::string id;
+  std::string name;
+  RecipientRole role = RecipientRole::kHealthManager;
+  friend bool operator==(const Recipient&, const Recipient&) = default;
+};
+
+// A blood-pressure reading quoted as evidence, and the unit of the rolling window.
+struct BpSample {
+  EventTime measured_at;
+  int systolic_mmhg = 0;
+  int diastolic_mmhg = 0;
+  int pulse_bpm = 0;
+  BpCategory category = BpCategory::kNormal;
+  std::string station_id;
+  std::string device_id;
+  ReadingContext context = ReadingContext::kSelfTest;
+  friend bool operator==(const BpSample&, const BpSample&) = default;
+};
+
+struct WindowStats {
+  EventTime start;  // exclusive
+  EventTime end;    // inclusive: newest reading in the window
+  int readings = 0;
+  int days = 0;  // distinct local calendar days
+  double mean_systolic_mmhg = 0;
+  double mean_diastolic_mmhg = 0;
+  BpCategory mean_category = BpCategory::kNormal;
+  friend bool operator==(const WindowStats&, const WindowStats&) = default;
+};
+
+struct Escalation {
+  std::string event_id;    // deterministic, see event_id.h
+  std::string episode_id;  // shared by all events of one (worker, rule) episode
+  uint32_t sequence = 1;   // 1 = OPEN
+  WorkerId worker;
+  std::string worker_name;
+  std::string unit_id;
+  std::string grid_id;
+  Rule rule = Rule::kR1CriticalBp;
+  Severity severity = Severity::kUrgent;
+  EscalationLevel level = EscalationLevel::kHealthManager;
+  EscalationState state = EscalationState::kOpen;
+  std::string reason;
+  std::vector<BpSample> evidence;  // newest last
+  std::optional<WindowStats> window;
+  std::vector<Recipient> recipients;
+  EventTime opened_at;
+  EventTime trigger_at;
+  ProcessingTime emitted_at;
+};
+
+// Why an input record was refused. Values match healthgrid.v1.DeadLetterReason.
+enum class RejectReason : uint8_t {
+  kUndecodable = 1,
+  kMissingWorkerId = 2,
+  kKeyMismatch = 3,
+  kNoMeasurement = 4,
+  kImpossibleValue = 5,
+  kFutureTimestamp = 6,
+  kTooOld = 7,
+  kMissingTimestamp = 8,
+};
+
+struct Rejection {
+  RejectReason reason;
+  std::string message;  // names the field, the value and what was expected
+};
+
+// Short stable names used in metrics labels, logs and the tail.
+const char* Name(BpCategory c);
+const char* Name(Rule r);
+const char* Name(Severity s);
+const char* Name(EscalationLevel l);
+const char* Name(EscalationState s);
+const char* Name(RejectReason r);
+const char* Name(ReadingContext c);
+
+}  // namespace alertd::domain

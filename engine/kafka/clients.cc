@@ -1,0 +1,85 @@
+// librdkafka client construction shared by the daemon, its tools and its tests.
+#include "engine/kafka/clients.h"
+
+#include "absl/status/status.h"
+
+namespace alertd::kafka {
+namespace {
+
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& props) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [name, value] : props) {
+    if (conf->set(name, value, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError("kafka property " + name + "=" + value + ": " + err);
+    }
+  }
+  return conf;
+}
+
+Properties Merge(Properties defaults, const Properties& extra) {
+  for (const auto& [k, v] : extra) defaults[k] = v;
+  return defaults;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewConsumer(const std::string& bootstrap,
+                                                                    const std::string& group_id,
+                                                                    const Properties& extra,
+                                                                    RdKafka::RebalanceCb* rebalance,
+                                                                    RdKafka::EventCb* events) {
+  Properties props = Merge(
+      {
+          {"bootstrap.servers", bootstrap},
+          {"group.id", group_id},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"auto.offset.reset", "earliest"},  // a new deployment grades everything retained
+          {"enable.partition.eof", "false"},
+          {"fetch.wait.max.ms", "50"},
+          {"queued.min.messages", "200000"},
+          {"partition.assignment.strategy", "range"},
+      },
+      extra);
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  if (rebalance && (*conf)->set("rebalance_cb", rebalance, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError("kafka rebalance_cb: " + err);
+  }
+  if (events && (*conf)->set("event_cb", events, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError("kafka event_cb: " + err);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
+  if (!consumer) return absl::InvalidArgumentError("kafka consumer: " + err);
+  return consumer;
+}
+
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> NewProducer(const std::string& bootstrap, const Properties& extra,
+                                                              RdKafka::DeliveryReportCb* delivery,
+                                                              RdKafka::EventCb* events) {
+  Properties props = Merge(
+      {
+          {"bootstrap.servers", bootstrap},
+          {"enable.idempotence", "true"},
+          {"linger.ms", "5"},
+          {"partitioner", "murmur2_random"},  // same partition for a key as Java clients
+          {"message.timeout.ms", "30000"},
+      },
+      extra);
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  if (delivery && (*conf)->set("dr_cb", delivery, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError("kafka dr_cb: " + err);
+  }
+  if (events && (*conf)->set("event_cb", events, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError("kafka event_cb: " + err);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), err));
+  if (!producer) return absl::InvalidArgumentError("kafka producer: " + err);
+  return producer;
+}
+
+}  // namespace alertd::kafka

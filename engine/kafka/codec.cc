@@ -1,0 +1,69 @@
+// Decoding of input topics and encoding of output topics (protobuf on the wire).
+#include "engine/kafka/codec.h"
+
+#include "engine/wire/convert.h"
+#include "health.pb.h"
+
+namespace alertd::kafka {
+namespace {
+
+using domain::RejectReason;
+using domain::Rejection;
+
+std::string Where(const RawRecord& r) {
+  return std::string(r.topic) + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
+}
+
+std::optional<Rejection> CheckKey(const RawRecord& r, const std::string& worker_id) {
+  if (r.key.empty() || worker_id.empty() || r.key == worker_id) return std::nullopt;
+  return Rejection{RejectReason::kKeyMismatch, "key '" + std::string(r.key) + "' differs from worker_id '" +
+                                                   worker_id + "' (records must be keyed by worker id)"};
+}
+
+}  // namespace
+
+std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& r) {
+  if (r.value == nullptr || r.value_len == 0) {
+    return Rejection{RejectReason::kUndecodable, Where(r) + ": empty value (expected a healthgrid.v1.Reading)"};
+  }
+  healthgrid::v1::Reading msg;
+  if (!msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
+    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
+                                                     " bytes are not a healthgrid.v1.Reading"};
+  }
+  if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
+  return wire::FromProto(msg);
+}
+
+std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProfile(const RawRecord& r) {
+  if (r.key.empty()) {
+    return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": profile without a key (expected the worker id)"};
+  }
+  if (r.value == nullptr) return std::optional<domain::WorkerProfile>{};
+  healthgrid::v1::WorkerProfile msg;
+  if (!msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
+    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
+                                                     " bytes are not a healthgrid.v1.WorkerProfile"};
+  }
+  if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
+  domain::WorkerProfile p = wire::FromProto(msg);
+  p.worker.value = std::string(r.key);
+  return std::optional<domain::WorkerProfile>(std::move(p));
+}
+
+std::string EncodeEscalation(const domain::Escalation& e) { return wire::ToProto(e).SerializeAsString(); }
+
+std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now) {
+  healthgrid::v1::DeadLetter dl;
+  dl.set_source_topic(std::string(r.topic));
+  dl.set_source_partition(r.partition);
+  dl.set_source_offset(r.offset);
+  dl.set_key(std::string(r.key));
+  if (r.value != nullptr) dl.set_original_value(static_cast<const char*>(r.value), r.value_len);
+  dl.set_reason(static_cast<healthgrid::v1::DeadLetterReason>(why.reason));
+  dl.set_message(why.message);
+  dl.set_rejected_at_ms(now.ms);
+  return dl.SerializeAsString();
+}
+
+}  // namespace alertd::kafka

@@ -1,0 +1,33 @@
+// Kafka records <-> domain values: decoding never throws; bad bytes become a Rejection to dead-letter.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "engine/domain/types.h"
+
+namespace alertd::kafka {
+
+// A record as it came off the wire. `value == nullptr` is a tombstone.
+struct RawRecord {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string_view key;
+  const void* value = nullptr;
+  std::size_t value_len = 0;
+};
+
+std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& r);
+
+// nullopt profile: the worker was removed (tombstone).
+std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProfile(const RawRecord& r);
+
+std::string EncodeEscalation(const domain::Escalation& e);
+
+std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now);
+
+}  // namespace alertd::kafka

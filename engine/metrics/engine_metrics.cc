@@ -1,0 +1,138 @@
+// Prometheus metric families of alertd and their label discipline.
+#include "engine/metrics/engine_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace alertd::metrics {
+namespace {
+
+std::string Unit(const std::string& u) { return u.empty() ? "unknown" : u; }
+
+}  // namespace
+
+EngineMetrics::EngineMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      readings_(prometheus::BuildCounter()
+                    .Name("alertd_readings_total")
+                    .Help("Accepted readings by kind, blood-pressure category, unit and grid")
+                    .Register(*registry_)),
+      bp_flags_(prometheus::BuildCounter()
+                    .Name("alertd_bp_flags_total")
+                    .Help("Blood-pressure readings flagged isolated systolic hypertension or hypotension")
+                    .Register(*registry_)),
+      escalations_(prometheus::BuildCounter()
+                       .Name("alertd_escalations_total")
+                       .Help("Escalation events decided, by rule, severity, state and unit")
+                       .Register(*registry_)),
+      dead_letters_(prometheus::BuildCounter()
+                        .Name("alertd_dead_letters_total")
+                        .Help("Input records refused to the dead-letter topic, by reason and source topic")
+                        .Register(*registry_)),
+      delivery_failures_(prometheus::BuildCounter()
+                             .Name("alertd_delivery_failures_total")
+                             .Help("Output records the broker did not confirm; they stay in the outbox and are retried")
+                             .Register(*registry_)),
+      lag_(prometheus::BuildGauge()
+               .Name("alertd_consumer_lag")
+               .Help("Records between the broker's high watermark and the engine's committed position")
+               .Register(*registry_)),
+      commit_seconds_(prometheus::BuildHistogram()
+                          .Name("alertd_commit_duration_seconds")
+                          .Help("Time of one atomic RocksDB commit of state, offsets and outbox")
+                          .Register(*registry_)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                                           0.02, 0.05, 0.1, 0.25, 0.5, 1})),
+      commits_(prometheus::BuildCounter()
+                   .Name("alertd_commits_total")
+                   .Help("Atomic commits of state, offsets and outbox")
+                   .Register(*registry_)
+                   .Add({})),
+      committed_records_(prometheus::BuildCounter()
+                             .Name("alertd_committed_records_total")
+                             .Help("Input records covered by commits (any topic, accepted or dead-lettered)")
+                             .Register(*registry_)
+                             .Add({})),
+      outbox_pending_(prometheus::BuildGauge()
+                          .Name("alertd_outbox_pending")
+                          .Help("Committed output records not yet confirmed by the broker")
+                          .Register(*registry_)
+                          .Add({})),
+      assigned_partitions_(prometheus::BuildGauge()
+                               .Name("alertd_assigned_partitions")
+                               .Help("Input partitions this instance owns")
+                               .Register(*registry_)
+                               .Add({})) {}
+
+prometheus::Counter& EngineMetrics::Counter(prometheus::Family<prometheus::Counter>& family,
+                                            const std::map<std::string, std::string>& labels) {
+  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&family));
+  for (const auto& [k, v] : labels) {
+    key += '\x1f';
+    key += k;
+    key += '=';
+    key += v;
+  }
+  auto it = counter_cache_.find(key);
+  if (it != counter_cache_.end()) return *it->second;
+  prometheus::Counter& c = family.Add(labels);
+  counter_cache_.emplace(std::move(key), &c);
+  return c;
+}
+
+void EngineMetrics::CountReading(std::string_view kind, std::string_view category, const std::string& unit,
+                                 const std::string& grid) {
+  Counter(readings_, {{"kind", std::string(kind)},
+                      {"category", std::string(category)},
+                      {"unit", Unit(unit)},
+                      {"grid", Unit(grid)}})
+      .Increment();
+}
+
+void EngineMetrics::CountBpFlag(std::string_view flag, const std::string& unit, const std::string& grid) {
+  Counter(bp_flags_, {{"flag", std::string(flag)}, {"unit", Unit(unit)}, {"grid", Unit(grid)}}).Increment();
+}
+
+void EngineMetrics::CountEscalation(const domain::Escalation& e) {
+  Counter(escalations_, {{"rule", domain::Name(e.rule)},
+                         {"severity", domain::Name(e.severity)},
+                         {"state", domain::Name(e.state)},
+                         {"unit", Unit(e.unit_id)}})
+      .Increment();
+}
+
+void EngineMetrics::CountDeadLetter(domain::RejectReason reason, std::string_view topic) {
+  Counter(dead_letters_, {{"reason", domain::Name(reason)}, {"topic", std::string(topic)}}).Increment();
+}
+
+void EngineMetrics::ObserveCommit(double seconds, std::size_t records) {
+  commit_seconds_.Observe(seconds);
+  commits_.Increment();
+  committed_records_.Increment(static_cast<double>(records));
+}
+
+void EngineMetrics::SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag) {
+  lag_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
+}
+
+void EngineMetrics::ClearConsumerLag() {
+  // Partitions move away on a rebalance; their series must not linger with a stale value.
+  for (const auto& m : lag_.Collect()) {
+    for (const auto& metric : m.metric) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : metric.label) labels[l.name] = l.value;
+      lag_.Remove(&lag_.Add(labels));
+    }
+  }
+}
+
+void EngineMetrics::SetOutboxPending(std::size_t entries) { outbox_pending_.Set(static_cast<double>(entries)); }
+
+void EngineMetrics::CountDeliveryFailure(const std::string& topic) {
+  Counter(delivery_failures_, {{"topic", topic}}).Increment();
+}
+
+void EngineMetrics::SetAssignedPartitions(std::size_t n) { assigned_partitions_.Set(static_cast<double>(n)); }
+
+std::string EngineMetrics::Exposition() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+
+}  // namespace alertd::metrics

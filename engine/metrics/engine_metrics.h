@@ -1,0 +1,63 @@
+// The engine's Prometheus metrics: counts the outcomes the domain returns, labelled by unit and grid.
+//
+// Never labelled by worker: a label per worker would make one time series per person. The hot-path
+// methods are called from the engine thread only; Exposition() may be called from the HTTP thread.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/domain/types.h"
+
+namespace alertd::metrics {
+
+class EngineMetrics {
+ public:
+  EngineMetrics();
+
+  // kind: "blood_pressure", "glucose" or "body"; category: BP category name, or "" for other kinds.
+  void CountReading(std::string_view kind, std::string_view category, const std::string& unit,
+                    const std::string& grid);
+  // flag: "isolated_systolic" or "hypotension".
+  void CountBpFlag(std::string_view flag, const std::string& unit, const std::string& grid);
+  void CountEscalation(const domain::Escalation& e);
+  void CountDeadLetter(domain::RejectReason reason, std::string_view topic);
+  void ObserveCommit(double seconds, std::size_t records);
+  void SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag);
+  void ClearConsumerLag();
+  void SetOutboxPending(std::size_t entries);
+  void CountDeliveryFailure(const std::string& topic);
+  void SetAssignedPartitions(std::size_t n);
+
+  std::string Exposition() const;
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  prometheus::Counter& Counter(prometheus::Family<prometheus::Counter>& family,
+                               const std::map<std::string, std::string>& labels);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& readings_;
+  prometheus::Family<prometheus::Counter>& bp_flags_;
+  prometheus::Family<prometheus::Counter>& escalations_;
+  prometheus::Family<prometheus::Counter>& dead_letters_;
+  prometheus::Family<prometheus::Counter>& delivery_failures_;
+  prometheus::Family<prometheus::Gauge>& lag_;
+  prometheus::Histogram& commit_seconds_;
+  prometheus::Counter& commits_;
+  prometheus::Counter& committed_records_;
+  prometheus::Gauge& outbox_pending_;
+  prometheus::Gauge& assigned_partitions_;
+  // Label lookups in prometheus-cpp take a lock and hash a map; the hot path caches the result.
+  std::unordered_map<std::string, prometheus::Counter*> counter_cache_;
+};
+
+}  // namespace alertd::metrics

@@ -1,0 +1,88 @@
+// How the state store lays its data out as ordered bytes: column families, key and value encodings,
+// and the translation of a CommitBatch into writes. Both store backends share it, so they agree on
+// validation, ordering and error messages.
+//
+// Column families (RocksDB names):
+//   workers  key: 4-byte big-endian partition + worker id bytes   value: WorkerStateRecord
+//   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64
+//   outbox   key: 8-byte big-endian seq                            value: OutboxRecord
+//   meta     "schema_version" -> decimal text; "outbox_next_seq" -> 8-byte big-endian uint64
+// Big-endian numbers make bytewise key order numeric order, so partitions scan as ranges and the
+// outbox reads back in seq order.
+//
+// Internal to engine/state.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/state/store.h"
+
+namespace alertd::state::layout {
+
+enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3 };
+inline constexpr std::array<Family, 4> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox,
+                                                    Family::kMeta};
+inline constexpr size_t kFamilyCount = kFamilies.size();
+std::string_view Name(Family family);
+
+// Bump when a record or key changes in a way the previous build cannot read.
+inline constexpr int kSchemaVersion = 1;
+inline constexpr std::string_view kSchemaVersionKey = "schema_version";
+inline constexpr std::string_view kOutboxNextSeqKey = "outbox_next_seq";
+
+// One change to one column family. nullopt value = delete.
+struct Write {
+  Family family = Family::kMeta;
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// A CommitBatch validated and fully encoded, ready to apply atomically in order.
+struct EncodedCommit {
+  std::vector<Write> writes;
+  uint64_t next_outbox_seq = 1;  // NextOutboxSeq() once applied
+};
+
+// Names the store in every error: "state store <store>: ...".
+[[nodiscard]] absl::Status StoreError(absl::StatusCode code, std::string_view store, std::string_view message);
+
+// --- Keys -------------------------------------------------------------------------------------
+
+// InvalidArgument unless the key can be stored (partition >= 0, non-empty worker id).
+[[nodiscard]] absl::Status CheckKey(std::string_view store, const WorkerKey& key);
+[[nodiscard]] absl::Status CheckPosition(std::string_view store, const InputPosition& position);
+
+std::string WorkerKeyBytes(const WorkerKey& key);
+// Prefix shared by every worker key of the partition (>= 0).
+std::string PartitionPrefix(int32_t partition);
+[[nodiscard]] absl::StatusOr<WorkerKey> ParseWorkerKey(std::string_view store, std::string_view bytes);
+
+std::string OffsetKeyBytes(const InputPosition& position);
+std::string SeqKeyBytes(uint64_t seq);
+
+// For messages: "partition 3 worker W001" with unprintable bytes escaped.
+std::string Describe(const WorkerKey& key);
+std::string Describe(const InputPosition& position);
+
+// --- Values -----------------------------------------------------------------------------------
+
+[[nodiscard]] absl::StatusOr<EncodedCommit> EncodeCommit(std::string_view store, const CommitBatch& batch,
+                                                         uint64_t next_outbox_seq);
+
+// DataLoss naming the store, family and key when the bytes are not a valid record.
+[[nodiscard]] absl::StatusOr<domain::WorkerState> DecodeWorker(std::string_view store, const WorkerKey& key,
+                                                               std::string_view value);
+[[nodiscard]] absl::StatusOr<int64_t> DecodeOffset(std::string_view store, const InputPosition& position,
+                                                   std::string_view value);
+[[nodiscard]] absl::StatusOr<OutboxEntry> DecodeOutbox(std::string_view store, std::string_view key,
+                                                       std::string_view value);
+[[nodiscard]] absl::StatusOr<uint64_t> DecodeOutboxNextSeq(std::string_view store, std::string_view value);
+
+}  // namespace alertd::state::layout

@@ -1,0 +1,106 @@
+// The engine's durable memory: per-partition worker state, consumed input offsets and the outbox of
+// pending output, committed together so that a crash at any instant loses nothing and counts
+// nothing twice (DESIGN.md §6).
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/domain/types.h"
+#include "engine/domain/worker_state.h"
+
+namespace alertd::state {
+
+// State is kept per input partition, so a partition's state can move to another instance with it.
+// `partition` must be >= 0 and `worker` non-empty.
+struct WorkerKey {
+  int32_t partition = 0;
+  domain::WorkerId worker;
+  friend auto operator<=>(const WorkerKey&, const WorkerKey&) = default;
+};
+
+// One input partition. `topic` must be non-empty, valid UTF-8 and free of NUL bytes; `partition` >= 0.
+struct InputPosition {
+  std::string topic;
+  int32_t partition = 0;
+  friend auto operator<=>(const InputPosition&, const InputPosition&) = default;
+};
+
+// A record waiting to be produced; deleted once the broker confirms delivery.
+struct OutboxEntry {
+  uint64_t seq = 0;  // store-wide, from NextOutboxSeq(); orders the outbox
+  std::string topic;
+  std::string key;    // Kafka key bytes
+  std::string value;  // Kafka value bytes
+  int32_t source_partition = 0;  // input partition whose processing produced it
+  friend bool operator==(const OutboxEntry&, const OutboxEntry&) = default;
+};
+
+// Everything one commit changes, applied all-or-nothing. Entries apply in this order: workers,
+// next_offsets, outbox_put, outbox_delete; a later entry for the same key wins (so a seq both put
+// and deleted in one batch is gone).
+struct CommitBatch {
+  std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers;  // nullopt = delete
+  std::vector<std::pair<InputPosition, int64_t>> next_offsets;  // next offset to consume, >= 0
+  std::vector<OutboxEntry> outbox_put;  // seqs strictly ascending and >= NextOutboxSeq()
+  std::vector<uint64_t> outbox_delete;  // unknown seqs are ignored (deliveries may be confirmed twice)
+  bool empty() const;
+};
+
+// A transactional store of the engine's state. Commit validates and encodes the whole batch before
+// writing anything; a batch it refuses leaves the store untouched.
+//
+// Errors: InvalidArgument = the caller passed something the store cannot hold (nothing written);
+// DataLoss = a stored record is corrupt; FailedPrecondition = wrong schema version, or a write to a
+// read-only store; Unavailable = transient, the same call may be retried; anything else is fatal:
+// stop, restart and recover from what was committed.
+//
+// Thread-compatible: one thread at a time (the engine loop owns it); callbacks must not call back
+// into the store.
+class StateStore {
+ public:
+  virtual ~StateStore();
+
+  [[nodiscard]] virtual absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const InputPosition& position) = 0;
+  // Every pending entry, ascending seq.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox() = 0;
+  // 1 + the highest seq ever stored: survives reopening, also after every entry was deleted.
+  [[nodiscard]] virtual uint64_t NextOutboxSeq() const = 0;
+  // An empty batch is a no-op (no write, no fsync).
+  [[nodiscard]] virtual absl::Status Commit(const CommitBatch& batch) = 0;
+  // Visits every worker of one partition (or of all partitions when partition < 0) in key order:
+  // partition ascending, then worker id bytewise. Stops early when fn returns false.
+  [[nodiscard]] virtual absl::Status ForEachWorker(
+      int32_t partition, const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) = 0;
+};
+
+struct StoreOptions {
+  std::string path;  // directory of the RocksDB database; created if missing (unless read_only)
+  // fsync the WAL on each Commit. Commits are batched by the caller, so this costs one fsync per
+  // batch. Without it a process crash still loses nothing (the WAL is in the OS page cache) but a
+  // machine crash may lose the newest commits; they are then re-consumed from Kafka.
+  bool sync_commits = true;
+  size_t block_cache_bytes = 64 << 20;  // shared LRU cache of data, index and filter blocks
+  // For inspection tools while the daemon is stopped: takes no lock, never writes (Commit fails
+  // with FailedPrecondition), and does not create a missing database.
+  bool read_only = false;
+};
+
+// Opens (or creates) the RocksDB store at options.path and checks its schema version.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& options);
+
+// An in-memory twin with identical semantics (same validation, encoding and errors), for domain and
+// app tests.
+[[nodiscard]] std::unique_ptr<StateStore> NewMemoryStore();
+
+}  // namespace alertd::state

@@ -1,0 +1,117 @@
+// Integration harness: real processes (embedded Kafka, alertd, kcat) and a real Kafka client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "health.pb.h"
+
+namespace alertd::testing {
+
+// A child process whose stdout and stderr go to a log file. Killed with SIGKILL when destroyed.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::string log_path);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  void Kill9();
+  // SIGTERM, then waits; returns the exit code, or -1 if it had to be killed.
+  int Terminate(std::chrono::milliseconds grace = std::chrono::seconds(20));
+  const std::string& log_path() const { return log_path_; }
+  std::string LogTail(std::size_t bytes = 4000) const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+  std::string log_path_;
+};
+
+// A fresh directory under the test temp dir, removed when destroyed.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds every = std::chrono::milliseconds(50));
+
+// librdkafka's mock cluster in its own process (the alertd-kafka tool), on loopback TCP.
+class EmbeddedKafka {
+ public:
+  explicit EmbeddedKafka(const std::string& dir, int partitions = 8);
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  std::unique_ptr<Process> process_;
+  std::string bootstrap_;
+};
+
+// alertd as its own process, with an HTTP port picked by the OS.
+class AlertdProcess {
+ public:
+  AlertdProcess(const std::string& bootstrap, const std::string& db_dir, const std::string& log_path,
+                std::vector<std::string> extra_flags = {});
+  Process& process() { return *process_; }
+  int http_port() const { return http_port_; }
+  std::string Get(const std::string& path) const;  // body, or "" if unreachable
+  int GetStatus(const std::string& path) const;    // HTTP status, or -1
+  // Sum of every sample of `metric` whose labels include all of `labels`.
+  double Metric(const std::string& metric, const std::map<std::string, std::string>& labels = {}) const;
+  // No lag on any owned partition and nothing waiting for broker confirmation.
+  bool CaughtUp() const;
+
+ private:
+  std::unique_ptr<Process> process_;
+  int http_port_ = 0;
+};
+
+// A producer keyed by worker id with the Java-compatible partitioner, like the stations' gateways.
+class TestProducer {
+ public:
+  explicit TestProducer(const std::string& bootstrap);
+  ~TestProducer();
+  void Send(const std::string& topic, const std::string& key, const std::string& value);
+  void SendTombstone(const std::string& topic, const std::string& key);
+  void Flush();  // waits for every delivery; fails the test on a delivery error
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ConsumedRecord {
+  std::string key;
+  std::string value;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+// Reads a topic from the beginning with a throwaway group until `done(records)` or the timeout.
+std::vector<ConsumedRecord> ConsumeAll(const std::string& bootstrap, const std::string& topic,
+                                       const std::function<bool(const std::vector<ConsumedRecord>&)>& done,
+                                       std::chrono::milliseconds timeout);
+
+int64_t NowMs();
+
+healthgrid::v1::WorkerProfile MakeProfile(const std::string& worker, const std::string& unit, const std::string& grid);
+healthgrid::v1::Reading MakeBp(const std::string& worker, int64_t measured_at_ms, int systolic, int diastolic,
+                               int pulse = 72);
+
+}  // namespace alertd::testing
