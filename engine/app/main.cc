@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   store_opts.sync_commits = !no_sync;
   auto store = alertd::state::OpenRocksStore(store_opts);
   if (!store.ok()) {
-    spdlog::critical("{}", store.status().message());
+    spdlog::critical("{}", store.status().ToString());
     return 1;
   }
   SystemClock clock;
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
              .healthy = [&] { return clock.Now().ms - engine.LastLoopMs() < 10000; },
              .ready = [&] { return engine.Ready(); }});
   if (!server.ok()) {
-    spdlog::critical("{}", server.status().message());
+    spdlog::critical("{}", server.status().ToString());
     return 1;
   }
   const std::string host = http.substr(0, http.rfind(':'));
@@ -168,11 +168,11 @@ int main(int argc, char** argv) {
   }
 
   if (auto st = engine.Start(); !st.ok()) {
-    spdlog::critical("start: {}", st.message());
+    spdlog::critical("start: {}", st.ToString());
     return 1;
   }
   if (auto st = engine.Run(g_stop); !st.ok()) {
-    spdlog::critical("{}", st.message());
+    spdlog::critical("{}", st.ToString());
     return 2;
   }
   spdlog::info("stopped cleanly");

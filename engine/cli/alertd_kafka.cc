@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -97,6 +98,13 @@ extern "C" void LogFromLibrdkafka(const rd_kafka_t* /*handle*/, int level, const
   spdlog::log(spd, "librdkafka {}: {}", facility, text);
 }
 
+// The cluster's owner handle never connects anywhere, so librdkafka's warning that it has no
+// bootstrap.servers is noise; everything else it says (the mock cluster logs through it) is kept.
+extern "C" void LogFromClusterOwner(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+  if (std::strcmp(facility, "CONFWARN") == 0 && std::strstr(text, "bootstrap.servers") != nullptr) return;
+  LogFromLibrdkafka(handle, level, facility, text);
+}
+
 KafkaHandle MakeProducerHandle(const char* bootstrap) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
@@ -108,7 +116,7 @@ KafkaHandle MakeProducerHandle(const char* bootstrap) {
   };
   set("client.id", "alertd-kafka");
   if (bootstrap != nullptr) set("bootstrap.servers", bootstrap);
-  rd_kafka_conf_set_log_cb(conf, LogFromLibrdkafka);
+  rd_kafka_conf_set_log_cb(conf, bootstrap == nullptr ? LogFromClusterOwner : LogFromLibrdkafka);
   // rd_kafka_new takes ownership of conf only on success.
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (handle == nullptr) {
@@ -201,6 +209,8 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
   if (!cluster) throw std::runtime_error("rd_kafka_mock_cluster_new failed (see the librdkafka log above)");
   const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster.get());
 
+  // Each creation is a synchronous request to the mock cluster's thread; librdkafka 2.0.2 sometimes
+  // serves one only at that thread's 1 s poll timeout, so start-up can take a few seconds.
   for (const TopicSpec& topic : topics) {
     const rd_kafka_resp_err_t err =
         rd_kafka_mock_topic_create(cluster.get(), topic.name.c_str(), topic.partitions, /*replication_factor=*/1);
@@ -208,7 +218,9 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
       throw std::runtime_error("cannot create topic " + topic.name + ": " + rd_kafka_err2str(err));
     }
   }
+  spdlog::debug("topics created; asking the cluster for its metadata");
   VerifyTopics(bootstrap, topics);
+  spdlog::debug("metadata confirms the topics");
 
   const std::string file_content = bootstrap + "\n";
   if (!options.bootstrap_file.empty()) WriteFileAtomically(options.bootstrap_file, file_content);

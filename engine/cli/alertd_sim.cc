@@ -1,0 +1,924 @@
+// alertd-sim: simulates a health grid's workers and their station readings, produced to Kafka as protobuf.
+//
+// It builds a population (units with supervisors, grids with health managers and stations, workers
+// with hypertension grades, diabetes, high-risk posts and "one person, one policy"), produces every
+// WorkerProfile, then D days of backfilled readings in event-time order, then optionally live ones.
+// A run is reproducible from --seed, apart from "now".
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cli/grid_time.h"
+#include "engine/cli/kafka_client.h"
+#include "engine/cli/stop_signal.h"
+#include "engine/cli/tool_log.h"
+#include "health.pb.h"
+
+namespace alertd::cli {
+namespace {
+
+namespace hg = healthgrid::v1;
+using Rng = std::mt19937_64;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr auto kProgressInterval = std::chrono::seconds(5);
+constexpr auto kMetadataTimeout = std::chrono::seconds(10);
+constexpr int kPollWhileQueueFullMs = 100;
+constexpr int kFlushStepMs = 500;
+
+struct SimOptions {
+  KafkaClientOptions kafka;
+  int workers = 2000;
+  int units = 17;
+  int grids = 200;
+  uint64_t seed = 42;
+  int days = 7;
+  double readings_per_day = 1.0;
+  double live_seconds = 0;
+  double rate = 200;
+  double impossible_ratio = 0.002;
+  double garbage_ratio = 0.0005;
+  std::string readings_topic = "readings";
+  std::string profiles_topic = "worker-profiles";
+  bool quiet = false;
+  bool verbose = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Random draws. std::mt19937_64 and libstdc++'s distributions make a run reproducible on one build.
+
+double Normal(Rng& rng, double mean, double sd) { return std::normal_distribution<double>(mean, sd)(rng); }
+double Uniform(Rng& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+int UniformInt(Rng& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+bool Chance(Rng& rng, double p) { return p > 0 && std::bernoulli_distribution(std::min(p, 1.0))(rng); }
+int Poisson(Rng& rng, double mean) { return mean > 0 ? std::poisson_distribution<int>(mean)(rng) : 0; }
+
+template <size_t N>
+std::string_view Pick(Rng& rng, const std::array<std::string_view, N>& items) {
+  return items[std::uniform_int_distribution<size_t>(0, N - 1)(rng)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names, in pinyin as the health grid writes them. Common surnames first; they are drawn more often.
+
+constexpr std::array<std::string_view, 40> kSurnames = {
+    "Wang", "Li",   "Zhang", "Liu",  "Chen", "Yang", "Huang", "Zhao", "Wu",   "Zhou", "Xu",    "Sun",  "Ma",  "Zhu",
+    "Hu",   "Guo",  "He",    "Gao",  "Lin",  "Luo",  "Zheng", "Liang", "Xie", "Song", "Tang",  "Han",  "Feng", "Deng",
+    "Cao",  "Peng", "Zeng",  "Xiao", "Tian", "Dong", "Pan",   "Yuan", "Cai",  "Jiang", "Yu",   "Du"};
+
+constexpr std::array<std::string_view, 48> kGivenNames = {
+    "Wei",     "Fang",    "Na",      "Min",      "Jing",     "Li",       "Qiang",   "Lei",     "Jun",    "Yang",
+    "Yong",    "Yan",     "Jie",     "Juan",     "Tao",      "Ming",     "Chao",    "Xiuying", "Xia",    "Ping",
+    "Gang",    "Guiying", "Hui",     "Jian",     "Hong",     "Bo",       "Peng",    "Hao",     "Xin",    "Dan",
+    "Lin",     "Hua",     "Ying",    "Kai",      "Zhiqiang", "Haiyan",   "Jianguo", "Jianjun", "Xiaoming", "Xiaohong",
+    "Guoqiang", "Yuxuan", "Zihan",   "Haoran",   "Shuang",   "Lili",     "Dongmei", "Chunhua"};
+
+// An oilfield's operating units; beyond the list, units are numbered.
+constexpr std::array<std::string_view, 17> kUnitNames = {
+    "No. 1 Oil Production Plant", "No. 2 Oil Production Plant",  "No. 3 Oil Production Plant",
+    "No. 4 Oil Production Plant", "No. 5 Oil Production Plant",  "Gas Production Plant",
+    "Drilling Company",           "Downhole Operations Company", "Well Testing Company",
+    "Oilfield Construction Company", "Transport Company",        "Power Supply Company",
+    "Water Supply Company",       "Equipment Repair Plant",      "Exploration and Development Institute",
+    "Pipeline and Storage Company", "Headquarters and Logistics"};
+
+constexpr std::array<std::string_view, 13> kGridKinds = {
+    "Well Team",     "Joint Station",  "Gathering Station", "Water Injection Station", "Drilling Crew",
+    "Workover Crew", "Transport Fleet", "Repair Workshop",  "Substation",              "Office Block",
+    "Laboratory",    "Pipeline Patrol Team", "Field Camp"};
+
+class NameDrawer {
+ public:
+  NameDrawer() {
+    std::vector<double> weights;
+    for (size_t rank = 0; rank < kSurnames.size(); ++rank) weights.push_back(1.0 / (static_cast<double>(rank) + 4));
+    surname_ = std::discrete_distribution<size_t>(weights.begin(), weights.end());
+  }
+  std::string Draw(Rng& rng) {
+    return fmt::format("{} {}", kSurnames[surname_(rng)], Pick(rng, kGivenNames));
+  }
+
+ private:
+  std::discrete_distribution<size_t> surname_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Population.
+
+struct Unit {
+  std::string id;  // "U03"
+  std::string name;
+  hg::Person supervisor;  // "US-U03"
+  hg::Person physician;   // "OP-U03": the extra recipient of high-risk workers' policies
+};
+
+struct Grid {
+  std::string id;  // "U03-G07"
+  std::string name;
+  std::string station_id;  // "ST-U03-G07"
+  uint32_t unit = 0;
+  int bp_monitors = 1;  // "BPM-U03-G07-1", ...; one glucometer "GLU-..-1" and one scale "SCL-..-1"
+  hg::Person manager;   // "HM-U03-G07"
+};
+
+// The worker's true blood-pressure state, which the readings sample.
+enum class BpGroup : uint8_t { kNormotensive, kGrade1, kGrade2, kGrade3HighRisk };
+
+struct Worker {
+  std::string id;  // "W000123"
+  std::string name;
+  uint32_t grid = 0;
+  BpGroup bp_group = BpGroup::kNormotensive;
+  int diagnosed_grade = 0;  // what the profile says; not every grade-1 worker is diagnosed
+  double systolic_mean = 118, diastolic_mean = 76, pulse_mean = 74;
+  double systolic_sd = 8, diastolic_sd = 5.5;
+  bool diabetic = false;
+  bool coronary = false;
+  double weight_kg = 68, height_cm = 168;
+  std::vector<hg::HighRiskPost> posts;
+  int shift_start_minute = 8 * 60;  // local minute of day
+  int rota_offset = 0;              // works five days in seven; which five differs per worker
+  int habit_minute = 7 * 60 + 30;   // when the worker usually self-tests
+  double self_tests_per_day = 1.0;  // before --readings-per-day scaling
+  int64_t lapsed_since_ms = 0;      // stopped self-testing then (exercises R3); 0 = never
+  bool active = true;
+  int64_t profile_updated_ms = 0;
+};
+
+struct Population {
+  std::vector<Unit> units;
+  std::vector<Grid> grids;
+  std::vector<Worker> workers;
+};
+
+hg::Person MakePerson(std::string id, std::string name) {
+  hg::Person p;
+  p.set_id(std::move(id));
+  p.set_name(std::move(name));
+  return p;
+}
+
+Population BuildPopulation(const SimOptions& options, int64_t now_ms, Rng& rng) {
+  Population pop;
+  NameDrawer names;
+  for (int u = 0; u < options.units; ++u) {
+    Unit unit;
+    unit.id = fmt::format("U{:02}", u + 1);
+    unit.name = u < static_cast<int>(kUnitNames.size()) ? std::string(kUnitNames[static_cast<size_t>(u)])
+                                                        : fmt::format("Operating Unit {}", u + 1);
+    unit.supervisor = MakePerson("US-" + unit.id, names.Draw(rng));
+    unit.physician = MakePerson("OP-" + unit.id, names.Draw(rng));
+    pop.units.push_back(std::move(unit));
+  }
+
+  // Grids go round-robin over units, so each unit gets grids/units of them (~12 by default).
+  std::vector<int> grids_in_unit(pop.units.size(), 0);
+  std::vector<double> grid_weights;
+  for (int g = 0; g < options.grids; ++g) {
+    Grid grid;
+    grid.unit = static_cast<uint32_t>(g % options.units);
+    const Unit& unit = pop.units[grid.unit];
+    const int number = ++grids_in_unit[grid.unit];
+    grid.id = fmt::format("{}-G{:02}", unit.id, number);
+    const std::string_view kind = Pick(rng, kGridKinds);
+    // Drilling crews carry five-digit crew numbers in Chinese oilfields; other sites count up.
+    grid.name = kind == "Drilling Crew" ? fmt::format("{} {}", kind, UniformInt(rng, 30000, 79999))
+                                        : fmt::format("{} {}", kind, number);
+    grid.station_id = "ST-" + grid.id;
+    grid.bp_monitors = UniformInt(rng, 1, 2);
+    grid.manager = MakePerson("HM-" + grid.id, names.Draw(rng));
+    pop.grids.push_back(std::move(grid));
+    // Sites differ in headcount: a field camp is not an office block.
+    grid_weights.push_back(std::lognormal_distribution<double>(0.0, 0.5)(rng));
+  }
+  std::discrete_distribution<uint32_t> pick_grid(grid_weights.begin(), grid_weights.end());
+  std::gamma_distribution<double> engagement(2.0, 0.5);  // mean 1: some test often, some rarely
+
+  for (int w = 0; w < options.workers; ++w) {
+    Worker worker;
+    worker.id = fmt::format("W{:06}", w + 1);
+    worker.name = names.Draw(rng);
+    worker.grid = pick_grid(rng);
+    worker.pulse_mean = std::clamp(Normal(rng, 74, 8), 55.0, 95.0);
+    worker.weight_kg = std::clamp(Normal(rng, 68, 11), 42.0, 130.0);
+    worker.height_cm = std::clamp(Normal(rng, 168, 7), 148.0, 195.0);
+    worker.habit_minute = static_cast<int>(std::clamp(
+        Chance(rng, 0.6) ? Normal(rng, 7.5 * 60, 40) : Normal(rng, 19 * 60, 60), 6.0 * 60, 21.5 * 60));
+    const double engaged = engagement(rng);
+
+    // About 25% hypertensive: ~1% high-risk grade 3, ~5% grade 2, the rest grade 1.
+    const double r = Uniform(rng, 0, 1);
+    if (r < 0.01) {
+      worker.bp_group = BpGroup::kGrade3HighRisk;
+      worker.diagnosed_grade = 3;
+      worker.systolic_mean = Normal(rng, 170, 4);
+      worker.diastolic_mean = Normal(rng, 105, 3);
+      worker.systolic_sd = 9;
+      worker.diastolic_sd = 6;
+      worker.self_tests_per_day = 2.0 * std::max(engaged, 0.8);  // followed closely
+    } else if (r < 0.06) {
+      worker.bp_group = BpGroup::kGrade2;
+      worker.diagnosed_grade = 2;
+      worker.systolic_mean = Normal(rng, 165, 3);
+      worker.diastolic_mean = Normal(rng, 102, 2);
+      worker.systolic_sd = 8;
+      worker.diastolic_sd = 6;
+      // Enrolled in weekly self-tests and mostly compliant: enough readings for the 7-day rule.
+      worker.self_tests_per_day = 1.5 * std::max(engaged, 0.8);
+      // Some stopped testing over a week ago: they are what the weekly self-test rule is for.
+      if (Chance(rng, 0.10)) worker.lapsed_since_ms = now_ms - static_cast<int64_t>(Uniform(rng, 8, 12) * kDayMs);
+    } else if (r < 0.25) {
+      worker.bp_group = BpGroup::kGrade1;
+      worker.diagnosed_grade = Chance(rng, 0.7) ? 1 : 0;  // awareness is incomplete
+      worker.systolic_mean = Normal(rng, 148, 3);
+      worker.diastolic_mean = Normal(rng, 94, 2);
+      worker.systolic_sd = 8;
+      worker.diastolic_sd = 6;
+      worker.self_tests_per_day = engaged;
+    } else {
+      worker.systolic_mean = Normal(rng, 118, 6);
+      worker.diastolic_mean = Normal(rng, 76, 4);
+      worker.systolic_sd = 8;
+      worker.diastolic_sd = 5.5;
+      worker.self_tests_per_day = engaged;
+    }
+    const bool hypertensive = worker.bp_group != BpGroup::kNormotensive;
+    worker.diabetic = Chance(rng, hypertensive ? 0.12 : 0.05);
+    worker.coronary = Chance(rng, worker.bp_group == BpGroup::kGrade3HighRisk ? 0.3
+                                  : worker.bp_group == BpGroup::kGrade2      ? 0.05
+                                                                             : 0.01);
+
+    // ~8% hold high-risk posts. Grade-3 high-risk workers have been moved off them.
+    if (worker.bp_group != BpGroup::kGrade3HighRisk && Chance(rng, 0.08 / 0.99)) {
+      const double p = Uniform(rng, 0, 1);
+      if (p < 0.55 || p >= 0.9) worker.posts.push_back(hg::DRIVER);
+      if (p >= 0.55) worker.posts.push_back(hg::WORK_AT_HEIGHT);
+      constexpr std::array<int, 5> kShiftStarts = {7 * 60, 7 * 60 + 30, 8 * 60, 8 * 60 + 30, 14 * 60};
+      constexpr std::array<double, 5> kShiftWeights = {0.2, 0.2, 0.4, 0.1, 0.1};
+      std::discrete_distribution<size_t> shift(kShiftWeights.begin(), kShiftWeights.end());
+      worker.shift_start_minute = kShiftStarts[shift(rng)];
+      worker.rota_offset = UniformInt(rng, 0, 6);
+    }
+    worker.active = !Chance(rng, 0.005);
+    if (!worker.active) worker.self_tests_per_day *= 0.3;  // left the programme, still tests now and then
+    worker.profile_updated_ms = now_ms - static_cast<int64_t>(Uniform(rng, 14, 400) * kDayMs);
+    pop.workers.push_back(std::move(worker));
+  }
+  return pop;
+}
+
+hg::WorkerProfile MakeProfile(const Population& pop, const Worker& worker) {
+  const Grid& grid = pop.grids[worker.grid];
+  const Unit& unit = pop.units[grid.unit];
+  hg::WorkerProfile profile;
+  profile.set_worker_id(worker.id);
+  profile.set_name(worker.name);
+  profile.set_unit_id(unit.id);
+  profile.set_unit_name(unit.name);
+  profile.set_grid_id(grid.id);
+  profile.set_grid_name(grid.name);
+  *profile.mutable_health_manager() = grid.manager;
+  *profile.mutable_unit_supervisor() = unit.supervisor;
+  for (hg::HighRiskPost post : worker.posts) profile.add_high_risk_posts(post);
+  profile.mutable_conditions()->set_hypertension_grade(static_cast<uint32_t>(worker.diagnosed_grade));
+  profile.mutable_conditions()->set_coronary_heart_disease(worker.coronary);
+  profile.mutable_conditions()->set_diabetes(worker.diabetic);
+  if (worker.bp_group == BpGroup::kGrade3HighRisk) {
+    // "One person, one policy": tighter thresholds, tests every 3 days, every abnormal value followed.
+    hg::IndividualPolicy* policy = profile.mutable_policy();
+    policy->set_critical_systolic_mmhg(170);
+    policy->set_critical_diastolic_mmhg(105);
+    policy->set_self_test_interval_days(3);
+    policy->set_focus_tracking(true);
+    *policy->add_extra_recipients() = unit.physician;
+  }
+  profile.set_active(worker.active);
+  profile.set_updated_at_ms(worker.profile_updated_ms);
+  return profile;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readings. They are planned as compact records (a day of a large population at a time, so memory
+// stays bounded), sorted by event time, and only then turned into protobuf.
+
+enum class Measure : uint8_t { kBloodPressure, kGlucose, kBody };
+
+struct PlannedReading {
+  int64_t measured_at_ms = 0;
+  uint32_t worker = 0;
+  Measure measure = Measure::kBloodPressure;
+  hg::MeasurementContext context = hg::SELF_TEST;
+  hg::GlucoseTiming glucose_timing = hg::GLUCOSE_TIMING_UNSPECIFIED;
+  uint8_t device = 1;      // which of the grid's BP monitors
+  bool impossible = false;  // deliberately outside physiology: must end in dead-letters
+  bool garbage = false;     // sent as bytes that are not a Reading at all
+  uint16_t systolic = 0, diastolic = 0, pulse = 0;
+  uint16_t glucose_tenths = 0;  // mmol/L x 10
+  uint16_t weight_tenths = 0;   // kg x 10
+  uint16_t height_tenths = 0;   // cm x 10; 0 = not measured
+};
+
+struct ReadingCounts {
+  uint64_t bp = 0, glucose = 0, body = 0, impossible = 0, garbage = 0;
+  uint64_t total() const { return bp + glucose + body; }
+};
+
+uint16_t ToU16(double value) { return static_cast<uint16_t>(std::clamp(std::lround(value), 0L, 65535L)); }
+
+class ReadingModel {
+ public:
+  ReadingModel(const SimOptions& options, const Population& pop, Rng& rng)
+      : options_(options), pop_(pop), rng_(rng) {}
+
+  // A reading of the kind a worker usually takes: mostly BP, ~10% glucose, ~5% body.
+  PlannedReading Any(uint32_t worker, int64_t at_ms, hg::MeasurementContext context) {
+    const Worker& w = pop_.workers[worker];
+    const double glucose_share = w.diabetic ? 0.35 : 0.08;  // ~10% overall
+    const double r = Uniform(rng_, 0, 1);
+    if (context == hg::PRE_SHIFT || r >= glucose_share + 0.05) return BloodPressure(worker, at_ms, context, 0, 0);
+    if (r < glucose_share) return Glucose(worker, at_ms, context);
+    return Body(worker, at_ms, context);
+  }
+
+  // `rest_systolic`/`rest_diastolic` lower the draw for a retest after five minutes' rest.
+  PlannedReading BloodPressure(uint32_t worker, int64_t at_ms, hg::MeasurementContext context,
+                               double rest_systolic, double rest_diastolic) {
+    const Worker& w = pop_.workers[worker];
+    PlannedReading r = Start(worker, at_ms, context, Measure::kBloodPressure);
+    r.device = static_cast<uint8_t>(UniformInt(rng_, 1, pop_.grids[w.grid].bp_monitors));
+    // Systolic and diastolic move together (correlation ~0.6).
+    const double z1 = Normal(rng_, 0, 1), z2 = Normal(rng_, 0, 1);
+    double systolic = w.systolic_mean - rest_systolic + w.systolic_sd * z1;
+    double diastolic = w.diastolic_mean - rest_diastolic + w.diastolic_sd * (0.6 * z1 + 0.8 * z2);
+    double pulse = w.pulse_mean + Normal(rng_, 0, 6);
+    if (!r.impossible && Chance(rng_, kGrade3SpikeShare)) {
+      // A grade-3 spike: mostly systolic-led, sometimes diastolic-led.
+      if (Chance(rng_, 0.7)) {
+        systolic = Uniform(rng_, 180, 205);
+        diastolic = Uniform(rng_, 100, 122);
+      } else {
+        systolic = Uniform(rng_, 165, 190);
+        diastolic = Uniform(rng_, 110, 122);
+      }
+      pulse += 10;
+    }
+    systolic = std::clamp(systolic, 82.0, 240.0);
+    diastolic = std::clamp(diastolic, 48.0, std::min(140.0, systolic - 20));
+    pulse = std::clamp(pulse, 42.0, 140.0);
+    if (r.impossible) {
+      switch (UniformInt(rng_, 0, 2)) {
+        case 0: systolic = Uniform(rng_, 310, 420); break;                 // systolic 400: a device fault
+        case 1: diastolic = systolic + Uniform(rng_, 0, 15); break;       // diastolic >= systolic: swapped
+        default: pulse = Uniform(rng_, 260, 320); break;                  // pulse 300: motion artefact
+      }
+    }
+    r.systolic = ToU16(systolic);
+    r.diastolic = ToU16(diastolic);
+    r.pulse = ToU16(pulse);
+    return r;
+  }
+
+  PlannedReading Glucose(uint32_t worker, int64_t at_ms, hg::MeasurementContext context) {
+    const Worker& w = pop_.workers[worker];
+    PlannedReading r = Start(worker, at_ms, context, Measure::kGlucose);
+    const int64_t local_minute = (at_ms - GridDayStartMs(GridDay(at_ms))) / kMinuteMs;
+    r.glucose_timing = local_minute < 9 * 60 ? hg::FASTING : Chance(rng_, 0.7) ? hg::RANDOM : hg::POSTPRANDIAL_2H;
+    const bool fasting = r.glucose_timing == hg::FASTING;
+    double value = w.diabetic ? (fasting ? Normal(rng_, 7.8, 1.4) : Normal(rng_, 10.5, 2.5))
+                              : (fasting ? Normal(rng_, 5.1, 0.5) : Normal(rng_, 6.4, 1.0));
+    value = std::clamp(value, w.diabetic ? 3.2 : 3.9, w.diabetic ? 22.0 : 10.5);
+    if (w.diabetic && Chance(rng_, 0.01)) value = Uniform(rng_, 2.5, 3.8);  // hypoglycaemia on treatment
+    // mg/dL typed where mmol/L is expected: 95 "mmol/L" is no human's glucose.
+    if (r.impossible) value = Uniform(rng_, 60, 180);
+    r.glucose_tenths = ToU16(value * 10);
+    return r;
+  }
+
+  PlannedReading Body(uint32_t worker, int64_t at_ms, hg::MeasurementContext context) {
+    const Worker& w = pop_.workers[worker];
+    PlannedReading r = Start(worker, at_ms, context, Measure::kBody);
+    r.impossible = false;  // the engine grades no body values; nothing to reject
+    r.weight_tenths = ToU16((w.weight_kg + Normal(rng_, 0, 0.7)) * 10);
+    if (Chance(rng_, 0.3)) r.height_tenths = ToU16(w.height_cm * 10);
+    return r;
+  }
+
+ private:
+  static constexpr double kGrade3SpikeShare = 0.003;
+
+  PlannedReading Start(uint32_t worker, int64_t at_ms, hg::MeasurementContext context, Measure measure) {
+    PlannedReading r;
+    r.measured_at_ms = at_ms;
+    r.worker = worker;
+    r.context = context;
+    r.measure = measure;
+    r.impossible = Chance(rng_, options_.impossible_ratio);
+    r.garbage = Chance(rng_, options_.garbage_ratio);
+    return r;
+  }
+
+  const SimOptions& options_;
+  const Population& pop_;
+  Rng& rng_;
+};
+
+// What the station app shows in red; the worker then rests and retests. A simulated person's habit,
+// deliberately not the engine's classifier.
+bool LooksUnfit(const PlannedReading& r) {
+  return r.systolic >= 160 || r.diastolic >= 100 || r.systolic < 90 || r.diastolic < 60;
+}
+
+constexpr int kDayOpensMinute = 6 * 60;    // stations and phones: readings between 06:00
+constexpr int kDayClosesMinute = 22 * 60;  // and 22:00 local
+
+// Everything measured on one local day, in [window_start_ms, window_end_ms].
+void PlanDay(const Population& pop, const SimOptions& options, int64_t grid_day, int64_t window_start_ms,
+             int64_t window_end_ms, ReadingModel& model, Rng& rng, std::vector<PlannedReading>* out) {
+  const int64_t day_start_ms = GridDayStartMs(grid_day);
+  auto at = [&](double minute) {
+    const double clamped = std::clamp(minute, double{kDayOpensMinute}, double{kDayClosesMinute} - 1);
+    return day_start_ms + static_cast<int64_t>(clamped * kMinuteMs) + UniformInt(rng, 0, 59) * kSecondMs;
+  };
+  auto keep = [&](const PlannedReading& r) {
+    if (r.measured_at_ms > window_start_ms && r.measured_at_ms <= window_end_ms) out->push_back(r);
+  };
+  for (uint32_t i = 0; i < pop.workers.size(); ++i) {
+    const Worker& w = pop.workers[i];
+    // Before every shift in a high-risk post: a PRE_SHIFT reading, and a retest after rest if red.
+    const bool works_today = !w.posts.empty() && (grid_day + w.rota_offset) % 7 < 5;
+    if (works_today) {
+      const int64_t t = at(w.shift_start_minute - Uniform(rng, 10, 50));
+      const PlannedReading first = model.BloodPressure(i, t, hg::PRE_SHIFT, 0, 0);
+      keep(first);
+      if (!first.impossible && !first.garbage && LooksUnfit(first)) {
+        keep(model.BloodPressure(i, t + static_cast<int64_t>(Uniform(rng, 6, 15) * kMinuteMs), hg::PRE_SHIFT,
+                                 Normal(rng, 8, 4), Normal(rng, 4, 3)));
+      }
+    }
+    const int self_tests = Poisson(rng, w.self_tests_per_day * options.readings_per_day);
+    for (int k = 0; k < self_tests; ++k) {
+      // Further tests of the day come some hours after a morning habit, or before an evening one.
+      const double direction = w.habit_minute < 14 * 60 ? 1.0 : -1.0;
+      const double minute = w.habit_minute + Normal(rng, 0, 40) + direction * k * Normal(rng, 300, 60);
+      const int64_t t = at(minute);
+      if (w.lapsed_since_ms != 0 && t >= w.lapsed_since_ms) continue;
+      // A few readings are taken by clinic staff on a visit (mobile clinics reach remote sites).
+      const hg::MeasurementContext context =
+          w.bp_group != BpGroup::kNormotensive && Chance(rng, 0.01) ? hg::CLINIC : hg::SELF_TEST;
+      keep(model.Any(i, t, context));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding.
+
+std::string DeviceId(const Grid& grid, const PlannedReading& r) {
+  switch (r.measure) {
+    case Measure::kBloodPressure: return fmt::format("BPM-{}-{}", grid.id, r.device);
+    case Measure::kGlucose: return fmt::format("GLU-{}-1", grid.id);
+    case Measure::kBody: return fmt::format("SCL-{}-1", grid.id);
+  }
+  return {};
+}
+
+// Bytes that cannot be parsed as a Reading: binary noise, or text from a misconfigured gateway.
+std::string MakeGarbage(const PlannedReading& r, const Worker& w, Rng& rng) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    std::string bytes;
+    if (Chance(rng, 0.5)) {
+      bytes = Chance(rng, 0.5) ? fmt::format(R"({{"emp":"{}","sys":{},"dia":{},"ts":{}}})", w.id, r.systolic,
+                                             r.diastolic, r.measured_at_ms / kSecondMs)
+                               : fmt::format("{},{},{},{}\r\n", w.id, r.systolic, r.diastolic, r.pulse);
+    } else {
+      const int length = UniformInt(rng, 4, 64);
+      for (int i = 0; i < length; ++i) bytes.push_back(static_cast<char>(UniformInt(rng, 0, 255)));
+    }
+    // Protobuf is permissive: some noise parses. Only send what a decoder must reject.
+    if (hg::Reading probe; !probe.ParseFromString(bytes)) return bytes;
+  }
+  return std::string("\x0a\xff", 2);  // field 1, length-delimited, truncated length varint
+}
+
+class ReadingEncoder {
+ public:
+  ReadingEncoder(const Population& pop, Rng& rng) : pop_(pop), rng_(rng), sequence_(pop.grids.size() * 3, 0) {}
+
+  std::string Encode(const PlannedReading& r) {
+    const Worker& w = pop_.workers[r.worker];
+    if (r.garbage) return MakeGarbage(r, w, rng_);
+    const Grid& grid = pop_.grids[w.grid];
+    const Unit& unit = pop_.units[grid.unit];
+    reading_.Clear();
+    reading_.set_worker_id(w.id);
+    if (r.context == hg::CLINIC) {
+      reading_.set_device_id(fmt::format("BPM-CL-{}", unit.id));
+      reading_.set_station_id(fmt::format("CL-{}", unit.id));
+    } else {
+      reading_.set_device_id(DeviceId(grid, r));
+      reading_.set_station_id(grid.station_id);
+    }
+    reading_.set_measured_at_ms(r.measured_at_ms);
+    reading_.set_context(r.context);
+    // Devices number their readings; one counter per grid and kind of device is close enough.
+    uint64_t& sequence = sequence_[w.grid * 3 + static_cast<size_t>(r.measure)];
+    reading_.set_reading_id(fmt::format("{}-{:06}", reading_.device_id(), ++sequence));
+    switch (r.measure) {
+      case Measure::kBloodPressure: {
+        hg::BloodPressure* bp = reading_.mutable_blood_pressure();
+        bp->set_systolic_mmhg(r.systolic);
+        bp->set_diastolic_mmhg(r.diastolic);
+        bp->set_pulse_bpm(r.pulse);
+        break;
+      }
+      case Measure::kGlucose: {
+        hg::Glucose* glucose = reading_.mutable_glucose();
+        glucose->set_mmol_per_l(r.glucose_tenths / 10.0);
+        glucose->set_timing(r.glucose_timing);
+        break;
+      }
+      case Measure::kBody: {
+        hg::BodyMeasurement* body = reading_.mutable_body();
+        body->set_weight_kg(r.weight_tenths / 10.0);
+        body->set_height_cm(r.height_tenths / 10.0);
+        break;
+      }
+    }
+    return reading_.SerializeAsString();
+  }
+
+ private:
+  const Population& pop_;
+  Rng& rng_;
+  std::vector<uint64_t> sequence_;
+  hg::Reading reading_;  // reused: keeps its allocations between readings
+};
+
+// ---------------------------------------------------------------------------------------------
+// Kafka.
+
+// Counts delivery outcomes. librdkafka calls it from poll()/flush(), i.e. on the main thread.
+class DeliveryTally : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) {
+      ++delivered_;
+      return;
+    }
+    ++failed_;
+    if (failed_ <= kReportedFailures) {
+      spdlog::error("delivery to {} failed: {}", message.topic_name(), message.errstr());
+    } else if (failed_ == kReportedFailures + 1) {
+      spdlog::error("more deliveries failed; only counting them from now on");
+    }
+  }
+  uint64_t delivered() const { return delivered_; }
+  uint64_t failed() const { return failed_; }
+
+ private:
+  static constexpr uint64_t kReportedFailures = 5;
+  uint64_t delivered_ = 0;
+  uint64_t failed_ = 0;
+};
+
+class SimProducer {
+ public:
+  explicit SimProducer(const SimOptions& options) {
+    // murmur2_random is the Java client's partitioner: every producer of these topics, in any
+    // language, must put a worker on the same partition number or co-partitioning breaks.
+    std::unique_ptr<RdKafka::Conf> conf = MakeKafkaConf(options.kafka, "alertd-sim",
+                                                        {{"partitioner", "murmur2_random"},
+                                                         {"linger.ms", "5"},
+                                                         {"enable.idempotence", "true"},
+                                                         // A wrong --bootstrap should fail in seconds, not minutes.
+                                                         {"message.timeout.ms", "30000"}},
+                                                        &events_);
+    std::string error;
+    if (conf->set("dr_cb", &deliveries_, error) != RdKafka::Conf::CONF_OK) {
+      throw std::runtime_error("kafka dr_cb: " + error);
+    }
+    producer_.reset(RdKafka::Producer::create(conf.get(), error));
+    if (!producer_) throw std::runtime_error("cannot create Kafka producer: " + error);
+  }
+
+  RdKafka::Producer& handle() { return *producer_; }
+  const DeliveryTally& deliveries() const { return deliveries_; }
+
+  // Queues one record. Returns false if a stop was requested while waiting for queue space.
+  bool Send(const std::string& topic, const std::string& key, const std::string& value) {
+    for (;;) {
+      ThrowIfFatal();
+      // librdkafka copies the payload (RK_MSG_COPY) and never writes through the pointer.
+      const RdKafka::ErrorCode err =
+          producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
+                             /*timestamp: 0 = now. Not measured_at: real brokers would expire week-old
+                                backfill at once under retention.ms=7d.*/ 0,
+                             nullptr);
+      if (err == RdKafka::ERR_NO_ERROR) {
+        producer_->poll(0);  // serve delivery reports as we go
+        return true;
+      }
+      if (err != RdKafka::ERR__QUEUE_FULL) {
+        throw std::runtime_error(fmt::format("produce to {}: {}", topic, RdKafka::err2str(err)));
+      }
+      // Backpressure: the local queue is full until the broker acknowledges some of it.
+      if (StopRequested()) return false;
+      producer_->poll(kPollWhileQueueFullMs);
+    }
+  }
+
+  // Serves delivery reports for up to `timeout`, returning early when there are some. Used as the
+  // pacing sleep, so waiting for the next send slot is never a busy loop.
+  void Poll(std::chrono::milliseconds timeout) { producer_->poll(static_cast<int>(timeout.count())); }
+
+  // Waits until every queued record is delivered or failed (message.timeout.ms bounds that).
+  void Drain(const std::function<void()>& on_tick) {
+    while (producer_->outq_len() > 0) {
+      ThrowIfFatal();
+      producer_->flush(kFlushStepMs);
+      on_tick();
+    }
+  }
+
+ private:
+  void ThrowIfFatal() {
+    if (!events_.fatal()) return;
+    std::string reason;
+    const RdKafka::ErrorCode err = producer_->fatal_error(reason);
+    throw std::runtime_error(fmt::format("Kafka producer failed fatally: {}: {}", RdKafka::err2str(err), reason));
+  }
+
+  KafkaEventLog events_;
+  DeliveryTally deliveries_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
+// Holds the send rate at --rate records per second; 0 means as fast as the producer takes them.
+class Pacer {
+ public:
+  explicit Pacer(double rate) : rate_(rate) {}
+
+  void Restart() {
+    start_ = SteadyClock::now();
+    sent_ = 0;
+  }
+
+  // Waits for the next slot, serving delivery reports meanwhile. False if a stop was requested.
+  bool Wait(SimProducer& producer) {
+    if (rate_ <= 0) return !StopRequested();
+    const auto due = start_ + std::chrono::duration_cast<SteadyClock::duration>(
+                                  std::chrono::duration<double>(static_cast<double>(sent_) / rate_));
+    ++sent_;
+    for (;;) {
+      if (StopRequested()) return false;
+      const auto now = SteadyClock::now();
+      // Under a millisecond early is close enough; poll() cannot sleep less anyway.
+      if (due - now < std::chrono::milliseconds(1)) return true;
+      producer.Poll(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(due - now),
+                             std::chrono::milliseconds(200)));
+    }
+  }
+
+ private:
+  double rate_;
+  SteadyClock::time_point start_ = SteadyClock::now();
+  uint64_t sent_ = 0;
+};
+
+class Progress {
+ public:
+  Progress(bool quiet, const SimProducer& producer) : quiet_(quiet), producer_(producer) {}
+
+  void Tick(const ReadingCounts& counts, const std::string& phase) {
+    const auto now = SteadyClock::now();
+    if (quiet_ || now - last_report_ < kProgressInterval) return;
+    const uint64_t sent = counts.total() + counts.garbage;
+    const double seconds = std::chrono::duration<double>(now - last_report_).count();
+    spdlog::info("{}: {} readings sent, {:.0f}/s, {} records delivered", phase, sent,
+                 static_cast<double>(sent - sent_at_last_report_) / seconds, producer_.deliveries().delivered());
+    last_report_ = now;
+    sent_at_last_report_ = sent;
+  }
+
+ private:
+  bool quiet_;
+  const SimProducer& producer_;
+  SteadyClock::time_point last_report_ = SteadyClock::now();
+  uint64_t sent_at_last_report_ = 0;
+};
+
+void Count(const PlannedReading& r, ReadingCounts* counts) {
+  if (r.garbage) {
+    ++counts->garbage;
+    return;
+  }
+  if (r.impossible) ++counts->impossible;
+  switch (r.measure) {
+    case Measure::kBloodPressure: ++counts->bp; break;
+    case Measure::kGlucose: ++counts->glucose; break;
+    case Measure::kBody: ++counts->body; break;
+  }
+}
+
+// The engine's design assumes every input topic has the same partition count; refuse to fill topics
+// it could not join, and refuse to let a metadata request auto-create them with a default count.
+void CheckTopics(SimProducer& producer, const SimOptions& options) {
+  const std::vector<std::string> topics = {options.readings_topic, options.profiles_topic};
+  const std::map<std::string, int> counts = TopicPartitionCounts(producer.handle(), topics, kMetadataTimeout);
+  for (const std::string& topic : topics) {
+    if (counts.count(topic) == 0) {
+      throw std::runtime_error(fmt::format("topic '{}' does not exist on {} (start alertd-kafka, or create it)", topic,
+                                           options.kafka.bootstrap));
+    }
+  }
+  const int readings = counts.at(options.readings_topic), profiles = counts.at(options.profiles_topic);
+  if (readings != profiles) {
+    throw std::runtime_error(fmt::format("'{}' has {} partitions but '{}' has {}: input topics must be co-partitioned",
+                                         options.readings_topic, readings, options.profiles_topic, profiles));
+  }
+  spdlog::debug("topics {} and {} have {} partitions", options.readings_topic, options.profiles_topic, readings);
+}
+
+void LogPopulation(const Population& pop) {
+  std::array<int, 4> groups{};
+  int posts = 0, diabetic = 0, lapsed = 0;
+  for (const Worker& w : pop.workers) {
+    ++groups[static_cast<size_t>(w.bp_group)];
+    posts += w.posts.empty() ? 0 : 1;
+    diabetic += w.diabetic ? 1 : 0;
+    lapsed += w.lapsed_since_ms != 0 ? 1 : 0;
+  }
+  spdlog::info(
+      "population: {} workers in {} units, {} grids; {} normotensive, {} grade 1, {} grade 2, {} grade 3 high-risk; "
+      "{} in high-risk posts, {} diabetic, {} lapsed self-testers",
+      pop.workers.size(), pop.units.size(), pop.grids.size(), groups[0], groups[1], groups[2], groups[3], posts,
+      diabetic, lapsed);
+}
+
+int Run(const SimOptions& options) {
+  InstallStopHandlers();
+  const auto started = SteadyClock::now();
+  const int64_t now_ms = NowMs();
+  Rng rng(options.seed);
+
+  const Population pop = BuildPopulation(options, now_ms, rng);
+  if (!options.quiet) LogPopulation(pop);
+
+  SimProducer producer(options);
+  CheckTopics(producer, options);
+  Progress progress(options.quiet, producer);
+  ReadingCounts counts;
+  uint64_t profiles = 0;
+
+  // Profiles first, all delivered, so an engine reading both topics knows workers before readings.
+  for (const Worker& w : pop.workers) {
+    if (StopRequested()) break;
+    if (!producer.Send(options.profiles_topic, w.id, MakeProfile(pop, w).SerializeAsString())) break;
+    ++profiles;
+  }
+  producer.Drain([&] { progress.Tick(counts, "profiles"); });
+
+  ReadingModel model(options, pop, rng);
+  ReadingEncoder encoder(pop, rng);
+  Pacer pacer(options.rate);
+  auto send = [&](const PlannedReading& r) {
+    if (!pacer.Wait(producer)) return false;
+    if (!producer.Send(options.readings_topic, pop.workers[r.worker].id, encoder.Encode(r))) return false;
+    Count(r, &counts);
+    return true;
+  };
+
+  // Backfill: one local day at a time, in event-time order across workers.
+  if (options.days > 0) {
+    const int64_t window_start_ms = now_ms - options.days * kDayMs;
+    const int64_t first_day = GridDay(window_start_ms), last_day = GridDay(now_ms);
+    std::vector<PlannedReading> day;
+    pacer.Restart();
+    for (int64_t d = first_day; d <= last_day && !StopRequested(); ++d) {
+      day.clear();
+      PlanDay(pop, options, d, window_start_ms, now_ms, model, rng, &day);
+      // Stable, with the worker as tie-break, so the order (and the run) is reproducible.
+      std::sort(day.begin(), day.end(), [](const PlannedReading& a, const PlannedReading& b) {
+        return a.measured_at_ms != b.measured_at_ms ? a.measured_at_ms < b.measured_at_ms : a.worker < b.worker;
+      });
+      const std::string phase = fmt::format("backfill day {}/{} ({})", d - first_day + 1, last_day - first_day + 1,
+                                            FormatGridTime(GridDayStartMs(d)).substr(0, 10));
+      for (const PlannedReading& r : day) {
+        if (!send(r)) break;
+        progress.Tick(counts, phase);
+      }
+    }
+  }
+
+  // Live: measured now, workers drawn in proportion to how often they test.
+  if (options.live_seconds > 0 && !StopRequested()) {
+    std::vector<double> weights;
+    for (const Worker& w : pop.workers) {
+      weights.push_back(w.self_tests_per_day * options.readings_per_day + (w.posts.empty() ? 0.0 : 5.0 / 7.0));
+    }
+    if (std::all_of(weights.begin(), weights.end(), [](double x) { return x <= 0; })) {
+      std::fill(weights.begin(), weights.end(), 1.0);
+    }
+    std::discrete_distribution<uint32_t> pick(weights.begin(), weights.end());
+    const auto live_until = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                                                     std::chrono::duration<double>(options.live_seconds));
+    pacer.Restart();
+    while (SteadyClock::now() < live_until) {
+      const uint32_t i = pick(rng);
+      const bool pre_shift = !pop.workers[i].posts.empty() && Chance(rng, 0.5);
+      const PlannedReading r = model.Any(i, NowMs(), pre_shift ? hg::PRE_SHIFT : hg::SELF_TEST);
+      if (!send(r)) break;
+      progress.Tick(counts, "live");
+    }
+  }
+
+  if (StopRequested()) spdlog::info("{}: stopped producing; waiting for deliveries", StopSignalName());
+  producer.Drain([&] { progress.Tick(counts, "flush"); });
+
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  std::printf("alertd-sim: produced %llu profiles, %llu readings (bp %llu, glucose %llu, body %llu), %llu impossible, "
+              "%llu garbage, in %.1f s\n",
+              static_cast<unsigned long long>(profiles), static_cast<unsigned long long>(counts.total()),
+              static_cast<unsigned long long>(counts.bp), static_cast<unsigned long long>(counts.glucose),
+              static_cast<unsigned long long>(counts.body), static_cast<unsigned long long>(counts.impossible),
+              static_cast<unsigned long long>(counts.garbage), seconds);
+  std::fflush(stdout);
+  if (producer.deliveries().failed() > 0) {
+    spdlog::error("{} of {} records were not delivered", producer.deliveries().failed(),
+                  producer.deliveries().failed() + producer.deliveries().delivered());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace alertd::cli
+
+int main(int argc, char** argv) {
+  using namespace alertd::cli;
+  SimOptions o;
+  CLI::App app{"alertd-sim: simulate health-grid workers and their station readings into Kafka (protobuf)"};
+  AddKafkaClientOptions(app, &o.kafka);
+  app.add_option("--workers", o.workers, "Workers (W000001...)")->capture_default_str()->check(CLI::Range(1, 9999999));
+  app.add_option("--units", o.units, "Operating units (U01...)")->capture_default_str()->check(CLI::Range(1, 99));
+  app.add_option("--grids", o.grids, "Grids, spread over the units (U01-G01...)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9999));
+  app.add_option("--seed", o.seed, "Random seed: same seed, same population and readings")->capture_default_str();
+  app.add_option("--days", o.days, "Backfill readings over the last D days before now")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3650));
+  app.add_option("--readings-per-day", o.readings_per_day,
+                 "Self-tests per ordinary worker per day (diagnosed grade 2: 1.5x; plus PRE_SHIFT checks)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--live-seconds", o.live_seconds, "After the backfill, produce live readings for S seconds")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--rate", o.rate, "Readings per second, live and backfill (0 = as fast as possible)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--impossible-ratio", o.impossible_ratio, "Share of physiologically impossible readings")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--garbage-ratio", o.garbage_ratio, "Share of records that are not protobuf at all")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--readings-topic", o.readings_topic, "Topic of Reading messages")->capture_default_str();
+  app.add_option("--profiles-topic", o.profiles_topic, "Topic of WorkerProfile messages")->capture_default_str();
+  app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
+  app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
+  try {
+    app.parse(argc, argv);
+    if (o.grids < o.units) {
+      throw CLI::ValidationError("--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one",
+                                                        o.grids, o.units));
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  InitToolLog("alertd-sim", o.verbose);
+  try {
+    return Run(o);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

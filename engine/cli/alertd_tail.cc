@@ -1,0 +1,661 @@
+// alertd-tail: prints the engine's escalations and dead letters as readable lines (or JSON), once each.
+//
+// Output is at least once with deterministic event ids (DESIGN.md §6), so after a replay or failover
+// the same escalation can arrive twice; the tail drops repeats within a bounded window of recent ids.
+#include <fmt/color.h>
+#include <fmt/format.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "engine/cli/grid_time.h"
+#include "engine/cli/kafka_client.h"
+#include "engine/cli/stop_signal.h"
+#include "engine/cli/tool_log.h"
+#include "health.pb.h"
+
+namespace alertd::cli {
+namespace {
+
+namespace hg = healthgrid::v1;
+using SteadyClock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+constexpr auto kConsumeSlice = std::chrono::milliseconds(200);  // how soon a signal or --duration is noticed
+constexpr auto kMetadataTimeout = std::chrono::seconds(10);
+constexpr size_t kPreviewBytes = 16;
+
+struct TailOptions {
+  KafkaClientOptions kafka;
+  std::string group;
+  bool from_beginning = false;
+  double duration_seconds = 0;
+  bool summary = false;
+  bool json = false;
+  bool no_color = false;
+  std::string escalations_topic = "escalations";
+  std::string dead_letters_topic = "dead-letters";
+  size_t dedupe_window = 100000;
+  uint64_t max_events = 0;
+  bool exit_at_end = false;
+  bool verbose = false;
+};
+
+// The last `capacity` event ids seen. Enough to drop redeliveries after a replay or failover, and
+// bounded, so a tail left running for months does not grow.
+class RecentIds {
+ public:
+  explicit RecentIds(size_t capacity) : capacity_(capacity) { ids_.reserve(capacity + 1); }
+
+  // True if `id` is new (it is now remembered); false if it was seen within the window.
+  bool Remember(const std::string& id) {
+    auto [it, inserted] = ids_.insert(id);
+    if (!inserted) return false;
+    order_.push_back(&*it);  // element addresses survive rehashing; iterators would not
+    if (order_.size() > capacity_) {
+      ids_.erase(ids_.find(*order_.front()));
+      order_.pop_front();
+    }
+    return true;
+  }
+
+ private:
+  size_t capacity_;
+  std::unordered_set<std::string> ids_;
+  std::deque<const std::string*> order_;  // oldest first
+};
+
+// ---------------------------------------------------------------------------------------------
+// The health grid's words for the wire enums. Unknown values (a newer engine) print as numbers.
+
+std::string RuleLabel(hg::Rule rule) {
+  switch (rule) {
+    case hg::R1_CRITICAL_BP: return "R1 critical BP";
+    case hg::R2_SUSTAINED_HYPERTENSION: return "R2 sustained hypertension";
+    case hg::R3_SELF_TEST_MISSED: return "R3 self-test missed";
+    case hg::R4_PRE_SHIFT_FITNESS: return "R4 pre-shift fitness";
+    case hg::R5_GLUCOSE: return "R5 glucose";
+    case hg::R6_FOCUS_TRACKING: return "R6 focus tracking";
+    default: return fmt::format("rule {}", static_cast<int>(rule));
+  }
+}
+
+std::string SeverityLabel(hg::Severity severity) {
+  switch (severity) {
+    case hg::INFO: return "INFO";
+    case hg::HIGH: return "HIGH";
+    case hg::URGENT: return "URGENT";
+    case hg::CRITICAL: return "CRITICAL";
+    default: return fmt::format("SEV-{}", static_cast<int>(severity));
+  }
+}
+
+std::string StateLabel(hg::EscalationState state) {
+  const std::string& name = hg::EscalationState_Name(state);
+  return name.empty() ? fmt::format("STATE-{}", static_cast<int>(state)) : name;
+}
+
+std::string RoleLabel(hg::RecipientRole role) {
+  switch (role) {
+    case hg::ROLE_WORKER: return "worker";
+    case hg::ROLE_HEALTH_MANAGER: return "health manager";
+    case hg::ROLE_UNIT_SUPERVISOR: return "unit supervisor";
+    case hg::ROLE_EXTRA: return "policy recipient";
+    default: return fmt::format("role {}", static_cast<int>(role));
+  }
+}
+
+std::string DeadLetterReasonLabel(hg::DeadLetterReason reason) {
+  const std::string& name = hg::DeadLetterReason_Name(reason);
+  return name.empty() ? fmt::format("REASON-{}", static_cast<int>(reason)) : name;
+}
+
+// Enum names as the proto spells them, for JSON: stable for scripts across label changes.
+Json EnumJson(const google::protobuf::EnumDescriptor* type, int value) {
+  const google::protobuf::EnumValueDescriptor* named = type->FindValueByNumber(value);
+  return named != nullptr ? Json(named->name()) : Json(value);
+}
+
+// Text from the wire, made safe for a terminal: control characters (escape sequences included)
+// become '?'. UTF-8 passes, so names written in Chinese characters still read.
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out.push_back(byte < 0x20 || byte == 0x7f ? '?' : c);
+  }
+  return out;
+}
+
+// A Kafka key as people read it: worker ids are plain text; anything else is hex-escaped.
+std::string KeyText(const std::string* key) {
+  if (key == nullptr) return "(null)";
+  std::string out;
+  for (char c : *key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out.push_back(c);
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
+}
+
+std::string HexPreview(const char* data, size_t size) {
+  std::string out;
+  for (size_t i = 0; i < std::min(size, kPreviewBytes); ++i) {
+    if (i > 0) out.push_back(' ');
+    out += fmt::format("{:02x}", static_cast<unsigned char>(data[i]));
+  }
+  if (size > kPreviewBytes) out += " ...";
+  return out;
+}
+
+std::string Base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
+                       static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 0x3f]);
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (rest == 2) n |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 0x3f]);
+    out.push_back(kAlphabet[(n >> 12) & 0x3f]);
+    out.push_back(rest == 2 ? kAlphabet[(n >> 6) & 0x3f] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// Where a record came from, for every line and JSON object.
+struct Origin {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;  // Kafka record timestamp, 0 if absent
+  std::string key;           // printable
+};
+
+Origin OriginOf(const RdKafka::Message& message) {
+  Origin o;
+  o.topic = message.topic_name();
+  o.partition = message.partition();
+  o.offset = message.offset();
+  const RdKafka::MessageTimestamp ts = message.timestamp();
+  if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) o.timestamp_ms = ts.timestamp;
+  o.key = KeyText(message.key());
+  return o;
+}
+
+// The first non-zero of the given times, else the record's Kafka timestamp, else now.
+int64_t DisplayTime(const Origin& origin, std::initializer_list<int64_t> candidates) {
+  for (int64_t t : candidates) {
+    if (t > 0) return t;
+  }
+  return origin.timestamp_ms > 0 ? origin.timestamp_ms : NowMs();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting for --summary.
+
+struct Tally {
+  std::map<std::pair<int, int>, uint64_t> escalations;  // (rule, state) -> count
+  std::map<int, uint64_t> dead_letters;                 // reason -> count
+  uint64_t escalation_total = 0, dead_letter_total = 0, undecodable = 0, duplicates = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+class EventPrinter {
+ public:
+  EventPrinter(bool json, bool color) : json_(json), color_(color) {}
+
+  void Escalation(const Origin& origin, const hg::Escalation& e) {
+    if (json_) return Emit(EscalationJson(origin, e));
+    const int64_t when = DisplayTime(origin, {e.emitted_at_ms(), e.trigger_at_ms()});
+    std::string recipients;
+    for (const hg::Recipient& r : e.recipients()) {
+      if (!recipients.empty()) recipients += ", ";
+      recipients += fmt::format("{} ({})", Printable(r.name().empty() ? r.id() : r.name()), RoleLabel(r.role()));
+    }
+    // Backfilled or late readings trigger long after they were measured: say when.
+    std::string trigger;
+    if (e.trigger_at_ms() > 0 && std::abs(when - e.trigger_at_ms()) >= kMinuteMs) {
+      trigger = fmt::format(" [trigger {}]", FormatGridTime(e.trigger_at_ms()));
+    }
+    Emit(fmt::format("{} {} {} {} {} {:<8} {} {}  {}{}  -> {}", FormatGridTime(when),
+                     Styled(SeverityStyle(e.severity()), fmt::format("{:<8}", SeverityLabel(e.severity()))),
+                     fmt::format("{:<25}", RuleLabel(e.rule())),
+                     Styled(e.state() == hg::RESOLVED ? fmt::fg(fmt::terminal_color::green) : fmt::text_style(),
+                            fmt::format("{:<10}", StateLabel(e.state()))),
+                     Printable(e.unit_id()), Printable(e.grid_id()), Printable(e.worker_id()),
+                     Printable(e.worker_name()), Printable(e.reason()), trigger,
+                     recipients.empty() ? "(no recipients)" : recipients));
+  }
+
+  void DeadLetter(const Origin& origin, const hg::DeadLetter& d) {
+    if (json_) return Emit(DeadLetterJson(origin, d));
+    Emit(fmt::format("{} {} {} {}[{}]@{} key={}: {}", FormatGridTime(DisplayTime(origin, {d.rejected_at_ms()})),
+                     Styled(fmt::fg(fmt::terminal_color::magenta), "DEAD-LETTER"), DeadLetterReasonLabel(d.reason()),
+                     Printable(d.source_topic()), d.source_partition(), d.source_offset(), KeyText(&d.key()),
+                     Printable(d.message())));
+  }
+
+  void Undecodable(const Origin& origin, const RdKafka::Message& message, const std::string& expected,
+                   const std::string& why) {
+    const auto* data = static_cast<const char*>(message.payload());
+    if (json_) {
+      return Emit(Json{{"type", "undecodable"},
+                       {"topic", origin.topic},
+                       {"partition", origin.partition},
+                       {"offset", origin.offset},
+                       {"key", origin.key},
+                       {"size", message.len()},
+                       {"expected", expected},
+                       {"error", why},
+                       {"value_base64", Base64(std::string_view(data == nullptr ? "" : data, message.len()))}});
+    }
+    Emit(fmt::format("{} {} {}[{}]@{} key={}: {} bytes are not a {}: {}{}", FormatGridTime(DisplayTime(origin, {})),
+                     Styled(fmt::fg(fmt::terminal_color::magenta) | fmt::emphasis::bold, "UNDECODABLE"), origin.topic,
+                     origin.partition, origin.offset, origin.key, message.len(), expected, why,
+                     message.len() > 0 ? " (starts " + HexPreview(data, message.len()) + ")" : ""));
+  }
+
+  void Summary(const Tally& t) {
+    if (json_) {
+      Json escalations = Json::array();
+      for (const auto& [rule_state, count] : t.escalations) {
+        escalations.push_back({{"rule", EnumJson(hg::Rule_descriptor(), rule_state.first)},
+                               {"state", EnumJson(hg::EscalationState_descriptor(), rule_state.second)},
+                               {"count", count}});
+      }
+      Json dead_letters = Json::object();
+      for (const auto& [reason, count] : t.dead_letters) {
+        dead_letters[DeadLetterReasonLabel(static_cast<hg::DeadLetterReason>(reason))] = count;
+      }
+      return Emit(Json{{"type", "summary"},
+                       {"escalations", t.escalation_total},
+                       {"escalations_by_rule_and_state", escalations},
+                       {"dead_letters", t.dead_letter_total},
+                       {"dead_letters_by_reason", dead_letters},
+                       {"undecodable", t.undecodable},
+                       {"duplicates_dropped", t.duplicates}});
+    }
+    std::string out = fmt::format("alertd-tail summary: {} escalations, {} dead letters, {} undecodable, "
+                                  "{} duplicates dropped\n",
+                                  t.escalation_total, t.dead_letter_total, t.undecodable, t.duplicates);
+    if (!t.escalations.empty()) out += "  escalations by rule and state:\n";
+    for (auto it = t.escalations.begin(); it != t.escalations.end();) {
+      const int rule = it->first.first;
+      std::string states;
+      for (; it != t.escalations.end() && it->first.first == rule; ++it) {
+        if (!states.empty()) states += ", ";
+        states += fmt::format("{} {}", StateLabel(static_cast<hg::EscalationState>(it->first.second)), it->second);
+      }
+      out += fmt::format("    {:<27}{}\n", RuleLabel(static_cast<hg::Rule>(rule)), states);
+    }
+    if (!t.dead_letters.empty()) out += "  dead letters by reason:\n";
+    for (const auto& [reason, count] : t.dead_letters) {
+      out += fmt::format("    {:<27}{}\n", DeadLetterReasonLabel(static_cast<hg::DeadLetterReason>(reason)), count);
+    }
+    out.pop_back();  // Emit adds the last newline
+    Emit(out);
+  }
+
+ private:
+  static fmt::text_style SeverityStyle(hg::Severity severity) {
+    switch (severity) {
+      case hg::CRITICAL: return fmt::fg(fmt::terminal_color::bright_red) | fmt::emphasis::bold;
+      case hg::URGENT: return fmt::fg(fmt::terminal_color::red);
+      case hg::HIGH: return fmt::fg(fmt::terminal_color::yellow);
+      case hg::INFO: return fmt::fg(fmt::terminal_color::cyan);
+      default: return {};
+    }
+  }
+
+  std::string Styled(const fmt::text_style& style, const std::string& text) const {
+    return color_ ? fmt::format(style, "{}", text) : text;
+  }
+
+  static Json OriginJson(const Origin& o, const char* type) {
+    return Json{{"type", type}, {"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset}, {"key", o.key}};
+  }
+
+  static Json EscalationJson(const Origin& origin, const hg::Escalation& e) {
+    Json j = OriginJson(origin, "escalation");
+    j["event_id"] = e.event_id();
+    j["episode_id"] = e.episode_id();
+    j["sequence"] = e.sequence();
+    j["worker_id"] = e.worker_id();
+    j["worker_name"] = e.worker_name();
+    j["unit_id"] = e.unit_id();
+    j["grid_id"] = e.grid_id();
+    j["rule"] = EnumJson(hg::Rule_descriptor(), e.rule());
+    j["severity"] = EnumJson(hg::Severity_descriptor(), e.severity());
+    j["level"] = EnumJson(hg::EscalationLevel_descriptor(), e.level());
+    j["state"] = EnumJson(hg::EscalationState_descriptor(), e.state());
+    j["reason"] = e.reason();
+    Json evidence = Json::array();
+    for (const hg::EvidenceReading& r : e.evidence()) {
+      evidence.push_back({{"measured_at_ms", r.measured_at_ms()},
+                          {"measured_at", FormatGridTimeIso(r.measured_at_ms())},
+                          {"systolic_mmhg", r.systolic_mmhg()},
+                          {"diastolic_mmhg", r.diastolic_mmhg()},
+                          {"pulse_bpm", r.pulse_bpm()},
+                          {"category", EnumJson(hg::BpCategory_descriptor(), r.category())},
+                          {"station_id", r.station_id()},
+                          {"device_id", r.device_id()},
+                          {"context", EnumJson(hg::MeasurementContext_descriptor(), r.context())}});
+    }
+    j["evidence"] = std::move(evidence);
+    if (e.has_window()) {
+      const hg::WindowStats& w = e.window();
+      j["window"] = {{"start_ms", w.start_ms()},
+                     {"end_ms", w.end_ms()},
+                     {"readings", w.readings()},
+                     {"days", w.days()},
+                     {"mean_systolic_mmhg", w.mean_systolic_mmhg()},
+                     {"mean_diastolic_mmhg", w.mean_diastolic_mmhg()},
+                     {"mean_category", EnumJson(hg::BpCategory_descriptor(), w.mean_category())}};
+    }
+    Json recipients = Json::array();
+    for (const hg::Recipient& r : e.recipients()) {
+      recipients.push_back({{"id", r.id()},
+                            {"name", r.name()},
+                            {"role", EnumJson(hg::RecipientRole_descriptor(), r.role())}});
+    }
+    j["recipients"] = std::move(recipients);
+    j["opened_at_ms"] = e.opened_at_ms();
+    j["trigger_at_ms"] = e.trigger_at_ms();
+    j["emitted_at_ms"] = e.emitted_at_ms();
+    j["emitted_at"] = FormatGridTimeIso(e.emitted_at_ms());
+    return j;
+  }
+
+  static Json DeadLetterJson(const Origin& origin, const hg::DeadLetter& d) {
+    Json j = OriginJson(origin, "dead_letter");
+    j["source_topic"] = d.source_topic();
+    j["source_partition"] = d.source_partition();
+    j["source_offset"] = d.source_offset();
+    j["source_key"] = KeyText(&d.key());
+    j["reason"] = EnumJson(hg::DeadLetterReason_descriptor(), d.reason());
+    j["message"] = d.message();
+    j["rejected_at_ms"] = d.rejected_at_ms();
+    j["rejected_at"] = FormatGridTimeIso(d.rejected_at_ms());
+    // Whole and byte-exact, so a script can fix and replay the record.
+    j["original_value_base64"] = Base64(d.original_value());
+    return j;
+  }
+
+  // One line per event, flushed at once: the reader is a person or a pipe waiting for it.
+  void Emit(const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  void Emit(const Json& j) {
+    // Strings from the wire may hold invalid UTF-8; replace it rather than throw.
+    Emit(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
+
+  bool json_;
+  bool color_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Kafka.
+
+// Which partitions are assigned and which of them are at their end, for --exit-at-end. Also logs
+// (re)assignments, which tell a person that the tail is now listening.
+class Assignment : public RdKafka::RebalanceCb {
+ public:
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      Check(cooperative ? consumer->incremental_assign(partitions) : nullptr,
+            cooperative ? RdKafka::ERR_NO_ERROR : consumer->assign(partitions));
+      for (const RdKafka::TopicPartition* p : partitions) assigned_.insert({p->topic(), p->partition()});
+      spdlog::info("listening on {} partition(s) of {}", assigned_.size(), Topics());
+    } else {
+      // Revoked, or an error during the rebalance: either way, let go of the partitions.
+      if (err != RdKafka::ERR__REVOKE_PARTITIONS) spdlog::warn("rebalance: {}", RdKafka::err2str(err));
+      Check(cooperative ? consumer->incremental_unassign(partitions) : nullptr,
+            cooperative ? RdKafka::ERR_NO_ERROR : consumer->unassign());
+      for (const RdKafka::TopicPartition* p : partitions) {
+        assigned_.erase({p->topic(), p->partition()});
+        at_end_.erase({p->topic(), p->partition()});
+      }
+      if (!cooperative) {
+        assigned_.clear();
+        at_end_.clear();
+      }
+    }
+  }
+
+  void AtEnd(const std::string& topic, int32_t partition) { at_end_.insert({topic, partition}); }
+  void NotAtEnd(const std::string& topic, int32_t partition) { at_end_.erase({topic, partition}); }
+  bool AllAtEnd() const {
+    if (assigned_.empty()) return false;
+    return std::all_of(assigned_.begin(), assigned_.end(), [&](const auto& p) { return at_end_.count(p) > 0; });
+  }
+
+ private:
+  static void Check(RdKafka::Error* error, RdKafka::ErrorCode code) {
+    std::unique_ptr<RdKafka::Error> owned(error);
+    if (owned) spdlog::error("partition assignment failed: {}", owned->str());
+    if (code != RdKafka::ERR_NO_ERROR) spdlog::error("partition assignment failed: {}", RdKafka::err2str(code));
+  }
+
+  std::string Topics() const {
+    std::set<std::string> names;
+    for (const auto& p : assigned_) names.insert(p.first);
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? "(none)" : out;
+  }
+
+  std::set<std::pair<std::string, int32_t>> assigned_;
+  std::set<std::pair<std::string, int32_t>> at_end_;
+};
+
+class Tail {
+ public:
+  Tail(const TailOptions& options, bool color)
+      : options_(options), printer_(options.json, color), recent_(options.dedupe_window) {}
+
+  int Run() {
+    InstallStopHandlers();
+    // A throwaway group's offsets are never read again, so it does not commit them; a named group
+    // (--group) resumes where it stopped.
+    const bool named_group = !options_.group.empty();
+    const std::string group = named_group ? options_.group : fmt::format("alertd-tail-{}", ::getpid());
+    std::unique_ptr<RdKafka::Conf> conf =
+        MakeKafkaConf(options_.kafka, "alertd-tail",
+                      {{"group.id", group},
+                       {"auto.offset.reset", options_.from_beginning ? "earliest" : "latest"},
+                       {"enable.auto.commit", named_group ? "true" : "false"},
+                       {"enable.partition.eof", options_.exit_at_end ? "true" : "false"}},
+                      &events_);
+    std::string error;
+    if (conf->set("rebalance_cb", &assignment_, error) != RdKafka::Conf::CONF_OK) {
+      throw std::runtime_error("kafka rebalance_cb: " + error);
+    }
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    if (!consumer) throw std::runtime_error("cannot create Kafka consumer: " + error);
+
+    const std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
+    const std::map<std::string, int> existing = TopicPartitionCounts(*consumer, topics, kMetadataTimeout);
+    for (const std::string& topic : topics) {
+      if (existing.count(topic) == 0) spdlog::warn("topic '{}' does not exist (yet); listening anyway", topic);
+    }
+    if (const RdKafka::ErrorCode err = consumer->subscribe(topics); err != RdKafka::ERR_NO_ERROR) {
+      throw std::runtime_error("subscribe: " + RdKafka::err2str(err));
+    }
+    spdlog::debug("consumer group {}", group);
+
+    const int rc = Consume(*consumer);
+    consumer->close();
+    if (options_.summary) printer_.Summary(tally_);
+    return rc;
+  }
+
+ private:
+  int Consume(RdKafka::KafkaConsumer& consumer) {
+    const auto deadline = options_.duration_seconds > 0
+                              ? SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                                                         std::chrono::duration<double>(options_.duration_seconds))
+                              : SteadyClock::time_point::max();
+    while (!StopRequested()) {
+      const auto now = SteadyClock::now();
+      if (now >= deadline) break;
+      const auto slice =
+          std::min<SteadyClock::duration>(kConsumeSlice, deadline - now);
+      std::unique_ptr<RdKafka::Message> message(
+          consumer.consume(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(slice).count())));
+      if (events_.fatal()) return 1;
+      switch (message->err()) {
+        case RdKafka::ERR_NO_ERROR:
+          assignment_.NotAtEnd(message->topic_name(), message->partition());
+          Handle(*message);
+          break;
+        case RdKafka::ERR__TIMED_OUT: break;
+        case RdKafka::ERR__PARTITION_EOF:
+          assignment_.AtEnd(message->topic_name(), message->partition());
+          if (options_.exit_at_end && assignment_.AllAtEnd()) return 0;
+          break;
+        default:
+          // Informational (a topic not there yet, a broker restarting): librdkafka retries itself.
+          events_.Warn(fmt::format("consume: {}", message->errstr()));
+          break;
+      }
+      if (options_.max_events > 0 && printed_ >= options_.max_events) break;
+    }
+    return 0;
+  }
+
+  void Handle(const RdKafka::Message& message) {
+    const Origin origin = OriginOf(message);
+    const auto* data = static_cast<const char*>(message.payload());
+    const int size = static_cast<int>(message.len());
+    if (origin.topic == options_.escalations_topic) {
+      hg::Escalation e;
+      if (size == 0) return Undecodable(origin, message, "healthgrid.v1.Escalation", "empty value (tombstone?)");
+      if (!e.ParseFromArray(data, size)) {
+        return Undecodable(origin, message, "healthgrid.v1.Escalation", "protobuf parse failed");
+      }
+      // Protobuf accepts much noise; an escalation without an id cannot be deduplicated or trusted.
+      if (e.event_id().empty()) return Undecodable(origin, message, "healthgrid.v1.Escalation", "no event_id");
+      if (!recent_.Remember("e:" + e.event_id())) return Duplicate();
+      ++tally_.escalation_total;
+      ++tally_.escalations[{static_cast<int>(e.rule()), static_cast<int>(e.state())}];
+      printer_.Escalation(origin, e);
+    } else {
+      hg::DeadLetter d;
+      if (size == 0) return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "empty value (tombstone?)");
+      if (!d.ParseFromArray(data, size)) {
+        return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "protobuf parse failed");
+      }
+      if (d.source_topic().empty()) return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "no source_topic");
+      // A dead letter's identity is the record it rejects: a replay rejects the same one again.
+      const std::string id = fmt::format("d:{}:{}:{}:{}", d.source_topic(), d.source_partition(), d.source_offset(),
+                                         static_cast<int>(d.reason()));
+      if (!recent_.Remember(id)) return Duplicate();
+      ++tally_.dead_letter_total;
+      ++tally_.dead_letters[static_cast<int>(d.reason())];
+      printer_.DeadLetter(origin, d);
+    }
+    ++printed_;
+  }
+
+  void Undecodable(const Origin& origin, const RdKafka::Message& message, const std::string& expected,
+                   const std::string& why) {
+    ++tally_.undecodable;
+    ++printed_;
+    printer_.Undecodable(origin, message, expected, why);
+  }
+
+  void Duplicate() {
+    ++tally_.duplicates;
+    spdlog::debug("dropped a duplicate");
+  }
+
+  const TailOptions& options_;
+  EventPrinter printer_;
+  RecentIds recent_;
+  Tally tally_;
+  uint64_t printed_ = 0;
+  KafkaEventLog events_;
+  Assignment assignment_;
+};
+
+}  // namespace
+}  // namespace alertd::cli
+
+int main(int argc, char** argv) {
+  using namespace alertd::cli;
+  TailOptions o;
+  CLI::App app{"alertd-tail: print escalations and dead letters as readable lines, each event once"};
+  AddKafkaClientOptions(app, &o.kafka);
+  app.add_option("--group", o.group, "Consumer group (default: a private alertd-tail-<pid>, offsets not committed)");
+  app.add_flag("--from-beginning", o.from_beginning, "Start at the oldest retained message instead of new ones");
+  app.add_option("--duration", o.duration_seconds, "Stop after S seconds (0 = until SIGINT/SIGTERM)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--summary", o.summary, "On exit, print counts by rule and state, dead letters by reason, duplicates");
+  app.add_flag("--json", o.json, "One JSON object per line instead of text");
+  app.add_flag("--no-color", o.no_color, "Never colour (default: colour by severity when stdout is a terminal)");
+  app.add_option("--escalations-topic", o.escalations_topic, "Topic of Escalation messages")->capture_default_str();
+  app.add_option("--dead-letters-topic", o.dead_letters_topic, "Topic of DeadLetter messages")->capture_default_str();
+  app.add_option("--dedupe-window", o.dedupe_window, "How many recent event ids to remember for dropping duplicates")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
+  app.add_option("--max-events", o.max_events, "Stop after printing N events (0 = no limit)")->capture_default_str();
+  app.add_flag("--exit-at-end", o.exit_at_end, "Stop once every assigned partition has been read to its end");
+  app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
+  try {
+    app.parse(argc, argv);
+    if (o.escalations_topic == o.dead_letters_topic) {
+      throw CLI::ValidationError("--dead-letters-topic", "must differ from --escalations-topic");
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  InitToolLog("alertd-tail", o.verbose);
+  // https://no-color.org: a set NO_COLOR turns colour off like --no-color.
+  const bool color = !o.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+  try {
+    return Tail(o, color).Run();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

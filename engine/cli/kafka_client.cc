@@ -59,8 +59,7 @@ void KafkaEventLog::event_cb(RdKafka::Event& event) {
         spdlog::error("kafka fatal error: {}: {}", RdKafka::err2str(event.err()), event.str());
         return;
       }
-      const std::string text = fmt::format("{}: {}", RdKafka::err2str(event.err()), event.str());
-      if (ShouldReport(text)) spdlog::warn("kafka: {}", text);
+      Warn(fmt::format("{}: {}", RdKafka::err2str(event.err()), event.str()));
       return;
     }
     case RdKafka::Event::EVENT_LOG: {
@@ -75,6 +74,10 @@ void KafkaEventLog::event_cb(RdKafka::Event& event) {
     case RdKafka::Event::EVENT_STATS:
       return;  // statistics.interval.ms is not enabled by the tools
   }
+}
+
+void KafkaEventLog::Warn(const std::string& text) {
+  if (ShouldReport(text)) spdlog::warn("kafka: {}", text);
 }
 
 bool KafkaEventLog::ShouldReport(const std::string& text) {

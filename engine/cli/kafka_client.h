@@ -39,6 +39,9 @@ class KafkaEventLog : public RdKafka::EventCb {
   void event_cb(RdKafka::Event& event) override;
   bool fatal() const { return fatal_; }
 
+  // Logs a warning the same way, e.g. an error that consume() returned.
+  void Warn(const std::string& text);
+
  private:
   bool ShouldReport(const std::string& text);
 

@@ -8,7 +8,7 @@ namespace alertd::cli {
 
 void InitToolLog(const std::string& tool, bool verbose) {
   auto logger = spdlog::stderr_color_mt(tool);
-  logger->set_pattern("[%H:%M:%S] %n %^%l%$: %v");
+  logger->set_pattern("[%H:%M:%S.%e] %n %^%l%$: %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   // Warnings and errors must reach the terminal before the process dies or a line is printed.
   logger->flush_on(spdlog::level::warn);

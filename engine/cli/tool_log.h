@@ -7,7 +7,7 @@
 
 namespace alertd::cli {
 
-// Makes spdlog's default logger write "[hh:mm:ss] <tool> <level>: message" to stderr. With `verbose`
+// Makes spdlog's default logger write "[hh:mm:ss.mmm] <tool> <level>: message" to stderr. With `verbose`
 // debug lines are shown too.
 void InitToolLog(const std::string& tool, bool verbose = false);
 

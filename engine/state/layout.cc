@@ -30,37 +30,44 @@ T ReadBigEndian(std::string_view bytes) {
   return value;
 }
 
-std::string FamilyPrefix(std::string_view store, Family family) {
+// Keys are arbitrary bytes; messages show them with unprintable bytes escaped.
+std::string Escape(std::string_view bytes) { return absl::CHexEscape(absl::string_view(bytes.data(), bytes.size())); }
+
+std::string FamilyPrefix(absl::string_view store, Family family) {
   return absl::StrCat("state store ", store, ": column family ", Name(family), ": ");
 }
 
-absl::Status Corrupt(std::string_view store, Family family, std::string_view what, std::string_view detail) {
+absl::Status Corrupt(absl::string_view store, Family family, absl::string_view what, absl::string_view detail) {
   return absl::DataLossError(absl::StrCat(FamilyPrefix(store, family), "corrupt record for ", what, ": ", detail));
 }
 
-absl::Status CannotEncode(std::string_view store, Family family, std::string_view what, std::string_view detail) {
+absl::Status CannotEncode(absl::string_view store, Family family, absl::string_view what, absl::string_view detail) {
   return absl::InvalidArgumentError(absl::StrCat(FamilyPrefix(store, family), "cannot store ", what, ": ", detail));
 }
 
 }  // namespace
 
-std::string_view Name(Family family) {
+const char* Name(Family family) {
   switch (family) {
-    case Family::kWorkers: return "workers";
-    case Family::kOffsets: return "offsets";
-    case Family::kOutbox: return "outbox";
-    case Family::kMeta: return "meta";
+    case Family::kWorkers:
+      return "workers";
+    case Family::kOffsets:
+      return "offsets";
+    case Family::kOutbox:
+      return "outbox";
+    case Family::kMeta:
+      return "meta";
   }
   return "unknown";
 }
 
-absl::Status StoreError(absl::StatusCode code, std::string_view store, std::string_view message) {
+absl::Status StoreError(absl::StatusCode code, absl::string_view store, absl::string_view message) {
   return absl::Status(code, absl::StrCat("state store ", store, ": ", message));
 }
 
 // --- Keys -------------------------------------------------------------------------------------
 
-absl::Status CheckKey(std::string_view store, const WorkerKey& key) {
+absl::Status CheckKey(absl::string_view store, const WorkerKey& key) {
   if (key.partition < 0) {
     return StoreError(absl::StatusCode::kInvalidArgument, store,
                       absl::StrCat("invalid worker key (", Describe(key), "): partition is negative"));
@@ -72,8 +79,8 @@ absl::Status CheckKey(std::string_view store, const WorkerKey& key) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPosition(std::string_view store, const InputPosition& position) {
-  std::string_view problem;
+absl::Status CheckPosition(absl::string_view store, const InputPosition& position) {
+  const char* problem = nullptr;
   if (position.partition < 0) {
     problem = "partition is negative";
   } else if (position.topic.empty()) {
@@ -83,7 +90,7 @@ absl::Status CheckPosition(std::string_view store, const InputPosition& position
   } else if (!wire::IsValidUtf8(position.topic)) {
     problem = "topic is not valid UTF-8";
   }
-  if (problem.empty()) return absl::OkStatus();
+  if (problem == nullptr) return absl::OkStatus();
   return StoreError(absl::StatusCode::kInvalidArgument, store,
                     absl::StrCat("invalid input position (", Describe(position), "): ", problem));
 }
@@ -101,13 +108,14 @@ std::string PartitionPrefix(int32_t partition) {
   return bytes;
 }
 
-absl::StatusOr<WorkerKey> ParseWorkerKey(std::string_view store, std::string_view bytes) {
+absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_view bytes) {
   const uint32_t partition = bytes.size() >= 4 ? ReadBigEndian<uint32_t>(bytes) : 0;
   if (bytes.size() <= 4 || partition > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
-    return Corrupt(store, Family::kWorkers, absl::StrCat("key \"", absl::CHexEscape(bytes), "\""),
+    return Corrupt(store, Family::kWorkers, absl::StrCat("key \"", Escape(bytes), "\""),
                    "not a 4-byte partition followed by a worker id");
   }
-  return WorkerKey{.partition = static_cast<int32_t>(partition), .worker = domain::WorkerId{std::string(bytes.substr(4))}};
+  return WorkerKey{.partition = static_cast<int32_t>(partition),
+                   .worker = domain::WorkerId{std::string(bytes.substr(4))}};
 }
 
 std::string OffsetKeyBytes(const InputPosition& position) {
@@ -127,16 +135,17 @@ std::string SeqKeyBytes(uint64_t seq) {
 }
 
 std::string Describe(const WorkerKey& key) {
-  return absl::StrCat("partition ", key.partition, " worker ", absl::CHexEscape(key.worker.value));
+  return absl::StrCat("partition ", key.partition, " worker ", Escape(key.worker.value));
 }
 
 std::string Describe(const InputPosition& position) {
-  return absl::StrCat("topic ", absl::CHexEscape(position.topic), " partition ", position.partition);
+  return absl::StrCat("topic ", Escape(position.topic), " partition ", position.partition);
 }
 
 // --- Values -----------------------------------------------------------------------------------
 
-absl::StatusOr<EncodedCommit> EncodeCommit(std::string_view store, const CommitBatch& batch, uint64_t next_outbox_seq) {
+absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const CommitBatch& batch,
+                                           uint64_t next_outbox_seq) {
   EncodedCommit commit;
   commit.next_outbox_seq = next_outbox_seq;
   commit.writes.reserve(batch.workers.size() + batch.next_offsets.size() + batch.outbox_put.size() +
@@ -144,7 +153,8 @@ absl::StatusOr<EncodedCommit> EncodeCommit(std::string_view store, const CommitB
 
   for (const auto& [key, state] : batch.workers) {
     if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
-    Write& write = commit.writes.emplace_back(Write{.family = Family::kWorkers, .key = WorkerKeyBytes(key), .value = {}});
+    Write& write =
+        commit.writes.emplace_back(Write{.family = Family::kWorkers, .key = WorkerKeyBytes(key), .value = {}});
     if (!state) continue;  // delete
     absl::StatusOr<std::string> value = EncodeWorkerState(*state);
     if (!value.ok()) return CannotEncode(store, Family::kWorkers, Describe(key), value.status().message());
@@ -159,7 +169,8 @@ absl::StatusOr<EncodedCommit> EncodeCommit(std::string_view store, const CommitB
     }
     std::string value;
     AppendBigEndian64(value, static_cast<uint64_t>(offset));
-    commit.writes.push_back(Write{.family = Family::kOffsets, .key = OffsetKeyBytes(position), .value = std::move(value)});
+    commit.writes.push_back(
+        Write{.family = Family::kOffsets, .key = OffsetKeyBytes(position), .value = std::move(value)});
   }
 
   for (const OutboxEntry& entry : batch.outbox_put) {
@@ -198,24 +209,26 @@ absl::StatusOr<EncodedCommit> EncodeCommit(std::string_view store, const CommitB
   return commit;
 }
 
-absl::StatusOr<domain::WorkerState> DecodeWorker(std::string_view store, const WorkerKey& key, std::string_view value) {
+absl::StatusOr<domain::WorkerState> DecodeWorker(absl::string_view store, const WorkerKey& key,
+                                                 std::string_view value) {
   absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(value);
   if (!state.ok()) return Corrupt(store, Family::kWorkers, Describe(key), state.status().message());
   return state;
 }
 
-absl::StatusOr<int64_t> DecodeOffset(std::string_view store, const InputPosition& position, std::string_view value) {
+absl::StatusOr<int64_t> DecodeOffset(absl::string_view store, const InputPosition& position, std::string_view value) {
   if (value.size() != 8) {
-    return Corrupt(store, Family::kOffsets, Describe(position), absl::StrCat("value has ", value.size(), " bytes, not 8"));
+    return Corrupt(store, Family::kOffsets, Describe(position),
+                   absl::StrCat("value has ", value.size(), " bytes, not 8"));
   }
   const auto offset = static_cast<int64_t>(ReadBigEndian<uint64_t>(value));
   if (offset < 0) return Corrupt(store, Family::kOffsets, Describe(position), absl::StrCat("negative offset ", offset));
   return offset;
 }
 
-absl::StatusOr<OutboxEntry> DecodeOutbox(std::string_view store, std::string_view key, std::string_view value) {
+absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_view key, std::string_view value) {
   if (key.size() != 8) {
-    return Corrupt(store, Family::kOutbox, absl::StrCat("key \"", absl::CHexEscape(key), "\""), "not an 8-byte seq");
+    return Corrupt(store, Family::kOutbox, absl::StrCat("key \"", Escape(key), "\""), "not an 8-byte seq");
   }
   OutboxEntry entry;
   entry.seq = ReadBigEndian<uint64_t>(key);
@@ -231,7 +244,7 @@ absl::StatusOr<OutboxEntry> DecodeOutbox(std::string_view store, std::string_vie
   return entry;
 }
 
-absl::StatusOr<uint64_t> DecodeOutboxNextSeq(std::string_view store, std::string_view value) {
+absl::StatusOr<uint64_t> DecodeOutboxNextSeq(absl::string_view store, std::string_view value) {
   if (value.size() != 8) {
     return Corrupt(store, Family::kMeta, kOutboxNextSeqKey, absl::StrCat("value has ", value.size(), " bytes, not 8"));
   }

@@ -22,20 +22,20 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/state/store.h"
 
 namespace alertd::state::layout {
 
 enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3 };
-inline constexpr std::array<Family, 4> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox,
-                                                    Family::kMeta};
+inline constexpr std::array<Family, 4> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox, Family::kMeta};
 inline constexpr size_t kFamilyCount = kFamilies.size();
-std::string_view Name(Family family);
+const char* Name(Family family);
 
 // Bump when a record or key changes in a way the previous build cannot read.
 inline constexpr int kSchemaVersion = 1;
-inline constexpr std::string_view kSchemaVersionKey = "schema_version";
-inline constexpr std::string_view kOutboxNextSeqKey = "outbox_next_seq";
+inline constexpr char kSchemaVersionKey[] = "schema_version";
+inline constexpr char kOutboxNextSeqKey[] = "outbox_next_seq";
 
 // One change to one column family. nullopt value = delete.
 struct Write {
@@ -50,19 +50,22 @@ struct EncodedCommit {
   uint64_t next_outbox_seq = 1;  // NextOutboxSeq() once applied
 };
 
+// Text for messages is absl::string_view: this abseil build does not alias it to std::string_view,
+// so absl::StrCat and absl::Status take only the former. Byte keys and values are std::string_view.
+
 // Names the store in every error: "state store <store>: ...".
-[[nodiscard]] absl::Status StoreError(absl::StatusCode code, std::string_view store, std::string_view message);
+[[nodiscard]] absl::Status StoreError(absl::StatusCode code, absl::string_view store, absl::string_view message);
 
 // --- Keys -------------------------------------------------------------------------------------
 
 // InvalidArgument unless the key can be stored (partition >= 0, non-empty worker id).
-[[nodiscard]] absl::Status CheckKey(std::string_view store, const WorkerKey& key);
-[[nodiscard]] absl::Status CheckPosition(std::string_view store, const InputPosition& position);
+[[nodiscard]] absl::Status CheckKey(absl::string_view store, const WorkerKey& key);
+[[nodiscard]] absl::Status CheckPosition(absl::string_view store, const InputPosition& position);
 
 std::string WorkerKeyBytes(const WorkerKey& key);
 // Prefix shared by every worker key of the partition (>= 0).
 std::string PartitionPrefix(int32_t partition);
-[[nodiscard]] absl::StatusOr<WorkerKey> ParseWorkerKey(std::string_view store, std::string_view bytes);
+[[nodiscard]] absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_view bytes);
 
 std::string OffsetKeyBytes(const InputPosition& position);
 std::string SeqKeyBytes(uint64_t seq);
@@ -73,16 +76,16 @@ std::string Describe(const InputPosition& position);
 
 // --- Values -----------------------------------------------------------------------------------
 
-[[nodiscard]] absl::StatusOr<EncodedCommit> EncodeCommit(std::string_view store, const CommitBatch& batch,
+[[nodiscard]] absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const CommitBatch& batch,
                                                          uint64_t next_outbox_seq);
 
 // DataLoss naming the store, family and key when the bytes are not a valid record.
-[[nodiscard]] absl::StatusOr<domain::WorkerState> DecodeWorker(std::string_view store, const WorkerKey& key,
+[[nodiscard]] absl::StatusOr<domain::WorkerState> DecodeWorker(absl::string_view store, const WorkerKey& key,
                                                                std::string_view value);
-[[nodiscard]] absl::StatusOr<int64_t> DecodeOffset(std::string_view store, const InputPosition& position,
+[[nodiscard]] absl::StatusOr<int64_t> DecodeOffset(absl::string_view store, const InputPosition& position,
                                                    std::string_view value);
-[[nodiscard]] absl::StatusOr<OutboxEntry> DecodeOutbox(std::string_view store, std::string_view key,
+[[nodiscard]] absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_view key,
                                                        std::string_view value);
-[[nodiscard]] absl::StatusOr<uint64_t> DecodeOutboxNextSeq(std::string_view store, std::string_view value);
+[[nodiscard]] absl::StatusOr<uint64_t> DecodeOutboxNextSeq(absl::string_view store, std::string_view value);
 
 }  // namespace alertd::state::layout

@@ -39,8 +39,8 @@ struct InputPosition {
 struct OutboxEntry {
   uint64_t seq = 0;  // store-wide, from NextOutboxSeq(); orders the outbox
   std::string topic;
-  std::string key;    // Kafka key bytes
-  std::string value;  // Kafka value bytes
+  std::string key;               // Kafka key bytes
+  std::string value;             // Kafka value bytes
   int32_t source_partition = 0;  // input partition whose processing produced it
   friend bool operator==(const OutboxEntry&, const OutboxEntry&) = default;
 };
@@ -50,7 +50,7 @@ struct OutboxEntry {
 // and deleted in one batch is gone).
 struct CommitBatch {
   std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers;  // nullopt = delete
-  std::vector<std::pair<InputPosition, int64_t>> next_offsets;  // next offset to consume, >= 0
+  std::vector<std::pair<InputPosition, int64_t>> next_offsets;                    // next offset to consume, >= 0
   std::vector<OutboxEntry> outbox_put;  // seqs strictly ascending and >= NextOutboxSeq()
   std::vector<uint64_t> outbox_delete;  // unknown seqs are ignored (deliveries may be confirmed twice)
   bool empty() const;

@@ -23,21 +23,21 @@ class EncodeCheck {
   bool ok() const { return problem_.empty(); }
   const std::string& problem() const { return problem_; }
 
-  void Text(std::string_view text, std::string_view field) {
+  void Text(std::string_view text, absl::string_view field) {
     if (ok() && !wire::IsValidUtf8(text)) problem_ = absl::StrCat(field, " is not valid UTF-8");
   }
-  void NonNegative(int value, std::string_view field) {
+  void NonNegative(int value, absl::string_view field) {
     if (ok() && value < 0) problem_ = absl::StrCat(field, " is ", value, ", which an unsigned field cannot hold");
   }
   // A domain enum holding a number outside its enumerators would be written as *_UNSPECIFIED.
   template <typename DomainEnum>
-  void Enum(DomainEnum value, std::string_view field) {
+  void Enum(DomainEnum value, absl::string_view field) {
     if (ok() && static_cast<int>(wire::ToProto(value)) == 0) {
       problem_ = absl::StrCat(field, " holds ", static_cast<int>(value), ", not one of its enumerators");
     }
   }
 
-  void Sample(const domain::BpSample& s, std::string_view field) {
+  void Sample(const domain::BpSample& s, absl::string_view field) {
     NonNegative(s.systolic_mmhg, absl::StrCat(field, ".systolic_mmhg"));
     NonNegative(s.diastolic_mmhg, absl::StrCat(field, ".diastolic_mmhg"));
     NonNegative(s.pulse_bpm, absl::StrCat(field, ".pulse_bpm"));
@@ -47,7 +47,7 @@ class EncodeCheck {
     Text(s.device_id, absl::StrCat(field, ".device_id"));
   }
 
-  void Person(const domain::Person& p, std::string_view field) {
+  void Person(const domain::Person& p, absl::string_view field) {
     Text(p.id, absl::StrCat(field, ".id"));
     Text(p.name, absl::StrCat(field, ".name"));
   }
@@ -90,7 +90,7 @@ bool Known(ProtoEnum value) {
   return wire::FromProtoEnum(value).has_value();
 }
 
-std::optional<std::string> CheckSample(const pb::EvidenceReading& s, std::string_view field) {
+std::optional<std::string> CheckSample(const pb::EvidenceReading& s, absl::string_view field) {
   if (!Known(s.category())) return absl::StrCat(field, ".category has unknown value ", s.category());
   if (!Known(s.context())) return absl::StrCat(field, ".context has unknown value ", s.context());
   return std::nullopt;
@@ -124,7 +124,8 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
 absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) {
   EncodeCheck check;
   if (state.profile) check.Profile(*state.profile);
-  for (size_t i = 0; i < state.bp_window.size(); ++i) check.Sample(state.bp_window[i], absl::StrCat("bp_window[", i, "]"));
+  for (size_t i = 0; i < state.bp_window.size(); ++i)
+    check.Sample(state.bp_window[i], absl::StrCat("bp_window[", i, "]"));
   for (size_t i = 0; i < state.open.size(); ++i) {
     const domain::OpenEpisode& episode = state.open[i];
     const std::string field = absl::StrCat("open[", i, "]");

@@ -328,7 +328,8 @@ dm::Escalation FromProto(const pb::Escalation& proto) {
   for (const pb::EvidenceReading& evidence : proto.evidence()) escalation.evidence.push_back(FromProto(evidence));
   if (proto.has_window()) escalation.window = FromProto(proto.window());
   escalation.recipients.reserve(static_cast<size_t>(proto.recipients_size()));
-  for (const pb::Recipient& recipient : proto.recipients()) escalation.recipients.push_back(RecipientFromProto(recipient));
+  for (const pb::Recipient& recipient : proto.recipients())
+    escalation.recipients.push_back(RecipientFromProto(recipient));
   escalation.opened_at = dm::EventTime{proto.opened_at_ms()};
   escalation.trigger_at = dm::EventTime{proto.trigger_at_ms()};
   escalation.emitted_at = dm::ProcessingTime{proto.emitted_at_ms()};
@@ -360,7 +361,9 @@ pb::Escalation ToProto(const dm::Escalation& escalation) {
 
 // --- Enumerations -----------------------------------------------------------------------------
 
-std::optional<dm::BpCategory> FromProtoEnum(pb::BpCategory v) { return EnumFromProto<dm::BpCategory>(v, pb::BpCategory_MAX); }
+std::optional<dm::BpCategory> FromProtoEnum(pb::BpCategory v) {
+  return EnumFromProto<dm::BpCategory>(v, pb::BpCategory_MAX);
+}
 std::optional<dm::ReadingContext> FromProtoEnum(pb::MeasurementContext v) {
   return EnumFromProto<dm::ReadingContext>(v, pb::MeasurementContext_MAX);
 }

@@ -86,7 +86,7 @@ INSTANTIATE_TEST_SUITE_P(
         ClassifyRow{"no_hypotension_dia60", 100, 60, kN, false, false},
         ClassifyRow{"hypotension_both_85_55", 85, 55, kN, false, true},
         ClassifyRow{"hypotension_with_high_normal_125_55", 125, 55, kHN, false, true}),
-    [](const ::testing::TestParamInfo<ClassifyRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(ClassifyBpThresholdsTest, UsesTheThresholdsItIsGiven) {
   BpThresholds t;
@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
                       MeanRow{"dia110_grade3", 115, 110.0, kG3},
                       MeanRow{"mixed_159_6_over_99_2_grade1", 159.6, 99.2, kG1},
                       MeanRow{"mixed_150_over_100_grade2", 150.0, 100.0, kG2}),
-    [](const ::testing::TestParamInfo<MeanRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 // ---------------------------------------------------------------------------------------------------
 // ValidateReading
@@ -219,7 +219,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {"systolic", "400"}},
         ValidateRow{"impossible_before_too_old", Both(SetBp(400, 80), SetAt(kOldLimit - kDayMs)), kImpossible,
                     {"systolic", "400"}}),
-    [](const ::testing::TestParamInfo<ValidateRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 INSTANTIATE_TEST_SUITE_P(
     BloodPressureRanges, ValidateReadingTest,
@@ -242,7 +242,7 @@ INSTANTIATE_TEST_SUITE_P(
         ValidateRow{"pulse_20", SetBp(128, 82, 20), kOk, {}},
         ValidateRow{"pulse_250", SetBp(128, 82, 250), kOk, {}},
         ValidateRow{"pulse_251", SetBp(128, 82, 251), kImpossible, {"pulse", "251"}}),
-    [](const ::testing::TestParamInfo<ValidateRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 INSTANTIATE_TEST_SUITE_P(
     GlucoseAndBodyRanges, ValidateReadingTest,
@@ -259,7 +259,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ValidateRow{"height_100", SetBody(70, 100.0), kOk, {}},
                       ValidateRow{"height_250", SetBody(70, 250.0), kOk, {}},
                       ValidateRow{"height_250_5", SetBody(70, 250.5), kImpossible, {"height", "250.5"}}),
-    [](const ::testing::TestParamInfo<ValidateRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 INSTANTIATE_TEST_SUITE_P(
     TimeBounds, ValidateReadingTest,
@@ -273,7 +273,7 @@ INSTANTIATE_TEST_SUITE_P(
                                   RejectReason::kFutureTimestamp, {}},
                       ValidateRow{"body_too_old_rejected", Both(SetBody(70, 170), SetAt(kOldLimit - 1)),
                                   RejectReason::kTooOld, {}}),
-    [](const ::testing::TestParamInfo<ValidateRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(ValidateReadingPolicyTest, UsesThePolicyItIsGiven) {
   Policy p;

@@ -18,6 +18,8 @@ std_headers=" algorithm any array atomic barrier bit bitset cassert ccomplex cct
  typeinfo unordered_map unordered_set utility valarray variant vector version
  assert.h ctype.h errno.h fenv.h float.h inttypes.h limits.h locale.h math.h setjmp.h signal.h
  stdarg.h stddef.h stdint.h stdio.h stdlib.h string.h time.h uchar.h wchar.h wctype.h "
+# shellcheck disable=SC2086 # word splitting folds the list onto one line
+std_headers=" $(echo $std_headers) "
 
 files=$(find "$dir" -type f \( -name '*.h' -o -name '*.hh' -o -name '*.hpp' -o -name '*.cc' -o -name '*.cpp' \
   -o -name '*.cxx' -o -name '*.inc' -o -name '*.ipp' \) | sort)
@@ -34,9 +36,7 @@ for f in $files; do
       \<*\>)
         name=${spec#<}; name=${name%>}
         case "$std_headers" in
-          *" $name "*|*"
-$name "*|*" $name
-"*) continue ;;
+          *" $name "*) continue ;;
         esac
         ;;
       \"engine/domain/*\")

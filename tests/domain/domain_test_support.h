@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "engine/domain/types.h"
 
 namespace alertd::domain {
@@ -99,6 +101,14 @@ inline std::vector<const Escalation*> OfRule(const std::vector<Escalation>& even
   }
   return out;
 }
+
+// Names each parameterised case after its table row's `name`.
+struct RowName {
+  template <typename Row>
+  std::string operator()(const ::testing::TestParamInfo<Row>& param) const {
+    return param.param.name;
+  }
+};
 
 inline bool IsLowerHex32(const std::string& s) {
   if (s.size() != 32) return false;

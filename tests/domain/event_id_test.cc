@@ -42,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(DigestRow{"empty", ""}, DigestRow{"one_byte", "a"}, DigestRow{"word", "alertd"},
                       DigestRow{"embedded_nul", std::string("a\0b", 3)}, DigestRow{"utf8", "张伟"},
                       DigestRow{"long", std::string(10000, 'x')}),
-    [](const ::testing::TestParamInfo<DigestRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(StableDigestTest, DifferentInputsGiveDifferentDigests) {
   const std::vector<std::string> inputs = {"",   "a",  "b",  "ab", "ba", "aa", std::string("\0", 1),
@@ -52,13 +52,14 @@ TEST(StableDigestTest, DifferentInputsGiveDifferentDigests) {
   EXPECT_EQ(digests.size(), inputs.size());
 }
 
-// Regression guard: these values were computed once from the implementation. If one changes, every
-// id already emitted to the alerts topic stops matching its replay — change them only on purpose.
+// Regression guard: these values were computed once from the implementation (first build of
+// engine/domain/event_id.cc, not textbook FNV-1a-128, which gives b3e3cdea... for "alertd"). If one
+// changes, ids already emitted to the alerts topic stop matching their replay: change only on purpose.
 TEST(StableDigestTest, PinnedValuesDoNotChange) {
-  EXPECT_EQ(StableDigest("alertd"), "PIN_ME");
+  EXPECT_EQ(StableDigest("alertd"), "8a2d970dbac14c4239d0c634e14f4faf");
   const std::string episode = EpisodeId(WorkerId{"w-1001"}, Rule::kR1CriticalBp, 1);
-  EXPECT_EQ(episode, "PIN_ME");
-  EXPECT_EQ(EventId(episode, 1), "PIN_ME");
+  EXPECT_EQ(episode, "414bb005e8d2c9702cc6de1d71b09e66");
+  EXPECT_EQ(EventId(episode, 1), "31d1cfbe05af86dca66c08fdfba031fe");
 }
 
 // ---------------------------------------------------------------------------------------------------

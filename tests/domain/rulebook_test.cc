@@ -122,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
                       AcceptRow{"bp_normal", BpReading(Utc(0, 2), 118, 76), 1, BpCategory::kNormal},
                       AcceptRow{"glucose_triggers_nothing_yet", GlucoseReading(Utc(0, 2), 2.5), 0, std::nullopt},
                       AcceptRow{"body_triggers_nothing", BodyReading(Utc(0, 2), 92.0, 171.0), 0, std::nullopt}),
-    [](const ::testing::TestParamInfo<AcceptRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(RulebookReadingTest, OutcomeCarriesTheFullClassification) {
   Scenario s;
@@ -202,7 +202,7 @@ INSTANTIATE_TEST_SUITE_P(
         RejectRow{"future_normal_that_would_resolve",
                   BpReading(EventTime{kNow.ms + 10 * kMinuteMs + 1}, 120, 80), RejectReason::kFutureTimestamp},
         RejectRow{"too_old", BpReading(EventTime{kNow.ms - 30 * kDayMs - 1}, 165, 100), RejectReason::kTooOld}),
-    [](const ::testing::TestParamInfo<RejectRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 // ---------------------------------------------------------------------------------------------------
 // The BP window: event-time order, pruning at 7 days, bounded size
@@ -251,7 +251,7 @@ INSTANTIATE_TEST_SUITE_P(
                   {Utc(0, 2), Utc(0, 3), Utc(0, 4), Utc(0, 1)},
                   {Utc(0, 2), Utc(0, 3), Utc(0, 4)},
                   Utc(0, 4)}),
-    [](const ::testing::TestParamInfo<WindowRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 // ---------------------------------------------------------------------------------------------------
 // R1 critical blood pressure
@@ -295,7 +295,7 @@ INSTANTIATE_TEST_SUITE_P(
                       R1ThresholdRow{"focus_150_104_does_not", 170, 105, 150, 104, false},
                       R1ThresholdRow{"systolic_override_only_keeps_default_diastolic_109", 170, {}, 150, 109, false},
                       R1ThresholdRow{"systolic_override_only_keeps_default_diastolic_110", 170, {}, 150, 110, true}),
-    [](const ::testing::TestParamInfo<R1ThresholdRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(R1CriticalBpTest, OpenEventCarriesProfileEvidenceAndIds) {
   Scenario s;
@@ -440,7 +440,7 @@ INSTANTIATE_TEST_SUITE_P(
                       R1ResolveRow{"normal_at_the_same_instant", 0, 120, 80, false},
                       R1ResolveRow{"normal_measured_earlier_arriving_late", -kHourMs, 120, 80, false},
                       R1ResolveRow{"critical_an_hour_later", kHourMs, 180, 70, false}),
-    [](const ::testing::TestParamInfo<R1ResolveRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(R1CriticalBpTest, NormalReadingBetweenTriggersDoesNotResolve) {
   Scenario s;
@@ -505,7 +505,9 @@ TEST_P(R2ConditionTest, OpensOnlyWithGrade2MeanEnoughReadingsAndDays) {
   for (const BpAt& b : row.fed) s.Bp(b.at, b.systolic, b.diastolic);
   const auto r2 = OfRule(s.events, Rule::kR2SustainedHypertension);
   ASSERT_EQ(r2.size(), row.opens ? 1u : 0u);
-  if (row.opens) EXPECT_EQ(r2[0]->state, EscalationState::kOpen);
+  if (row.opens) {
+    EXPECT_EQ(r2[0]->state, EscalationState::kOpen);
+  }
   EXPECT_EQ(s.Open(Rule::kR2SustainedHypertension) != nullptr, row.opens);
   EXPECT_TRUE(OfRule(s.events, Rule::kR1CriticalBp).empty());
 }
@@ -545,7 +547,7 @@ INSTANTIATE_TEST_SUITE_P(
               false},
         R2Row{"late_reading_inside_window_counts", {{Utc(8, 2), 165, 95}, {Utc(9, 2), 165, 95}, {Utc(3, 2), 165, 95}},
               true}),
-    [](const ::testing::TestParamInfo<R2Row>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(R2SustainedHypertensionTest, OpenEventCarriesWindowEvidenceAndIds) {
   Scenario s;
@@ -818,7 +820,7 @@ INSTANTIATE_TEST_SUITE_P(
                          {Sample(Utc(5, 1), 200, 120), Sample(Utc(5, 2), 200, 120), Sample(Utc(6, 2), 160, 100),
                           Sample(Utc(7, 2), 160, 100)},
                          Utc(7, 2), 2 * kDayMs, kChina, 2, 2, 160, 100, BpCategory::kGrade2}),
-    [](const ::testing::TestParamInfo<ComputeWindowRow>& info) { return std::string(info.param.name); });
+    test_support::RowName());
 
 TEST(ComputeWindowBoundsTest, StartIsEndMinusWindow) {
   const WindowStats w = ComputeWindow({Sample(Utc(3, 2), 150, 90), Sample(Utc(7, 2), 150, 90)}, Utc(7, 2), kWeek,

@@ -43,6 +43,9 @@ TEST_F(PipelineTest, ReadingsInEscalationsOut) {
     producer.Send("worker-profiles", w, MakeProfile(w, "U01", "U01-G01").SerializeAsString());
   }
   producer.Flush();
+  // Profiles and readings are separate topics; wait until the profiles are in state so the events
+  // below are routed to the grid's health manager rather than the on-call desk.
+  ASSERT_TRUE(WaitFor([&] { return alertd.Metric("alertd_committed_records_total") >= 3; }, 30s));
   // W1: a grade-3 reading (R1 opens), then a normal one (R1 resolves).
   producer.Send("readings", "W1", MakeBp("W1", now - 2 * kHour, 186, 112).SerializeAsString());
   producer.Send("readings", "W1", MakeBp("W1", now - 1 * kHour, 132, 84).SerializeAsString());
@@ -72,8 +75,9 @@ TEST_F(PipelineTest, ReadingsInEscalationsOut) {
   ASSERT_EQ(r1.recipients_size(), 1);
   EXPECT_EQ(r1.recipients(0).id(), "HM-U01-G01");
   EXPECT_NE(r1.reason().find("186/112"), std::string::npos) << r1.reason();
-  EXPECT_EQ(by[{"W1", healthgrid::v1::RESOLVED}].episode_id(), r1.episode_id());
-  EXPECT_EQ(by[{"W1", healthgrid::v1::RESOLVED}].sequence(), 2u);
+  const auto& resolved = by[std::make_pair(std::string("W1"), static_cast<int>(healthgrid::v1::RESOLVED))];
+  EXPECT_EQ(resolved.episode_id(), r1.episode_id());
+  EXPECT_EQ(resolved.sequence(), 2u);
 
   const auto& r2 = by[{"W2", healthgrid::v1::OPEN}];
   EXPECT_EQ(r2.rule(), healthgrid::v1::R2_SUSTAINED_HYPERTENSION);

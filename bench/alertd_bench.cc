@@ -1,0 +1,373 @@
+// alertd-bench: throughput of alertd against a plain librdkafka consumer on the same embedded cluster,
+// produce-to-escalation latency at a steady rate, and alertd's memory over the run.
+//
+// Phases, each on its own topic of the same embedded cluster (one alertd-kafka process):
+//   1. consume-only: a producer thread writes N readings while a bare KafkaConsumer counts them;
+//   2. alertd: the same producer writes N readings to `readings` while alertd (its own process)
+//      grades them and commits; progress and RSS come from its /metrics and /proc;
+//   3. latency: readings at a fixed rate, a share of them grade 3 for workers with no open episode;
+//      latency = time the R1 escalation is consumed - time its reading was produced.
+#include <fcntl.h>
+#include <httplib.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "engine/kafka/clients.h"
+#include "health.pb.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+int64_t WallMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "alertd-bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) Die("cannot start " + argv[0]);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+void Stop(pid_t pid) {
+  kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(50000);
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+}
+
+std::string WaitForFile(const std::string& path, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    std::ifstream in(path);
+    std::string s;
+    if (std::getline(in, s) && !s.empty()) return s;
+    usleep(50000);
+  }
+  Die("timed out waiting for " + path);
+}
+
+long RssKb(pid_t pid, const char* field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
+  }
+  return -1;
+}
+
+double ScrapeMetric(int port, const std::string& name) {
+  httplib::Client c("127.0.0.1", port);
+  auto res = c.Get("/metrics");
+  if (!res) return -1;
+  std::istringstream in(res->body);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) == 0 && (line[name.size()] == ' ' || line[name.size()] == '{')) {
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return sum;
+}
+
+// A population of workers and their readings, ~25% hypertensive, like the simulator's.
+class ReadingFactory {
+ public:
+  explicit ReadingFactory(int workers) : workers_(workers), rng_(42) {}
+
+  std::string WorkerId(int w) const {
+    char id[16];
+    std::snprintf(id, sizeof id, "B%06d", w);
+    return id;
+  }
+
+  // The i-th reading of the stream: worker round-robin, event time spread over the last six days.
+  healthgrid::v1::Reading Next(int64_t i, int64_t total, int64_t now_ms) {
+    const int w = static_cast<int>(i % workers_);
+    const int64_t per_worker = std::max<int64_t>(1, total / workers_);
+    const int64_t step = 6LL * 86400000 / per_worker;
+    const bool hypertensive = w % 4 == 0;
+    std::normal_distribution<double> sys(hypertensive ? 162 : 121, 9), dia(hypertensive ? 100 : 77, 6);
+    int s = static_cast<int>(sys(rng_)), d = static_cast<int>(dia(rng_));
+    d = std::min(d, s - 20);
+    return Bp(WorkerId(w), now_ms - 6LL * 86400000 + (i / workers_) * step, s, d);
+  }
+
+  static healthgrid::v1::Reading Bp(const std::string& worker, int64_t at, int s, int d) {
+    healthgrid::v1::Reading r;
+    r.set_worker_id(worker);
+    r.set_device_id("BENCH-DEV");
+    r.set_station_id("ST-BENCH");
+    r.set_measured_at_ms(at);
+    r.set_context(healthgrid::v1::SELF_TEST);
+    r.mutable_blood_pressure()->set_systolic_mmhg(s);
+    r.mutable_blood_pressure()->set_diastolic_mmhg(d);
+    r.mutable_blood_pressure()->set_pulse_bpm(70);
+    return r;
+  }
+
+ private:
+  int workers_;
+  std::mt19937_64 rng_;
+};
+
+std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap) {
+  auto p = alertd::kafka::NewProducer(bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"},
+                                                  {"queue.buffering.max.messages", "1000000"}},
+                                      nullptr, nullptr);
+  if (!p.ok()) Die(std::string(p.status().message()));
+  return std::move(*p);
+}
+
+void Send(RdKafka::Producer& p, const std::string& topic, const std::string& key, const std::string& value) {
+  while (p.produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                   value.size(), key.data(), key.size(), 0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
+    p.poll(10);
+  }
+}
+
+// Pre-encodes the stream so the producer thread measures Kafka, not protobuf encoding.
+std::vector<std::pair<std::string, std::string>> EncodeStream(int64_t n, int workers, int64_t now_ms) {
+  ReadingFactory f(workers);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(n);
+  for (int64_t i = 0; i < n; ++i) {
+    auto r = f.Next(i, n, now_ms);
+    out.emplace_back(r.worker_id(), r.SerializeAsString());
+  }
+  return out;
+}
+
+double ProduceAll(const std::string& bootstrap, const std::string& topic,
+                  const std::vector<std::pair<std::string, std::string>>& stream) {
+  auto p = MakeProducer(bootstrap);
+  auto t0 = Clock::now();
+  for (const auto& [k, v] : stream) {
+    Send(*p, topic, k, v);
+    p->poll(0);
+  }
+  p->flush(120000);
+  return stream.size() / Since(t0);
+}
+
+struct Percentiles {
+  double p50 = 0, p99 = 0, max = 0;
+};
+
+Percentiles Of(std::vector<double> v) {
+  Percentiles p;
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  p.p50 = v[v.size() / 2];
+  p.p99 = v[std::min(v.size() - 1, v.size() * 99 / 100)];
+  p.max = v.back();
+  return p;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"alertd-bench: alertd vs a plain consumer on the embedded Kafka cluster"};
+  std::string alertd_bin, kafka_bin, work = ".bench";
+  int64_t readings = 1000000;
+  int workers = 20000, partitions = 64;
+  int latency_rate = 5000, latency_seconds = 20;
+  cli.add_option("--alertd", alertd_bin, "alertd binary")->required();
+  cli.add_option("--kafka", kafka_bin, "alertd-kafka binary")->required();
+  cli.add_option("--dir", work, "Working directory (state, logs)")->capture_default_str();
+  cli.add_option("--readings", readings, "Readings per throughput phase")->capture_default_str();
+  cli.add_option("--workers", workers, "Distinct workers")->capture_default_str();
+  cli.add_option("--partitions", partitions, "Partitions per topic (the mock cluster keeps ~5 MiB each)")
+      ->capture_default_str();
+  cli.add_option("--latency-rate", latency_rate, "Readings/s during the latency phase")->capture_default_str();
+  cli.add_option("--latency-seconds", latency_seconds, "Length of the latency phase")->capture_default_str();
+  CLI11_PARSE(cli, argc, argv);
+
+  fs::remove_all(work);
+  fs::create_directories(work);
+  const std::string topics = "readings,worker-profiles,escalations,dead-letters,readings-raw";
+  pid_t kafka = Spawn({kafka_bin, "--partitions", std::to_string(partitions), "--topics", topics, "--bootstrap-file",
+                       work + "/bootstrap"},
+                      work + "/kafka.log");
+  const std::string bootstrap = WaitForFile(work + "/bootstrap", 30);
+  std::printf("embedded kafka at %s, %d partitions per topic, %lld readings per phase, %d workers\n",
+              bootstrap.c_str(), partitions, static_cast<long long>(readings), workers);
+
+  const int64_t now = WallMs();
+  auto stream = EncodeStream(readings, workers, now);
+
+  // Phase 1: consume-only.
+  double consume_rate = 0, produce_rate_1 = 0;
+  {
+    auto c = alertd::kafka::NewConsumer(bootstrap, "bench-consume-only", {}, nullptr, nullptr);
+    if (!c.ok()) Die(std::string(c.status().message()));
+    (*c)->subscribe({"readings-raw"});
+    std::atomic<bool> produced{false};
+    auto t0 = Clock::now();
+    std::thread producer([&] {
+      produce_rate_1 = ProduceAll(bootstrap, "readings-raw", stream);
+      produced = true;
+    });
+    int64_t n = 0, bytes = 0;
+    while (n < readings && Since(t0) < 300) {
+      std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
+      if (m->err() == RdKafka::ERR_NO_ERROR) {
+        ++n;
+        bytes += static_cast<int64_t>(m->len());
+      }
+    }
+    consume_rate = n / Since(t0);
+    producer.join();
+    (*c)->close();
+    if (n < readings) Die("consume-only phase saw " + std::to_string(n) + " of " + std::to_string(readings));
+    std::printf("consume-only: %lld readings (%.1f MB) at %.0f readings/s (producer %.0f/s)\n",
+                static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1);
+  }
+
+  // Phase 2: alertd.
+  const std::string port_file = work + "/alertd.port";
+  pid_t alertd = Spawn({alertd_bin, "--bootstrap", bootstrap, "--db", work + "/db", "--http", "127.0.0.1:0",
+                        "--http-port-file", port_file, "--log-level", "warn"},
+                       work + "/alertd.log");
+  const int port = std::stoi(WaitForFile(port_file, 30));
+  {
+    auto p = MakeProducer(bootstrap);
+    ReadingFactory f(workers);
+    for (int w = 0; w < workers; ++w) {
+      healthgrid::v1::WorkerProfile prof;
+      prof.set_worker_id(f.WorkerId(w));
+      prof.set_unit_id("U" + std::to_string(1 + w % 17));
+      prof.set_grid_id(prof.unit_id() + "-G" + std::to_string(w % 12));
+      prof.mutable_health_manager()->set_id("HM-" + prof.grid_id());
+      prof.set_active(true);
+      Send(*p, "worker-profiles", prof.worker_id(), prof.SerializeAsString());
+      p->poll(0);
+    }
+    p->flush(60000);
+  }
+  // Wait for the profiles to be committed so the phase measures readings only.
+  while (ScrapeMetric(port, "alertd_committed_records_total") < workers) usleep(50000);
+  const double base = ScrapeMetric(port, "alertd_committed_records_total");
+
+  double alertd_rate = 0, produce_rate_2 = 0;
+  std::vector<std::pair<double, long>> rss;  // (progress fraction, RSS kB)
+  {
+    auto t0 = Clock::now();
+    std::thread producer([&] { produce_rate_2 = ProduceAll(bootstrap, "readings", stream); });
+    double done = 0;
+    while (done < readings && Since(t0) < 600) {
+      usleep(100000);
+      done = ScrapeMetric(port, "alertd_committed_records_total") - base;
+      rss.emplace_back(done / readings, RssKb(alertd, "VmRSS:"));
+    }
+    alertd_rate = done / Since(t0);
+    producer.join();
+    if (done < readings) Die("alertd phase: committed " + std::to_string(done) + " of " + std::to_string(readings));
+    std::printf("alertd:       %lld readings at %.0f readings/s (producer %.0f/s)\n", static_cast<long long>(readings),
+                alertd_rate, produce_rate_2);
+  }
+  std::printf("alertd RSS by progress:");
+  for (double q : {0.25, 0.5, 0.75, 1.0}) {
+    auto it = std::find_if(rss.begin(), rss.end(), [q](const auto& s) { return s.first >= q - 1e-9; });
+    if (it != rss.end()) std::printf("  %.0f%%: %.1f MiB", q * 100, it->second / 1024.0);
+  }
+  std::printf("\n");
+
+  // Phase 3: latency at a steady rate. Probe workers get exactly one grade-3 reading each, so each
+  // probe opens one R1 episode; the rest of the traffic is ordinary readings.
+  std::vector<double> latencies_ms;
+  {
+    auto c = alertd::kafka::NewConsumer(bootstrap, "bench-latency", {{"auto.offset.reset", "latest"}}, nullptr, nullptr);
+    if (!c.ok()) Die(std::string(c.status().message()));
+    (*c)->subscribe({"escalations"});
+    // Let the group join before measuring, so no probe is missed.
+    for (int i = 0; i < 30; ++i) std::unique_ptr<RdKafka::Message>((*c)->consume(100));
+    std::atomic<bool> stop{false};
+    std::atomic<int> probes{0};
+    std::thread producer([&] {
+      auto p = MakeProducer(bootstrap);
+      ReadingFactory f(workers);
+      const auto t0 = Clock::now();
+      int64_t i = 0;
+      while (Since(t0) < latency_seconds) {
+        const int64_t due = static_cast<int64_t>(Since(t0) * latency_rate);
+        for (; i < due; ++i) {
+          healthgrid::v1::Reading r;
+          if (i % 50 == 0) {
+            r = ReadingFactory::Bp("P" + std::to_string(probes.fetch_add(1)), WallMs(), 186, 114);
+          } else {
+            r = f.Next(i, readings, now);
+            r.set_measured_at_ms(WallMs());
+          }
+          Send(*p, "readings", r.worker_id(), r.SerializeAsString());
+        }
+        p->poll(1);
+      }
+      p->flush(60000);
+    });
+    const auto t0 = Clock::now();
+    while (Since(t0) < latency_seconds + 15 &&
+           (static_cast<int>(latencies_ms.size()) < probes.load() || Since(t0) < latency_seconds)) {
+      std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
+      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+      const int64_t seen = WallMs();
+      healthgrid::v1::Escalation e;
+      if (!e.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
+      if (e.worker_id().rfind("P", 0) == 0 && e.state() == healthgrid::v1::OPEN) {
+        latencies_ms.push_back(static_cast<double>(seen - e.trigger_at_ms()));
+      }
+    }
+    producer.join();
+    (*c)->close();
+    std::printf("latency at %d readings/s for %d s: %zu of %d probe escalations seen\n", latency_rate, latency_seconds,
+                latencies_ms.size(), probes.load());
+  }
+  const Percentiles lat = Of(latencies_ms);
+  const long peak_kb = RssKb(alertd, "VmHWM:");
+  Stop(alertd);
+  Stop(kafka);
+
+  std::printf("\n");
+  std::printf("consume-only readings/s:          %.0f\n", consume_rate);
+  std::printf("alertd readings/s:                %.0f\n", alertd_rate);
+  std::printf("produce->escalation latency p50:  %.0f ms\n", lat.p50);
+  std::printf("produce->escalation latency p99:  %.0f ms (max %.0f ms)\n", lat.p99, lat.max);
+  std::printf("alertd peak RSS:                  %.1f MiB\n", peak_kb / 1024.0);
+  std::printf("ratio alertd/consume-only: %.2f\n", alertd_rate / consume_rate);
+  return 0;
+}

@@ -1,0 +1,323 @@
+// The RocksDB state store: column families, tuning, schema check, and atomic WriteBatch commits.
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "engine/state/kv_store.h"
+#include "engine/state/layout.h"
+#include "engine/state/store.h"
+
+namespace alertd::state {
+namespace {
+
+using layout::Family;
+
+// --- Errors -----------------------------------------------------------------------------------
+
+absl::StatusCode CodeOf(const rocksdb::Status& s) {
+  if (s.IsNotFound() || s.IsPathNotFound()) return absl::StatusCode::kNotFound;
+  if (s.IsCorruption()) return absl::StatusCode::kDataLoss;
+  if (s.IsInvalidArgument()) return absl::StatusCode::kInvalidArgument;
+  if (s.IsNotSupported()) return absl::StatusCode::kUnimplemented;
+  // Transient by RocksDB's own account: the same call may succeed when retried.
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::StatusCode::kUnavailable;
+  if (s.IsNoSpace()) return absl::StatusCode::kResourceExhausted;
+  if (s.IsAborted() || s.IsShutdownInProgress()) return absl::StatusCode::kAborted;
+  // I/O errors leave the DB in a background-error state that retrying does not clear: fatal.
+  return absl::StatusCode::kInternal;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view path, absl::string_view context) {
+  return layout::StoreError(CodeOf(s), path, absl::StrCat(context, ": ", s.ToString()));
+}
+
+// --- Tuning -----------------------------------------------------------------------------------
+
+rocksdb::CompressionType PickCompression() {
+  // LZ4: records are small protobufs whose repeated ids and names compress well, and LZ4 decodes
+  // fastest on the read path that every reading takes. Snappy is the fallback of older builds.
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  for (rocksdb::CompressionType wanted : {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+    if (std::find(supported.begin(), supported.end(), wanted) != supported.end()) return wanted;
+  }
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::DBOptions MakeDbOptions() {
+  rocksdb::DBOptions db;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  // RocksDB's default (-1) keeps every SST file open forever; the daemon also needs descriptors
+  // for Kafka and HTTP sockets. Index and filter blocks live in the block cache, so closing a file
+  // costs little.
+  db.max_open_files = 1024;
+  // Flushes and compactions run in the background; a few jobs keep write stalls away on a
+  // write-heavy load without taking the cores the engine loop needs.
+  db.max_background_jobs = 4;
+  // The four column families fill at different rates; a quiet one would pin every old WAL file.
+  // Past this size RocksDB flushes it so the WAL can be recycled.
+  db.max_total_wal_size = 256 << 20;
+  // Commits run without fsync when sync_commits is off, so a crash may tear the newest WAL record.
+  // Point-in-time recovery stops at the last whole batch: the store comes back as of some commit,
+  // never between two, which is what keeps state and offsets together across kill -9.
+  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Write SST files back to disk as they grow, so a flush never ends in one long fsync stall.
+  db.bytes_per_sync = 1 << 20;
+  // Bound RocksDB's own info LOG files.
+  db.max_log_file_size = 16 << 20;
+  db.keep_log_file_num = 5;
+  return db;
+}
+
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_ptr<rocksdb::Cache>& cache,
+                                               rocksdb::CompressionType compression) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  // Index and filter blocks count against the cache instead of growing unbounded with the data;
+  // level-0 ones stay pinned because every lookup consults them.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  cf.compression = compression;
+  // Sizes levels from the bottom up: bounded space amplification as the data grows.
+  cf.level_compaction_dynamic_level_bytes = true;
+
+  switch (family) {
+    case Family::kWorkers:
+      // Every reading reads then rewrites its worker (a few hundred bytes to a few KiB). A large
+      // memtable absorbs repeated rewrites of active workers before they reach disk.
+      cf.write_buffer_size = 64 << 20;
+      cf.max_write_buffer_number = 3;
+      // A first reading from a worker misses; the bloom filter (10 bits/key, ~1% false
+      // positives) answers that without reading data blocks.
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      break;
+    case Family::kOffsets:
+    case Family::kMeta:
+      // A handful of keys rewritten on every commit, read only at start-up.
+      cf.write_buffer_size = 4 << 20;
+      break;
+    case Family::kOutbox:
+      // A queue: each record is put, then deleted once delivered. Its tombstones would slow the
+      // start-up scan (LoadOutbox), so files dense with deletions are compacted away early.
+      cf.write_buffer_size = 16 << 20;
+      cf.table_properties_collector_factories.push_back(
+          rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/4096, /*deletion_trigger=*/2048));
+      break;
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+// The smallest key greater than every key starting with `prefix`; empty if there is none.
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    auto last = static_cast<unsigned char>(bound.back());
+    if (last != 0xFF) {
+      bound.back() = static_cast<char>(last + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return bound;
+}
+
+// --- Backend ----------------------------------------------------------------------------------
+
+class RocksBackend final : public KvBackend {
+ public:
+  RocksBackend(std::string path, rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync)
+      : path_(std::move(path)), db_(db), handles_(std::move(handles)), sync_(sync) {}
+
+  RocksBackend(const RocksBackend&) = delete;
+  RocksBackend& operator=(const RocksBackend&) = delete;
+
+  ~RocksBackend() override {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      // Only fails for a handle this DB did not create; ours all came from Open.
+      (void)db_->DestroyColumnFamilyHandle(handle);
+    }
+    // Every commit is already in the WAL; a failed close loses nothing that recovery will not
+    // replay, and a destructor has no one to report to.
+    (void)db_->Close();
+    delete db_;
+  }
+
+  // Binds our families to the handles Open returned; false if one is missing.
+  bool Bind(const std::vector<std::string>& names) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      for (Family family : layout::kFamilies) {
+        if (names[i] == layout::Name(family)) families_[static_cast<size_t>(family)] = handles_[i];
+      }
+    }
+    return std::all_of(families_.begin(), families_.end(), [](auto* handle) { return handle != nullptr; });
+  }
+
+  absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Of(family), rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) return FromRocks(s, path_, absl::StrCat("column family ", layout::Name(family), ": read failed"));
+    return value;
+  }
+
+  absl::Status Scan(Family family, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    rocksdb::ReadOptions read;
+    // The upper bound lets RocksDB stop at the end of the range instead of reading the next block.
+    const std::string upper = PrefixSuccessor(prefix);
+    const rocksdb::Slice upper_slice(upper);
+    if (!upper.empty()) read.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Of(family)));
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+      const std::string_view key(it->key().data(), it->key().size());
+      if (!key.starts_with(prefix)) break;
+      if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    if (!it->status().ok()) {
+      return FromRocks(it->status(), path_, absl::StrCat("column family ", layout::Name(family), ": scan failed"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Apply(const std::vector<layout::Write>& writes) override {
+    rocksdb::WriteBatch batch;
+    for (const layout::Write& write : writes) {
+      const rocksdb::Slice key(write.key);
+      rocksdb::Status s = write.value ? batch.Put(Of(write.family), key, rocksdb::Slice(*write.value))
+                                      : batch.Delete(Of(write.family), key);
+      if (!s.ok()) {
+        return FromRocks(s, path_, absl::StrCat("column family ", layout::Name(write.family), ": batch rejected"));
+      }
+    }
+    rocksdb::WriteOptions options;
+    options.sync = sync_;
+    rocksdb::Status s = db_->Write(options, &batch);
+    if (!s.ok()) return FromRocks(s, path_, absl::StrCat("commit of ", writes.size(), " writes failed"));
+    return absl::OkStatus();
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Of(Family family) const { return families_[static_cast<size_t>(family)]; }
+
+  const std::string path_;
+  rocksdb::DB* const db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every family of the DB, ours or not
+  std::array<rocksdb::ColumnFamilyHandle*, layout::kFamilyCount> families_{};
+  const bool sync_;
+};
+
+// --- Opening ----------------------------------------------------------------------------------
+
+absl::Status CheckSchemaVersion(KvBackend& backend, const StoreOptions& options) {
+  absl::StatusOr<std::optional<std::string>> stored = backend.Get(Family::kMeta, layout::kSchemaVersionKey);
+  if (!stored.ok()) return stored.status();
+  const std::string expected = std::to_string(layout::kSchemaVersion);
+  if (!stored->has_value()) {
+    if (options.read_only) {
+      return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
+                                "no schema_version in column family meta: not an alertd state store");
+    }
+    // A new store. Written before anything else can be, so a store with data always has one.
+    return backend.Apply(
+        {layout::Write{.family = Family::kMeta, .key = std::string(layout::kSchemaVersionKey), .value = expected}});
+  }
+  if (**stored != expected) {
+    return layout::StoreError(
+        absl::StatusCode::kFailedPrecondition, options.path,
+        absl::StrCat("schema version \"", absl::CHexEscape(**stored), "\", but this build reads version ", expected,
+                     "; open it with the alertd build that wrote it, or migrate it"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("state store: StoreOptions.path is empty");
+
+  // Existing families must all be opened, including any a newer build added: RocksDB refuses to
+  // open a subset read-write. Ours are created when missing.
+  std::vector<std::string> names;
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ec);
+  if (exists) {
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.path, &names);
+    if (!s.ok()) return FromRocks(s, options.path, "listing column families failed");
+  } else if (options.read_only) {
+    return layout::StoreError(absl::StatusCode::kNotFound, options.path,
+                              "no database here (a read-only open does not create one)");
+  } else {
+    // RocksDB creates only the last path component; a configured state dir may be deeper.
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) {
+      return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
+                                absl::StrCat("cannot create the directory: ", ec.message()));
+    }
+    names.push_back(rocksdb::kDefaultColumnFamilyName);
+  }
+  for (Family family : layout::kFamilies) {
+    const std::string name(layout::Name(family));
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      if (options.read_only) {
+        return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
+                                  absl::StrCat("column family ", name, " is missing: not an alertd state store"));
+      }
+      names.push_back(name);
+    }
+  }
+
+  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  const rocksdb::CompressionType compression = PickCompression();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.reserve(names.size());
+  for (const std::string& name : names) {
+    rocksdb::ColumnFamilyOptions cf;  // families we do not know are opened as they are, never touched
+    for (Family family : layout::kFamilies) {
+      if (name == layout::Name(family)) cf = MakeFamilyOptions(family, cache, compression);
+    }
+    descriptors.emplace_back(name, cf);
+  }
+
+  const rocksdb::DBOptions db_options = MakeDbOptions();
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  // A read-only open takes no lock, so inspection tools can look at a stopped daemon's store.
+  rocksdb::Status s = options.read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &db)
+                          : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
+  if (!s.ok()) return FromRocks(s, options.path, options.read_only ? "read-only open failed" : "open failed");
+
+  auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits);
+  if (!backend->Bind(names)) {
+    return layout::StoreError(absl::StatusCode::kInternal, options.path,
+                              "a column family handle is missing after open");
+  }
+  if (absl::Status status = CheckSchemaVersion(*backend, options); !status.ok()) return status;
+
+  uint64_t next_outbox_seq = 1;
+  absl::StatusOr<std::optional<std::string>> counter = backend->Get(Family::kMeta, layout::kOutboxNextSeqKey);
+  if (!counter.ok()) return counter.status();
+  if (counter->has_value()) {
+    absl::StatusOr<uint64_t> decoded = layout::DecodeOutboxNextSeq(options.path, **counter);
+    if (!decoded.ok()) return decoded.status();
+    next_outbox_seq = *decoded;
+  }
+  return NewKvStateStore(std::move(backend), options.path, next_outbox_seq, options.read_only);
+}
+
+}  // namespace alertd::state

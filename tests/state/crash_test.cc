@@ -1,0 +1,92 @@
+// Atomicity under kill -9: a writer process is killed mid-stream and the reopened store must hold
+// worker state and input offset from the same commit, never one without the other.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/state/store.h"
+#include "tests/state/state_test_support.h"
+
+namespace alertd::state {
+namespace {
+
+// Runs the writer (a separate executable: exec right after fork, because a forked copy of this
+// process would inherit RocksDB's background thread pools without their threads) until it has
+// committed for `run_for`, then SIGKILLs it.
+void RunAndKill(const std::string& path, std::chrono::milliseconds run_for) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    dup2(ready[1], STDOUT_FILENO);
+    close(ready[0]);
+    close(ready[1]);
+    execl(ALERTD_CRASH_WRITER, "state_crash_writer", path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(ready[1]);
+  pollfd wait_ready{.fd = ready[0], .events = POLLIN, .revents = 0};
+  const int polled = poll(&wait_ready, 1, /*timeout_ms=*/10'000);
+  char byte = 0;
+  const bool started = polled == 1 && read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  if (started) std::this_thread::sleep_for(run_for);
+
+  kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(started) << "the writer never committed";
+  // Anything else means the writer stopped on its own (an error it printed to stderr).
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "writer status " << status;
+}
+
+// The state the last surviving commit left: returns its number.
+int64_t ExpectConsistent(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore({.path = path});
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return -1;
+  absl::StatusOr<std::optional<int64_t>> offset = (*store)->LoadNextOffset({"readings", 0});
+  absl::StatusOr<std::optional<domain::WorkerState>> state = (*store)->LoadWorker({0, domain::WorkerId{"W"}});
+  absl::StatusOr<std::vector<OutboxEntry>> outbox = (*store)->LoadOutbox();
+  EXPECT_TRUE(offset.ok() && state.ok() && outbox.ok());
+  if (!offset.ok() || !state.ok() || !outbox.ok()) return -1;
+  EXPECT_TRUE(offset->has_value() && state->has_value()) << "the writer committed, so both must be there";
+  if (!offset->has_value() || !state->has_value()) return -1;
+
+  const int64_t i = **offset;
+  EXPECT_GT(i, 0);
+  EXPECT_EQ((*state)->readings_accepted, static_cast<uint64_t>(i)) << "state and offset from different commits";
+  EXPECT_EQ((*state)->bp_window.size(), static_cast<size_t>(i % 24));
+  // The outbox holds exactly commit i's entry: its put and the delete of i-1's came in one batch.
+  EXPECT_EQ(outbox->size(), 1U);
+  if (outbox->size() == 1) {
+    EXPECT_EQ(outbox->front().value, std::to_string(i));
+    EXPECT_EQ(outbox->front().seq + 1, (*store)->NextOutboxSeq());
+  }
+  return i;
+}
+
+TEST(CrashTest, KillNineKeepsStateOffsetsAndOutboxTogether) {
+  testing_support::TempDir dir;
+  const std::string path = dir.Sub("db");
+
+  RunAndKill(path, std::chrono::milliseconds(300));
+  const int64_t first = ExpectConsistent(path);
+  RecordProperty("commits_before_first_kill", std::to_string(first));
+
+  // Recovery then more crashes: the writer resumes from what survived.
+  RunAndKill(path, std::chrono::milliseconds(150));
+  const int64_t second = ExpectConsistent(path);
+  EXPECT_GT(second, first);
+}
+
+}  // namespace
+}  // namespace alertd::state

@@ -1,0 +1,80 @@
+// Helper of crash_test.cc: commits to a RocksDB state store in a tight loop until it is killed.
+//
+// Usage: state_crash_writer <store dir>. Each commit i (continuing after what the store already
+// holds) sets worker W's readings_accepted and readings/0's next offset to i, puts outbox seq
+// NextOutboxSeq() with value "i" and deletes the previous entry, without fsync. After the first
+// commit it writes one byte to stdout so the parent knows commits are flowing.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "engine/state/store.h"
+
+namespace {
+
+using alertd::domain::WorkerId;
+using alertd::state::CommitBatch;
+using alertd::state::InputPosition;
+using alertd::state::StateStore;
+using alertd::state::WorkerKey;
+
+int Run(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<StateStore>> opened =
+      alertd::state::OpenRocksStore({.path = path, .sync_commits = false});
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  StateStore& store = **opened;
+  const WorkerKey worker{.partition = 0, .worker = WorkerId{"W"}};
+  const InputPosition position{.topic = "readings", .partition = 0};
+
+  absl::StatusOr<std::optional<int64_t>> resumed = store.LoadNextOffset(position);
+  absl::StatusOr<std::vector<alertd::state::OutboxEntry>> outbox = store.LoadOutbox();
+  if (!resumed.ok() || !outbox.ok()) {
+    std::fprintf(stderr, "load failed\n");
+    return 1;
+  }
+  std::vector<uint64_t> undelivered;
+  for (const auto& entry : *outbox) undelivered.push_back(entry.seq);
+
+  for (int64_t i = resumed->value_or(0) + 1;; ++i) {
+    alertd::domain::WorkerState state;
+    state.readings_accepted = static_cast<uint64_t>(i);
+    // Batches of varying size, so a torn WAL record can end anywhere.
+    for (int64_t s = 0; s < i % 24; ++s) {
+      state.bp_window.push_back({.measured_at = {i * 1000 + s},
+                                 .systolic_mmhg = 120,
+                                 .diastolic_mmhg = 80,
+                                 .pulse_bpm = 70,
+                                 .category = alertd::domain::BpCategory::kHighNormal,
+                                 .station_id = "S",
+                                 .device_id = "D",
+                                 .context = alertd::domain::ReadingContext::kSelfTest});
+    }
+    CommitBatch batch;
+    batch.workers.push_back({worker, std::move(state)});
+    batch.next_offsets.push_back({position, i});
+    const uint64_t seq = store.NextOutboxSeq();
+    batch.outbox_put.push_back(
+        {.seq = seq, .topic = "escalations", .key = "W", .value = std::to_string(i), .source_partition = 0});
+    batch.outbox_delete = std::move(undelivered);
+    undelivered = {seq};
+    if (absl::Status status = store.Commit(batch); !status.ok()) {
+      std::fprintf(stderr, "commit %lld: %s\n", static_cast<long long>(i), status.ToString().c_str());
+      return 1;
+    }
+    if (i == resumed->value_or(0) + 1 && write(STDOUT_FILENO, "R", 1) != 1) return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <store dir>\n", argv[0]);
+    return 2;
+  }
+  return Run(argv[1]);
+}

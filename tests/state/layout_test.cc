@@ -1,0 +1,134 @@
+// Tests of the store's byte layout (keys sort numerically, exact encodings) and of the
+// WorkerStateRecord codec's refusals.
+#include "engine/state/layout.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "alertd_state.pb.h"
+#include "engine/state/worker_record.h"
+#include "tests/state/state_test_support.h"
+
+namespace alertd::state {
+namespace {
+
+using testing_support::FullState;
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string out;
+  for (int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+TEST(LayoutTest, KeysAreBigEndian) {
+  EXPECT_EQ(layout::WorkerKeyBytes({1, domain::WorkerId{"W"}}), Bytes({0, 0, 0, 1, 'W'}));
+  EXPECT_EQ(layout::PartitionPrefix(256), Bytes({0, 0, 1, 0}));
+  EXPECT_EQ(layout::PartitionPrefix(INT32_MAX), Bytes({0x7F, 0xFF, 0xFF, 0xFF}));
+  EXPECT_EQ(layout::OffsetKeyBytes({"ab", 2}), Bytes({'a', 'b', 0, 0, 0, 0, 2}));
+  EXPECT_EQ(layout::SeqKeyBytes(258), Bytes({0, 0, 0, 0, 0, 0, 1, 2}));
+}
+
+TEST(LayoutTest, KeyOrderIsNumericOrder) {
+  const std::pair<int32_t, int32_t> partitions[] = {{0, 1}, {1, 2}, {255, 256}, {65535, 65536}, {7, INT32_MAX}};
+  for (const auto& [low, high] : partitions) {
+    EXPECT_LT(layout::WorkerKeyBytes({low, domain::WorkerId{"\xFF"}}),
+              layout::WorkerKeyBytes({high, domain::WorkerId{"\x01"}}));
+    EXPECT_LT(layout::OffsetKeyBytes({"t", low}), layout::OffsetKeyBytes({"t", high}));
+  }
+  const std::pair<uint64_t, uint64_t> seqs[] = {{1, 2}, {255, 256}, {(1ULL << 32) - 1, 1ULL << 32}, {0, UINT64_MAX}};
+  for (const auto& [low, high] : seqs) EXPECT_LT(layout::SeqKeyBytes(low), layout::SeqKeyBytes(high));
+}
+
+TEST(LayoutTest, ParseWorkerKey) {
+  const WorkerKey key{.partition = 300, .worker = domain::WorkerId{std::string("W\0x", 3)}};
+  absl::StatusOr<WorkerKey> parsed = layout::ParseWorkerKey("s", layout::WorkerKeyBytes(key));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, key);
+
+  for (const std::string& bad : {Bytes({}), Bytes({0, 0, 0}), Bytes({0, 0, 0, 1}), Bytes({0x80, 0, 0, 0, 'W'})}) {
+    const absl::Status status = layout::ParseWorkerKey("s", bad).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << testing::PrintToString(bad);
+    EXPECT_NE(status.message().find("state store s: column family workers: corrupt record for key"), std::string::npos)
+        << status;
+  }
+}
+
+TEST(LayoutTest, OutboxCounterIsWrittenOnlyWhenItMoves) {
+  CommitBatch batch;
+  batch.outbox_delete = {3};
+  absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit("s", batch, 5);
+  ASSERT_TRUE(commit.ok()) << commit.status();
+  EXPECT_EQ(commit->next_outbox_seq, 5U);
+  ASSERT_EQ(commit->writes.size(), 1U);
+  EXPECT_EQ(commit->writes[0].family, layout::Family::kOutbox);
+  EXPECT_FALSE(commit->writes[0].value.has_value());
+
+  batch.outbox_put.push_back({.seq = 9, .topic = "t", .key = "k", .value = "v", .source_partition = 0});
+  commit = layout::EncodeCommit("s", batch, 5);
+  ASSERT_TRUE(commit.ok()) << commit.status();
+  EXPECT_EQ(commit->next_outbox_seq, 10U);
+  const layout::Write& counter = commit->writes.back();
+  EXPECT_EQ(counter.family, layout::Family::kMeta);
+  EXPECT_EQ(counter.key, layout::kOutboxNextSeqKey);
+  EXPECT_EQ(counter.value, layout::SeqKeyBytes(10));
+}
+
+TEST(WorkerRecordTest, RoundTrip) {
+  absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(*bytes);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(*state, FullState());
+}
+
+TEST(WorkerRecordTest, UnknownEnumValuesAreRefusedNotGuessed) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::WorkerStateRecord&)> spoil;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"rule", [](v1::WorkerStateRecord& r) { r.mutable_open(0)->set_rule(static_cast<healthgrid::v1::Rule>(9)); },
+       "open[0].rule has unknown value 9"},
+      {"severity",
+       [](v1::WorkerStateRecord& r) { r.mutable_open(2)->set_severity(healthgrid::v1::SEVERITY_UNSPECIFIED); },
+       "open[2].severity has unknown value 0"},
+      {"level",
+       [](v1::WorkerStateRecord& r) { r.mutable_open(1)->set_level(static_cast<healthgrid::v1::EscalationLevel>(4)); },
+       "open[1].level has unknown value 4"},
+      {"category",
+       [](v1::WorkerStateRecord& r) { r.mutable_bp_window(1)->set_category(healthgrid::v1::BP_CATEGORY_UNSPECIFIED); },
+       "bp_window[1].category has unknown value 0"},
+      {"evidence context",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_open(0)->mutable_evidence(1)->set_context(static_cast<healthgrid::v1::MeasurementContext>(12));
+       },
+       "open[0].evidence[1].context has unknown value 12"},
+      {"post",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_profile()->add_high_risk_posts(healthgrid::v1::HIGH_RISK_POST_UNSPECIFIED);
+       },
+       "profile.high_risk_posts[5] has unknown value 0"},
+  };
+  absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
+  ASSERT_TRUE(bytes.ok());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::WorkerStateRecord record;
+    ASSERT_TRUE(record.ParseFromString(*bytes));
+    c.spoil(record);
+    const absl::Status status = DecodeWorkerState(record.SerializeAsString()).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(), c.message);
+  }
+}
+
+TEST(WorkerRecordTest, GarbageIsRefused) {
+  const absl::Status status = DecodeWorkerState("\xFF\xFF\xFF").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "not a WorkerStateRecord (3 bytes)");
+}
+
+}  // namespace
+}  // namespace alertd::state

@@ -1,0 +1,625 @@
+// StateStore contract tests, run against both the RocksDB store and the in-memory twin, plus
+// RocksDB-only tests: reopen, schema version, read-only opens, corrupt records.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/state/layout.h"
+#include "engine/state/store.h"
+#include "tests/state/state_test_support.h"
+
+namespace alertd::state {
+namespace {
+
+using testing_support::CountedState;
+using testing_support::FullState;
+using testing_support::TempDir;
+
+// The twins differ only in what "reopen" means: for RocksDB, close and open the same directory;
+// the memory store lives as long as the test, so it keeps the instance.
+struct MemoryImpl {
+  std::unique_ptr<StateStore> Open() { return NewMemoryStore(); }
+  std::unique_ptr<StateStore> Reopen(std::unique_ptr<StateStore> store) { return store; }
+};
+
+struct RocksImpl {
+  TempDir dir;
+  std::unique_ptr<StateStore> Open() {
+    absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(StoreOptions{.path = dir.Sub("db")});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  std::unique_ptr<StateStore> Reopen(std::unique_ptr<StateStore> store) {
+    store.reset();  // closes the DB and releases its lock
+    return Open();
+  }
+};
+
+template <typename Impl>
+class StateStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = impl_.Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  StateStore& store() { return *store_; }
+  void Reopen() {
+    store_ = impl_.Reopen(std::move(store_));
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::optional<domain::WorkerState> Load(int32_t partition, const std::string& worker) {
+    absl::StatusOr<std::optional<domain::WorkerState>> state = store().LoadWorker(Key(partition, worker));
+    EXPECT_TRUE(state.ok()) << state.status();
+    return state.ok() ? *state : std::nullopt;
+  }
+
+  std::optional<int64_t> Offset(const std::string& topic, int32_t partition) {
+    absl::StatusOr<std::optional<int64_t>> offset = store().LoadNextOffset({topic, partition});
+    EXPECT_TRUE(offset.ok()) << offset.status();
+    return offset.ok() ? *offset : std::nullopt;
+  }
+
+  std::vector<uint64_t> OutboxSeqs() {
+    absl::StatusOr<std::vector<OutboxEntry>> outbox = store().LoadOutbox();
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    std::vector<uint64_t> seqs;
+    if (outbox.ok()) {
+      for (const OutboxEntry& entry : *outbox) seqs.push_back(entry.seq);
+    }
+    return seqs;
+  }
+
+  std::vector<WorkerKey> Visit(int32_t partition, size_t stop_after = SIZE_MAX) {
+    std::vector<WorkerKey> keys;
+    absl::Status status = store().ForEachWorker(partition, [&](const WorkerKey& key, const domain::WorkerState&) {
+      keys.push_back(key);
+      return keys.size() < stop_after;
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return keys;
+  }
+
+  static WorkerKey Key(int32_t partition, const std::string& worker) {
+    return WorkerKey{.partition = partition, .worker = domain::WorkerId{worker}};
+  }
+
+  static OutboxEntry Entry(uint64_t seq) {
+    return OutboxEntry{.seq = seq,
+                       .topic = "escalations",
+                       .key = "W001",
+                       .value = std::string("\x0a\x02") + "e" + std::to_string(seq),
+                       .source_partition = static_cast<int32_t>(seq % 4)};
+  }
+
+  Impl impl_;
+  std::unique_ptr<StateStore> store_;
+};
+
+using Implementations = ::testing::Types<MemoryImpl, RocksImpl>;
+
+class ImplName {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, MemoryImpl> ? "Memory" : "Rocks";
+  }
+};
+TYPED_TEST_SUITE(StateStoreTest, Implementations, ImplName);
+
+TYPED_TEST(StateStoreTest, MissingThingsLoadAsNothing) {
+  EXPECT_EQ(this->Load(0, "W404"), std::nullopt);
+  EXPECT_EQ(this->Offset("readings", 0), std::nullopt);
+  EXPECT_TRUE(this->OutboxSeqs().empty());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 1U);
+  EXPECT_TRUE(this->Visit(-1).empty());
+}
+
+TYPED_TEST(StateStoreTest, CommitThenLoadEveryField) {
+  CommitBatch batch;
+  batch.workers.push_back({this->Key(3, "W001"), FullState()});
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  EXPECT_EQ(this->Load(3, "W001"), FullState());
+  this->Reopen();
+  EXPECT_EQ(this->Load(3, "W001"), FullState());
+}
+
+TYPED_TEST(StateStoreTest, EmptyAndDefaultPartsStayAsTheyWere) {
+  domain::WorkerState no_profile;  // no profile, no newest_bp_at, nothing in the vectors
+  domain::WorkerState default_profile;
+  default_profile.profile = domain::WorkerProfile{};    // present, though every field is default
+  default_profile.newest_bp_at = domain::EventTime{0};  // present, though zero
+  CommitBatch batch;
+  batch.workers.push_back({this->Key(0, "A"), no_profile});
+  batch.workers.push_back({this->Key(0, "B"), default_profile});
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  this->Reopen();
+  EXPECT_EQ(this->Load(0, "A"), no_profile);
+  EXPECT_EQ(this->Load(0, "B"), default_profile);
+}
+
+TYPED_TEST(StateStoreTest, DeleteWorker) {
+  CommitBatch put;
+  put.workers.push_back({this->Key(1, "W001"), CountedState(5)});
+  put.workers.push_back({this->Key(1, "W002"), CountedState(6)});
+  ASSERT_TRUE(this->store().Commit(put).ok());
+  CommitBatch del;
+  del.workers.push_back({this->Key(1, "W001"), std::nullopt});
+  del.workers.push_back({this->Key(1, "W999"), std::nullopt});  // deleting nothing is fine
+  ASSERT_TRUE(this->store().Commit(del).ok());
+  this->Reopen();
+  EXPECT_EQ(this->Load(1, "W001"), std::nullopt);
+  EXPECT_EQ(this->Load(1, "W002"), CountedState(6));
+}
+
+TYPED_TEST(StateStoreTest, LaterEntryForTheSameKeyWins) {
+  CommitBatch batch;
+  batch.workers.push_back({this->Key(0, "W001"), CountedState(1)});
+  batch.workers.push_back({this->Key(0, "W001"), CountedState(2)});
+  batch.workers.push_back({this->Key(0, "W002"), CountedState(3)});
+  batch.workers.push_back({this->Key(0, "W002"), std::nullopt});
+  batch.next_offsets.push_back({{"readings", 0}, 10});
+  batch.next_offsets.push_back({{"readings", 0}, 11});
+  batch.outbox_put.push_back(this->Entry(1));
+  batch.outbox_put.push_back(this->Entry(2));
+  batch.outbox_delete.push_back(1);  // delivered before the commit: put and gone in one batch
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  EXPECT_EQ(this->Load(0, "W001"), CountedState(2));
+  EXPECT_EQ(this->Load(0, "W002"), std::nullopt);
+  EXPECT_EQ(this->Offset("readings", 0), 11);
+  EXPECT_EQ(this->OutboxSeqs(), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(this->store().NextOutboxSeq(), 3U);
+}
+
+TYPED_TEST(StateStoreTest, OffsetsPerTopicAndPartition) {
+  CommitBatch batch;
+  batch.next_offsets = {{{"readings", 0}, 5},
+                        {{"readings", 1}, 7},
+                        {{"worker-profiles", 0}, 9},
+                        {{"readings-x", 0}, 0},
+                        {{"readings", 256}, 1LL << 40}};
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  CommitBatch later;
+  later.next_offsets = {{{"readings", 1}, 8}};
+  ASSERT_TRUE(this->store().Commit(later).ok());
+  this->Reopen();
+  EXPECT_EQ(this->Offset("readings", 0), 5);
+  EXPECT_EQ(this->Offset("readings", 1), 8);
+  EXPECT_EQ(this->Offset("worker-profiles", 0), 9);
+  EXPECT_EQ(this->Offset("readings-x", 0), 0);
+  EXPECT_EQ(this->Offset("readings", 256), 1LL << 40);
+  EXPECT_EQ(this->Offset("readings", 2), std::nullopt);
+  EXPECT_EQ(this->Offset("worker-profiles", 1), std::nullopt);
+  EXPECT_EQ(this->Offset("reading", 0), std::nullopt);  // a prefix of a topic is another topic
+}
+
+TYPED_TEST(StateStoreTest, OutboxPutLoadInSeqOrderAndDelete) {
+  CommitBatch first;
+  for (uint64_t seq = 1; seq <= 3; ++seq) first.outbox_put.push_back(this->Entry(seq));
+  ASSERT_TRUE(this->store().Commit(first).ok());
+  CommitBatch second;
+  // 256 and 257 sort after 3 only if seqs are encoded big-endian.
+  for (uint64_t seq : {4, 256, 257}) second.outbox_put.push_back(this->Entry(seq));
+  ASSERT_TRUE(this->store().Commit(second).ok());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 258U);
+
+  absl::StatusOr<std::vector<OutboxEntry>> outbox = this->store().LoadOutbox();
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  ASSERT_EQ(outbox->size(), 6U);
+  EXPECT_EQ((*outbox)[0], this->Entry(1));
+  EXPECT_EQ((*outbox)[5], this->Entry(257));
+
+  CommitBatch del;
+  del.outbox_delete = {2, 256, 9999};
+  ASSERT_TRUE(this->store().Commit(del).ok());
+  this->Reopen();
+  EXPECT_EQ(this->OutboxSeqs(), (std::vector<uint64_t>{1, 3, 4, 257}));
+}
+
+TYPED_TEST(StateStoreTest, NextOutboxSeqSurvivesDeletingEverythingAndReopening) {
+  CommitBatch put;
+  for (uint64_t seq = 1; seq <= 3; ++seq) put.outbox_put.push_back(this->Entry(seq));
+  ASSERT_TRUE(this->store().Commit(put).ok());
+  CommitBatch del;
+  del.outbox_delete = {1, 2, 3};
+  ASSERT_TRUE(this->store().Commit(del).ok());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 4U);
+  this->Reopen();
+  EXPECT_TRUE(this->OutboxSeqs().empty());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 4U);
+
+  CommitBatch reuse;
+  reuse.outbox_put.push_back(this->Entry(3));
+  EXPECT_EQ(this->store().Commit(reuse).code(), absl::StatusCode::kInvalidArgument);
+  CommitBatch next;
+  next.outbox_put.push_back(this->Entry(this->store().NextOutboxSeq()));
+  ASSERT_TRUE(this->store().Commit(next).ok());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 5U);
+}
+
+TYPED_TEST(StateStoreTest, OutboxSeqsMustAscendFromNextOutboxSeq) {
+  const std::vector<std::vector<uint64_t>> refused = {{0}, {5, 5}, {6, 5}, {UINT64_MAX}};
+  for (const std::vector<uint64_t>& seqs : refused) {
+    CommitBatch batch;
+    batch.workers.push_back({this->Key(0, "W001"), CountedState(1)});
+    for (uint64_t seq : seqs) batch.outbox_put.push_back(this->Entry(seq));
+    const absl::Status status = this->store().Commit(batch);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << testing::PrintToString(seqs);
+    EXPECT_NE(status.message().find("outbox seq"), std::string::npos) << status;
+  }
+  EXPECT_EQ(this->Load(0, "W001"), std::nullopt);
+  EXPECT_TRUE(this->OutboxSeqs().empty());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 1U);
+
+  CommitBatch gap;  // gaps are fine: seqs only need to ascend
+  gap.outbox_put = {this->Entry(7), this->Entry(9)};
+  ASSERT_TRUE(this->store().Commit(gap).ok());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 10U);
+}
+
+TYPED_TEST(StateStoreTest, ForEachWorkerByPartitionAndAll) {
+  CommitBatch batch;
+  // Partition 256 sorts after 2 only with big-endian keys; ids sort bytewise within a partition.
+  for (const auto& [partition, worker] : std::vector<std::pair<int32_t, std::string>>{
+           {2, "W2"}, {256, "W1"}, {0, "W3"}, {2, "W10"}, {0, "W1"}, {1, "W1"}}) {
+    batch.workers.push_back({this->Key(partition, worker), CountedState(static_cast<uint64_t>(partition))});
+  }
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+
+  using Keys = std::vector<WorkerKey>;
+  EXPECT_EQ(this->Visit(2), (Keys{this->Key(2, "W10"), this->Key(2, "W2")}));
+  EXPECT_EQ(this->Visit(256), (Keys{this->Key(256, "W1")}));
+  EXPECT_EQ(this->Visit(3), Keys{});
+  EXPECT_EQ(this->Visit(-1), (Keys{this->Key(0, "W1"), this->Key(0, "W3"), this->Key(1, "W1"), this->Key(2, "W10"),
+                                   this->Key(2, "W2"), this->Key(256, "W1")}));
+  EXPECT_EQ(this->Visit(-1, /*stop_after=*/2), (Keys{this->Key(0, "W1"), this->Key(0, "W3")}));
+  EXPECT_EQ(this->Visit(2, /*stop_after=*/1), (Keys{this->Key(2, "W10")}));
+
+  // The visitor sees the stored state.
+  std::vector<uint64_t> counts;
+  ASSERT_TRUE(this->store()
+                  .ForEachWorker(256,
+                                 [&](const WorkerKey&, const domain::WorkerState& state) {
+                                   counts.push_back(state.readings_accepted);
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(counts, (std::vector<uint64_t>{256}));
+}
+
+TYPED_TEST(StateStoreTest, SameWorkerInTwoPartitionsStaysSeparate) {
+  CommitBatch batch;
+  batch.workers.push_back({this->Key(0, "W001"), CountedState(10)});
+  batch.workers.push_back({this->Key(1, "W001"), CountedState(20)});
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  CommitBatch del;
+  del.workers.push_back({this->Key(0, "W001"), std::nullopt});
+  ASSERT_TRUE(this->store().Commit(del).ok());
+  EXPECT_EQ(this->Load(0, "W001"), std::nullopt);
+  EXPECT_EQ(this->Load(1, "W001"), CountedState(20));
+}
+
+TYPED_TEST(StateStoreTest, WorkerIdsAreBytes) {
+  const std::string ids[] = {std::string("\0\x01", 2), "\xFF\xFF", "李", std::string(300, 'x')};
+  CommitBatch batch;
+  for (const std::string& id : ids) batch.workers.push_back({this->Key(7, id), CountedState(id.size())});
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  this->Reopen();
+  for (const std::string& id : ids) EXPECT_EQ(this->Load(7, id), CountedState(id.size()));
+  EXPECT_EQ(this->Visit(7).size(), std::size(ids));
+}
+
+TYPED_TEST(StateStoreTest, EmptyBatchIsANoOp) {
+  EXPECT_TRUE(CommitBatch().empty());
+  ASSERT_TRUE(this->store().Commit(CommitBatch()).ok());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 1U);
+}
+
+TYPED_TEST(StateStoreTest, RefusedBatchWritesNothing) {
+  // Each batch is valid except for its last entry; nothing of it may become visible.
+  struct Case {
+    std::string name;
+    std::function<void(CommitBatch&)> spoil;
+    std::string message;  // part of the expected error
+  };
+  const std::vector<Case> cases = {
+      {"negative partition",
+       [this](CommitBatch& b) {
+         b.workers.push_back({this->Key(-1, "W9"), CountedState(1)});
+       },
+       "partition is negative"},
+      {"empty worker id",
+       [this](CommitBatch& b) {
+         b.workers.push_back({this->Key(0, ""), CountedState(1)});
+       },
+       "worker id is empty"},
+      {"non-UTF-8 station",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.bp_window[2].station_id = "\xFF";
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "column family workers: cannot store partition 4 worker W9: bp_window[2].station_id is not valid UTF-8"},
+      {"non-UTF-8 profile name",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.profile->policy.extra_recipients[0].name = "\xC0\xAF";
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "profile.policy.extra_recipients[0].name is not valid UTF-8"},
+      {"negative pressure",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.open[0].evidence[1].diastolic_mmhg = -1;
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "open[0].evidence[1].diastolic_mmhg is -1"},
+      {"enum out of range",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.open[1].rule = static_cast<domain::Rule>(0);
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "open[1].rule holds 0"},
+      {"unknown post",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.profile->high_risk_posts.push_back(static_cast<domain::HighRiskPost>(9));
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "profile.high_risk_posts[5] holds 9"},
+      {"negative policy number",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.profile->policy.self_test_interval_days = -7;
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "profile.policy.self_test_interval_days is -7"},
+      {"empty topic",
+       [](CommitBatch& b) {
+         b.next_offsets.push_back({{"", 0}, 1});
+       },
+       "topic is empty"},
+      {"NUL in topic",
+       [](CommitBatch& b) {
+         b.next_offsets.push_back({{std::string("a\0b", 3), 0}, 1});
+       },
+       "NUL byte"},
+      {"negative offset partition",
+       [](CommitBatch& b) {
+         b.next_offsets.push_back({{"readings", -2}, 1});
+       },
+       "partition is negative"},
+      {"negative offset",
+       [](CommitBatch& b) {
+         b.next_offsets.push_back({{"readings", 2}, -1});
+       },
+       "next offset -1 is negative"},
+      {"non-UTF-8 outbox topic",
+       [this](CommitBatch& b) {
+         OutboxEntry entry = this->Entry(50);
+         entry.topic = "\xFF";
+         b.outbox_put.push_back(entry);
+       },
+       "outbox seq 50: topic is not valid UTF-8"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    CommitBatch batch;
+    batch.workers.push_back({this->Key(0, "W001"), FullState()});
+    batch.next_offsets.push_back({{"readings", 0}, 42});
+    batch.outbox_put.push_back(this->Entry(1));
+    c.spoil(batch);
+    const absl::Status status = this->store().Commit(batch);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find(c.message), std::string::npos) << status;
+    EXPECT_EQ(status.message().find("state store "), 0U) << status;
+    EXPECT_EQ(this->Load(0, "W001"), std::nullopt);
+    EXPECT_EQ(this->Offset("readings", 0), std::nullopt);
+    EXPECT_TRUE(this->OutboxSeqs().empty());
+    EXPECT_EQ(this->store().NextOutboxSeq(), 1U);
+  }
+}
+
+TYPED_TEST(StateStoreTest, InvalidKeysAreRefusedOnLoad) {
+  EXPECT_EQ(this->store().LoadWorker(this->Key(-1, "W001")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().LoadWorker(this->Key(0, "")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().LoadNextOffset({"", 0}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().LoadNextOffset({"readings", -1}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// --- RocksDB only -----------------------------------------------------------------------------
+
+// Writes raw bytes into one column family, bypassing the store, as corruption or another build would.
+void RawPut(const std::string& path, layout::Family family, const std::string& key, const std::string& value) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {{rocksdb::kDefaultColumnFamilyName, {}}};
+  for (layout::Family f : layout::kFamilies) descriptors.emplace_back(layout::Name(f), rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  rocksdb::Status put = db->Put(rocksdb::WriteOptions(), handles[1 + static_cast<size_t>(family)], key, value);
+  EXPECT_TRUE(put.ok()) << put.ToString();
+  for (auto* handle : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  EXPECT_TRUE(db->Close().ok());
+  delete db;
+}
+
+class RocksStoreTest : public ::testing::Test {
+ protected:
+  StoreOptions Options(bool read_only = false) const {
+    return StoreOptions{.path = dir_.Sub("db"), .sync_commits = true, .read_only = read_only};
+  }
+  std::unique_ptr<StateStore> MustOpen(bool read_only = false) {
+    absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(Options(read_only));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  void Seed() {
+    std::unique_ptr<StateStore> store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    CommitBatch batch;
+    batch.workers.push_back({{3, domain::WorkerId{"W001"}}, FullState()});
+    batch.next_offsets.push_back({{"readings", 3}, 77});
+    batch.outbox_put.push_back({.seq = 1, .topic = "escalations", .key = "W001", .value = "v", .source_partition = 3});
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  void ExpectSeeded(StateStore& store) {
+    absl::StatusOr<std::optional<domain::WorkerState>> state = store.LoadWorker({3, domain::WorkerId{"W001"}});
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(*state, FullState());
+    EXPECT_EQ(*store.LoadNextOffset({"readings", 3}), 77);
+    EXPECT_EQ(store.LoadOutbox()->size(), 1U);
+    EXPECT_EQ(store.NextOutboxSeq(), 2U);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(RocksStoreTest, ReopenFindsEverything) {
+  Seed();
+  std::unique_ptr<StateStore> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  ExpectSeeded(*store);
+}
+
+TEST_F(RocksStoreTest, SecondWriterIsRefusedWhileTheFirstIsOpen) {
+  std::unique_ptr<StateStore> first = MustOpen();
+  ASSERT_NE(first, nullptr);
+  absl::StatusOr<std::unique_ptr<StateStore>> second = OpenRocksStore(Options());
+  EXPECT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find(Options().path), std::string::npos) << second.status();
+}
+
+TEST_F(RocksStoreTest, SchemaVersionMismatchIsAClearError) {
+  Seed();
+  RawPut(Options().path, layout::Family::kMeta, layout::kSchemaVersionKey, "2");
+  absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("state store " + Options().path + ": schema version \"2\""),
+            std::string::npos)
+      << store.status();
+  EXPECT_NE(store.status().message().find("reads version 1"), std::string::npos) << store.status();
+  EXPECT_EQ(OpenRocksStore(Options(/*read_only=*/true)).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RocksStoreTest, ReadOnlyOpenOfAStoppedStore) {
+  Seed();
+  std::unique_ptr<StateStore> reader = MustOpen(/*read_only=*/true);
+  ASSERT_NE(reader, nullptr);
+  ExpectSeeded(*reader);
+  size_t workers = 0;
+  ASSERT_TRUE(
+      reader->ForEachWorker(-1, [&](const WorkerKey&, const domain::WorkerState&) { return ++workers > 0; }).ok());
+  EXPECT_EQ(workers, 1U);
+
+  CommitBatch batch;
+  batch.next_offsets.push_back({{"readings", 3}, 78});
+  const absl::Status status = reader->Commit(batch);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_NE(status.message().find("read-only"), std::string::npos) << status;
+
+  // Readers take no lock: a second reader and the daemon itself can open alongside.
+  std::unique_ptr<StateStore> second_reader = MustOpen(/*read_only=*/true);
+  ASSERT_NE(second_reader, nullptr);
+  std::unique_ptr<StateStore> writer = MustOpen();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Commit(batch).ok());
+}
+
+TEST_F(RocksStoreTest, ReadOnlyOpenWhileTheWriterIsIdle) {
+  Seed();
+  std::unique_ptr<StateStore> writer = MustOpen();
+  ASSERT_NE(writer, nullptr);
+  CommitBatch batch;
+  batch.next_offsets.push_back({{"readings", 3}, 80});
+  ASSERT_TRUE(writer->Commit(batch).ok());
+  // Nothing is writing now; a reader sees every commit so far, including the unflushed one.
+  std::unique_ptr<StateStore> reader = MustOpen(/*read_only=*/true);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(*reader->LoadNextOffset({"readings", 3}), 80);
+}
+
+TEST_F(RocksStoreTest, ReadOnlyOpenDoesNotCreateAStore) {
+  absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(Options(/*read_only=*/true));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound) << store.status();
+  EXPECT_FALSE(std::filesystem::exists(Options().path));
+}
+
+TEST_F(RocksStoreTest, MissingParentDirectoriesAreCreated) {
+  const std::string nested = dir_.Sub("var/lib/alertd/state");
+  absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(StoreOptions{.path = nested});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE(std::filesystem::exists(nested + "/CURRENT"));
+}
+
+TEST_F(RocksStoreTest, EmptyPathIsRefused) {
+  EXPECT_EQ(OpenRocksStore(StoreOptions{}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksStoreTest, CorruptWorkerRecordNamesPathFamilyAndKey) {
+  Seed();
+  const std::string key = layout::WorkerKeyBytes({3, domain::WorkerId{"W002"}});
+  RawPut(Options().path, layout::Family::kWorkers, key, "\xFF\xFF\xFF not a record");
+  std::unique_ptr<StateStore> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  const std::string expected =
+      "state store " + Options().path + ": column family workers: corrupt record for partition 3 worker W002: ";
+
+  const absl::Status load = store->LoadWorker({3, domain::WorkerId{"W002"}}).status();
+  EXPECT_EQ(load.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(load.message().find(expected), 0U) << load;
+
+  const absl::Status scan = store->ForEachWorker(3, [](const WorkerKey&, const domain::WorkerState&) { return true; });
+  EXPECT_EQ(scan.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(scan.message().find(expected), 0U) << scan;
+
+  // The healthy neighbour is still readable.
+  EXPECT_TRUE(store->LoadWorker({3, domain::WorkerId{"W001"}}).ok());
+}
+
+TEST_F(RocksStoreTest, CorruptOffsetAndOutboxRecordsAreDataLoss) {
+  Seed();
+  RawPut(Options().path, layout::Family::kOffsets, layout::OffsetKeyBytes({"readings", 3}), "short");
+  RawPut(Options().path, layout::Family::kOutbox, layout::SeqKeyBytes(1), "\xFF");
+  std::unique_ptr<StateStore> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  const absl::Status offset = store->LoadNextOffset({"readings", 3}).status();
+  EXPECT_EQ(offset.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(offset.message().find("column family offsets: corrupt record for topic readings partition 3"),
+            std::string::npos)
+      << offset;
+  const absl::Status outbox = store->LoadOutbox().status();
+  EXPECT_EQ(outbox.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(outbox.message().find("column family outbox: corrupt record for seq 1"), std::string::npos) << outbox;
+}
+
+TEST_F(RocksStoreTest, FamiliesOfANewerBuildDoNotStopTheOpen) {
+  Seed();
+  {
+    rocksdb::DB* db = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {{rocksdb::kDefaultColumnFamilyName, {}}};
+    for (layout::Family f : layout::kFamilies)
+      descriptors.emplace_back(layout::Name(f), rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), Options().path, descriptors, &handles, &db).ok());
+    rocksdb::ColumnFamilyHandle* timers = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "timers", &timers).ok());
+    handles.push_back(timers);
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
+    delete db;
+  }
+  std::unique_ptr<StateStore> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  ExpectSeeded(*store);
+}
+
+}  // namespace
+}  // namespace alertd::state
