@@ -151,6 +151,8 @@ void Engine::Process(RdKafka::Message& m) {
     ProcessReading(raw);
   } else if (topic == options_.profiles_topic) {
     ProcessProfile(raw);
+    auto loading = profiles_loading_.find(raw.partition);
+    if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) ResumeReadings(raw.partition);
   }
   auto tp = std::make_pair(topic, raw.partition);
   next_offsets_[tp] = raw.offset + 1;
@@ -314,6 +316,7 @@ absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions)
   }
   RdKafka::ErrorCode rc = consumer_->assign(partitions);
   if (rc != RdKafka::ERR_NO_ERROR) return absl::InternalError("assign: " + RdKafka::err2str(rc));
+  PauseReadingsUntilProfilesLoaded(partitions);
   metrics_.SetAssignedPartitions(partitions.size());
   ready_.store(true);
   return absl::OkStatus();
@@ -328,14 +331,52 @@ absl::Status Engine::OnRevoke() {
   while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
   if (auto st = Commit(); !st.ok()) return st;
   positions_.clear();
+  profiles_loading_.clear();
   metrics_.ClearConsumerLag();
   metrics_.SetAssignedPartitions(0);
   spdlog::info("partitions revoked after committing; {} output records unconfirmed", unconfirmed_.size());
   return absl::OkStatus();
 }
 
+void Engine::PauseReadingsUntilProfilesLoaded(const std::vector<RdKafka::TopicPartition*>& partitions) {
+  std::vector<RdKafka::TopicPartition*> paused;
+  for (RdKafka::TopicPartition* tp : partitions) {
+    if (tp->topic() != options_.profiles_topic) continue;
+    int64_t low = 0, high = 0;
+    if (consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 5000) != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("cannot read the end of {}[{}]; grading its readings without waiting for profiles", tp->topic(),
+                   tp->partition());
+      continue;
+    }
+    auto pos = positions_.find({tp->topic(), tp->partition()});
+    const int64_t from = pos != positions_.end() ? pos->second : low;
+    if (high <= from) continue;
+    profiles_loading_[tp->partition()] = high;
+    paused.push_back(RdKafka::TopicPartition::create(options_.readings_topic, tp->partition()));
+    spdlog::info("loading {} profile records of partition {} before grading its readings", high - from, tp->partition());
+  }
+  if (!paused.empty()) consumer_->pause(paused);
+  for (auto* tp : paused) delete tp;
+}
+
+void Engine::ResumeReadings(int32_t partition) {
+  profiles_loading_.erase(partition);
+  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(options_.readings_topic, partition)};
+  consumer_->resume(tps);
+  delete tps[0];
+  spdlog::info("profiles of partition {} loaded; grading its readings", partition);
+}
+
 void Engine::UpdateLag() {
   last_lag_update_ms_ = clock_.Now().ms;
+  // The last offsets of a profile partition may never arrive as records (transaction markers, a
+  // compacted tail): the consumer's position tells when the backlog is behind us anyway.
+  for (auto it = profiles_loading_.begin(); it != profiles_loading_.end();) {
+    const auto [partition, end] = *it++;
+    std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(options_.profiles_topic, partition)};
+    if (consumer_->position(tps) == RdKafka::ERR_NO_ERROR && tps[0]->offset() >= end) ResumeReadings(partition);
+    delete tps[0];
+  }
   for (const auto& [tp, position] : positions_) {
     int64_t low = 0, high = 0;
     if (consumer_->get_watermark_offsets(tp.first, tp.second, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) continue;

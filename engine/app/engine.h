@@ -82,6 +82,8 @@ class Engine {
   void RetryFailedDeliveries();
   [[nodiscard]] absl::Status OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
   [[nodiscard]] absl::Status OnRevoke();
+  void PauseReadingsUntilProfilesLoaded(const std::vector<RdKafka::TopicPartition*>& partitions);
+  void ResumeReadings(int32_t partition);
   void UpdateLag();
   [[nodiscard]] absl::Status Shutdown();
 
@@ -113,6 +115,9 @@ class Engine {
   // Where each owned partition stands: next offset to process (committed or pending).
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;
   int64_t last_lag_update_ms_ = 0;
+  // Profile partitions still loading after an assignment, with the offset that ends the backlog; their
+  // readings partitions stay paused until then, so readings are graded with the profiles they need.
+  std::map<int32_t, int64_t> profiles_loading_;
   absl::Status callback_error_;  // a fatal error raised inside a librdkafka callback
 
   std::atomic<bool> ready_{false};

@@ -4,6 +4,7 @@
 // with hypertension grades, diabetes, high-risk posts and "one person, one policy"), produces every
 // WorkerProfile, then D days of backfilled readings in event-time order, then optionally live ones.
 // A run is reproducible from --seed, apart from "now".
+#include <google/protobuf/stubs/logging.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
@@ -382,9 +383,9 @@ class ReadingModel {
     pulse = std::clamp(pulse, 42.0, 140.0);
     if (r.impossible) {
       switch (UniformInt(rng_, 0, 2)) {
-        case 0: systolic = Uniform(rng_, 310, 420); break;                 // systolic 400: a device fault
-        case 1: diastolic = systolic + Uniform(rng_, 0, 15); break;       // diastolic >= systolic: swapped
-        default: pulse = Uniform(rng_, 260, 320); break;                  // pulse 300: motion artefact
+        case 0: systolic = Uniform(rng_, 310, 420); break;            // systolic 400: a device fault
+        case 1: diastolic = systolic + Uniform(rng_, 0, 15); break;  // diastolic >= systolic: swapped
+        default: pulse = Uniform(rng_, 260, 320); break;             // pulse 300: motion artefact
       }
     }
     r.systolic = ToU16(systolic);
@@ -412,7 +413,7 @@ class ReadingModel {
   PlannedReading Body(uint32_t worker, int64_t at_ms, hg::MeasurementContext context) {
     const Worker& w = pop_.workers[worker];
     PlannedReading r = Start(worker, at_ms, context, Measure::kBody);
-    r.impossible = false;  // the engine grades no body values; nothing to reject
+    r.impossible = false;  // impossible values are simulated where the engine grades: BP and glucose
     r.weight_tenths = ToU16((w.weight_kg + Normal(rng_, 0, 0.7)) * 10);
     if (Chance(rng_, 0.3)) r.height_tenths = ToU16(w.height_cm * 10);
     return r;
@@ -488,11 +489,12 @@ void PlanDay(const Population& pop, const SimOptions& options, int64_t grid_day,
 // ---------------------------------------------------------------------------------------------
 // Encoding.
 
-std::string DeviceId(const Grid& grid, const PlannedReading& r) {
+// `site` is a grid ("U03-G07") or a unit's clinic ("CL-U03").
+std::string DeviceId(std::string_view site, const PlannedReading& r) {
   switch (r.measure) {
-    case Measure::kBloodPressure: return fmt::format("BPM-{}-{}", grid.id, r.device);
-    case Measure::kGlucose: return fmt::format("GLU-{}-1", grid.id);
-    case Measure::kBody: return fmt::format("SCL-{}-1", grid.id);
+    case Measure::kBloodPressure: return fmt::format("BPM-{}-{}", site, r.device);
+    case Measure::kGlucose: return fmt::format("GLU-{}-1", site);
+    case Measure::kBody: return fmt::format("SCL-{}-1", site);
   }
   return {};
 }
@@ -509,7 +511,9 @@ std::string MakeGarbage(const PlannedReading& r, const Worker& w, Rng& rng) {
       const int length = UniformInt(rng, 4, 64);
       for (int i = 0; i < length; ++i) bytes.push_back(static_cast<char>(UniformInt(rng, 0, 255)));
     }
-    // Protobuf is permissive: some noise parses. Only send what a decoder must reject.
+    // Protobuf is permissive: some noise parses. Only send what a decoder must reject. (Protobuf
+    // logs why a parse fails, e.g. invalid UTF-8; that is the point here, so silence it.)
+    const google::protobuf::LogSilencer quiet_protobuf;
     if (hg::Reading probe; !probe.ParseFromString(bytes)) return bytes;
   }
   return std::string("\x0a\xff", 2);  // field 1, length-delimited, truncated length varint
@@ -527,10 +531,11 @@ class ReadingEncoder {
     reading_.Clear();
     reading_.set_worker_id(w.id);
     if (r.context == hg::CLINIC) {
-      reading_.set_device_id(fmt::format("BPM-CL-{}", unit.id));
-      reading_.set_station_id(fmt::format("CL-{}", unit.id));
+      const std::string clinic = "CL-" + unit.id;
+      reading_.set_device_id(DeviceId(clinic, r));
+      reading_.set_station_id(clinic);
     } else {
-      reading_.set_device_id(DeviceId(grid, r));
+      reading_.set_device_id(DeviceId(grid.id, r));
       reading_.set_station_id(grid.station_id);
     }
     reading_.set_measured_at_ms(r.measured_at_ms);
@@ -623,13 +628,13 @@ class SimProducer {
   bool Send(const std::string& topic, const std::string& key, const std::string& value) {
     for (;;) {
       ThrowIfFatal();
-      // librdkafka copies the payload (RK_MSG_COPY) and never writes through the pointer.
+      // librdkafka copies the payload (RK_MSG_COPY) and never writes through the pointer. The record
+      // timestamp is 0 (= now), not measured_at: a real broker with retention.ms of 7 days would
+      // delete a week-old backfill as soon as it arrived.
       const RdKafka::ErrorCode err =
           producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                              const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
-                             /*timestamp: 0 = now. Not measured_at: real brokers would expire week-old
-                                backfill at once under retention.ms=7d.*/ 0,
-                             nullptr);
+                             /*timestamp=*/0, /*msg_opaque=*/nullptr);
       if (err == RdKafka::ERR_NO_ERROR) {
         producer_->poll(0);  // serve delivery reports as we go
         return true;
@@ -740,7 +745,7 @@ void Count(const PlannedReading& r, ReadingCounts* counts) {
 // it could not join, and refuse to let a metadata request auto-create them with a default count.
 void CheckTopics(SimProducer& producer, const SimOptions& options) {
   const std::vector<std::string> topics = {options.readings_topic, options.profiles_topic};
-  const std::map<std::string, int> counts = TopicPartitionCounts(producer.handle(), topics, kMetadataTimeout);
+  const std::map<std::string, int> counts = TopicPartitionCounts(producer.handle(), options.kafka.bootstrap, topics, kMetadataTimeout);
   for (const std::string& topic : topics) {
     if (counts.count(topic) == 0) {
       throw std::runtime_error(fmt::format("topic '{}' does not exist on {} (start alertd-kafka, or create it)", topic,
@@ -777,11 +782,12 @@ int Run(const SimOptions& options) {
   const int64_t now_ms = NowMs();
   Rng rng(options.seed);
 
-  const Population pop = BuildPopulation(options, now_ms, rng);
-  if (!options.quiet) LogPopulation(pop);
-
+  // Kafka first: a wrong flag or an unreachable cluster should fail before a large population is built.
   SimProducer producer(options);
   CheckTopics(producer, options);
+
+  const Population pop = BuildPopulation(options, now_ms, rng);
+  if (!options.quiet) LogPopulation(pop);
   Progress progress(options.quiet, producer);
   ReadingCounts counts;
   uint64_t profiles = 0;
@@ -828,6 +834,9 @@ int Run(const SimOptions& options) {
 
   // Live: measured now, workers drawn in proportion to how often they test.
   if (options.live_seconds > 0 && !StopRequested()) {
+    if (options.rate <= 0) {
+      spdlog::warn("live readings are unthrottled (--rate 0); the embedded cluster keeps only ~5 MiB per partition");
+    }
     std::vector<double> weights;
     for (const Worker& w : pop.workers) {
       weights.push_back(w.self_tests_per_day * options.readings_per_day + (w.posts.empty() ? 0.0 : 5.0 / 7.0));

@@ -3,6 +3,7 @@
 // Output is at least once with deterministic event ids (DESIGN.md §6), so after a replay or failover
 // the same escalation can arrive twice; the tail drops repeats within a bounded window of recent ids.
 #include <fmt/color.h>
+#include <google/protobuf/stubs/logging.h>
 #include <fmt/format.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
@@ -37,7 +38,8 @@ namespace {
 
 namespace hg = healthgrid::v1;
 using SteadyClock = std::chrono::steady_clock;
-using Json = nlohmann::json;
+// Keys in insertion order: "type" first, then what a person scanning a line looks for.
+using Json = nlohmann::ordered_json;
 
 constexpr auto kConsumeSlice = std::chrono::milliseconds(200);  // how soon a signal or --duration is noticed
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
@@ -200,6 +202,7 @@ struct Origin {
   int64_t offset = 0;
   int64_t timestamp_ms = 0;  // Kafka record timestamp, 0 if absent
   std::string key;           // printable
+  bool has_key = false;
 };
 
 Origin OriginOf(const RdKafka::Message& message) {
@@ -210,6 +213,7 @@ Origin OriginOf(const RdKafka::Message& message) {
   const RdKafka::MessageTimestamp ts = message.timestamp();
   if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) o.timestamp_ms = ts.timestamp;
   o.key = KeyText(message.key());
+  o.has_key = message.key() != nullptr;
   return o;
 }
 
@@ -219,6 +223,23 @@ int64_t DisplayTime(const Origin& origin, std::initializer_list<int64_t> candida
     if (t > 0) return t;
   }
   return origin.timestamp_ms > 0 ? origin.timestamp_ms : NowMs();
+}
+
+// Protobuf tells why a parse failed (e.g. invalid UTF-8 in a string field) only through its log.
+// Keep the last complaint for the undecodable line rather than let protobuf print it to stderr.
+std::string g_protobuf_complaint;
+
+void KeepProtobufComplaint(google::protobuf::LogLevel /*level*/, const char* /*file*/, int /*line*/,
+                           const std::string& message) {
+  g_protobuf_complaint = message.substr(0, message.find(". "));  // the first sentence says it
+}
+
+template <typename Message>
+bool Parse(const char* data, int size, Message* out, std::string* why) {
+  g_protobuf_complaint.clear();
+  if (out->ParseFromArray(data, size)) return true;
+  *why = g_protobuf_complaint.empty() ? "protobuf parse failed" : "protobuf parse failed: " + g_protobuf_complaint;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +297,7 @@ class EventPrinter {
                        {"topic", origin.topic},
                        {"partition", origin.partition},
                        {"offset", origin.offset},
-                       {"key", origin.key},
+                       {"key", origin.has_key ? Json(origin.key) : Json(nullptr)},
                        {"size", message.len()},
                        {"expected", expected},
                        {"error", why},
@@ -345,7 +366,11 @@ class EventPrinter {
   }
 
   static Json OriginJson(const Origin& o, const char* type) {
-    return Json{{"type", type}, {"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset}, {"key", o.key}};
+    return Json{{"type", type},
+                {"topic", o.topic},
+                {"partition", o.partition},
+                {"offset", o.offset},
+                {"key", o.has_key ? Json(o.key) : Json(nullptr)}};
   }
 
   static Json EscalationJson(const Origin& origin, const hg::Escalation& e) {
@@ -493,6 +518,7 @@ class Tail {
 
   int Run() {
     InstallStopHandlers();
+    google::protobuf::SetLogHandler(KeepProtobufComplaint);  // at start-up, as protobuf asks: not thread-safe
     // A throwaway group's offsets are never read again, so it does not commit them; a named group
     // (--group) resumes where it stopped.
     const bool named_group = !options_.group.empty();
@@ -512,7 +538,7 @@ class Tail {
     if (!consumer) throw std::runtime_error("cannot create Kafka consumer: " + error);
 
     const std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
-    const std::map<std::string, int> existing = TopicPartitionCounts(*consumer, topics, kMetadataTimeout);
+    const std::map<std::string, int> existing = TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
     for (const std::string& topic : topics) {
       if (existing.count(topic) == 0) spdlog::warn("topic '{}' does not exist (yet); listening anyway", topic);
     }
@@ -565,12 +591,11 @@ class Tail {
     const Origin origin = OriginOf(message);
     const auto* data = static_cast<const char*>(message.payload());
     const int size = static_cast<int>(message.len());
+    std::string why;
     if (origin.topic == options_.escalations_topic) {
       hg::Escalation e;
       if (size == 0) return Undecodable(origin, message, "healthgrid.v1.Escalation", "empty value (tombstone?)");
-      if (!e.ParseFromArray(data, size)) {
-        return Undecodable(origin, message, "healthgrid.v1.Escalation", "protobuf parse failed");
-      }
+      if (!Parse(data, size, &e, &why)) return Undecodable(origin, message, "healthgrid.v1.Escalation", why);
       // Protobuf accepts much noise; an escalation without an id cannot be deduplicated or trusted.
       if (e.event_id().empty()) return Undecodable(origin, message, "healthgrid.v1.Escalation", "no event_id");
       if (!recent_.Remember("e:" + e.event_id())) return Duplicate();
@@ -580,9 +605,7 @@ class Tail {
     } else {
       hg::DeadLetter d;
       if (size == 0) return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "empty value (tombstone?)");
-      if (!d.ParseFromArray(data, size)) {
-        return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "protobuf parse failed");
-      }
+      if (!Parse(data, size, &d, &why)) return Undecodable(origin, message, "healthgrid.v1.DeadLetter", why);
       if (d.source_topic().empty()) return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "no source_topic");
       // A dead letter's identity is the record it rejects: a replay rejects the same one again.
       const std::string id = fmt::format("d:{}:{}:{}:{}", d.source_topic(), d.source_partition(), d.source_offset(),

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace alertd::cli {
 namespace {
@@ -14,7 +15,7 @@ constexpr auto kRepeatInterval = std::chrono::seconds(10);
 constexpr size_t kMaxRememberedComplaints = 256;
 
 // Splits "name=value" at the first '='; the value may itself contain '=' (e.g. SASL JAAS strings).
-KafkaProperty SplitProperty(const std::string& text) {
+std::pair<std::string, std::string> SplitProperty(const std::string& text) {
   const auto eq = text.find('=');
   return {text.substr(0, eq), eq == std::string::npos ? std::string() : text.substr(eq + 1)};
 }
@@ -91,41 +92,27 @@ bool KafkaEventLog::ShouldReport(const std::string& text) {
   return true;
 }
 
-void SetKafkaProperty(RdKafka::Conf& conf, const std::string& name, const std::string& value) {
-  std::string error;
-  if (conf.set(name, value, error) != RdKafka::Conf::CONF_OK) {
-    throw std::runtime_error(fmt::format("kafka property {}={}: {}", name, value, error));
+kafka::Properties ClientProperties(const KafkaClientOptions& options, const std::string& client_id,
+                                   const kafka::Properties& tool_settings) {
+  kafka::Properties properties = tool_settings;
+  properties.emplace("client.id", client_id);
+  for (const std::string& text : options.properties) {
+    auto [name, value] = SplitProperty(text);
+    properties[name] = std::move(value);
   }
+  return properties;
 }
 
-std::unique_ptr<RdKafka::Conf> MakeKafkaConf(const KafkaClientOptions& options, const std::string& client_id,
-                                             const std::vector<KafkaProperty>& defaults, KafkaEventLog* events) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  SetKafkaProperty(*conf, "bootstrap.servers", options.bootstrap);
-  SetKafkaProperty(*conf, "client.id", client_id);
-  for (const auto& [name, value] : defaults) SetKafkaProperty(*conf, name, value);
-  for (const auto& text : options.properties) {
-    const KafkaProperty p = SplitProperty(text);
-    SetKafkaProperty(*conf, p.name, p.value);
-  }
-  if (events != nullptr) {
-    std::string error;
-    if (conf->set("event_cb", events, error) != RdKafka::Conf::CONF_OK) {
-      throw std::runtime_error("kafka event_cb: " + error);
-    }
-  }
-  return conf;
-}
-
-std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const std::vector<std::string>& topics,
+std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const std::string& bootstrap,
+                                                const std::vector<std::string>& topics,
                                                 std::chrono::milliseconds timeout) {
   RdKafka::Metadata* raw = nullptr;
   const RdKafka::ErrorCode err = client.metadata(/*all_topics=*/true, /*only_rkt=*/nullptr, &raw,
                                                  static_cast<int>(timeout.count()));
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   if (err != RdKafka::ERR_NO_ERROR) {
-    throw std::runtime_error(fmt::format("no Kafka broker answered within {} ms: {}", timeout.count(),
-                                         RdKafka::err2str(err)));
+    throw std::runtime_error(fmt::format("no Kafka broker at {} answered within {} ms: {}", bootstrap,
+                                         timeout.count(), RdKafka::err2str(err)));
   }
   std::map<std::string, int> counts;
   for (const RdKafka::TopicMetadata* topic : *metadata->topics()) {

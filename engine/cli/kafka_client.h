@@ -1,4 +1,5 @@
-// librdkafka settings shared by the command-line tools: flags, defaults, logs, fatal errors, metadata.
+// What the command-line tools add to engine/kafka's client construction: flags, logs, fatal errors,
+// metadata checks.
 //
 // Not thread-safe except where noted; each tool builds its clients in main().
 #pragma once
@@ -12,13 +13,9 @@
 #include <string>
 #include <vector>
 
-namespace alertd::cli {
+#include "engine/kafka/clients.h"
 
-// One librdkafka property, e.g. {"linger.ms", "5"}.
-struct KafkaProperty {
-  std::string name;
-  std::string value;
-};
+namespace alertd::cli {
 
 // The flags every Kafka client tool has.
 struct KafkaClientOptions {
@@ -49,20 +46,18 @@ class KafkaEventLog : public RdKafka::EventCb {
   std::map<std::string, std::chrono::steady_clock::time_point> last_reported_;
 };
 
-// Sets one property; throws std::runtime_error naming it and librdkafka's reason.
-void SetKafkaProperty(RdKafka::Conf& conf, const std::string& name, const std::string& value);
-
-// A global configuration: bootstrap.servers and client.id, then `defaults`, then the user's -X
-// properties. `events` must outlive every client made from it. Throws std::runtime_error naming a
-// property librdkafka rejects.
-std::unique_ptr<RdKafka::Conf> MakeKafkaConf(const KafkaClientOptions& options, const std::string& client_id,
-                                             const std::vector<KafkaProperty>& defaults, KafkaEventLog* events);
+// Properties for engine/kafka's NewProducer/NewConsumer: client.id, then the tool's own settings,
+// then the user's -X properties, each winning over what came before (and over engine/kafka's
+// defaults, which these are merged onto).
+kafka::Properties ClientProperties(const KafkaClientOptions& options, const std::string& client_id,
+                                   const kafka::Properties& tool_settings = {});
 
 // Partition count of each existing topic among `topics`; a missing topic is absent from the map.
 // Asks for the whole cluster's metadata because asking for named topics would auto-create them
 // (with the broker's default partition count) on brokers that allow it. Throws std::runtime_error
-// if no broker answers within `timeout`.
-std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const std::vector<std::string>& topics,
+// naming `bootstrap` if no broker answers within `timeout`.
+std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const std::string& bootstrap,
+                                                const std::vector<std::string>& topics,
                                                 std::chrono::milliseconds timeout);
 
 }  // namespace alertd::cli

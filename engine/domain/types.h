@@ -182,7 +182,7 @@ enum class RejectReason : uint8_t {
 };
 
 struct Rejection {
-  RejectReason reason;
+  RejectReason reason = RejectReason::kUndecodable;
   std::string message;  // names the field, the value and what was expected
 };
 

@@ -40,6 +40,9 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewConsumer(const std::s
           {"fetch.wait.max.ms", "50"},
           {"queued.min.messages", "200000"},
           {"partition.assignment.strategy", "range"},
+          // A crashed instance's partitions move to a survivor after this long: alerts must not wait 45 s.
+          {"session.timeout.ms", "10000"},
+          {"heartbeat.interval.ms", "2000"},
       },
       extra);
   auto conf = MakeConf(props);

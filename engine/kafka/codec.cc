@@ -39,6 +39,9 @@ std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProf
   if (r.key.empty()) {
     return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": profile without a key (expected the worker id)"};
   }
+  if (!wire::IsValidUtf8(r.key)) {
+    return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": key is not valid UTF-8 (expected the worker id)"};
+  }
   if (r.value == nullptr) return std::optional<domain::WorkerProfile>{};
   healthgrid::v1::WorkerProfile msg;
   if (!msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
