@@ -214,6 +214,8 @@ int main(int argc, char** argv) {
   cli.add_option("--workers", workers, "Distinct workers")->capture_default_str();
   cli.add_option("--partitions", partitions, "Partitions per topic (the mock cluster keeps ~5 MiB each)")
       ->capture_default_str();
+  std::vector<std::string> alertd_flags;
+  cli.add_option("--alertd-flag", alertd_flags, "Extra flag for alertd (repeatable), e.g. --alertd-flag=--no-sync");
   cli.add_option("--latency-rate", latency_rate, "Readings/s during the latency phase")->capture_default_str();
   cli.add_option("--latency-seconds", latency_seconds, "Length of the latency phase")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
@@ -237,6 +239,13 @@ int main(int argc, char** argv) {
     auto c = alertd::kafka::NewConsumer(bootstrap, "bench-consume-only", {}, nullptr, nullptr);
     if (!c.ok()) Die(std::string(c.status().message()));
     (*c)->subscribe({"readings-raw"});
+    // Join the group before the clock starts: alertd has joined by the time its phase starts too.
+    std::vector<RdKafka::TopicPartition*> assigned;
+    for (int i = 0; i < 300 && assigned.empty(); ++i) {
+      std::unique_ptr<RdKafka::Message>((*c)->consume(100));
+      (*c)->assignment(assigned);
+    }
+    RdKafka::TopicPartition::destroy(assigned);
     std::atomic<bool> produced{false};
     auto t0 = Clock::now();
     std::thread producer([&] {
@@ -261,9 +270,10 @@ int main(int argc, char** argv) {
 
   // Phase 2: alertd.
   const std::string port_file = work + "/alertd.port";
-  pid_t alertd = Spawn({alertd_bin, "--bootstrap", bootstrap, "--db", work + "/db", "--http", "127.0.0.1:0",
-                        "--http-port-file", port_file, "--log-level", "warn"},
-                       work + "/alertd.log");
+  std::vector<std::string> alertd_argv{alertd_bin, "--bootstrap", bootstrap,  "--db",      work + "/db", "--http",
+                                       "127.0.0.1:0", "--http-port-file", port_file, "--log-level", "warn"};
+  alertd_argv.insert(alertd_argv.end(), alertd_flags.begin(), alertd_flags.end());
+  pid_t alertd = Spawn(alertd_argv, work + "/alertd.log");
   const int port = std::stoi(WaitForFile(port_file, 30));
   {
     auto p = MakeProducer(bootstrap);

@@ -108,7 +108,8 @@ absl::Status Engine::Start() {
 
 absl::Status Engine::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    const int64_t now = clock_.Now().ms;
+    now_ = clock_.Now();
+    const int64_t now = now_.ms;
     last_loop_ms_.store(now);
     const int64_t until_commit = std::max<int64_t>(1, last_commit_ms_ + options_.commit_interval_ms - now);
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(static_cast<int>(std::min<int64_t>(until_commit, 100))));
@@ -168,7 +169,7 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
     return DeadLetter(raw, {domain::RejectReason::kMissingWorkerId, "worker_id is empty"});
   }
   domain::WorkerState& state = Load({raw.partition, reading.worker});
-  domain::ReadingOutcome outcome = rules_.OnReading(reading, state, clock_.Now());
+  domain::ReadingOutcome outcome = rules_.OnReading(reading, state, now_);
   if (outcome.rejected) return DeadLetter(raw, *outcome.rejected);
   const std::string& unit = state.profile ? state.profile->unit_id : std::string();
   const std::string& grid = state.profile ? state.profile->grid_id : std::string();
@@ -184,7 +185,7 @@ void Engine::ProcessProfile(const kafka::RawRecord& raw) {
   const auto& profile = std::get<std::optional<domain::WorkerProfile>>(decoded);
   state::WorkerKey key{raw.partition, domain::WorkerId{std::string(raw.key)}};
   domain::WorkerState& state = Load(key);
-  for (const auto& e : rules_.OnProfile(key.worker, profile, state, clock_.Now())) Emit(e, raw.partition);
+  for (const auto& e : rules_.OnProfile(key.worker, profile, state, now_)) Emit(e, raw.partition);
   if (!profile) MarkDeleted(key);
 }
 
@@ -192,7 +193,7 @@ void Engine::DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& wh
   metrics_.CountDeadLetter(why.reason, raw.topic);
   spdlog::debug("dead letter {}[{}]@{}: {}", raw.topic, raw.partition, raw.offset, why.message);
   outbox_put_.push_back({next_outbox_seq_++, options_.dead_letters_topic, std::string(raw.key),
-                         kafka::EncodeDeadLetter(raw, why, clock_.Now()), raw.partition});
+                         kafka::EncodeDeadLetter(raw, why, now_), raw.partition});
 }
 
 void Engine::Emit(const domain::Escalation& e, int32_t partition) {
@@ -206,6 +207,12 @@ domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
   DirtyWorker& d = it->second;
   if (inserted) {
     d.key = key;
+    if (auto cached = cache_.find(it->first); cached != cache_.end()) {
+      d.state = std::move(cached->second.state);
+      lru_.erase(cached->second.lru);
+      cache_.erase(cached);
+      return d.state;
+    }
     auto loaded = store_.LoadWorker(key);
     if (!loaded.ok()) {
       // A record we cannot read would make the rules decide on a blank history; stop instead.
@@ -218,6 +225,20 @@ domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
     d.state = domain::WorkerState{};
   }
   return d.state;
+}
+
+void Engine::CacheCommitted(std::string key, domain::WorkerState state) {
+  if (options_.state_cache_workers == 0) return;
+  if (auto old = cache_.find(key); old != cache_.end()) {
+    lru_.erase(old->second.lru);
+    cache_.erase(old);
+  }
+  lru_.push_front(key);
+  cache_[std::move(key)] = CachedWorker{std::move(state), lru_.begin()};
+  while (cache_.size() > options_.state_cache_workers) {
+    cache_.erase(lru_.back());
+    lru_.pop_back();
+  }
 }
 
 void Engine::MarkDeleted(const state::WorkerKey& key) {
@@ -248,6 +269,9 @@ absl::Status Engine::Commit() {
   metrics_.ObserveCommit(SecondsSince(t0), records);
 
   for (const auto& e : batch.outbox_put) Produce(e);
+  for (auto& [key, st] : batch.workers) {
+    if (st) CacheCommitted(DirtyKey(key), std::move(*st));
+  }
   dirty_.clear();
   next_offsets_.clear();
   outbox_put_.clear();
@@ -332,6 +356,9 @@ absl::Status Engine::OnRevoke() {
   if (auto st = Commit(); !st.ok()) return st;
   positions_.clear();
   profiles_loading_.clear();
+  // The partitions' state may change on another instance before it comes back here.
+  cache_.clear();
+  lru_.clear();
   metrics_.ClearConsumerLag();
   metrics_.SetAssignedPartitions(0);
   spdlog::info("partitions revoked after committing; {} output records unconfirmed", unconfirmed_.size());

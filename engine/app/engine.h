@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,8 +37,9 @@ struct EngineOptions {
   std::string escalations_topic = "escalations";
   std::string dead_letters_topic = "dead-letters";
   int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
-  std::size_t commit_max_records = 5000;  // or after this many input records, whichever first
+  std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
   int64_t shutdown_flush_ms = 10000;     // how long shutdown waits for the broker to confirm output
+  std::size_t state_cache_workers = 100000;  // committed worker states kept decoded in memory (LRU)
   kafka::Properties consumer_properties;  // extra librdkafka settings, win over the defaults
   kafka::Properties producer_properties;
 };
@@ -98,6 +100,19 @@ class Engine {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::unique_ptr<RdKafka::Topic> escalations_topic_;
   std::unique_ptr<RdKafka::Topic> dead_letters_topic_;
+
+  // Committed states of recently seen workers, decoded: most readings then need no RocksDB read and no
+  // parse. Bounded by options_.state_cache_workers, least recently used first out.
+  struct CachedWorker {
+    domain::WorkerState state;
+    std::list<std::string>::iterator lru;
+  };
+  std::unordered_map<std::string, CachedWorker> cache_;
+  std::list<std::string> lru_;  // most recent at the front
+  void CacheCommitted(std::string key, domain::WorkerState state);
+
+  // Processing time of the record being processed: read once per loop iteration.
+  domain::ProcessingTime now_;
 
   // Uncommitted work since the last commit.
   std::unordered_map<std::string, DirtyWorker> dirty_;

@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
   cli.add_option("--commit-max-records", opts.commit_max_records, "Commit after this many input records")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  cli.add_option("--state-cache-workers", opts.state_cache_workers,
+                 "Committed worker states kept decoded in memory (LRU; 0 = read every state from RocksDB)")
+      ->capture_default_str();
   cli.add_option("--http", http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
       ->capture_default_str();
   cli.add_option("--http-port-file", http_port_file, "Write the HTTP port here once listening");

@@ -3,6 +3,7 @@
 // Debian ships no Kafka broker. The mock speaks the real Kafka protocol over TCP, so kcat, alertd and
 // the other tools use it like any cluster. Its limits (DESIGN.md §7): a partition keeps ~5 MiB, older
 // data is dropped like retention; no compaction; transactions are not fenced.
+#include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <spdlog/spdlog.h>
@@ -231,8 +232,7 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
     topic_list += topic.name;
     if (topic.partitions != options.partitions) topic_list += "=" + std::to_string(topic.partitions);
   }
-  std::printf("alertd-kafka: bootstrap %s partitions %d topics %s\n", bootstrap.c_str(), options.partitions,
-              topic_list.c_str());
+  fmt::print("alertd-kafka: bootstrap {} partitions {} topics {}\n", bootstrap, options.partitions, topic_list);
   std::fflush(stdout);
   spdlog::info("{} broker(s) up; each partition keeps at most ~5 MiB, older messages are dropped", options.brokers);
 

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/cli/grid_time.h"
@@ -447,7 +448,7 @@ bool LooksUnfit(const PlannedReading& r) {
 constexpr int kDayOpensMinute = 6 * 60;    // stations and phones: readings between 06:00
 constexpr int kDayClosesMinute = 22 * 60;  // and 22:00 local
 
-// Everything measured on one local day, in [window_start_ms, window_end_ms].
+// Everything measured on one local day that falls in (window_start_ms, window_end_ms].
 void PlanDay(const Population& pop, const SimOptions& options, int64_t grid_day, int64_t window_start_ms,
              int64_t window_end_ms, ReadingModel& model, Rng& rng, std::vector<PlannedReading>* out) {
   const int64_t day_start_ms = GridDayStartMs(grid_day);
@@ -603,22 +604,14 @@ class DeliveryTally : public RdKafka::DeliveryReportCb {
 
 class SimProducer {
  public:
+  // engine/kafka's producer settings, the engine's own: idempotent, linger.ms=5, and the Java
+  // client's murmur2_random partitioner, so that every producer of these topics, in any language,
+  // puts a worker on the same partition number and co-partitioning holds.
   explicit SimProducer(const SimOptions& options) {
-    // murmur2_random is the Java client's partitioner: every producer of these topics, in any
-    // language, must put a worker on the same partition number or co-partitioning breaks.
-    std::unique_ptr<RdKafka::Conf> conf = MakeKafkaConf(options.kafka, "alertd-sim",
-                                                        {{"partitioner", "murmur2_random"},
-                                                         {"linger.ms", "5"},
-                                                         {"enable.idempotence", "true"},
-                                                         // A wrong --bootstrap should fail in seconds, not minutes.
-                                                         {"message.timeout.ms", "30000"}},
-                                                        &events_);
-    std::string error;
-    if (conf->set("dr_cb", &deliveries_, error) != RdKafka::Conf::CONF_OK) {
-      throw std::runtime_error("kafka dr_cb: " + error);
-    }
-    producer_.reset(RdKafka::Producer::create(conf.get(), error));
-    if (!producer_) throw std::runtime_error("cannot create Kafka producer: " + error);
+    auto producer = kafka::NewProducer(options.kafka.bootstrap, ClientProperties(options.kafka, "alertd-sim"),
+                                       &deliveries_, &events_);
+    if (!producer.ok()) throw std::runtime_error(std::string(producer.status().message()));
+    producer_ = std::move(*producer);
   }
 
   RdKafka::Producer& handle() { return *producer_; }
@@ -693,6 +686,12 @@ class Pacer {
     for (;;) {
       if (StopRequested()) return false;
       const auto now = SteadyClock::now();
+      // After a stall (planning a day, a full queue) forgive the lag rather than burst to catch up.
+      if (now - due > std::chrono::seconds(1)) {
+        start_ = now;
+        sent_ = 1;
+        return true;
+      }
       // Under a millisecond early is close enough; poll() cannot sleep less anyway.
       if (due - now < std::chrono::milliseconds(1)) return true;
       producer.Poll(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(due - now),
@@ -745,7 +744,8 @@ void Count(const PlannedReading& r, ReadingCounts* counts) {
 // it could not join, and refuse to let a metadata request auto-create them with a default count.
 void CheckTopics(SimProducer& producer, const SimOptions& options) {
   const std::vector<std::string> topics = {options.readings_topic, options.profiles_topic};
-  const std::map<std::string, int> counts = TopicPartitionCounts(producer.handle(), options.kafka.bootstrap, topics, kMetadataTimeout);
+  const std::map<std::string, int> counts =
+      TopicPartitionCounts(producer.handle(), options.kafka.bootstrap, topics, kMetadataTimeout);
   for (const std::string& topic : topics) {
     if (counts.count(topic) == 0) {
       throw std::runtime_error(fmt::format("topic '{}' does not exist on {} (start alertd-kafka, or create it)", topic,
@@ -792,9 +792,12 @@ int Run(const SimOptions& options) {
   ReadingCounts counts;
   uint64_t profiles = 0;
 
+  // Producing on after a delivery failed only queues records that will fail the same way.
+  auto halted = [&] { return StopRequested() || producer.deliveries().failed() > 0; };
+
   // Profiles first, all delivered, so an engine reading both topics knows workers before readings.
   for (const Worker& w : pop.workers) {
-    if (StopRequested()) break;
+    if (halted()) break;
     if (!producer.Send(options.profiles_topic, w.id, MakeProfile(pop, w).SerializeAsString())) break;
     ++profiles;
   }
@@ -804,19 +807,19 @@ int Run(const SimOptions& options) {
   ReadingEncoder encoder(pop, rng);
   Pacer pacer(options.rate);
   auto send = [&](const PlannedReading& r) {
-    if (!pacer.Wait(producer)) return false;
+    if (halted() || !pacer.Wait(producer)) return false;
     if (!producer.Send(options.readings_topic, pop.workers[r.worker].id, encoder.Encode(r))) return false;
     Count(r, &counts);
     return true;
   };
 
   // Backfill: one local day at a time, in event-time order across workers.
-  if (options.days > 0) {
+  if (options.days > 0 && !halted()) {
     const int64_t window_start_ms = now_ms - options.days * kDayMs;
     const int64_t first_day = GridDay(window_start_ms), last_day = GridDay(now_ms);
     std::vector<PlannedReading> day;
     pacer.Restart();
-    for (int64_t d = first_day; d <= last_day && !StopRequested(); ++d) {
+    for (int64_t d = first_day; d <= last_day && !halted(); ++d) {
       day.clear();
       PlanDay(pop, options, d, window_start_ms, now_ms, model, rng, &day);
       // Stable, with the worker as tie-break, so the order (and the run) is reproducible.
@@ -833,7 +836,7 @@ int Run(const SimOptions& options) {
   }
 
   // Live: measured now, workers drawn in proportion to how often they test.
-  if (options.live_seconds > 0 && !StopRequested()) {
+  if (options.live_seconds > 0 && !halted()) {
     if (options.rate <= 0) {
       spdlog::warn("live readings are unthrottled (--rate 0); the embedded cluster keeps only ~5 MiB per partition");
     }
@@ -858,15 +861,14 @@ int Run(const SimOptions& options) {
   }
 
   if (StopRequested()) spdlog::info("{}: stopped producing; waiting for deliveries", StopSignalName());
+  if (producer.deliveries().failed() > 0) spdlog::error("stopped producing: deliveries are failing");
   producer.Drain([&] { progress.Tick(counts, "flush"); });
 
   const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
-  std::printf("alertd-sim: produced %llu profiles, %llu readings (bp %llu, glucose %llu, body %llu), %llu impossible, "
-              "%llu garbage, in %.1f s\n",
-              static_cast<unsigned long long>(profiles), static_cast<unsigned long long>(counts.total()),
-              static_cast<unsigned long long>(counts.bp), static_cast<unsigned long long>(counts.glucose),
-              static_cast<unsigned long long>(counts.body), static_cast<unsigned long long>(counts.impossible),
-              static_cast<unsigned long long>(counts.garbage), seconds);
+  fmt::print("alertd-sim: produced {} profiles, {} readings (bp {}, glucose {}, body {}), {} impossible, {} garbage, "
+             "in {:.1f} s\n",
+             profiles, counts.total(), counts.bp, counts.glucose, counts.body, counts.impossible, counts.garbage,
+             seconds);
   std::fflush(stdout);
   if (producer.deliveries().failed() > 0) {
     spdlog::error("{} of {} records were not delivered", producer.deliveries().failed(),
@@ -897,9 +899,10 @@ int main(int argc, char** argv) {
                  "Self-tests per ordinary worker per day (diagnosed grade 2: 1.5x; plus PRE_SHIFT checks)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
+  // Bounded so that now + S stays representable on the steady clock; 1e9 s is three decades.
   app.add_option("--live-seconds", o.live_seconds, "After the backfill, produce live readings for S seconds")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1e9));
   app.add_option("--rate", o.rate, "Readings per second, live and backfill (0 = as fast as possible)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -916,8 +919,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (o.grids < o.units) {
-      throw CLI::ValidationError("--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one",
-                                                        o.grids, o.units));
+      throw CLI::ValidationError(
+          "--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one", o.grids, o.units));
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

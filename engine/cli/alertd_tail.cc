@@ -111,8 +111,13 @@ std::string SeverityLabel(hg::Severity severity) {
 }
 
 std::string StateLabel(hg::EscalationState state) {
-  const std::string& name = hg::EscalationState_Name(state);
-  return name.empty() ? fmt::format("STATE-{}", static_cast<int>(state)) : name;
+  switch (state) {
+    case hg::OPEN: return "OPEN";
+    case hg::ESCALATED: return "ESCALATED";
+    case hg::RENOTIFIED: return "RENOTIFIED";
+    case hg::RESOLVED: return "RESOLVED";
+    default: return fmt::format("STATE-{}", static_cast<int>(state));
+  }
 }
 
 std::string RoleLabel(hg::RecipientRole role) {
@@ -474,13 +479,14 @@ class Assignment : public RdKafka::RebalanceCb {
       if (err != RdKafka::ERR__REVOKE_PARTITIONS) spdlog::warn("rebalance: {}", RdKafka::err2str(err));
       Check(cooperative ? consumer->incremental_unassign(partitions) : nullptr,
             cooperative ? RdKafka::ERR_NO_ERROR : consumer->unassign());
-      for (const RdKafka::TopicPartition* p : partitions) {
-        assigned_.erase({p->topic(), p->partition()});
-        at_end_.erase({p->topic(), p->partition()});
-      }
+      // Eager protocols revoke everything; cooperative ones only the partitions listed.
       if (!cooperative) {
         assigned_.clear();
         at_end_.clear();
+      }
+      for (const RdKafka::TopicPartition* p : partitions) {
+        assigned_.erase({p->topic(), p->partition()});
+        at_end_.erase({p->topic(), p->partition()});
       }
     }
   }
@@ -520,25 +526,24 @@ class Tail {
     InstallStopHandlers();
     google::protobuf::SetLogHandler(KeepProtobufComplaint);  // at start-up, as protobuf asks: not thread-safe
     // A throwaway group's offsets are never read again, so it does not commit them; a named group
-    // (--group) resumes where it stopped.
+    // (--group) resumes where it stopped. engine/kafka's consumer stores offsets by hand (the
+    // engine keeps them in RocksDB); the tail lets librdkafka store and commit them.
     const bool named_group = !options_.group.empty();
     const std::string group = named_group ? options_.group : fmt::format("alertd-tail-{}", ::getpid());
-    std::unique_ptr<RdKafka::Conf> conf =
-        MakeKafkaConf(options_.kafka, "alertd-tail",
-                      {{"group.id", group},
-                       {"auto.offset.reset", options_.from_beginning ? "earliest" : "latest"},
-                       {"enable.auto.commit", named_group ? "true" : "false"},
-                       {"enable.partition.eof", options_.exit_at_end ? "true" : "false"}},
-                      &events_);
-    std::string error;
-    if (conf->set("rebalance_cb", &assignment_, error) != RdKafka::Conf::CONF_OK) {
-      throw std::runtime_error("kafka rebalance_cb: " + error);
-    }
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
-    if (!consumer) throw std::runtime_error("cannot create Kafka consumer: " + error);
+    auto created = kafka::NewConsumer(
+        options_.kafka.bootstrap, group,
+        ClientProperties(options_.kafka, "alertd-tail",
+                         {{"auto.offset.reset", options_.from_beginning ? "earliest" : "latest"},
+                          {"enable.auto.commit", named_group ? "true" : "false"},
+                          {"enable.auto.offset.store", named_group ? "true" : "false"},
+                          {"enable.partition.eof", options_.exit_at_end ? "true" : "false"}}),
+        &assignment_, &events_);
+    if (!created.ok()) throw std::runtime_error(std::string(created.status().message()));
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(*created);
 
     const std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
-    const std::map<std::string, int> existing = TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
+    const std::map<std::string, int> existing =
+        TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
     for (const std::string& topic : topics) {
       if (existing.count(topic) == 0) spdlog::warn("topic '{}' does not exist (yet); listening anyway", topic);
     }
@@ -596,8 +601,10 @@ class Tail {
       hg::Escalation e;
       if (size == 0) return Undecodable(origin, message, "healthgrid.v1.Escalation", "empty value (tombstone?)");
       if (!Parse(data, size, &e, &why)) return Undecodable(origin, message, "healthgrid.v1.Escalation", why);
-      // Protobuf accepts much noise; an escalation without an id cannot be deduplicated or trusted.
+      // Protobuf accepts much noise. An escalation without an id cannot be deduplicated, and one
+      // without a worker is about nobody: neither came from alertd.
       if (e.event_id().empty()) return Undecodable(origin, message, "healthgrid.v1.Escalation", "no event_id");
+      if (e.worker_id().empty()) return Undecodable(origin, message, "healthgrid.v1.Escalation", "no worker_id");
       if (!recent_.Remember("e:" + e.event_id())) return Duplicate();
       ++tally_.escalation_total;
       ++tally_.escalations[{static_cast<int>(e.rule()), static_cast<int>(e.state())}];
@@ -648,10 +655,12 @@ int main(int argc, char** argv) {
   CLI::App app{"alertd-tail: print escalations and dead letters as readable lines, each event once"};
   AddKafkaClientOptions(app, &o.kafka);
   app.add_option("--group", o.group, "Consumer group (default: a private alertd-tail-<pid>, offsets not committed)");
-  app.add_flag("--from-beginning", o.from_beginning, "Start at the oldest retained message instead of new ones");
+  app.add_flag("--from-beginning", o.from_beginning,
+               "Start at the oldest retained message, not at new ones (a --group: only without committed offsets)");
+  // Bounded so that now + S stays representable on the steady clock; 1e9 s is three decades.
   app.add_option("--duration", o.duration_seconds, "Stop after S seconds (0 = until SIGINT/SIGTERM)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1e9));
   app.add_flag("--summary", o.summary, "On exit, print counts by rule and state, dead letters by reason, duplicates");
   app.add_flag("--json", o.json, "One JSON object per line instead of text");
   app.add_flag("--no-color", o.no_color, "Never colour (default: colour by severity when stdout is a terminal)");

@@ -56,7 +56,7 @@ void KafkaEventLog::event_cb(RdKafka::Event& event) {
   switch (event.type()) {
     case RdKafka::Event::EVENT_ERROR: {
       if (event.fatal()) {
-        fatal_ = true;
+        fatal_.store(true, std::memory_order_relaxed);
         spdlog::error("kafka fatal error: {}: {}", RdKafka::err2str(event.err()), event.str());
         return;
       }
@@ -64,6 +64,8 @@ void KafkaEventLog::event_cb(RdKafka::Event& event) {
       return;
     }
     case RdKafka::Event::EVENT_LOG: {
+      // A broker failure is logged as FAIL and also raised as an error event; report it once.
+      if (event.fac() == "FAIL") return;
       const auto level = LogLevelOf(event.severity());
       const std::string text = fmt::format("{}: {}", event.fac(), event.str());
       if (spdlog::should_log(level) && ShouldReport(text)) spdlog::log(level, "librdkafka {}", text);
@@ -83,9 +85,12 @@ void KafkaEventLog::Warn(const std::string& text) {
 
 bool KafkaEventLog::ShouldReport(const std::string& text) {
   const auto now = std::chrono::steady_clock::now();
+  const std::lock_guard<std::mutex> lock(mutex_);
   // Bounded: a long-running tail facing a flapping cluster must not grow this without end.
   if (last_reported_.size() >= kMaxRememberedComplaints) last_reported_.clear();
-  auto [it, inserted] = last_reported_.try_emplace(text, now);
+  // "... refused (after 0ms in state CONNECT, 3 identical error(s) suppressed)": the tail varies
+  // while the complaint is the same.
+  auto [it, inserted] = last_reported_.try_emplace(text.substr(0, text.find(" (after ")), now);
   if (inserted) return true;
   if (now - it->second < kRepeatInterval) return false;
   it->second = now;

@@ -7,9 +7,11 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,11 +32,14 @@ void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options);
 
 // Routes librdkafka's logs and error events to the tool's log, without repeating the same complaint
 // more than every 10 s (a broker that is down reports itself on every reconnect), and remembers a
-// fatal error so the main loop can stop. Runs on whichever thread polls the client.
+// fatal error so the main loop can stop.
+//
+// Thread-safe: error events arrive on the thread that polls the client, but log lines arrive on
+// librdkafka's own threads, concurrently.
 class KafkaEventLog : public RdKafka::EventCb {
  public:
   void event_cb(RdKafka::Event& event) override;
-  bool fatal() const { return fatal_; }
+  bool fatal() const { return fatal_.load(std::memory_order_relaxed); }
 
   // Logs a warning the same way, e.g. an error that consume() returned.
   void Warn(const std::string& text);
@@ -42,7 +47,8 @@ class KafkaEventLog : public RdKafka::EventCb {
  private:
   bool ShouldReport(const std::string& text);
 
-  bool fatal_ = false;
+  std::atomic<bool> fatal_{false};
+  std::mutex mutex_;  // guards last_reported_
   std::map<std::string, std::chrono::steady_clock::time_point> last_reported_;
 };
 

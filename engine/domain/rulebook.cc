@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <set>
 #include <string>
 
 #include "engine/domain/event_id.h"
@@ -184,15 +183,17 @@ WindowStats ComputeWindow(const std::vector<BpSample>& samples, EventTime end, i
   w.end = end;
   w.start = EventTime{end.ms - window_ms};
   double sum_sys = 0, sum_dia = 0;
-  std::set<int64_t> days;
+  // Samples are sorted by event time, so distinct days are counted by watching the day change.
+  int64_t last_day = 0;
   for (const auto& s : samples) {
     if (s.measured_at <= w.start || s.measured_at > end) continue;
     w.readings += 1;
     sum_sys += s.systolic_mmhg;
     sum_dia += s.diastolic_mmhg;
-    days.insert(LocalDay(s.measured_at, policy));
+    const int64_t day = LocalDay(s.measured_at, policy);
+    if (w.days == 0 || day != last_day) w.days += 1;
+    last_day = day;
   }
-  w.days = static_cast<int>(days.size());
   if (w.readings > 0) {
     w.mean_systolic_mmhg = sum_sys / w.readings;
     w.mean_diastolic_mmhg = sum_dia / w.readings;
@@ -266,13 +267,15 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
   const WindowStats w = ComputeWindow(state.bp_window, newest, policy_.r2_window_ms, policy_);
   const bool high_mean = w.mean_category >= policy_.r2_min_category;
   const bool enough = w.readings >= policy_.r2_min_readings && w.days >= policy_.r2_min_days;
-  const std::string stats = MeanText(w) + " over " + std::to_string(w.readings) + " reading" +
-                            (w.readings == 1 ? "" : "s") + " on " + std::to_string(w.days) + " day" +
-                            (w.days == 1 ? "" : "s") + " to " + LocalTimeText(w.end, policy_);
+  // Built only when an event needs it: most readings change nothing worth saying.
+  auto stats = [&] {
+    return MeanText(w) + " over " + std::to_string(w.readings) + " reading" + (w.readings == 1 ? "" : "s") + " on " +
+           std::to_string(w.days) + " day" + (w.days == 1 ? "" : "s") + " to " + LocalTimeText(w.end, policy_);
+  };
   if (OpenEpisode* r2 = FindOpen(state, Rule::kR2SustainedHypertension)) {
     if (!high_mean) {
       emit.Resolve(*r2, sample.measured_at, w,
-                   std::string("7-day mean back below ") + CategoryWords(policy_.r2_min_category) + ": " + stats,
+                   std::string("7-day mean back below ") + CategoryWords(policy_.r2_min_category) + ": " + stats(),
                    NewestSamples(state.bp_window, w.start, policy_.max_evidence));
     } else {
       r2->trigger_count += 1;
@@ -282,7 +285,7 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
   } else if (high_mean && enough) {
     emit.Open(Rule::kR2SustainedHypertension, Severity::kHigh, EscalationLevel::kHealthManager, sample,
               NewestSamples(state.bp_window, w.start, policy_.max_evidence), w,
-              std::string("Sustained ") + CategoryWords(w.mean_category) + " hypertension: 7-day mean " + stats +
+              std::string("Sustained ") + CategoryWords(w.mean_category) + " hypertension: 7-day mean " + stats() +
                   ": follow-up by the health manager and a routine clinic referral");
   }
   return out;

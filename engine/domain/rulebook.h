@@ -40,7 +40,8 @@ class Rulebook {
   Policy policy_;
 };
 
-// Window statistics over the samples with measured_at in (end - window_ms, end].
+// Window statistics over the samples with measured_at in (end - window_ms, end]. `samples` must be in
+// ascending measured_at, as WorkerState::bp_window is.
 WindowStats ComputeWindow(const std::vector<BpSample>& samples, EventTime end, int64_t window_ms,
                           const Policy& policy);
 
