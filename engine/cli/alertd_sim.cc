@@ -905,7 +905,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e9));
   app.add_option("--rate", o.rate, "Readings per second, live and backfill (0 = as fast as possible)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1e7));
   app.add_option("--impossible-ratio", o.impossible_ratio, "Share of physiologically impossible readings")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
@@ -918,6 +918,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
   try {
     app.parse(argc, argv);
+    // Slower than one reading in 1000 s would stretch the pacing schedule past what the clock holds.
+    if (o.rate > 0 && o.rate < 0.001) throw CLI::ValidationError("--rate", "must be 0 or at least 0.001 readings/s");
     if (o.grids < o.units) {
       throw CLI::ValidationError(
           "--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one", o.grids, o.units));
