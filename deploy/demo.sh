@@ -77,5 +77,4 @@ echo "$snapshot" | awk '
     print "escalations by rule and state:"; for (k in e) printf "  %-40s %d\n", k, e[k]
     printf "dead letters: %d\n", dl; for (k in d) printf "  %-40s %d\n", k, d[k]
   }'
-sed -n '/summary/,$p' "$dir/tail.out" | tail -n +2 | sed 's/^/  tail: /' || true
 echo "metrics were at $metrics (alertd state in $dir/state, logs in $dir/)"
