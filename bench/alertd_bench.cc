@@ -90,6 +90,20 @@ long RssKb(pid_t pid, const char* field) {
   return -1;
 }
 
+// User + system CPU seconds a process (or, with `task`, one of its threads) has used so far.
+double CpuSeconds(pid_t pid, pid_t task = 0) {
+  std::ifstream in("/proc/" + std::to_string(pid) + (task ? "/task/" + std::to_string(task) : std::string()) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(all.substr(all.rfind(')') + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; fields >> f; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(f);
+    if (i == 15) break;
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 double ScrapeMetric(int port, const std::string& name) {
   httplib::Client c("127.0.0.1", port);
   auto res = c.Get("/metrics");
@@ -247,6 +261,7 @@ int main(int argc, char** argv) {
     }
     RdKafka::TopicPartition::destroy(assigned);
     std::atomic<bool> produced{false};
+    const double broker0 = CpuSeconds(kafka);
     auto t0 = Clock::now();
     std::thread producer([&] {
       produce_rate_1 = ProduceAll(bootstrap, "readings-raw", stream);
@@ -264,8 +279,8 @@ int main(int argc, char** argv) {
     producer.join();
     (*c)->close();
     if (n < readings) Die("consume-only phase saw " + std::to_string(n) + " of " + std::to_string(readings));
-    std::printf("consume-only: %lld readings (%.1f MB) at %.0f readings/s (producer %.0f/s)\n",
-                static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1);
+    std::printf("consume-only: %lld readings (%.1f MB) at %.0f readings/s (producer %.0f/s); broker used %.2f CPU s\n",
+                static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1, CpuSeconds(kafka) - broker0);
   }
 
   // Phase 2: alertd.
@@ -298,18 +313,25 @@ int main(int argc, char** argv) {
   std::vector<std::pair<double, long>> rss;  // (progress fraction, RSS kB)
   {
     auto t0 = Clock::now();
+    const double cpu0 = CpuSeconds(alertd);
+    const double main0 = CpuSeconds(alertd, alertd);
+    const double broker0 = CpuSeconds(kafka);
     std::thread producer([&] { produce_rate_2 = ProduceAll(bootstrap, "readings", stream); });
     double done = 0;
     while (done < readings && Since(t0) < 600) {
-      usleep(100000);
+      usleep(250000);  // each scrape costs alertd a serialization of its registry
       done = ScrapeMetric(port, "alertd_committed_records_total") - base;
       rss.emplace_back(done / readings, RssKb(alertd, "VmRSS:"));
     }
     alertd_rate = done / Since(t0);
     producer.join();
     if (done < readings) Die("alertd phase: committed " + std::to_string(done) + " of " + std::to_string(readings));
-    std::printf("alertd:       %lld readings at %.0f readings/s (producer %.0f/s)\n", static_cast<long long>(readings),
-                alertd_rate, produce_rate_2);
+    const double cpu = CpuSeconds(alertd) - cpu0;
+    const double main_cpu = CpuSeconds(alertd, alertd) - main0;
+    std::printf("alertd:       %lld readings at %.0f readings/s (producer %.0f/s) in %.2f s; alertd used %.2f CPU s "
+                "(%.2f us/reading; engine thread %.2f s); broker used %.2f CPU s\n",
+                static_cast<long long>(readings), alertd_rate, produce_rate_2, Since(t0), cpu, cpu * 1e6 / readings,
+                main_cpu, CpuSeconds(kafka) - broker0);
   }
   std::printf("alertd RSS by progress:");
   for (double q : {0.25, 0.5, 0.75, 1.0}) {
@@ -325,12 +347,28 @@ int main(int argc, char** argv) {
     auto c = alertd::kafka::NewConsumer(bootstrap, "bench-latency", {{"auto.offset.reset", "latest"}}, nullptr, nullptr);
     if (!c.ok()) Die(std::string(c.status().message()));
     (*c)->subscribe({"escalations"});
-    // Let the group join before measuring, so no probe is missed.
-    for (int i = 0; i < 30; ++i) std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-    std::atomic<bool> stop{false};
+    // Join the group and resolve the start offsets before the first probe, so a probe's latency is
+    // not the time it took this consumer to start.
+    std::vector<RdKafka::TopicPartition*> assigned;
+    for (int i = 0; i < 300 && assigned.empty(); ++i) {
+      std::unique_ptr<RdKafka::Message>((*c)->consume(100));
+      (*c)->assignment(assigned);
+    }
+    for (int i = 0; i < 100; ++i) {
+      (*c)->position(assigned);
+      if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
+      std::unique_ptr<RdKafka::Message>((*c)->consume(100));
+    }
+    RdKafka::TopicPartition::destroy(assigned);
     std::atomic<int> probes{0};
+    // ALERTD_BENCH_TRACE=file: one line per probe (event time, latency ms, worker) for looking at the tail.
+    FILE* trace = std::getenv("ALERTD_BENCH_TRACE") ? std::fopen(std::getenv("ALERTD_BENCH_TRACE"), "w") : nullptr;
     std::thread producer([&] {
       auto p = MakeProducer(bootstrap);
+      // An idempotent producer first fetches metadata and a producer id; that start-up is not latency.
+      auto warm = ReadingFactory::Bp("WARMUP", WallMs(), 120, 80);
+      Send(*p, "readings", warm.worker_id(), warm.SerializeAsString());
+      p->flush(30000);
       ReadingFactory f(workers);
       const auto t0 = Clock::now();
       int64_t i = 0;
@@ -360,10 +398,13 @@ int main(int argc, char** argv) {
       if (!e.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
       if (e.worker_id().rfind("P", 0) == 0 && e.state() == healthgrid::v1::OPEN) {
         latencies_ms.push_back(static_cast<double>(seen - e.trigger_at_ms()));
+        if (trace) std::fprintf(trace, "%lld %lld %s\n", static_cast<long long>(e.trigger_at_ms()),
+                                static_cast<long long>(seen - e.trigger_at_ms()), e.worker_id().c_str());
       }
     }
     producer.join();
     (*c)->close();
+    if (trace) std::fclose(trace);
     std::printf("latency at %d readings/s for %d s: %zu of %d probe escalations seen\n", latency_rate, latency_seconds,
                 latencies_ms.size(), probes.load());
   }

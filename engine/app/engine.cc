@@ -3,7 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <future>
+#include <mutex>
 
 namespace alertd::app {
 namespace {
@@ -132,8 +135,9 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     RetryFailedDeliveries();
     const int64_t after = clock_.Now().ms;
     if (records_since_commit_ >= options_.commit_max_records || after - last_commit_ms_ >= options_.commit_interval_ms) {
-      if (auto st = Commit(); !st.ok()) return st;
+      if (auto st = StartCommit(); !st.ok()) return st;
     }
+    if (auto st = FinishCommit(/*wait=*/false); !st.ok()) return st;
     if (after - last_lag_update_ms_ >= 1000) UpdateLag();
   }
   return Shutdown();
@@ -207,13 +211,24 @@ domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
   DirtyWorker& d = it->second;
   if (inserted) {
     d.key = key;
+    if (in_flight_) {
+      if (auto f = in_flight_->states.find(it->first); f != in_flight_->states.end()) {
+        // Being committed right now: continue from that state (a copy; the committer reads it).
+        if (f->second != nullptr) d.state = *f->second;
+        return d.state;
+      }
+    }
     if (auto cached = cache_.find(it->first); cached != cache_.end()) {
       d.state = std::move(cached->second.state);
       lru_.erase(cached->second.lru);
       cache_.erase(cached);
       return d.state;
     }
-    auto loaded = store_.LoadWorker(key);
+    absl::StatusOr<std::optional<domain::WorkerState>> loaded;
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      loaded = store_.LoadWorker(key);
+    }
     if (!loaded.ok()) {
       // A record we cannot read would make the rules decide on a blank history; stop instead.
       callback_error_ = loaded.status();
@@ -229,15 +244,19 @@ domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
 
 void Engine::CacheCommitted(std::string key, domain::WorkerState state) {
   if (options_.state_cache_workers == 0) return;
-  if (auto old = cache_.find(key); old != cache_.end()) {
-    lru_.erase(old->second.lru);
-    cache_.erase(old);
-  }
+  Uncache(key);
   lru_.push_front(key);
   cache_[std::move(key)] = CachedWorker{std::move(state), lru_.begin()};
   while (cache_.size() > options_.state_cache_workers) {
     cache_.erase(lru_.back());
     lru_.pop_back();
+  }
+}
+
+void Engine::Uncache(const std::string& key) {
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    lru_.erase(it->second.lru);
+    cache_.erase(it);
   }
 }
 
@@ -248,38 +267,77 @@ void Engine::MarkDeleted(const state::WorkerKey& key) {
   d.state = domain::WorkerState{};
 }
 
-absl::Status Engine::Commit() {
+absl::Status Engine::StartCommit() {
   if (!callback_error_.ok()) return callback_error_;
-  const std::size_t records = records_since_commit_;
+  // One commit in flight at a time: waiting for the previous one is the back-pressure.
+  if (auto st = FinishCommit(/*wait=*/true); !st.ok()) return st;
   if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty()) {
-    last_commit_ms_ = clock_.Now().ms;
+    last_commit_ms_ = now_.ms;
     return absl::OkStatus();
   }
-  state::CommitBatch batch;
-  batch.workers.reserve(dirty_.size());
-  for (auto& [_, d] : dirty_) {
-    batch.workers.emplace_back(d.key, d.deleted ? std::nullopt : std::optional<domain::WorkerState>(std::move(d.state)));
+  auto c = std::make_unique<InFlightCommit>();
+  c->records = records_since_commit_;
+  // Key order: RocksDB's memtable inserts a sorted run much faster than random keys. Sorting pointers
+  // keeps the states where they are until they move once into the batch.
+  std::vector<DirtyWorker*> order;
+  order.reserve(dirty_.size());
+  for (auto& [_, d] : dirty_) order.push_back(&d);
+  std::sort(order.begin(), order.end(), [](const DirtyWorker* a, const DirtyWorker* b) { return a->key < b->key; });
+  c->batch.workers.reserve(order.size());
+  for (DirtyWorker* d : order) {
+    c->batch.workers.emplace_back(d->key, d->deleted ? std::nullopt : std::optional<domain::WorkerState>(std::move(d->state)));
   }
-  for (const auto& [tp, offset] : next_offsets_) batch.next_offsets.push_back({{tp.first, tp.second}, offset});
-  batch.outbox_put = std::move(outbox_put_);
-  batch.outbox_delete = std::move(outbox_delete_);
+  for (const auto& [tp, offset] : next_offsets_) c->batch.next_offsets.push_back({{tp.first, tp.second}, offset});
+  c->batch.outbox_put = std::move(outbox_put_);
+  c->batch.outbox_delete = std::move(outbox_delete_);
+  c->states.reserve(c->batch.workers.size());
+  for (const auto& [key, st] : c->batch.workers) c->states.emplace(DirtyKey(key), st ? &*st : nullptr);
 
-  const auto t0 = std::chrono::steady_clock::now();
-  if (auto st = store_.Commit(batch); !st.ok()) return st;
-  metrics_.ObserveCommit(SecondsSince(t0), records);
-
-  for (const auto& e : batch.outbox_put) Produce(e);
-  for (auto& [key, st] : batch.workers) {
-    if (st) CacheCommitted(DirtyKey(key), std::move(*st));
-  }
+  // Encoding and writing the batch run beside the loop, which goes on with the next batch; the batch
+  // is read-only until the commit finishes, so the loop may read states from it meanwhile.
+  InFlightCommit* raw = c.get();
+  c->result = std::async(std::launch::async, [this, raw] {
+    std::lock_guard<std::mutex> lock(store_mu_);
+    const auto t0 = std::chrono::steady_clock::now();
+    absl::Status st = store_.Commit(raw->batch);
+    raw->seconds = SecondsSince(t0);
+    return st;
+  });
+  in_flight_ = std::move(c);
   dirty_.clear();
   next_offsets_.clear();
   outbox_put_.clear();
   outbox_delete_.clear();
   records_since_commit_ = 0;
-  last_commit_ms_ = clock_.Now().ms;
+  last_commit_ms_ = now_.ms;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::FinishCommit(bool wait) {
+  if (!in_flight_) return absl::OkStatus();
+  if (!wait && in_flight_->result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return absl::OkStatus();
+  }
+  absl::Status st = in_flight_->result.get();
+  std::unique_ptr<InFlightCommit> c = std::move(in_flight_);
+  if (!st.ok()) return st;
+  metrics_.ObserveCommit(c->seconds, c->records);
+  // Output only after its commit: a crash before this point re-derives it from the same input.
+  for (const auto& e : c->batch.outbox_put) Produce(e);
+  for (auto& [key, st_] : c->batch.workers) {
+    if (st_) {
+      CacheCommitted(DirtyKey(key), std::move(*st_));
+    } else {
+      Uncache(DirtyKey(key));
+    }
+  }
   metrics_.SetOutboxPending(unconfirmed_.size());
   return absl::OkStatus();
+}
+
+absl::Status Engine::CommitNow() {
+  if (auto st = StartCommit(); !st.ok()) return st;
+  return FinishCommit(/*wait=*/true);
 }
 
 void Engine::Produce(const state::OutboxEntry& e) {
@@ -350,10 +408,10 @@ absl::Status Engine::OnRevoke() {
   // Everything processed so far is committed and its output confirmed before another instance takes
   // the partitions over.
   ready_.store(false);
-  if (auto st = Commit(); !st.ok()) return st;
+  if (auto st = CommitNow(); !st.ok()) return st;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_flush_ms);
   while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
-  if (auto st = Commit(); !st.ok()) return st;
+  if (auto st = CommitNow(); !st.ok()) return st;
   positions_.clear();
   profiles_loading_.clear();
   // The partitions' state may change on another instance before it comes back here.
@@ -414,10 +472,10 @@ void Engine::UpdateLag() {
 
 absl::Status Engine::Shutdown() {
   spdlog::info("shutting down: committing and waiting for the broker to confirm output");
-  if (auto st = Commit(); !st.ok()) return st;
+  if (auto st = CommitNow(); !st.ok()) return st;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_flush_ms);
   while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
-  if (auto st = Commit(); !st.ok()) return st;
+  if (auto st = CommitNow(); !st.ok()) return st;
   consumer_->close();  // runs the revoke callback, which commits once more
   if (!callback_error_.ok()) return callback_error_;
   if (!unconfirmed_.empty()) {

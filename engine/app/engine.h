@@ -9,6 +9,8 @@
 #pragma once
 
 #include <atomic>
+#include <future>
+#include <mutex>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -78,7 +80,12 @@ class Engine {
   void Emit(const domain::Escalation& e, int32_t partition);
   domain::WorkerState& Load(const state::WorkerKey& key);
   void MarkDeleted(const state::WorkerKey& key);
-  [[nodiscard]] absl::Status Commit();
+  // Hands the work since the last commit to a background commit; waits for the previous one first.
+  [[nodiscard]] absl::Status StartCommit();
+  // Completes the background commit if it is done (or waits for it): produces its output, caches its states.
+  [[nodiscard]] absl::Status FinishCommit(bool wait);
+  [[nodiscard]] absl::Status CommitNow();
+  void Uncache(const std::string& key);
   void Produce(const state::OutboxEntry& e);
   void OnDelivery(uint64_t seq, bool ok, const std::string& topic, const std::string& error);
   void RetryFailedDeliveries();
@@ -113,6 +120,18 @@ class Engine {
 
   // Processing time of the record being processed: read once per loop iteration.
   domain::ProcessingTime now_;
+
+  // The commit being written by the background task, at most one.
+  struct InFlightCommit {
+    state::CommitBatch batch;
+    std::size_t records = 0;
+    std::unordered_map<std::string, const domain::WorkerState*> states;  // into batch; nullptr = deleted
+    double seconds = 0;
+    // Last, so it is destroyed first: its destructor waits for the task that still uses the batch.
+    std::future<absl::Status> result;
+  };
+  std::unique_ptr<InFlightCommit> in_flight_;
+  std::mutex store_mu_;  // the store is thread-compatible: the committer and Load() take turns
 
   // Uncommitted work since the last commit.
   std::unordered_map<std::string, DirtyWorker> dirty_;

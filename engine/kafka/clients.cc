@@ -37,8 +37,11 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewConsumer(const std::s
           {"enable.auto.offset.store", "false"},
           {"auto.offset.reset", "earliest"},  // a new deployment grades everything retained
           {"enable.partition.eof", "false"},
+          // Keep a deep prefetch queue so the engine thread never waits for the next fetch; the
+          // queue stays bounded by queued.max.messages.kbytes (64 MiB by default).
+          {"queued.min.messages", "1000000"},
+          // An escalation must not wait for a fetch to time out on a quiet partition.
           {"fetch.wait.max.ms", "50"},
-          {"queued.min.messages", "200000"},
           {"partition.assignment.strategy", "range"},
           // A crashed instance's partitions move to a survivor after this long: alerts must not wait 45 s.
           {"session.timeout.ms", "10000"},

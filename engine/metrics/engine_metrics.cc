@@ -6,7 +6,7 @@
 namespace alertd::metrics {
 namespace {
 
-std::string Unit(const std::string& u) { return u.empty() ? "unknown" : u; }
+std::string_view Unit(const std::string& u) { return u.empty() ? std::string_view("unknown") : std::string_view(u); }
 
 }  // namespace
 
@@ -63,33 +63,28 @@ EngineMetrics::EngineMetrics()
                                .Register(*registry_)
                                .Add({})) {}
 
-prometheus::Counter& EngineMetrics::Counter(prometheus::Family<prometheus::Counter>& family,
-                                            const std::map<std::string, std::string>& labels) {
-  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&family));
-  for (const auto& [k, v] : labels) {
-    key += '\x1f';
-    key += k;
-    key += '=';
-    key += v;
+prometheus::Counter& EngineMetrics::Counter(prometheus::Family<prometheus::Counter>& family, Labels labels) {
+  key_buffer_.assign(reinterpret_cast<const char*>(&family), sizeof(&family));
+  for (const auto& [name, value] : labels) {
+    key_buffer_ += '\x1f';
+    key_buffer_ += value;
   }
-  auto it = counter_cache_.find(key);
+  auto it = counter_cache_.find(key_buffer_);
   if (it != counter_cache_.end()) return *it->second;
-  prometheus::Counter& c = family.Add(labels);
-  counter_cache_.emplace(std::move(key), &c);
+  std::map<std::string, std::string> label_map;
+  for (const auto& [name, value] : labels) label_map.emplace(name, value);
+  prometheus::Counter& c = family.Add(label_map);
+  counter_cache_.emplace(key_buffer_, &c);
   return c;
 }
 
 void EngineMetrics::CountReading(std::string_view kind, std::string_view category, const std::string& unit,
                                  const std::string& grid) {
-  Counter(readings_, {{"kind", std::string(kind)},
-                      {"category", std::string(category)},
-                      {"unit", Unit(unit)},
-                      {"grid", Unit(grid)}})
-      .Increment();
+  Counter(readings_, {{"kind", kind}, {"category", category}, {"unit", Unit(unit)}, {"grid", Unit(grid)}}).Increment();
 }
 
 void EngineMetrics::CountBpFlag(std::string_view flag, const std::string& unit, const std::string& grid) {
-  Counter(bp_flags_, {{"flag", std::string(flag)}, {"unit", Unit(unit)}, {"grid", Unit(grid)}}).Increment();
+  Counter(bp_flags_, {{"flag", flag}, {"unit", Unit(unit)}, {"grid", Unit(grid)}}).Increment();
 }
 
 void EngineMetrics::CountEscalation(const domain::Escalation& e) {
@@ -101,7 +96,7 @@ void EngineMetrics::CountEscalation(const domain::Escalation& e) {
 }
 
 void EngineMetrics::CountDeadLetter(domain::RejectReason reason, std::string_view topic) {
-  Counter(dead_letters_, {{"reason", domain::Name(reason)}, {"topic", std::string(topic)}}).Increment();
+  Counter(dead_letters_, {{"reason", domain::Name(reason)}, {"topic", topic}}).Increment();
 }
 
 void EngineMetrics::ObserveCommit(double seconds, std::size_t records) {

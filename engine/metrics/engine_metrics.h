@@ -9,6 +9,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,8 +42,8 @@ class EngineMetrics {
   prometheus::Registry& registry() { return *registry_; }
 
  private:
-  prometheus::Counter& Counter(prometheus::Family<prometheus::Counter>& family,
-                               const std::map<std::string, std::string>& labels);
+  using Labels = std::initializer_list<std::pair<const char*, std::string_view>>;
+  prometheus::Counter& Counter(prometheus::Family<prometheus::Counter>& family, Labels labels);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& readings_;
@@ -56,8 +57,10 @@ class EngineMetrics {
   prometheus::Counter& committed_records_;
   prometheus::Gauge& outbox_pending_;
   prometheus::Gauge& assigned_partitions_;
-  // Label lookups in prometheus-cpp take a lock and hash a map; the hot path caches the result.
+  // Label lookups in prometheus-cpp take a lock and hash a map; the hot path caches the result under a
+  // flat key built in a reused buffer, and builds the label map only on a miss.
   std::unordered_map<std::string, prometheus::Counter*> counter_cache_;
+  std::string key_buffer_;
 };
 
 }  // namespace alertd::metrics

@@ -1,7 +1,11 @@
 // WorkerState <-> WorkerStateRecord: field-for-field, through engine/wire for the shared messages.
 #include "engine/state/worker_record.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
+#include <type_traits>
+#include <vector>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -17,39 +21,84 @@ namespace rec = ::alertd::state::v1;
 
 // --- Encoding checks: everything the record cannot carry exactly ---------------------------------
 
+// A field path, built only when a check fails: encoding runs on every commit, for every reading of
+// every changed worker's window, and almost never finds a problem.
+template <typename Name>
+std::string PathOf(const Name& name) {
+  if constexpr (std::is_invocable_v<Name>) {
+    return name();
+  } else {
+    return std::string(name);
+  }
+}
+
 // Collects the first problem with its field path; later checks become no-ops.
 class EncodeCheck {
  public:
   bool ok() const { return problem_.empty(); }
   const std::string& problem() const { return problem_; }
 
-  void Text(std::string_view text, absl::string_view field) {
-    if (ok() && !wire::IsValidUtf8(text)) problem_ = absl::StrCat(field, " is not valid UTF-8");
+  template <typename Name>
+  void Text(std::string_view text, const Name& field) {
+    if (ok() && !wire::IsValidUtf8(text)) problem_ = absl::StrCat(PathOf(field), " is not valid UTF-8");
   }
-  void NonNegative(int value, absl::string_view field) {
-    if (ok() && value < 0) problem_ = absl::StrCat(field, " is ", value, ", which an unsigned field cannot hold");
+  template <typename Name>
+  void NonNegative(int value, const Name& field) {
+    if (ok() && value < 0) {
+      problem_ = absl::StrCat(PathOf(field), " is ", value, ", which an unsigned field cannot hold");
+    }
   }
   // A domain enum holding a number outside its enumerators would be written as *_UNSPECIFIED.
-  template <typename DomainEnum>
-  void Enum(DomainEnum value, absl::string_view field) {
+  template <typename DomainEnum, typename Name>
+  void Enum(DomainEnum value, const Name& field) {
     if (ok() && static_cast<int>(wire::ToProto(value)) == 0) {
-      problem_ = absl::StrCat(field, " holds ", static_cast<int>(value), ", not one of its enumerators");
+      problem_ = absl::StrCat(PathOf(field), " holds ", static_cast<int>(value), ", not one of its enumerators");
     }
   }
 
-  void Sample(const domain::BpSample& s, absl::string_view field) {
-    NonNegative(s.systolic_mmhg, absl::StrCat(field, ".systolic_mmhg"));
-    NonNegative(s.diastolic_mmhg, absl::StrCat(field, ".diastolic_mmhg"));
-    NonNegative(s.pulse_bpm, absl::StrCat(field, ".pulse_bpm"));
-    Enum(s.category, absl::StrCat(field, ".category"));
-    Enum(s.context, absl::StrCat(field, ".context"));
-    Text(s.station_id, absl::StrCat(field, ".station_id"));
-    Text(s.device_id, absl::StrCat(field, ".device_id"));
+  // Texts are checked separately for the window: once per distinct station and device (CheckWindowTexts).
+  template <typename Name>
+  void SampleNumbers(const domain::BpSample& s, const Name& field) {
+    NonNegative(s.systolic_mmhg, [&] { return PathOf(field) + ".systolic_mmhg"; });
+    NonNegative(s.diastolic_mmhg, [&] { return PathOf(field) + ".diastolic_mmhg"; });
+    NonNegative(s.pulse_bpm, [&] { return PathOf(field) + ".pulse_bpm"; });
+    Enum(s.category, [&] { return PathOf(field) + ".category"; });
+    Enum(s.context, [&] { return PathOf(field) + ".context"; });
+  }
+
+  template <typename Name>
+  void Sample(const domain::BpSample& s, const Name& field) {
+    SampleNumbers(s, field);
+    Text(s.station_id, [&] { return PathOf(field) + ".station_id"; });
+    Text(s.device_id, [&] { return PathOf(field) + ".device_id"; });
+  }
+
+  // The packed window holds each distinct station and device once; a bad one is reported at the first
+  // sample that carries it, as a per-sample check would.
+  void WindowTexts(const std::vector<domain::BpSample>& window, const rec::PackedBpWindow& packed) {
+    for (int d = 0; ok() && d < packed.stations_size(); ++d) {
+      if (wire::IsValidUtf8(packed.stations(d))) continue;
+      for (int i = 0; i < packed.station_index_size(); ++i) {
+        if (packed.station_index(i) == static_cast<uint32_t>(d)) {
+          Text(window[static_cast<size_t>(i)].station_id, [&] { return absl::StrCat("bp_window[", i, "].station_id"); });
+          break;
+        }
+      }
+    }
+    for (int d = 0; ok() && d < packed.devices_size(); ++d) {
+      if (wire::IsValidUtf8(packed.devices(d))) continue;
+      for (int i = 0; i < packed.device_index_size(); ++i) {
+        if (packed.device_index(i) == static_cast<uint32_t>(d)) {
+          Text(window[static_cast<size_t>(i)].device_id, [&] { return absl::StrCat("bp_window[", i, "].device_id"); });
+          break;
+        }
+      }
+    }
   }
 
   void Person(const domain::Person& p, absl::string_view field) {
-    Text(p.id, absl::StrCat(field, ".id"));
-    Text(p.name, absl::StrCat(field, ".name"));
+    Text(p.id, [&] { return absl::StrCat(field, ".id"); });
+    Text(p.name, [&] { return absl::StrCat(field, ".name"); });
   }
 
   void Profile(const domain::WorkerProfile& p) {
@@ -62,7 +111,7 @@ class EncodeCheck {
     Person(p.health_manager, "profile.health_manager");
     Person(p.unit_supervisor, "profile.unit_supervisor");
     for (size_t i = 0; i < p.high_risk_posts.size(); ++i) {
-      Enum(p.high_risk_posts[i], absl::StrCat("profile.high_risk_posts[", i, "]"));
+      Enum(p.high_risk_posts[i], [&] { return absl::StrCat("profile.high_risk_posts[", i, "]"); });
     }
     NonNegative(p.diagnosed_hypertension_grade, "profile.diagnosed_hypertension_grade");
     if (p.policy.critical_systolic_mmhg) {
@@ -96,6 +145,78 @@ std::optional<std::string> CheckSample(const pb::EvidenceReading& s, absl::strin
   return std::nullopt;
 }
 
+// Index of `value` in `dictionary`, appending it when new. A window holds a handful of distinct
+// stations and devices, so a linear search beats hashing.
+uint32_t Intern(const std::string& value, google::protobuf::RepeatedPtrField<std::string>& dictionary) {
+  for (int i = 0; i < dictionary.size(); ++i) {
+    if (dictionary.Get(i) == value) return static_cast<uint32_t>(i);
+  }
+  *dictionary.Add() = value;
+  return static_cast<uint32_t>(dictionary.size() - 1);
+}
+
+void PackWindow(const std::vector<domain::BpSample>& window, rec::PackedBpWindow& out) {
+  const int n = static_cast<int>(window.size());
+  out.mutable_measured_at_delta_ms()->Reserve(n);
+  out.mutable_systolic_mmhg()->Reserve(n);
+  out.mutable_diastolic_mmhg()->Reserve(n);
+  out.mutable_pulse_bpm()->Reserve(n);
+  out.mutable_category()->Reserve(n);
+  out.mutable_context()->Reserve(n);
+  out.mutable_station_index()->Reserve(n);
+  out.mutable_device_index()->Reserve(n);
+  int64_t previous = 0;
+  for (const domain::BpSample& s : window) {
+    out.add_measured_at_delta_ms(s.measured_at.ms - previous);
+    previous = s.measured_at.ms;
+    out.add_systolic_mmhg(static_cast<uint32_t>(s.systolic_mmhg));
+    out.add_diastolic_mmhg(static_cast<uint32_t>(s.diastolic_mmhg));
+    out.add_pulse_bpm(static_cast<uint32_t>(s.pulse_bpm));
+    out.add_category(wire::ToProto(s.category));
+    out.add_context(wire::ToProto(s.context));
+    out.add_station_index(Intern(s.station_id, *out.mutable_stations()));
+    out.add_device_index(Intern(s.device_id, *out.mutable_devices()));
+  }
+}
+
+std::optional<std::string> CheckWindow(const rec::PackedBpWindow& w) {
+  const int n = w.measured_at_delta_ms_size();
+  if (w.systolic_mmhg_size() != n || w.diastolic_mmhg_size() != n || w.pulse_bpm_size() != n ||
+      w.category_size() != n || w.context_size() != n || w.station_index_size() != n || w.device_index_size() != n) {
+    return absl::StrCat("bp_window columns have different lengths (", n, " times)");
+  }
+  for (int i = 0; i < n; ++i) {
+    const auto category = static_cast<pb::BpCategory>(w.category(i));
+    const auto context = static_cast<pb::MeasurementContext>(w.context(i));
+    if (!Known(category)) return absl::StrCat("bp_window[", i, "].category has unknown value ", w.category(i));
+    if (!Known(context)) return absl::StrCat("bp_window[", i, "].context has unknown value ", w.context(i));
+    if (w.station_index(i) >= static_cast<uint32_t>(w.stations_size()) ||
+        w.device_index(i) >= static_cast<uint32_t>(w.devices_size())) {
+      return absl::StrCat("bp_window[", i, "] refers to a station or device the record does not hold");
+    }
+  }
+  return std::nullopt;
+}
+
+// CheckWindow vouched for the lengths, enum values and indexes.
+std::vector<domain::BpSample> UnpackWindow(const rec::PackedBpWindow& w) {
+  std::vector<domain::BpSample> window(static_cast<size_t>(w.measured_at_delta_ms_size()));
+  int64_t at = 0;
+  for (int i = 0; i < w.measured_at_delta_ms_size(); ++i) {
+    domain::BpSample& s = window[static_cast<size_t>(i)];
+    at += w.measured_at_delta_ms(i);
+    s.measured_at = domain::EventTime{at};
+    s.systolic_mmhg = static_cast<int>(std::min<uint32_t>(w.systolic_mmhg(i), INT32_MAX));
+    s.diastolic_mmhg = static_cast<int>(std::min<uint32_t>(w.diastolic_mmhg(i), INT32_MAX));
+    s.pulse_bpm = static_cast<int>(std::min<uint32_t>(w.pulse_bpm(i), INT32_MAX));
+    s.category = *wire::FromProtoEnum(static_cast<pb::BpCategory>(w.category(i)));
+    s.context = *wire::FromProtoEnum(static_cast<pb::MeasurementContext>(w.context(i)));
+    s.station_id = w.stations(static_cast<int>(w.station_index(i)));
+    s.device_id = w.devices(static_cast<int>(w.device_index(i)));
+  }
+  return window;
+}
+
 std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
   if (record.has_profile()) {
     for (int i = 0; i < record.profile().high_risk_posts_size(); ++i) {
@@ -103,9 +224,7 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
       if (!Known(post)) return absl::StrCat("profile.high_risk_posts[", i, "] has unknown value ", post);
     }
   }
-  for (int i = 0; i < record.bp_window_size(); ++i) {
-    if (auto problem = CheckSample(record.bp_window(i), absl::StrCat("bp_window[", i, "]"))) return problem;
-  }
+  if (auto problem = CheckWindow(record.bp_window())) return problem;
   for (int i = 0; i < record.open_size(); ++i) {
     const rec::OpenEpisodeRecord& episode = record.open(i);
     const std::string field = absl::StrCat("open[", i, "]");
@@ -124,8 +243,17 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
 absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) {
   EncodeCheck check;
   if (state.profile) check.Profile(*state.profile);
-  for (size_t i = 0; i < state.bp_window.size(); ++i)
-    check.Sample(state.bp_window[i], absl::StrCat("bp_window[", i, "]"));
+  for (size_t i = 0; i < state.bp_window.size(); ++i) {
+    check.SampleNumbers(state.bp_window[i], [&] { return absl::StrCat("bp_window[", i, "]"); });
+  }
+  // Reused across calls: a commit encodes thousands of states, and a fresh record would allocate and
+  // free every repeated field and string each time. Clear() keeps the capacity.
+  thread_local rec::WorkerStateRecord record;
+  record.Clear();
+  if (check.ok()) {
+    PackWindow(state.bp_window, *record.mutable_bp_window());
+    check.WindowTexts(state.bp_window, record.bp_window());
+  }
   for (size_t i = 0; i < state.open.size(); ++i) {
     const domain::OpenEpisode& episode = state.open[i];
     const std::string field = absl::StrCat("open[", i, "]");
@@ -134,18 +262,15 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
     check.Enum(episode.level, absl::StrCat(field, ".level"));
     check.Text(episode.episode_id, absl::StrCat(field, ".episode_id"));
     for (size_t j = 0; j < episode.evidence.size(); ++j) {
-      check.Sample(episode.evidence[j], absl::StrCat(field, ".evidence[", j, "]"));
+      check.Sample(episode.evidence[j], [&] { return absl::StrCat(field, ".evidence[", j, "]"); });
     }
   }
   if (!check.ok()) return absl::InvalidArgumentError(check.problem());
 
-  rec::WorkerStateRecord record;
   if (state.profile) *record.mutable_profile() = wire::ToProto(*state.profile);
   record.set_readings_accepted(state.readings_accepted);
   record.set_bp_readings(state.bp_readings);
   if (state.newest_bp_at) record.set_newest_bp_at_ms(state.newest_bp_at->ms);
-  record.mutable_bp_window()->Reserve(static_cast<int>(state.bp_window.size()));
-  for (const domain::BpSample& sample : state.bp_window) *record.add_bp_window() = wire::ToProto(sample);
   for (const domain::OpenEpisode& episode : state.open) {
     rec::OpenEpisodeRecord& out = *record.add_open();
     out.set_rule(wire::ToProto(episode.rule));
@@ -179,8 +304,7 @@ absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
   state.readings_accepted = record.readings_accepted();
   state.bp_readings = record.bp_readings();
   if (record.has_newest_bp_at_ms()) state.newest_bp_at = domain::EventTime{record.newest_bp_at_ms()};
-  state.bp_window.reserve(static_cast<size_t>(record.bp_window_size()));
-  for (const pb::EvidenceReading& sample : record.bp_window()) state.bp_window.push_back(wire::FromProto(sample));
+  state.bp_window = UnpackWindow(record.bp_window());
   state.open.reserve(static_cast<size_t>(record.open_size()));
   for (const rec::OpenEpisodeRecord& in : record.open()) {
     domain::OpenEpisode& episode = state.open.emplace_back();

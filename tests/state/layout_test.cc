@@ -98,7 +98,7 @@ TEST(WorkerRecordTest, UnknownEnumValuesAreRefusedNotGuessed) {
        [](v1::WorkerStateRecord& r) { r.mutable_open(1)->set_level(static_cast<healthgrid::v1::EscalationLevel>(4)); },
        "open[1].level has unknown value 4"},
       {"category",
-       [](v1::WorkerStateRecord& r) { r.mutable_bp_window(1)->set_category(healthgrid::v1::BP_CATEGORY_UNSPECIFIED); },
+       [](v1::WorkerStateRecord& r) { r.mutable_bp_window()->set_category(1, healthgrid::v1::BP_CATEGORY_UNSPECIFIED); },
        "bp_window[1].category has unknown value 0"},
       {"evidence context",
        [](v1::WorkerStateRecord& r) {
