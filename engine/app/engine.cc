@@ -115,21 +115,27 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     const int64_t now = now_.ms;
     last_loop_ms_.store(now);
     const int64_t until_commit = std::max<int64_t>(1, last_commit_ms_ + options_.commit_interval_ms - now);
-    std::unique_ptr<RdKafka::Message> m(consumer_->consume(static_cast<int>(std::min<int64_t>(until_commit, 100))));
-    if (!callback_error_.ok()) return callback_error_;
-    switch (m->err()) {
-      case RdKafka::ERR_NO_ERROR:
+    // The C poll API: the C++ wrapper would allocate a Message object and copy the topic name for
+    // every record, a measurable share of the per-reading cost.
+    rd_kafka_message_t* m =
+        rd_kafka_consumer_poll(consumer_->c_ptr(), static_cast<int>(std::min<int64_t>(until_commit, 100)));
+    if (!callback_error_.ok()) {
+      if (m != nullptr) rd_kafka_message_destroy(m);
+      return callback_error_;
+    }
+    if (m != nullptr) {
+      const rd_kafka_resp_err_t err = m->err;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         Process(*m);
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-      case RdKafka::ERR__PARTITION_EOF:
-        break;
-      case RdKafka::ERR__FATAL:
-        return absl::InternalError("kafka consumer fatal error: " + m->errstr());
-      default:
+      } else if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        std::string why = rd_kafka_message_errstr(m);
+        rd_kafka_message_destroy(m);
+        return absl::InternalError("kafka consumer fatal error: " + why);
+      } else if (err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         // Transient (broker down, leader change...): librdkafka retries by itself.
-        spdlog::warn("kafka consume: {}", m->errstr());
-        break;
+        spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
     }
     producer_->poll(0);
     RetryFailedDeliveries();
@@ -143,15 +149,15 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
   return Shutdown();
 }
 
-void Engine::Process(RdKafka::Message& m) {
+void Engine::Process(const rd_kafka_message_t& m) {
+  const std::string_view topic = rd_kafka_topic_name(m.rkt);
   kafka::RawRecord raw;
-  raw.topic = m.topic_name();
-  raw.partition = m.partition();
-  raw.offset = m.offset();
-  if (m.key_pointer() != nullptr) raw.key = std::string_view(static_cast<const char*>(m.key_pointer()), m.key_len());
-  raw.value = m.payload();
-  raw.value_len = m.len();
-  const std::string& topic = m.topic_name();
+  raw.topic = topic;
+  raw.partition = m.partition;
+  raw.offset = m.offset;
+  if (m.key != nullptr) raw.key = std::string_view(static_cast<const char*>(m.key), m.key_len);
+  raw.value = m.payload;
+  raw.value_len = m.len;
   if (topic == options_.readings_topic) {
     ProcessReading(raw);
   } else if (topic == options_.profiles_topic) {
@@ -159,9 +165,7 @@ void Engine::Process(RdKafka::Message& m) {
     auto loading = profiles_loading_.find(raw.partition);
     if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) ResumeReadings(raw.partition);
   }
-  auto tp = std::make_pair(topic, raw.partition);
-  next_offsets_[tp] = raw.offset + 1;
-  positions_[tp] = raw.offset + 1;
+  next_offsets_[std::make_pair(std::string(topic), raw.partition)] = raw.offset + 1;
   records_since_commit_ += 1;
 }
 
@@ -287,7 +291,10 @@ absl::Status Engine::StartCommit() {
   for (DirtyWorker* d : order) {
     c->batch.workers.emplace_back(d->key, d->deleted ? std::nullopt : std::optional<domain::WorkerState>(std::move(d->state)));
   }
-  for (const auto& [tp, offset] : next_offsets_) c->batch.next_offsets.push_back({{tp.first, tp.second}, offset});
+  for (const auto& [tp, offset] : next_offsets_) {
+    c->batch.next_offsets.push_back({{tp.first, tp.second}, offset});
+    positions_[tp] = offset;  // lag is reported at commit granularity
+  }
   c->batch.outbox_put = std::move(outbox_put_);
   c->batch.outbox_delete = std::move(outbox_delete_);
   c->states.reserve(c->batch.workers.size());

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
+
 #include "absl/status/status.h"
 #include "engine/domain/clock.h"
 #include "engine/domain/rulebook.h"
@@ -73,7 +75,7 @@ class Engine {
     bool deleted = false;
   };
 
-  void Process(RdKafka::Message& m);
+  void Process(const rd_kafka_message_t& m);
   void ProcessReading(const kafka::RawRecord& raw);
   void ProcessProfile(const kafka::RawRecord& raw);
   void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why);

@@ -78,12 +78,19 @@ void AddEvidence(OpenEpisode& e, const BpSample& s, std::size_t max_evidence) {
   }
 }
 
+// The newest `n` samples with measured_at after `start`, oldest first, written into `out` (reusing its
+// storage: this runs for every reading of a worker with an open R2 episode).
+void AssignNewestSamples(const std::vector<BpSample>& window, EventTime start, std::size_t n,
+                         std::vector<BpSample>& out) {
+  auto first = std::upper_bound(window.begin(), window.end(), start,
+                                [](EventTime t, const BpSample& s) { return t < s.measured_at; });
+  if (static_cast<std::size_t>(window.end() - first) > n) first = window.end() - static_cast<std::ptrdiff_t>(n);
+  out.assign(first, window.end());
+}
+
 std::vector<BpSample> NewestSamples(const std::vector<BpSample>& window, EventTime start, std::size_t n) {
   std::vector<BpSample> out;
-  for (const auto& s : window) {
-    if (s.measured_at > start) out.push_back(s);
-  }
-  if (out.size() > n) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(n));
+  AssignNewestSamples(window, start, n, out);
   return out;
 }
 
@@ -280,7 +287,7 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
     } else {
       r2->trigger_count += 1;
       r2->last_trigger_at = std::max(r2->last_trigger_at, sample.measured_at);
-      r2->evidence = NewestSamples(state.bp_window, w.start, policy_.max_evidence);
+      AssignNewestSamples(state.bp_window, w.start, policy_.max_evidence, r2->evidence);
     }
   } else if (high_mean && enough) {
     emit.Open(Rule::kR2SustainedHypertension, Severity::kHigh, EscalationLevel::kHealthManager, sample,

@@ -26,7 +26,9 @@ std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& 
   if (r.value == nullptr || r.value_len == 0) {
     return Rejection{RejectReason::kUndecodable, Where(r) + ": empty value (expected a healthgrid.v1.Reading)"};
   }
-  healthgrid::v1::Reading msg;
+  // Reused: Clear() keeps the strings' storage, so decoding a reading allocates nothing here.
+  thread_local healthgrid::v1::Reading msg;
+  msg.Clear();
   if (!msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
     return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
                                                      " bytes are not a healthgrid.v1.Reading"};
