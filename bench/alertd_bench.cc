@@ -338,6 +338,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(readings), alertd_rate, produce_rate_2, Since(t0), cpu, cpu * 1e6 / readings,
                 main_cpu, CpuSeconds(kafka) - broker0);
   }
+  std::printf("alertd commits: %.0f, mean %.1f ms; engine loop waited %.2f s for commits\n",
+              ScrapeMetric(port, "alertd_commit_duration_seconds_count"),
+              1000 * ScrapeMetric(port, "alertd_commit_duration_seconds_sum") /
+                  std::max(1.0, ScrapeMetric(port, "alertd_commit_duration_seconds_count")),
+              ScrapeMetric(port, "alertd_commit_wait_seconds_total"));
   std::printf("alertd RSS by progress:");
   for (double q : {0.25, 0.5, 0.75, 1.0}) {
     auto it = std::find_if(rss.begin(), rss.end(), [q](const auto& s) { return s.first >= q - 1e-9; });

@@ -179,8 +179,9 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
   domain::WorkerState& state = Load({raw.partition, reading.worker});
   domain::ReadingOutcome outcome = rules_.OnReading(reading, state, now_);
   if (outcome.rejected) return DeadLetter(raw, *outcome.rejected);
-  const std::string& unit = state.profile ? state.profile->unit_id : std::string();
-  const std::string& grid = state.profile ? state.profile->grid_id : std::string();
+  static const std::string kUnknown;  // both branches lvalues: no copy of the labels per reading
+  const std::string& unit = state.profile ? state.profile->unit_id : kUnknown;
+  const std::string& grid = state.profile ? state.profile->grid_id : kUnknown;
   metrics_.CountReading(KindOf(reading.measurement), outcome.bp ? domain::Name(outcome.bp->category) : "", unit, grid);
   if (outcome.bp && outcome.bp->isolated_systolic) metrics_.CountBpFlag("isolated_systolic", unit, grid);
   if (outcome.bp && outcome.bp->hypotension) metrics_.CountBpFlag("hypotension", unit, grid);
@@ -274,7 +275,11 @@ void Engine::MarkDeleted(const state::WorkerKey& key) {
 absl::Status Engine::StartCommit() {
   if (!callback_error_.ok()) return callback_error_;
   // One commit in flight at a time: waiting for the previous one is the back-pressure.
-  if (auto st = FinishCommit(/*wait=*/true); !st.ok()) return st;
+  if (in_flight_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto st = FinishCommit(/*wait=*/true); !st.ok()) return st;
+    metrics_.AddCommitWait(SecondsSince(t0));
+  }
   if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty()) {
     last_commit_ms_ = now_.ms;
     return absl::OkStatus();

@@ -47,6 +47,11 @@ EngineMetrics::EngineMetrics()
                    .Help("Atomic commits of state, offsets and outbox")
                    .Register(*registry_)
                    .Add({})),
+      commit_wait_seconds_(prometheus::BuildCounter()
+                               .Name("alertd_commit_wait_seconds_total")
+                               .Help("Time the engine loop waited for the previous commit to finish")
+                               .Register(*registry_)
+                               .Add({})),
       committed_records_(prometheus::BuildCounter()
                              .Name("alertd_committed_records_total")
                              .Help("Input records covered by commits (any topic, accepted or dead-lettered)")
@@ -104,6 +109,8 @@ void EngineMetrics::ObserveCommit(double seconds, std::size_t records) {
   commits_.Increment();
   committed_records_.Increment(static_cast<double>(records));
 }
+
+void EngineMetrics::AddCommitWait(double seconds) { commit_wait_seconds_.Increment(seconds); }
 
 void EngineMetrics::SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag) {
   lag_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));

@@ -32,6 +32,8 @@ class EngineMetrics {
   void CountEscalation(const domain::Escalation& e);
   void CountDeadLetter(domain::RejectReason reason, std::string_view topic);
   void ObserveCommit(double seconds, std::size_t records);
+  // Time the loop stood still waiting for the previous commit: the store is the bottleneck when it grows.
+  void AddCommitWait(double seconds);
   void SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag);
   void ClearConsumerLag();
   void SetOutboxPending(std::size_t entries);
@@ -54,6 +56,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Gauge>& lag_;
   prometheus::Histogram& commit_seconds_;
   prometheus::Counter& commits_;
+  prometheus::Counter& commit_wait_seconds_;
   prometheus::Counter& committed_records_;
   prometheus::Gauge& outbox_pending_;
   prometheus::Gauge& assigned_partitions_;
