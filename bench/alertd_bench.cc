@@ -45,9 +45,22 @@ int64_t WallMs() {
 
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+std::vector<pid_t>& Children();
+
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "alertd-bench: %s\n", what.c_str());
+  for (pid_t p : Children()) kill(p, SIGKILL);
   std::exit(1);
+}
+
+// Children to take down if the bench itself is interrupted, so no cluster or engine outlives it.
+std::vector<pid_t> g_children;
+std::vector<pid_t>& Children() { return g_children; }
+
+extern "C" void OnSignal(int sig) {
+  for (pid_t p : g_children) kill(p, SIGKILL);
+  signal(sig, SIG_DFL);
+  raise(sig);
 }
 
 pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
@@ -61,6 +74,7 @@ pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
   pid_t pid = -1;
   if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) Die("cannot start " + argv[0]);
   posix_spawn_file_actions_destroy(&fa);
+  g_children.push_back(pid);
   return pid;
 }
 
@@ -234,6 +248,8 @@ int main(int argc, char** argv) {
   cli.add_option("--latency-rate", latency_rate, "Readings/s during the latency phase")->capture_default_str();
   cli.add_option("--latency-seconds", latency_seconds, "Length of the latency phase")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
 
   fs::remove_all(work);
   fs::create_directories(work);
