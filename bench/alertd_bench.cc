@@ -137,6 +137,8 @@ double ScrapeMetric(int port, const std::string& name) {
 // A population of workers and their readings, ~25% hypertensive, like the simulator's.
 class ReadingFactory {
  public:
+  static constexpr int64_t kSpanMs = 14LL * 86400000;
+
   explicit ReadingFactory(int workers) : workers_(workers), rng_(42) {}
 
   std::string WorkerId(int w) const {
@@ -145,16 +147,18 @@ class ReadingFactory {
     return id;
   }
 
-  // The i-th reading of the stream: worker round-robin, event time spread over the last six days.
+  // The i-th reading of the stream: worker round-robin, event time spread over the last 14 days. The
+  // span is twice the 7-day window, so in the second half of the stream every worker's window prunes
+  // as fast as it grows: the steady state in which memory must stay flat.
   healthgrid::v1::Reading Next(int64_t i, int64_t total, int64_t now_ms) {
     const int w = static_cast<int>(i % workers_);
     const int64_t per_worker = std::max<int64_t>(1, total / workers_);
-    const int64_t step = 6LL * 86400000 / per_worker;
+    const int64_t step = kSpanMs / per_worker;
     const bool hypertensive = w % 4 == 0;
     std::normal_distribution<double> sys(hypertensive ? 162 : 121, 9), dia(hypertensive ? 100 : 77, 6);
     int s = static_cast<int>(sys(rng_)), d = static_cast<int>(dia(rng_));
     d = std::min(d, s - 20);
-    return Bp(WorkerId(w), now_ms - 6LL * 86400000 + (i / workers_) * step, s, d);
+    return Bp(WorkerId(w), now_ms - kSpanMs + (i / workers_) * step, s, d);
   }
 
   static healthgrid::v1::Reading Bp(const std::string& worker, int64_t at, int s, int d) {
@@ -233,8 +237,8 @@ Percentiles Of(std::vector<double> v) {
 int main(int argc, char** argv) {
   CLI::App cli{"alertd-bench: alertd vs a plain consumer on the embedded Kafka cluster"};
   std::string alertd_bin, kafka_bin, work = ".bench";
-  int64_t readings = 1000000;
-  int workers = 20000, partitions = 64;
+  int64_t readings = 3000000;
+  int workers = 20000, partitions = 128;
   int latency_rate = 5000, latency_seconds = 20;
   cli.add_option("--alertd", alertd_bin, "alertd binary")->required();
   cli.add_option("--kafka", kafka_bin, "alertd-kafka binary")->required();

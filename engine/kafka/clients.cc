@@ -37,9 +37,11 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewConsumer(const std::s
           {"enable.auto.offset.store", "false"},
           {"auto.offset.reset", "earliest"},  // a new deployment grades everything retained
           {"enable.partition.eof", "false"},
-          // Keep a deep prefetch queue so the engine thread never waits for the next fetch; the
-          // queue stays bounded by queued.max.messages.kbytes (64 MiB by default).
+          // A deep prefetch queue, so the engine thread never waits for the next fetch, bounded in
+          // bytes: each queued record costs librdkafka a few hundred bytes besides its payload, so
+          // 16 MiB of ~50-byte readings is already ~100 MiB of memory.
           {"queued.min.messages", "1000000"},
+          {"queued.max.messages.kbytes", "16384"},
           // An escalation must not wait for a fetch to time out on a quiet partition.
           {"fetch.wait.max.ms", "50"},
           {"partition.assignment.strategy", "range"},
