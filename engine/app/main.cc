@@ -1,4 +1,4 @@
-// alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` inspection command.
+// alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` and `print-policy` commands.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -14,6 +14,7 @@
 
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
+#include "engine/config/policy_file.h"
 
 namespace {
 
@@ -84,6 +85,22 @@ int DumpState(const std::string& db, int partition) {
   return 0;
 }
 
+// The global policy: built-in defaults when `path` is empty, else the checked file.
+absl::StatusOr<alertd::domain::Policy> EffectivePolicy(const std::string& path) {
+  if (path.empty()) return alertd::domain::Policy{};
+  return alertd::config::LoadPolicyFile(path);
+}
+
+int PrintPolicy(const std::string& path) {
+  auto policy = EffectivePolicy(path);
+  if (!policy.ok()) {
+    std::cerr << "alertd print-policy: " << policy.status().message() << "\n";
+    return 2;
+  }
+  std::cout << alertd::config::FormatPolicy(*policy);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,6 +113,7 @@ int main(int argc, char** argv) {
   std::string http = "127.0.0.1:9464";
   std::string http_port_file;
   std::string log_level = "info";
+  std::string policy_file;
   bool no_sync = false;
   std::vector<std::string> kafka_props;
   cli.add_option("--bootstrap", opts.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
@@ -119,6 +137,7 @@ int main(int argc, char** argv) {
   cli.add_option("--http-port-file", http_port_file, "Write the HTTP port here once listening");
   cli.add_option("--kafka-property", kafka_props, "Extra librdkafka property name=value (repeatable)");
   cli.add_flag("--no-sync", no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
+  cli.add_option("--policy", policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
 
   CLI::App* dump = cli.add_subcommand("dump-state", "Print every worker's state as JSON lines (engine stopped)");
@@ -126,12 +145,18 @@ int main(int argc, char** argv) {
   std::string dump_db = "alertd-state";
   dump->add_option("--db", dump_db, "RocksDB directory")->capture_default_str();
   dump->add_option("--partition", dump_partition, "Only this input partition (-1 = all)")->capture_default_str();
+  CLI::App* print_policy =
+      cli.add_subcommand("print-policy", "Print the effective global policy as YAML in the --policy file's schema");
+  std::string print_policy_file;
+  print_policy->add_option("--policy", print_policy_file, "Policy file to check and print (default: built-in)");
   try {
     cli.parse(argc, argv);
     auto props = ParseProperties(kafka_props);
     opts.consumer_properties = props;
     opts.producer_properties = props;
     if (*dump) return DumpState(dump_db, dump_partition);
+    // `alertd --policy F print-policy` (or a --config file naming one) prints what the daemon would use.
+    if (*print_policy) return PrintPolicy(print_policy_file.empty() ? policy_file : print_policy_file);
     if (opts.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
@@ -142,6 +167,14 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 
+  // Checked before Kafka or RocksDB are touched: a bad policy must not half-start the engine.
+  auto policy = EffectivePolicy(policy_file);
+  if (!policy.ok()) {
+    spdlog::critical("{}", std::string(policy.status().message()));
+    return 2;
+  }
+  spdlog::info("policy: {}", policy_file.empty() ? "built-in defaults" : policy_file);
+
   alertd::state::StoreOptions store_opts;
   store_opts.path = db;
   store_opts.sync_commits = !no_sync;
@@ -151,7 +184,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   SystemClock clock;
-  alertd::domain::Rulebook rules{alertd::domain::Policy{}};
+  alertd::domain::Rulebook rules{*std::move(policy)};
   alertd::metrics::EngineMetrics metrics;
   alertd::app::Engine engine(opts, **store, rules, metrics, clock);
 

@@ -21,6 +21,7 @@ struct BpThresholds {
   // Hypotension: systolic below this or diastolic below the next (mmHg).
   int hypotension_systolic = 90;
   int hypotension_diastolic = 60;
+  friend bool operator==(const BpThresholds&, const BpThresholds&) = default;
 };
 
 // Values outside these ranges are physiologically impossible: the reading is dead-lettered.
@@ -31,6 +32,7 @@ struct PlausibleRanges {
   double glucose_min = 0.5, glucose_max = 50;   // mmol/L
   double weight_min = 20, weight_max = 350;     // kg
   double height_min = 100, height_max = 250;    // cm (0 means not measured)
+  friend bool operator==(const PlausibleRanges&, const PlausibleRanges&) = default;
 };
 
 struct Policy {
@@ -51,6 +53,9 @@ struct Policy {
   // Memory bounds per worker: samples kept for the window, readings quoted as evidence.
   std::size_t max_window_samples = 256;
   std::size_t max_evidence = 5;
+
+  // A policy file must load to exactly the policy it prints (engine/config).
+  friend bool operator==(const Policy&, const Policy&) = default;
 };
 
 }  // namespace alertd::domain
