@@ -159,6 +159,12 @@ int main(int argc, char** argv) {
     if (*print_policy) return PrintPolicy(print_policy_file.empty() ? policy_file : print_policy_file);
     if (opts.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
   } catch (const CLI::ParseError& e) {
+    // A bad key or value in a --config file: name the file, since CLI11's message names only the key.
+    const CLI::Option* config = cli.get_config_ptr();
+    if (e.get_exit_code() != 0 && config != nullptr && config->count() > 0) {
+      std::cerr << "alertd: config file " << config->as<std::string>()
+                << " (keys are the long flag names, see alertd --help): ";
+    }
     return cli.exit(e);
   }
 
