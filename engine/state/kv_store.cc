@@ -1,6 +1,8 @@
 // StateStore over a KvBackend: validation and encoding via layout.h, storage via the backend.
 #include "engine/state/kv_store.h"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace alertd::state {
@@ -40,7 +42,8 @@ class KvStateStore final : public StateStore {
   absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox() override {
     std::vector<OutboxEntry> entries;
     absl::Status decode_status;
-    absl::Status scan_status = backend_->Scan(Family::kOutbox, "", [&](std::string_view key, std::string_view value) {
+    absl::Status scan_status =
+        backend_->Scan(Family::kOutbox, "", "", [&](std::string_view key, std::string_view value) {
       absl::StatusOr<OutboxEntry> entry = layout::DecodeOutbox(name_, key, value);
       if (!entry.ok()) {
         decode_status = entry.status();
@@ -63,6 +66,11 @@ class KvStateStore final : public StateStore {
     if (batch.empty()) return absl::OkStatus();
     absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit(name_, batch, next_outbox_seq_);
     if (!commit.ok()) return commit.status();
+    // Lowered before the write: should the write fail yet land, the floor still holds. Deletions
+    // never lower it.
+    for (const layout::Write& write : commit->writes) {
+      if (write.family == Family::kTimers && write.value && write.key < timers_floor_) timers_floor_ = write.key;
+    }
     if (absl::Status status = backend_->Apply(commit->writes); !status.ok()) return status;
     next_outbox_seq_ = commit->next_outbox_seq;
     return absl::OkStatus();
@@ -72,8 +80,8 @@ class KvStateStore final : public StateStore {
                              const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) override {
     const std::string prefix = partition < 0 ? std::string() : layout::PartitionPrefix(partition);
     absl::Status decode_status;
-    absl::Status scan_status =
-        backend_->Scan(Family::kWorkers, prefix, [&](std::string_view key, std::string_view value) {
+    absl::Status scan_status = backend_->Scan(
+        Family::kWorkers, prefix, layout::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view value) {
           absl::StatusOr<WorkerKey> worker_key = layout::ParseWorkerKey(name_, key);
           if (!worker_key.ok()) {
             decode_status = worker_key.status();
@@ -90,11 +98,67 @@ class KvStateStore final : public StateStore {
     return decode_status;
   }
 
+  absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(domain::ProcessingTime now, std::size_t limit) override {
+    std::vector<domain::Timer> due;
+    if (limit == 0) return due;
+    // Everything due sorts before the first key of now + 1; at INT64_MAX every timer is due.
+    const std::string end = now.ms == std::numeric_limits<int64_t>::max()
+                                ? std::string()
+                                : layout::FireTimeBytes(domain::ProcessingTime{now.ms + 1});
+    std::string first_key;
+    absl::Status decode_status;
+    absl::Status scan_status =
+        backend_->Scan(Family::kTimers, timers_floor_, end, [&](std::string_view key, std::string_view value) {
+          absl::StatusOr<domain::Timer> timer = layout::ParseTimer(name_, key, value);
+          if (!timer.ok()) {
+            decode_status = timer.status();
+            return false;
+          }
+          if (due.empty()) first_key = key;
+          due.push_back(*std::move(timer));
+          return due.size() < limit;
+        });
+    if (!scan_status.ok()) return scan_status;
+    if (!decode_status.ok()) return decode_status;
+    // Nothing lives between the old floor and the first key found (or, finding none, the end).
+    if (!due.empty()) {
+      timers_floor_ = std::move(first_key);
+    } else if (!end.empty()) {
+      timers_floor_ = std::max(timers_floor_, end);
+    }
+    return due;
+  }
+
+  absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) override {
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    std::vector<domain::Timer> timers;
+    absl::Status decode_status;
+    absl::Status scan_status =
+        backend_->Scan(Family::kTimers, timers_floor_, "", [&](std::string_view key, std::string_view value) {
+          absl::StatusOr<domain::Timer> timer = layout::ParseTimer(name_, key, value);
+          if (!timer.ok()) {
+            decode_status = timer.status();
+            return false;
+          }
+          if (timer->partition == partition) timers.push_back(*std::move(timer));
+          return true;
+        });
+    if (!scan_status.ok()) return scan_status;
+    if (!decode_status.ok()) return decode_status;
+    return timers;
+  }
+
  private:
   std::unique_ptr<KvBackend> backend_;
   const std::string name_;
   uint64_t next_outbox_seq_;
   const bool read_only_;
+  // No stored timer sorts before this key. Timer scans start here instead of at the front of the
+  // family, where the tombstones of every timer fired so far gather until compaction drops them:
+  // without it each punctuation would step over all of them again, a cost that grows with the
+  // fired timers rather than the due ones. A scan raises it to the first live key it meets (or its
+  // end); a commit lowers it to any timer it puts. In memory only: empty after opening.
+  std::string timers_floor_;
 };
 
 }  // namespace
@@ -102,7 +166,8 @@ class KvStateStore final : public StateStore {
 StateStore::~StateStore() = default;
 
 bool CommitBatch::empty() const {
-  return workers.empty() && next_offsets.empty() && outbox_put.empty() && outbox_delete.empty();
+  return workers.empty() && next_offsets.empty() && outbox_put.empty() && outbox_delete.empty() &&
+         timers_put.empty() && timers_delete.empty();
 }
 
 std::unique_ptr<StateStore> NewKvStateStore(std::unique_ptr<KvBackend> backend, std::string name,

@@ -25,9 +25,11 @@ class KvBackend {
   virtual ~KvBackend() = default;
 
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> Get(layout::Family family, std::string_view key) = 0;
-  // Visits the keys starting with `prefix` in order, over a consistent view; stops when fn returns false.
+  // Visits the keys in [begin, end) in order, over a consistent view; an empty `end` runs to the end of
+  // the family. Stops when fn returns false. Reads nothing at or past `end`: a bounded scan costs
+  // what lies in its range (live keys and tombstones), whatever follows it.
   [[nodiscard]] virtual absl::Status Scan(
-      layout::Family family, std::string_view prefix,
+      layout::Family family, std::string_view begin, std::string_view end,
       const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   // Applies all writes, in order, atomically.
   [[nodiscard]] virtual absl::Status Apply(const std::vector<layout::Write>& writes) = 0;

@@ -30,6 +30,11 @@ T ReadBigEndian(std::string_view bytes) {
   return value;
 }
 
+// Flipping the sign bit maps int64 order onto uint64 order: INT64_MIN -> 0, -1 -> 2^63 - 1, 0 -> 2^63.
+constexpr uint64_t kFireTimeSignBit = uint64_t{1} << 63;
+// Fire time, partition, rule, kind; the worker id fills the rest of the key.
+constexpr size_t kTimerFixedBytes = 8 + 4 + 1 + 4;
+
 // Keys are arbitrary bytes; messages show them with unprintable bytes escaped.
 std::string Escape(std::string_view bytes) { return absl::CHexEscape(absl::string_view(bytes.data(), bytes.size())); }
 
@@ -57,6 +62,8 @@ const char* Name(Family family) {
       return "outbox";
     case Family::kMeta:
       return "meta";
+    case Family::kTimers:
+      return "timers";
   }
   return "unknown";
 }
@@ -134,6 +141,82 @@ std::string SeqKeyBytes(uint64_t seq) {
   return bytes;
 }
 
+absl::Status CheckTimer(absl::string_view store, const domain::Timer& timer) {
+  const char* problem = nullptr;
+  if (timer.partition < 0) {
+    problem = "partition is negative";
+  } else if (timer.worker.value.empty()) {
+    problem = "worker id is empty";
+  } else if (static_cast<int>(wire::ToProto(timer.rule)) == 0) {
+    problem = "rule is not one of its enumerators";
+  }
+  if (problem == nullptr) return absl::OkStatus();
+  return CannotEncode(store, Family::kTimers, Describe(timer), problem);
+}
+
+absl::Status CheckPartition(absl::string_view store, int32_t partition) {
+  if (partition >= 0) return absl::OkStatus();
+  return StoreError(absl::StatusCode::kInvalidArgument, store, absl::StrCat("invalid partition ", partition));
+}
+
+std::string FireTimeBytes(domain::ProcessingTime time) {
+  std::string bytes;
+  bytes.reserve(8);
+  AppendBigEndian64(bytes, static_cast<uint64_t>(time.ms) ^ kFireTimeSignBit);
+  return bytes;
+}
+
+std::string TimerKeyBytes(const domain::Timer& timer) {
+  std::string bytes = FireTimeBytes(timer.fire_at);
+  bytes.reserve(kTimerFixedBytes + timer.worker.value.size());
+  AppendBigEndian32(bytes, static_cast<uint32_t>(timer.partition));
+  bytes.push_back(static_cast<char>(timer.rule));
+  AppendBigEndian32(bytes, timer.kind);
+  bytes.append(timer.worker.value);
+  return bytes;
+}
+
+absl::StatusOr<domain::Timer> ParseTimer(absl::string_view store, std::string_view key, std::string_view value) {
+  const auto corrupt = [&](absl::string_view detail) {
+    return Corrupt(store, Family::kTimers, absl::StrCat("key \"", Escape(key), "\""), detail);
+  };
+  if (key.size() <= kTimerFixedBytes) {
+    return corrupt("not an 8-byte fire time, 4-byte partition, 1-byte rule and 4-byte kind followed by a worker id");
+  }
+  domain::Timer timer;
+  timer.fire_at.ms = static_cast<int64_t>(ReadBigEndian<uint64_t>(key) ^ kFireTimeSignBit);
+  const uint32_t partition = ReadBigEndian<uint32_t>(key.substr(8));
+  if (partition > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) return corrupt("negative partition");
+  timer.partition = static_cast<int32_t>(partition);
+  timer.rule = static_cast<domain::Rule>(static_cast<unsigned char>(key[12]));
+  if (static_cast<int>(wire::ToProto(timer.rule)) == 0) {
+    return corrupt(absl::StrCat("rule ", static_cast<int>(timer.rule), " is not one of its enumerators"));
+  }
+  timer.kind = ReadBigEndian<uint32_t>(key.substr(13));
+  timer.worker.value.assign(key.substr(kTimerFixedBytes));
+  // A timer is its key; a value would be a payload this build does not know how to honour.
+  if (!value.empty()) return corrupt(absl::StrCat("value has ", value.size(), " bytes, not 0"));
+  return timer;
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    auto last = static_cast<unsigned char>(bound.back());
+    if (last != 0xFF) {
+      bound.back() = static_cast<char>(last + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return bound;
+}
+
+std::string Describe(const domain::Timer& timer) {
+  return absl::StrCat("timer fire_at ", timer.fire_at.ms, " partition ", timer.partition, " worker ",
+                      Escape(timer.worker.value), " rule ", static_cast<int>(timer.rule), " kind ", timer.kind);
+}
+
 std::string Describe(const WorkerKey& key) {
   return absl::StrCat("partition ", key.partition, " worker ", Escape(key.worker.value));
 }
@@ -149,7 +232,7 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
   EncodedCommit commit;
   commit.next_outbox_seq = next_outbox_seq;
   commit.writes.reserve(batch.workers.size() + batch.next_offsets.size() + batch.outbox_put.size() +
-                        batch.outbox_delete.size() + 1);
+                        batch.outbox_delete.size() + batch.timers_put.size() + batch.timers_delete.size() + 1);
 
   for (const auto& [key, state] : batch.workers) {
     if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
@@ -197,6 +280,15 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
 
   for (uint64_t seq : batch.outbox_delete) {
     commit.writes.push_back(Write{.family = Family::kOutbox, .key = SeqKeyBytes(seq), .value = std::nullopt});
+  }
+
+  for (const domain::Timer& timer : batch.timers_put) {
+    if (absl::Status status = CheckTimer(store, timer); !status.ok()) return status;
+    commit.writes.push_back(Write{.family = Family::kTimers, .key = TimerKeyBytes(timer), .value = std::string()});
+  }
+  for (const domain::Timer& timer : batch.timers_delete) {
+    if (absl::Status status = CheckTimer(store, timer); !status.ok()) return status;
+    commit.writes.push_back(Write{.family = Family::kTimers, .key = TimerKeyBytes(timer), .value = std::nullopt});
   }
 
   // The counter rides in the same batch as the entries, so it can never fall behind them.

@@ -7,8 +7,11 @@
 //   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64
 //   outbox   key: 8-byte big-endian seq                            value: OutboxRecord
 //   meta     "schema_version" -> decimal text; "outbox_next_seq" -> 8-byte big-endian uint64
-// Big-endian numbers make bytewise key order numeric order, so partitions scan as ranges and the
-// outbox reads back in seq order.
+//   timers   key: 8-byte fire time + 4-byte big-endian partition + 1-byte rule + 4-byte big-endian
+//            kind + worker id bytes                                value: empty
+// Big-endian numbers make bytewise key order numeric order, so partitions scan as ranges, the
+// outbox reads back in seq order and the timers in fire order. The fire time is its ms as a
+// big-endian uint64 with the sign bit flipped, so negative times sort before positive ones.
 //
 // Internal to engine/state.
 #pragma once
@@ -23,16 +26,19 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/domain/timer.h"
 #include "engine/state/store.h"
 
 namespace alertd::state::layout {
 
-enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3 };
-inline constexpr std::array<Family, 4> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox, Family::kMeta};
+enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3, kTimers = 4 };
+inline constexpr std::array<Family, 5> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox, Family::kMeta,
+                                                    Family::kTimers};
 inline constexpr size_t kFamilyCount = kFamilies.size();
 const char* Name(Family family);
 
-// Bump when a record or key changes in a way the previous build cannot read.
+// Bump when a record or key changes in a way the previous build cannot read. (Adding the timers
+// family did not: older builds open families they do not know and leave them alone.)
 inline constexpr int kSchemaVersion = 1;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kOutboxNextSeqKey[] = "outbox_next_seq";
@@ -70,9 +76,27 @@ std::string PartitionPrefix(int32_t partition);
 std::string OffsetKeyBytes(const InputPosition& position);
 std::string SeqKeyBytes(uint64_t seq);
 
+// InvalidArgument unless the timer can be stored (partition >= 0, non-empty worker id, known rule).
+[[nodiscard]] absl::Status CheckTimer(absl::string_view store, const domain::Timer& timer);
+// InvalidArgument unless partition >= 0.
+[[nodiscard]] absl::Status CheckPartition(absl::string_view store, int32_t partition);
+std::string TimerKeyBytes(const domain::Timer& timer);
+// The 8 bytes a timer key starts with: every timer firing at `time` sorts after every timer firing
+// earlier. The key range of the timers due at `now` is [start of the family, FireTimeBytes(now + 1)).
+std::string FireTimeBytes(domain::ProcessingTime time);
+// DataLoss naming the store, family and key unless `key` is a timer key and `value` empty.
+[[nodiscard]] absl::StatusOr<domain::Timer> ParseTimer(absl::string_view store, std::string_view key,
+                                                       std::string_view value);
+
+// The smallest key greater than every key starting with `prefix`; empty if there is none (then the
+// keys starting with `prefix` run to the end of the family).
+std::string PrefixSuccessor(std::string_view prefix);
+
 // For messages: "partition 3 worker W001" with unprintable bytes escaped.
 std::string Describe(const WorkerKey& key);
 std::string Describe(const InputPosition& position);
+// "timer fire_at 1717000000000 partition 3 worker W001 rule 3 kind 1"
+std::string Describe(const domain::Timer& timer);
 
 // --- Values -----------------------------------------------------------------------------------
 

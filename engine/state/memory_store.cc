@@ -19,10 +19,10 @@ class MemoryBackend final : public KvBackend {
     return it->second;
   }
 
-  absl::Status Scan(layout::Family family, std::string_view prefix,
+  absl::Status Scan(layout::Family family, std::string_view begin, std::string_view end,
                     const std::function<bool(std::string_view, std::string_view)>& fn) override {
     const Table& table = Of(family);
-    for (auto it = table.lower_bound(prefix); it != table.end() && it->first.starts_with(prefix); ++it) {
+    for (auto it = table.lower_bound(begin); it != table.end() && (end.empty() || it->first < end); ++it) {
       if (!fn(it->first, it->second)) break;
     }
     return absl::OkStatus();

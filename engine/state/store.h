@@ -1,6 +1,6 @@
-// The engine's durable memory: per-partition worker state, consumed input offsets and the outbox of
-// pending output, committed together so that a crash at any instant loses nothing and counts
-// nothing twice (DESIGN.md §6).
+// The engine's durable memory: per-partition worker state, consumed input offsets, the outbox of
+// pending output and the timer index, committed together so that a crash at any instant loses
+// nothing and counts nothing twice (DESIGN.md §5-§6).
 #pragma once
 
 #include <compare>
@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/domain/timer.h"
 #include "engine/domain/types.h"
 #include "engine/domain/worker_state.h"
 
@@ -46,13 +47,18 @@ struct OutboxEntry {
 };
 
 // Everything one commit changes, applied all-or-nothing. Entries apply in this order: workers,
-// next_offsets, outbox_put, outbox_delete; a later entry for the same key wins (so a seq both put
-// and deleted in one batch is gone).
+// next_offsets, outbox_put, outbox_delete, timers_put, timers_delete; a later entry for the same key
+// wins (so a seq or a timer both put and deleted in one batch is gone). The explicit `= {}` lets a
+// designated initializer name only the parts it changes (CommitBatch{.timers_put = ...}) without
+// -Wmissing-field-initializers.
 struct CommitBatch {
-  std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers;  // nullopt = delete
-  std::vector<std::pair<InputPosition, int64_t>> next_offsets;                    // next offset to consume, >= 0
-  std::vector<OutboxEntry> outbox_put;  // seqs strictly ascending and >= NextOutboxSeq()
-  std::vector<uint64_t> outbox_delete;  // unknown seqs are ignored (deliveries may be confirmed twice)
+  std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers = {};  // nullopt = delete
+  std::vector<std::pair<InputPosition, int64_t>> next_offsets = {};  // next offset to consume, >= 0
+  std::vector<OutboxEntry> outbox_put = {};  // seqs strictly ascending and >= NextOutboxSeq()
+  std::vector<uint64_t> outbox_delete = {};  // unknown seqs are ignored (deliveries may be confirmed twice)
+  // Timers need partition >= 0, a non-empty worker id and a known rule; any fire_at is allowed.
+  std::vector<domain::Timer> timers_put = {};     // putting a stored timer again is a no-op
+  std::vector<domain::Timer> timers_delete = {};  // unknown timers are ignored (a fired one may be deleted twice)
   bool empty() const;
 };
 
@@ -82,6 +88,16 @@ class StateStore {
   // partition ascending, then worker id bytewise. Stops early when fn returns false.
   [[nodiscard]] virtual absl::Status ForEachWorker(
       int32_t partition, const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) = 0;
+
+  // The due timers: fire_at <= now, in fire order (then partition, rule, kind, worker id bytewise), at
+  // most `limit`. A timer stays due until a commit deletes it. Reads only the due range, so the cost
+  // follows the due timers (and the deletions since the last call), never the pending ones.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(domain::ProcessingTime now,
+                                                                                 std::size_t limit) = 0;
+  // Every timer of one partition (>= 0), in the order of LoadDueTimers, for moving the partition.
+  // The index is ordered by fire time, not partition, so this reads every stored timer: O(all
+  // timers), meant for a rebalance, not the loop.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) = 0;
 };
 
 struct StoreOptions {

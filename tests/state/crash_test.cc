@@ -1,5 +1,5 @@
 // Atomicity under kill -9: a writer process is killed mid-stream and the reopened store must hold
-// worker state and input offset from the same commit, never one without the other.
+// worker state, input offset, outbox and timers from the same commit, never one without the others.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "engine/state/store.h"
@@ -71,10 +73,49 @@ int64_t ExpectConsistent(const std::string& path) {
     EXPECT_EQ(outbox->front().value, std::to_string(i));
     EXPECT_EQ(outbox->front().seq + 1, (*store)->NextOutboxSeq());
   }
+
+  // W's timer moved with every commit: only commit i's is left.
+  absl::StatusOr<std::vector<domain::Timer>> moved = (*store)->LoadTimers(0);
+  EXPECT_TRUE(moved.ok()) << moved.status();
+  if (moved.ok()) {
+    EXPECT_EQ(*moved, (std::vector<domain::Timer>{{.fire_at = domain::ProcessingTime{i},
+                                                   .partition = 0,
+                                                   .worker = domain::WorkerId{"W"},
+                                                   .rule = domain::Rule::kR2SustainedHypertension,
+                                                   .kind = 3}}));
+  }
+  // Partition 1 gained worker W<j> and its timer at j in commit j: every committed worker has its
+  // timer and every timer its worker, for j = 1..i and nothing else.
+  std::set<std::string> workers;
+  absl::Status visited = (*store)->ForEachWorker(1, [&](const WorkerKey& key, const domain::WorkerState& added) {
+    EXPECT_EQ("W" + std::to_string(added.readings_accepted), key.worker.value);
+    workers.insert(key.worker.value);
+    return true;
+  });
+  EXPECT_TRUE(visited.ok()) << visited;
+  std::set<std::string> expected;
+  for (int64_t j = 1; j <= i; ++j) expected.insert("W" + std::to_string(j));
+  EXPECT_EQ(workers, expected);
+  absl::StatusOr<std::vector<domain::Timer>> added = (*store)->LoadTimers(1);
+  EXPECT_TRUE(added.ok()) << added.status();
+  if (added.ok()) {
+    std::set<std::string> timed;
+    for (const domain::Timer& timer : *added) {
+      EXPECT_EQ(timer.worker.value, "W" + std::to_string(timer.fire_at.ms));
+      timed.insert(timer.worker.value);
+    }
+    EXPECT_EQ(added->size(), expected.size());
+    EXPECT_EQ(timed, expected);
+  }
+  // The due scan agrees: commit i's two timers fire at i, the other i - 1 earlier.
+  absl::StatusOr<std::vector<domain::Timer>> due = (*store)->LoadDueTimers(domain::ProcessingTime{i - 1}, SIZE_MAX);
+  EXPECT_TRUE(due.ok() && due->size() == static_cast<size_t>(i - 1)) << "due before commit " << i;
+  due = (*store)->LoadDueTimers(domain::ProcessingTime{i}, SIZE_MAX);
+  EXPECT_TRUE(due.ok() && due->size() == static_cast<size_t>(i + 1)) << "due at commit " << i;
   return i;
 }
 
-TEST(CrashTest, KillNineKeepsStateOffsetsAndOutboxTogether) {
+TEST(CrashTest, KillNineKeepsStateOffsetsOutboxAndTimersTogether) {
   testing_support::TempDir dir;
   const std::string path = dir.Sub("db");
 

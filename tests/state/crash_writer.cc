@@ -2,8 +2,10 @@
 //
 // Usage: state_crash_writer <store dir>. Each commit i (continuing after what the store already
 // holds) sets worker W's readings_accepted and readings/0's next offset to i, puts outbox seq
-// NextOutboxSeq() with value "i" and deletes the previous entry, without fsync. After the first
-// commit it writes one byte to stdout so the parent knows commits are flowing.
+// NextOutboxSeq() with value "i" and deletes the previous entry, moves W's timer from fire time
+// i - 1 to i, and adds worker W<i> of partition 1 (readings_accepted i) with its timer at fire time
+// i, all without fsync. After the first commit it writes one byte to stdout so the parent knows
+// commits are flowing.
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +15,9 @@
 
 namespace {
 
+using alertd::domain::ProcessingTime;
+using alertd::domain::Rule;
+using alertd::domain::Timer;
 using alertd::domain::WorkerId;
 using alertd::state::CommitBatch;
 using alertd::state::InputPosition;
@@ -61,6 +66,23 @@ int Run(const std::string& path) {
         {.seq = seq, .topic = "escalations", .key = "W", .value = std::to_string(i), .source_partition = 0});
     batch.outbox_delete = std::move(undelivered);
     undelivered = {seq};
+    const WorkerKey added{.partition = 1, .worker = WorkerId{"W" + std::to_string(i)}};
+    alertd::domain::WorkerState added_state;
+    added_state.readings_accepted = static_cast<uint64_t>(i);
+    batch.workers.push_back({added, std::move(added_state)});
+    const auto moving_timer = [&](int64_t fire_at) {
+      return Timer{.fire_at = ProcessingTime{fire_at},
+                   .partition = 0,
+                   .worker = worker.worker,
+                   .rule = Rule::kR2SustainedHypertension,
+                   .kind = 3};
+    };
+    batch.timers_put = {moving_timer(i), Timer{.fire_at = ProcessingTime{i},
+                                               .partition = 1,
+                                               .worker = added.worker,
+                                               .rule = Rule::kR3SelfTestMissed,
+                                               .kind = 1}};
+    batch.timers_delete = {moving_timer(i - 1)};
     if (absl::Status status = store.Commit(batch); !status.ok()) {
       std::fprintf(stderr, "commit %lld: %s\n", static_cast<long long>(i), status.ToString().c_str());
       return 1;

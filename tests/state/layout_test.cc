@@ -74,6 +74,104 @@ TEST(LayoutTest, OutboxCounterIsWrittenOnlyWhenItMoves) {
   EXPECT_EQ(counter.value, layout::SeqKeyBytes(10));
 }
 
+domain::Timer MakeTimer(int64_t fire_at_ms, int32_t partition, const std::string& worker,
+                        domain::Rule rule = domain::Rule::kR3SelfTestMissed, uint32_t kind = 1) {
+  return domain::Timer{.fire_at = domain::ProcessingTime{fire_at_ms},
+                       .partition = partition,
+                       .worker = domain::WorkerId{worker},
+                       .rule = rule,
+                       .kind = kind};
+}
+
+TEST(LayoutTest, TimerKeyBytes) {
+  EXPECT_EQ(layout::TimerKeyBytes(MakeTimer(258, 3, "W", domain::Rule::kR3SelfTestMissed, 0x01020304)),
+            Bytes({0x80, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 3, 3, 1, 2, 3, 4, 'W'}));
+  EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{0}), Bytes({0x80, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{-1}), Bytes({0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
+  EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{INT64_MIN}), Bytes({0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{INT64_MAX}),
+            Bytes({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
+}
+
+TEST(LayoutTest, TimerKeysSortByFireTimeAcrossZeroThenPartitionRuleKindWorker) {
+  // Each key sorts strictly before the next.
+  const domain::Timer ordered[] = {
+      MakeTimer(INT64_MIN, INT32_MAX, "\xFF"),
+      MakeTimer(-256, 5, "W"),
+      MakeTimer(-1, 5, "W"),
+      MakeTimer(0, 0, "W"),
+      MakeTimer(0, 1, "A"),
+      MakeTimer(0, 256, "A", domain::Rule::kR1CriticalBp, 9),
+      MakeTimer(0, 256, "A", domain::Rule::kR3SelfTestMissed, 1),
+      MakeTimer(0, 256, "A", domain::Rule::kR3SelfTestMissed, 256),
+      MakeTimer(0, 256, "B", domain::Rule::kR3SelfTestMissed, 256),
+      MakeTimer(0, 256, "BA", domain::Rule::kR3SelfTestMissed, 256),
+      MakeTimer(1, 0, "A"),
+      MakeTimer(255, 0, "A"),
+      MakeTimer(256, 0, "A"),
+      MakeTimer(INT64_MAX, 0, "A"),
+  };
+  for (size_t i = 1; i < std::size(ordered); ++i) {
+    EXPECT_LT(layout::TimerKeyBytes(ordered[i - 1]), layout::TimerKeyBytes(ordered[i])) << i;
+  }
+  // The due range of `now` ends before the first key of now + 1 and after every key of now.
+  EXPECT_LT(layout::TimerKeyBytes(MakeTimer(41, INT32_MAX, std::string(40, '\xFF'))),
+            layout::FireTimeBytes(domain::ProcessingTime{42}));
+  EXPECT_LE(layout::FireTimeBytes(domain::ProcessingTime{42}),
+            layout::TimerKeyBytes(MakeTimer(42, 0, std::string(1, '\0'))));
+}
+
+TEST(LayoutTest, ParseTimerRoundTripsAndRefusesGarbage) {
+  const domain::Timer timers[] = {
+      MakeTimer(-5, 0, std::string("W\0x", 3)),
+      MakeTimer(1'717'000'000'000, INT32_MAX, "李", domain::Rule::kR6FocusTracking, UINT32_MAX)};
+  for (const domain::Timer& timer : timers) {
+    absl::StatusOr<domain::Timer> parsed = layout::ParseTimer("s", layout::TimerKeyBytes(timer), "");
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, timer);
+  }
+
+  const std::string good = layout::TimerKeyBytes(MakeTimer(7, 1, "W"));
+  std::string negative_partition = good;
+  negative_partition[8] = '\x80';
+  std::string unknown_rule = good;
+  unknown_rule[12] = 7;
+  struct Case {
+    std::string key;
+    std::string value;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"", "", "not an 8-byte fire time"},
+      {good.substr(0, 17), "", "not an 8-byte fire time"},  // no worker id
+      {negative_partition, "", "negative partition"},
+      {unknown_rule, "", "rule 7 is not one of its enumerators"},
+      {good, "x", "value has 1 bytes, not 0"},
+  };
+  for (const Case& c : cases) {
+    const absl::Status status = layout::ParseTimer("s", c.key, c.value).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << c.message;
+    EXPECT_EQ(status.message().find("state store s: column family timers: corrupt record for key \""), 0U) << status;
+    EXPECT_NE(status.message().find(c.message), std::string::npos) << status;
+  }
+}
+
+TEST(LayoutTest, TimersApplyAfterTheOutboxPutsBeforeDeletes) {
+  CommitBatch batch;
+  batch.timers_delete = {MakeTimer(1, 0, "W")};
+  batch.timers_put = {MakeTimer(1, 0, "W"), MakeTimer(2, 0, "W")};
+  batch.outbox_delete = {3};
+  absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit("s", batch, 5);
+  ASSERT_TRUE(commit.ok()) << commit.status();
+  ASSERT_EQ(commit->writes.size(), 4U);
+  EXPECT_EQ(commit->writes[0].family, layout::Family::kOutbox);
+  EXPECT_EQ(commit->writes[1].family, layout::Family::kTimers);
+  EXPECT_EQ(commit->writes[1].value, std::string());
+  EXPECT_EQ(commit->writes[3].family, layout::Family::kTimers);
+  EXPECT_EQ(commit->writes[3].key, layout::TimerKeyBytes(MakeTimer(1, 0, "W")));
+  EXPECT_FALSE(commit->writes[3].value.has_value());
+}
+
 TEST(WorkerRecordTest, RoundTrip) {
   absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
   ASSERT_TRUE(bytes.ok()) << bytes.status();

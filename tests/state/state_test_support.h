@@ -1,14 +1,22 @@
-// Shared helpers of the state tests: temporary directories and worker states with every field set.
+// Shared helpers of the state tests: temporary directories, the two store implementations for typed
+// tests, raw writes that bypass the store, and worker states with every field set.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "engine/domain/worker_state.h"
+#include "engine/state/layout.h"
+#include "engine/state/store.h"
 
 namespace alertd::state::testing_support {
 
@@ -33,6 +41,50 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The twins differ only in what "reopen" means: for RocksDB, close and open the same directory;
+// the memory store lives as long as the test, so it keeps the instance.
+struct MemoryImpl {
+  std::unique_ptr<StateStore> Open() { return NewMemoryStore(); }
+  std::unique_ptr<StateStore> Reopen(std::unique_ptr<StateStore> store) { return store; }
+};
+
+struct RocksImpl {
+  TempDir dir;
+  std::unique_ptr<StateStore> Open() {
+    absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(StoreOptions{.path = dir.Sub("db")});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  std::unique_ptr<StateStore> Reopen(std::unique_ptr<StateStore> store) {
+    store.reset();  // closes the DB and releases its lock
+    return Open();
+  }
+};
+
+// For TYPED_TEST_SUITE(Suite, StoreImplementations, StoreImplName): every contract test runs on both.
+using StoreImplementations = ::testing::Types<MemoryImpl, RocksImpl>;
+class StoreImplName {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, MemoryImpl> ? "Memory" : "Rocks";
+  }
+};
+
+// Writes raw bytes into one column family, bypassing the store, as corruption or another build would.
+inline void RawPut(const std::string& path, layout::Family family, const std::string& key, const std::string& value) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {{rocksdb::kDefaultColumnFamilyName, {}}};
+  for (layout::Family f : layout::kFamilies) descriptors.emplace_back(layout::Name(f), rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  rocksdb::Status put = db->Put(rocksdb::WriteOptions(), handles[1 + static_cast<size_t>(family)], key, value);
+  EXPECT_TRUE(put.ok()) << put.ToString();
+  for (auto* handle : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  EXPECT_TRUE(db->Close().ok());
+  delete db;
+}
 
 inline domain::BpSample Sample(int64_t at_ms, int systolic, int diastolic, domain::BpCategory category,
                                domain::ReadingContext context = domain::ReadingContext::kSelfTest) {

@@ -1,0 +1,30 @@
+// A processing-time deadline of one worker's rule, as a plain value: what the timer index stores.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+
+#include "engine/domain/types.h"
+
+namespace alertd::domain {
+
+// A deadline (weekly self-test due, acknowledgement timeout, re-notify) that fires once processing
+// time reaches `fire_at` (DESIGN.md §5). It is identified by all of its fields and carries no
+// payload: when it fires, the rule reads the worker's current state to decide what, if anything, is
+// still due, so a timer made stale by a later reading is harmless and no state is stored twice.
+// Moving a deadline is deleting the old timer and putting a new one, in the same commit as the state
+// change that moved it.
+//
+// The store returns timers ordered by its key (fire_at, partition, rule, kind, worker bytes), which
+// differs from operator<=> (fire_at, partition, worker, rule, kind) only among timers of one partition
+// firing at the same instant; operator<=> is for sets and equality.
+struct Timer {
+  ProcessingTime fire_at;
+  int32_t partition = 0;  // input partition whose state it belongs to (>= 0): it moves with the partition
+  WorkerId worker;        // non-empty
+  Rule rule = Rule::kR3SelfTestMissed;
+  uint32_t kind = 0;  // rule-specific: e.g. 1 = due, 2 = ack timeout, 3 = renotify
+  friend auto operator<=>(const Timer&, const Timer&) = default;
+};
+
+}  // namespace alertd::domain
