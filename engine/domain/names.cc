@@ -79,4 +79,15 @@ const char* Name(ReadingContext c) {
   return "unknown";
 }
 
+const char* Name(HighRiskPost p) {
+  switch (p) {
+    case HighRiskPost::kDriver: return "driver";
+    case HighRiskPost::kWorkAtHeight: return "work_at_height";
+    case HighRiskPost::kHotWork: return "hot_work";
+    case HighRiskPost::kConfinedSpace: return "confined_space";
+    case HighRiskPost::kElectrical: return "electrical";
+  }
+  return "unknown";
+}
+
 }  // namespace alertd::domain

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "engine/domain/types.h"
 
@@ -46,6 +47,26 @@ struct Policy {
   int r2_min_readings = 3;
   int r2_min_days = 2;
   BpCategory r2_min_category = BpCategory::kGrade2;
+
+  // Escalation lifecycle (DESIGN.md §4): an unacknowledged episode climbs one level after its rule's
+  // ack timeout; an acknowledged one is re-sent every renotify interval while it stays open. R3 climbs
+  // on its own ladder (below), measured from the due time, so it has no ack timeout here.
+  int64_t r1_ack_timeout_ms = 30 * kMinuteMs;  // health manager -> unit supervisor
+  int64_t r2_ack_timeout_ms = 24 * kHourMs;
+  int64_t r4_ack_timeout_ms = 15 * kMinuteMs;
+  int64_t renotify_interval_ms = 24 * kHourMs;
+
+  // R3 weekly self-test: who is enrolled, how often, and the reminder ladder after the due time.
+  int r3_min_diagnosed_grade = 2;              // diagnosed hypertension grade that enrols a worker
+  int64_t self_test_interval_ms = 7 * kDayMs;  // IndividualPolicy::self_test_interval_days overrides
+  int64_t r3_level2_delay_ms = 24 * kHourMs;   // after due: the health manager is told
+  int64_t r3_level3_delay_ms = 72 * kHourMs;   // after due: the unit supervisor is told
+
+  // R4 pre-shift fitness of workers in high-risk posts.
+  int64_t pre_shift_window_ms = 2 * kHourMs;  // a PRE_SHIFT reading this long before clock-in counts
+  BpCategory r4_unfit_min_category = BpCategory::kGrade2;
+  bool r4_hypotension_unfit = true;
+  std::string r4_retest_advice = "retest after 5 min rest";
 
   // Calendar days are local days: offset of local time from UTC (China: UTC+8).
   int day_offset_minutes = 8 * 60;

@@ -1,7 +1,8 @@
-// Rules R1 (critical blood pressure) and R2 (sustained hypertension) and the episode lifecycle.
+// Rules R1-R4 and the episode lifecycle: open, climb, acknowledge, re-notify, snooze, resolve.
 #include "engine/domain/rulebook.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -52,8 +53,45 @@ const char* CategoryWords(BpCategory c) {
   return "unknown";
 }
 
+// "30 min", "24 h", "3 days": the largest whole unit, as people say deadlines (a day is "24 h").
+std::string DurationText(int64_t ms) {
+  if (ms >= 2 * kDayMs && ms % kDayMs == 0) return std::to_string(ms / kDayMs) + " days";
+  if (ms >= kHourMs && ms % kHourMs == 0) return std::to_string(ms / kHourMs) + " h";
+  if (ms >= kMinuteMs && ms % kMinuteMs == 0) return std::to_string(ms / kMinuteMs) + " min";
+  return std::to_string(ms / kSecondMs) + " s";
+}
+
+const char* PostWords(HighRiskPost p) {
+  switch (p) {
+    case HighRiskPost::kDriver: return "driving";
+    case HighRiskPost::kWorkAtHeight: return "work at height";
+    case HighRiskPost::kHotWork: return "hot work";
+    case HighRiskPost::kConfinedSpace: return "confined-space work";
+    case HighRiskPost::kElectrical: return "electrical work";
+  }
+  return "a high-risk post";
+}
+
+const char* LevelWords(EscalationLevel l) {
+  switch (l) {
+    case EscalationLevel::kWorker: return "the worker";
+    case EscalationLevel::kHealthManager: return "the health manager";
+    case EscalationLevel::kUnitSupervisor: return "the unit supervisor";
+  }
+  return "the on-call health desk";
+}
+
+std::string PersonWords(const Person& p) { return p.name.empty() ? p.id : p.name; }
+
 OpenEpisode* FindOpen(WorkerState& s, Rule rule) {
   for (auto& e : s.open) {
+    if (e.rule == rule) return &e;
+  }
+  return nullptr;
+}
+
+const OpenEpisode* FindOpen(const WorkerState& s, Rule rule) {
+  for (const auto& e : s.open) {
     if (e.rule == rule) return &e;
   }
   return nullptr;
@@ -94,6 +132,74 @@ std::vector<BpSample> NewestSamples(const std::vector<BpSample>& window, EventTi
   return out;
 }
 
+// How long an unacknowledged episode waits at its current level before climbing; nullopt at the top
+// level or for rules without a ladder. R3's ladder is measured from its due time: level 1 at due,
+// level 2 at due + level2 delay, level 3 at due + level3 delay.
+std::optional<int64_t> ClimbDelayMs(const Policy& p, const OpenEpisode& e) {
+  if (e.level == EscalationLevel::kUnitSupervisor) return std::nullopt;
+  switch (e.rule) {
+    case Rule::kR1CriticalBp: return p.r1_ack_timeout_ms;
+    case Rule::kR2SustainedHypertension: return p.r2_ack_timeout_ms;
+    case Rule::kR3SelfTestMissed:
+      return e.level == EscalationLevel::kWorker ? p.r3_level2_delay_ms : p.r3_level3_delay_ms - p.r3_level2_delay_ms;
+    case Rule::kR4PreShiftFitness: return p.r4_ack_timeout_ms;
+    case Rule::kR5Glucose:
+    case Rule::kR6FocusTracking: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<ProcessingTime> NextClimb(const Policy& p, const OpenEpisode& e, ProcessingTime from) {
+  const std::optional<int64_t> delay = ClimbDelayMs(p, e);
+  if (!delay) return std::nullopt;
+  return ProcessingTime{from.ms + *delay};
+}
+
+EscalationLevel LevelAbove(EscalationLevel l) {
+  return l == EscalationLevel::kWorker ? EscalationLevel::kHealthManager : EscalationLevel::kUnitSupervisor;
+}
+
+// The one timer an episode waits for, if any; its kind follows from the episode's lifecycle fields.
+std::optional<TimerRequest> PendingTimer(const OpenEpisode& e) {
+  if (!e.next_deadline) return std::nullopt;
+  const uint32_t kind = e.snoozed_until ? kTimerSnoozeEnd : e.acknowledged ? kTimerRenotify : kTimerAckTimeout;
+  return TimerRequest{*e.next_deadline, e.rule, kind};
+}
+
+// Every deadline one worker's state waits for: one per open episode (at most one per rule) plus the
+// self-test due. Fixed capacity: this is taken twice for every reading.
+struct PendingTimers {
+  std::array<TimerRequest, 8> items{};
+  std::size_t size = 0;
+  void Add(const TimerRequest& t) {
+    if (size < items.size()) items[size++] = t;
+  }
+  bool Has(const TimerRequest& t) const {
+    return std::find(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(size), t) !=
+           items.begin() + static_cast<std::ptrdiff_t>(size);
+  }
+};
+
+PendingTimers Pending(const WorkerState& s) {
+  PendingTimers out;
+  if (s.self_test_due) out.Add({*s.self_test_due, Rule::kR3SelfTestMissed, kTimerSelfTestDue});
+  for (const OpenEpisode& e : s.open) {
+    if (auto t = PendingTimer(e)) out.Add(*t);
+  }
+  return out;
+}
+
+// The timer requests that turn `before` into `after`. Deriving them from the state, rather than having
+// every rule remember to ask, means no code path can leave a deadline behind or forget to set one.
+void DiffTimers(const PendingTimers& before, const PendingTimers& after, Outcome& out) {
+  for (std::size_t i = 0; i < before.size; ++i) {
+    if (!after.Has(before.items[i])) out.timers_cancel.push_back(before.items[i]);
+  }
+  for (std::size_t i = 0; i < after.size; ++i) {
+    if (!before.Has(after.items[i])) out.timers_set.push_back(after.items[i]);
+  }
+}
+
 // Fills the routing fields of an event from the worker's profile.
 void Address(Escalation& ev, const WorkerId& worker, const WorkerState& state) {
   ev.worker = worker;
@@ -124,11 +230,13 @@ void Address(Escalation& ev, const WorkerId& worker, const WorkerState& state) {
 
 class EpisodeEmitter {
  public:
-  EpisodeEmitter(const WorkerId& worker, WorkerState& state, ProcessingTime now, std::vector<Escalation>& out)
-      : worker_(worker), state_(state), now_(now), out_(out) {}
+  EpisodeEmitter(const Policy& policy, const WorkerId& worker, WorkerState& state, ProcessingTime now,
+                 std::vector<Escalation>& out)
+      : policy_(policy), worker_(worker), state_(state), now_(now), out_(out) {}
 
-  // Opens a new episode for `rule` and emits its OPEN event.
-  OpenEpisode& Open(Rule rule, Severity severity, EscalationLevel level, const BpSample& trigger,
+  // Opens a new episode for `rule`, emits its OPEN event and starts its ack timeout. `at` is the event
+  // time of what triggered it.
+  OpenEpisode& Open(Rule rule, Severity severity, EscalationLevel level, EventTime at,
                     std::vector<BpSample> evidence, std::optional<WindowStats> window, std::string reason) {
     state_.episodes_opened += 1;
     OpenEpisode e;
@@ -137,13 +245,34 @@ class EpisodeEmitter {
     e.last_sequence = 1;
     e.severity = severity;
     e.level = level;
-    e.opened_at = trigger.measured_at;
-    e.last_trigger_at = trigger.measured_at;
+    e.opened_at = at;
+    e.last_trigger_at = at;
     e.trigger_count = 1;
     e.evidence = std::move(evidence);
+    e.next_deadline = NextClimb(policy_, e, now_);
     state_.open.push_back(e);
-    Emit(e, EscalationState::kOpen, trigger.measured_at, std::move(window), std::move(reason), e.evidence);
+    Emit(e, EscalationState::kOpen, at, std::move(window), std::move(reason), e.evidence);
     return state_.open.back();
+  }
+
+  // Emits the next event of a still-open episode (ESCALATED or RENOTIFIED) with its current severity,
+  // level and evidence.
+  void Update(OpenEpisode& e, EscalationState st, std::string reason) {
+    e.last_sequence += 1;
+    Emit(e, st, e.last_trigger_at, std::nullopt, std::move(reason), e.evidence);
+  }
+
+  // A more serious finding on an open episode: it must be seen and acknowledged afresh, so any
+  // acknowledgement or snooze of the milder finding lapses and the ack timeout restarts.
+  void Raise(OpenEpisode& e, Severity severity, EscalationLevel level, std::string reason) {
+    e.severity = std::max(e.severity, severity);
+    e.level = std::max(e.level, level);
+    e.acknowledged = false;
+    e.acked_by = Person{};
+    e.acked_at = ProcessingTime{};
+    e.snoozed_until.reset();
+    e.next_deadline = NextClimb(policy_, e, now_);
+    Update(e, EscalationState::kEscalated, std::move(reason));
   }
 
   // Emits RESOLVED for `rule`'s open episode and forgets it.
@@ -176,11 +305,78 @@ class EpisodeEmitter {
     out_.push_back(std::move(ev));
   }
 
+  const Policy& policy_;
   const WorkerId& worker_;
   WorkerState& state_;
   ProcessingTime now_;
   std::vector<Escalation>& out_;
 };
+
+// --- R3 enrolment and the weekly self-test clock ---------------------------------------------------
+
+bool EnrolledInSelfTests(const Policy& p, const WorkerState& s) {
+  if (s.profile && !s.profile->active) return false;
+  if (FindOpen(s, Rule::kR2SustainedHypertension) != nullptr) return true;
+  if (!s.profile) return false;
+  return s.profile->diagnosed_hypertension_grade >= p.r3_min_diagnosed_grade ||
+         s.profile->policy.self_test_interval_days.value_or(0) > 0;
+}
+
+// A non-positive override would make the reminder fire continuously: it falls back to the global one.
+int64_t SelfTestIntervalMs(const Policy& p, const WorkerState& s) {
+  const int days = s.profile ? s.profile->policy.self_test_interval_days.value_or(0) : 0;
+  return days > 0 ? int64_t{days} * kDayMs : p.self_test_interval_ms;
+}
+
+// Where the weekly clock starts: the newest reading's event time, read as processing time (a device
+// clock is as good a clock as any for a 7-day deadline), or enrolment if that is later.
+int64_t SelfTestBasisMs(const WorkerState& s) {
+  int64_t basis = s.self_test_since ? s.self_test_since->ms : 0;
+  if (s.newest_bp_at) basis = std::max(basis, s.newest_bp_at->ms);
+  return basis;
+}
+
+std::string EnrolmentWords(const Policy& p, const WorkerState& s) {
+  if (s.profile && s.profile->diagnosed_hypertension_grade >= p.r3_min_diagnosed_grade) {
+    return "Grade-" + std::to_string(s.profile->diagnosed_hypertension_grade) + " hypertension";
+  }
+  if (FindOpen(s, Rule::kR2SustainedHypertension) != nullptr) return "Sustained hypertension";
+  return "Individual policy (self-test every " + DurationText(SelfTestIntervalMs(p, s)) + ")";
+}
+
+// Brings the self-test deadline in line with enrolment, the newest reading and the interval. Runs after
+// everything that can move them; an R3 episode whose worker left the programme is withdrawn.
+void SyncSelfTest(const Policy& p, WorkerState& s, ProcessingTime now, EpisodeEmitter& emit) {
+  OpenEpisode* r3 = FindOpen(s, Rule::kR3SelfTestMissed);
+  if (!EnrolledInSelfTests(p, s)) {
+    s.self_test_since.reset();
+    s.self_test_due.reset();
+    if (r3 != nullptr) {
+      emit.Resolve(*r3, r3->last_trigger_at, std::nullopt,
+                   "No longer enrolled in weekly self-tests: the reminder is withdrawn", r3->evidence);
+    }
+    return;
+  }
+  if (!s.self_test_since) s.self_test_since = now;
+  if (r3 != nullptr) {
+    s.self_test_due.reset();  // the open episode's own ladder runs until a reading resolves it
+    return;
+  }
+  s.self_test_due = ProcessingTime{SelfTestBasisMs(s) + SelfTestIntervalMs(p, s)};
+}
+
+// --- R4 -------------------------------------------------------------------------------------------
+
+bool HoldsHighRiskPost(const WorkerState& s) { return s.profile && !s.profile->high_risk_posts.empty(); }
+
+bool UnfitForDuty(const BpClassification& c, const Policy& p) {
+  return c.category >= p.r4_unfit_min_category || (p.r4_hypotension_unfit && c.hypotension);
+}
+
+// R4 keeps one episode per worker whose severity names the finding, so a worse finding escalates the
+// open episode instead of opening a second one (one open escalation per (worker, rule), DESIGN §4):
+// HIGH = no pre-shift check, URGENT = unfit for duty, CRITICAL = unfit and clocked in.
+bool UnfitFinding(const OpenEpisode& e) { return e.severity >= Severity::kUrgent; }
 
 }  // namespace
 
@@ -237,7 +433,8 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
                           state.bp_window.end() - static_cast<std::ptrdiff_t>(policy_.max_window_samples));
   }
 
-  EpisodeEmitter emit(reading.worker, state, now, out.escalations);
+  const PendingTimers timers_before = Pending(state);
+  EpisodeEmitter emit(policy_, reading.worker, state, now, out.escalations);
 
   // R1: a critical reading pages the health manager once per episode.
   const IndividualPolicy* own = state.profile ? &state.profile->policy : nullptr;
@@ -266,7 +463,7 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
                          " at " + LocalTimeText(sample.measured_at, policy_) +
                          (sample.station_id.empty() ? "" : ", station " + sample.station_id) +
                          ": urgent follow-up by the health manager";
-    emit.Open(Rule::kR1CriticalBp, Severity::kUrgent, EscalationLevel::kHealthManager, sample, {sample},
+    emit.Open(Rule::kR1CriticalBp, Severity::kUrgent, EscalationLevel::kHealthManager, sample.measured_at, {sample},
               std::nullopt, std::move(reason));
   }
 
@@ -290,29 +487,257 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
       AssignNewestSamples(state.bp_window, w.start, policy_.max_evidence, r2->evidence);
     }
   } else if (high_mean && enough) {
-    emit.Open(Rule::kR2SustainedHypertension, Severity::kHigh, EscalationLevel::kHealthManager, sample,
+    emit.Open(Rule::kR2SustainedHypertension, Severity::kHigh, EscalationLevel::kHealthManager, sample.measured_at,
               NewestSamples(state.bp_window, w.start, policy_.max_evidence), w,
               std::string("Sustained ") + CategoryWords(w.mean_category) + " hypertension: 7-day mean " + stats() +
                   ": follow-up by the health manager and a routine clinic referral");
   }
+
+  // R3: a reading newer than the one the missed deadline was counted from resolves the reminder. One
+  // measured before the deadline proves the deadline was met: the escalation was wrong and is retracted.
+  // (R3 episodes keep the deadline in opened_at and the clock's start in last_trigger_at.)
+  if (OpenEpisode* r3 = FindOpen(state, Rule::kR3SelfTestMissed)) {
+    if (sample.measured_at > r3->last_trigger_at) {
+      const EventTime deadline = r3->opened_at;
+      std::string reason =
+          sample.measured_at < deadline
+              ? "Reading measured on time at " + LocalTimeText(sample.measured_at, policy_) + " (due " +
+                    LocalTimeText(deadline, policy_) + "), uploaded late: the missed self-test escalation is retracted"
+              : "Self-test received: " + BpText(sample) + " at " + LocalTimeText(sample.measured_at, policy_);
+      emit.Resolve(*r3, sample.measured_at, std::nullopt, std::move(reason), {sample});
+    }
+  }
+
+  // R4: pre-shift readings decide fitness for duty.
+  if (sample.context == ReadingContext::kPreShift) {
+    const bool unfit = UnfitForDuty(cls, policy_);
+    const std::string unfit_words = "unfit for duty: " + BpText(sample) + " before shift; " +
+                                    policy_.r4_retest_advice + " (measured " +
+                                    LocalTimeText(sample.measured_at, policy_) + ")";
+    if (OpenEpisode* r4 = FindOpen(state, Rule::kR4PreShiftFitness)) {
+      if (unfit) {
+        r4->trigger_count += 1;
+        r4->last_trigger_at = std::max(r4->last_trigger_at, sample.measured_at);
+        AddEvidence(*r4, sample, policy_.max_evidence);
+        if (!UnfitFinding(*r4)) emit.Raise(*r4, Severity::kUrgent, EscalationLevel::kHealthManager, unfit_words);
+      } else if (UnfitFinding(*r4) ? sample.measured_at > r4->last_trigger_at
+                                   : sample.measured_at.ms >= r4->last_trigger_at.ms - policy_.pre_shift_window_ms) {
+        // A fit check answers "no pre-shift check" even when measured just before the clock-in it
+        // missed (uploaded late); an unfit finding needs a retest after the unfit reading.
+        const char* what = UnfitFinding(*r4) ? "Fit for duty on retest: " : "Pre-shift check done, fit for duty: ";
+        emit.Resolve(*r4, sample.measured_at, std::nullopt,
+                     what + BpText(sample) + " at " + LocalTimeText(sample.measured_at, policy_), {sample});
+      }
+    } else if (unfit && HoldsHighRiskPost(state)) {
+      emit.Open(Rule::kR4PreShiftFitness, Severity::kUrgent, EscalationLevel::kHealthManager, sample.measured_at,
+                {sample}, std::nullopt, unfit_words);
+    }
+  }
+
+  SyncSelfTest(policy_, state, now, emit);
+  DiffTimers(timers_before, Pending(state), out);
+  return out;
+}
+
+Outcome Rulebook::OnWorkerProfile(const WorkerId& worker, const std::optional<WorkerProfile>& profile,
+                                  WorkerState& state, ProcessingTime now) const {
+  Outcome out;
+  const PendingTimers timers_before = Pending(state);
+  EpisodeEmitter emit(policy_, worker, state, now, out.escalations);
+  if (profile) {
+    state.profile = *profile;
+    state.profile->worker = worker;
+    SyncSelfTest(policy_, state, now, emit);
+  } else {
+    // Copy: Resolve removes each episode from state.open as it goes.
+    const std::vector<OpenEpisode> open = state.open;
+    for (const auto& e : open) {
+      emit.Resolve(e, e.last_trigger_at, std::nullopt, "Worker removed from the health programme; episode closed",
+                   e.evidence);
+    }
+    state.self_test_due.reset();
+    state.self_test_since.reset();
+  }
+  DiffTimers(timers_before, Pending(state), out);
   return out;
 }
 
 std::vector<Escalation> Rulebook::OnProfile(const WorkerId& worker, const std::optional<WorkerProfile>& profile,
                                             WorkerState& state, ProcessingTime now) const {
-  std::vector<Escalation> out;
-  if (profile) {
-    state.profile = *profile;
-    state.profile->worker = worker;
+  return OnWorkerProfile(worker, profile, state, now).escalations;
+}
+
+Outcome Rulebook::OnShift(const ShiftEvent& shift, WorkerState& state, ProcessingTime now) const {
+  Outcome out;
+  const PendingTimers timers_before = Pending(state);
+  EpisodeEmitter emit(policy_, shift.worker, state, now, out.escalations);
+  const EventTime t = shift.clock_in_at;
+  const std::string where = std::string(PostWords(shift.post)) + (shift.site.empty() ? "" : " at " + shift.site) +
+                            " at " + LocalTimeText(t, policy_);
+
+  // The newest PRE_SHIFT reading measured in [t - window, t]. bp_window covers 7 days of event time,
+  // far more than the pre-shift window.
+  const BpSample* check = nullptr;
+  for (const BpSample& s : state.bp_window) {
+    if (s.context == ReadingContext::kPreShift && s.measured_at.ms >= t.ms - policy_.pre_shift_window_ms &&
+        s.measured_at <= t) {
+      check = &s;  // ascending measured_at: the last match is the newest
+    }
+  }
+  const bool check_unfit = check != nullptr && UnfitForDuty(ClassifyBp(check->systolic_mmhg, check->diastolic_mmhg,
+                                                                       policy_.bp), policy_);
+  OpenEpisode* r4 = FindOpen(state, Rule::kR4PreShiftFitness);
+  // Unfit and clocked in: an open unfit finding from a reading at or before clock-in (no fit retest has
+  // resolved it), or the newest check in the window was unfit (the retest came only after clock-in).
+  const bool unfit_open = r4 != nullptr && UnfitFinding(*r4) && r4->last_trigger_at <= t;
+  if (unfit_open || check_unfit) {
+    std::string reason = "Unfit clocked in: started " + where + " after an unfit pre-shift reading" +
+                         (check_unfit ? " of " + BpText(*check) : std::string()) + " with no fit retest";
+    if (r4 == nullptr) {
+      OpenEpisode& e = emit.Open(Rule::kR4PreShiftFitness, Severity::kCritical, EscalationLevel::kUnitSupervisor, t,
+                                 {*check}, std::nullopt, std::move(reason));
+      e.last_trigger_at = check->measured_at;
+    } else if (r4->severity < Severity::kCritical) {
+      r4->trigger_count += 1;
+      emit.Raise(*r4, Severity::kCritical, EscalationLevel::kUnitSupervisor, std::move(reason));
+    } else {
+      r4->trigger_count += 1;  // already known to be on duty unfit: no second page
+    }
+  } else if (check == nullptr) {
+    if (r4 == nullptr) {
+      emit.Open(Rule::kR4PreShiftFitness, Severity::kHigh, EscalationLevel::kHealthManager, t, {}, std::nullopt,
+                "No pre-shift check: clocked in to " + where +
+                    " with no pre-shift blood-pressure reading in the previous " +
+                    DurationText(policy_.pre_shift_window_ms));
+    } else {
+      r4->trigger_count += 1;
+      if (!UnfitFinding(*r4)) r4->last_trigger_at = std::max(r4->last_trigger_at, t);
+    }
+  }
+  DiffTimers(timers_before, Pending(state), out);
+  return out;
+}
+
+Outcome Rulebook::OnAck(const EscalationAck& ack, WorkerState& state, ProcessingTime now) const {
+  Outcome out;
+  OpenEpisode* e = FindOpen(state, ack.rule);
+  if (e == nullptr || e->episode_id != ack.episode_id) {
+    out.ignored = true;
+    out.ignored_reason = "no open " + std::string(Name(ack.rule)) + " episode " + ack.episode_id;
     return out;
   }
-  EpisodeEmitter emit(worker, state, now, out);
-  // Copy: Resolve removes each episode from state.open as it goes.
-  const std::vector<OpenEpisode> open = state.open;
-  for (const auto& e : open) {
-    emit.Resolve(e, e.last_trigger_at, std::nullopt, "Worker removed from the health programme; episode closed",
-                 e.evidence);
+  const PendingTimers timers_before = Pending(state);
+  EpisodeEmitter emit(policy_, ack.worker, state, now, out.escalations);
+  switch (ack.action) {
+    case EscalationAck::Action::kAcknowledge:
+      if (e->acknowledged) {
+        out.ignored = true;  // a redelivered ack must not push the re-notify time back
+        out.ignored_reason = "episode " + ack.episode_id + " already acknowledged by " + PersonWords(e->acked_by);
+        return out;
+      }
+      e->acknowledged = true;
+      e->acked_by = ack.by;
+      e->acked_at = ack.at;
+      if (!e->snoozed_until) e->next_deadline = ProcessingTime{now.ms + policy_.renotify_interval_ms};
+      break;
+    case EscalationAck::Action::kResolve: {
+      const Rule rule = e->rule;
+      emit.Resolve(*e, e->last_trigger_at, std::nullopt, "Resolved by " + PersonWords(ack.by), e->evidence);
+      // A manually resolved reminder restarts the weekly clock now; otherwise it would reopen at once.
+      if (rule == Rule::kR3SelfTestMissed && state.self_test_since) state.self_test_since = now;
+      SyncSelfTest(policy_, state, now, emit);
+      break;
+    }
+    case EscalationAck::Action::kSnooze:
+      if (!ack.snooze_until || *ack.snooze_until <= now) {
+        out.ignored = true;
+        out.ignored_reason = "snooze of episode " + ack.episode_id + " without a snooze_until in the future";
+        return out;
+      }
+      e->snoozed_until = *ack.snooze_until;
+      e->next_deadline = *ack.snooze_until;
+      break;
   }
+  DiffTimers(timers_before, Pending(state), out);
+  return out;
+}
+
+Outcome Rulebook::OnTimer(const Timer& timer, WorkerState& state, ProcessingTime now) const {
+  Outcome out;
+  const PendingTimers timers_before = Pending(state);
+  EpisodeEmitter emit(policy_, timer.worker, state, now, out.escalations);
+  auto stale = [&](std::string why) {
+    out.ignored = true;
+    out.ignored_reason = "stale " + std::string(Name(timer.rule)) + " timer: " + std::move(why);
+    return out;
+  };
+
+  if (timer.kind == kTimerSelfTestDue) {
+    if (timer.rule != Rule::kR3SelfTestMissed || !state.self_test_due || now < *state.self_test_due) {
+      return stale("no self-test due");
+    }
+    const ProcessingTime due = *state.self_test_due;
+    const int64_t basis = SelfTestBasisMs(state);
+    std::vector<BpSample> evidence;
+    if (!state.bp_window.empty()) evidence.push_back(state.bp_window.back());
+    const std::string since = state.newest_bp_at && state.newest_bp_at->ms == basis
+                                  ? "last reading " + LocalTimeText(*state.newest_bp_at, policy_)
+                                  : "enrolled " + LocalTimeText(EventTime{basis}, policy_);
+    state.self_test_due.reset();
+    OpenEpisode& e = emit.Open(Rule::kR3SelfTestMissed, Severity::kHigh, EscalationLevel::kWorker, EventTime{due.ms},
+                               std::move(evidence), std::nullopt,
+                               EnrolmentWords(policy_, state) + ", no self-test for " + DurationText(due.ms - basis) +
+                                   " (" + since + "): reminder to the worker");
+    e.last_trigger_at = EventTime{basis};
+    e.next_deadline = NextClimb(policy_, e, due);  // the ladder counts from the due time, not from now
+    DiffTimers(timers_before, Pending(state), out);
+    return out;
+  }
+
+  OpenEpisode* e = FindOpen(state, timer.rule);
+  const std::optional<TimerRequest> pending = e != nullptr ? PendingTimer(*e) : std::nullopt;
+  if (!pending) return stale("nothing pending");
+  if (pending->kind != timer.kind) return stale("the episode waits for another kind of deadline");
+  if (now < pending->fire_at) return stale("the deadline moved later");
+
+  switch (timer.kind) {
+    case kTimerAckTimeout: {
+      const ProcessingTime from = pending->fire_at;
+      const int64_t waited = ClimbDelayMs(policy_, *e).value_or(0);
+      e->level = LevelAbove(e->level);
+      e->next_deadline = NextClimb(policy_, *e, from);
+      std::string reason;
+      if (e->rule == Rule::kR3SelfTestMissed) {
+        const int64_t days = (now.ms - e->last_trigger_at.ms) / kDayMs;
+        reason = "No self-test for " + std::to_string(days) + (days == 1 ? " day" : " days") + "; reminder sent " +
+                 DurationText(from.ms - e->opened_at.ms) + " ago: " +
+                 (e->level == EscalationLevel::kUnitSupervisor ? "escalated to the unit supervisor"
+                                                               : "follow-up by the health manager");
+      } else {
+        reason = std::string("Not acknowledged within ") + DurationText(waited) + ": escalated to " +
+                 LevelWords(e->level) + " (" + Name(e->rule) + " open since " +
+                 LocalTimeText(e->opened_at, policy_) + ")";
+      }
+      emit.Update(*e, EscalationState::kEscalated, std::move(reason));
+      break;
+    }
+    case kTimerRenotify:
+      e->next_deadline = ProcessingTime{now.ms + policy_.renotify_interval_ms};
+      emit.Update(*e, EscalationState::kRenotified,
+                  "Still open: acknowledged by " + PersonWords(e->acked_by) + " at " +
+                      LocalTimeText(EventTime{e->acked_at.ms}, policy_) + " and the condition persists");
+      break;
+    case kTimerSnoozeEnd:
+      // Climbing and re-notifying resume from now, as if the level had just been entered.
+      e->snoozed_until.reset();
+      e->next_deadline = e->acknowledged ? std::optional(ProcessingTime{now.ms + policy_.renotify_interval_ms})
+                                         : NextClimb(policy_, *e, now);
+      emit.Update(*e, EscalationState::kRenotified, "Snooze ended and the condition persists");
+      break;
+    default:
+      return stale("unknown timer kind " + std::to_string(timer.kind));
+  }
+  DiffTimers(timers_before, Pending(state), out);
   return out;
 }
 

@@ -5,21 +5,43 @@
 // Thread-compatible: a Rulebook is immutable after construction and may be shared.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/domain/blood_pressure.h"
 #include "engine/domain/policy.h"
+#include "engine/domain/timer.h"
 #include "engine/domain/types.h"
 #include "engine/domain/worker_state.h"
 
 namespace alertd::domain {
 
-// What one reading did, for the caller to persist, emit and count.
-struct ReadingOutcome {
-  std::optional<Rejection> rejected;        // set: nothing else happened, state untouched
-  std::optional<BpClassification> bp;       // set for an accepted blood-pressure reading
-  std::vector<Escalation> escalations;      // events to emit, in order
+// A deadline the rules ask the engine to keep: it adds the worker and partition to make a Timer and
+// calls OnTimer once processing time reaches fire_at.
+struct TimerRequest {
+  ProcessingTime fire_at;
+  Rule rule = Rule::kR3SelfTestMissed;
+  uint32_t kind = 0;  // kTimer* in timer.h
+  friend bool operator==(const TimerRequest&, const TimerRequest&) = default;
+};
+
+// What one input did, for the caller to persist, emit and count. Cancelling is an optimisation, not
+// a correctness requirement: OnTimer re-reads the state, so a timer that fires after the state moved
+// on does nothing. The caller should still delete cancelled timers to keep the index small.
+struct Outcome {
+  std::vector<Escalation> escalations;       // events to emit, in order
+  std::vector<TimerRequest> timers_set;      // deadlines to store
+  std::vector<TimerRequest> timers_cancel;   // deadlines no longer wanted
+  bool ignored = false;                      // the input changed nothing (stale timer, unknown episode)
+  std::string ignored_reason;                // why, for logs; metrics count `ignored`
+};
+
+// What one reading did.
+struct ReadingOutcome : Outcome {
+  std::optional<Rejection> rejected;   // set: nothing else happened, state untouched
+  std::optional<BpClassification> bp;  // set for an accepted blood-pressure reading
 };
 
 class Rulebook {
@@ -28,13 +50,31 @@ class Rulebook {
 
   const Policy& policy() const { return policy_; }
 
-  // Validates, classifies and applies rules R1 (critical BP) and R2 (sustained hypertension).
+  // Validates, classifies and applies R1 (critical BP), R2 (sustained hypertension), R3 (a reading
+  // resolves a missed self-test and restarts the weekly clock) and R4 (pre-shift fitness).
   ReadingOutcome OnReading(const Reading& reading, WorkerState& state, ProcessingTime now) const;
 
-  // Applies a profile update. `profile == nullopt` is a tombstone: every open episode is resolved
-  // ("removed from the programme") and the caller must delete the worker's state afterwards.
+  // Applies a profile update: it may enrol or release the worker from R3 and move the self-test due
+  // time. `profile == nullopt` is a tombstone: every open episode is resolved ("removed from the
+  // programme"), every timer cancelled, and the caller must delete the worker's state afterwards.
+  Outcome OnWorkerProfile(const WorkerId& worker, const std::optional<WorkerProfile>& profile,
+                          WorkerState& state, ProcessingTime now) const;
+
+  // OnWorkerProfile without the timer requests, for callers that keep no timers yet.
   std::vector<Escalation> OnProfile(const WorkerId& worker, const std::optional<WorkerProfile>& profile,
                                     WorkerState& state, ProcessingTime now) const;
+
+  // R4 at clock-in: NO_PRE_SHIFT_CHECK without a PRE_SHIFT reading in the window before it,
+  // UNFIT_CLOCKED_IN while an unfit reading has no fit retest.
+  Outcome OnShift(const ShiftEvent& shift, WorkerState& state, ProcessingTime now) const;
+
+  // Acknowledge, resolve or snooze an open episode. An ack for an unknown or closed episode (or a
+  // snooze without a future snooze_until) changes nothing and comes back `ignored`.
+  Outcome OnAck(const EscalationAck& ack, WorkerState& state, ProcessingTime now) const;
+
+  // A stored deadline came due (`timer.fire_at <= now`). Re-checks the state: a timer that no longer
+  // matches what the state is waiting for comes back `ignored`.
+  Outcome OnTimer(const Timer& timer, WorkerState& state, ProcessingTime now) const;
 
  private:
   Policy policy_;

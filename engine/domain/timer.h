@@ -23,8 +23,14 @@ struct Timer {
   int32_t partition = 0;  // input partition whose state it belongs to (>= 0): it moves with the partition
   WorkerId worker;        // non-empty
   Rule rule = Rule::kR3SelfTestMissed;
-  uint32_t kind = 0;  // rule-specific: e.g. 1 = due, 2 = ack timeout, 3 = renotify
+  uint32_t kind = 0;  // one of the kTimer* constants below
   friend auto operator<=>(const Timer&, const Timer&) = default;
 };
+
+// Timer kinds. Stored on disk in the timer key: never renumber one.
+inline constexpr uint32_t kTimerSelfTestDue = 1;  // R3: the weekly self-test is due
+inline constexpr uint32_t kTimerAckTimeout = 2;   // an unacknowledged episode climbs a level
+inline constexpr uint32_t kTimerRenotify = 3;     // an acknowledged episode that persists is re-sent
+inline constexpr uint32_t kTimerSnoozeEnd = 4;    // a snoozed episode speaks again
 
 }  // namespace alertd::domain

@@ -169,6 +169,26 @@ struct Escalation {
   ProcessingTime emitted_at;
 };
 
+// A worker clocking in to a high-risk post (input topic "shifts").
+struct ShiftEvent {
+  WorkerId worker;
+  HighRiskPost post = HighRiskPost::kDriver;
+  EventTime clock_in_at;
+  std::string site;
+};
+
+// A recipient's answer to an escalation (input topic "escalation-acks").
+struct EscalationAck {
+  enum class Action : uint8_t { kAcknowledge = 1, kResolve = 2, kSnooze = 3 };
+  WorkerId worker;
+  std::string episode_id;
+  Rule rule = Rule::kR1CriticalBp;
+  Action action = Action::kAcknowledge;
+  std::optional<ProcessingTime> snooze_until;  // required for kSnooze
+  Person by;
+  ProcessingTime at;
+};
+
 // Why an input record was refused. Values match healthgrid.v1.DeadLetterReason.
 enum class RejectReason : uint8_t {
   kUndecodable = 1,
@@ -194,5 +214,6 @@ const char* Name(EscalationLevel l);
 const char* Name(EscalationState s);
 const char* Name(RejectReason r);
 const char* Name(ReadingContext c);
+const char* Name(HighRiskPost p);
 
 }  // namespace alertd::domain

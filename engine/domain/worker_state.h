@@ -17,10 +17,22 @@ struct OpenEpisode {
   uint32_t last_sequence = 1;  // sequence of the last event emitted for this episode
   Severity severity = Severity::kUrgent;
   EscalationLevel level = EscalationLevel::kHealthManager;
-  EventTime opened_at;        // event time of the reading that opened it
-  EventTime last_trigger_at;  // event time of the newest reading that (still) triggers it
+  // Event time of the reading or clock-in that opened it, and of the newest one that (still) triggers
+  // it. R3 has no triggering reading: opened_at is its due time and last_trigger_at the start of the
+  // weekly clock it missed, so a reading newer than that resolves it.
+  EventTime opened_at;
+  EventTime last_trigger_at;
   uint32_t trigger_count = 1;
   std::vector<BpSample> evidence;  // newest last, bounded by Policy::max_evidence
+
+  // Lifecycle. The episode has at most one pending timer, at `next_deadline`; its kind follows from
+  // the fields below (snoozed: kTimerSnoozeEnd, acknowledged: kTimerRenotify, else kTimerAckTimeout),
+  // so the timer needs no payload. Unset: nothing pending (top level, unacknowledged).
+  bool acknowledged = false;
+  Person acked_by;
+  ProcessingTime acked_at;
+  std::optional<ProcessingTime> snoozed_until;  // set: silent until then; next_deadline equals it
+  std::optional<ProcessingTime> next_deadline;
   friend bool operator==(const OpenEpisode&, const OpenEpisode&) = default;
 };
 
@@ -32,6 +44,12 @@ struct WorkerState {
   std::vector<BpSample> bp_window;        // ascending measured_at, within the R2 window
   std::vector<OpenEpisode> open;          // at most one per rule
   uint64_t episodes_opened = 0;           // feeds deterministic episode ids
+
+  // R3 weekly self-test. The clock runs from max(newest_bp_at, self_test_since): `since` is the
+  // processing time the worker was enrolled (or an R3 episode was resolved by hand), so a worker who
+  // joins without a recent reading gets a full interval. Both unset while not enrolled.
+  std::optional<ProcessingTime> self_test_since;
+  std::optional<ProcessingTime> self_test_due;  // the pending kTimerSelfTestDue; unset while R3 is open
   friend bool operator==(const WorkerState&, const WorkerState&) = default;
 };
 

@@ -261,6 +261,7 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
     check.Enum(episode.severity, absl::StrCat(field, ".severity"));
     check.Enum(episode.level, absl::StrCat(field, ".level"));
     check.Text(episode.episode_id, absl::StrCat(field, ".episode_id"));
+    check.Person(episode.acked_by, absl::StrCat(field, ".acked_by"));
     for (size_t j = 0; j < episode.evidence.size(); ++j) {
       check.Sample(episode.evidence[j], [&] { return absl::StrCat(field, ".evidence[", j, "]"); });
     }
@@ -282,8 +283,18 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
     out.set_last_trigger_at_ms(episode.last_trigger_at.ms);
     out.set_trigger_count(episode.trigger_count);
     for (const domain::BpSample& sample : episode.evidence) *out.add_evidence() = wire::ToProto(sample);
+    out.set_acknowledged(episode.acknowledged);
+    if (!episode.acked_by.id.empty() || !episode.acked_by.name.empty()) {
+      out.mutable_acked_by()->set_id(episode.acked_by.id);
+      out.mutable_acked_by()->set_name(episode.acked_by.name);
+    }
+    out.set_acked_at_ms(episode.acked_at.ms);
+    if (episode.snoozed_until) out.set_snoozed_until_ms(episode.snoozed_until->ms);
+    if (episode.next_deadline) out.set_next_deadline_ms(episode.next_deadline->ms);
   }
   record.set_episodes_opened(state.episodes_opened);
+  if (state.self_test_since) record.set_self_test_since_ms(state.self_test_since->ms);
+  if (state.self_test_due) record.set_self_test_due_ms(state.self_test_due->ms);
 
   std::string bytes;
   if (!record.SerializeToString(&bytes)) {
@@ -319,8 +330,15 @@ absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
     episode.trigger_count = in.trigger_count();
     episode.evidence.reserve(static_cast<size_t>(in.evidence_size()));
     for (const pb::EvidenceReading& sample : in.evidence()) episode.evidence.push_back(wire::FromProto(sample));
+    episode.acknowledged = in.acknowledged();
+    episode.acked_by = domain::Person{in.acked_by().id(), in.acked_by().name()};
+    episode.acked_at = domain::ProcessingTime{in.acked_at_ms()};
+    if (in.has_snoozed_until_ms()) episode.snoozed_until = domain::ProcessingTime{in.snoozed_until_ms()};
+    if (in.has_next_deadline_ms()) episode.next_deadline = domain::ProcessingTime{in.next_deadline_ms()};
   }
   state.episodes_opened = record.episodes_opened();
+  if (record.has_self_test_since_ms()) state.self_test_since = domain::ProcessingTime{record.self_test_since_ms()};
+  if (record.has_self_test_due_ms()) state.self_test_due = domain::ProcessingTime{record.self_test_due_ms()};
   return state;
 }
 

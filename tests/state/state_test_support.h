@@ -149,9 +149,19 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
     episode.last_trigger_at = EventTime{1'717'000'500'000};
     episode.trigger_count = static_cast<uint32_t>(i + 1);
     if (i % 2 == 0) episode.evidence = {state.bp_window[3], state.bp_window[4]};
+    // Lifecycle fields, varied so that set and unset both round-trip.
+    if (i % 2 == 1) {
+      episode.acknowledged = true;
+      episode.acked_by = Person{.id = "HM-3", .name = "王芳"};
+      episode.acked_at = ProcessingTime{1'717'000'600'000 + static_cast<int64_t>(i)};
+    }
+    if (i % 3 == 0) episode.snoozed_until = ProcessingTime{1'717'100'000'000};
+    if (i % 3 != 2) episode.next_deadline = ProcessingTime{1'717'100'000'000 + static_cast<int64_t>(i)};
     state.open.push_back(episode);
   }
   state.episodes_opened = 9;
+  state.self_test_since = ProcessingTime{1'716'900'000'000};
+  state.self_test_due = ProcessingTime{1'717'605'000'000};
   return state;
 }
 
