@@ -22,18 +22,9 @@ using testing_support::RawPut;
 using testing_support::TempDir;
 
 template <typename Impl>
-class StateStoreTest : public ::testing::Test {
+class StateStoreTest : public testing_support::OpenedStore<Impl> {
  protected:
-  void SetUp() override {
-    store_ = impl_.Open();
-    ASSERT_NE(store_, nullptr);
-  }
-
-  StateStore& store() { return *store_; }
-  void Reopen() {
-    store_ = impl_.Reopen(std::move(store_));
-    ASSERT_NE(store_, nullptr);
-  }
+  using testing_support::OpenedStore<Impl>::store;
 
   std::optional<domain::WorkerState> Load(int32_t partition, const std::string& worker) {
     absl::StatusOr<std::optional<domain::WorkerState>> state = store().LoadWorker(Key(partition, worker));
@@ -78,9 +69,6 @@ class StateStoreTest : public ::testing::Test {
                        .value = std::string("\x0a\x02") + "e" + std::to_string(seq),
                        .source_partition = static_cast<int32_t>(seq % 4)};
   }
-
-  Impl impl_;
-  std::unique_ptr<StateStore> store_;
 };
 
 TYPED_TEST_SUITE(StateStoreTest, testing_support::StoreImplementations, testing_support::StoreImplName);

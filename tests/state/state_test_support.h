@@ -165,6 +165,25 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
   return state;
 }
 
+// A typed-test fixture holding one open store of `Impl` (MemoryImpl or RocksImpl), reopenable.
+template <typename Impl>
+class OpenedStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = impl_.Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  StateStore& store() { return *store_; }
+  void Reopen() {
+    store_ = impl_.Reopen(std::move(store_));
+    ASSERT_NE(store_, nullptr);
+  }
+
+  Impl impl_;
+  std::unique_ptr<StateStore> store_;
+};
+
 inline domain::WorkerState CountedState(uint64_t readings) {
   domain::WorkerState state;
   state.readings_accepted = readings;

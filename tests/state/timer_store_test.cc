@@ -35,18 +35,9 @@ Timer MakeTimer(int64_t fire_at_ms, int32_t partition, const std::string& worker
 }
 
 template <typename Impl>
-class TimerStoreTest : public ::testing::Test {
+class TimerStoreTest : public testing_support::OpenedStore<Impl> {
  protected:
-  void SetUp() override {
-    store_ = impl_.Open();
-    ASSERT_NE(store_, nullptr);
-  }
-
-  StateStore& store() { return *store_; }
-  void Reopen() {
-    store_ = impl_.Reopen(std::move(store_));
-    ASSERT_NE(store_, nullptr);
-  }
+  using testing_support::OpenedStore<Impl>::store;
 
   void Put(Timers timers) {
     const absl::Status status = store().Commit(CommitBatch{.timers_put = std::move(timers)});
@@ -68,9 +59,6 @@ class TimerStoreTest : public ::testing::Test {
     EXPECT_TRUE(timers.ok()) << timers.status();
     return timers.ok() ? *std::move(timers) : Timers{};
   }
-
-  Impl impl_;
-  std::unique_ptr<StateStore> store_;
 };
 
 TYPED_TEST_SUITE(TimerStoreTest, testing_support::StoreImplementations, testing_support::StoreImplName);
