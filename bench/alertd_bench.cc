@@ -257,7 +257,7 @@ int main(int argc, char** argv) {
 
   fs::remove_all(work);
   fs::create_directories(work);
-  const std::string topics = "readings,worker-profiles,escalations,dead-letters,readings-raw";
+  const std::string topics = "readings,worker-profiles,shifts,escalation-acks,escalations,dead-letters,readings-raw";
   pid_t kafka = Spawn({kafka_bin, "--partitions", std::to_string(partitions), "--topics", topics, "--bootstrap-file",
                        work + "/bootstrap"},
                       work + "/kafka.log");

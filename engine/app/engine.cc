@@ -98,7 +98,8 @@ absl::Status Engine::Start() {
                                      callbacks_.get(), callbacks_.get());
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
-  RdKafka::ErrorCode rc = consumer_->subscribe({options_.readings_topic, options_.profiles_topic});
+  RdKafka::ErrorCode rc = consumer_->subscribe(
+      {options_.readings_topic, options_.profiles_topic, options_.shifts_topic, options_.acks_topic});
   if (rc != RdKafka::ERR_NO_ERROR) {
     return absl::InternalError("subscribe to " + options_.readings_topic + ", " + options_.profiles_topic + ": " +
                                RdKafka::err2str(rc));
@@ -144,6 +145,9 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
       if (auto st = StartCommit(); !st.ok()) return st;
     }
     if (auto st = FinishCommit(/*wait=*/false); !st.ok()) return st;
+    if (after - last_punctuate_ms_ >= options_.punctuate_interval_ms) {
+      if (auto st = Punctuate(); !st.ok()) return st;
+    }
     if (after - last_lag_update_ms_ >= 1000) UpdateLag();
   }
   return Shutdown();
@@ -164,6 +168,10 @@ void Engine::Process(const rd_kafka_message_t& m) {
     ProcessProfile(raw);
     auto loading = profiles_loading_.find(raw.partition);
     if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) ResumeReadings(raw.partition);
+  } else if (topic == options_.shifts_topic) {
+    ProcessShift(raw);
+  } else if (topic == options_.acks_topic) {
+    ProcessAck(raw);
   }
   next_offsets_[std::make_pair(std::string(topic), raw.partition)] = raw.offset + 1;
   records_since_commit_ += 1;
@@ -185,7 +193,7 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
   metrics_.CountReading(KindOf(reading.measurement), outcome.bp ? domain::Name(outcome.bp->category) : "", unit, grid);
   if (outcome.bp && outcome.bp->isolated_systolic) metrics_.CountBpFlag("isolated_systolic", unit, grid);
   if (outcome.bp && outcome.bp->hypotension) metrics_.CountBpFlag("hypotension", unit, grid);
-  for (const auto& e : outcome.escalations) Emit(e, raw.partition);
+  Apply(outcome, {raw.partition, reading.worker});
 }
 
 void Engine::ProcessProfile(const kafka::RawRecord& raw) {
@@ -194,8 +202,57 @@ void Engine::ProcessProfile(const kafka::RawRecord& raw) {
   const auto& profile = std::get<std::optional<domain::WorkerProfile>>(decoded);
   state::WorkerKey key{raw.partition, domain::WorkerId{std::string(raw.key)}};
   domain::WorkerState& state = Load(key);
-  for (const auto& e : rules_.OnProfile(key.worker, profile, state, now_)) Emit(e, raw.partition);
+  Apply(rules_.OnWorkerProfile(key.worker, profile, state, now_), key);
   if (!profile) MarkDeleted(key);
+}
+
+void Engine::ProcessShift(const kafka::RawRecord& raw) {
+  auto decoded = kafka::DecodeShift(raw);
+  if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
+  const auto& shift = std::get<domain::ShiftEvent>(decoded);
+  state::WorkerKey key{raw.partition, shift.worker};
+  Apply(rules_.OnShift(shift, Load(key), now_), key);
+}
+
+void Engine::ProcessAck(const kafka::RawRecord& raw) {
+  auto decoded = kafka::DecodeAck(raw, now_);
+  if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
+  const auto& ack = std::get<domain::EscalationAck>(decoded);
+  state::WorkerKey key{raw.partition, ack.worker};
+  domain::Outcome outcome = rules_.OnAck(ack, Load(key), now_);
+  if (outcome.ignored) spdlog::info("ack for {} episode {} ignored: {}", ack.worker.value, ack.episode_id, outcome.ignored_reason);
+  Apply(outcome, key);
+}
+
+void Engine::Apply(const domain::Outcome& outcome, const state::WorkerKey& key) {
+  if (outcome.ignored) metrics_.CountIgnored();
+  for (const auto& e : outcome.escalations) Emit(e, key.partition);
+  for (const auto& t : outcome.timers_set) timers_put_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+  for (const auto& t : outcome.timers_cancel) {
+    timers_delete_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+  }
+}
+
+absl::Status Engine::Punctuate() {
+  last_punctuate_ms_ = now_.ms;
+  if (owned_partitions_.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<domain::Timer>> due;
+  {
+    std::lock_guard<std::mutex> lock(store_mu_);
+    // Bounded per round so one punctuation never stalls the loop; the rest fire on the next rounds.
+    due = store_.LoadDueTimers(now_, 10000);
+  }
+  if (!due.ok()) return due.status();
+  for (const domain::Timer& timer : *due) {
+    // Timers of partitions that moved away stay in the local store until they come back.
+    if (!owned_partitions_.count(timer.partition) || fired_uncommitted_.count(timer)) continue;
+    state::WorkerKey key{timer.partition, timer.worker};
+    Apply(rules_.OnTimer(timer, Load(key), now_), key);
+    timers_delete_.push_back(timer);
+    fired_uncommitted_.insert(timer);
+    metrics_.CountTimerFired(domain::Name(timer.rule));
+  }
+  return absl::OkStatus();
 }
 
 void Engine::DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why) {
@@ -280,7 +337,8 @@ absl::Status Engine::StartCommit() {
     if (auto st = FinishCommit(/*wait=*/true); !st.ok()) return st;
     metrics_.AddCommitWait(SecondsSince(t0));
   }
-  if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty()) {
+  if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty() &&
+      timers_put_.empty() && timers_delete_.empty()) {
     last_commit_ms_ = now_.ms;
     return absl::OkStatus();
   }
@@ -302,6 +360,8 @@ absl::Status Engine::StartCommit() {
   }
   c->batch.outbox_put = std::move(outbox_put_);
   c->batch.outbox_delete = std::move(outbox_delete_);
+  c->batch.timers_put = std::move(timers_put_);
+  c->batch.timers_delete = std::move(timers_delete_);
   c->states.reserve(c->batch.workers.size());
   for (const auto& [key, st] : c->batch.workers) c->states.emplace(DirtyKey(key), st ? &*st : nullptr);
 
@@ -320,6 +380,8 @@ absl::Status Engine::StartCommit() {
   next_offsets_.clear();
   outbox_put_.clear();
   outbox_delete_.clear();
+  timers_put_.clear();
+  timers_delete_.clear();
   records_since_commit_ = 0;
   last_commit_ms_ = now_.ms;
   return absl::OkStatus();
@@ -334,6 +396,7 @@ absl::Status Engine::FinishCommit(bool wait) {
   std::unique_ptr<InFlightCommit> c = std::move(in_flight_);
   if (!st.ok()) return st;
   metrics_.ObserveCommit(c->seconds, c->records);
+  for (const auto& t : c->batch.timers_delete) fired_uncommitted_.erase(t);
   // Output only after its commit: a crash before this point re-derives it from the same input.
   for (const auto& e : c->batch.outbox_put) Produce(e);
   for (auto& [key, st_] : c->batch.workers) {
@@ -404,6 +467,7 @@ absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions)
     auto stored = store_.LoadNextOffset({tp->topic(), tp->partition()});
     if (!stored.ok()) return stored.status();
     tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
+    owned_partitions_.insert(tp->partition());
     if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
     spdlog::info("assigned {}[{}] from {}", tp->topic(), tp->partition(),
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
@@ -426,6 +490,7 @@ absl::Status Engine::OnRevoke() {
   if (auto st = CommitNow(); !st.ok()) return st;
   positions_.clear();
   profiles_loading_.clear();
+  owned_partitions_.clear();
   // The partitions' state may change on another instance before it comes back here.
   cache_.clear();
   lru_.clear();

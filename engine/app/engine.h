@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "absl/status/status.h"
 #include "engine/domain/clock.h"
 #include "engine/domain/rulebook.h"
+#include "engine/domain/timer.h"
 #include "engine/kafka/clients.h"
 #include "engine/kafka/codec.h"
 #include "engine/metrics/engine_metrics.h"
@@ -40,6 +42,9 @@ struct EngineOptions {
   std::string profiles_topic = "worker-profiles";
   std::string escalations_topic = "escalations";
   std::string dead_letters_topic = "dead-letters";
+  std::string shifts_topic = "shifts";
+  std::string acks_topic = "escalation-acks";
+  int64_t punctuate_interval_ms = 1000;  // how often due deadlines (timers) are looked up
   int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
   int64_t shutdown_flush_ms = 10000;     // how long shutdown waits for the broker to confirm output
@@ -78,6 +83,12 @@ class Engine {
   void Process(const rd_kafka_message_t& m);
   void ProcessReading(const kafka::RawRecord& raw);
   void ProcessProfile(const kafka::RawRecord& raw);
+  void ProcessShift(const kafka::RawRecord& raw);
+  void ProcessAck(const kafka::RawRecord& raw);
+  // Emits the outcome's events and records its timer requests for the next commit.
+  void Apply(const domain::Outcome& outcome, const state::WorkerKey& key);
+  // Fires the deadlines that are due, for the partitions this instance owns.
+  [[nodiscard]] absl::Status Punctuate();
   void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why);
   void Emit(const domain::Escalation& e, int32_t partition);
   domain::WorkerState& Load(const state::WorkerKey& key);
@@ -140,6 +151,12 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
   std::vector<state::OutboxEntry> outbox_put_;
   std::vector<uint64_t> outbox_delete_;
+  std::vector<domain::Timer> timers_put_;
+  std::vector<domain::Timer> timers_delete_;
+  // Fired timers whose deletion is not committed yet: the store still returns them as due.
+  std::set<domain::Timer> fired_uncommitted_;
+  std::set<int32_t> owned_partitions_;
+  int64_t last_punctuate_ms_ = 0;
   std::size_t records_since_commit_ = 0;
   int64_t last_commit_ms_ = 0;
 

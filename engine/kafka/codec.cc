@@ -56,6 +56,46 @@ std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProf
   return std::optional<domain::WorkerProfile>(std::move(p));
 }
 
+std::variant<domain::ShiftEvent, domain::Rejection> DecodeShift(const RawRecord& r) {
+  healthgrid::v1::ShiftEvent msg;
+  if (r.value == nullptr || r.value_len == 0 || !msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
+    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
+                                                     " bytes are not a healthgrid.v1.ShiftEvent"};
+  }
+  if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
+  if (msg.worker_id().empty()) return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": shift without worker_id"};
+  if (msg.clock_in_at_ms() <= 0) {
+    return Rejection{RejectReason::kMissingTimestamp, Where(r) + ": shift without clock_in_at_ms"};
+  }
+  if (!wire::FromProtoEnum(msg.post())) {
+    return Rejection{RejectReason::kImpossibleValue,
+                     Where(r) + ": shift post " + std::to_string(msg.post()) +
+                         " is not a known high-risk post (expected DRIVER, WORK_AT_HEIGHT, HOT_WORK, CONFINED_SPACE or "
+                         "ELECTRICAL)"};
+  }
+  return wire::FromProto(msg);
+}
+
+std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord& r, domain::ProcessingTime now) {
+  healthgrid::v1::EscalationAck msg;
+  if (r.value == nullptr || r.value_len == 0 || !msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
+    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
+                                                     " bytes are not a healthgrid.v1.EscalationAck"};
+  }
+  if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
+  if (msg.worker_id().empty()) return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": ack without worker_id"};
+  if (msg.episode_id().empty() || msg.action() == healthgrid::v1::ACK_ACTION_UNSPECIFIED) {
+    return Rejection{RejectReason::kImpossibleValue,
+                     Where(r) + ": ack needs episode_id and action (ACKNOWLEDGE, RESOLVE or SNOOZE)"};
+  }
+  if (msg.action() == healthgrid::v1::SNOOZE && msg.snooze_until_ms() <= 0) {
+    return Rejection{RejectReason::kImpossibleValue, Where(r) + ": SNOOZE without snooze_until_ms"};
+  }
+  domain::EscalationAck ack = wire::FromProto(msg);
+  if (msg.at_ms() <= 0) ack.at = now;
+  return ack;
+}
+
 std::string EncodeEscalation(const domain::Escalation& e) { return wire::ToProto(e).SerializeAsString(); }
 
 std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now) {

@@ -26,6 +26,11 @@ std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& 
 // nullopt profile: the worker was removed (tombstone).
 std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProfile(const RawRecord& r);
 
+// Clock-ins (topic shifts) and answers to escalations (topic escalation-acks). `now` stands in for a
+// missing ack time: the engine received it now.
+std::variant<domain::ShiftEvent, domain::Rejection> DecodeShift(const RawRecord& r);
+std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord& r, domain::ProcessingTime now);
+
 std::string EncodeEscalation(const domain::Escalation& e);
 
 std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now);

@@ -36,6 +36,15 @@ EngineMetrics::EngineMetrics()
                .Name("alertd_consumer_lag")
                .Help("Records between the broker's high watermark and the engine's committed position")
                .Register(*registry_)),
+      timers_fired_(prometheus::BuildCounter()
+                        .Name("alertd_timers_fired_total")
+                        .Help("Deadlines (self-test due, ack timeout, re-notify, snooze end) that came due, by rule")
+                        .Register(*registry_)),
+      ignored_(prometheus::BuildCounter()
+                   .Name("alertd_ignored_total")
+                   .Help("Acks and timers the rules found stale: a closed episode, a deadline already met")
+                   .Register(*registry_)
+                   .Add({})),
       commit_seconds_(prometheus::BuildHistogram()
                           .Name("alertd_commit_duration_seconds")
                           .Help("Time of one atomic RocksDB commit of state, offsets and outbox")
@@ -109,6 +118,10 @@ void EngineMetrics::ObserveCommit(double seconds, std::size_t records) {
   commits_.Increment();
   committed_records_.Increment(static_cast<double>(records));
 }
+
+void EngineMetrics::CountTimerFired(std::string_view rule) { Counter(timers_fired_, {{"rule", rule}}).Increment(); }
+
+void EngineMetrics::CountIgnored() { ignored_.Increment(); }
 
 void EngineMetrics::AddCommitWait(double seconds) { commit_wait_seconds_.Increment(seconds); }
 

@@ -39,6 +39,10 @@ class EngineMetrics {
   void SetOutboxPending(std::size_t entries);
   void CountDeliveryFailure(const std::string& topic);
   void SetAssignedPartitions(std::size_t n);
+  void CountTimerFired(std::string_view rule);
+  // An input or timer the rules looked at and found stale (an ack for a closed episode, a deadline
+  // already met).
+  void CountIgnored();
 
   std::string Exposition() const;
   prometheus::Registry& registry() { return *registry_; }
@@ -54,6 +58,8 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& delivery_failures_;
   prometheus::Family<prometheus::Gauge>& lag_;
+  prometheus::Family<prometheus::Counter>& timers_fired_;
+  prometheus::Counter& ignored_;
   prometheus::Histogram& commit_seconds_;
   prometheus::Counter& commits_;
   prometheus::Counter& commit_wait_seconds_;

@@ -434,4 +434,29 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+dm::ShiftEvent FromProto(const pb::ShiftEvent& proto) {
+  dm::ShiftEvent shift;
+  shift.worker = dm::WorkerId{proto.worker_id()};
+  if (auto post = FromProtoEnum(proto.post())) shift.post = *post;
+  shift.clock_in_at = dm::EventTime{proto.clock_in_at_ms()};
+  shift.site = proto.site();
+  return shift;
+}
+
+dm::EscalationAck FromProto(const pb::EscalationAck& proto) {
+  dm::EscalationAck ack;
+  ack.worker = dm::WorkerId{proto.worker_id()};
+  ack.episode_id = proto.episode_id();
+  if (auto rule = FromProtoEnum(proto.rule())) ack.rule = *rule;
+  switch (proto.action()) {
+    case pb::RESOLVE: ack.action = dm::EscalationAck::Action::kResolve; break;
+    case pb::SNOOZE: ack.action = dm::EscalationAck::Action::kSnooze; break;
+    default: ack.action = dm::EscalationAck::Action::kAcknowledge; break;
+  }
+  if (proto.snooze_until_ms() != 0) ack.snooze_until = dm::ProcessingTime{proto.snooze_until_ms()};
+  ack.by = dm::Person{proto.by().id(), proto.by().name()};
+  ack.at = dm::ProcessingTime{proto.at_ms()};
+  return ack;
+}
+
 }  // namespace alertd::wire

@@ -52,6 +52,11 @@ healthgrid::v1::WindowStats ToProto(const domain::WindowStats& stats);
 
 // `window` is set iff the message has one.
 domain::Escalation FromProto(const healthgrid::v1::Escalation& proto);
+
+// Shift clock-ins and acknowledgements. Unknown enum values come back as the struct's default;
+// callers that must refuse them check the proto with FromProtoEnum first (kafka/codec.cc does).
+domain::ShiftEvent FromProto(const healthgrid::v1::ShiftEvent& proto);
+domain::EscalationAck FromProto(const healthgrid::v1::EscalationAck& proto);
 healthgrid::v1::Escalation ToProto(const domain::Escalation& escalation);
 
 // --- Enumerations -----------------------------------------------------------------------------
