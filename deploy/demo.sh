@@ -16,7 +16,8 @@ bin=$BUILD/engine
 rm -rf "$dir" && mkdir -p "$dir"
 
 pids=()
-stop() { for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done; for p in "$@"; do wait "$p" 2>/dev/null || true; done; }
+# In order, each to its end: alertd commits and flushes before the cluster under it goes away.
+stop() { for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 cleanup() { stop "${pids[@]}"; }
 trap cleanup EXIT
 trap 'echo; echo "stopping..."; interrupted=1' INT TERM
