@@ -20,6 +20,16 @@ std::optional<Rejection> CheckKey(const RawRecord& r, const std::string& worker_
                                                    worker_id + "' (records must be keyed by worker id)"};
 }
 
+// Parses `r` as a `Message`, or says why not in the words of the dead-letter topic.
+template <typename Message>
+std::optional<Rejection> Parse(const RawRecord& r, Message& msg) {
+  if (r.value != nullptr && r.value_len > 0 && msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
+    return std::nullopt;
+  }
+  return Rejection{RejectReason::kUndecodable,
+                   Where(r) + ": " + std::to_string(r.value_len) + " bytes are not a " + Message::descriptor()->full_name()};
+}
+
 }  // namespace
 
 std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& r) {
@@ -58,10 +68,7 @@ std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProf
 
 std::variant<domain::ShiftEvent, domain::Rejection> DecodeShift(const RawRecord& r) {
   healthgrid::v1::ShiftEvent msg;
-  if (r.value == nullptr || r.value_len == 0 || !msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
-    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
-                                                     " bytes are not a healthgrid.v1.ShiftEvent"};
-  }
+  if (auto bad = Parse(r, msg)) return *bad;
   if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
   if (msg.worker_id().empty()) return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": shift without worker_id"};
   if (msg.clock_in_at_ms() <= 0) {
@@ -78,10 +85,7 @@ std::variant<domain::ShiftEvent, domain::Rejection> DecodeShift(const RawRecord&
 
 std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord& r, domain::ProcessingTime now) {
   healthgrid::v1::EscalationAck msg;
-  if (r.value == nullptr || r.value_len == 0 || !msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
-    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
-                                                     " bytes are not a healthgrid.v1.EscalationAck"};
-  }
+  if (auto bad = Parse(r, msg)) return *bad;
   if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
   if (msg.worker_id().empty()) return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": ack without worker_id"};
   if (msg.episode_id().empty() || msg.action() == healthgrid::v1::ACK_ACTION_UNSPECIFIED) {
