@@ -181,9 +181,6 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
   auto decoded = kafka::DecodeReading(raw);
   if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
   const auto& reading = std::get<domain::Reading>(decoded);
-  if (reading.worker.value.empty()) {
-    return DeadLetter(raw, {domain::RejectReason::kMissingWorkerId, "worker_id is empty"});
-  }
   domain::WorkerState& state = Load({raw.partition, reading.worker});
   domain::ReadingOutcome outcome = rules_.OnReading(reading, state, now_);
   if (outcome.rejected) return DeadLetter(raw, *outcome.rejected);

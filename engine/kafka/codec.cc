@@ -33,17 +33,13 @@ std::optional<Rejection> Parse(const RawRecord& r, Message& msg) {
 }  // namespace
 
 std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& r) {
-  if (r.value == nullptr || r.value_len == 0) {
-    return Rejection{RejectReason::kUndecodable, Where(r) + ": empty value (expected a healthgrid.v1.Reading)"};
-  }
   // Reused: Clear() keeps the strings' storage, so decoding a reading allocates nothing here.
   thread_local healthgrid::v1::Reading msg;
   msg.Clear();
-  if (!msg.ParseFromArray(r.value, static_cast<int>(r.value_len))) {
-    return Rejection{RejectReason::kUndecodable, Where(r) + ": " + std::to_string(r.value_len) +
-                                                     " bytes are not a healthgrid.v1.Reading"};
-  }
+  if (auto bad = Parse(r, msg)) return *bad;
   if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
+  // The engine needs the worker to find the state; the rules' own check never sees an empty id.
+  if (msg.worker_id().empty()) return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": reading without worker_id"};
   return wire::FromProto(msg);
 }
 
