@@ -42,6 +42,10 @@ struct Policy {
   int64_t max_future_skew_ms = 10 * kMinuteMs;  // device clocks run ahead by at most this
   int64_t retention_horizon_ms = 30 * kDayMs;   // older readings are refused as TOO_OLD
 
+  // R1 critical blood pressure: a reading at or above either value (defaults: the grade-3 bounds).
+  int r1_critical_systolic = 180;
+  int r1_critical_diastolic = 110;
+
   // R2 sustained hypertension: mean of the window is at least this category, with enough data.
   int64_t r2_window_ms = 7 * kDayMs;
   int r2_min_readings = 3;
@@ -68,15 +72,39 @@ struct Policy {
   bool r4_hypotension_unfit = true;
   std::string r4_retest_advice = "retest after 5 min rest";
 
+  // R5 glucose (mmol/L): severe hypoglycaemia is URGENT at once; high glucose this many times within
+  // the window is HIGH with a routine referral.
+  double glucose_fasting_high = 7.0;  // FASTING at or above: high
+  double glucose_random_high = 11.1;  // RANDOM or POSTPRANDIAL_2H at or above: high
+  double glucose_hypo = 3.9;          // below: hypoglycaemia
+  double glucose_severe_hypo = 3.0;   // below: severe hypoglycaemia
+  int64_t r5_high_window_ms = 30 * kDayMs;
+  int r5_high_min_readings = 2;
+  int64_t r5_hypo_ack_timeout_ms = 30 * kMinuteMs;  // severe hypoglycaemia: health manager -> unit supervisor
+  int64_t r5_high_ack_timeout_ms = 24 * kHourMs;
+
+  // R6 focus tracking ("one person, one policy"): with IndividualPolicy::focus_tracking, every abnormal
+  // reading escalates. Abnormal blood pressure: at or above these (the worker's own abnormal_* override
+  // them), or hypotension; abnormal glucose: high or hypoglycaemia by the R5 thresholds.
+  int r6_abnormal_systolic = 140;
+  int r6_abnormal_diastolic = 90;
+  int64_t r6_ack_timeout_ms = 4 * kHourMs;
+
   // Calendar days are local days: offset of local time from UTC (China: UTC+8).
   int day_offset_minutes = 8 * 60;
 
   // Memory bounds per worker: samples kept for the window, readings quoted as evidence.
   std::size_t max_window_samples = 256;
   std::size_t max_evidence = 5;
+  std::size_t max_glucose_samples = 64;  // glucose history kept for R5's window
 
   // A policy file must load to exactly the policy it prints (engine/config).
   friend bool operator==(const Policy&, const Policy&) = default;
 };
+
+// The policy that applies to one worker: the global policy with the worker's individual overrides
+// ("one person, one policy") applied. Overrides that make no sense (a non-positive interval) are
+// ignored, so the global value stays in force.
+Policy EffectivePolicy(const Policy& global, const IndividualPolicy& own);
 
 }  // namespace alertd::domain

@@ -34,6 +34,7 @@ struct Outcome {
   std::vector<Escalation> escalations;       // events to emit, in order
   std::vector<TimerRequest> timers_set;      // deadlines to store
   std::vector<TimerRequest> timers_cancel;   // deadlines no longer wanted
+  std::vector<Referral> referrals;           // clinic referrals to emit, in order
   bool ignored = false;                      // the input changed nothing (stale timer, unknown episode)
   std::string ignored_reason;                // why, for logs; metrics count `ignored`
 };
@@ -42,6 +43,8 @@ struct Outcome {
 struct ReadingOutcome : Outcome {
   std::optional<Rejection> rejected;   // set: nothing else happened, state untouched
   std::optional<BpClassification> bp;  // set for an accepted blood-pressure reading
+  // Set for a PRE_SHIFT blood-pressure reading of a worker in a high-risk post: true if fit for duty.
+  std::optional<bool> pre_shift_fit;
 };
 
 class Rulebook {

@@ -82,6 +82,11 @@ struct IndividualPolicy {
   std::optional<int> self_test_interval_days;
   bool focus_tracking = false;
   std::vector<Person> extra_recipients;
+  std::optional<int> abnormal_systolic_mmhg;   // R6: abnormal at or above
+  std::optional<int> abnormal_diastolic_mmhg;  // R6: abnormal at or above
+  std::optional<int> ack_timeout_minutes;      // every rule's ack timeout for this worker
+  std::optional<int> renotify_interval_hours;
+  bool self_test_enrolled = false;  // enrolled in R3 whatever the diagnosis
   friend bool operator==(const IndividualPolicy&, const IndividualPolicy&) = default;
 };
 
@@ -137,6 +142,17 @@ struct BpSample {
   friend bool operator==(const BpSample&, const BpSample&) = default;
 };
 
+// A glucose reading quoted as evidence (R5, R6) and the unit of the worker's glucose history.
+struct GlucoseSample {
+  EventTime measured_at;
+  double mmol_per_l = 0;
+  GlucoseTiming timing = GlucoseTiming::kRandom;
+  std::string station_id;
+  std::string device_id;
+  ReadingContext context = ReadingContext::kSelfTest;
+  friend bool operator==(const GlucoseSample&, const GlucoseSample&) = default;
+};
+
 struct WindowStats {
   EventTime start;  // exclusive
   EventTime end;    // inclusive: newest reading in the window
@@ -162,9 +178,32 @@ struct Escalation {
   EscalationState state = EscalationState::kOpen;
   std::string reason;
   std::vector<BpSample> evidence;  // newest last
+  std::vector<GlucoseSample> glucose_evidence;  // newest last
   std::optional<WindowStats> window;
   std::vector<Recipient> recipients;
   EventTime opened_at;
+  EventTime trigger_at;
+  ProcessingTime emitted_at;
+};
+
+enum class ReferralUrgency : uint8_t { kRoutine = 1, kUrgent = 2 };
+
+// A referral to a clinic (output topic "referrals"), once per episode that asks for one.
+struct Referral {
+  std::string referral_id;  // deterministic, derived from the episode id
+  std::string episode_id;
+  WorkerId worker;
+  std::string worker_name, unit_id, unit_name, grid_id, grid_name;
+  Rule rule = Rule::kR1CriticalBp;
+  ReferralUrgency urgency = ReferralUrgency::kRoutine;
+  std::string reason;
+  std::vector<BpSample> evidence;               // newest last
+  std::vector<GlucoseSample> glucose_evidence;  // newest last
+  std::optional<WindowStats> window;
+  Person health_manager;
+  int diagnosed_hypertension_grade = 0;
+  bool coronary_heart_disease = false;
+  bool diabetes = false;
   EventTime trigger_at;
   ProcessingTime emitted_at;
 };
@@ -181,7 +220,7 @@ struct ShiftEvent {
 struct EscalationAck {
   enum class Action : uint8_t { kAcknowledge = 1, kResolve = 2, kSnooze = 3 };
   WorkerId worker;
-  std::string episode_id;
+  std::string episode_id;  // empty: the worker's open episode of `rule`
   Rule rule = Rule::kR1CriticalBp;
   Action action = Action::kAcknowledge;
   std::optional<ProcessingTime> snooze_until;  // required for kSnooze
@@ -215,5 +254,6 @@ const char* Name(EscalationState s);
 const char* Name(RejectReason r);
 const char* Name(ReadingContext c);
 const char* Name(HighRiskPost p);
+const char* Name(ReferralUrgency u);
 
 }  // namespace alertd::domain
