@@ -40,15 +40,27 @@ std::string StableDigest(std::string_view data) {
 
 std::string EpisodeId(const WorkerId& worker, Rule rule, uint64_t episode_number) {
   // Field separators that cannot occur in the decimal parts keep "W1|12" and "W11|2" apart.
-  std::string key = "episode\x1f" + worker.value + "\x1f" + std::to_string(static_cast<int>(rule)) +
-                    "\x1f" + std::to_string(episode_number);
+  // Appended piece by piece: GCC 12 misreads `"literal" + std::string` as an overlapping memcpy (-Wrestrict).
+  std::string key = "episode\x1f";
+  key += worker.value;
+  key += '\x1f';
+  key += std::to_string(static_cast<int>(rule));
+  key += '\x1f';
+  key += std::to_string(episode_number);
   return StableDigest(key);
 }
 
 std::string EventId(std::string_view episode_id, uint32_t sequence) {
   std::string key = "event\x1f";
   key.append(episode_id);
-  key += "\x1f" + std::to_string(sequence);
+  key += '\x1f';
+  key += std::to_string(sequence);
+  return StableDigest(key);
+}
+
+std::string ReferralId(std::string_view episode_id) {
+  std::string key = "referral\x1f";
+  key.append(episode_id);
   return StableDigest(key);
 }
 

@@ -20,4 +20,8 @@ std::string EpisodeId(const WorkerId& worker, Rule rule, uint64_t episode_number
 // An event is named by its episode and its sequence within the episode.
 std::string EventId(std::string_view episode_id, uint32_t sequence);
 
+// The referral an episode asks for (at most one per episode) is named by the episode. Its own prefix
+// keeps it apart from every event id.
+std::string ReferralId(std::string_view episode_id);
+
 }  // namespace alertd::domain

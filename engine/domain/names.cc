@@ -90,4 +90,12 @@ const char* Name(HighRiskPost p) {
   return "unknown";
 }
 
+const char* Name(ReferralUrgency u) {
+  switch (u) {
+    case ReferralUrgency::kRoutine: return "routine";
+    case ReferralUrgency::kUrgent: return "urgent";
+  }
+  return "unknown";
+}
+
 }  // namespace alertd::domain

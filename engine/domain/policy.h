@@ -104,7 +104,13 @@ struct Policy {
 
 // The policy that applies to one worker: the global policy with the worker's individual overrides
 // ("one person, one policy") applied. Overrides that make no sense (a non-positive interval) are
-// ignored, so the global value stays in force.
+// ignored, so the global value stays in force: a non-positive interval or timeout, or a threshold
+// outside the plausible range of its reading (PlausibleRanges). focus_tracking, extra_recipients and
+// self_test_enrolled are not numbers of the policy: the rules read them from the profile.
 Policy EffectivePolicy(const Policy& global, const IndividualPolicy& own);
+
+// Whether `own` sets any number EffectivePolicy reads. False for most workers: they use the global
+// policy as is, and the rules need not copy it.
+bool OverridesPolicy(const IndividualPolicy& own);
 
 }  // namespace alertd::domain

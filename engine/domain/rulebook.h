@@ -54,7 +54,9 @@ class Rulebook {
   const Policy& policy() const { return policy_; }
 
   // Validates, classifies and applies R1 (critical BP), R2 (sustained hypertension), R3 (a reading
-  // resolves a missed self-test and restarts the weekly clock) and R4 (pre-shift fitness).
+  // resolves a missed self-test and restarts the weekly clock), R4 (pre-shift fitness), R5 (glucose)
+  // and R6 (focus tracking), under the worker's effective policy (EffectivePolicy). Referrals come
+  // with the events that open R1, R2 and R5 high-glucose episodes.
   ReadingOutcome OnReading(const Reading& reading, WorkerState& state, ProcessingTime now) const;
 
   // Applies a profile update: it may enrol or release the worker from R3 and move the self-test due
@@ -71,8 +73,10 @@ class Rulebook {
   // UNFIT_CLOCKED_IN while an unfit reading has no fit retest.
   Outcome OnShift(const ShiftEvent& shift, WorkerState& state, ProcessingTime now) const;
 
-  // Acknowledge, resolve or snooze an open episode. An ack for an unknown or closed episode (or a
-  // snooze without a future snooze_until) changes nothing and comes back `ignored`.
+  // Acknowledge, resolve or snooze an open episode: the one named by ack.episode_id, or when that is
+  // empty the worker's open episode of ack.rule. An ack for an unknown or closed episode, or by rule
+  // with nothing of that rule open (or a snooze without a future snooze_until) changes nothing and
+  // comes back `ignored`.
   Outcome OnAck(const EscalationAck& ack, WorkerState& state, ProcessingTime now) const;
 
   // A stored deadline came due (`timer.fire_at <= now`). Re-checks the state: a timer that no longer
@@ -80,6 +84,9 @@ class Rulebook {
   Outcome OnTimer(const Timer& timer, WorkerState& state, ProcessingTime now) const;
 
  private:
+  void OnGlucose(const Reading& reading, const Glucose& glucose, WorkerState& state, ProcessingTime now,
+                 ReadingOutcome& out) const;
+
   Policy policy_;
 };
 

@@ -24,6 +24,7 @@ struct OpenEpisode {
   EventTime last_trigger_at;
   uint32_t trigger_count = 1;
   std::vector<BpSample> evidence;  // newest last, bounded by Policy::max_evidence
+  std::vector<GlucoseSample> glucose_evidence;  // R5, R6: newest last, bounded by Policy::max_evidence
 
   // Lifecycle. The episode has at most one pending timer, at `next_deadline`; its kind follows from
   // the fields below (snoozed: kTimerSnoozeEnd, acknowledged: kTimerRenotify, else kTimerAckTimeout),
@@ -43,6 +44,9 @@ struct WorkerState {
   std::optional<EventTime> newest_bp_at;  // newest blood-pressure event time seen
   std::vector<BpSample> bp_window;        // ascending measured_at, within the R2 window
   std::vector<OpenEpisode> open;          // at most one per rule
+  // R5: glucose readings within r5_high_window_ms of the newest one, ascending measured_at, at most
+  // Policy::max_glucose_samples (the oldest go first).
+  std::vector<GlucoseSample> glucose_window;
   uint64_t episodes_opened = 0;           // feeds deterministic episode ids
 
   // R3 weekly self-test. The clock runs from max(newest_bp_at, self_test_since): `since` is the

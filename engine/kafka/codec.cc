@@ -84,9 +84,13 @@ std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord
   if (auto bad = Parse(r, msg)) return *bad;
   if (auto bad = CheckKey(r, msg.worker_id())) return *bad;
   if (msg.worker_id().empty()) return Rejection{RejectReason::kMissingWorkerId, Where(r) + ": ack without worker_id"};
-  if (msg.episode_id().empty() || msg.action() == healthgrid::v1::ACK_ACTION_UNSPECIFIED) {
+  if (msg.action() == healthgrid::v1::ACK_ACTION_UNSPECIFIED) {
+    return Rejection{RejectReason::kImpossibleValue, Where(r) + ": ack needs an action (ACKNOWLEDGE, RESOLVE or SNOOZE)"};
+  }
+  if (msg.episode_id().empty() && !wire::FromProtoEnum(msg.rule())) {
     return Rejection{RejectReason::kImpossibleValue,
-                     Where(r) + ": ack needs episode_id and action (ACKNOWLEDGE, RESOLVE or SNOOZE)"};
+                     Where(r) + ": ack without episode_id needs a known rule (R1_CRITICAL_BP .. R6_FOCUS_TRACKING), got " +
+                         std::to_string(msg.rule())};
   }
   if (msg.action() == healthgrid::v1::SNOOZE && msg.snooze_until_ms() <= 0) {
     return Rejection{RejectReason::kImpossibleValue, Where(r) + ": SNOOZE without snooze_until_ms"};
@@ -97,6 +101,8 @@ std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord
 }
 
 std::string EncodeEscalation(const domain::Escalation& e) { return wire::ToProto(e).SerializeAsString(); }
+
+std::string EncodeReferral(const domain::Referral& r) { return wire::ToProto(r).SerializeAsString(); }
 
 std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now) {
   healthgrid::v1::DeadLetter dl;

@@ -27,11 +27,15 @@ std::variant<domain::Reading, domain::Rejection> DecodeReading(const RawRecord& 
 std::variant<std::optional<domain::WorkerProfile>, domain::Rejection> DecodeProfile(const RawRecord& r);
 
 // Clock-ins (topic shifts) and answers to escalations (topic escalation-acks). `now` stands in for a
-// missing ack time: the engine received it now.
+// missing ack time: the engine received it now. An ack without an episode_id acts on the worker's open
+// episode of its rule, so it must name a known rule.
 std::variant<domain::ShiftEvent, domain::Rejection> DecodeShift(const RawRecord& r);
 std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord& r, domain::ProcessingTime now);
 
 std::string EncodeEscalation(const domain::Escalation& e);
+
+// A healthgrid.v1.Referral for the referrals topic (key: the worker id).
+std::string EncodeReferral(const domain::Referral& r);
 
 std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now);
 

@@ -67,6 +67,14 @@ class EncodeCheck {
   }
 
   template <typename Name>
+  void Glucose(const domain::GlucoseSample& s, const Name& field) {
+    Enum(s.timing, [&] { return PathOf(field) + ".timing"; });
+    Enum(s.context, [&] { return PathOf(field) + ".context"; });
+    Text(s.station_id, [&] { return PathOf(field) + ".station_id"; });
+    Text(s.device_id, [&] { return PathOf(field) + ".device_id"; });
+  }
+
+  template <typename Name>
   void Sample(const domain::BpSample& s, const Name& field) {
     SampleNumbers(s, field);
     Text(s.station_id, [&] { return PathOf(field) + ".station_id"; });
@@ -123,6 +131,16 @@ class EncodeCheck {
     if (p.policy.self_test_interval_days) {
       NonNegative(*p.policy.self_test_interval_days, "profile.policy.self_test_interval_days");
     }
+    if (p.policy.abnormal_systolic_mmhg) {
+      NonNegative(*p.policy.abnormal_systolic_mmhg, "profile.policy.abnormal_systolic_mmhg");
+    }
+    if (p.policy.abnormal_diastolic_mmhg) {
+      NonNegative(*p.policy.abnormal_diastolic_mmhg, "profile.policy.abnormal_diastolic_mmhg");
+    }
+    if (p.policy.ack_timeout_minutes) NonNegative(*p.policy.ack_timeout_minutes, "profile.policy.ack_timeout_minutes");
+    if (p.policy.renotify_interval_hours) {
+      NonNegative(*p.policy.renotify_interval_hours, "profile.policy.renotify_interval_hours");
+    }
     for (size_t i = 0; i < p.policy.extra_recipients.size(); ++i) {
       Person(p.policy.extra_recipients[i], absl::StrCat("profile.policy.extra_recipients[", i, "]"));
     }
@@ -141,6 +159,12 @@ bool Known(ProtoEnum value) {
 
 std::optional<std::string> CheckSample(const pb::EvidenceReading& s, absl::string_view field) {
   if (!Known(s.category())) return absl::StrCat(field, ".category has unknown value ", s.category());
+  if (!Known(s.context())) return absl::StrCat(field, ".context has unknown value ", s.context());
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckGlucose(const pb::EvidenceGlucose& s, absl::string_view field) {
+  if (!Known(s.timing())) return absl::StrCat(field, ".timing has unknown value ", s.timing());
   if (!Known(s.context())) return absl::StrCat(field, ".context has unknown value ", s.context());
   return std::nullopt;
 }
@@ -234,6 +258,14 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
     for (int j = 0; j < episode.evidence_size(); ++j) {
       if (auto problem = CheckSample(episode.evidence(j), absl::StrCat(field, ".evidence[", j, "]"))) return problem;
     }
+    for (int j = 0; j < episode.glucose_evidence_size(); ++j) {
+      if (auto problem = CheckGlucose(episode.glucose_evidence(j), absl::StrCat(field, ".glucose_evidence[", j, "]"))) {
+        return problem;
+      }
+    }
+  }
+  for (int i = 0; i < record.glucose_window_size(); ++i) {
+    if (auto problem = CheckGlucose(record.glucose_window(i), absl::StrCat("glucose_window[", i, "]"))) return problem;
   }
   return std::nullopt;
 }
@@ -265,6 +297,12 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
     for (size_t j = 0; j < episode.evidence.size(); ++j) {
       check.Sample(episode.evidence[j], [&] { return absl::StrCat(field, ".evidence[", j, "]"); });
     }
+    for (size_t j = 0; j < episode.glucose_evidence.size(); ++j) {
+      check.Glucose(episode.glucose_evidence[j], [&] { return absl::StrCat(field, ".glucose_evidence[", j, "]"); });
+    }
+  }
+  for (size_t i = 0; i < state.glucose_window.size(); ++i) {
+    check.Glucose(state.glucose_window[i], [&] { return absl::StrCat("glucose_window[", i, "]"); });
   }
   if (!check.ok()) return absl::InvalidArgumentError(check.problem());
 
@@ -283,6 +321,9 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
     out.set_last_trigger_at_ms(episode.last_trigger_at.ms);
     out.set_trigger_count(episode.trigger_count);
     for (const domain::BpSample& sample : episode.evidence) *out.add_evidence() = wire::ToProto(sample);
+    for (const domain::GlucoseSample& sample : episode.glucose_evidence) {
+      *out.add_glucose_evidence() = wire::ToProto(sample);
+    }
     out.set_acknowledged(episode.acknowledged);
     if (!episode.acked_by.id.empty() || !episode.acked_by.name.empty()) {
       out.mutable_acked_by()->set_id(episode.acked_by.id);
@@ -295,6 +336,7 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
   record.set_episodes_opened(state.episodes_opened);
   if (state.self_test_since) record.set_self_test_since_ms(state.self_test_since->ms);
   if (state.self_test_due) record.set_self_test_due_ms(state.self_test_due->ms);
+  for (const domain::GlucoseSample& sample : state.glucose_window) *record.add_glucose_window() = wire::ToProto(sample);
 
   std::string bytes;
   if (!record.SerializeToString(&bytes)) {
@@ -330,6 +372,10 @@ absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
     episode.trigger_count = in.trigger_count();
     episode.evidence.reserve(static_cast<size_t>(in.evidence_size()));
     for (const pb::EvidenceReading& sample : in.evidence()) episode.evidence.push_back(wire::FromProto(sample));
+    episode.glucose_evidence.reserve(static_cast<size_t>(in.glucose_evidence_size()));
+    for (const pb::EvidenceGlucose& sample : in.glucose_evidence()) {
+      episode.glucose_evidence.push_back(wire::FromProto(sample));
+    }
     episode.acknowledged = in.acknowledged();
     episode.acked_by = domain::Person{in.acked_by().id(), in.acked_by().name()};
     episode.acked_at = domain::ProcessingTime{in.acked_at_ms()};
@@ -339,6 +385,8 @@ absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
   state.episodes_opened = record.episodes_opened();
   if (record.has_self_test_since_ms()) state.self_test_since = domain::ProcessingTime{record.self_test_since_ms()};
   if (record.has_self_test_due_ms()) state.self_test_due = domain::ProcessingTime{record.self_test_due_ms()};
+  state.glucose_window.reserve(static_cast<size_t>(record.glucose_window_size()));
+  for (const pb::EvidenceGlucose& sample : record.glucose_window()) state.glucose_window.push_back(wire::FromProto(sample));
   return state;
 }
 

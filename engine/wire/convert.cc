@@ -80,6 +80,10 @@ static_assert(static_cast<int>(dm::RejectReason::kTooOld) == pb::TOO_OLD);
 static_assert(static_cast<int>(dm::RejectReason::kMissingTimestamp) == pb::MISSING_TIMESTAMP);
 static_assert(pb::DeadLetterReason_MAX == pb::MISSING_TIMESTAMP);
 
+static_assert(static_cast<int>(dm::ReferralUrgency::kRoutine) == pb::REFERRAL_ROUTINE);
+static_assert(static_cast<int>(dm::ReferralUrgency::kUrgent) == pb::REFERRAL_URGENT);
+static_assert(pb::ReferralUrgency_MAX == pb::REFERRAL_URGENT);
+
 // Every enum here numbers its values 1..max with 0 reserved for *_UNSPECIFIED on the wire.
 template <typename Domain, typename Proto>
 std::optional<Domain> EnumFromProto(Proto value, Proto max) {
@@ -128,6 +132,21 @@ void FillProto(const dm::BpSample& sample, pb::EvidenceReading& out) {
   out.set_station_id(sample.station_id);
   out.set_device_id(sample.device_id);
   out.set_context(ToProto(sample.context));
+}
+
+void FillProto(const dm::GlucoseSample& sample, pb::EvidenceGlucose& out) {
+  out.set_measured_at_ms(sample.measured_at.ms);
+  out.set_mmol_per_l(sample.mmol_per_l);
+  out.set_timing(ToProto(sample.timing));
+  out.set_station_id(sample.station_id);
+  out.set_device_id(sample.device_id);
+  out.set_context(ToProto(sample.context));
+}
+
+// An optional<int> override to an optional uint32 field and back.
+template <typename Setter>
+void SetOptional(const std::optional<int>& value, Setter set) {
+  if (value) set(ToUint32(*value));
 }
 
 void FillProto(const dm::WindowStats& stats, pb::WindowStats& out) {
@@ -236,6 +255,15 @@ dm::WorkerProfile FromProto(const pb::WorkerProfile& proto) {
   for (const pb::Person& person : policy.extra_recipients()) {
     profile.policy.extra_recipients.push_back(PersonFromProto(person));
   }
+  if (policy.has_abnormal_systolic_mmhg()) profile.policy.abnormal_systolic_mmhg = ToInt(policy.abnormal_systolic_mmhg());
+  if (policy.has_abnormal_diastolic_mmhg()) {
+    profile.policy.abnormal_diastolic_mmhg = ToInt(policy.abnormal_diastolic_mmhg());
+  }
+  if (policy.has_ack_timeout_minutes()) profile.policy.ack_timeout_minutes = ToInt(policy.ack_timeout_minutes());
+  if (policy.has_renotify_interval_hours()) {
+    profile.policy.renotify_interval_hours = ToInt(policy.renotify_interval_hours());
+  }
+  profile.policy.self_test_enrolled = policy.self_test_enrolled();
   profile.active = proto.active();
   profile.updated_at_ms = proto.updated_at_ms();
   return profile;
@@ -268,6 +296,12 @@ pb::WorkerProfile ToProto(const dm::WorkerProfile& profile) {
   }
   policy.set_focus_tracking(profile.policy.focus_tracking);
   for (const dm::Person& person : profile.policy.extra_recipients) FillProto(person, *policy.add_extra_recipients());
+  const dm::IndividualPolicy& own = profile.policy;
+  SetOptional(own.abnormal_systolic_mmhg, [&](uint32_t v) { policy.set_abnormal_systolic_mmhg(v); });
+  SetOptional(own.abnormal_diastolic_mmhg, [&](uint32_t v) { policy.set_abnormal_diastolic_mmhg(v); });
+  SetOptional(own.ack_timeout_minutes, [&](uint32_t v) { policy.set_ack_timeout_minutes(v); });
+  SetOptional(own.renotify_interval_hours, [&](uint32_t v) { policy.set_renotify_interval_hours(v); });
+  policy.set_self_test_enrolled(own.self_test_enrolled);
   proto.set_active(profile.active);
   proto.set_updated_at_ms(profile.updated_at_ms);
   return proto;
@@ -288,6 +322,23 @@ dm::BpSample FromProto(const pb::EvidenceReading& proto) {
 
 pb::EvidenceReading ToProto(const dm::BpSample& sample) {
   pb::EvidenceReading proto;
+  FillProto(sample, proto);
+  return proto;
+}
+
+dm::GlucoseSample FromProto(const pb::EvidenceGlucose& proto) {
+  dm::GlucoseSample sample;
+  sample.measured_at = dm::EventTime{proto.measured_at_ms()};
+  sample.mmol_per_l = proto.mmol_per_l();
+  sample.timing = FromProtoEnum(proto.timing()).value_or(dm::GlucoseTiming::kRandom);
+  sample.station_id = proto.station_id();
+  sample.device_id = proto.device_id();
+  sample.context = FromProtoEnum(proto.context()).value_or(dm::ReadingContext::kSelfTest);
+  return sample;
+}
+
+pb::EvidenceGlucose ToProto(const dm::GlucoseSample& sample) {
+  pb::EvidenceGlucose proto;
   FillProto(sample, proto);
   return proto;
 }
@@ -326,6 +377,10 @@ dm::Escalation FromProto(const pb::Escalation& proto) {
   escalation.reason = proto.reason();
   escalation.evidence.reserve(static_cast<size_t>(proto.evidence_size()));
   for (const pb::EvidenceReading& evidence : proto.evidence()) escalation.evidence.push_back(FromProto(evidence));
+  escalation.glucose_evidence.reserve(static_cast<size_t>(proto.glucose_evidence_size()));
+  for (const pb::EvidenceGlucose& evidence : proto.glucose_evidence()) {
+    escalation.glucose_evidence.push_back(FromProto(evidence));
+  }
   if (proto.has_window()) escalation.window = FromProto(proto.window());
   escalation.recipients.reserve(static_cast<size_t>(proto.recipients_size()));
   for (const pb::Recipient& recipient : proto.recipients())
@@ -351,12 +406,68 @@ pb::Escalation ToProto(const dm::Escalation& escalation) {
   proto.set_state(ToProto(escalation.state));
   proto.set_reason(escalation.reason);
   for (const dm::BpSample& sample : escalation.evidence) FillProto(sample, *proto.add_evidence());
+  for (const dm::GlucoseSample& sample : escalation.glucose_evidence) FillProto(sample, *proto.add_glucose_evidence());
   if (escalation.window) FillProto(*escalation.window, *proto.mutable_window());
   for (const dm::Recipient& recipient : escalation.recipients) FillProto(recipient, *proto.add_recipients());
   proto.set_opened_at_ms(escalation.opened_at.ms);
   proto.set_trigger_at_ms(escalation.trigger_at.ms);
   proto.set_emitted_at_ms(escalation.emitted_at.ms);
   return proto;
+}
+
+pb::Referral ToProto(const dm::Referral& referral) {
+  pb::Referral proto;
+  proto.set_referral_id(referral.referral_id);
+  proto.set_episode_id(referral.episode_id);
+  proto.set_worker_id(referral.worker.value);
+  proto.set_worker_name(referral.worker_name);
+  proto.set_unit_id(referral.unit_id);
+  proto.set_unit_name(referral.unit_name);
+  proto.set_grid_id(referral.grid_id);
+  proto.set_grid_name(referral.grid_name);
+  proto.set_rule(ToProto(referral.rule));
+  proto.set_urgency(ToProto(referral.urgency));
+  proto.set_reason(referral.reason);
+  for (const dm::BpSample& sample : referral.evidence) FillProto(sample, *proto.add_evidence());
+  for (const dm::GlucoseSample& sample : referral.glucose_evidence) FillProto(sample, *proto.add_glucose_evidence());
+  if (referral.window) FillProto(*referral.window, *proto.mutable_window());
+  FillProto(referral.health_manager, *proto.mutable_health_manager());
+  pb::KnownConditions& conditions = *proto.mutable_conditions();
+  conditions.set_hypertension_grade(ToUint32(referral.diagnosed_hypertension_grade));
+  conditions.set_coronary_heart_disease(referral.coronary_heart_disease);
+  conditions.set_diabetes(referral.diabetes);
+  proto.set_trigger_at_ms(referral.trigger_at.ms);
+  proto.set_emitted_at_ms(referral.emitted_at.ms);
+  return proto;
+}
+
+dm::Referral FromProto(const pb::Referral& proto) {
+  dm::Referral referral;
+  referral.referral_id = proto.referral_id();
+  referral.episode_id = proto.episode_id();
+  referral.worker = dm::WorkerId{proto.worker_id()};
+  referral.worker_name = proto.worker_name();
+  referral.unit_id = proto.unit_id();
+  referral.unit_name = proto.unit_name();
+  referral.grid_id = proto.grid_id();
+  referral.grid_name = proto.grid_name();
+  referral.rule = FromProtoEnum(proto.rule()).value_or(referral.rule);
+  referral.urgency = FromProtoEnum(proto.urgency()).value_or(referral.urgency);
+  referral.reason = proto.reason();
+  referral.evidence.reserve(static_cast<size_t>(proto.evidence_size()));
+  for (const pb::EvidenceReading& evidence : proto.evidence()) referral.evidence.push_back(FromProto(evidence));
+  referral.glucose_evidence.reserve(static_cast<size_t>(proto.glucose_evidence_size()));
+  for (const pb::EvidenceGlucose& evidence : proto.glucose_evidence()) {
+    referral.glucose_evidence.push_back(FromProto(evidence));
+  }
+  if (proto.has_window()) referral.window = FromProto(proto.window());
+  referral.health_manager = PersonFromProto(proto.health_manager());
+  referral.diagnosed_hypertension_grade = ToInt(proto.conditions().hypertension_grade());
+  referral.coronary_heart_disease = proto.conditions().coronary_heart_disease();
+  referral.diabetes = proto.conditions().diabetes();
+  referral.trigger_at = dm::EventTime{proto.trigger_at_ms()};
+  referral.emitted_at = dm::ProcessingTime{proto.emitted_at_ms()};
+  return referral;
 }
 
 // --- Enumerations -----------------------------------------------------------------------------
@@ -387,6 +498,9 @@ std::optional<dm::RecipientRole> FromProtoEnum(pb::RecipientRole v) {
 std::optional<dm::RejectReason> FromProtoEnum(pb::DeadLetterReason v) {
   return EnumFromProto<dm::RejectReason>(v, pb::DeadLetterReason_MAX);
 }
+std::optional<dm::ReferralUrgency> FromProtoEnum(pb::ReferralUrgency v) {
+  return EnumFromProto<dm::ReferralUrgency>(v, pb::ReferralUrgency_MAX);
+}
 
 pb::BpCategory ToProto(dm::BpCategory v) { return EnumToProto(v, pb::BpCategory_MAX); }
 pb::MeasurementContext ToProto(dm::ReadingContext v) { return EnumToProto(v, pb::MeasurementContext_MAX); }
@@ -398,6 +512,7 @@ pb::EscalationLevel ToProto(dm::EscalationLevel v) { return EnumToProto(v, pb::E
 pb::EscalationState ToProto(dm::EscalationState v) { return EnumToProto(v, pb::EscalationState_MAX); }
 pb::RecipientRole ToProto(dm::RecipientRole v) { return EnumToProto(v, pb::RecipientRole_MAX); }
 pb::DeadLetterReason ToProto(dm::RejectReason v) { return EnumToProto(v, pb::DeadLetterReason_MAX); }
+pb::ReferralUrgency ToProto(dm::ReferralUrgency v) { return EnumToProto(v, pb::ReferralUrgency_MAX); }
 
 // --- Text -------------------------------------------------------------------------------------
 

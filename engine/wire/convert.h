@@ -13,7 +13,7 @@
 //   every other enum   -> the default member value of the domain struct it lands in
 //                         (BpCategory::kNormal, Rule::kR1CriticalBp, Severity::kUrgent,
 //                          EscalationLevel::kHealthManager, EscalationState::kOpen,
-//                          RecipientRole::kHealthManager)
+//                          RecipientRole::kHealthManager, ReferralUrgency::kRoutine)
 // Callers that must tell "unknown" from a real value use FromProtoEnum, which returns nullopt.
 // A domain enum holding a value outside its enumerators (a bug) becomes *_UNSPECIFIED on the wire.
 //
@@ -47,6 +47,9 @@ healthgrid::v1::WorkerProfile ToProto(const domain::WorkerProfile& profile);
 domain::BpSample FromProto(const healthgrid::v1::EvidenceReading& proto);
 healthgrid::v1::EvidenceReading ToProto(const domain::BpSample& sample);
 
+domain::GlucoseSample FromProto(const healthgrid::v1::EvidenceGlucose& proto);
+healthgrid::v1::EvidenceGlucose ToProto(const domain::GlucoseSample& sample);
+
 domain::WindowStats FromProto(const healthgrid::v1::WindowStats& proto);
 healthgrid::v1::WindowStats ToProto(const domain::WindowStats& stats);
 
@@ -58,6 +61,11 @@ domain::Escalation FromProto(const healthgrid::v1::Escalation& proto);
 domain::ShiftEvent FromProto(const healthgrid::v1::ShiftEvent& proto);
 domain::EscalationAck FromProto(const healthgrid::v1::EscalationAck& proto);
 healthgrid::v1::Escalation ToProto(const domain::Escalation& escalation);
+
+// Clinic referrals (topic referrals). `window` is set iff the message has one; the known conditions
+// travel as a KnownConditions message.
+healthgrid::v1::Referral ToProto(const domain::Referral& referral);
+domain::Referral FromProto(const healthgrid::v1::Referral& proto);
 
 // --- Enumerations -----------------------------------------------------------------------------
 
@@ -72,6 +80,7 @@ std::optional<domain::EscalationLevel> FromProtoEnum(healthgrid::v1::EscalationL
 std::optional<domain::EscalationState> FromProtoEnum(healthgrid::v1::EscalationState value);
 std::optional<domain::RecipientRole> FromProtoEnum(healthgrid::v1::RecipientRole value);
 std::optional<domain::RejectReason> FromProtoEnum(healthgrid::v1::DeadLetterReason value);
+std::optional<domain::ReferralUrgency> FromProtoEnum(healthgrid::v1::ReferralUrgency value);
 
 healthgrid::v1::BpCategory ToProto(domain::BpCategory value);
 healthgrid::v1::MeasurementContext ToProto(domain::ReadingContext value);
@@ -83,6 +92,7 @@ healthgrid::v1::EscalationLevel ToProto(domain::EscalationLevel value);
 healthgrid::v1::EscalationState ToProto(domain::EscalationState value);
 healthgrid::v1::RecipientRole ToProto(domain::RecipientRole value);
 healthgrid::v1::DeadLetterReason ToProto(domain::RejectReason value);
+healthgrid::v1::ReferralUrgency ToProto(domain::ReferralUrgency value);
 
 // --- Text -------------------------------------------------------------------------------------
 

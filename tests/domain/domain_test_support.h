@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -10,7 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/domain/clock.h"
+#include "engine/domain/policy.h"
+#include "engine/domain/rulebook.h"
+#include "engine/domain/timer.h"
 #include "engine/domain/types.h"
+#include "engine/domain/worker_state.h"
 
 namespace alertd::domain {
 
@@ -21,6 +28,7 @@ inline void PrintTo(Severity v, std::ostream* os) { *os << Name(v); }
 inline void PrintTo(EscalationLevel v, std::ostream* os) { *os << Name(v); }
 inline void PrintTo(EscalationState v, std::ostream* os) { *os << Name(v); }
 inline void PrintTo(RejectReason v, std::ostream* os) { *os << Name(v); }
+inline void PrintTo(ReferralUrgency v, std::ostream* os) { *os << Name(v); }
 inline void PrintTo(const EventTime& t, std::ostream* os) { *os << "EventTime{" << t.ms << "}"; }
 inline void PrintTo(const ProcessingTime& t, std::ostream* os) { *os << "ProcessingTime{" << t.ms << "}"; }
 inline void PrintTo(const WorkerId& w, std::ostream* os) { *os << "WorkerId{" << w.value << "}"; }
@@ -64,6 +72,12 @@ inline Reading GlucoseReading(EventTime at, double mmol, const WorkerId& worker 
   return r;
 }
 
+inline Reading GlucoseReading(EventTime at, double mmol, GlucoseTiming timing, const WorkerId& worker = kWorker) {
+  Reading r = GlucoseReading(at, mmol, worker);
+  r.measurement = Glucose{mmol, timing};
+  return r;
+}
+
 inline Reading BodyReading(EventTime at, double weight_kg, double height_cm, const WorkerId& worker = kWorker) {
   Reading r = BpReading(at, 120, 80, 72, worker);
   r.measurement = BodyMeasurement{weight_kg, height_cm};
@@ -88,8 +102,8 @@ inline WorkerProfile MakeProfile(const WorkerId& worker = kWorker) {
 // Every field of an escalation, for whole-value comparison (Escalation has no operator==).
 inline auto Fields(const Escalation& e) {
   return std::tie(e.event_id, e.episode_id, e.sequence, e.worker, e.worker_name, e.unit_id, e.grid_id, e.rule,
-                  e.severity, e.level, e.state, e.reason, e.evidence, e.window, e.recipients, e.opened_at,
-                  e.trigger_at, e.emitted_at);
+                  e.severity, e.level, e.state, e.reason, e.evidence, e.glucose_evidence, e.window, e.recipients,
+                  e.opened_at, e.trigger_at, e.emitted_at);
 }
 
 inline bool SameEscalation(const Escalation& a, const Escalation& b) { return Fields(a) == Fields(b); }
@@ -108,6 +122,115 @@ struct RowName {
   std::string operator()(const ::testing::TestParamInfo<Row>& param) const {
     return param.param.name;
   }
+};
+
+// Processing time and event time share one scale in these timelines: a reading "at" t is measured at t.
+inline constexpr ProcessingTime kStart{kMar4UtcMs + kDayMs};
+inline ProcessingTime At(int64_t offset_ms) { return ProcessingTime{kStart.ms + offset_ms}; }
+inline EventTime Ev(ProcessingTime t) { return EventTime{t.ms}; }
+
+inline bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+inline const Person kManager{"hm-31", "Li Na"};
+
+// One worker driven the way the engine drives the rulebook: outcomes' timer requests go into an
+// ordered timer index, and moving the clock fires every due timer at its own fire time.
+struct Timeline {
+  explicit Timeline(Policy p = Policy{}) : book(std::move(p)), clock(kStart) {}
+
+  void Apply(const Outcome& out) {
+    events.insert(events.end(), out.escalations.begin(), out.escalations.end());
+    referrals.insert(referrals.end(), out.referrals.begin(), out.referrals.end());
+    for (const TimerRequest& t : out.timers_cancel) timers.erase(ToTimer(t));
+    for (const TimerRequest& t : out.timers_set) timers.insert(ToTimer(t));
+    if (out.ignored) ignored += 1;
+  }
+  static Timer ToTimer(const TimerRequest& t) { return Timer{t.fire_at, 0, kWorker, t.rule, t.kind}; }
+
+  // Fires the due timers in fire-time order up to and including `t`, then leaves the clock at `t`.
+  void RunUntil(ProcessingTime t) {
+    while (!timers.empty() && timers.begin()->fire_at <= t) {
+      const Timer timer = *timers.begin();
+      timers.erase(timers.begin());
+      if (clock.Now() < timer.fire_at) clock.Set(timer.fire_at);
+      Apply(book.OnTimer(timer, state, clock.Now()));
+    }
+    if (clock.Now() < t) clock.Set(t);
+  }
+
+  ReadingOutcome Bp(ProcessingTime measured, int sys, int dia, ReadingContext context = ReadingContext::kSelfTest) {
+    Reading r = test_support::BpReading(Ev(measured), sys, dia);
+    r.context = context;
+    ReadingOutcome out = book.OnReading(r, state, clock.Now());
+    EXPECT_FALSE(out.rejected.has_value()) << out.rejected->message;
+    Apply(out);
+    return out;
+  }
+  ReadingOutcome Glucose(ProcessingTime measured, double mmol, GlucoseTiming timing = GlucoseTiming::kFasting) {
+    ReadingOutcome out = book.OnReading(test_support::GlucoseReading(Ev(measured), mmol, timing), state, clock.Now());
+    EXPECT_FALSE(out.rejected.has_value()) << out.rejected->message;
+    Apply(out);
+    return out;
+  }
+  ReadingOutcome GlucoseNow(double mmol, GlucoseTiming timing = GlucoseTiming::kFasting) {
+    return Glucose(clock.Now(), mmol, timing);
+  }
+  // An ack that names no episode: it acts on the worker's open episode of `rule`.
+  Outcome AckByRule(Rule rule, EscalationAck::Action action = EscalationAck::Action::kAcknowledge) {
+    Outcome out = book.OnAck(EscalationAck{kWorker, "", rule, action, std::nullopt, kManager, clock.Now()}, state,
+                             clock.Now());
+    Apply(out);
+    return out;
+  }
+  // A reading measured now.
+  ReadingOutcome BpNow(int sys, int dia, ReadingContext context = ReadingContext::kSelfTest) {
+    return Bp(clock.Now(), sys, dia, context);
+  }
+  Outcome Profile(const WorkerProfile& p) {
+    Outcome out = book.OnWorkerProfile(kWorker, p, state, clock.Now());
+    Apply(out);
+    return out;
+  }
+  Outcome Shift(ProcessingTime clock_in, HighRiskPost post = HighRiskPost::kDriver) {
+    Outcome out = book.OnShift(ShiftEvent{kWorker, post, Ev(clock_in), "well pad 12"}, state, clock.Now());
+    Apply(out);
+    return out;
+  }
+  Outcome Ack(Rule rule, EscalationAck::Action action, std::optional<ProcessingTime> until = std::nullopt,
+              std::string episode = "") {
+    const OpenEpisode* e = Open(rule);
+    if (episode.empty() && e != nullptr) episode = e->episode_id;
+    Outcome out = book.OnAck(EscalationAck{kWorker, episode, rule, action, until, kManager, clock.Now()}, state,
+                             clock.Now());
+    Apply(out);
+    return out;
+  }
+  const OpenEpisode* Open(Rule rule) const {
+    for (const OpenEpisode& e : state.open) {
+      if (e.rule == rule) return &e;
+    }
+    return nullptr;
+  }
+  bool HasTimer(ProcessingTime at, Rule rule, uint32_t kind) const {
+    return timers.count(Timer{at, 0, kWorker, rule, kind}) == 1;
+  }
+  // Events emitted since the previous call.
+  std::vector<Escalation> Take() {
+    std::vector<Escalation> out(events.begin() + static_cast<std::ptrdiff_t>(taken), events.end());
+    taken = events.size();
+    return out;
+  }
+
+  Rulebook book;
+  ManualClock clock;
+  WorkerState state;
+  std::set<Timer> timers;
+  std::vector<Escalation> events;
+  std::vector<Referral> referrals;
+  std::size_t taken = 0;
+  int ignored = 0;
 };
 
 inline bool IsLowerHex32(const std::string& s) {

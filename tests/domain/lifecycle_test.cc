@@ -27,96 +27,12 @@ using test_support::MakeProfile;
 using test_support::OfRule;
 using test_support::SameEscalation;
 
-// Processing time and event time share one scale in these timelines: a reading "at" t is measured at t.
-constexpr ProcessingTime kStart{kMar4UtcMs + kDayMs};
-ProcessingTime At(int64_t offset_ms) { return ProcessingTime{kStart.ms + offset_ms}; }
-EventTime Ev(ProcessingTime t) { return EventTime{t.ms}; }
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-const Person kManager{"hm-31", "Li Na"};
-
-// One worker driven the way the engine drives the rulebook: outcomes' timer requests go into an
-// ordered timer index, and moving the clock fires every due timer at its own fire time.
-struct Timeline {
-  explicit Timeline(Policy p = Policy{}) : book(std::move(p)), clock(kStart) {}
-
-  void Apply(const Outcome& out) {
-    events.insert(events.end(), out.escalations.begin(), out.escalations.end());
-    for (const TimerRequest& t : out.timers_cancel) timers.erase(ToTimer(t));
-    for (const TimerRequest& t : out.timers_set) timers.insert(ToTimer(t));
-    if (out.ignored) ignored += 1;
-  }
-  static Timer ToTimer(const TimerRequest& t) { return Timer{t.fire_at, 0, kWorker, t.rule, t.kind}; }
-
-  // Fires the due timers in fire-time order up to and including `t`, then leaves the clock at `t`.
-  void RunUntil(ProcessingTime t) {
-    while (!timers.empty() && timers.begin()->fire_at <= t) {
-      const Timer timer = *timers.begin();
-      timers.erase(timers.begin());
-      if (clock.Now() < timer.fire_at) clock.Set(timer.fire_at);
-      Apply(book.OnTimer(timer, state, clock.Now()));
-    }
-    if (clock.Now() < t) clock.Set(t);
-  }
-
-  ReadingOutcome Bp(ProcessingTime measured, int sys, int dia, ReadingContext context = ReadingContext::kSelfTest) {
-    Reading r = test_support::BpReading(Ev(measured), sys, dia);
-    r.context = context;
-    ReadingOutcome out = book.OnReading(r, state, clock.Now());
-    EXPECT_FALSE(out.rejected.has_value()) << out.rejected->message;
-    Apply(out);
-    return out;
-  }
-  // A reading measured now.
-  ReadingOutcome BpNow(int sys, int dia, ReadingContext context = ReadingContext::kSelfTest) {
-    return Bp(clock.Now(), sys, dia, context);
-  }
-  Outcome Profile(const WorkerProfile& p) {
-    Outcome out = book.OnWorkerProfile(kWorker, p, state, clock.Now());
-    Apply(out);
-    return out;
-  }
-  Outcome Shift(ProcessingTime clock_in, HighRiskPost post = HighRiskPost::kDriver) {
-    Outcome out = book.OnShift(ShiftEvent{kWorker, post, Ev(clock_in), "well pad 12"}, state, clock.Now());
-    Apply(out);
-    return out;
-  }
-  Outcome Ack(Rule rule, EscalationAck::Action action, std::optional<ProcessingTime> until = std::nullopt,
-              std::string episode = "") {
-    const OpenEpisode* e = Open(rule);
-    if (episode.empty() && e != nullptr) episode = e->episode_id;
-    Outcome out = book.OnAck(EscalationAck{kWorker, episode, rule, action, until, kManager, clock.Now()}, state,
-                             clock.Now());
-    Apply(out);
-    return out;
-  }
-  const OpenEpisode* Open(Rule rule) const {
-    for (const OpenEpisode& e : state.open) {
-      if (e.rule == rule) return &e;
-    }
-    return nullptr;
-  }
-  bool HasTimer(ProcessingTime at, Rule rule, uint32_t kind) const {
-    return timers.count(Timer{at, 0, kWorker, rule, kind}) == 1;
-  }
-  // Events emitted since the previous call.
-  std::vector<Escalation> Take() {
-    std::vector<Escalation> out(events.begin() + static_cast<std::ptrdiff_t>(taken), events.end());
-    taken = events.size();
-    return out;
-  }
-
-  Rulebook book;
-  ManualClock clock;
-  WorkerState state;
-  std::set<Timer> timers;
-  std::vector<Escalation> events;
-  std::size_t taken = 0;
-  int ignored = 0;
-};
+using test_support::At;
+using test_support::Contains;
+using test_support::Ev;
+using test_support::kManager;
+using test_support::kStart;
+using test_support::Timeline;
 
 WorkerProfile Grade2() {
   WorkerProfile p = MakeProfile();

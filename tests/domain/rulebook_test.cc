@@ -120,7 +120,7 @@ INSTANTIATE_TEST_SUITE_P(
     Kinds, AcceptedReadingTest,
     ::testing::Values(AcceptRow{"bp_grade2", BpReading(Utc(0, 2), 150, 105), 1, BpCategory::kGrade2},
                       AcceptRow{"bp_normal", BpReading(Utc(0, 2), 118, 76), 1, BpCategory::kNormal},
-                      AcceptRow{"glucose_triggers_nothing_yet", GlucoseReading(Utc(0, 2), 2.5), 0, std::nullopt},
+                      AcceptRow{"normal_glucose_triggers_nothing", GlucoseReading(Utc(0, 2), 5.2), 0, std::nullopt},
                       AcceptRow{"body_triggers_nothing", BodyReading(Utc(0, 2), 92.0, 171.0), 0, std::nullopt}),
     test_support::RowName());
 

@@ -4,13 +4,16 @@
 #include <rocksdb/db.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "alertd_state.pb.h"
 #include "engine/state/layout.h"
 #include "engine/state/store.h"
+#include "engine/state/worker_record.h"
 #include "tests/state/state_test_support.h"
 
 namespace alertd::state {
@@ -341,6 +344,27 @@ TYPED_TEST(StateStoreTest, RefusedBatchWritesNothing) {
          b.workers.push_back({this->Key(4, "W9"), state});
        },
        "profile.policy.self_test_interval_days is -7"},
+      {"negative ack timeout override",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.profile->policy.ack_timeout_minutes = -3;
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "profile.policy.ack_timeout_minutes is -3"},
+      {"glucose timing out of range",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.glucose_window[1].timing = static_cast<domain::GlucoseTiming>(7);
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "glucose_window[1].timing holds 7"},
+      {"non-UTF-8 glucose evidence device",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.open[1].glucose_evidence[0].device_id = "\xFF";
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "open[1].glucose_evidence[0].device_id is not valid UTF-8"},
       {"empty topic",
        [](CommitBatch& b) {
          b.next_offsets.push_back({{"", 0}, 1});
@@ -528,6 +552,47 @@ TEST_F(RocksStoreTest, CorruptWorkerRecordNamesPathFamilyAndKey) {
 
   // The healthy neighbour is still readable.
   EXPECT_TRUE(store->LoadWorker({3, domain::WorkerId{"W001"}}).ok());
+}
+
+// A record from a newer build whose glucose readings use an enum value this build cannot name is
+// refused with the field, not loaded with a guessed timing.
+TEST_F(RocksStoreTest, UnknownGlucoseEnumsInARecordAreDataLoss) {
+  Seed();
+  struct Case {
+    std::string name;
+    std::function<void(v1::WorkerStateRecord&)> spoil;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"window timing",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_glucose_window(2)->set_timing(static_cast<healthgrid::v1::GlucoseTiming>(8));
+       },
+       "glucose_window[2].timing has unknown value 8"},
+      {"window context",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_glucose_window(0)->set_context(healthgrid::v1::MEASUREMENT_CONTEXT_UNSPECIFIED);
+       },
+       "glucose_window[0].context has unknown value 0"},
+      {"episode evidence timing",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_open(1)->mutable_glucose_evidence(1)->set_timing(healthgrid::v1::GLUCOSE_TIMING_UNSPECIFIED);
+       },
+       "open[1].glucose_evidence[1].timing has unknown value 0"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::WorkerStateRecord record;
+    ASSERT_TRUE(record.ParseFromString(*EncodeWorkerState(FullState("W002"))));
+    c.spoil(record);
+    RawPut(Options().path, layout::Family::kWorkers, layout::WorkerKeyBytes({3, domain::WorkerId{"W002"}}),
+           record.SerializeAsString());
+    std::unique_ptr<StateStore> store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    const absl::Status load = store->LoadWorker({3, domain::WorkerId{"W002"}}).status();
+    EXPECT_EQ(load.code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(load.message().find(c.message), std::string::npos) << load;
+  }
 }
 
 TEST_F(RocksStoreTest, CorruptOffsetAndOutboxRecordsAreDataLoss) {

@@ -98,6 +98,16 @@ inline domain::BpSample Sample(int64_t at_ms, int systolic, int diastolic, domai
                           .context = context};
 }
 
+inline domain::GlucoseSample GlucoseAt(int64_t at_ms, double mmol, domain::GlucoseTiming timing,
+                                       domain::ReadingContext context = domain::ReadingContext::kSelfTest) {
+  return domain::GlucoseSample{.measured_at = domain::EventTime{at_ms},
+                               .mmol_per_l = mmol,
+                               .timing = timing,
+                               .station_id = "U07-G12-S1",
+                               .device_id = "accu-chek-3",
+                               .context = context};
+}
+
 // A state with every field set to a non-default value, every enum value used somewhere.
 inline domain::WorkerState FullState(const std::string& worker = "W001") {
   using namespace domain;
@@ -121,6 +131,11 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
   profile.policy.self_test_interval_days = 3;
   profile.policy.focus_tracking = true;
   profile.policy.extra_recipients = {{.id = "DR-9", .name = "Dr. Liu"}};
+  profile.policy.abnormal_systolic_mmhg = 135;
+  profile.policy.abnormal_diastolic_mmhg = 85;
+  profile.policy.ack_timeout_minutes = 20;
+  profile.policy.renotify_interval_hours = 6;
+  profile.policy.self_test_enrolled = true;
   profile.active = false;
   profile.updated_at_ms = 1'716'000'000'123;
   state.profile = profile;
@@ -132,6 +147,10 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
                      Sample(1'717'000'300'000, 150, 95, BpCategory::kGrade1, ReadingContext::kCheckup),
                      Sample(1'717'000'400'000, 170, 105, BpCategory::kGrade2, ReadingContext::kClinic),
                      Sample(1'717'000'500'000, 185, 112, BpCategory::kGrade3)};
+  state.glucose_window = {GlucoseAt(1'716'990'000'000, 7.4, GlucoseTiming::kFasting, ReadingContext::kSelfTest),
+                          GlucoseAt(1'716'995'000'000, 12.3, GlucoseTiming::kRandom, ReadingContext::kPreShift),
+                          GlucoseAt(1'716'999'000'000, 2.6, GlucoseTiming::kPostprandial2h, ReadingContext::kClinic),
+                          GlucoseAt(1'717'000'000'000, 5.1, GlucoseTiming::kFasting, ReadingContext::kCheckup)};
   const Rule rules[] = {Rule::kR1CriticalBp,     Rule::kR2SustainedHypertension,
                         Rule::kR3SelfTestMissed, Rule::kR4PreShiftFitness,
                         Rule::kR5Glucose,        Rule::kR6FocusTracking};
@@ -149,6 +168,7 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
     episode.last_trigger_at = EventTime{1'717'000'500'000};
     episode.trigger_count = static_cast<uint32_t>(i + 1);
     if (i % 2 == 0) episode.evidence = {state.bp_window[3], state.bp_window[4]};
+    if (i % 2 == 1) episode.glucose_evidence = {state.glucose_window[0], state.glucose_window[2]};
     // Lifecycle fields, varied so that set and unset both round-trip.
     if (i % 2 == 1) {
       episode.acknowledged = true;

@@ -62,6 +62,7 @@ void ExpectSameEscalation(const dm::Escalation& a, const dm::Escalation& b) {
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.reason, b.reason);
   EXPECT_EQ(a.evidence, b.evidence);
+  EXPECT_EQ(a.glucose_evidence, b.glucose_evidence);
   EXPECT_EQ(a.window, b.window);
   EXPECT_EQ(a.recipients, b.recipients);
   EXPECT_EQ(a.opened_at, b.opened_at);
@@ -327,6 +328,11 @@ dm::WorkerProfile FullProfile() {
   profile.policy.self_test_interval_days = 3;
   profile.policy.focus_tracking = true;
   profile.policy.extra_recipients = {{.id = "DR-9", .name = "Dr. Liu"}, {.id = "N-2", .name = "Nurse Chen"}};
+  profile.policy.abnormal_systolic_mmhg = 135;
+  profile.policy.abnormal_diastolic_mmhg = 85;
+  profile.policy.ack_timeout_minutes = 20;
+  profile.policy.renotify_interval_hours = 6;
+  profile.policy.self_test_enrolled = true;
   profile.active = false;
   profile.updated_at_ms = 1'716'000'000'123;
   return profile;
@@ -343,17 +349,49 @@ TEST(WorkerProfileTest, EmptyRoundTripKeepsOptionalsUnset) {
   EXPECT_FALSE(proto.policy().has_critical_systolic_mmhg());
   EXPECT_FALSE(proto.policy().has_critical_diastolic_mmhg());
   EXPECT_FALSE(proto.policy().has_self_test_interval_days());
+  EXPECT_FALSE(proto.policy().has_abnormal_systolic_mmhg());
+  EXPECT_FALSE(proto.policy().has_abnormal_diastolic_mmhg());
+  EXPECT_FALSE(proto.policy().has_ack_timeout_minutes());
+  EXPECT_FALSE(proto.policy().has_renotify_interval_hours());
+  EXPECT_FALSE(proto.policy().self_test_enrolled());
   EXPECT_EQ(FromProto(proto), profile);
 }
 
 TEST(WorkerProfileTest, EachOptionalOnItsOwn) {
-  for (int field = 0; field < 3; ++field) {
+  for (int field = 0; field < 7; ++field) {
     dm::WorkerProfile profile;
-    std::optional<int>* slots[] = {&profile.policy.critical_systolic_mmhg, &profile.policy.critical_diastolic_mmhg,
-                                   &profile.policy.self_test_interval_days};
+    std::optional<int>* slots[] = {&profile.policy.critical_systolic_mmhg,  &profile.policy.critical_diastolic_mmhg,
+                                   &profile.policy.self_test_interval_days, &profile.policy.abnormal_systolic_mmhg,
+                                   &profile.policy.abnormal_diastolic_mmhg, &profile.policy.ack_timeout_minutes,
+                                   &profile.policy.renotify_interval_hours};
     *slots[field] = 0;  // zero is a value, not "unset"
-    EXPECT_EQ(FromProto(ToProto(profile)), profile) << "field " << field;
+    const pb::WorkerProfile proto = ToProto(profile);
+    EXPECT_EQ(FromProto(proto), profile) << "field " << field;
+    // Exactly one optional is present on the wire.
+    const pb::IndividualPolicy& p = proto.policy();
+    EXPECT_EQ(p.has_critical_systolic_mmhg() + p.has_critical_diastolic_mmhg() + p.has_self_test_interval_days() +
+                  p.has_abnormal_systolic_mmhg() + p.has_abnormal_diastolic_mmhg() + p.has_ack_timeout_minutes() +
+                  p.has_renotify_interval_hours(),
+              1)
+        << "field " << field;
   }
+}
+
+TEST(WorkerProfileTest, NewPolicyFieldsLandOnTheirWireFields) {
+  const pb::IndividualPolicy proto = ToProto(FullProfile()).policy();
+  EXPECT_EQ(proto.abnormal_systolic_mmhg(), 135U);
+  EXPECT_EQ(proto.abnormal_diastolic_mmhg(), 85U);
+  EXPECT_EQ(proto.ack_timeout_minutes(), 20U);
+  EXPECT_EQ(proto.renotify_interval_hours(), 6U);
+  EXPECT_TRUE(proto.self_test_enrolled());
+}
+
+TEST(WorkerProfileTest, NegativeOverridesGoOutAsZero) {
+  dm::WorkerProfile profile;
+  profile.policy.ack_timeout_minutes = -5;
+  const pb::WorkerProfile proto = ToProto(profile);
+  ASSERT_TRUE(proto.policy().has_ack_timeout_minutes());
+  EXPECT_EQ(proto.policy().ack_timeout_minutes(), 0U);
 }
 
 TEST(WorkerProfileTest, UnknownPostsAreSkipped) {
@@ -415,6 +453,33 @@ TEST(WindowStatsTest, RoundTrip) {
   EXPECT_EQ(FromProto(pb::WindowStats()), dm::WindowStats());
 }
 
+// --- Glucose evidence ---------------------------------------------------------------------------
+
+TEST(GlucoseSampleTest, EveryTimingAndContextRoundTrips) {
+  for (int timing = 1; timing <= pb::GlucoseTiming_MAX; ++timing) {
+    for (int context = 1; context <= pb::MeasurementContext_MAX; ++context) {
+      const dm::GlucoseSample sample{.measured_at = dm::EventTime{1'717'000'000'000},
+                                     .mmol_per_l = 12.3,
+                                     .timing = static_cast<dm::GlucoseTiming>(timing),
+                                     .station_id = "S1",
+                                     .device_id = "accu-chek-3",
+                                     .context = static_cast<dm::ReadingContext>(context)};
+      const pb::EvidenceGlucose proto = ToProto(sample);
+      EXPECT_EQ(proto.measured_at_ms(), 1'717'000'000'000);
+      EXPECT_EQ(proto.mmol_per_l(), 12.3);
+      EXPECT_EQ(static_cast<int>(proto.timing()), timing);
+      EXPECT_EQ(static_cast<int>(proto.context()), context);
+      EXPECT_EQ(FromProto(proto), sample);
+    }
+  }
+}
+
+TEST(GlucoseSampleTest, UnspecifiedEnumsGetDefaults) {
+  const dm::GlucoseSample sample = FromProto(pb::EvidenceGlucose());
+  EXPECT_EQ(sample.timing, dm::GlucoseTiming::kRandom);
+  EXPECT_EQ(sample.context, dm::ReadingContext::kSelfTest);
+}
+
 dm::Escalation FullEscalation() {
   dm::Escalation escalation;
   escalation.event_id = "e1";
@@ -446,6 +511,20 @@ dm::Escalation FullEscalation() {
                    .station_id = "S2",
                    .device_id = "D2",
                    .context = dm::ReadingContext::kClinic},
+  };
+  escalation.glucose_evidence = {
+      dm::GlucoseSample{.measured_at = dm::EventTime{12},
+                        .mmol_per_l = 7.4,
+                        .timing = dm::GlucoseTiming::kFasting,
+                        .station_id = "S1",
+                        .device_id = "G1",
+                        .context = dm::ReadingContext::kSelfTest},
+      dm::GlucoseSample{.measured_at = dm::EventTime{18},
+                        .mmol_per_l = 2.6,
+                        .timing = dm::GlucoseTiming::kPostprandial2h,
+                        .station_id = "S2",
+                        .device_id = "G2",
+                        .context = dm::ReadingContext::kCheckup},
   };
   escalation.window = dm::WindowStats{.start = dm::EventTime{0},
                                       .end = dm::EventTime{20},
@@ -522,6 +601,91 @@ TEST(EscalationTest, UnspecifiedEnumsGetDomainDefaults) {
 
 TEST(EscalationTest, ProtoRoundTripIsExact) {
   const pb::Escalation proto = ToProto(FullEscalation());
+  EXPECT_TRUE(MessageDifferencer::Equals(ToProto(FromProto(proto)), proto));
+}
+
+TEST(EscalationTest, GlucoseEvidenceGoesToField19) {
+  const pb::Escalation proto = ToProto(FullEscalation());
+  ASSERT_EQ(proto.glucose_evidence_size(), 2);
+  EXPECT_EQ(proto.glucose_evidence(1).mmol_per_l(), 2.6);
+  EXPECT_EQ(proto.glucose_evidence(1).timing(), pb::POSTPRANDIAL_2H);
+}
+
+// --- Referral ---------------------------------------------------------------------------------
+
+TEST(EnumTest, ReferralUrgency) {
+  CheckEnum<dm::ReferralUrgency, pb::ReferralUrgency>(
+      {{dm::ReferralUrgency::kRoutine, pb::REFERRAL_ROUTINE}, {dm::ReferralUrgency::kUrgent, pb::REFERRAL_URGENT}},
+      pb::ReferralUrgency_MAX);
+}
+
+dm::Referral FullReferral() {
+  const dm::Escalation escalation = FullEscalation();
+  dm::Referral referral;
+  referral.referral_id = "r1";
+  referral.episode_id = "ep1";
+  referral.worker = dm::WorkerId{"W020"};
+  referral.worker_name = "李明";
+  referral.unit_id = "U07";
+  referral.unit_name = "Seventh Oil Production Plant";
+  referral.grid_id = "U07-G12";
+  referral.grid_name = "Well team 12";
+  referral.rule = dm::Rule::kR5Glucose;
+  referral.urgency = dm::ReferralUrgency::kUrgent;
+  referral.reason = "High glucose twice in 30 days";
+  referral.evidence = escalation.evidence;
+  referral.glucose_evidence = escalation.glucose_evidence;
+  referral.window = escalation.window;
+  referral.health_manager = dm::Person{.id = "HM-3", .name = "王芳"};
+  referral.diagnosed_hypertension_grade = 2;
+  referral.coronary_heart_disease = true;
+  referral.diabetes = true;
+  referral.trigger_at = dm::EventTime{20};
+  referral.emitted_at = dm::ProcessingTime{30};
+  return referral;
+}
+
+auto ReferralFields(const dm::Referral& r) {
+  return std::tie(r.referral_id, r.episode_id, r.worker, r.worker_name, r.unit_id, r.unit_name, r.grid_id, r.grid_name,
+                  r.rule, r.urgency, r.reason, r.evidence, r.glucose_evidence, r.window, r.health_manager,
+                  r.diagnosed_hypertension_grade, r.coronary_heart_disease, r.diabetes, r.trigger_at, r.emitted_at);
+}
+
+TEST(ReferralTest, FullRoundTrip) {
+  const dm::Referral referral = FullReferral();
+  const pb::Referral proto = ToProto(referral);
+  EXPECT_EQ(proto.referral_id(), "r1");
+  EXPECT_EQ(proto.worker_id(), "W020");
+  EXPECT_EQ(proto.rule(), pb::R5_GLUCOSE);
+  EXPECT_EQ(proto.urgency(), pb::REFERRAL_URGENT);
+  EXPECT_EQ(proto.evidence_size(), 2);
+  EXPECT_EQ(proto.glucose_evidence_size(), 2);
+  EXPECT_TRUE(proto.has_window());
+  EXPECT_EQ(proto.health_manager().name(), "王芳");
+  EXPECT_EQ(proto.conditions().hypertension_grade(), 2U);
+  EXPECT_TRUE(proto.conditions().coronary_heart_disease());
+  EXPECT_TRUE(proto.conditions().diabetes());
+  EXPECT_EQ(proto.trigger_at_ms(), 20);
+  EXPECT_EQ(proto.emitted_at_ms(), 30);
+  EXPECT_TRUE(ReferralFields(FromProto(proto)) == ReferralFields(referral));
+}
+
+TEST(ReferralTest, WindowSetIffPresentAndUrgencyBothWays) {
+  dm::Referral referral = FullReferral();
+  referral.window.reset();
+  referral.urgency = dm::ReferralUrgency::kRoutine;
+  const pb::Referral proto = ToProto(referral);
+  EXPECT_FALSE(proto.has_window());
+  EXPECT_EQ(proto.urgency(), pb::REFERRAL_ROUTINE);
+  EXPECT_TRUE(ReferralFields(FromProto(proto)) == ReferralFields(referral));
+}
+
+TEST(ReferralTest, UnspecifiedUrgencyIsRoutine) {
+  EXPECT_EQ(FromProto(pb::Referral()).urgency, dm::ReferralUrgency::kRoutine);
+}
+
+TEST(ReferralTest, ProtoRoundTripIsExact) {
+  const pb::Referral proto = ToProto(FullReferral());
   EXPECT_TRUE(MessageDifferencer::Equals(ToProto(FromProto(proto)), proto));
 }
 

@@ -1,0 +1,197 @@
+// Topic codecs: every bad record becomes a rejection with its reason, good ones decode to domain values.
+#include "engine/kafka/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "health.pb.h"
+
+namespace alertd::kafka {
+namespace {
+
+using domain::RejectReason;
+
+// Keeps the serialized bytes alive for the RawRecord that points at them.
+struct Record {
+  std::string topic;
+  std::string key;
+  std::string value;
+  bool tombstone = false;
+  RawRecord raw() const {
+    RawRecord r;
+    r.topic = topic;
+    r.partition = 3;
+    r.offset = 42;
+    r.key = key;
+    if (!tombstone) {
+      r.value = value.data();
+      r.value_len = value.size();
+    }
+    return r;
+  }
+};
+
+template <typename Message>
+Record Of(const std::string& topic, const std::string& key, const Message& m) {
+  return {topic, key, m.SerializeAsString()};
+}
+
+template <typename T>
+RejectReason ReasonOf(const std::variant<T, domain::Rejection>& v) {
+  EXPECT_TRUE(std::holds_alternative<domain::Rejection>(v)) << "expected a rejection";
+  return std::holds_alternative<domain::Rejection>(v) ? std::get<domain::Rejection>(v).reason : RejectReason{};
+}
+
+healthgrid::v1::EscalationAck Ack() {
+  healthgrid::v1::EscalationAck a;
+  a.set_worker_id("W1");
+  a.set_episode_id("ep-1");
+  a.set_rule(healthgrid::v1::R3_SELF_TEST_MISSED);
+  a.set_action(healthgrid::v1::ACKNOWLEDGE);
+  a.set_at_ms(1'700'000'000'000);
+  return a;
+}
+
+TEST(AckCodec, RejectsEachMalformedAckWithItsReason) {
+  struct Case {
+    const char* name;
+    void (*mutate)(healthgrid::v1::EscalationAck&);
+    std::string key;
+    RejectReason reason;
+  };
+  const Case cases[] = {
+      {"no action", [](auto& a) { a.set_action(healthgrid::v1::ACK_ACTION_UNSPECIFIED); }, "W1",
+       RejectReason::kImpossibleValue},
+      {"no worker", [](auto& a) { a.clear_worker_id(); }, "", RejectReason::kMissingWorkerId},
+      {"key mismatch", [](auto&) {}, "W2", RejectReason::kKeyMismatch},
+      {"snooze without until", [](auto& a) { a.set_action(healthgrid::v1::SNOOZE); }, "W1",
+       RejectReason::kImpossibleValue},
+      {"no episode and no rule",
+       [](auto& a) {
+         a.clear_episode_id();
+         a.set_rule(healthgrid::v1::RULE_UNSPECIFIED);
+       },
+       "W1", RejectReason::kImpossibleValue},
+      {"no episode and an unknown rule",
+       [](auto& a) {
+         a.clear_episode_id();
+         a.set_rule(static_cast<healthgrid::v1::Rule>(77));
+       },
+       "W1", RejectReason::kImpossibleValue},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto msg = Ack();
+    c.mutate(msg);
+    Record rec = Of("escalation-acks", c.key, msg);
+    EXPECT_EQ(ReasonOf(DecodeAck(rec.raw(), domain::ProcessingTime{1})), c.reason);
+  }
+  Record garbage{"escalation-acks", "W1", "\xff\xff\xff not protobuf"};
+  EXPECT_EQ(ReasonOf(DecodeAck(garbage.raw(), domain::ProcessingTime{1})), RejectReason::kUndecodable);
+}
+
+TEST(AckCodec, AnAckWithoutEpisodeIdNamesTheRuleItActsOn) {
+  auto msg = Ack();
+  msg.clear_episode_id();
+  Record rec = Of("escalation-acks", "W1", msg);
+  auto decoded = DecodeAck(rec.raw(), domain::ProcessingTime{1});
+  ASSERT_TRUE(std::holds_alternative<domain::EscalationAck>(decoded));
+  const auto& ack = std::get<domain::EscalationAck>(decoded);
+  EXPECT_EQ(ack.episode_id, "");
+  EXPECT_EQ(ack.rule, domain::Rule::kR3SelfTestMissed);
+  EXPECT_EQ(ack.at.ms, 1'700'000'000'000);
+}
+
+TEST(AckCodec, AMissingAckTimeIsTheTimeItWasReceived) {
+  auto msg = Ack();
+  msg.clear_at_ms();
+  Record rec = Of("escalation-acks", "W1", msg);
+  auto decoded = DecodeAck(rec.raw(), domain::ProcessingTime{1234});
+  ASSERT_TRUE(std::holds_alternative<domain::EscalationAck>(decoded));
+  EXPECT_EQ(std::get<domain::EscalationAck>(decoded).at.ms, 1234);
+}
+
+TEST(ShiftCodec, RejectsEachMalformedShiftWithItsReason) {
+  healthgrid::v1::ShiftEvent good;
+  good.set_worker_id("W1");
+  good.set_post(healthgrid::v1::DRIVER);
+  good.set_clock_in_at_ms(1'700'000'000'000);
+  {
+    Record rec = Of("shifts", "W1", good);
+    EXPECT_TRUE(std::holds_alternative<domain::ShiftEvent>(DecodeShift(rec.raw())));
+  }
+  auto no_time = good;
+  no_time.clear_clock_in_at_ms();
+  auto no_post = good;
+  no_post.set_post(healthgrid::v1::HIGH_RISK_POST_UNSPECIFIED);
+  auto no_worker = good;
+  no_worker.clear_worker_id();
+  EXPECT_EQ(ReasonOf(DecodeShift(Of("shifts", "W1", no_time).raw())), RejectReason::kMissingTimestamp);
+  EXPECT_EQ(ReasonOf(DecodeShift(Of("shifts", "W1", no_post).raw())), RejectReason::kImpossibleValue);
+  EXPECT_EQ(ReasonOf(DecodeShift(Of("shifts", "", no_worker).raw())), RejectReason::kMissingWorkerId);
+  EXPECT_EQ(ReasonOf(DecodeShift(Of("shifts", "W9", good).raw())), RejectReason::kKeyMismatch);
+}
+
+TEST(ReadingCodec, RejectsUndecodableAndAnonymousReadings) {
+  healthgrid::v1::Reading r;
+  r.set_measured_at_ms(1'700'000'000'000);
+  r.mutable_blood_pressure()->set_systolic_mmhg(120);
+  r.mutable_blood_pressure()->set_diastolic_mmhg(80);
+  EXPECT_EQ(ReasonOf(DecodeReading(Of("readings", "", r).raw())), RejectReason::kMissingWorkerId);
+  r.set_worker_id("W1");
+  EXPECT_EQ(ReasonOf(DecodeReading(Of("readings", "W2", r).raw())), RejectReason::kKeyMismatch);
+  EXPECT_TRUE(std::holds_alternative<domain::Reading>(DecodeReading(Of("readings", "W1", r).raw())));
+  Record empty{"readings", "W1", ""};
+  EXPECT_EQ(ReasonOf(DecodeReading(empty.raw())), RejectReason::kUndecodable);
+}
+
+TEST(ProfileCodec, ATombstoneRemovesTheWorkerAndAKeyIsRequired) {
+  Record tomb{"worker-profiles", "W1", "", true};
+  auto decoded = DecodeProfile(tomb.raw());
+  ASSERT_TRUE(std::holds_alternative<std::optional<domain::WorkerProfile>>(decoded));
+  EXPECT_FALSE(std::get<std::optional<domain::WorkerProfile>>(decoded).has_value());
+  Record keyless{"worker-profiles", "", "", true};
+  EXPECT_EQ(ReasonOf(DecodeProfile(keyless.raw())), RejectReason::kMissingWorkerId);
+}
+
+TEST(ReferralCodec, EncodesEveryFieldAClinicReads) {
+  domain::Referral r;
+  r.referral_id = "ref-1";
+  r.episode_id = "ep-1";
+  r.worker.value = "W1";
+  r.worker_name = "Li Wei";
+  r.unit_id = "U01";
+  r.grid_id = "U01-G02";
+  r.rule = domain::Rule::kR5Glucose;
+  r.urgency = domain::ReferralUrgency::kRoutine;
+  r.reason = "High glucose twice in 30 days";
+  domain::GlucoseSample g;
+  g.measured_at.ms = 1'700'000'000'000;
+  g.mmol_per_l = 12.3;
+  g.timing = domain::GlucoseTiming::kRandom;
+  r.glucose_evidence.push_back(g);
+  r.health_manager = {"HM1", "Wang Fang"};
+  r.diabetes = true;
+  r.trigger_at.ms = 1'700'000'000'000;
+  r.emitted_at.ms = 1'700'000'100'000;
+
+  healthgrid::v1::Referral out;
+  ASSERT_TRUE(out.ParseFromString(EncodeReferral(r)));
+  EXPECT_EQ(out.referral_id(), "ref-1");
+  EXPECT_EQ(out.episode_id(), "ep-1");
+  EXPECT_EQ(out.worker_id(), "W1");
+  EXPECT_EQ(out.worker_name(), "Li Wei");
+  EXPECT_EQ(out.rule(), healthgrid::v1::R5_GLUCOSE);
+  EXPECT_EQ(out.urgency(), healthgrid::v1::REFERRAL_ROUTINE);
+  ASSERT_EQ(out.glucose_evidence_size(), 1);
+  EXPECT_DOUBLE_EQ(out.glucose_evidence(0).mmol_per_l(), 12.3);
+  EXPECT_EQ(out.glucose_evidence(0).timing(), healthgrid::v1::RANDOM);
+  EXPECT_EQ(out.health_manager().name(), "Wang Fang");
+  EXPECT_TRUE(out.conditions().diabetes());
+  EXPECT_EQ(out.trigger_at_ms(), 1'700'000'000'000);
+  EXPECT_EQ(out.emitted_at_ms(), 1'700'000'100'000);
+}
+
+}  // namespace
+}  // namespace alertd::kafka
