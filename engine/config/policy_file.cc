@@ -48,6 +48,10 @@ constexpr auto kFields = std::to_array<std::string_view>({
     "blood_pressure.grade_3.diastolic",
     "blood_pressure.hypotension_below.systolic",
     "blood_pressure.hypotension_below.diastolic",
+    "glucose.severe_hypo_below",
+    "glucose.hypo_below",
+    "glucose.fasting_high",
+    "glucose.random_high",
     "plausible.systolic_mmhg.min",
     "plausible.systolic_mmhg.max",
     "plausible.diastolic_mmhg.min",
@@ -63,12 +67,34 @@ constexpr auto kFields = std::to_array<std::string_view>({
     "time.max_future_skew",
     "time.retention_horizon",
     "time.day_offset",
+    "rules.r1_critical_bp.at_or_above.systolic",
+    "rules.r1_critical_bp.at_or_above.diastolic",
+    "rules.r1_critical_bp.ack_timeout",
     "rules.r2_sustained_hypertension.window",
     "rules.r2_sustained_hypertension.min_readings",
     "rules.r2_sustained_hypertension.min_days",
     "rules.r2_sustained_hypertension.min_category",
+    "rules.r2_sustained_hypertension.ack_timeout",
+    "rules.r3_self_test_missed.min_diagnosed_grade",
+    "rules.r3_self_test_missed.interval",
+    "rules.r3_self_test_missed.level_2_after",
+    "rules.r3_self_test_missed.level_3_after",
+    "rules.r4_pre_shift_fitness.check_within",
+    "rules.r4_pre_shift_fitness.unfit_min_category",
+    "rules.r4_pre_shift_fitness.hypotension_unfit",
+    "rules.r4_pre_shift_fitness.retest_advice",
+    "rules.r4_pre_shift_fitness.ack_timeout",
+    "rules.r5_glucose.high_window",
+    "rules.r5_glucose.high_min_readings",
+    "rules.r5_glucose.severe_hypo_ack_timeout",
+    "rules.r5_glucose.high_ack_timeout",
+    "rules.r6_focus_tracking.abnormal_at_or_above.systolic",
+    "rules.r6_focus_tracking.abnormal_at_or_above.diastolic",
+    "rules.r6_focus_tracking.ack_timeout",
+    "escalation.renotify_interval",
     "limits.max_window_samples",
     "limits.max_evidence",
+    "limits.max_glucose_samples",
 });
 
 // Caps that keep a typo from becoming an outage: well beyond any clinical setting, far from overflow.
@@ -76,6 +102,9 @@ constexpr int64_t kMaxMmhgOrBpm = 400;             // above any reading a body c
 constexpr int64_t kMaxDurationMs = 3650 * kDayMs;  // ten years
 constexpr int64_t kMaxWindowSamples = 10000;       // per worker, times tens of thousands of workers
 constexpr int64_t kMaxEvidence = 100;              // quoted in every escalation message
+constexpr int64_t kMaxGlucoseSamples = 10000;      // per worker, like kMaxWindowSamples
+constexpr double kMaxMmolPerL = 200;               // above any glucose a body can produce
+constexpr size_t kMaxAdviceChars = 200;            // one line of a notification
 constexpr int kMinDayOffsetMinutes = -12 * 60;     // UTC-12:00 .. UTC+14:00: every zone on Earth
 constexpr int kMaxDayOffsetMinutes = 14 * 60;
 
@@ -95,6 +124,13 @@ std::string DecimalText(double v) {
   std::array<char, 32> buf{};
   const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return ec == std::errc{} ? std::string(buf.data(), end) : std::to_string(v);
+}
+
+// Glucose reads as mmol/L with a decimal point even when whole ("7.0", as clinicians write it).
+std::string MmolText(double v) {
+  std::string text = DecimalText(v);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
 }
 
 std::string DurationText(int64_t ms) {
@@ -172,6 +208,10 @@ std::string Describe(const YAML::Node& node) {
   if (text.size() > kShown) text = text.substr(0, kShown) + "...";
   std::string quoted = "\"";
   for (char c : text) {
+    if (c == '\n') {
+      quoted += "\\n";  // a multi-line value stays on the message's one line
+      continue;
+    }
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += c;
   }
@@ -379,21 +419,56 @@ class PolicyReader {
     out_minutes = *minutes;
   }
 
-  void Category(std::string_view path, BpCategory& out) {
+  // A category by name, `lowest` or above (a lower one would make every reading count).
+  void Category(std::string_view path, BpCategory lowest, BpCategory& out) {
     const Located* v = Find(path);
     if (v == nullptr) return;
     std::vector<std::string_view> names;
-    for (BpCategory c : kCategories) names.emplace_back(domain::Name(c));
+    for (BpCategory c : kCategories) {
+      if (c >= lowest) names.emplace_back(domain::Name(c));
+    }
     const std::string expected = fmt::format("a blood-pressure category, one of {}", JoinKeys(names));
     const std::optional<std::string> text = Scalar(*v, path, expected, /*bare=*/false);
     if (!text) return;
     for (BpCategory c : kCategories) {
-      if (*text == domain::Name(c)) {
+      if (c >= lowest && *text == domain::Name(c)) {
         out = c;
         return;
       }
     }
     Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+  }
+
+  // YAML 1.2's two booleans, unquoted: "yes", "on" or "1" read differently across YAML versions.
+  void Boolean(std::string_view path, bool& out) {
+    const Located* v = Find(path);
+    if (v == nullptr) return;
+    constexpr std::string_view kExpected = "true or false";
+    const std::optional<std::string> text = Scalar(*v, path, kExpected, /*bare=*/false);
+    if (!text) return;
+    if (IsString(v->node) || (*text != "true" && *text != "false")) {
+      return Refuse(v->mark, path, fmt::format("expected {} (unquoted), got {}", kExpected, Describe(v->node)));
+    }
+    out = *text == "true";
+  }
+
+  // One line of text for people: it is quoted in notifications, so no line breaks or control characters.
+  void Text(std::string_view path, std::string& out) {
+    const Located* v = Find(path);
+    if (v == nullptr) return;
+    const std::string expected =
+        fmt::format("one line of text of 1 to {} characters, without control characters", kMaxAdviceChars);
+    const std::optional<std::string> text = Scalar(*v, path, expected, /*bare=*/false);
+    if (!text) return;
+    const bool control = std::any_of(text->begin(), text->end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return byte < 0x20 || byte == 0x7f;
+    });
+    const bool blank = std::all_of(text->begin(), text->end(), [](char c) { return c == ' '; });
+    if (blank || control || text->size() > kMaxAdviceChars) {
+      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+    }
+    out = *text;
   }
 
   // Refuses unless low < high (or low <= high when !strict). A default alone is never wrong, so the
@@ -414,6 +489,7 @@ class PolicyReader {
 
   static Setting Count(std::string_view path, int64_t v) { return {path, static_cast<double>(v), std::to_string(v)}; }
   static Setting Amount(std::string_view path, double v) { return {path, v, DecimalText(v)}; }
+  static Setting Span(std::string_view path, int64_t ms) { return {path, static_cast<double>(ms), DurationText(ms)}; }
 
   void Read(Policy& p) {
     // Plausible ranges first: the blood-pressure thresholds must lie inside them.
@@ -487,9 +563,55 @@ class PolicyReader {
       Ordered(Count(c.bounds.back().path, *c.bounds.back().value), Count(c.max_path, c.max), /*strict=*/false);
     }
 
+    // Glucose bounds, lowest first, inside the plausible range: out of order, a class could never be reached.
+    struct GlucoseBound {
+      std::string_view path;
+      double* value;
+    };
+    const std::array<GlucoseBound, 4> glucose = {{{"glucose.severe_hypo_below", &p.glucose_severe_hypo},
+                                                  {"glucose.hypo_below", &p.glucose_hypo},
+                                                  {"glucose.fasting_high", &p.glucose_fasting_high},
+                                                  {"glucose.random_high", &p.glucose_random_high}}};
+    for (const GlucoseBound& g : glucose) Decimal(g.path, "mmol/L", kMaxMmolPerL, *g.value);
+    Ordered(Amount("plausible.glucose_mmol_per_l.min", r.glucose_min), Amount(glucose[0].path, *glucose[0].value),
+            /*strict=*/true);
+    for (size_t i = 0; i + 1 < glucose.size(); ++i) {
+      // A fasting threshold may equal the random one; the hypoglycaemia bounds must stay below both.
+      Ordered(Amount(glucose[i].path, *glucose[i].value), Amount(glucose[i + 1].path, *glucose[i + 1].value),
+              /*strict=*/glucose[i + 1].path != "glucose.random_high");
+    }
+    Ordered(Amount(glucose.back().path, *glucose.back().value),
+            Amount("plausible.glucose_mmol_per_l.max", r.glucose_max), /*strict=*/false);
+
     // Limits before the rule counts they bound.
     WholeNumber("limits.max_window_samples", "readings", 1, kMaxWindowSamples, p.max_window_samples);
     WholeNumber("limits.max_evidence", "readings", 1, kMaxEvidence, p.max_evidence);
+    WholeNumber("limits.max_glucose_samples", "readings", 1, kMaxGlucoseSamples, p.max_glucose_samples);
+
+    // R1 and R6 blood-pressure bounds: hypotension < R6 abnormal < R1 critical <= plausible maximum,
+    // so that focus tracking sees a reading before it is critical, and a critical one can be measured.
+    struct AlarmChain {
+      std::string_view hypotension_path, abnormal_path, critical_path, max_path;
+      int hypotension;
+      int *abnormal, *critical;
+      int max;
+    };
+    for (const AlarmChain& c :
+         {AlarmChain{"blood_pressure.hypotension_below.systolic", "rules.r6_focus_tracking.abnormal_at_or_above.systolic",
+                     "rules.r1_critical_bp.at_or_above.systolic", "plausible.systolic_mmhg.max", t.hypotension_systolic,
+                     &p.r6_abnormal_systolic, &p.r1_critical_systolic, r.systolic_max},
+          AlarmChain{"blood_pressure.hypotension_below.diastolic",
+                     "rules.r6_focus_tracking.abnormal_at_or_above.diastolic",
+                     "rules.r1_critical_bp.at_or_above.diastolic", "plausible.diastolic_mmhg.max",
+                     t.hypotension_diastolic, &p.r6_abnormal_diastolic, &p.r1_critical_diastolic, r.diastolic_max}}) {
+      WholeNumber(c.critical_path, "mmHg", 1, kMaxMmhgOrBpm, *c.critical);
+      WholeNumber(c.abnormal_path, "mmHg", 1, kMaxMmhgOrBpm, *c.abnormal);
+      Ordered(Count(c.hypotension_path, c.hypotension), Count(c.abnormal_path, *c.abnormal), /*strict=*/true);
+      Ordered(Count(c.abnormal_path, *c.abnormal), Count(c.critical_path, *c.critical), /*strict=*/true);
+      Ordered(Count(c.critical_path, *c.critical), Count(c.max_path, c.max), /*strict=*/false);
+    }
+    Duration("rules.r1_critical_bp.ack_timeout", kMinuteMs, p.r1_ack_timeout_ms);
+    Duration("rules.r6_focus_tracking.ack_timeout", kMinuteMs, p.r6_ack_timeout_ms);
 
     constexpr std::string_view kWindow = "rules.r2_sustained_hypertension.window";
     constexpr std::string_view kMinReadings = "rules.r2_sustained_hypertension.min_readings";
@@ -504,16 +626,45 @@ class PolicyReader {
     WholeNumber(kMinDays, "days", 1, window_days, p.r2_min_days);
     Ordered(Count(kMinDays, p.r2_min_days), {kWindow, static_cast<double>(window_days), DurationText(p.r2_window_ms)},
             /*strict=*/false);
-    Category("rules.r2_sustained_hypertension.min_category", p.r2_min_category);
+    Category("rules.r2_sustained_hypertension.min_category", BpCategory::kNormal, p.r2_min_category);
+    Duration("rules.r2_sustained_hypertension.ack_timeout", kMinuteMs, p.r2_ack_timeout_ms);
+
+    // R3: diagnosed grades run 1..3 (0 is "none", which would enrol everyone); the ladder climbs.
+    WholeNumber("rules.r3_self_test_missed.min_diagnosed_grade", "grades", 1, 3, p.r3_min_diagnosed_grade);
+    Duration("rules.r3_self_test_missed.interval", kHourMs, p.self_test_interval_ms);
+    constexpr std::string_view kLevel2 = "rules.r3_self_test_missed.level_2_after";
+    constexpr std::string_view kLevel3 = "rules.r3_self_test_missed.level_3_after";
+    Duration(kLevel2, kMinuteMs, p.r3_level2_delay_ms);
+    Duration(kLevel3, kMinuteMs, p.r3_level3_delay_ms);
+    Ordered(Span(kLevel2, p.r3_level2_delay_ms), Span(kLevel3, p.r3_level3_delay_ms), /*strict=*/true);
+
+    // R4: "normal" as the unfit category would send every worker home.
+    Duration("rules.r4_pre_shift_fitness.check_within", kMinuteMs, p.pre_shift_window_ms);
+    Category("rules.r4_pre_shift_fitness.unfit_min_category", BpCategory::kHighNormal, p.r4_unfit_min_category);
+    Boolean("rules.r4_pre_shift_fitness.hypotension_unfit", p.r4_hypotension_unfit);
+    Text("rules.r4_pre_shift_fitness.retest_advice", p.r4_retest_advice);
+    Duration("rules.r4_pre_shift_fitness.ack_timeout", kMinuteMs, p.r4_ack_timeout_ms);
 
     Duration("time.max_future_skew", 0, p.max_future_skew_ms);
     Duration("time.retention_horizon", kMinuteMs, p.retention_horizon_ms);
     // A reading the R2 window still counts must not be refused as too old.
-    Ordered(
-        {kWindow, static_cast<double>(p.r2_window_ms), DurationText(p.r2_window_ms)},
-        {"time.retention_horizon", static_cast<double>(p.retention_horizon_ms), DurationText(p.retention_horizon_ms)},
-        /*strict=*/false);
+    Ordered(Span(kWindow, p.r2_window_ms), Span("time.retention_horizon", p.retention_horizon_ms), /*strict=*/false);
     DayOffset("time.day_offset", p.day_offset_minutes);
+
+    // R5 after the retention horizon it must fit in, and the glucose history it counts in.
+    constexpr std::string_view kHighWindow = "rules.r5_glucose.high_window";
+    constexpr std::string_view kHighMinReadings = "rules.r5_glucose.high_min_readings";
+    Duration(kHighWindow, kMinuteMs, p.r5_high_window_ms);
+    Ordered(Span(kHighWindow, p.r5_high_window_ms), Span("time.retention_horizon", p.retention_horizon_ms),
+            /*strict=*/false);
+    const auto glucose_samples = static_cast<int64_t>(p.max_glucose_samples);
+    WholeNumber(kHighMinReadings, "readings", 1, glucose_samples, p.r5_high_min_readings);
+    Ordered(Count(kHighMinReadings, p.r5_high_min_readings), Count("limits.max_glucose_samples", glucose_samples),
+            /*strict=*/false);
+    Duration("rules.r5_glucose.severe_hypo_ack_timeout", kMinuteMs, p.r5_hypo_ack_timeout_ms);
+    Duration("rules.r5_glucose.high_ack_timeout", kMinuteMs, p.r5_high_ack_timeout_ms);
+
+    Duration("escalation.renotify_interval", kMinuteMs, p.renotify_interval_ms);
   }
 
   std::string source_;
@@ -525,7 +676,7 @@ class PolicyReader {
 
 // One line of the printed file: `text`, then `comment` aligned so the units read as a column.
 void AppendLine(std::string& out, std::string_view text, std::string_view comment = {}) {
-  constexpr size_t kCommentColumn = 52;
+  constexpr size_t kCommentColumn = 56;
   out += text;
   if (!comment.empty()) {
     out.append(text.size() < kCommentColumn ? kCommentColumn - text.size() : 1, ' ');
@@ -536,8 +687,19 @@ void AppendLine(std::string& out, std::string_view text, std::string_view commen
 }
 
 std::string Pair(std::string_view key, std::string_view a_name, std::string_view a, std::string_view b_name,
-                 std::string_view b) {
-  return fmt::format("  {}: {{{}: {}, {}: {}}}", key, a_name, a, b_name, b);
+                 std::string_view b, std::string_view indent = "  ") {
+  return fmt::format("{}{}: {{{}: {}, {}: {}}}", indent, key, a_name, a, b_name, b);
+}
+
+// A YAML double-quoted scalar. The text has no control characters (Text() refuses them), so escaping
+// the quote and the backslash is enough for it to read back unchanged.
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '"';
 }
 
 }  // namespace
@@ -559,16 +721,20 @@ absl::StatusOr<Policy> LoadPolicyFile(const std::string& path) {
 std::string FormatPolicy(const Policy& p) {
   const domain::BpThresholds& t = p.bp;
   const domain::PlausibleRanges& r = p.plausible;
-  auto bp = [](std::string_view key, int systolic, int diastolic) {
-    return Pair(key, "systolic", std::to_string(systolic), "diastolic", std::to_string(diastolic));
+  auto bp = [](std::string_view key, int systolic, int diastolic, std::string_view indent = "  ") {
+    return Pair(key, "systolic", std::to_string(systolic), "diastolic", std::to_string(diastolic), indent);
   };
   auto range = [](std::string_view key, std::string_view lo, std::string_view hi) {
     return Pair(key, "min", lo, "max", hi);
   };
+  auto field = [](std::string_view indent, std::string_view key, std::string_view value) {
+    return fmt::format("{}{}: {}", indent, key, value);
+  };
   std::string out;
   AppendLine(out, "# alertd global clinical policy (alertd --policy FILE). Every key is optional: a key left out");
   AppendLine(out, "# keeps its built-in default. `alertd print-policy [--policy FILE]` prints the policy in effect.");
-  AppendLine(out, "# Per-worker overrides (\"one person, one policy\") arrive with worker profiles, not here.");
+  AppendLine(out, "# Per-worker overrides (\"one person, one policy\") arrive with worker profiles, not here;");
+  AppendLine(out, "# `alertd print-policy --worker ID --state-dir DIR` prints one worker's policy with them.");
   AppendLine(out, "");
   AppendLine(out, "# Blood-pressure categories by their lower bounds, mmHg (China hypertension guideline 2018; grades");
   AppendLine(out, "# unchanged in 2024). A reading takes the higher of its systolic and its diastolic category.");
@@ -578,13 +744,23 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, bp("grade_1", t.grade1_systolic, t.grade1_diastolic),
              "grade 1; also isolated systolic (systolic here, diastolic below)");
   AppendLine(out, bp("grade_2", t.grade2_systolic, t.grade2_diastolic), "grade 2");
-  AppendLine(out, bp("grade_3", t.grade3_systolic, t.grade3_diastolic), "grade 3: R1 critical blood pressure, URGENT");
+  AppendLine(out, bp("grade_3", t.grade3_systolic, t.grade3_diastolic), "grade 3");
   AppendLine(out, bp("hypotension_below", t.hypotension_systolic, t.hypotension_diastolic),
              "hypotension: systolic or diastolic below this");
   AppendLine(out, "");
+  AppendLine(out, "# Glucose classes, mmol/L (rule R5; focus tracking counts high and low values as abnormal).");
+  AppendLine(out, "# Each bound must be above the one before it (random_high may equal fasting_high).");
+  AppendLine(out, "glucose:");
+  AppendLine(out, field("  ", "severe_hypo_below", MmolText(p.glucose_severe_hypo)),
+             "severe hypoglycaemia below: URGENT at once");
+  AppendLine(out, field("  ", "hypo_below", MmolText(p.glucose_hypo)), "hypoglycaemia below");
+  AppendLine(out, field("  ", "fasting_high", MmolText(p.glucose_fasting_high)), "FASTING at or above: high");
+  AppendLine(out, field("  ", "random_high", MmolText(p.glucose_random_high)),
+             "RANDOM or POSTPRANDIAL_2H at or above: high");
+  AppendLine(out, "");
   AppendLine(out,
              "# Physiologically impossible input: a reading outside [min, max] goes to dead-letters, never graded.");
-  AppendLine(out, "# Blood-pressure bounds above must lie inside these ranges.");
+  AppendLine(out, "# Blood-pressure and glucose bounds above must lie inside these ranges.");
   AppendLine(out, "plausible:");
   AppendLine(out, range("systolic_mmhg", std::to_string(r.systolic_min), std::to_string(r.systolic_max)), "mmHg");
   AppendLine(out, range("diastolic_mmhg", std::to_string(r.diastolic_min), std::to_string(r.diastolic_max)),
@@ -605,7 +781,15 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, fmt::format("  day_offset: {}", DayOffsetText(p.day_offset_minutes)),
              "local time - UTC, +HH:MM: the calendar day of a reading");
   AppendLine(out, "");
+  AppendLine(out, "# An unacknowledged episode climbs one level (health manager -> unit supervisor) after its rule's");
+  AppendLine(out, "# ack_timeout. Durations: at least 1m.");
   AppendLine(out, "rules:");
+  AppendLine(out, "  # R1 critical blood pressure: a reading at or above either bound is URGENT to the health manager");
+  AppendLine(out, "  # at once, with an urgent clinic referral. A worker's own critical_* override the bounds.");
+  AppendLine(out, "  r1_critical_bp:");
+  AppendLine(out, bp("at_or_above", p.r1_critical_systolic, p.r1_critical_diastolic, "    "),
+             "mmHg; above R6's abnormal bounds, at most plausible max");
+  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r1_ack_timeout_ms)), "health manager -> unit supervisor");
   AppendLine(out, "  # R2 sustained hypertension: the mean of the window's readings is at least min_category, from at");
   AppendLine(out, "  # least min_readings readings on at least min_days local calendar days.");
   AppendLine(out, "  r2_sustained_hypertension:");
@@ -615,13 +799,165 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, fmt::format("    min_days: {}", p.r2_min_days), "days with a reading; at most the window's days");
   AppendLine(out, fmt::format("    min_category: {}", domain::Name(p.r2_min_category)),
              "normal, high_normal, grade_1, grade_2 or grade_3");
+  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r2_ack_timeout_ms)), "health manager -> unit supervisor");
+  AppendLine(out, "  # R3 weekly self-test: an enrolled worker (diagnosed at min_diagnosed_grade or worse, R2 open, or");
+  AppendLine(out, "  # enrolled by their own policy) with no blood-pressure reading for `interval` is reminded when due;");
+  AppendLine(out, "  # then the ladder climbs by itself, measured from the due time.");
+  AppendLine(out, "  r3_self_test_missed:");
+  AppendLine(out, fmt::format("    min_diagnosed_grade: {}", p.r3_min_diagnosed_grade),
+             "diagnosed hypertension grade 1..3 that enrols");
+  AppendLine(out, field("    ", "interval", DurationText(p.self_test_interval_ms)),
+             "at least 1h; self_test_interval_days overrides");
+  AppendLine(out, field("    ", "level_2_after", DurationText(p.r3_level2_delay_ms)),
+             "after due: the health manager; < level_3_after");
+  AppendLine(out, field("    ", "level_3_after", DurationText(p.r3_level3_delay_ms)), "after due: the unit supervisor");
+  AppendLine(out, "  # R4 pre-shift fitness of workers in high-risk posts: a PRE_SHIFT reading at unfit_min_category or");
+  AppendLine(out, "  # above (or hypotension) is UNFIT_FOR_DUTY; a clock-in needs a reading within check_within.");
+  AppendLine(out, "  r4_pre_shift_fitness:");
+  AppendLine(out, field("    ", "check_within", DurationText(p.pre_shift_window_ms)),
+             "before clock-in, a PRE_SHIFT reading counts");
+  AppendLine(out, field("    ", "unfit_min_category", domain::Name(p.r4_unfit_min_category)),
+             "high_normal, grade_1, grade_2 or grade_3");
+  AppendLine(out, field("    ", "hypotension_unfit", p.r4_hypotension_unfit ? "true" : "false"),
+             "true or false: hypotension is unfit too");
+  AppendLine(out, field("    ", "retest_advice", Quoted(p.r4_retest_advice)), "told to an unfit worker; one line");
+  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r4_ack_timeout_ms)), "health manager -> unit supervisor");
+  AppendLine(out, "  # R5 glucose: severe hypoglycaemia is URGENT at once; high glucose high_min_readings times within");
+  AppendLine(out, "  # high_window is HIGH with a routine clinic referral.");
+  AppendLine(out, "  r5_glucose:");
+  AppendLine(out, field("    ", "high_window", DurationText(p.r5_high_window_ms)),
+             "event time; at most time.retention_horizon");
+  AppendLine(out, field("    ", "high_min_readings", std::to_string(p.r5_high_min_readings)),
+             "readings; at most limits.max_glucose_samples");
+  AppendLine(out, field("    ", "severe_hypo_ack_timeout", DurationText(p.r5_hypo_ack_timeout_ms)),
+             "health manager -> unit supervisor");
+  AppendLine(out, field("    ", "high_ack_timeout", DurationText(p.r5_high_ack_timeout_ms)),
+             "health manager -> unit supervisor");
+  AppendLine(out, "  # R6 focus tracking (\"one person, one policy\"): for a worker whose own policy turns it on, every");
+  AppendLine(out, "  # abnormal reading escalates: blood pressure at or above these (the worker's abnormal_* override");
+  AppendLine(out, "  # them) or hypotension; glucose high or low by the glucose bounds.");
+  AppendLine(out, "  r6_focus_tracking:");
+  AppendLine(out, bp("abnormal_at_or_above", p.r6_abnormal_systolic, p.r6_abnormal_diastolic, "    "),
+             "mmHg; above hypotension, below R1's bounds");
+  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r6_ack_timeout_ms)), "health manager -> unit supervisor");
+  AppendLine(out, "");
+  AppendLine(out, "# Escalation lifecycle, every rule.");
+  AppendLine(out, "escalation:");
+  AppendLine(out, field("  ", "renotify_interval", DurationText(p.renotify_interval_ms)),
+             "acknowledged, still open: re-sent this often");
   AppendLine(out, "");
   AppendLine(out, "# Memory bounds per worker.");
   AppendLine(out, "limits:");
   AppendLine(out, fmt::format("  max_window_samples: {}", p.max_window_samples),
              "readings kept for rule windows; the oldest go first");
   AppendLine(out, fmt::format("  max_evidence: {}", p.max_evidence), "readings quoted as evidence in an escalation");
+  AppendLine(out, fmt::format("  max_glucose_samples: {}", p.max_glucose_samples),
+             "glucose readings kept for R5's window");
   return out;
+}
+
+namespace {
+
+// Text from a worker profile, safe inside a one-line YAML comment: a line break in a name would
+// otherwise end the comment and turn the rest into (invalid) policy.
+std::string CommentSafe(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out.push_back(byte < 0x20 || byte == 0x7f ? '?' : c);
+  }
+  return out;
+}
+
+std::string PersonText(const domain::Person& person) {
+  if (person.name.empty()) return CommentSafe(person.id);
+  return fmt::format("{} ({})", CommentSafe(person.id), CommentSafe(person.name));
+}
+
+// One number of IndividualPolicy and the schema fields it replaces.
+struct OverrideLine {
+  std::string path;
+  std::string own;     // the worker's value, in the schema's notation
+  std::string global;  // the value it replaces
+  bool applied;        // false: EffectivePolicy ignored it and the global value applies
+};
+
+std::vector<OverrideLine> Overrides(const Policy& global, const Policy& effective, const domain::IndividualPolicy& own) {
+  std::vector<OverrideLine> lines;
+  auto mmhg = [&](const std::optional<int>& set, std::string_view path, int global_value, int effective_value) {
+    if (!set) return;
+    lines.push_back({std::string(path), std::to_string(*set), std::to_string(global_value), effective_value == *set});
+  };
+  auto duration = [&](const std::optional<int>& set, int64_t unit_ms, std::string_view path, int64_t global_ms,
+                      int64_t effective_ms) {
+    if (!set) return;
+    const int64_t own_ms = int64_t{*set} * unit_ms;
+    lines.push_back({std::string(path), DurationText(own_ms), DurationText(global_ms), *set > 0 && effective_ms == own_ms});
+  };
+  mmhg(own.critical_systolic_mmhg, "rules.r1_critical_bp.at_or_above.systolic", global.r1_critical_systolic,
+       effective.r1_critical_systolic);
+  mmhg(own.critical_diastolic_mmhg, "rules.r1_critical_bp.at_or_above.diastolic", global.r1_critical_diastolic,
+       effective.r1_critical_diastolic);
+  duration(own.self_test_interval_days, kDayMs, "rules.r3_self_test_missed.interval", global.self_test_interval_ms,
+           effective.self_test_interval_ms);
+  mmhg(own.abnormal_systolic_mmhg, "rules.r6_focus_tracking.abnormal_at_or_above.systolic", global.r6_abnormal_systolic,
+       effective.r6_abnormal_systolic);
+  mmhg(own.abnormal_diastolic_mmhg, "rules.r6_focus_tracking.abnormal_at_or_above.diastolic",
+       global.r6_abnormal_diastolic, effective.r6_abnormal_diastolic);
+  // One override, every rule's timeout.
+  struct AckTimeout {
+    std::string_view path;
+    int64_t Policy::*field;
+  };
+  for (const AckTimeout& a : {AckTimeout{"rules.r1_critical_bp.ack_timeout", &Policy::r1_ack_timeout_ms},
+                              AckTimeout{"rules.r2_sustained_hypertension.ack_timeout", &Policy::r2_ack_timeout_ms},
+                              AckTimeout{"rules.r4_pre_shift_fitness.ack_timeout", &Policy::r4_ack_timeout_ms},
+                              AckTimeout{"rules.r5_glucose.severe_hypo_ack_timeout", &Policy::r5_hypo_ack_timeout_ms},
+                              AckTimeout{"rules.r5_glucose.high_ack_timeout", &Policy::r5_high_ack_timeout_ms},
+                              AckTimeout{"rules.r6_focus_tracking.ack_timeout", &Policy::r6_ack_timeout_ms}}) {
+    duration(own.ack_timeout_minutes, kMinuteMs, a.path, global.*a.field, effective.*a.field);
+  }
+  duration(own.renotify_interval_hours, kHourMs, "escalation.renotify_interval", global.renotify_interval_ms,
+           effective.renotify_interval_ms);
+  return lines;
+}
+
+}  // namespace
+
+std::string FormatWorkerPolicy(const Policy& global, const domain::WorkerProfile& profile) {
+  const domain::IndividualPolicy& own = profile.policy;
+  const Policy effective = domain::EffectivePolicy(global, own);
+  std::string out;
+  AppendLine(out, fmt::format("# Effective policy of worker {}{}: the global policy with the worker's own",
+                              CommentSafe(profile.worker.value),
+                              profile.name.empty() ? "" : fmt::format(" ({})", CommentSafe(profile.name))));
+  AppendLine(out, fmt::format("# overrides (\"one person, one policy\"). Unit {}, grid {}{}.", CommentSafe(profile.unit_id),
+                              CommentSafe(profile.grid_id), profile.active ? "" : "; profile inactive"));
+  const std::vector<OverrideLine> overrides = Overrides(global, effective, own);
+  if (overrides.empty()) {
+    AppendLine(out, "# Overridden by the worker's own policy: nothing; every number below is the global one.");
+  } else {
+    AppendLine(out, "# Overridden by the worker's own policy:");
+    for (const OverrideLine& o : overrides) {
+      AppendLine(out, o.applied ? fmt::format("#   {}: {} (global {})", o.path, o.own, o.global)
+                                : fmt::format("#   {}: {} ignored as implausible; the global {} applies", o.path,
+                                              o.own, o.global));
+    }
+  }
+  AppendLine(out, "# Not policy numbers (the rules read them from the profile):");
+  AppendLine(out, fmt::format("#   focus_tracking: {}", own.focus_tracking
+                                                           ? "on (rule R6: every abnormal reading escalates)"
+                                                           : "off"));
+  AppendLine(out, fmt::format("#   self_test_enrolled: {}",
+                              own.self_test_enrolled ? "yes (rule R3 whatever the diagnosis)" : "no"));
+  if (own.extra_recipients.empty()) {
+    AppendLine(out, "#   extra_recipients: none");
+  } else {
+    AppendLine(out, "#   extra_recipients (also notified of every escalation):");
+    for (const domain::Person& person : own.extra_recipients) AppendLine(out, "#     " + PersonText(person));
+  }
+  AppendLine(out, "");
+  return out + FormatPolicy(effective);
 }
 
 }  // namespace alertd::config

@@ -25,4 +25,10 @@ namespace alertd::config {
 // ParsePolicy(FormatPolicy(p), ...) == p. deploy/policy.yaml is FormatPolicy(domain::Policy{}).
 std::string FormatPolicy(const domain::Policy& policy);
 
+// One worker's effective policy, domain::EffectivePolicy(global, profile.policy), in the same schema,
+// headed by comments that name the worker and list what their individual policy overrides (with the
+// global value it replaces, or why an override is ignored) and the settings that are not policy
+// numbers (focus tracking, extra recipients, self-test enrolment). Parses back to the effective policy.
+std::string FormatWorkerPolicy(const domain::Policy& global, const domain::WorkerProfile& profile);
+
 }  // namespace alertd::config
