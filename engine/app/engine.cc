@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <limits>
 #include <mutex>
 
 namespace alertd::app {
@@ -22,6 +23,17 @@ const char* KindOf(const domain::Measurement& m) {
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// Housekeeping time (commit interval, punctuation rhythm, lag updates): never the rules' clock, which
+// may be a replayed stream or a test's clock jumping days ahead.
+int64_t SteadyMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Stream mode keeps each partition's clock in the offsets column family, under a name no Kafka topic
+// can have ('<' is not a legal topic character), so it commits atomically with the offsets it goes with.
+const std::string kStreamTimeTopic = "<stream-time>";
 
 }  // namespace
 
@@ -72,7 +84,10 @@ class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::Del
 Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Rulebook& rules,
                metrics::EngineMetrics& metrics, const domain::Clock& clock)
     : options_(std::move(options)), store_(store), rules_(rules), metrics_(metrics), clock_(clock),
-      callbacks_(std::make_unique<Callbacks>(*this)) {}
+      callbacks_(std::make_unique<Callbacks>(*this)), merge_(options_.stream_buffer_records) {
+  // The merge must know when a topic-partition has nothing more to give.
+  if (stream_mode()) options_.consumer_properties["enable.partition.eof"] = "true";
+}
 
 Engine::~Engine() = default;
 
@@ -104,22 +119,26 @@ absl::Status Engine::Start() {
     return absl::InternalError("subscribe to " + options_.readings_topic + ", " + options_.profiles_topic + ": " +
                                RdKafka::err2str(rc));
   }
-  last_commit_ms_ = clock_.Now().ms;
-  spdlog::info("consuming {} and {} as group {} from {}", options_.readings_topic, options_.profiles_topic,
-               options_.group_id, options_.bootstrap);
+  last_commit_ms_ = loop_steady_ms_ = SteadyMs();
+  spdlog::info("consuming {} and {} as group {} from {}; processing time: {}", options_.readings_topic,
+               options_.profiles_topic, options_.group_id, options_.bootstrap,
+               stream_mode() ? "stream (record timestamps)" : "wall clock");
   return absl::OkStatus();
 }
 
 absl::Status Engine::Run(const std::atomic<bool>& stop) {
+  const bool stream = stream_mode();
   while (!stop.load()) {
-    now_ = clock_.Now();
-    const int64_t now = now_.ms;
-    last_loop_ms_.store(now);
+    const domain::ProcessingTime wall = clock_.Now();
+    if (!stream) now_ = wall;
+    last_loop_ms_.store(wall.ms);
+    const int64_t now = SteadyMs();
+    loop_steady_ms_ = now;
     const int64_t until_commit = std::max<int64_t>(1, last_commit_ms_ + options_.commit_interval_ms - now);
     // The C poll API: the C++ wrapper would allocate a Message object and copy the topic name for
     // every record, a measurable share of the per-reading cost.
-    rd_kafka_message_t* m =
-        rd_kafka_consumer_poll(consumer_->c_ptr(), static_cast<int>(std::min<int64_t>(until_commit, 100)));
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(
+        consumer_->c_ptr(), merge_ready_ ? 0 : static_cast<int>(std::min<int64_t>(until_commit, 100)));
     if (!callback_error_.ok()) {
       if (m != nullptr) rd_kafka_message_destroy(m);
       return callback_error_;
@@ -127,30 +146,133 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     if (m != nullptr) {
       const rd_kafka_resp_err_t err = m->err;
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Process(*m);
+        if (stream) {
+          Buffer(m);
+          m = nullptr;
+        } else {
+          Process(*m);
+        }
       } else if (err == RD_KAFKA_RESP_ERR__FATAL) {
         std::string why = rd_kafka_message_errstr(m);
         rd_kafka_message_destroy(m);
         return absl::InternalError("kafka consumer fatal error: " + why);
-      } else if (err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      } else if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (stream) NoteEnd(*m);
+      } else {
         // Transient (broker down, leader change...): librdkafka retries by itself.
         spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));
       }
-      rd_kafka_message_destroy(m);
+      if (m != nullptr) rd_kafka_message_destroy(m);
+    }
+    if (stream) {
+      auto more = DrainMerge();
+      if (!more.ok()) return more.status();
+      merge_ready_ = *more;
     }
     producer_->poll(0);
     RetryFailedDeliveries();
-    const int64_t after = clock_.Now().ms;
+    const int64_t after = SteadyMs();
     if (records_since_commit_ >= options_.commit_max_records || after - last_commit_ms_ >= options_.commit_interval_ms) {
       if (auto st = StartCommit(); !st.ok()) return st;
     }
     if (auto st = FinishCommit(/*wait=*/false); !st.ok()) return st;
-    if (after - last_punctuate_ms_ >= options_.punctuate_interval_ms) {
+    if (!stream && after - last_punctuate_ms_ >= options_.punctuate_interval_ms) {
       if (auto st = Punctuate(); !st.ok()) return st;
     }
     if (after - last_lag_update_ms_ >= 1000) UpdateLag();
   }
   return Shutdown();
+}
+
+int Engine::InputIndex(std::string_view topic) const {
+  if (topic == options_.profiles_topic) return 0;
+  if (topic == options_.readings_topic) return 1;
+  if (topic == options_.shifts_topic) return 2;
+  if (topic == options_.acks_topic) return 3;
+  return -1;
+}
+
+void Engine::Buffer(rd_kafka_message_t* m) {
+  MessagePtr owned(m);
+  const std::string_view topic = rd_kafka_topic_name(m->rkt);
+  const int input = InputIndex(topic);
+  if (input < 0) {
+    Process(*m);  // not an input of the merge (cannot happen with today's subscription)
+    return;
+  }
+  const int64_t timestamp = rd_kafka_message_timestamp(m, nullptr);
+  const int32_t partition = m->partition;
+  if (merge_.Push(partition, input, timestamp, std::move(owned))) SetInputPaused(topic, partition, true);
+}
+
+void Engine::NoteEnd(const rd_kafka_message_t& m) {
+  const int input = InputIndex(rd_kafka_topic_name(m.rkt));
+  if (input >= 0) merge_.MarkEnd(m.partition, input);
+}
+
+absl::StatusOr<bool> Engine::DrainMerge() {
+  // Bounded, so the loop gets back to polling the producer and committing.
+  for (int n = 0; n < 1000; ++n) {
+    if (!callback_error_.ok()) return callback_error_;
+    if (records_since_commit_ >= options_.commit_max_records) return true;
+    auto next = merge_.Pop();
+    if (!next) return false;
+    const rd_kafka_message_t& m = *next->record;
+    if (next->resume_input) SetInputPaused(rd_kafka_topic_name(m.rkt), m.partition, false);
+    ProcessInStreamOrder(m, next->timestamp);
+  }
+  return true;
+}
+
+void Engine::ProcessInStreamOrder(const rd_kafka_message_t& m, int64_t timestamp) {
+  const int32_t partition = m.partition;
+  const auto clock = stream_time_.try_emplace(partition, 0).first;
+  // A record without a timestamp (-1) is processed at the partition's current time.
+  if (timestamp > clock->second) {
+    FireTimersUpTo(partition, timestamp);
+    clock->second = timestamp;
+    stream_time_dirty_.insert(partition);
+  }
+  now_ = {clock->second};
+  Process(m);
+  // Deadlines the record set at or before its own time (a late reading's due date) fire now.
+  FireTimersUpTo(partition, clock->second);
+}
+
+void Engine::FireTimersUpTo(int32_t partition, int64_t at) {
+  int64_t& clock = stream_time_[partition];
+  while (auto timer = stream_timers_.PopDue(partition, {at})) {
+    // Each at its own time, so emitted_at follows the input alone; never before the partition's clock.
+    clock = std::max(clock, timer->fire_at.ms);
+    now_ = {clock};
+    stream_time_dirty_.insert(partition);
+    FireTimer(*timer);
+  }
+}
+
+void Engine::FireTimer(const domain::Timer& timer) {
+  state::WorkerKey key{timer.partition, timer.worker};
+  domain::WorkerState& state = Load(key);
+  const metrics::WorkerGauges before = metrics::GaugesOf(state);
+  Apply(rules_.OnTimer(timer, state, now_), key);
+  TrackGauges(before, state);
+  timers_delete_.push_back(timer);
+  metrics_.CountTimerFired(domain::Name(timer.rule));
+}
+
+void Engine::TrackGauges(const metrics::WorkerGauges& before, const domain::WorkerState& after) {
+  // Most workers have nothing open and are not enrolled: nothing to compute.
+  if (before.empty() && !metrics::Contributes(after)) return;
+  metrics_.ApplyWorkerChange(before, metrics::GaugesOf(after));
+}
+
+void Engine::SetInputPaused(std::string_view topic, int32_t partition, bool paused) {
+  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(std::string(topic), partition)};
+  const RdKafka::ErrorCode rc = paused ? consumer_->pause(tps) : consumer_->resume(tps);
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    spdlog::warn("{} {}[{}]: {}", paused ? "pause" : "resume", topic, partition, RdKafka::err2str(rc));
+  }
+  delete tps[0];
 }
 
 void Engine::Process(const rd_kafka_message_t& m) {
@@ -182,6 +304,7 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
   if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
   const auto& reading = std::get<domain::Reading>(decoded);
   domain::WorkerState& state = Load({raw.partition, reading.worker});
+  const metrics::WorkerGauges before = metrics::GaugesOf(state);
   domain::ReadingOutcome outcome = rules_.OnReading(reading, state, now_);
   if (outcome.rejected) return DeadLetter(raw, *outcome.rejected);
   static const std::string kUnknown;  // both branches lvalues: no copy of the labels per reading
@@ -190,7 +313,9 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
   metrics_.CountReading(KindOf(reading.measurement), outcome.bp ? domain::Name(outcome.bp->category) : "", unit, grid);
   if (outcome.bp && outcome.bp->isolated_systolic) metrics_.CountBpFlag("isolated_systolic", unit, grid);
   if (outcome.bp && outcome.bp->hypotension) metrics_.CountBpFlag("hypotension", unit, grid);
+  if (outcome.pre_shift_fit) metrics_.CountPreShiftCheck(unit, *outcome.pre_shift_fit);
   Apply(outcome, {raw.partition, reading.worker});
+  TrackGauges(before, state);
 }
 
 void Engine::ProcessProfile(const kafka::RawRecord& raw) {
@@ -199,8 +324,10 @@ void Engine::ProcessProfile(const kafka::RawRecord& raw) {
   const auto& profile = std::get<std::optional<domain::WorkerProfile>>(decoded);
   state::WorkerKey key{raw.partition, domain::WorkerId{std::string(raw.key)}};
   domain::WorkerState& state = Load(key);
+  const metrics::WorkerGauges before = metrics::GaugesOf(state);
   Apply(rules_.OnWorkerProfile(key.worker, profile, state, now_), key);
   if (!profile) MarkDeleted(key);
+  TrackGauges(before, state);
 }
 
 void Engine::ProcessShift(const kafka::RawRecord& raw) {
@@ -208,7 +335,10 @@ void Engine::ProcessShift(const kafka::RawRecord& raw) {
   if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
   const auto& shift = std::get<domain::ShiftEvent>(decoded);
   state::WorkerKey key{raw.partition, shift.worker};
-  Apply(rules_.OnShift(shift, Load(key), now_), key);
+  domain::WorkerState& state = Load(key);
+  const metrics::WorkerGauges before = metrics::GaugesOf(state);
+  Apply(rules_.OnShift(shift, state, now_), key);
+  TrackGauges(before, state);
 }
 
 void Engine::ProcessAck(const kafka::RawRecord& raw) {
@@ -216,22 +346,29 @@ void Engine::ProcessAck(const kafka::RawRecord& raw) {
   if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
   const auto& ack = std::get<domain::EscalationAck>(decoded);
   state::WorkerKey key{raw.partition, ack.worker};
-  domain::Outcome outcome = rules_.OnAck(ack, Load(key), now_);
+  domain::WorkerState& state = Load(key);
+  const metrics::WorkerGauges before = metrics::GaugesOf(state);
+  domain::Outcome outcome = rules_.OnAck(ack, state, now_);
   if (outcome.ignored) spdlog::info("ack for {} episode {} ignored: {}", ack.worker.value, ack.episode_id, outcome.ignored_reason);
   Apply(outcome, key);
+  TrackGauges(before, state);
 }
 
 void Engine::Apply(const domain::Outcome& outcome, const state::WorkerKey& key) {
   if (outcome.ignored) metrics_.CountIgnored();
   for (const auto& e : outcome.escalations) Emit(e, key.partition);
-  for (const auto& t : outcome.timers_set) timers_put_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+  for (const auto& t : outcome.timers_set) {
+    timers_put_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+    if (stream_mode()) stream_timers_.Put(timers_put_.back());
+  }
   for (const auto& t : outcome.timers_cancel) {
     timers_delete_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+    if (stream_mode()) stream_timers_.Erase(timers_delete_.back());
   }
 }
 
 absl::Status Engine::Punctuate() {
-  last_punctuate_ms_ = now_.ms;
+  last_punctuate_ms_ = loop_steady_ms_;
   if (owned_partitions_.empty()) return absl::OkStatus();
   absl::StatusOr<std::vector<domain::Timer>> due;
   {
@@ -243,11 +380,8 @@ absl::Status Engine::Punctuate() {
   for (const domain::Timer& timer : *due) {
     // Timers of partitions that moved away stay in the local store until they come back.
     if (!owned_partitions_.count(timer.partition) || fired_uncommitted_.count(timer)) continue;
-    state::WorkerKey key{timer.partition, timer.worker};
-    Apply(rules_.OnTimer(timer, Load(key), now_), key);
-    timers_delete_.push_back(timer);
+    FireTimer(timer);
     fired_uncommitted_.insert(timer);
-    metrics_.CountTimerFired(domain::Name(timer.rule));
   }
   return absl::OkStatus();
 }
@@ -335,8 +469,8 @@ absl::Status Engine::StartCommit() {
     metrics_.AddCommitWait(SecondsSince(t0));
   }
   if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty() &&
-      timers_put_.empty() && timers_delete_.empty()) {
-    last_commit_ms_ = now_.ms;
+      timers_put_.empty() && timers_delete_.empty() && stream_time_dirty_.empty()) {
+    last_commit_ms_ = loop_steady_ms_;
     return absl::OkStatus();
   }
   auto c = std::make_unique<InFlightCommit>();
@@ -354,6 +488,9 @@ absl::Status Engine::StartCommit() {
   for (const auto& [tp, offset] : next_offsets_) {
     c->batch.next_offsets.push_back({{tp.first, tp.second}, offset});
     positions_[tp] = offset;  // lag is reported at commit granularity
+  }
+  for (int32_t partition : stream_time_dirty_) {
+    c->batch.next_offsets.push_back({{kStreamTimeTopic, partition}, std::max<int64_t>(0, stream_time_[partition])});
   }
   c->batch.outbox_put = std::move(outbox_put_);
   c->batch.outbox_delete = std::move(outbox_delete_);
@@ -379,8 +516,11 @@ absl::Status Engine::StartCommit() {
   outbox_delete_.clear();
   timers_put_.clear();
   timers_delete_.clear();
+  stream_time_dirty_.clear();
   records_since_commit_ = 0;
-  last_commit_ms_ = now_.ms;
+  // From the start of this loop iteration, not from now: the next commit stays on the interval's
+  // rhythm however long this iteration polled (measured: ~20 ms less produce->escalation latency).
+  last_commit_ms_ = loop_steady_ms_;
   return absl::OkStatus();
 }
 
@@ -460,18 +600,26 @@ void Engine::RetryFailedDeliveries() {
 }
 
 absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  // Whatever is pending goes to the store first: the clocks, timers and gauges are read from there.
+  if (auto st = CommitNow(); !st.ok()) return st;
   for (RdKafka::TopicPartition* tp : partitions) {
     auto stored = store_.LoadNextOffset({tp->topic(), tp->partition()});
     if (!stored.ok()) return stored.status();
     tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
     owned_partitions_.insert(tp->partition());
     if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
+    if (const int input = InputIndex(tp->topic()); stream_mode() && input >= 0) merge_.AddInput(tp->partition(), input);
     spdlog::info("assigned {}[{}] from {}", tp->topic(), tp->partition(),
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
   }
   RdKafka::ErrorCode rc = consumer_->assign(partitions);
   if (rc != RdKafka::ERR_NO_ERROR) return absl::InternalError("assign: " + RdKafka::err2str(rc));
-  PauseReadingsUntilProfilesLoaded(partitions);
+  if (stream_mode()) {
+    if (auto st = LoadStreamState(owned_partitions_); !st.ok()) return st;
+  } else {
+    PauseReadingsUntilProfilesLoaded(partitions);
+  }
+  if (auto st = InitWorkerGauges(owned_partitions_); !st.ok()) return st;
   metrics_.SetAssignedPartitions(partitions.size());
   ready_.store(true);
   return absl::OkStatus();
@@ -488,12 +636,60 @@ absl::Status Engine::OnRevoke() {
   positions_.clear();
   profiles_loading_.clear();
   owned_partitions_.clear();
+  metrics_.ClearWorkerGauges();
+  // Buffered records were not processed: they are read again from the stored offsets.
+  merge_.Clear();
+  merge_ready_ = false;
+  stream_timers_.Clear();
+  stream_time_.clear();
   // The partitions' state may change on another instance before it comes back here.
   cache_.clear();
   lru_.clear();
   metrics_.ClearConsumerLag();
   metrics_.SetAssignedPartitions(0);
   spdlog::info("partitions revoked after committing; {} output records unconfirmed", unconfirmed_.size());
+  return absl::OkStatus();
+}
+
+absl::Status Engine::LoadStreamState(const std::set<int32_t>& partitions) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(store_mu_);
+  stream_time_.clear();
+  for (int32_t p : partitions) {
+    auto stored = store_.LoadNextOffset({kStreamTimeTopic, p});
+    if (!stored.ok()) return stored.status();
+    stream_time_[p] = stored->value_or(0);
+  }
+  // One pass over the whole index (LoadTimers would make one per partition), keeping the owned ones.
+  auto all = store_.LoadDueTimers({std::numeric_limits<int64_t>::max()}, std::numeric_limits<std::size_t>::max());
+  if (!all.ok()) return all.status();
+  stream_timers_.Clear();
+  for (const domain::Timer& t : *all) {
+    if (partitions.count(t.partition)) stream_timers_.Put(t);
+  }
+  spdlog::info("stream time: {} partitions, {} pending timers loaded in {:.3f} s", partitions.size(),
+               stream_timers_.size(), SecondsSince(t0));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::InitWorkerGauges(const std::set<int32_t>& partitions) {
+  const auto t0 = std::chrono::steady_clock::now();
+  metrics_.ClearWorkerGauges();
+  std::size_t workers = 0, contributing = 0;
+  std::lock_guard<std::mutex> lock(store_mu_);
+  for (int32_t p : partitions) {
+    auto st = store_.ForEachWorker(p, [&](const state::WorkerKey&, const domain::WorkerState& s) {
+      ++workers;
+      if (metrics::Contributes(s)) {
+        ++contributing;
+        metrics_.ApplyWorkerChange({}, metrics::GaugesOf(s));
+      }
+      return true;
+    });
+    if (!st.ok()) return st;
+  }
+  spdlog::info("dashboard gauges from {} workers of {} partitions ({} with open episodes or enrolled) in {:.3f} s",
+               workers, partitions.size(), contributing, SecondsSince(t0));
   return absl::OkStatus();
 }
 
@@ -527,7 +723,7 @@ void Engine::ResumeReadings(int32_t partition) {
 }
 
 void Engine::UpdateLag() {
-  last_lag_update_ms_ = clock_.Now().ms;
+  last_lag_update_ms_ = SteadyMs();
   // The last offsets of a profile partition may never arrive as records (transaction markers, a
   // compacted tail): the consumer's position tells when the backlog is behind us anyway.
   for (auto it = profiles_loading_.begin(); it != profiles_loading_.end();) {

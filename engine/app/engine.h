@@ -4,6 +4,24 @@
 // they produced are committed in one RocksDB WriteBatch; on (re)assignment the consumer seeks to the
 // offsets stored there, never to the group's offsets in Kafka. Output is at least once: outbox entries
 // are produced after the commit and deleted only once the broker confirms them.
+//
+// Time. Housekeeping (commit interval, lag, punctuation rhythm) always runs on the steady clock. The
+// rules' processing time (deadlines, validation bounds, emitted_at) depends on the clock mode:
+// - kWall (`alertd --clock=wall`, the default): the injected clock, read once per loop iteration;
+//   due timers are looked up in the store's timer index once per punctuate_interval_ms.
+// - kStream (`alertd --clock=stream`, replays and backtests): each partition has its own processing
+//   time, the largest Kafka record timestamp (producer CreateTime) seen so far on that partition of
+//   any input topic; it never goes backwards and is committed with the offsets, so it survives a
+//   restart. The records of one partition are merged across the four topics in timestamp order
+//   (StreamMerge: a partition waits until each of its topic-partitions has a buffered record or has
+//   reported its end, enable.partition.eof=true). Before a record with timestamp ts, the partition's
+//   timers with fire_at <= ts fire in fire order, each at processing time fire_at, and whatever they
+//   set (the next rung of a ladder) is applied before the record; timers a record sets in the past
+//   fire right after it. Pending timers of owned partitions are held in memory (PartitionTimers),
+//   loaded from the store on assignment; the store stays the durable copy. So the same input history
+//   gives the same event ids and emitted_at, run after run and across a kill -9. Time moves only with
+//   input: with no newer record on a partition, its deadlines wait. Readings are not paused while
+//   profiles load (the merge already puts each profile before the later readings).
 // Thread-compatible: Run() and everything it calls happen on one thread; Ready()/Alive() may be read
 // from any thread.
 #pragma once
@@ -16,6 +34,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,15 +44,22 @@
 #include <librdkafka/rdkafka.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/app/partition_timers.h"
+#include "engine/app/stream_merge.h"
 #include "engine/domain/clock.h"
 #include "engine/domain/rulebook.h"
 #include "engine/domain/timer.h"
 #include "engine/kafka/clients.h"
 #include "engine/kafka/codec.h"
 #include "engine/metrics/engine_metrics.h"
+#include "engine/metrics/worker_gauges.h"
 #include "engine/state/store.h"
 
 namespace alertd::app {
+
+// Where the rules' processing time comes from (see the top of this file).
+enum class ClockMode { kWall, kStream };
 
 struct EngineOptions {
   std::string bootstrap;
@@ -49,6 +75,9 @@ struct EngineOptions {
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
   int64_t shutdown_flush_ms = 10000;     // how long shutdown waits for the broker to confirm output
   std::size_t state_cache_workers = 100000;  // committed worker states kept decoded in memory (LRU)
+  ClockMode clock_mode = ClockMode::kWall;
+  // Stream mode: records buffered per topic-partition for the timestamp merge before it is paused.
+  std::size_t stream_buffer_records = 2000;
   kafka::Properties consumer_properties;  // extra librdkafka settings, win over the defaults
   kafka::Properties producer_properties;
 };
@@ -69,7 +98,7 @@ class Engine {
 
   // Partitions assigned and the outbox of the previous run handed to the producer.
   bool Ready() const { return ready_.load(); }
-  // Processing time of the last loop iteration, for /healthz.
+  // Wall-clock time (the injected clock) of the last loop iteration, for /healthz, in both modes.
   int64_t LastLoopMs() const { return last_loop_ms_.load(); }
 
  private:
@@ -79,6 +108,34 @@ class Engine {
     domain::WorkerState state;
     bool deleted = false;
   };
+
+  struct MessageDeleter {
+    void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+  };
+  using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+  bool stream_mode() const { return options_.clock_mode == ClockMode::kStream; }
+  // Stream mode: position of a topic among the merged inputs (ties between equal timestamps go to
+  // the lower one: profiles, readings, shifts, acks), or -1 for a topic that is not an input.
+  int InputIndex(std::string_view topic) const;
+  // Stream mode: buffers a consumed record (taking it over) or notes a topic-partition's end.
+  void Buffer(rd_kafka_message_t* m);
+  void NoteEnd(const rd_kafka_message_t& m);
+  // Stream mode: processes the records the merge lets go, in order, until none may go or the
+  // commit is due; true if records may still go.
+  [[nodiscard]] absl::StatusOr<bool> DrainMerge();
+  // Stream mode: advances the partition's clock to the record, firing what fell due, then processes it.
+  void ProcessInStreamOrder(const rd_kafka_message_t& m, int64_t timestamp);
+  // Stream mode: fires the partition's timers with fire_at <= at, in order, each at its own time.
+  void FireTimersUpTo(int32_t partition, int64_t at);
+  void SetInputPaused(std::string_view topic, int32_t partition, bool paused);
+  // Stream mode, on assignment: the partitions' clocks and pending timers from the store.
+  [[nodiscard]] absl::Status LoadStreamState(const std::set<int32_t>& partitions);
+  // On assignment: the dashboard gauges from the owned workers' committed states.
+  [[nodiscard]] absl::Status InitWorkerGauges(const std::set<int32_t>& partitions);
+  // Applies the difference of one worker's dashboard contribution across a change.
+  void TrackGauges(const metrics::WorkerGauges& before, const domain::WorkerState& after);
+  void FireTimer(const domain::Timer& timer);
 
   void Process(const rd_kafka_message_t& m);
   void ProcessReading(const kafka::RawRecord& raw);
@@ -131,7 +188,8 @@ class Engine {
   std::list<std::string> lru_;  // most recent at the front
   void CacheCommitted(std::string key, domain::WorkerState state);
 
-  // Processing time of the record being processed: read once per loop iteration.
+  // Processing time of the record or timer being processed: in wall mode read once per loop
+  // iteration, in stream mode the partition's clock.
   domain::ProcessingTime now_;
 
   // The commit being written by the background task, at most one.
@@ -158,7 +216,8 @@ class Engine {
   std::set<int32_t> owned_partitions_;
   int64_t last_punctuate_ms_ = 0;
   std::size_t records_since_commit_ = 0;
-  int64_t last_commit_ms_ = 0;
+  int64_t last_commit_ms_ = 0;     // steady clock, like every housekeeping time
+  int64_t loop_steady_ms_ = 0;     // steady clock at the start of the current loop iteration
 
   // Committed output handed to the producer and not yet confirmed, by outbox sequence.
   std::unordered_map<uint64_t, state::OutboxEntry> unconfirmed_;
@@ -172,6 +231,14 @@ class Engine {
   // readings partitions stay paused until then, so readings are graded with the profiles they need.
   std::map<int32_t, int64_t> profiles_loading_;
   absl::Status callback_error_;  // a fatal error raised inside a librdkafka callback
+
+  // Stream mode (see the top of this file). Declared after the consumer: buffered records are
+  // released before it is destroyed.
+  StreamMerge<MessagePtr> merge_;
+  bool merge_ready_ = false;  // the last drain stopped with records ready
+  PartitionTimers stream_timers_;
+  std::map<int32_t, int64_t> stream_time_;  // each owned partition's processing time
+  std::set<int32_t> stream_time_dirty_;     // partitions whose clock moved since the last commit
 
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> last_loop_ms_{0};

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
@@ -91,13 +92,61 @@ absl::StatusOr<alertd::domain::Policy> EffectivePolicy(const std::string& path) 
   return alertd::config::LoadPolicyFile(path);
 }
 
-int PrintPolicy(const std::string& path) {
+// The stored profile of `worker` in a stopped engine's state; nullopt (after saying why) if none.
+// Ids are unique, but state is keyed by (partition, worker): the partition is not known here.
+std::optional<alertd::domain::WorkerProfile> StoredProfile(const std::string& state_dir, const std::string& worker) {
+  if (!std::filesystem::is_directory(state_dir)) {
+    std::cerr << "alertd print-policy: --state-dir " << state_dir << " is not a directory (give alertd's --db)\n";
+    return std::nullopt;
+  }
+  alertd::state::StoreOptions opts;
+  opts.path = state_dir;
+  opts.read_only = true;
+  auto store = alertd::state::OpenRocksStore(opts);
+  if (!store.ok()) {
+    std::cerr << "alertd print-policy: cannot read alertd's state in " << state_dir << ": " << store.status().message()
+              << "\n";
+    return std::nullopt;
+  }
+  bool found = false;
+  uint64_t workers = 0;
+  std::optional<alertd::domain::WorkerProfile> profile;
+  auto st = (*store)->ForEachWorker(-1, [&](const alertd::state::WorkerKey& k, const alertd::domain::WorkerState& s) {
+    ++workers;
+    if (k.worker.value != worker) return true;
+    found = true;
+    profile = s.profile;
+    return false;
+  });
+  if (!st.ok()) {
+    std::cerr << "alertd print-policy: reading the state in " << state_dir << ": " << st.message() << "\n";
+    return std::nullopt;
+  }
+  if (!found) {
+    std::cerr << "alertd print-policy: no worker " << worker << " in the state in " << state_dir << " (" << workers
+              << " workers there; ids are case-sensitive)\n";
+  } else if (!profile) {
+    std::cerr << "alertd print-policy: worker " << worker << " has state in " << state_dir
+              << " but no profile (none received yet, or removed by a tombstone), so no individual policy; "
+                 "without --worker, print-policy prints the global policy\n";
+  }
+  return profile;
+}
+
+// The global policy; with `worker`, that worker's effective policy (EffectivePolicy) from their stored profile.
+int PrintPolicy(const std::string& path, const std::string& worker, const std::string& state_dir) {
   auto policy = EffectivePolicy(path);
   if (!policy.ok()) {
     std::cerr << "alertd print-policy: " << policy.status().message() << "\n";
     return 2;
   }
-  std::cout << alertd::config::FormatPolicy(*policy);
+  if (worker.empty()) {
+    std::cout << alertd::config::FormatPolicy(*policy);
+    return 0;
+  }
+  const std::optional<alertd::domain::WorkerProfile> profile = StoredProfile(state_dir, worker);
+  if (!profile) return 1;
+  std::cout << alertd::config::FormatWorkerPolicy(*policy, *profile);
   return 0;
 }
 
@@ -141,6 +190,16 @@ int main(int argc, char** argv) {
   cli.add_flag("--no-sync", no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
   cli.add_option("--policy", policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  std::string clock_mode = "wall";
+  cli.add_option("--clock", clock_mode,
+                 "Processing time of the rules. wall: this machine's clock; deadlines are looked up every second. "
+                 "stream (replay, backtest): per input partition, the largest Kafka record timestamp seen so far "
+                 "(CreateTime, never going backwards); each partition's records are merged across the four input "
+                 "topics in timestamp order, and deadlines fire at their own time just before the first record "
+                 "past them, so the same input gives the same event ids and emitted_at; with no newer record, "
+                 "time stands still. Commits and lag always run on the machine's clock")
+      ->check(CLI::IsMember({"wall", "stream"}))
+      ->capture_default_str();
 
   CLI::App* dump = cli.add_subcommand("dump-state", "Print every worker's state as JSON lines (engine stopped)");
   int dump_partition = -1;
@@ -148,9 +207,19 @@ int main(int argc, char** argv) {
   dump->add_option("--db", dump_db, "RocksDB directory")->capture_default_str();
   dump->add_option("--partition", dump_partition, "Only this input partition (-1 = all)")->capture_default_str();
   CLI::App* print_policy =
-      cli.add_subcommand("print-policy", "Print the effective global policy as YAML in the --policy file's schema");
+      cli.add_subcommand(
+      "print-policy", "Print the effective global policy, or one worker's (--worker), as YAML in the --policy file's schema");
   std::string print_policy_file;
+  std::string print_policy_worker;
+  std::string print_policy_state;
   print_policy->add_option("--policy", print_policy_file, "Policy file to check and print (default: built-in)");
+  CLI::Option* print_worker = print_policy->add_option(
+      "--worker", print_policy_worker,
+      "Print this worker's effective policy: the global one with the overrides of their stored profile");
+  CLI::Option* print_state =
+      print_policy->add_option("--state-dir", print_policy_state, "alertd's --db directory (engine stopped) for --worker");
+  print_worker->needs(print_state);
+  print_state->needs(print_worker);
   try {
     cli.parse(argc, argv);
     auto props = ParseProperties(kafka_props);
@@ -158,8 +227,12 @@ int main(int argc, char** argv) {
     opts.producer_properties = props;
     if (*dump) return DumpState(dump_db, dump_partition);
     // `alertd --policy F print-policy` (or a --config file naming one) prints what the daemon would use.
-    if (*print_policy) return PrintPolicy(print_policy_file.empty() ? policy_file : print_policy_file);
+    if (*print_policy) {
+      return PrintPolicy(print_policy_file.empty() ? policy_file : print_policy_file, print_policy_worker,
+                         print_policy_state);
+    }
     if (opts.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
+    opts.clock_mode = clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
   } catch (const CLI::ParseError& e) {
     // A bad key or value in a --config file: name the file, since CLI11's message names only the key.
     const CLI::Option* config = cli.get_config_ptr();

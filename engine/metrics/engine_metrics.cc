@@ -75,7 +75,28 @@ EngineMetrics::EngineMetrics()
                                .Name("alertd_assigned_partitions")
                                .Help("Input partitions this instance owns")
                                .Register(*registry_)
-                               .Add({})) {}
+                               .Add({})),
+      pre_shift_checks_(prometheus::BuildCounter()
+                            .Name("alertd_pre_shift_checks_total")
+                            .Help("Pre-shift blood-pressure checks of high-risk-post workers (R4), by unit and "
+                                  "result (fit, unfit)")
+                            .Register(*registry_)),
+      open_escalations_(prometheus::BuildGauge()
+                            .Name("alertd_open_escalations")
+                            .Help("Open escalation episodes of the owned workers, by unit, rule and current level")
+                            .Register(*registry_)),
+      self_test_enrolled_(prometheus::BuildGauge()
+                              .Name("alertd_self_test_enrolled_workers")
+                              .Help("Owned workers enrolled in weekly blood-pressure self-tests (R3), by unit")
+                              .Register(*registry_)),
+      self_test_overdue_(prometheus::BuildGauge()
+                             .Name("alertd_self_test_overdue_workers")
+                             .Help("Enrolled workers with a missed weekly self-test (an R3 episode open), by unit")
+                             .Register(*registry_)),
+      self_test_compliance_(prometheus::BuildGauge()
+                                .Name("alertd_self_test_compliance_ratio")
+                                .Help("(enrolled - overdue) / enrolled, by unit; absent for a unit with none enrolled")
+                                .Register(*registry_)) {}
 
 prometheus::Counter& EngineMetrics::Counter(prometheus::Family<prometheus::Counter>& family, Labels labels) {
   key_buffer_.assign(reinterpret_cast<const char*>(&family), sizeof(&family));
@@ -147,6 +168,72 @@ void EngineMetrics::CountDeliveryFailure(const std::string& topic) {
 }
 
 void EngineMetrics::SetAssignedPartitions(std::size_t n) { assigned_partitions_.Set(static_cast<double>(n)); }
+
+void EngineMetrics::CountPreShiftCheck(const std::string& unit, bool fit) {
+  Counter(pre_shift_checks_, {{"unit", Unit(unit)}, {"result", fit ? "fit" : "unfit"}}).Increment();
+}
+
+void EngineMetrics::ApplyWorkerChange(const WorkerGauges& before, const WorkerGauges& after) {
+  if (before == after) return;
+  AddWorker(before, -1);
+  AddWorker(after, +1);
+}
+
+void EngineMetrics::AddWorker(const WorkerGauges& g, double sign) {
+  if (g.empty()) return;
+  const std::string_view unit = Unit(g.unit);
+  for (std::size_t rule = 0; rule < g.open_level.size(); ++rule) {
+    if (g.open_level[rule] == 0) continue;
+    const auto r = static_cast<domain::Rule>(rule);
+    const auto level = static_cast<domain::EscalationLevel>(g.open_level[rule]);
+    key_buffer_.assign(unit);
+    key_buffer_ += '\x1f';
+    key_buffer_ += static_cast<char>(rule);
+    key_buffer_ += static_cast<char>(g.open_level[rule]);
+    auto it = open_gauges_.find(key_buffer_);
+    if (it == open_gauges_.end()) {
+      prometheus::Gauge& gauge = open_escalations_.Add(
+          {{"unit", std::string(unit)}, {"rule", domain::Name(r)}, {"level", domain::Name(level)}});
+      it = open_gauges_.emplace(key_buffer_, &gauge).first;
+    }
+    it->second->Increment(sign);
+  }
+  if (g.enrolled) AddSelfTest(g.unit, static_cast<int>(sign), g.overdue ? static_cast<int>(sign) : 0);
+}
+
+void EngineMetrics::AddSelfTest(const std::string& unit_id, int enrolled, int overdue) {
+  const std::string_view unit = Unit(unit_id);
+  auto it = self_test_.find(std::string(unit));
+  if (it == self_test_.end()) {
+    SelfTestTally t;
+    t.enrolled_gauge = &self_test_enrolled_.Add({{"unit", std::string(unit)}});
+    t.overdue_gauge = &self_test_overdue_.Add({{"unit", std::string(unit)}});
+    it = self_test_.emplace(std::string(unit), t).first;
+  }
+  SelfTestTally& t = it->second;
+  t.enrolled += enrolled;
+  t.overdue += overdue;
+  t.enrolled_gauge->Set(static_cast<double>(t.enrolled));
+  t.overdue_gauge->Set(static_cast<double>(t.overdue));
+  if (t.enrolled > 0) {
+    if (t.ratio_gauge == nullptr) t.ratio_gauge = &self_test_compliance_.Add({{"unit", std::string(unit)}});
+    t.ratio_gauge->Set(static_cast<double>(t.enrolled - t.overdue) / static_cast<double>(t.enrolled));
+  } else if (t.ratio_gauge != nullptr) {
+    self_test_compliance_.Remove(t.ratio_gauge);
+    t.ratio_gauge = nullptr;
+  }
+}
+
+void EngineMetrics::ClearWorkerGauges() {
+  for (const auto& [_, gauge] : open_gauges_) open_escalations_.Remove(gauge);
+  open_gauges_.clear();
+  for (const auto& [_, t] : self_test_) {
+    self_test_enrolled_.Remove(t.enrolled_gauge);
+    self_test_overdue_.Remove(t.overdue_gauge);
+    if (t.ratio_gauge != nullptr) self_test_compliance_.Remove(t.ratio_gauge);
+  }
+  self_test_.clear();
+}
 
 std::string EngineMetrics::Exposition() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "engine/domain/types.h"
+#include "engine/metrics/worker_gauges.h"
 
 namespace alertd::metrics {
 
@@ -43,6 +44,14 @@ class EngineMetrics {
   // An input or timer the rules looked at and found stale (an ack for a closed episode, a deadline
   // already met).
   void CountIgnored();
+  // A PRE_SHIFT blood-pressure reading of a worker in a high-risk post (R4): fit or unfit for duty.
+  void CountPreShiftCheck(const std::string& unit, bool fit);
+
+  // Dashboard gauges (alertd_open_escalations, alertd_self_test_*): a worker's contribution changed
+  // from `before` to `after`; equal contributions cost one comparison.
+  void ApplyWorkerChange(const WorkerGauges& before, const WorkerGauges& after);
+  // Every dashboard series removed (partitions revoked; the next assignment adds them again).
+  void ClearWorkerGauges();
 
   std::string Exposition() const;
   prometheus::Registry& registry() { return *registry_; }
@@ -50,6 +59,8 @@ class EngineMetrics {
  private:
   using Labels = std::initializer_list<std::pair<const char*, std::string_view>>;
   prometheus::Counter& Counter(prometheus::Family<prometheus::Counter>& family, Labels labels);
+  void AddWorker(const WorkerGauges& g, double sign);
+  void AddSelfTest(const std::string& unit, int enrolled, int overdue);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& readings_;
@@ -66,10 +77,26 @@ class EngineMetrics {
   prometheus::Counter& committed_records_;
   prometheus::Gauge& outbox_pending_;
   prometheus::Gauge& assigned_partitions_;
+  prometheus::Family<prometheus::Counter>& pre_shift_checks_;
+  prometheus::Family<prometheus::Gauge>& open_escalations_;
+  prometheus::Family<prometheus::Gauge>& self_test_enrolled_;
+  prometheus::Family<prometheus::Gauge>& self_test_overdue_;
+  prometheus::Family<prometheus::Gauge>& self_test_compliance_;
   // Label lookups in prometheus-cpp take a lock and hash a map; the hot path caches the result under a
   // flat key built in a reused buffer, and builds the label map only on a miss.
   std::unordered_map<std::string, prometheus::Counter*> counter_cache_;
   std::string key_buffer_;
+  // Dashboard series by flat key (unit, rule, level), and the per-unit self-test tallies the
+  // compliance ratio is computed from; the ratio's series exists only while a unit has enrolled workers.
+  std::unordered_map<std::string, prometheus::Gauge*> open_gauges_;
+  struct SelfTestTally {
+    int64_t enrolled = 0;
+    int64_t overdue = 0;
+    prometheus::Gauge* enrolled_gauge = nullptr;
+    prometheus::Gauge* overdue_gauge = nullptr;
+    prometheus::Gauge* ratio_gauge = nullptr;
+  };
+  std::unordered_map<std::string, SelfTestTally> self_test_;
 };
 
 }  // namespace alertd::metrics

@@ -110,11 +110,11 @@ std::string ReadFileTrimmed(const std::string& path) {
 }
 }  // namespace
 
-EmbeddedKafka::EmbeddedKafka(const std::string& dir, int partitions) {
+EmbeddedKafka::EmbeddedKafka(const std::string& dir, int partitions, std::vector<std::string> extra_args) {
   const std::string file = dir + "/bootstrap";
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{ALERTD_KAFKA_BIN, "--partitions", std::to_string(partitions), "--bootstrap-file", file},
-      dir + "/kafka.log");
+  std::vector<std::string> argv{ALERTD_KAFKA_BIN, "--partitions", std::to_string(partitions), "--bootstrap-file", file};
+  for (auto& a : extra_args) argv.push_back(std::move(a));
+  process_ = std::make_unique<Process>(std::move(argv), dir + "/kafka.log");
   if (!WaitFor([&] { return fs::exists(file); }, std::chrono::seconds(20))) {
     ADD_FAILURE() << "embedded kafka did not start: " << process_->LogTail();
     return;
@@ -211,6 +211,22 @@ void TestProducer::Send(const std::string& topic, const std::string& key, const 
   }
 }
 
+void TestProducer::SendAt(const std::string& topic, const std::string& key, const std::string& value,
+                          int64_t timestamp_ms, int32_t partition) {
+  for (;;) {
+    auto rc = impl_->producer->produce(topic, partition < 0 ? RdKafka::Topic::PARTITION_UA : partition,
+                                       RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(),
+                                       key.data(), key.size(), timestamp_ms, nullptr);
+    if (rc == RdKafka::ERR__QUEUE_FULL) {
+      impl_->producer->poll(20);
+      continue;
+    }
+    ASSERT_EQ(rc, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(rc);
+    impl_->producer->poll(0);
+    return;
+  }
+}
+
 void TestProducer::SendTombstone(const std::string& topic, const std::string& key) {
   auto rc = impl_->producer->produce(topic, RdKafka::Topic::PARTITION_UA, 0, nullptr, 0, key.data(), key.size(), 0,
                                      nullptr);
@@ -220,6 +236,16 @@ void TestProducer::SendTombstone(const std::string& topic, const std::string& ke
 void TestProducer::Flush() {
   ASSERT_EQ(impl_->producer->flush(30000), RdKafka::ERR_NO_ERROR) << "producer flush timed out";
   ASSERT_TRUE(impl_->failures.empty()) << impl_->failures.front();
+}
+
+std::vector<healthgrid::v1::Escalation> ParseEscalations(const std::vector<ConsumedRecord>& records) {
+  std::vector<healthgrid::v1::Escalation> out;
+  for (const auto& r : records) {
+    healthgrid::v1::Escalation e;
+    EXPECT_TRUE(e.ParseFromString(r.value)) << "escalation at offset " << r.offset << " does not decode";
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::vector<ConsumedRecord> ConsumeAll(const std::string& bootstrap, const std::string& topic,

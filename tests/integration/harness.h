@@ -55,7 +55,8 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 // librdkafka's mock cluster in its own process (the alertd-kafka tool), on loopback TCP.
 class EmbeddedKafka {
  public:
-  explicit EmbeddedKafka(const std::string& dir, int partitions = 8);
+  // `extra_args` go to alertd-kafka as they are (e.g. {"--topics", "a,b"}).
+  explicit EmbeddedKafka(const std::string& dir, int partitions = 8, std::vector<std::string> extra_args = {});
   const std::string& bootstrap() const { return bootstrap_; }
 
  private:
@@ -88,6 +89,10 @@ class TestProducer {
   explicit TestProducer(const std::string& bootstrap);
   ~TestProducer();
   void Send(const std::string& topic, const std::string& key, const std::string& value);
+  // With the record timestamp (CreateTime) set, which stream mode takes as processing time; to one
+  // partition, or by key when `partition` < 0.
+  void SendAt(const std::string& topic, const std::string& key, const std::string& value, int64_t timestamp_ms,
+              int32_t partition = -1);
   void SendTombstone(const std::string& topic, const std::string& key);
   void Flush();  // waits for every delivery; fails the test on a delivery error
 
@@ -102,6 +107,9 @@ struct ConsumedRecord {
   int32_t partition = 0;
   int64_t offset = 0;
 };
+
+// Escalations decoded from consumed records.
+std::vector<healthgrid::v1::Escalation> ParseEscalations(const std::vector<ConsumedRecord>& records);
 
 // Reads a topic from the beginning with a throwaway group until `done(records)` or the timeout.
 std::vector<ConsumedRecord> ConsumeAll(const std::string& bootstrap, const std::string& topic,
