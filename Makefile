@@ -15,7 +15,7 @@ build: deps
 test: build
 	@ctest --preset $(PRESET) -j 2 --timeout 600
 
-# DEMO_SECONDS=0 keeps the demo running until Ctrl-C.
+# The demo plays a simulated week in replay mode, then DEMO_SECONDS (default 20; 0 = none) of live readings.
 demo: build
 	@BUILD=$(BUILD) bash deploy/demo.sh
 

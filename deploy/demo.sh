@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# make demo: embedded Kafka, alertd, the reading simulator and a readable tail of escalations.
+# make demo: a simulated week of a health grid played through alertd in replay mode (--clock=stream),
+# told as a story, then (optionally) live readings.
 #
-#   DEMO_SECONDS=90     how long to run (0 = until Ctrl-C)
-#   DEMO_WORKERS=2000   simulated workers across 17 units and ~200 grids
-#   DEMO_RATE=250       readings/s the simulator sends (a week of history first, then live readings)
+# Embedded Kafka, a fresh alertd state; alertd-sim --scenario week produces two weeks of history (a
+# lead-in, then the week) with each record stamped with the moment it reached Kafka, so alertd's
+# clock follows the records: deadlines of days (the R3 ladder, ack timeouts, re-notifications) fire
+# in seconds. Then: what the script's workers went through, and a summary of the week.
+#
+#   DEMO_WORKERS=400    simulated workers across 17 units and ~200 grids
+#   DEMO_START=         first day of the week, YYYY-MM-DD (default: 7 days before today)
+#   DEMO_SEED=42        same seed and start, same week
+#   DEMO_SECONDS=20     live readings after the week, seconds (0 = none)
+#   DEMO_RATE=20        live readings per second
 #   DEMO_HTTP=127.0.0.1:9464  where alertd serves /metrics, /healthz, /readyz
 set -euo pipefail
 BUILD=${BUILD:-build/release}
-DEMO_SECONDS=${DEMO_SECONDS:-90}
-DEMO_WORKERS=${DEMO_WORKERS:-2000}
-DEMO_RATE=${DEMO_RATE:-250}
+DEMO_WORKERS=${DEMO_WORKERS:-400}
+DEMO_START=${DEMO_START:-}
+DEMO_SEED=${DEMO_SEED:-42}
+DEMO_SECONDS=${DEMO_SECONDS:-20}
+DEMO_RATE=${DEMO_RATE:-20}
 DEMO_HTTP=${DEMO_HTTP:-127.0.0.1:9464}
 dir=.demo
 bin=$BUILD/engine
@@ -29,53 +39,114 @@ for _ in $(seq 1 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
 [ -s "$dir/bootstrap" ] || { echo "embedded Kafka did not start:"; cat "$dir/kafka.log"; exit 1; }
 bootstrap=$(cat "$dir/bootstrap")
 
-"$bin/app/alertd" --bootstrap "$bootstrap" --db "$dir/state" --http "$DEMO_HTTP" \
+"$bin/app/alertd" --bootstrap "$bootstrap" --db "$dir/state" --clock=stream --http "$DEMO_HTTP" \
   --http-port-file "$dir/http.port" --log-level warn 2>"$dir/alertd.log" &
 alertd_pid=$!; pids=("$alertd_pid" "${pids[@]}")
 for _ in $(seq 1 100); do [ -s "$dir/http.port" ] && break; kill -0 "$alertd_pid" 2>/dev/null || break; sleep 0.1; done
 [ -s "$dir/http.port" ] || { echo "alertd did not start:"; cat "$dir/alertd.log"; exit 1; }
 metrics="http://${DEMO_HTTP%:*}:$(cat "$dir/http.port")/metrics"
 
-echo "== alertd demo: embedded Kafka at $bootstrap, metrics at $metrics"
-echo "== $DEMO_WORKERS workers send a week of readings, then live ones; escalations appear below as alertd decides them"
-echo
+# The week, in health-grid local days (UTC+8); the sim defaults to the same dates.
+today=$(TZ=Asia/Shanghai date +%F)
+start=${DEMO_START:-$(date -d "$today - 7 days" +%F)}
+week_end=$(date -d "$start + 7 days" +%F)
 
-"$bin/cli/alertd-tail" --bootstrap "$bootstrap" --from-beginning --summary >"$dir/tail.out" 2>"$dir/tail.log" &
-tail_pid=$!; pids=("$tail_pid" "${pids[@]}")
-tail -n +1 -f "$dir/tail.out" &
-follow_pid=$!; pids=("$follow_pid" "${pids[@]}")
+echo "== alertd demo: embedded Kafka at $bootstrap, alertd --clock=stream, metrics at $metrics"
+echo "== playing the week $start .. $(date -d "$week_end - 1 day" +%F) ($DEMO_WORKERS workers, history from" \
+     "$(date -d "$start - 7 days" +%F)): every record carries the moment it reached Kafka, so days pass in seconds"
 
-live=$(( DEMO_SECONDS > 0 ? DEMO_SECONDS : 10#999999999 ))
-"$bin/cli/alertd-sim" --bootstrap "$bootstrap" --workers "$DEMO_WORKERS" --days 7 --rate "$DEMO_RATE" \
-  --live-seconds "$live" --quiet >"$dir/sim.out" 2>"$dir/sim.log" &
+live=$(( DEMO_SECONDS > 0 ? DEMO_SECONDS : 0 ))
+"$bin/cli/alertd-sim" --bootstrap "$bootstrap" --scenario week --start "$start" --workers "$DEMO_WORKERS" \
+  --seed "$DEMO_SEED" --story-file "$dir/story.tsv" --live-seconds "$live" --rate "$DEMO_RATE" \
+  >"$dir/sim.out" 2>"$dir/sim.log" &
 sim_pid=$!; pids=("$sim_pid" "${pids[@]}")
+for _ in $(seq 1 600); do
+  [ -s "$dir/story.tsv" ] && break
+  kill -0 "$sim_pid" 2>/dev/null || break
+  [ "$interrupted" -eq 0 ] || exit 130
+  sleep 0.1
+done
+[ -s "$dir/story.tsv" ] || { echo "alertd-sim did not produce the week:"; cat "$dir/sim.log"; exit 1; }
 
-start=$(date +%s)
-while [ "$interrupted" -eq 0 ] && kill -0 "$sim_pid" 2>/dev/null; do
-  if [ "$DEMO_SECONDS" -gt 0 ] && [ $(( $(date +%s) - start )) -ge "$DEMO_SECONDS" ]; then break; fi
-  sleep 1
+# alertd has played the week when it has consumed what was produced (live readings keep the lag small).
+lag() { curl -fs "$metrics" | awk '/^alertd_consumer_lag\{/ {s+=$2} END {print s+0}'; }
+for _ in $(seq 1 300); do
+  [ "$interrupted" -eq 0 ] || exit 130
+  [ "$(lag)" -le $(( live > 0 ? DEMO_RATE * 2 : 0 )) ] && break
+  sleep 0.2
 done
-stop "$sim_pid"
-# Give alertd a moment to grade what is still in flight before reading its counters.
-for _ in $(seq 1 50); do
-  lag=$(curl -fs "$metrics" | awk '/^alertd_consumer_lag\{/ {s+=$2} END {print s+0}')
-  [ "$lag" = "0" ] && break; sleep 0.2
-done
-sleep 1
-snapshot=$(curl -fs "$metrics" || true)
-stop "$tail_pid"; sleep 0.3; stop "$follow_pid"
+sleep 2  # escalations leave alertd's outbox once the broker confirms them
+"$bin/cli/alertd-tail" --bootstrap "$bootstrap" --from-beginning --exit-at-end --no-color >"$dir/tail.all" 2>"$dir/tail.log"
+"$bin/cli/alertd-tail" --bootstrap "$bootstrap" --from-beginning --exit-at-end --json >"$dir/tail.json" 2>>"$dir/tail.log"
+# The week's events are those alertd decided before the week's end (stream time); later ones are live.
+awk -v end="$week_end" 'substr($0, 1, 10) < end' "$dir/tail.all" >"$dir/week.out"
+awk -v end="$week_end" 'match($0, /"(emitted|rejected)_at":"[^"]*"/) {
+                          if (substr($0, index(substr($0, RSTART), ":\"") + RSTART + 1, 10) < end) print; next }
+                        { print }' "$dir/tail.json" >"$dir/week.json"
 
 echo
-echo "== summary"
-cat "$dir/sim.out"
-echo "$snapshot" | awk '
-  /^alertd_readings_total\{/ { match($0, /kind="[^"]*"/); k=substr($0, RSTART+6, RLENGTH-7); r[k]+=$2; total+=$2 }
-  /^alertd_escalations_total\{/ { match($0, /rule="[^"]*"/); ru=substr($0, RSTART+6, RLENGTH-7);
-                                  match($0, /state="[^"]*"/); st=substr($0, RSTART+7, RLENGTH-8); e[ru " " st]+=$2 }
-  /^alertd_dead_letters_total\{/ { match($0, /reason="[^"]*"/); d[substr($0, RSTART+8, RLENGTH-9)]+=$2; dl+=$2 }
+echo "== the week's script, and what alertd made of it (escalations and referrals of these workers)"
+while IFS=$'\t' read -r worker story expect; do
+  echo
+  echo "-- $worker  $story: $expect"
+  grep -E "^[0-9-]+ [0-9:]+ .* $worker " "$dir/week.out" | cut -c1-220 | sed 's/^/   /' || echo "   (nothing)"
+done <"$dir/story.tsv"
+
+echo
+echo "== the week in numbers"
+sed -n 's/^alertd-sim: week /input: week /p' "$dir/sim.out"
+awk '
+  function field(name,   v) { if (match($0, "\"" name "\":\"[^\"]*\"")) { v = substr($0, RSTART + length(name) + 4, RLENGTH - length(name) - 5); return v } return "" }
+  /"type":"escalation"/ {
+    rule = field("rule"); state = field("state"); level = field("level"); sev = field("severity"); reason = field("reason")
+    n++; by[rule " " state]++; lv[rule " " level]++
+    if (rule == "R3_SELF_TEST_MISSED") {
+      if (state == "OPEN") r3["1 reminder to the worker (due)"]++
+      else if (state == "ESCALATED" && level == "HEALTH_MANAGER") r3["2 health manager (due + 24 h)"]++
+      else if (state == "ESCALATED" && level == "UNIT_SUPERVISOR") r3["3 unit supervisor (due + 72 h)"]++
+      else if (state == "RENOTIFIED") r3["4 re-notified after an acknowledgement"]++
+      else if (state == "RESOLVED" && reason ~ /retracted/) r3["6 retracted by a late upload"]++
+      else if (state == "RESOLVED") r3["5 resolved by a self-test"]++
+    }
+    if (state == "RENOTIFIED" && reason ~ /^Still open: acknowledged/) acked[rule]++
+    if (state == "RENOTIFIED" && reason ~ /^Snooze ended/) snoozed[rule]++
+    if (rule == "R4_PRE_SHIFT_FITNESS") {
+      if (sev == "URGENT" && state == "OPEN") r4["unfit for duty (URGENT, retest after rest)"]++
+      if (sev == "CRITICAL") r4["unfit and clocked in anyway (CRITICAL)"]++
+      if (sev == "HIGH" && state == "OPEN") r4["clocked in with no pre-shift check (HIGH)"]++
+      if (state == "RESOLVED" && reason ~ /^Fit for duty on retest/) r4["fit on retest (resolved)"]++
+      if (state == "RESOLVED" && reason ~ /^Pre-shift check done/) r4["check done after all (resolved)"]++
+    }
+  }
+  /"type":"referral"/ { refs++; ref[field("rule") " " field("urgency")]++ }
+  /"type":"dead_letter"/ { dl++; dead[field("reason")]++ }
   END {
-    printf "readings processed: %d", total; for (k in r) printf "  %s %d", k, r[k]; printf "\n"
-    print "escalations by rule and state:"; for (k in e) printf "  %-40s %d\n", k, e[k]
-    printf "dead letters: %d\n", dl; for (k in d) printf "  %-40s %d\n", k, d[k]
-  }'
-echo "metrics were at $metrics (alertd state in $dir/state, logs in $dir/)"
+    printf "escalation events: %d\n", n
+    print "  by rule and state:"; for (k in by) printf "    %-45s %d\n", k, by[k] | "sort"; close("sort")
+    print "  by rule and level:"; for (k in lv) printf "    %-45s %d\n", k, lv[k] | "sort"; close("sort")
+    print "R3 weekly self-test ladder:"; for (k in r3) printf "    %-45s %d\n", k, r3[k] | "sort"; close("sort")
+    print "acknowledged, so re-notified instead of climbing:"; for (k in acked) printf "    %-45s %d\n", k, acked[k] | "sort"; close("sort")
+    print "snoozed by the morning round, re-notified when the snooze ended:"; for (k in snoozed) printf "    %-45s %d\n", k, snoozed[k] | "sort"; close("sort")
+    print "R4 pre-shift fitness:"; for (k in r4) printf "    %-45s %d\n", k, r4[k] | "sort"; close("sort")
+    if (refs > 0) { printf "referrals to clinics: %d\n", refs; for (k in ref) printf "    %-45s %d\n", k, ref[k] | "sort"; close("sort") }
+    else print "referrals to clinics: none on the referrals topic"
+    printf "dead letters: %d\n", dl; for (k in dead) printf "    %-45s %d\n", k, dead[k] | "sort"; close("sort")
+  }' "$dir/week.json"
+
+if [ "$live" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
+  echo
+  echo "== live: $DEMO_RATE readings/s for ${live} s after the week; escalations as alertd decides them"
+  : >"$dir/live.out"  # exists before `tail -f` opens it
+  "$bin/cli/alertd-tail" --bootstrap "$bootstrap" --summary --no-color >>"$dir/live.out" 2>>"$dir/tail.log" &
+  tail_pid=$!; pids=("$tail_pid" "${pids[@]}")
+  tail -n +1 -f "$dir/live.out" &
+  follow_pid=$!; pids=("$follow_pid" "${pids[@]}")
+  while [ "$interrupted" -eq 0 ] && kill -0 "$sim_pid" 2>/dev/null; do sleep 0.5; done
+  stop "$sim_pid"
+  sleep 2
+  stop "$tail_pid"; sleep 0.3; stop "$follow_pid"
+else
+  stop "$sim_pid"
+fi
+echo
+echo "alertd state in $dir/state, the week's events in $dir/week.out ($dir/week.json), logs in $dir/"

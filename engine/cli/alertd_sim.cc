@@ -17,8 +17,10 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -57,6 +59,13 @@ struct SimOptions {
   double garbage_ratio = 0.0005;
   std::string readings_topic = "readings";
   std::string profiles_topic = "worker-profiles";
+  std::string shifts_topic = "shifts";
+  std::string acks_topic = "escalation-acks";
+  // --scenario week: a scripted week of history with Kafka timestamps, for alertd --clock=stream.
+  std::string scenario = "backfill";
+  std::string start;     // YYYY-MM-DD, local: the week's first day; empty = --days before today
+  int lead_in_days = 7;  // history before the week, so weekly deadlines fall due inside it
+  std::string story_file;
   bool quiet = false;
   bool verbose = false;
 };
@@ -136,6 +145,7 @@ struct Grid {
   uint32_t unit = 0;
   int bp_monitors = 1;  // "BPM-U03-G07-1", ...; one glucometer "GLU-..-1" and one scale "SCL-..-1"
   hg::Person manager;   // "HM-U03-G07"
+  bool remote = false;  // a field site whose station uploads when it has a connection (--scenario week)
 };
 
 // The worker's true blood-pressure state, which the readings sample.
@@ -158,6 +168,10 @@ struct Worker {
   int habit_minute = 7 * 60 + 30;   // when the worker usually self-tests
   double self_tests_per_day = 1.0;  // before --readings-per-day scaling
   int64_t lapsed_since_ms = 0;      // stopped self-testing then (exercises R3); 0 = never
+  int64_t resumed_at_ms = 0;        // tests again from then on; 0 = never
+  bool scripted_glucose = false;    // glucose readings only from the week's script, none drawn
+  // "One person, one policy" thresholds the week's script gives one high-risk worker; 0 = MakeProfile's.
+  int abnormal_systolic = 0, abnormal_diastolic = 0;
   bool active = true;
   int64_t profile_updated_ms = 0;
 };
@@ -204,6 +218,9 @@ Population BuildPopulation(const SimOptions& options, int64_t now_ms, Rng& rng) 
     grid.station_id = "ST-" + grid.id;
     grid.bp_monitors = UniformInt(rng, 1, 2);
     grid.manager = MakePerson("HM-" + grid.id, names.Draw(rng));
+    // Camps, crews and patrols work where the mobile network does not reach.
+    grid.remote = kind == "Field Camp" || kind == "Drilling Crew" || kind == "Pipeline Patrol Team" ||
+                  kind == "Workover Crew";
     pop.grids.push_back(std::move(grid));
     // Sites differ in headcount: a field camp is not an office block.
     grid_weights.push_back(std::lognormal_distribution<double>(0.0, 0.5)(rng));
@@ -308,6 +325,10 @@ hg::WorkerProfile MakeProfile(const Population& pop, const Worker& worker) {
     policy->set_self_test_interval_days(3);
     policy->set_focus_tracking(true);
     *policy->add_extra_recipients() = unit.physician;
+    if (worker.abnormal_systolic > 0) policy->set_abnormal_systolic_mmhg(static_cast<uint32_t>(worker.abnormal_systolic));
+    if (worker.abnormal_diastolic > 0) {
+      policy->set_abnormal_diastolic_mmhg(static_cast<uint32_t>(worker.abnormal_diastolic));
+    }
   }
   profile.set_active(worker.active);
   profile.set_updated_at_ms(worker.profile_updated_ms);
@@ -350,7 +371,7 @@ class ReadingModel {
   // A reading of the kind a worker usually takes: mostly BP, ~10% glucose, ~5% body.
   PlannedReading Any(uint32_t worker, int64_t at_ms, hg::MeasurementContext context) {
     const Worker& w = pop_.workers[worker];
-    const double glucose_share = w.diabetic ? 0.35 : 0.08;  // ~10% overall
+    const double glucose_share = w.scripted_glucose ? 0.0 : w.diabetic ? 0.35 : 0.08;  // ~10% overall
     const double r = Uniform(rng_, 0, 1);
     if (context == hg::PRE_SHIFT || r >= glucose_share + 0.05) return BloodPressure(worker, at_ms, context, 0, 0);
     if (r < glucose_share) return Glucose(worker, at_ms, context);
@@ -448,9 +469,40 @@ bool LooksUnfit(const PlannedReading& r) {
 constexpr int kDayOpensMinute = 6 * 60;    // stations and phones: readings between 06:00
 constexpr int kDayClosesMinute = 22 * 60;  // and 22:00 local
 
-// Everything measured on one local day that falls in (window_start_ms, window_end_ms].
+// A clock-in to a high-risk post (topic `shifts`).
+struct PlannedShift {
+  int64_t clock_in_ms = 0;
+  uint32_t worker = 0;
+  hg::HighRiskPost post = hg::DRIVER;
+};
+
+// What --scenario week plans besides readings: clock-ins, the workers sent home after an unfit retest,
+// and the (worker, local day)s whose pre-shift check the week's script writes by hand.
+struct ShiftPlan {
+  std::vector<PlannedShift> clock_ins;
+  std::vector<std::pair<uint32_t, int64_t>> stood_down;  // (worker, measured_at of the unfit retest)
+  std::set<std::pair<uint32_t, int64_t>> scripted_days;
+};
+
+constexpr double kForgotCheckShare = 0.004;  // clock-ins with no pre-shift check at all
+
+// A valid PRE_SHIFT reading: a check the station could not read is simply taken again.
+PlannedReading PreShiftCheck(ReadingModel& model, uint32_t worker, int64_t at_ms, double rest_systolic,
+                             double rest_diastolic) {
+  PlannedReading r = model.BloodPressure(worker, at_ms, hg::PRE_SHIFT, rest_systolic, rest_diastolic);
+  for (int attempt = 0; attempt < 4 && (r.impossible || r.garbage); ++attempt) {
+    r = model.BloodPressure(worker, at_ms + (attempt + 1) * kMinuteMs, hg::PRE_SHIFT, rest_systolic, rest_diastolic);
+  }
+  r.impossible = r.garbage = false;  // after four failures the fifth is kept as drawn, values and all
+  return r;
+}
+
+// Everything measured on one local day that falls in (window_start_ms, window_end_ms]. With `shifts`
+// (--scenario week), workers in high-risk posts also clock in after a fit check, and are sent home
+// when the retest is still unfit.
 void PlanDay(const Population& pop, const SimOptions& options, int64_t grid_day, int64_t window_start_ms,
-             int64_t window_end_ms, ReadingModel& model, Rng& rng, std::vector<PlannedReading>* out) {
+             int64_t window_end_ms, ReadingModel& model, Rng& rng, std::vector<PlannedReading>* out,
+             ShiftPlan* shifts = nullptr) {
   const int64_t day_start_ms = GridDayStartMs(grid_day);
   auto at = [&](double minute) {
     const double clamped = std::clamp(minute, double{kDayOpensMinute}, double{kDayClosesMinute} - 1);
@@ -463,7 +515,31 @@ void PlanDay(const Population& pop, const SimOptions& options, int64_t grid_day,
     const Worker& w = pop.workers[i];
     // Before every shift in a high-risk post: a PRE_SHIFT reading, and a retest after rest if red.
     const bool works_today = !w.posts.empty() && (grid_day + w.rota_offset) % 7 < 5;
-    if (works_today) {
+    const bool in_window = day_start_ms + kDayMs > window_start_ms && day_start_ms <= window_end_ms;
+    if (works_today && shifts != nullptr && in_window && shifts->scripted_days.count({i, grid_day}) == 0) {
+      const int64_t shift_ms = day_start_ms + w.shift_start_minute * kMinuteMs;
+      int64_t clock_in = shift_ms + static_cast<int64_t>(Uniform(rng, -5, 5) * kMinuteMs);
+      if (!Chance(rng, kForgotCheckShare)) {
+        const PlannedReading check = PreShiftCheck(model, i, at(w.shift_start_minute - Uniform(rng, 10, 50)), 0, 0);
+        keep(check);
+        int64_t last_ms = check.measured_at_ms;
+        if (LooksUnfit(check)) {
+          const PlannedReading retest =
+              PreShiftCheck(model, i, last_ms + static_cast<int64_t>(Uniform(rng, 6, 15) * kMinuteMs),
+                            Normal(rng, 8, 4), Normal(rng, 4, 3));
+          keep(retest);
+          last_ms = retest.measured_at_ms;
+          if (LooksUnfit(retest)) {
+            shifts->stood_down.emplace_back(i, last_ms);
+            clock_in = 0;  // sent home: no clock-in
+          }
+        }
+        if (clock_in != 0) clock_in = std::max(clock_in, last_ms + 2 * kMinuteMs);
+      }
+      if (clock_in > window_start_ms && clock_in <= window_end_ms) {
+        shifts->clock_ins.push_back({clock_in, i, w.posts.front()});
+      }
+    } else if (works_today && shifts == nullptr) {
       const int64_t t = at(w.shift_start_minute - Uniform(rng, 10, 50));
       const PlannedReading first = model.BloodPressure(i, t, hg::PRE_SHIFT, 0, 0);
       keep(first);
@@ -478,7 +554,7 @@ void PlanDay(const Population& pop, const SimOptions& options, int64_t grid_day,
       const double direction = w.habit_minute < 14 * 60 ? 1.0 : -1.0;
       const double minute = w.habit_minute + Normal(rng, 0, 40) + direction * k * Normal(rng, 300, 60);
       const int64_t t = at(minute);
-      if (w.lapsed_since_ms != 0 && t >= w.lapsed_since_ms) continue;
+      if (w.lapsed_since_ms != 0 && t >= w.lapsed_since_ms && (w.resumed_at_ms == 0 || t < w.resumed_at_ms)) continue;
       // A few readings are taken by clinic staff on a visit (mobile clinics reach remote sites).
       const hg::MeasurementContext context =
           w.bp_group != BpGroup::kNormotensive && Chance(rng, 0.01) ? hg::CLINIC : hg::SELF_TEST;
@@ -618,16 +694,18 @@ class SimProducer {
   const DeliveryTally& deliveries() const { return deliveries_; }
 
   // Queues one record. Returns false if a stop was requested while waiting for queue space.
-  bool Send(const std::string& topic, const std::string& key, const std::string& value) {
+  // `timestamp_ms` is the record's CreateTime; 0 means now.
+  bool Send(const std::string& topic, const std::string& key, const std::string& value, int64_t timestamp_ms = 0) {
     for (;;) {
       ThrowIfFatal();
-      // librdkafka copies the payload (RK_MSG_COPY) and never writes through the pointer. The record
-      // timestamp is 0 (= now), not measured_at: a real broker with retention.ms of 7 days would
-      // delete a week-old backfill as soon as it arrived.
+      // librdkafka copies the payload (RK_MSG_COPY) and never writes through the pointer. The backfill
+      // sends timestamp 0 (= now), not measured_at: a real broker with retention.ms of 7 days would
+      // delete a week-old backfill as soon as it arrived. --scenario week sets the simulated moment
+      // each record reached Kafka, for alertd --clock=stream (topics then need retention beyond it).
       const RdKafka::ErrorCode err =
           producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                              const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
-                             /*timestamp=*/0, /*msg_opaque=*/nullptr);
+                             timestamp_ms, /*msg_opaque=*/nullptr);
       if (err == RdKafka::ERR_NO_ERROR) {
         producer_->poll(0);  // serve delivery reports as we go
         return true;
@@ -743,7 +821,11 @@ void Count(const PlannedReading& r, ReadingCounts* counts) {
 // The engine's design assumes every input topic has the same partition count; refuse to fill topics
 // it could not join, and refuse to let a metadata request auto-create them with a default count.
 void CheckTopics(SimProducer& producer, const SimOptions& options) {
-  const std::vector<std::string> topics = {options.readings_topic, options.profiles_topic};
+  std::vector<std::string> topics = {options.readings_topic, options.profiles_topic};
+  if (options.scenario == "week") {
+    topics.push_back(options.shifts_topic);
+    topics.push_back(options.acks_topic);
+  }
   const std::map<std::string, int> counts =
       TopicPartitionCounts(producer.handle(), options.kafka.bootstrap, topics, kMetadataTimeout);
   for (const std::string& topic : topics) {
@@ -752,10 +834,12 @@ void CheckTopics(SimProducer& producer, const SimOptions& options) {
                                            options.kafka.bootstrap));
     }
   }
-  const int readings = counts.at(options.readings_topic), profiles = counts.at(options.profiles_topic);
-  if (readings != profiles) {
-    throw std::runtime_error(fmt::format("'{}' has {} partitions but '{}' has {}: input topics must be co-partitioned",
-                                         options.readings_topic, readings, options.profiles_topic, profiles));
+  const int readings = counts.at(options.readings_topic);
+  for (const std::string& topic : topics) {
+    if (counts.at(topic) != readings) {
+      throw std::runtime_error(fmt::format("'{}' has {} partitions but '{}' has {}: input topics must be co-partitioned",
+                                           options.readings_topic, readings, topic, counts.at(topic)));
+    }
   }
   spdlog::debug("topics {} and {} have {} partitions", options.readings_topic, options.profiles_topic, readings);
 }
@@ -776,6 +860,562 @@ void LogPopulation(const Population& pop) {
       diabetic, lapsed);
 }
 
+// ---------------------------------------------------------------------------------------------
+// --scenario week: a week of history as alertd --clock=stream replays it. Every record carries, as its
+// Kafka timestamp, the simulated moment it reached Kafka (for a late upload, days after measured_at),
+// and records are produced in that order. The drawn population lives its week as in the backfill,
+// plus clock-ins and the health managers' routine acknowledgements; a script (CastWeek, ScriptWeek)
+// makes sure the week also tells each rule's story with a few named workers.
+
+// The week's frame, in health-grid local days.
+struct WeekFrame {
+  int64_t first_day = 0;  // the week's first local day
+  int64_t history_start_ms = 0;  // lead-in start: profiles arrive just before it
+  int64_t end_ms = 0;     // the week's end (exclusive)
+  int64_t DayStart(int64_t offset_days) const { return GridDayStartMs(first_day + offset_days); }
+};
+
+// "2026-03-02" as a local day number (days since 1970-01-01), or nullopt.
+std::optional<int64_t> ParseGridDate(const std::string& text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  char dash1 = 0, dash2 = 0;
+  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d%c%2u%c%2u", &y, &dash1, &m, &dash2, &d) != 5 ||
+      dash1 != '-' || dash2 != '-') {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!date.ok()) return std::nullopt;
+  return std::chrono::sys_days{date}.time_since_epoch().count();
+}
+
+struct PlannedAck {
+  int64_t at_ms = 0;
+  uint32_t worker = 0;
+  hg::Rule rule = hg::R1_CRITICAL_BP;
+  hg::AckAction action = hg::ACKNOWLEDGE;
+  int64_t snooze_until_ms = 0;
+  bool by_supervisor = false;  // else the grid's health manager
+};
+
+// A reading and the moment its station uploaded it.
+struct TimedReading {
+  PlannedReading reading;
+  int64_t arrival_ms = 0;
+  bool scripted = false;  // written by the script: the routine acknowledgements leave it to the script
+};
+
+// One line of the story: who, which rule's story, and what should happen when.
+struct StoryLine {
+  std::string worker;
+  std::string story;
+  std::string expect;
+};
+
+// The named workers of the week's script (indices into Population::workers).
+struct WeekCast {
+  uint32_t ladder = 0, acked = 0, late = 0;                 // R3
+  uint32_t unfit_retest = 0, unfit_clocked_in = 0, no_check = 0;  // R4
+  uint32_t glucose_high = 0, hypoglycaemia = 0;             // R5
+  uint32_t focus = 0;                                       // R6 and an individual R1 threshold
+  int64_t unfit_retest_day = 1, unfit_clocked_in_day = 2, no_check_day = 3;  // week day offsets
+  std::set<uint32_t> all;
+};
+
+int64_t UploadDelayMs(Rng& rng) { return static_cast<int64_t>(Uniform(rng, 3, 90) * kSecondMs); }
+
+// Chooses the cast, preferring workers the population already made fit for the part, and gives each
+// what the part needs (a diagnosis, a post, a lapse in testing). Everyone else keeps the model's draw.
+WeekCast CastWeek(Population& pop, const WeekFrame& week, Rng& rng) {
+  WeekCast cast;
+  const auto n = static_cast<uint32_t>(pop.workers.size());
+  const uint32_t offset = static_cast<uint32_t>(UniformInt(rng, 0, static_cast<int>(n) - 1));
+  auto choose = [&](const std::function<bool(const Worker&)>& fits) {
+    for (int pass = 0; pass < 2; ++pass) {
+      for (uint32_t k = 0; k < n; ++k) {
+        const uint32_t i = (offset + k * 7919) % n;  // a stride prime to most sizes spreads the cast out
+        if (cast.all.count(i) > 0 || !pop.workers[i].active) continue;
+        if (pass == 0 && !fits(pop.workers[i])) continue;
+        cast.all.insert(i);
+        return i;
+      }
+      for (uint32_t i = 0; i < n; ++i) {  // the stride missed some (sizes divisible by 7919)
+        if (cast.all.count(i) == 0 && (pass == 1 || fits(pop.workers[i]))) {
+          cast.all.insert(i);
+          return i;
+        }
+      }
+    }
+    throw std::runtime_error("--scenario week needs at least 9 workers (--workers)");
+  };
+  auto grade2 = [](const Worker& w) { return w.bp_group == BpGroup::kGrade2 && w.posts.empty() && w.lapsed_since_ms == 0; };
+  auto make_grade2 = [](Worker& w) {
+    w.bp_group = BpGroup::kGrade2;
+    w.diagnosed_grade = 2;
+    w.systolic_mean = 165;
+    w.diastolic_mean = 102;
+    w.systolic_sd = 8;
+    w.diastolic_sd = 6;
+    w.self_tests_per_day = std::max(w.self_tests_per_day, 1.5);
+    w.posts.clear();
+    w.lapsed_since_ms = 0;
+  };
+  // R3: stop testing on a day chosen so that the due time (last reading + 7 days) falls in the week.
+  cast.ladder = choose(grade2);
+  make_grade2(pop.workers[cast.ladder]);
+  pop.workers[cast.ladder].lapsed_since_ms = week.DayStart(-4);
+  cast.acked = choose(grade2);
+  make_grade2(pop.workers[cast.acked]);
+  pop.workers[cast.acked].lapsed_since_ms = week.DayStart(-5);
+  pop.workers[cast.acked].resumed_at_ms = week.DayStart(3);
+  cast.late = choose([&](const Worker& w) { return grade2(w) && pop.grids[w.grid].remote; });
+  Worker& late = pop.workers[cast.late];
+  make_grade2(late);
+  if (!pop.grids[late.grid].remote) {
+    const auto remote = std::find_if(pop.grids.begin(), pop.grids.end(), [](const Grid& g) { return g.remote; });
+    if (remote != pop.grids.end()) {
+      late.grid = static_cast<uint32_t>(remote - pop.grids.begin());
+    } else {
+      pop.grids[late.grid].remote = true;  // a small grid: its one site is out of reach this week
+    }
+  }
+  late.lapsed_since_ms = week.DayStart(-6);
+  late.resumed_at_ms = week.DayStart(4);  // after the late upload (ScriptWeek moves it if needed)
+
+  // R4: a post, a day shift, and a rota that has them at work on their scripted day.
+  auto posted = [&](hg::HighRiskPost post, int64_t day_offset) {
+    const uint32_t i = choose([&](const Worker& w) {
+      return w.posts.size() == 1 && w.posts.front() == post && w.bp_group <= BpGroup::kGrade1;
+    });
+    Worker& w = pop.workers[i];
+    w.posts = {post};
+    if (w.bp_group > BpGroup::kGrade1) {
+      w.bp_group = BpGroup::kGrade1;
+      w.diagnosed_grade = 1;
+      w.systolic_mean = 146;
+      w.diastolic_mean = 92;
+    }
+    if (w.shift_start_minute > 12 * 60) w.shift_start_minute = 8 * 60;
+    const int64_t day = week.first_day + day_offset;
+    w.rota_offset = static_cast<int>(((7 - day % 7) % 7 + 7) % 7);  // (day + rota) % 7 == 0: a work day
+    return i;
+  };
+  cast.unfit_retest = posted(hg::DRIVER, cast.unfit_retest_day);
+  cast.unfit_clocked_in = posted(hg::WORK_AT_HEIGHT, cast.unfit_clocked_in_day);
+  cast.no_check = posted(hg::DRIVER, cast.no_check_day);
+
+  // R5: glucose only from the script, so the story is not lost among drawn readings.
+  cast.glucose_high = choose([](const Worker& w) { return !w.diabetic && w.posts.empty(); });
+  pop.workers[cast.glucose_high].scripted_glucose = true;
+  cast.hypoglycaemia = choose([](const Worker& w) { return w.diabetic && w.posts.empty(); });
+  pop.workers[cast.hypoglycaemia].diabetic = true;
+  pop.workers[cast.hypoglycaemia].scripted_glucose = true;
+
+  // R6: a grade-3 worker controlled on treatment, with thresholds of their own (MakeProfile).
+  cast.focus = choose([](const Worker& w) { return w.bp_group == BpGroup::kGrade3HighRisk; });
+  Worker& focus = pop.workers[cast.focus];
+  focus.bp_group = BpGroup::kGrade3HighRisk;
+  focus.diagnosed_grade = 3;
+  focus.systolic_mean = 124;
+  focus.diastolic_mean = 79;
+  focus.systolic_sd = 6;
+  focus.diastolic_sd = 4;
+  focus.self_tests_per_day = 2;
+  focus.posts.clear();
+  focus.lapsed_since_ms = 0;
+  focus.abnormal_systolic = 135;
+  focus.abnormal_diastolic = 85;
+  return cast;
+}
+
+// The worker's last valid blood-pressure reading measured before `before_ms` (what R3's clock runs
+// from), or 0.
+int64_t LastBpBefore(const std::vector<TimedReading>& readings, uint32_t worker, int64_t before_ms) {
+  int64_t last = 0;
+  for (const TimedReading& t : readings) {
+    const PlannedReading& r = t.reading;
+    if (r.worker == worker && r.measure == Measure::kBloodPressure && !r.impossible && !r.garbage &&
+        r.measured_at_ms < before_ms) {
+      last = std::max(last, r.measured_at_ms);
+    }
+  }
+  return last;
+}
+
+PlannedReading ScriptedBp(uint32_t worker, int64_t at_ms, hg::MeasurementContext context, int systolic, int diastolic,
+                          int pulse) {
+  PlannedReading r;
+  r.worker = worker;
+  r.measured_at_ms = at_ms;
+  r.context = context;
+  r.measure = Measure::kBloodPressure;
+  r.systolic = static_cast<uint16_t>(systolic);
+  r.diastolic = static_cast<uint16_t>(diastolic);
+  r.pulse = static_cast<uint16_t>(pulse);
+  return r;
+}
+
+PlannedReading ScriptedGlucose(uint32_t worker, int64_t at_ms, hg::GlucoseTiming timing, double mmol_per_l) {
+  PlannedReading r;
+  r.worker = worker;
+  r.measured_at_ms = at_ms;
+  r.measure = Measure::kGlucose;
+  r.glucose_timing = timing;
+  r.glucose_tenths = ToU16(mmol_per_l * 10);
+  return r;
+}
+
+std::string When(int64_t ms) { return FormatGridTime(ms).substr(5, 11); }  // "03-04 08:14"
+
+// Adds the cast's scripted readings, clock-ins and acknowledgements to the drawn week, and says what
+// alertd should make of them.
+std::vector<StoryLine> ScriptWeek(const Population& pop, const WeekCast& cast, const WeekFrame& week,
+                                  std::vector<TimedReading>& readings, ShiftPlan& shifts,
+                                  std::vector<PlannedAck>& acks, Rng& rng) {
+  std::vector<StoryLine> story;
+  auto add = [&](const PlannedReading& r, int64_t arrival_ms = 0) {
+    readings.push_back({r, arrival_ms != 0 ? arrival_ms : r.measured_at_ms + UploadDelayMs(rng), true});
+    return readings.back().arrival_ms;
+  };
+  auto id = [&](uint32_t i) { return pop.workers[i].id; };
+  auto habit = [&](uint32_t i, int64_t day_offset) {
+    return week.DayStart(day_offset) + pop.workers[i].habit_minute * kMinuteMs;
+  };
+  auto self_test = [&](uint32_t i, int64_t at_ms) {
+    const Worker& w = pop.workers[i];
+    return ScriptedBp(i, at_ms, hg::SELF_TEST, static_cast<int>(w.systolic_mean), static_cast<int>(w.diastolic_mean),
+                      static_cast<int>(w.pulse_mean));
+  };
+
+  // R3 ladder: the last self-test, then nothing.
+  add(self_test(cast.ladder, habit(cast.ladder, -5)));
+  const int64_t ladder_due = LastBpBefore(readings, cast.ladder, pop.workers[cast.ladder].lapsed_since_ms) + 7 * kDayMs;
+  story.push_back({id(cast.ladder), "R3 ladder",
+                   fmt::format("stops self-testing: reminder to the worker {}, health manager {}, unit supervisor {}",
+                               When(ladder_due), When(ladder_due + 24 * kHourMs), When(ladder_due + 72 * kHourMs))});
+
+  // R3 acknowledged: the health manager acknowledges the reminder a few hours after it.
+  add(self_test(cast.acked, habit(cast.acked, -6)));
+  const int64_t acked_due = LastBpBefore(readings, cast.acked, pop.workers[cast.acked].lapsed_since_ms) + 7 * kDayMs;
+  const int64_t ack_at = acked_due + 3 * kHourMs + UniformInt(rng, 0, 1800) * kSecondMs;
+  acks.push_back({ack_at, cast.acked, hg::R3_SELF_TEST_MISSED, hg::ACKNOWLEDGE, 0, false});
+  story.push_back({id(cast.acked), "R3 acknowledged",
+                   fmt::format("reminder {}; health manager acknowledges {}: no climb at {}; re-notified {}; "
+                               "tests again from {}: resolved",
+                               When(acked_due), When(ack_at), When(acked_due + 24 * kHourMs), When(ack_at + 24 * kHourMs),
+                               When(pop.workers[cast.acked].resumed_at_ms).substr(0, 5))});
+
+  // R3 late upload: measured before the deadline at a remote site, uploaded two days later.
+  add(self_test(cast.late, habit(cast.late, -7)));
+  const int64_t late_due = LastBpBefore(readings, cast.late, pop.workers[cast.late].lapsed_since_ms) + 7 * kDayMs;
+  const int64_t measured = late_due - 150 * kMinuteMs;
+  const int64_t uploaded = add(self_test(cast.late, measured), measured + 48 * kHourMs + UniformInt(rng, 0, 3600) * kSecondMs);
+  const Grid& remote = pop.grids[pop.workers[cast.late].grid];
+  story.push_back({id(cast.late), "R3 late upload",
+                   fmt::format("at {} ({}): reminder {}, health manager {}; the reading measured {} uploads {}: "
+                               "escalation retracted",
+                               remote.name, remote.id, When(late_due), When(late_due + 24 * kHourMs), When(measured),
+                               When(uploaded))});
+
+  // R4: shift at the worker's usual start on the scripted day.
+  auto shift_ms = [&](uint32_t i, int64_t day_offset) {
+    return week.DayStart(day_offset) + pop.workers[i].shift_start_minute * kMinuteMs;
+  };
+  {
+    const uint32_t i = cast.unfit_retest;
+    const int64_t shift = shift_ms(i, cast.unfit_retest_day);
+    add(ScriptedBp(i, shift - 35 * kMinuteMs, hg::PRE_SHIFT, 165, 102, 88));
+    add(ScriptedBp(i, shift - 23 * kMinuteMs, hg::PRE_SHIFT, 136, 86, 78));
+    shifts.clock_ins.push_back({shift + 2 * kMinuteMs, i, pop.workers[i].posts.front()});
+    story.push_back({id(i), "R4 unfit, fit retest",
+                     fmt::format("driver: 165/102 before the {} shift: UNFIT_FOR_DUTY; retest 136/86: resolved; clocks in",
+                                 When(shift))});
+  }
+  {
+    const uint32_t i = cast.unfit_clocked_in;
+    const int64_t shift = shift_ms(i, cast.unfit_clocked_in_day);
+    add(ScriptedBp(i, shift - 30 * kMinuteMs, hg::PRE_SHIFT, 168, 104, 92));
+    shifts.clock_ins.push_back({shift + 1 * kMinuteMs, i, pop.workers[i].posts.front()});
+    story.push_back({id(i), "R4 unfit, clocked in",
+                     fmt::format("work at height: 168/104 before the {} shift, no retest, clocks in: UNFIT_CLOCKED_IN "
+                                 "(CRITICAL, unit supervisor)",
+                                 When(shift))});
+  }
+  {
+    const uint32_t i = cast.no_check;
+    const int64_t shift = shift_ms(i, cast.no_check_day);
+    shifts.clock_ins.push_back({shift, i, pop.workers[i].posts.front()});
+    add(ScriptedBp(i, shift + 20 * kMinuteMs, hg::PRE_SHIFT, 128, 80, 72));
+    story.push_back({id(i), "R4 no check",
+                     fmt::format("driver clocks in {} without a check: NO_PRE_SHIFT_CHECK; checks fit 20 min later",
+                                 When(shift))});
+  }
+
+  // R5: high glucose twice (not known diabetic), and a severe hypoglycaemia.
+  {
+    const uint32_t i = cast.glucose_high;
+    add(ScriptedGlucose(i, week.DayStart(1) + 12 * kHourMs + 40 * kMinuteMs, hg::RANDOM, 13.2));
+    add(ScriptedGlucose(i, week.DayStart(4) + 7 * kHourMs + 10 * kMinuteMs, hg::FASTING, 8.1));
+    story.push_back({id(i), "R5 high twice",
+                     fmt::format("random 13.2 mmol/L {}, fasting 8.1 {}: HIGH, routine referral",
+                                 When(week.DayStart(1) + 12 * kHourMs + 40 * kMinuteMs),
+                                 When(week.DayStart(4) + 7 * kHourMs + 10 * kMinuteMs))});
+  }
+  {
+    const uint32_t i = cast.hypoglycaemia;
+    const int64_t at = week.DayStart(3) + 10 * kHourMs + 15 * kMinuteMs;
+    const int64_t arrival = add(ScriptedGlucose(i, at, hg::RANDOM, 2.6));
+    acks.push_back({arrival + 12 * kMinuteMs, i, hg::R5_GLUCOSE, hg::ACKNOWLEDGE, 0, false});
+    add(ScriptedGlucose(i, at + 25 * kMinuteMs, hg::RANDOM, 5.4));
+    story.push_back({id(i), "R5 severe hypoglycaemia",
+                     fmt::format("2.6 mmol/L {}: URGENT; acknowledged 12 min later; 5.4 after 25 min: resolved", When(at))});
+  }
+
+  // R6 and R1 under the worker's own thresholds.
+  {
+    const uint32_t i = cast.focus;
+    const int64_t at = week.DayStart(2) + 8 * kHourMs + 5 * kMinuteMs;
+    const int64_t arrival = add(ScriptedBp(i, at, hg::SELF_TEST, 172, 104, 96));
+    acks.push_back({arrival + 10 * kMinuteMs, i, hg::R1_CRITICAL_BP, hg::ACKNOWLEDGE, 0, false});
+    story.push_back({id(i), "R6 focus tracking",
+                     fmt::format("grade 3, own policy: critical 170/105, abnormal 135/85, focus tracking, unit physician "
+                                 "as extra recipient; 172/104 {}: R1 URGENT (global 180/110 would not fire) and R6",
+                                 When(at))});
+  }
+  return story;
+}
+
+// What the health managers do without a script: acknowledge urgent pages within minutes (mostly),
+// focus-tracking alerts within hours, and on a morning round snooze for a week the sustained
+// hypertension and high glucose of workers they have referred. An acknowledgement names no episode:
+// alertd applies it to the worker's open episode of the rule, and ignores it if none is open.
+void RoutineAcks(const Population& pop, const WeekFrame& week, const std::vector<TimedReading>& readings,
+                 const ShiftPlan& shifts, std::vector<PlannedAck>& acks, Rng& rng) {
+  struct BpSeen {
+    int64_t measured, arrival;
+    int systolic, diastolic;
+  };
+  struct GlucoseSeen {
+    int64_t measured, arrival;
+    bool high;
+  };
+  std::vector<std::vector<BpSeen>> bp(pop.workers.size());
+  std::vector<std::vector<GlucoseSeen>> glucose(pop.workers.size());
+  for (const TimedReading& t : readings) {
+    const PlannedReading& r = t.reading;
+    if (r.impossible || r.garbage) continue;
+    const Worker& w = pop.workers[r.worker];
+    const bool individual = w.bp_group == BpGroup::kGrade3HighRisk;  // MakeProfile: critical 170/105
+    if (r.measure == Measure::kBloodPressure) {
+      bp[r.worker].push_back({r.measured_at_ms, t.arrival_ms, r.systolic, r.diastolic});
+      if (t.scripted) continue;
+      const bool critical = individual ? r.systolic >= 170 || r.diastolic >= 105 : r.systolic >= 180 || r.diastolic >= 110;
+      if (critical && Chance(rng, 0.8)) {
+        acks.push_back({t.arrival_ms + UniformInt(rng, 4 * 60, 25 * 60) * kSecondMs, r.worker, hg::R1_CRITICAL_BP,
+                        hg::ACKNOWLEDGE, 0, false});
+      }
+      const int abnormal_s = w.abnormal_systolic > 0 ? w.abnormal_systolic : 140;
+      const int abnormal_d = w.abnormal_diastolic > 0 ? w.abnormal_diastolic : 90;
+      const bool abnormal = r.systolic >= abnormal_s || r.diastolic >= abnormal_d || r.systolic < 90 || r.diastolic < 60;
+      if (individual && abnormal && Chance(rng, 0.9)) {
+        acks.push_back({t.arrival_ms + UniformInt(rng, 20 * 60, 150 * 60) * kSecondMs, r.worker, hg::R6_FOCUS_TRACKING,
+                        hg::ACKNOWLEDGE, 0, false});
+      }
+    } else if (r.measure == Measure::kGlucose) {
+      const double mmol = r.glucose_tenths / 10.0;
+      glucose[r.worker].push_back(
+          {r.measured_at_ms, t.arrival_ms, r.glucose_timing == hg::FASTING ? mmol >= 7.0 : mmol >= 11.1});
+      if (!t.scripted && mmol < 3.0 && Chance(rng, 0.9)) {
+        acks.push_back({t.arrival_ms + UniformInt(rng, 5 * 60, 20 * 60) * kSecondMs, r.worker, hg::R5_GLUCOSE,
+                        hg::ACKNOWLEDGE, 0, false});
+      }
+    }
+  }
+  // Sent home after an unfit retest: the health manager acknowledges before the page climbs.
+  for (const auto& [worker, retest_ms] : shifts.stood_down) {
+    if (Chance(rng, 0.85)) {
+      acks.push_back({retest_ms + UniformInt(rng, 3 * 60, 12 * 60) * kSecondMs, worker, hg::R4_PRE_SHIFT_FITNESS,
+                      hg::ACKNOWLEDGE, 0, false});
+    }
+  }
+
+  // The morning round: what the manager's app shows in red, as the engine's rules would see it.
+  std::vector<std::vector<uint32_t>> by_grid(pop.grids.size());
+  for (uint32_t i = 0; i < pop.workers.size(); ++i) by_grid[pop.workers[i].grid].push_back(i);
+  std::vector<int64_t> r2_snoozed_until(pop.workers.size(), 0), r5_snoozed_until(pop.workers.size(), 0);
+  const int64_t first = GridDay(week.history_start_ms), last = GridDay(week.end_ms - 1);
+  for (int64_t day = first; day <= last; ++day) {
+    for (uint32_t g = 0; g < pop.grids.size(); ++g) {
+      const int64_t round = GridDayStartMs(day) + 9 * kHourMs + UniformInt(rng, 0, 90 * 60) * kSecondMs;
+      if (round >= week.end_ms) continue;
+      for (uint32_t i : by_grid[g]) {
+        int64_t newest = 0;
+        for (const BpSeen& s : bp[i]) {
+          if (s.arrival <= round) newest = std::max(newest, s.measured);
+        }
+        int count = 0;
+        double sum_s = 0, sum_d = 0;
+        std::set<int64_t> days;
+        for (const BpSeen& s : bp[i]) {
+          if (s.arrival > round || s.measured <= newest - 7 * kDayMs || s.measured > newest) continue;
+          ++count;
+          sum_s += s.systolic;
+          sum_d += s.diastolic;
+          days.insert(GridDay(s.measured));
+        }
+        const bool sustained = count >= 3 && days.size() >= 2 && (sum_s / count >= 160 || sum_d / count >= 100);
+        if (sustained && r2_snoozed_until[i] <= round) {
+          r2_snoozed_until[i] = round + 7 * kDayMs;
+          acks.push_back({round, i, hg::R2_SUSTAINED_HYPERTENSION, hg::SNOOZE, r2_snoozed_until[i], false});
+        }
+        int64_t newest_glucose = 0;
+        for (const GlucoseSeen& s : glucose[i]) {
+          if (s.arrival <= round) newest_glucose = std::max(newest_glucose, s.measured);
+        }
+        const auto highs = std::count_if(glucose[i].begin(), glucose[i].end(), [&](const GlucoseSeen& s) {
+          return s.high && s.arrival <= round && s.measured > newest_glucose - 30 * kDayMs;
+        });
+        if (highs >= 2 && r5_snoozed_until[i] <= round) {
+          r5_snoozed_until[i] = round + 7 * kDayMs;
+          acks.push_back({round + kMinuteMs, i, hg::R5_GLUCOSE, hg::SNOOZE, r5_snoozed_until[i], false});
+        }
+      }
+    }
+  }
+}
+
+// One record of the week, in the order it reaches Kafka.
+struct WeekRecord {
+  int64_t timestamp_ms = 0;
+  uint64_t seq = 0;  // tie-break: the order it was planned in, so the run is reproducible
+  enum class Kind : uint8_t { kProfile, kReading, kShift, kAck } kind = Kind::kReading;
+  uint32_t index = 0;  // into the workers, readings, clock-ins or acks
+};
+
+struct WeekCounts {
+  uint64_t profiles = 0, shifts = 0, acks = 0, late_uploads = 0;
+};
+
+// Plans the whole history (lead-in and week), then produces it in timestamp order. False if stopped.
+bool ProduceWeek(const SimOptions& options, const Population& pop, const WeekCast& cast, const WeekFrame& week,
+                 ReadingModel& model, ReadingEncoder& encoder, Rng& rng, SimProducer& producer, Progress& progress,
+                 ReadingCounts& counts, WeekCounts& week_counts, std::vector<StoryLine>& story) {
+  std::vector<TimedReading> readings;
+  ShiftPlan shifts;
+  shifts.scripted_days = {{cast.unfit_retest, week.first_day + cast.unfit_retest_day},
+                          {cast.unfit_clocked_in, week.first_day + cast.unfit_clocked_in_day},
+                          {cast.no_check, week.first_day + cast.no_check_day}};
+  std::vector<PlannedReading> day;
+  for (int64_t d = GridDay(week.history_start_ms); d < week.first_day + options.days; ++d) {
+    day.clear();
+    PlanDay(pop, options, d, week.history_start_ms, week.end_ms - 1, model, rng, &day, &shifts);
+    for (const PlannedReading& r : day) {
+      int64_t arrival = r.measured_at_ms + UploadDelayMs(rng);
+      // Remote stations upload self-tests when they next reach the network: hours, sometimes a day.
+      if (pop.grids[pop.workers[r.worker].grid].remote && r.context == hg::SELF_TEST &&
+          cast.all.count(r.worker) == 0 && Chance(rng, 0.05)) {
+        arrival = r.measured_at_ms + static_cast<int64_t>(Uniform(rng, 2, 36) * kHourMs);
+      }
+      readings.push_back({r, arrival, false});
+    }
+  }
+  std::vector<PlannedAck> acks;
+  story = ScriptWeek(pop, cast, week, readings, shifts, acks, rng);
+  RoutineAcks(pop, week, readings, shifts, acks, rng);
+
+  std::vector<WeekRecord> records;
+  records.reserve(pop.workers.size() + readings.size() + shifts.clock_ins.size() + acks.size());
+  uint64_t seq = 0;
+  // Profiles first, just before the history: alertd knows every worker before their first reading.
+  for (uint32_t i = 0; i < pop.workers.size(); ++i) {
+    records.push_back({week.history_start_ms - kHourMs, seq++, WeekRecord::Kind::kProfile, i});
+  }
+  for (uint32_t i = 0; i < readings.size(); ++i) {
+    if (readings[i].arrival_ms >= week.end_ms) continue;  // still on its way when the week ends
+    if (readings[i].arrival_ms - readings[i].reading.measured_at_ms > kHourMs) ++week_counts.late_uploads;
+    records.push_back({readings[i].arrival_ms, seq++, WeekRecord::Kind::kReading, i});
+  }
+  for (uint32_t i = 0; i < shifts.clock_ins.size(); ++i) {
+    const int64_t at = shifts.clock_ins[i].clock_in_ms + UniformInt(rng, 1, 20) * kSecondMs;
+    if (at < week.end_ms) records.push_back({at, seq++, WeekRecord::Kind::kShift, i});
+  }
+  for (uint32_t i = 0; i < acks.size(); ++i) {
+    if (acks[i].at_ms < week.end_ms) records.push_back({acks[i].at_ms, seq++, WeekRecord::Kind::kAck, i});
+  }
+  std::sort(records.begin(), records.end(), [](const WeekRecord& a, const WeekRecord& b) {
+    return a.timestamp_ms != b.timestamp_ms ? a.timestamp_ms < b.timestamp_ms : a.seq < b.seq;
+  });
+
+  hg::ShiftEvent shift;
+  hg::EscalationAck ack;
+  const std::string phase = fmt::format("week of {}", FormatGridTime(week.DayStart(0)).substr(0, 10));
+  for (const WeekRecord& rec : records) {
+    if (StopRequested() || producer.deliveries().failed() > 0) return false;
+    switch (rec.kind) {
+      case WeekRecord::Kind::kProfile: {
+        const Worker& w = pop.workers[rec.index];
+        if (!producer.Send(options.profiles_topic, w.id, MakeProfile(pop, w).SerializeAsString(), rec.timestamp_ms)) {
+          return false;
+        }
+        ++week_counts.profiles;
+        break;
+      }
+      case WeekRecord::Kind::kReading: {
+        const PlannedReading& r = readings[rec.index].reading;
+        if (!producer.Send(options.readings_topic, pop.workers[r.worker].id, encoder.Encode(r), rec.timestamp_ms)) {
+          return false;
+        }
+        Count(r, &counts);
+        break;
+      }
+      case WeekRecord::Kind::kShift: {
+        const PlannedShift& s = shifts.clock_ins[rec.index];
+        const Worker& w = pop.workers[s.worker];
+        shift.Clear();
+        shift.set_worker_id(w.id);
+        shift.set_post(s.post);
+        shift.set_clock_in_at_ms(s.clock_in_ms);
+        shift.set_site(pop.grids[w.grid].name);
+        if (!producer.Send(options.shifts_topic, w.id, shift.SerializeAsString(), rec.timestamp_ms)) return false;
+        ++week_counts.shifts;
+        break;
+      }
+      case WeekRecord::Kind::kAck: {
+        const PlannedAck& a = acks[rec.index];
+        const Worker& w = pop.workers[a.worker];
+        const Grid& grid = pop.grids[w.grid];
+        ack.Clear();
+        ack.set_worker_id(w.id);
+        ack.set_rule(a.rule);  // no episode_id: "the worker's open episode of this rule"
+        ack.set_action(a.action);
+        if (a.action == hg::SNOOZE) ack.set_snooze_until_ms(a.snooze_until_ms);
+        *ack.mutable_by() = a.by_supervisor ? pop.units[grid.unit].supervisor : grid.manager;
+        ack.set_at_ms(a.at_ms);
+        if (!producer.Send(options.acks_topic, w.id, ack.SerializeAsString(), rec.timestamp_ms)) return false;
+        ++week_counts.acks;
+        break;
+      }
+    }
+    progress.Tick(counts, phase);
+  }
+  return true;
+}
+
+// worker TAB story TAB expectation, for tools (deploy/demo.sh) that pick the cast out of the tail.
+// Written to a temporary name and renamed, so a reader never sees half of it.
+bool WriteStory(const std::string& path, const std::vector<StoryLine>& story) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* out = std::fopen(tmp.c_str(), "w");
+  if (out == nullptr) {
+    spdlog::error("cannot write --story-file {}", path);
+    return false;
+  }
+  for (const StoryLine& line : story) fmt::print(out, "{}\t{}\t{}\n", line.worker, line.story, line.expect);
+  const bool written = std::fclose(out) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!written) spdlog::error("cannot write --story-file {}", path);
+  return written;
+}
+
 int Run(const SimOptions& options) {
   InstallStopHandlers();
   const auto started = SteadyClock::now();
@@ -786,7 +1426,17 @@ int Run(const SimOptions& options) {
   SimProducer producer(options);
   CheckTopics(producer, options);
 
-  const Population pop = BuildPopulation(options, now_ms, rng);
+  // The week's population lives up to the week's end, as the backfill's lives up to now.
+  const bool week_mode = options.scenario == "week";
+  WeekFrame week;
+  if (week_mode) {
+    week.first_day = options.start.empty() ? GridDay(now_ms) - options.days : *ParseGridDate(options.start);
+    week.history_start_ms = GridDayStartMs(week.first_day - options.lead_in_days);
+    week.end_ms = GridDayStartMs(week.first_day + options.days);
+  }
+  Population pop = BuildPopulation(options, week_mode ? week.end_ms : now_ms, rng);
+  WeekCast cast;
+  if (week_mode) cast = CastWeek(pop, week, rng);
   if (!options.quiet) LogPopulation(pop);
   Progress progress(options.quiet, producer);
   ReadingCounts counts;
@@ -796,8 +1446,9 @@ int Run(const SimOptions& options) {
   auto halted = [&] { return StopRequested() || producer.deliveries().failed() > 0; };
 
   // Profiles first, all delivered, so an engine reading both topics knows workers before readings.
+  // (The week sends them in its own timestamp order, first of all.)
   for (const Worker& w : pop.workers) {
-    if (halted()) break;
+    if (halted() || week_mode) break;
     if (!producer.Send(options.profiles_topic, w.id, MakeProfile(pop, w).SerializeAsString())) break;
     ++profiles;
   }
@@ -805,6 +1456,23 @@ int Run(const SimOptions& options) {
 
   ReadingModel model(options, pop, rng);
   ReadingEncoder encoder(pop, rng);
+  WeekCounts week_counts;
+  std::vector<StoryLine> story;
+  if (week_mode && !halted()) {
+    ProduceWeek(options, pop, cast, week, model, encoder, rng, producer, progress, counts, week_counts, story);
+    profiles = week_counts.profiles;
+    producer.Drain([&] { progress.Tick(counts, "week"); });
+    // Written once the week is delivered, before any live readings: a script may wait for the file.
+    fmt::print("alertd-sim: week {} .. {} (history from {}): {} workers; {} readings, {} clock-ins, {} acknowledgements "
+               "and snoozes, {} late uploads (> 1 h)\n",
+               FormatGridTime(week.DayStart(0)).substr(0, 10), FormatGridTime(week.end_ms - 1).substr(0, 10),
+               FormatGridTime(week.history_start_ms).substr(0, 10), pop.workers.size(), counts.total() + counts.garbage,
+               week_counts.shifts, week_counts.acks, week_counts.late_uploads);
+    std::fflush(stdout);
+    if (!options.story_file.empty() && !WriteStory(options.story_file, story)) return 1;
+    spdlog::info("the week is delivered ({} records){}", week_counts.profiles + counts.total() + counts.garbage +
+                 week_counts.shifts + week_counts.acks, options.live_seconds > 0 ? "; live readings follow" : "");
+  }
   Pacer pacer(options.rate);
   auto send = [&](const PlannedReading& r) {
     if (halted() || !pacer.Wait(producer)) return false;
@@ -814,7 +1482,7 @@ int Run(const SimOptions& options) {
   };
 
   // Backfill: one local day at a time, in event-time order across workers.
-  if (options.days > 0 && !halted()) {
+  if (!week_mode && options.days > 0 && !halted()) {
     const int64_t window_start_ms = now_ms - options.days * kDayMs;
     const int64_t first_day = GridDay(window_start_ms), last_day = GridDay(now_ms);
     std::vector<PlannedReading> day;
@@ -869,6 +1537,10 @@ int Run(const SimOptions& options) {
              "in {:.1f} s\n",
              profiles, counts.total(), counts.bp, counts.glucose, counts.body, counts.impossible, counts.garbage,
              seconds);
+  if (!story.empty()) {
+    fmt::print("alertd-sim: the week's script:\n");
+    for (const StoryLine& line : story) fmt::print("  {}  {:<24} {}\n", line.worker, line.story, line.expect);
+  }
   std::fflush(stdout);
   if (producer.deliveries().failed() > 0) {
     spdlog::error("{} of {} records were not delivered", producer.deliveries().failed(),
@@ -914,12 +1586,35 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--readings-topic", o.readings_topic, "Topic of Reading messages")->capture_default_str();
   app.add_option("--profiles-topic", o.profiles_topic, "Topic of WorkerProfile messages")->capture_default_str();
+  app.add_option("--shifts-topic", o.shifts_topic, "Topic of ShiftEvent messages (--scenario week)")
+      ->capture_default_str();
+  app.add_option("--acks-topic", o.acks_topic, "Topic of EscalationAck messages (--scenario week)")
+      ->capture_default_str();
+  app.add_option("--scenario", o.scenario,
+                 "backfill: --days of readings before now, stamped now (live engines). week: a scripted week of "
+                 "history from --start (R3 ladders, acks, a late upload, pre-shift checks and clock-ins, glucose, "
+                 "focus tracking), each record stamped with the simulated moment it reached Kafka and produced in "
+                 "that order as fast as possible, for alertd --clock=stream; --days is the week's length")
+      ->check(CLI::IsMember({"backfill", "week"}))
+      ->capture_default_str();
+  app.add_option("--start", o.start, "--scenario week: first local day, YYYY-MM-DD (default: --days before today)");
+  app.add_option("--lead-in-days", o.lead_in_days,
+                 "--scenario week: history before --start, so that weekly self-tests fall due in the week")
+      ->capture_default_str()
+      ->check(CLI::Range(7, 60));
+  app.add_option("--story-file", o.story_file, "--scenario week: write the script's workers here (worker TAB story TAB expectation)");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
   try {
     app.parse(argc, argv);
     // Slower than one reading in 1000 s would stretch the pacing schedule past what the clock holds.
     if (o.rate > 0 && o.rate < 0.001) throw CLI::ValidationError("--rate", "must be 0 or at least 0.001 readings/s");
+    if (!o.start.empty() && !ParseGridDate(o.start)) {
+      throw CLI::ValidationError("--start", "expected a date YYYY-MM-DD, got '" + o.start + "'");
+    }
+    if (o.scenario == "week" && o.workers < 9) {
+      throw CLI::ValidationError("--workers", "--scenario week casts 9 workers in its script: give at least 9");
+    }
     if (o.grids < o.units) {
       throw CLI::ValidationError(
           "--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one", o.grids, o.units));

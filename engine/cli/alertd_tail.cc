@@ -1,7 +1,9 @@
-// alertd-tail: prints the engine's escalations and dead letters as readable lines (or JSON), once each.
+// alertd-tail: prints the engine's escalations, clinic referrals and dead letters as readable lines (or
+// JSON), once each.
 //
 // Output is at least once with deterministic event ids (DESIGN.md §6), so after a replay or failover
-// the same escalation can arrive twice; the tail drops repeats within a bounded window of recent ids.
+// the same escalation can arrive twice; the tail drops repeats within a bounded window of recent ids
+// (referrals by referral_id).
 #include <fmt/color.h>
 #include <google/protobuf/stubs/logging.h>
 #include <fmt/format.h>
@@ -55,6 +57,7 @@ struct TailOptions {
   bool no_color = false;
   std::string escalations_topic = "escalations";
   std::string dead_letters_topic = "dead-letters";
+  std::string referrals_topic = "referrals";
   size_t dedupe_window = 100000;
   uint64_t max_events = 0;
   bool exit_at_end = false;
@@ -127,6 +130,14 @@ std::string RoleLabel(hg::RecipientRole role) {
     case hg::ROLE_UNIT_SUPERVISOR: return "unit supervisor";
     case hg::ROLE_EXTRA: return "policy recipient";
     default: return fmt::format("role {}", static_cast<int>(role));
+  }
+}
+
+std::string UrgencyLabel(hg::ReferralUrgency urgency) {
+  switch (urgency) {
+    case hg::REFERRAL_ROUTINE: return "ROUTINE";
+    case hg::REFERRAL_URGENT: return "URGENT";
+    default: return fmt::format("URGENCY-{}", static_cast<int>(urgency));
   }
 }
 
@@ -253,7 +264,8 @@ bool Parse(const char* data, int size, Message* out, std::string* why) {
 struct Tally {
   std::map<std::pair<int, int>, uint64_t> escalations;  // (rule, state) -> count
   std::map<int, uint64_t> dead_letters;                 // reason -> count
-  uint64_t escalation_total = 0, dead_letter_total = 0, undecodable = 0, duplicates = 0;
+  std::map<std::pair<int, int>, uint64_t> referrals;    // (rule, urgency) -> count
+  uint64_t escalation_total = 0, dead_letter_total = 0, referral_total = 0, undecodable = 0, duplicates = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -284,6 +296,23 @@ class EventPrinter {
                      Printable(e.unit_id()), Printable(e.grid_id()), Printable(e.worker_id()),
                      Printable(e.worker_name()), Printable(e.reason()), trigger,
                      recipients.empty() ? "(no recipients)" : recipients));
+  }
+
+  void Referral(const Origin& origin, const hg::Referral& r) {
+    if (json_) return Emit(ReferralJson(origin, r));
+    const int64_t when = DisplayTime(origin, {r.emitted_at_ms(), r.trigger_at_ms()});
+    std::string trigger;
+    if (r.trigger_at_ms() > 0 && std::abs(when - r.trigger_at_ms()) >= kMinuteMs) {
+      trigger = fmt::format(" [trigger {}]", FormatGridTime(r.trigger_at_ms()));
+    }
+    const hg::Person& manager = r.health_manager();
+    Emit(fmt::format("{} {} {} {} {} {:<8} {} {}  {}{}  -> clinic; follow-up {}", FormatGridTime(when),
+                     Styled(fmt::fg(fmt::terminal_color::blue) | fmt::emphasis::bold, "REFERRAL"),
+                     fmt::format("{:<8}", UrgencyLabel(r.urgency())), fmt::format("{:<25}", RuleLabel(r.rule())),
+                     Printable(r.unit_id()), Printable(r.grid_id()), Printable(r.worker_id()),
+                     Printable(r.worker_name()), Printable(r.reason()), trigger,
+                     manager.id().empty() ? "(no health manager)"
+                                          : Printable(manager.name().empty() ? manager.id() : manager.name())));
   }
 
   void DeadLetter(const Origin& origin, const hg::DeadLetter& d) {
@@ -322,6 +351,12 @@ class EventPrinter {
                                {"state", EnumJson(hg::EscalationState_descriptor(), rule_state.second)},
                                {"count", count}});
       }
+      Json referrals = Json::array();
+      for (const auto& [rule_urgency, count] : t.referrals) {
+        referrals.push_back({{"rule", EnumJson(hg::Rule_descriptor(), rule_urgency.first)},
+                             {"urgency", EnumJson(hg::ReferralUrgency_descriptor(), rule_urgency.second)},
+                             {"count", count}});
+      }
       Json dead_letters = Json::object();
       for (const auto& [reason, count] : t.dead_letters) {
         dead_letters[DeadLetterReasonLabel(static_cast<hg::DeadLetterReason>(reason))] = count;
@@ -331,12 +366,15 @@ class EventPrinter {
                        {"escalations_by_rule_and_state", escalations},
                        {"dead_letters", t.dead_letter_total},
                        {"dead_letters_by_reason", dead_letters},
+                       {"referrals", t.referral_total},
+                       {"referrals_by_rule_and_urgency", referrals},
                        {"undecodable", t.undecodable},
                        {"duplicates_dropped", t.duplicates}});
     }
-    std::string out = fmt::format("alertd-tail summary: {} escalations, {} dead letters, {} undecodable, "
+    std::string out = fmt::format("alertd-tail summary: {} escalations, {} referrals, {} dead letters, {} undecodable, "
                                   "{} duplicates dropped\n",
-                                  t.escalation_total, t.dead_letter_total, t.undecodable, t.duplicates);
+                                  t.escalation_total, t.referral_total, t.dead_letter_total, t.undecodable,
+                                  t.duplicates);
     if (!t.escalations.empty()) out += "  escalations by rule and state:\n";
     for (auto it = t.escalations.begin(); it != t.escalations.end();) {
       const int rule = it->first.first;
@@ -346,6 +384,16 @@ class EventPrinter {
         states += fmt::format("{} {}", StateLabel(static_cast<hg::EscalationState>(it->first.second)), it->second);
       }
       out += fmt::format("    {:<27}{}\n", RuleLabel(static_cast<hg::Rule>(rule)), states);
+    }
+    if (!t.referrals.empty()) out += "  referrals by rule and urgency:\n";
+    for (auto it = t.referrals.begin(); it != t.referrals.end();) {
+      const int rule = it->first.first;
+      std::string urgencies;
+      for (; it != t.referrals.end() && it->first.first == rule; ++it) {
+        if (!urgencies.empty()) urgencies += ", ";
+        urgencies += fmt::format("{} {}", UrgencyLabel(static_cast<hg::ReferralUrgency>(it->first.second)), it->second);
+      }
+      out += fmt::format("    {:<27}{}\n", RuleLabel(static_cast<hg::Rule>(rule)), urgencies);
     }
     if (!t.dead_letters.empty()) out += "  dead letters by reason:\n";
     for (const auto& [reason, count] : t.dead_letters) {
@@ -426,6 +474,26 @@ class EventPrinter {
     j["trigger_at_ms"] = e.trigger_at_ms();
     j["emitted_at_ms"] = e.emitted_at_ms();
     j["emitted_at"] = FormatGridTimeIso(e.emitted_at_ms());
+    return j;
+  }
+
+  static Json ReferralJson(const Origin& origin, const hg::Referral& r) {
+    Json j = OriginJson(origin, "referral");
+    j["referral_id"] = r.referral_id();
+    j["episode_id"] = r.episode_id();
+    j["worker_id"] = r.worker_id();
+    j["worker_name"] = r.worker_name();
+    j["unit_id"] = r.unit_id();
+    j["grid_id"] = r.grid_id();
+    j["rule"] = EnumJson(hg::Rule_descriptor(), r.rule());
+    j["urgency"] = EnumJson(hg::ReferralUrgency_descriptor(), r.urgency());
+    j["reason"] = r.reason();
+    j["evidence_readings"] = r.evidence_size();
+    j["glucose_evidence_readings"] = r.glucose_evidence_size();
+    j["health_manager"] = {{"id", r.health_manager().id()}, {"name", r.health_manager().name()}};
+    j["trigger_at_ms"] = r.trigger_at_ms();
+    j["emitted_at_ms"] = r.emitted_at_ms();
+    j["emitted_at"] = FormatGridTimeIso(r.emitted_at_ms());
     return j;
   }
 
@@ -541,7 +609,8 @@ class Tail {
     if (!created.ok()) throw std::runtime_error(std::string(created.status().message()));
     std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(*created);
 
-    const std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
+    std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
+    if (!options_.referrals_topic.empty()) topics.push_back(options_.referrals_topic);
     const std::map<std::string, int> existing =
         TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
     for (const std::string& topic : topics) {
@@ -609,6 +678,16 @@ class Tail {
       ++tally_.escalation_total;
       ++tally_.escalations[{static_cast<int>(e.rule()), static_cast<int>(e.state())}];
       printer_.Escalation(origin, e);
+    } else if (origin.topic == options_.referrals_topic) {
+      hg::Referral r;
+      if (size == 0) return Undecodable(origin, message, "healthgrid.v1.Referral", "empty value (tombstone?)");
+      if (!Parse(data, size, &r, &why)) return Undecodable(origin, message, "healthgrid.v1.Referral", why);
+      if (r.referral_id().empty()) return Undecodable(origin, message, "healthgrid.v1.Referral", "no referral_id");
+      if (r.worker_id().empty()) return Undecodable(origin, message, "healthgrid.v1.Referral", "no worker_id");
+      if (!recent_.Remember("r:" + r.referral_id())) return Duplicate();
+      ++tally_.referral_total;
+      ++tally_.referrals[{static_cast<int>(r.rule()), static_cast<int>(r.urgency())}];
+      printer_.Referral(origin, r);
     } else {
       hg::DeadLetter d;
       if (size == 0) return Undecodable(origin, message, "healthgrid.v1.DeadLetter", "empty value (tombstone?)");
@@ -652,7 +731,7 @@ class Tail {
 int main(int argc, char** argv) {
   using namespace alertd::cli;
   TailOptions o;
-  CLI::App app{"alertd-tail: print escalations and dead letters as readable lines, each event once"};
+  CLI::App app{"alertd-tail: print escalations, referrals and dead letters as readable lines, each event once"};
   AddKafkaClientOptions(app, &o.kafka);
   app.add_option("--group", o.group, "Consumer group (default: a private alertd-tail-<pid>, offsets not committed)");
   app.add_flag("--from-beginning", o.from_beginning,
@@ -666,6 +745,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", o.no_color, "Never colour (default: colour by severity when stdout is a terminal)");
   app.add_option("--escalations-topic", o.escalations_topic, "Topic of Escalation messages")->capture_default_str();
   app.add_option("--dead-letters-topic", o.dead_letters_topic, "Topic of DeadLetter messages")->capture_default_str();
+  app.add_option("--referrals-topic", o.referrals_topic, "Topic of Referral messages (empty = do not read referrals)")
+      ->capture_default_str();
   app.add_option("--dedupe-window", o.dedupe_window, "How many recent event ids to remember for dropping duplicates")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
@@ -676,6 +757,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (o.escalations_topic == o.dead_letters_topic) {
       throw CLI::ValidationError("--dead-letters-topic", "must differ from --escalations-topic");
+    }
+    if (o.referrals_topic == o.escalations_topic || o.referrals_topic == o.dead_letters_topic) {
+      throw CLI::ValidationError("--referrals-topic", "must differ from the escalations and dead-letters topics");
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
