@@ -99,7 +99,10 @@ absl::Status Engine::Start() {
   std::string err;
   escalations_topic_.reset(RdKafka::Topic::create(producer_.get(), options_.escalations_topic, nullptr, err));
   dead_letters_topic_.reset(RdKafka::Topic::create(producer_.get(), options_.dead_letters_topic, nullptr, err));
-  if (!escalations_topic_ || !dead_letters_topic_) return absl::InternalError("kafka output topic: " + err);
+  referrals_topic_.reset(RdKafka::Topic::create(producer_.get(), options_.referrals_topic, nullptr, err));
+  if (!escalations_topic_ || !dead_letters_topic_ || !referrals_topic_) {
+    return absl::InternalError("kafka output topic: " + err);
+  }
 
   // Output committed by a previous run but not confirmed: send it again (consumers drop duplicates
   // by event id).
@@ -256,7 +259,11 @@ void Engine::FireTimer(const domain::Timer& timer) {
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   Apply(rules_.OnTimer(timer, state, now_), key);
   TrackGauges(before, state);
-  timers_delete_.push_back(timer);
+  // Fired: gone from the index, unless the rule asked for the very same deadline again.
+  if (!timers_put_.count(timer)) {
+    timers_delete_.insert(timer);
+    if (stream_mode()) stream_timers_.Erase(timer);
+  }
   metrics_.CountTimerFired(domain::Name(timer.rule));
 }
 
@@ -349,7 +356,11 @@ void Engine::ProcessAck(const kafka::RawRecord& raw) {
   domain::WorkerState& state = Load(key);
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   domain::Outcome outcome = rules_.OnAck(ack, state, now_);
-  if (outcome.ignored) spdlog::info("ack for {} episode {} ignored: {}", ack.worker.value, ack.episode_id, outcome.ignored_reason);
+  if (outcome.ignored) {
+    spdlog::info("{} ack for {} {} ignored: {}", domain::Name(ack.rule), ack.worker.value,
+                 ack.episode_id.empty() ? std::string("(open episode of the rule)") : "episode " + ack.episode_id,
+                 outcome.ignored_reason);
+  }
   Apply(outcome, key);
   TrackGauges(before, state);
 }
@@ -357,14 +368,25 @@ void Engine::ProcessAck(const kafka::RawRecord& raw) {
 void Engine::Apply(const domain::Outcome& outcome, const state::WorkerKey& key) {
   if (outcome.ignored) metrics_.CountIgnored();
   for (const auto& e : outcome.escalations) Emit(e, key.partition);
-  for (const auto& t : outcome.timers_set) {
-    timers_put_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
-    if (stream_mode()) stream_timers_.Put(timers_put_.back());
-  }
-  for (const auto& t : outcome.timers_cancel) {
-    timers_delete_.push_back({t.fire_at, key.partition, key.worker, t.rule, t.kind});
-    if (stream_mode()) stream_timers_.Erase(timers_delete_.back());
-  }
+  for (const auto& r : outcome.referrals) EmitReferral(r, key.partition);
+  for (const auto& t : outcome.timers_cancel) DeleteTimer({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+  for (const auto& t : outcome.timers_set) PutTimer({t.fire_at, key.partition, key.worker, t.rule, t.kind});
+}
+
+// The commit applies its timer puts and deletes as sets, so only the last request for one timer in a
+// commit window may stand: a timer cancelled and set again (or set and cancelled) before the commit
+// must end up in exactly one of the two.
+void Engine::PutTimer(const domain::Timer& t) {
+  timers_delete_.erase(t);
+  fired_uncommitted_.erase(t);  // wanted again: it may fire again
+  timers_put_.insert(t);
+  if (stream_mode()) stream_timers_.Put(t);
+}
+
+void Engine::DeleteTimer(const domain::Timer& t) {
+  timers_put_.erase(t);
+  timers_delete_.insert(t);
+  if (stream_mode()) stream_timers_.Erase(t);
 }
 
 absl::Status Engine::Punctuate() {
@@ -391,6 +413,12 @@ void Engine::DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& wh
   spdlog::debug("dead letter {}[{}]@{}: {}", raw.topic, raw.partition, raw.offset, why.message);
   outbox_put_.push_back({next_outbox_seq_++, options_.dead_letters_topic, std::string(raw.key),
                          kafka::EncodeDeadLetter(raw, why, now_), raw.partition});
+}
+
+void Engine::EmitReferral(const domain::Referral& r, int32_t partition) {
+  metrics_.CountReferral(r);
+  outbox_put_.push_back(
+      {next_outbox_seq_++, options_.referrals_topic, r.worker.value, kafka::EncodeReferral(r), partition});
 }
 
 void Engine::Emit(const domain::Escalation& e, int32_t partition) {
@@ -494,8 +522,8 @@ absl::Status Engine::StartCommit() {
   }
   c->batch.outbox_put = std::move(outbox_put_);
   c->batch.outbox_delete = std::move(outbox_delete_);
-  c->batch.timers_put = std::move(timers_put_);
-  c->batch.timers_delete = std::move(timers_delete_);
+  c->batch.timers_put.assign(timers_put_.begin(), timers_put_.end());
+  c->batch.timers_delete.assign(timers_delete_.begin(), timers_delete_.end());
   c->states.reserve(c->batch.workers.size());
   for (const auto& [key, st] : c->batch.workers) c->states.emplace(DirtyKey(key), st ? &*st : nullptr);
 
@@ -555,6 +583,7 @@ absl::Status Engine::CommitNow() {
 void Engine::Produce(const state::OutboxEntry& e) {
   RdKafka::Topic* topic = e.topic == options_.escalations_topic   ? escalations_topic_.get()
                           : e.topic == options_.dead_letters_topic ? dead_letters_topic_.get()
+                          : e.topic == options_.referrals_topic    ? referrals_topic_.get()
                                                                    : nullptr;
   std::unique_ptr<RdKafka::Topic> other;
   if (topic == nullptr) {

@@ -68,6 +68,7 @@ struct EngineOptions {
   std::string profiles_topic = "worker-profiles";
   std::string escalations_topic = "escalations";
   std::string dead_letters_topic = "dead-letters";
+  std::string referrals_topic = "referrals";
   std::string shifts_topic = "shifts";
   std::string acks_topic = "escalation-acks";
   int64_t punctuate_interval_ms = 1000;  // how often due deadlines (timers) are looked up
@@ -148,6 +149,9 @@ class Engine {
   [[nodiscard]] absl::Status Punctuate();
   void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why);
   void Emit(const domain::Escalation& e, int32_t partition);
+  void EmitReferral(const domain::Referral& r, int32_t partition);
+  void PutTimer(const domain::Timer& t);
+  void DeleteTimer(const domain::Timer& t);
   domain::WorkerState& Load(const state::WorkerKey& key);
   void MarkDeleted(const state::WorkerKey& key);
   // Hands the work since the last commit to a background commit; waits for the previous one first.
@@ -177,6 +181,7 @@ class Engine {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::unique_ptr<RdKafka::Topic> escalations_topic_;
   std::unique_ptr<RdKafka::Topic> dead_letters_topic_;
+  std::unique_ptr<RdKafka::Topic> referrals_topic_;
 
   // Committed states of recently seen workers, decoded: most readings then need no RocksDB read and no
   // parse. Bounded by options_.state_cache_workers, least recently used first out.
@@ -209,8 +214,9 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
   std::vector<state::OutboxEntry> outbox_put_;
   std::vector<uint64_t> outbox_delete_;
-  std::vector<domain::Timer> timers_put_;
-  std::vector<domain::Timer> timers_delete_;
+  // Net timer changes of the window: a timer is in at most one of the two (PutTimer, DeleteTimer).
+  std::set<domain::Timer> timers_put_;
+  std::set<domain::Timer> timers_delete_;
   // Fired timers whose deletion is not committed yet: the store still returns them as due.
   std::set<domain::Timer> fired_uncommitted_;
   std::set<int32_t> owned_partitions_;

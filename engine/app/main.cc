@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
   cli.add_option("--profiles-topic", opts.profiles_topic)->capture_default_str();
   cli.add_option("--escalations-topic", opts.escalations_topic)->capture_default_str();
   cli.add_option("--dead-letters-topic", opts.dead_letters_topic)->capture_default_str();
+  cli.add_option("--referrals-topic", opts.referrals_topic, "clinic referrals (healthgrid.v1.Referral)")->capture_default_str();
   cli.add_option("--shifts-topic", opts.shifts_topic, "Clock-ins (rule R4)")->capture_default_str();
   cli.add_option("--acks-topic", opts.acks_topic, "Acknowledgements of escalations")->capture_default_str();
   cli.add_option("--commit-interval-ms", opts.commit_interval_ms, "Commit at least this often")

@@ -24,6 +24,10 @@ EngineMetrics::EngineMetrics()
                        .Name("alertd_escalations_total")
                        .Help("Escalation events decided, by rule, severity, state and unit")
                        .Register(*registry_)),
+      referrals_(prometheus::BuildCounter()
+                     .Name("alertd_referrals_total")
+                     .Help("Clinic referrals decided, by rule, urgency and unit")
+                     .Register(*registry_)),
       dead_letters_(prometheus::BuildCounter()
                         .Name("alertd_dead_letters_total")
                         .Help("Input records refused to the dead-letter topic, by reason and source topic")
@@ -127,6 +131,11 @@ void EngineMetrics::CountEscalation(const domain::Escalation& e) {
                          {"severity", domain::Name(e.severity)},
                          {"state", domain::Name(e.state)},
                          {"unit", Unit(e.unit_id)}})
+      .Increment();
+}
+
+void EngineMetrics::CountReferral(const domain::Referral& r) {
+  Counter(referrals_, {{"rule", domain::Name(r.rule)}, {"urgency", domain::Name(r.urgency)}, {"unit", Unit(r.unit_id)}})
       .Increment();
 }
 

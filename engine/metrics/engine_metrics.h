@@ -31,6 +31,7 @@ class EngineMetrics {
   // flag: "isolated_systolic" or "hypotension".
   void CountBpFlag(std::string_view flag, const std::string& unit, const std::string& grid);
   void CountEscalation(const domain::Escalation& e);
+  void CountReferral(const domain::Referral& r);
   void CountDeadLetter(domain::RejectReason reason, std::string_view topic);
   void ObserveCommit(double seconds, std::size_t records);
   // Time the loop stood still waiting for the previous commit: the store is the bottleneck when it grows.
@@ -66,6 +67,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& readings_;
   prometheus::Family<prometheus::Counter>& bp_flags_;
   prometheus::Family<prometheus::Counter>& escalations_;
+  prometheus::Family<prometheus::Counter>& referrals_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& delivery_failures_;
   prometheus::Family<prometheus::Gauge>& lag_;

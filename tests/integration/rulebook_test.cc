@@ -2,6 +2,7 @@
 // as its own process and the embedded cluster; the topic must carry what the pure rules decide.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "engine/domain/rulebook.h"
@@ -136,6 +137,91 @@ TEST_F(RulebookThroughKafkaTest, AnAckOnTheAcksTopicResolvesTheEpisode) {
   auto dead = ConsumeAll(kafka_.bootstrap(), "dead-letters", [](const auto& r) { return !r.empty(); }, 30s);
   EXPECT_EQ(dead.size(), 1u);
   EXPECT_TRUE(WaitFor([&] { return alertd.Metric("alertd_ignored_total") >= 1; }, 10s));
+  EXPECT_EQ(alertd.process().Terminate(), 0);
+}
+
+healthgrid::v1::Reading MakeGlucose(const std::string& worker, int64_t measured_at_ms, double mmol,
+                                    healthgrid::v1::GlucoseTiming timing) {
+  healthgrid::v1::Reading r;
+  r.set_worker_id(worker);
+  r.set_device_id("GM-1");
+  r.set_station_id("ST-1");
+  r.set_measured_at_ms(measured_at_ms);
+  r.set_context(healthgrid::v1::SELF_TEST);
+  r.mutable_glucose()->set_mmol_per_l(mmol);
+  r.mutable_glucose()->set_timing(timing);
+  return r;
+}
+
+std::vector<healthgrid::v1::Referral> Referrals(const std::vector<ConsumedRecord>& records) {
+  std::vector<healthgrid::v1::Referral> out;
+  for (const auto& r : records) {
+    healthgrid::v1::Referral ref;
+    EXPECT_TRUE(ref.ParseFromString(r.value));
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+// R5 and R1 ask for clinic referrals on their own topic; an ack naming only the rule (no episode id)
+// acts on the worker's open episode of that rule.
+TEST_F(RulebookThroughKafkaTest, ReferralsGoToTheirTopicAndAnAckByRuleResolves) {
+  ASSERT_FALSE(kafka_.bootstrap().empty());
+  AlertdProcess alertd(kafka_.bootstrap(), dir_.path() + "/db", dir_.path() + "/alertd.log");
+  TestProducer producer(kafka_.bootstrap());
+  const int64_t now = NowMs();
+  producer.Send("worker-profiles", "G1", MakeProfile("G1", "U04", "U04-G02").SerializeAsString());
+  producer.Send("worker-profiles", "C1", MakeProfile("C1", "U04", "U04-G03").SerializeAsString());
+  producer.Flush();
+  ASSERT_TRUE(WaitFor([&] { return alertd.Metric("alertd_committed_records_total") >= 2; }, 30s));
+  // High fasting glucose twice within 30 days: HIGH and a routine referral. A critical BP: URGENT
+  // and an urgent referral.
+  producer.Send("readings", "G1", MakeGlucose("G1", now - 3 * 24 * 60 * kMinute, 7.8, healthgrid::v1::FASTING).SerializeAsString());
+  producer.Send("readings", "G1", MakeGlucose("G1", now - 60 * kMinute, 8.4, healthgrid::v1::FASTING).SerializeAsString());
+  producer.Send("readings", "C1", MakeBp("C1", now - kMinute, 192, 118).SerializeAsString());
+  producer.Flush();
+
+  auto refs = ConsumeAll(kafka_.bootstrap(), "referrals", [](const auto& r) { return r.size() >= 2; }, 30s);
+  ASSERT_EQ(refs.size(), 2u) << alertd.process().LogTail();
+  auto opened = ConsumeAll(kafka_.bootstrap(), "escalations", [](const auto& r) { return r.size() >= 2; }, 30s);
+  ASSERT_EQ(opened.size(), 2u) << alertd.process().LogTail();
+  std::map<std::string, healthgrid::v1::Escalation> episode_of;
+  for (const auto& e : Events(opened)) episode_of[e.worker_id()] = e;
+  for (const auto& ref : Referrals(refs)) {
+    SCOPED_TRACE(ref.worker_id());
+    ASSERT_TRUE(episode_of.count(ref.worker_id()));
+    const auto& e = episode_of[ref.worker_id()];
+    EXPECT_EQ(ref.episode_id(), e.episode_id());
+    EXPECT_NE(ref.referral_id(), e.event_id());
+    EXPECT_EQ(ref.rule(), e.rule());
+    EXPECT_EQ(ref.health_manager().id(), "HM-" + ref.grid_id());
+    if (ref.worker_id() == "G1") {
+      EXPECT_EQ(ref.rule(), healthgrid::v1::R5_GLUCOSE);
+      EXPECT_EQ(ref.urgency(), healthgrid::v1::REFERRAL_ROUTINE);
+      EXPECT_EQ(e.severity(), healthgrid::v1::HIGH);
+      EXPECT_EQ(ref.glucose_evidence_size(), 2);
+    } else {
+      EXPECT_EQ(ref.rule(), healthgrid::v1::R1_CRITICAL_BP);
+      EXPECT_EQ(ref.urgency(), healthgrid::v1::REFERRAL_URGENT);
+      EXPECT_EQ(ref.evidence_size(), 1);
+    }
+  }
+
+  healthgrid::v1::EscalationAck ack;
+  ack.set_worker_id("G1");
+  ack.set_rule(healthgrid::v1::R5_GLUCOSE);  // no episode_id: the open R5 episode
+  ack.set_action(healthgrid::v1::RESOLVE);
+  ack.mutable_by()->set_id("HM-U04-G02");
+  ack.mutable_by()->set_name("Manager of U04-G02");
+  ack.set_at_ms(NowMs());
+  producer.Send("escalation-acks", "G1", ack.SerializeAsString());
+  producer.Flush();
+  auto after = ConsumeAll(kafka_.bootstrap(), "escalations", [](const auto& r) { return r.size() >= 3; }, 30s);
+  ASSERT_EQ(after.size(), 3u) << alertd.process().LogTail();
+  const healthgrid::v1::Escalation resolved = Events(after)[2];
+  EXPECT_EQ(resolved.state(), healthgrid::v1::RESOLVED);
+  EXPECT_EQ(resolved.episode_id(), episode_of["G1"].episode_id());
+  EXPECT_TRUE(WaitFor([&] { return alertd.Metric("alertd_referrals_total") >= 2; }, 10s));
   EXPECT_EQ(alertd.process().Terminate(), 0);
 }
 
