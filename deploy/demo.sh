@@ -89,7 +89,7 @@ echo "== the week's script, and what alertd made of it (escalations and referral
 while IFS=$'\t' read -r worker story expect; do
   echo
   echo "-- $worker  $story: $expect"
-  grep -E "^[0-9-]+ [0-9:]+ .* $worker " "$dir/week.out" | cut -c1-220 | sed 's/^/   /' || echo "   (nothing)"
+  grep -E "^[0-9-]+ [0-9:]+ .* $worker " "$dir/week.out" | sort -s -k1,2 | cut -c1-220 | sed 's/^/   /' || echo "   (nothing)"
 done <"$dir/story.tsv"
 
 echo

@@ -245,18 +245,24 @@ Population BuildPopulation(const SimOptions& options, int64_t now_ms, Rng& rng) 
     if (r < 0.01) {
       worker.bp_group = BpGroup::kGrade3HighRisk;
       worker.diagnosed_grade = 3;
-      worker.systolic_mean = Normal(rng, 170, 4);
-      worker.diastolic_mean = Normal(rng, 105, 3);
-      worker.systolic_sd = 9;
-      worker.diastolic_sd = 6;
+      // Under treatment and followed closely: mostly grade 1, with their own limits above that
+      // (MakeProfile), so their escalations are the spikes, not every other reading.
+      worker.systolic_mean = Normal(rng, 150, 4);
+      worker.diastolic_mean = Normal(rng, 94, 3);
+      worker.systolic_sd = 8;
+      worker.diastolic_sd = 5;
+      worker.abnormal_systolic = 160;
+      worker.abnormal_diastolic = 100;
       worker.self_tests_per_day = 2.0 * std::max(engaged, 0.8);  // followed closely
     } else if (r < 0.06) {
       worker.bp_group = BpGroup::kGrade2;
       worker.diagnosed_grade = 2;
+      // Home readings scatter less than the grade is wide: a grade-3 value is a spike (~2% of
+      // readings), not every tenth reading, so R1 pages stay rare as they are in the field.
       worker.systolic_mean = Normal(rng, 165, 3);
-      worker.diastolic_mean = Normal(rng, 102, 2);
-      worker.systolic_sd = 8;
-      worker.diastolic_sd = 6;
+      worker.diastolic_mean = Normal(rng, 101, 2);
+      worker.systolic_sd = 6;
+      worker.diastolic_sd = 4;
       // Enrolled in weekly self-tests and mostly compliant: enough readings for the 7-day rule.
       worker.self_tests_per_day = 1.5 * std::max(engaged, 0.8);
       // Some stopped testing over a week ago: they are what the weekly self-test rule is for.
