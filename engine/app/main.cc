@@ -96,7 +96,7 @@ absl::StatusOr<alertd::domain::Policy> EffectivePolicy(const std::string& path) 
 // Ids are unique, but state is keyed by (partition, worker): the partition is not known here.
 std::optional<alertd::domain::WorkerProfile> StoredProfile(const std::string& state_dir, const std::string& worker) {
   if (!std::filesystem::is_directory(state_dir)) {
-    std::cerr << "alertd print-policy: --state-dir " << state_dir << " is not a directory (give alertd's --db)\n";
+    std::cerr << "alertd print-policy: --db " << state_dir << " is not a directory (give the --db alertd runs with)\n";
     return std::nullopt;
   }
   alertd::state::StoreOptions opts;
@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   cli.add_option("--profiles-topic", opts.profiles_topic)->capture_default_str();
   cli.add_option("--escalations-topic", opts.escalations_topic)->capture_default_str();
   cli.add_option("--dead-letters-topic", opts.dead_letters_topic)->capture_default_str();
-  cli.add_option("--referrals-topic", opts.referrals_topic, "clinic referrals (healthgrid.v1.Referral)")->capture_default_str();
+  cli.add_option("--referrals-topic", opts.referrals_topic, "Clinic referrals (healthgrid.v1.Referral)")->capture_default_str();
   cli.add_option("--shifts-topic", opts.shifts_topic, "Clock-ins (rule R4)")->capture_default_str();
   cli.add_option("--acks-topic", opts.acks_topic, "Acknowledgements of escalations")->capture_default_str();
   cli.add_option("--commit-interval-ms", opts.commit_interval_ms, "Commit at least this often")
@@ -212,14 +212,14 @@ int main(int argc, char** argv) {
       "print-policy", "Print the effective global policy, or one worker's (--worker), as YAML in the --policy file's schema");
   std::string print_policy_file;
   std::string print_policy_worker;
-  std::string print_policy_state;
+  std::string print_policy_state = "alertd-state";
   print_policy->add_option("--policy", print_policy_file, "Policy file to check and print (default: built-in)");
   CLI::Option* print_worker = print_policy->add_option(
       "--worker", print_policy_worker,
       "Print this worker's effective policy: the global one with the overrides of their stored profile");
   CLI::Option* print_state =
-      print_policy->add_option("--state-dir", print_policy_state, "alertd's --db directory (engine stopped) for --worker");
-  print_worker->needs(print_state);
+      print_policy->add_option("--db", print_policy_state, "RocksDB directory to read --worker's profile from (engine stopped)")
+          ->capture_default_str();
   print_state->needs(print_worker);
   try {
     cli.parse(argc, argv);

@@ -734,7 +734,7 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, "# alertd global clinical policy (alertd --policy FILE). Every key is optional: a key left out");
   AppendLine(out, "# keeps its built-in default. `alertd print-policy [--policy FILE]` prints the policy in effect.");
   AppendLine(out, "# Per-worker overrides (\"one person, one policy\") arrive with worker profiles, not here;");
-  AppendLine(out, "# `alertd print-policy --worker ID --state-dir DIR` prints one worker's policy with them.");
+  AppendLine(out, "# `alertd print-policy --worker ID --db DIR` prints one worker's policy with them.");
   AppendLine(out, "");
   AppendLine(out, "# Blood-pressure categories by their lower bounds, mmHg (China hypertension guideline 2018; grades");
   AppendLine(out, "# unchanged in 2024). A reading takes the higher of its systolic and its diastolic category.");

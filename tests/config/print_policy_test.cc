@@ -1,4 +1,4 @@
-// `alertd print-policy --worker ID --state-dir DIR` as a process: a worker's effective policy from the
+// `alertd print-policy --worker ID --db DIR` as a process: a worker's effective policy from the
 // profile in a stopped engine's RocksDB state, and a clear refusal for each way it cannot be found.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -103,7 +103,7 @@ class PrintPolicyTest : public ::testing::Test {
 };
 
 TEST_F(PrintPolicyTest, PrintsTheWorkersEffectivePolicy) {
-  const ProcessRun run = Alertd("print-policy --worker W000042 --state-dir " + state_dir());
+  const ProcessRun run = Alertd("print-policy --worker W000042 --db " + state_dir());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output, FormatWorkerPolicy(domain::Policy{}, HighRiskProfile()));
   EXPECT_THAT(run.output, HasSubstr("#   rules.r1_critical_bp.at_or_above.systolic: 170 (global 180)"));
@@ -115,7 +115,7 @@ TEST_F(PrintPolicyTest, PrintsTheWorkersEffectivePolicy) {
 TEST_F(PrintPolicyTest, StartsFromTheGlobalPolicyFile) {
   const std::string policy_file = dir_.Sub("policy.yaml");
   std::ofstream(policy_file) << "rules:\n  r3_self_test_missed:\n    level_2_after: 12h\n";
-  const ProcessRun run = Alertd("print-policy --policy " + policy_file + " --worker W000042 --state-dir " + state_dir());
+  const ProcessRun run = Alertd("print-policy --policy " + policy_file + " --worker W000042 --db " + state_dir());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   domain::Policy global;
   global.r3_level2_delay_ms = 12 * domain::kHourMs;
@@ -123,7 +123,7 @@ TEST_F(PrintPolicyTest, StartsFromTheGlobalPolicyFile) {
 }
 
 TEST_F(PrintPolicyTest, WorkerWithoutOverrides) {
-  const ProcessRun run = Alertd("print-policy --worker W000001 --state-dir " + state_dir());
+  const ProcessRun run = Alertd("print-policy --worker W000001 --db " + state_dir());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("nothing; every number below is the global one"));
 }
@@ -137,16 +137,16 @@ struct Refusal {
 
 TEST_F(PrintPolicyTest, RefusesClearly) {
   const Refusal refusals[] = {
-      {"UnknownWorker", "--worker W999999 --state-dir {state}", 1,
+      {"UnknownWorker", "--worker W999999 --db {state}", 1,
        "no worker W999999 in the state in {state} (3 workers there; ids are case-sensitive)"},
-      {"NoProfile", "--worker W000007 --state-dir {state}", 1,
+      {"NoProfile", "--worker W000007 --db {state}", 1,
        "worker W000007 has state in {state} but no profile"},
-      {"StateDirMissing", "--worker W000042 --state-dir {state}/nope", 1,
-       "--state-dir {state}/nope is not a directory"},
-      {"NotAState", "--worker W000042 --state-dir " + dir_.Sub(""), 1, "cannot read alertd's state in"},
-      // CLI11 exits with its RequiresError code (107) when --worker comes without --state-dir.
-      {"WorkerWithoutStateDir", "--worker W000042", 107, "--worker requires --state-dir"},
-      {"BadPolicyFile", "--policy /nonexistent.yaml --worker W000042 --state-dir {state}", 2,
+      {"StateDirMissing", "--worker W000042 --db {state}/nope", 1,
+       "--db {state}/nope is not a directory"},
+      {"NotAState", "--worker W000042 --db " + dir_.Sub(""), 1, "cannot read alertd's state in"},
+      // CLI11 exits with its RequiresError code (107) when --db comes without --worker.
+      {"DbWithoutWorker", "--db {state}", 107, "--db requires --worker"},
+      {"BadPolicyFile", "--policy /nonexistent.yaml --worker W000042 --db {state}", 2,
        "/nonexistent.yaml: cannot open the policy file"},
   };
   for (const Refusal& r : refusals) {
