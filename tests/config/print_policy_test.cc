@@ -15,31 +15,13 @@
 
 #include "engine/config/policy_file.h"
 #include "engine/state/store.h"
+#include "tests/state/state_test_support.h"
 
 namespace alertd::config {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A fresh directory, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "alertd_print_policy_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;  // best effort: a leftover temp dir must not fail the test
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using state::testing_support::TempDir;
 
 struct ProcessRun {
   int exit_code = -1;
