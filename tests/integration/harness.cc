@@ -310,4 +310,17 @@ healthgrid::v1::Reading MakeBp(const std::string& worker, int64_t measured_at_ms
   return r;
 }
 
+healthgrid::v1::Reading MakeGlucose(const std::string& worker, int64_t measured_at_ms, double mmol,
+                                    healthgrid::v1::GlucoseTiming timing) {
+  healthgrid::v1::Reading r;
+  r.set_worker_id(worker);
+  r.set_device_id("GM-1");  // a glucometer
+  r.set_station_id("ST-1");
+  r.set_measured_at_ms(measured_at_ms);
+  r.set_context(healthgrid::v1::SELF_TEST);
+  r.mutable_glucose()->set_mmol_per_l(mmol);
+  r.mutable_glucose()->set_timing(timing);
+  return r;
+}
+
 }  // namespace alertd::testing

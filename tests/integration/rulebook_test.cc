@@ -140,19 +140,6 @@ TEST_F(RulebookThroughKafkaTest, AnAckOnTheAcksTopicResolvesTheEpisode) {
   EXPECT_EQ(alertd.process().Terminate(), 0);
 }
 
-healthgrid::v1::Reading MakeGlucose(const std::string& worker, int64_t measured_at_ms, double mmol,
-                                    healthgrid::v1::GlucoseTiming timing) {
-  healthgrid::v1::Reading r;
-  r.set_worker_id(worker);
-  r.set_device_id("GM-1");
-  r.set_station_id("ST-1");
-  r.set_measured_at_ms(measured_at_ms);
-  r.set_context(healthgrid::v1::SELF_TEST);
-  r.mutable_glucose()->set_mmol_per_l(mmol);
-  r.mutable_glucose()->set_timing(timing);
-  return r;
-}
-
 std::vector<healthgrid::v1::Referral> Referrals(const std::vector<ConsumedRecord>& records) {
   std::vector<healthgrid::v1::Referral> out;
   for (const auto& r : records) {
