@@ -131,11 +131,13 @@ absl::Status Engine::Start() {
 
 absl::Status Engine::Run(const std::atomic<bool>& stop) {
   const bool stream = stream_mode();
+  int64_t after = SteadyMs();
   while (!stop.load()) {
     const domain::ProcessingTime wall = clock_.Now();
     if (!stream) now_ = wall;
     last_loop_ms_.store(wall.ms);
-    const int64_t now = SteadyMs();
+    // The previous iteration's end stands for this one's start: a clock read less per record.
+    const int64_t now = after;
     loop_steady_ms_ = now;
     const int64_t until_commit = std::max<int64_t>(1, last_commit_ms_ + options_.commit_interval_ms - now);
     // The C poll API: the C++ wrapper would allocate a Message object and copy the topic name for
@@ -174,7 +176,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     }
     producer_->poll(0);
     RetryFailedDeliveries();
-    const int64_t after = SteadyMs();
+    after = SteadyMs();
     if (records_since_commit_ >= options_.commit_max_records || after - last_commit_ms_ >= options_.commit_interval_ms) {
       if (auto st = StartCommit(); !st.ok()) return st;
     }

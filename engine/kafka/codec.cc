@@ -100,9 +100,21 @@ std::variant<domain::EscalationAck, domain::Rejection> DecodeAck(const RawRecord
   return ack;
 }
 
-std::string EncodeEscalation(const domain::Escalation& e) { return wire::ToProto(e).SerializeAsString(); }
+// Output messages are reused, like the reading in DecodeReading: Clear() keeps their strings and
+// repeated elements, so encoding an event allocates little more than the bytes it returns.
+std::string EncodeEscalation(const domain::Escalation& e) {
+  thread_local healthgrid::v1::Escalation msg;
+  msg.Clear();
+  wire::ToProto(e, msg);
+  return msg.SerializeAsString();
+}
 
-std::string EncodeReferral(const domain::Referral& r) { return wire::ToProto(r).SerializeAsString(); }
+std::string EncodeReferral(const domain::Referral& r) {
+  thread_local healthgrid::v1::Referral msg;
+  msg.Clear();
+  wire::ToProto(r, msg);
+  return msg.SerializeAsString();
+}
 
 std::string EncodeDeadLetter(const RawRecord& r, const domain::Rejection& why, domain::ProcessingTime now) {
   healthgrid::v1::DeadLetter dl;

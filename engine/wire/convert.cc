@@ -393,6 +393,11 @@ dm::Escalation FromProto(const pb::Escalation& proto) {
 
 pb::Escalation ToProto(const dm::Escalation& escalation) {
   pb::Escalation proto;
+  ToProto(escalation, proto);
+  return proto;
+}
+
+void ToProto(const dm::Escalation& escalation, pb::Escalation& proto) {
   proto.set_event_id(escalation.event_id);
   proto.set_episode_id(escalation.episode_id);
   proto.set_sequence(escalation.sequence);
@@ -412,11 +417,15 @@ pb::Escalation ToProto(const dm::Escalation& escalation) {
   proto.set_opened_at_ms(escalation.opened_at.ms);
   proto.set_trigger_at_ms(escalation.trigger_at.ms);
   proto.set_emitted_at_ms(escalation.emitted_at.ms);
-  return proto;
 }
 
 pb::Referral ToProto(const dm::Referral& referral) {
   pb::Referral proto;
+  ToProto(referral, proto);
+  return proto;
+}
+
+void ToProto(const dm::Referral& referral, pb::Referral& proto) {
   proto.set_referral_id(referral.referral_id);
   proto.set_episode_id(referral.episode_id);
   proto.set_worker_id(referral.worker.value);
@@ -438,7 +447,6 @@ pb::Referral ToProto(const dm::Referral& referral) {
   conditions.set_diabetes(referral.diabetes);
   proto.set_trigger_at_ms(referral.trigger_at.ms);
   proto.set_emitted_at_ms(referral.emitted_at.ms);
-  return proto;
 }
 
 dm::Referral FromProto(const pb::Referral& proto) {

@@ -61,10 +61,13 @@ domain::Escalation FromProto(const healthgrid::v1::Escalation& proto);
 domain::ShiftEvent FromProto(const healthgrid::v1::ShiftEvent& proto);
 domain::EscalationAck FromProto(const healthgrid::v1::EscalationAck& proto);
 healthgrid::v1::Escalation ToProto(const domain::Escalation& escalation);
+// Fills `out`, which should be empty (Clear()ed): a reused message keeps its strings' storage.
+void ToProto(const domain::Escalation& escalation, healthgrid::v1::Escalation& out);
 
 // Clinic referrals (topic referrals). `window` is set iff the message has one; the known conditions
 // travel as a KnownConditions message.
 healthgrid::v1::Referral ToProto(const domain::Referral& referral);
+void ToProto(const domain::Referral& referral, healthgrid::v1::Referral& out);
 domain::Referral FromProto(const healthgrid::v1::Referral& proto);
 
 // --- Enumerations -----------------------------------------------------------------------------
