@@ -74,6 +74,7 @@ constexpr auto kFields = std::to_array<std::string_view>({
     "rules.r2_sustained_hypertension.min_readings",
     "rules.r2_sustained_hypertension.min_days",
     "rules.r2_sustained_hypertension.min_category",
+    "rules.r2_sustained_hypertension.resolve_margin",
     "rules.r2_sustained_hypertension.ack_timeout",
     "rules.r3_self_test_missed.min_diagnosed_grade",
     "rules.r3_self_test_missed.interval",
@@ -627,6 +628,7 @@ class PolicyReader {
     Ordered(Count(kMinDays, p.r2_min_days), {kWindow, static_cast<double>(window_days), DurationText(p.r2_window_ms)},
             /*strict=*/false);
     Category("rules.r2_sustained_hypertension.min_category", BpCategory::kNormal, p.r2_min_category);
+    WholeNumber("rules.r2_sustained_hypertension.resolve_margin", "mmHg", 0, 20, p.r2_resolve_margin_mmhg);
     Duration("rules.r2_sustained_hypertension.ack_timeout", kMinuteMs, p.r2_ack_timeout_ms);
 
     // R3: diagnosed grades run 1..3 (0 is "none", which would enrol everyone); the ladder climbs.
@@ -799,6 +801,8 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, fmt::format("    min_days: {}", p.r2_min_days), "days with a reading; at most the window's days");
   AppendLine(out, fmt::format("    min_category: {}", domain::Name(p.r2_min_category)),
              "normal, high_normal, grade_1, grade_2 or grade_3");
+  AppendLine(out, fmt::format("    resolve_margin: {}", p.r2_resolve_margin_mmhg),
+             "mmHg 0..20: resolves when both means are this far below");
   AppendLine(out, field("    ", "ack_timeout", DurationText(p.r2_ack_timeout_ms)), "health manager -> unit supervisor");
   AppendLine(out, "  # R3 weekly self-test: an enrolled worker (diagnosed at min_diagnosed_grade or worse, R2 open, or");
   AppendLine(out, "  # enrolled by their own policy) with no blood-pressure reading for `interval` is reminded when due;");

@@ -51,6 +51,10 @@ struct Policy {
   int r2_min_readings = 3;
   int r2_min_days = 2;
   BpCategory r2_min_category = BpCategory::kGrade2;
+  // Hysteresis: an open episode resolves only once both means are this far below the category's lower
+  // bounds, so a mean hovering at the boundary does not open and resolve (with a new referral each
+  // time) on alternate readings.
+  int r2_resolve_margin_mmhg = 2;
 
   // Escalation lifecycle (DESIGN.md §4): an unacknowledged episode climbs one level after its rule's
   // ack timeout; an acknowledged one is re-sent every renotify interval while it stays open. R3 climbs

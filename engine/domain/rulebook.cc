@@ -59,10 +59,24 @@ std::string MmolText(double v) {
   return buf;
 }
 
+// Whole mmHg, rounded down: the bounds are whole numbers, so the text never contradicts the category
+// (a mean of 99.9 shows as 99, not as a grade-2 looking 100).
 std::string MeanText(const WindowStats& w) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f/%.0f mmHg", w.mean_systolic_mmhg, w.mean_diastolic_mmhg);
+  std::snprintf(buf, sizeof buf, "%.0f/%.0f mmHg", std::floor(w.mean_systolic_mmhg), std::floor(w.mean_diastolic_mmhg));
   return buf;
+}
+
+// Lower bounds (systolic, diastolic) of a blood-pressure category.
+std::pair<int, int> CategoryFloor(const BpThresholds& t, BpCategory c) {
+  switch (c) {
+    case BpCategory::kNormal: return {0, 0};
+    case BpCategory::kHighNormal: return {t.high_normal_systolic, t.high_normal_diastolic};
+    case BpCategory::kGrade1: return {t.grade1_systolic, t.grade1_diastolic};
+    case BpCategory::kGrade2: return {t.grade2_systolic, t.grade2_diastolic};
+    case BpCategory::kGrade3: return {t.grade3_systolic, t.grade3_diastolic};
+  }
+  return {0, 0};
 }
 
 const char* CategoryWords(BpCategory c) {
@@ -763,13 +777,20 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
            std::to_string(w.days) + " day" + (w.days == 1 ? "" : "s") + " to " + LocalTimeText(w.end, policy);
   };
   if (OpenEpisode* r2 = FindOpen(state, Rule::kR2SustainedHypertension)) {
-    if (!high_mean) {
+    const auto [floor_sys, floor_dia] = CategoryFloor(policy.bp, policy.r2_min_category);
+    const int margin = policy.r2_resolve_margin_mmhg;
+    const bool clearly_below = !high_mean && w.mean_systolic_mmhg < floor_sys - margin &&
+                               w.mean_diastolic_mmhg < floor_dia - margin;
+    if (clearly_below) {
       emit.Resolve(*r2, sample.measured_at, w,
                    std::string("7-day mean back below ") + CategoryWords(policy.r2_min_category) + ": " + stats(),
                    NewestSamples(state.bp_window, w.start, policy.max_evidence));
-    } else {
+    } else if (high_mean) {
       r2->trigger_count += 1;
       r2->last_trigger_at = std::max(r2->last_trigger_at, sample.measured_at);
+      AssignNewestSamples(state.bp_window, w.start, policy.max_evidence, r2->evidence);
+    } else {
+      // Within the margin below the bound: still open, with the evidence kept current.
       AssignNewestSamples(state.bp_window, w.start, policy.max_evidence, r2->evidence);
     }
   } else if (high_mean && enough) {

@@ -96,6 +96,10 @@ const RefusalCase kRefusals[] = {
      "expected a mapping with keys max_future_skew, retention_horizon, day_offset, got \"5\""},
     {"ScalarForPair", "blood_pressure:\n  grade_2: 160/100\n", 2, "blood_pressure.grade_2",
      "expected a mapping with keys systolic, diastolic, got \"160/100\""},
+    {"ResolveMarginNegative", "rules:\n  r2_sustained_hypertension:\n    resolve_margin: -1\n", 3,
+     "rules.r2_sustained_hypertension.resolve_margin", "a whole number of mmHg between 0 and 20"},
+    {"ResolveMarginTooWide", "rules:\n  r2_sustained_hypertension:\n    resolve_margin: 21\n", 3,
+     "rules.r2_sustained_hypertension.resolve_margin", "a whole number of mmHg between 0 and 20"},
     {"MappingForCategory", "rules:\n  r2_sustained_hypertension:\n    min_category: {grade: 2}\n", 3,
      "rules.r2_sustained_hypertension.min_category", "got a mapping"},
     {"UnknownCategoryName", "rules:\n  r2_sustained_hypertension:\n    min_category: grade_4\n", 3,
@@ -401,6 +405,7 @@ rules:
     min_readings: 4
     min_days: 3
     min_category: grade_1
+    resolve_margin: 5
     ack_timeout: 12h
   r3_self_test_missed:
     min_diagnosed_grade: 3
@@ -460,6 +465,7 @@ Policy EveryFieldChanged() {
   p.r2_min_readings = 4;
   p.r2_min_days = 3;
   p.r2_min_category = BpCategory::kGrade1;
+  p.r2_resolve_margin_mmhg = 5;
   p.max_window_samples = 512;
   p.max_evidence = 7;
   p.glucose_severe_hypo = 2.8;
