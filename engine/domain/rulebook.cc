@@ -152,6 +152,13 @@ void KeepNewest(std::vector<Sample>& samples, std::size_t n) {
   if (samples.size() > n) samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(n));
 }
 
+// Another trigger of an open episode: counted, and the newest trigger time kept (by event time, so a
+// late trigger does not move it back).
+void Retrigger(OpenEpisode& e, EventTime at) {
+  e.trigger_count += 1;
+  e.last_trigger_at = std::max(e.last_trigger_at, at);
+}
+
 void AddEvidence(OpenEpisode& e, const BpSample& s, std::size_t max_evidence) {
   InsertByEventTime(e.evidence, s);
   KeepNewest(e.evidence, max_evidence);
@@ -247,10 +254,13 @@ void DiffTimers(const PendingTimers& before, const PendingTimers& after, Outcome
 }
 
 // Fills the routing fields of an event from the worker's profile.
+// Said of every event and referral of a worker without a profile: nobody to address it to.
+constexpr const char* kNoProfileWords = " (no worker profile on file: route to the on-call health desk)";
+
 void Address(Escalation& ev, const WorkerId& worker, const WorkerState& state) {
   ev.worker = worker;
   if (!state.profile) {
-    ev.reason += " (no worker profile on file: route to the on-call health desk)";
+    ev.reason += kNoProfileWords;
     return;
   }
   const WorkerProfile& p = *state.profile;
@@ -321,7 +331,7 @@ class EpisodeEmitter {
       r.coronary_heart_disease = p.coronary_heart_disease;
       r.diabetes = p.diabetes;
     } else {
-      reason += " (no worker profile on file: route to the on-call health desk)";
+      reason += kNoProfileWords;
     }
     r.rule = e.rule;
     r.urgency = urgency;
@@ -540,16 +550,11 @@ void ApplyR5(const GlucoseSample& sample, const Policy& p, WorkerState& state, E
     KeepNewest(highs, p.max_evidence);
     return highs;
   };
-  auto high_words = [&] {
-    return "High glucose " + TimesWords(high_count) + " in " + DurationText(p.r5_high_window_ms) + ": " +
-           GlucoseListText(high_evidence(), p);
-  };
 
   if (OpenEpisode* r5 = FindOpen(state, Rule::kR5Glucose)) {
     if (r5->severity >= Severity::kUrgent) {  // severe hypoglycaemia
       if (severe) {
-        r5->trigger_count += 1;
-        r5->last_trigger_at = std::max(r5->last_trigger_at, sample.measured_at);
+        Retrigger(*r5, sample.measured_at);
         AddEvidence(*r5, sample, p.max_evidence);
         return;
       }
@@ -561,13 +566,11 @@ void ApplyR5(const GlucoseSample& sample, const Policy& p, WorkerState& state, E
       // Falls through: this reading may itself open a high-glucose episode.
     } else {  // high glucose
       if (severe) {
-        r5->trigger_count += 1;
-        r5->last_trigger_at = std::max(r5->last_trigger_at, sample.measured_at);
+        Retrigger(*r5, sample.measured_at);
         AddEvidence(*r5, sample, p.max_evidence);
         emit.Raise(*r5, Severity::kUrgent, EscalationLevel::kHealthManager, SevereHypoWords(sample, p));
       } else if (high) {
-        r5->trigger_count += 1;
-        r5->last_trigger_at = std::max(r5->last_trigger_at, sample.measured_at);
+        Retrigger(*r5, sample.measured_at);
         r5->glucose_evidence = high_evidence();
       } else if (sample.measured_at > r5->last_trigger_at && !high_finding) {
         emit.Resolve(*r5, sample.measured_at, std::nullopt,
@@ -584,10 +587,12 @@ void ApplyR5(const GlucoseSample& sample, const Policy& p, WorkerState& state, E
     emit.Open(Rule::kR5Glucose, Severity::kUrgent, EscalationLevel::kHealthManager, sample.measured_at, {},
               std::nullopt, SevereHypoWords(sample, p), {sample});
   } else if (high && high_finding) {
-    const std::string finding = high_words();
+    std::vector<GlucoseSample> evidence = high_evidence();
+    const std::string finding = "High glucose " + TimesWords(high_count) + " in " + DurationText(p.r5_high_window_ms) +
+                                ": " + GlucoseListText(evidence, p);
     OpenEpisode& e = emit.Open(Rule::kR5Glucose, Severity::kHigh, EscalationLevel::kHealthManager, sample.measured_at,
                                {}, std::nullopt, finding + ": follow-up by the health manager and a routine clinic referral",
-                               high_evidence());
+                               std::move(evidence));
     emit.Refer(e, ReferralUrgency::kRoutine, finding + ": routine clinic review of glucose control", std::nullopt);
   }
 }
@@ -640,8 +645,7 @@ void ApplyR6(const BpSample* bp, const GlucoseSample* glucose, const Policy& p, 
                                       : AbnormalGlucoseForFocus(*glucose, p);
   OpenEpisode* r6 = FindOpen(state, Rule::kR6FocusTracking);
   if (abnormal && r6 != nullptr) {
-    r6->trigger_count += 1;
-    r6->last_trigger_at = std::max(r6->last_trigger_at, at);
+    Retrigger(*r6, at);
     if (bp != nullptr) AddEvidence(*r6, *bp, p.max_evidence);
     if (glucose != nullptr) AddEvidence(*r6, *glucose, p.max_evidence);
   } else if (abnormal) {
@@ -743,8 +747,7 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
   const bool critical = bp->systolic_mmhg >= critical_sys || bp->diastolic_mmhg >= critical_dia;
   if (OpenEpisode* r1 = FindOpen(state, Rule::kR1CriticalBp)) {
     if (critical) {
-      r1->trigger_count += 1;
-      r1->last_trigger_at = std::max(r1->last_trigger_at, sample.measured_at);
+      Retrigger(*r1, sample.measured_at);
       AddEvidence(*r1, sample, policy.max_evidence);
     } else if (sample.measured_at > r1->last_trigger_at) {
       emit.Resolve(*r1, sample.measured_at, std::nullopt,
@@ -786,8 +789,7 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
                    std::string("7-day mean back below ") + CategoryWords(policy.r2_min_category) + ": " + stats(),
                    NewestSamples(state.bp_window, w.start, policy.max_evidence));
     } else if (high_mean) {
-      r2->trigger_count += 1;
-      r2->last_trigger_at = std::max(r2->last_trigger_at, sample.measured_at);
+      Retrigger(*r2, sample.measured_at);
       AssignNewestSamples(state.bp_window, w.start, policy.max_evidence, r2->evidence);
     } else {
       // Within the margin below the bound: still open, with the evidence kept current.
@@ -826,8 +828,7 @@ ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, P
                                     LocalTimeText(sample.measured_at, policy) + ")";
     if (OpenEpisode* r4 = FindOpen(state, Rule::kR4PreShiftFitness)) {
       if (unfit) {
-        r4->trigger_count += 1;
-        r4->last_trigger_at = std::max(r4->last_trigger_at, sample.measured_at);
+        Retrigger(*r4, sample.measured_at);
         AddEvidence(*r4, sample, policy.max_evidence);
         if (!UnfitFinding(*r4)) emit.Raise(*r4, Severity::kUrgent, EscalationLevel::kHealthManager, unfit_words);
       } else if (UnfitFinding(*r4) ? sample.measured_at > r4->last_trigger_at
