@@ -261,11 +261,9 @@ void Engine::FireTimer(const domain::Timer& timer) {
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   Apply(rules_.OnTimer(timer, state, now_), key);
   TrackGauges(before, state);
-  // Fired: gone from the index, unless the rule asked for the very same deadline again.
-  if (!timers_put_.count(timer)) {
-    timers_delete_.insert(timer);
-    if (stream_mode()) stream_timers_.Erase(timer);
-  }
+  // Fired: gone from the index, unless the rule asked for the very same deadline again. (Stream mode's
+  // in-memory copy no longer holds it: PopDue took it out.)
+  if (!timers_put_.count(timer)) timers_delete_.insert(timer);
   metrics_.CountTimerFired(domain::Name(timer.rule));
 }
 
