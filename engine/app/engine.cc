@@ -35,6 +35,9 @@ int64_t SteadyMs() {
 // can have ('<' is not a legal topic character), so it commits atomically with the offsets it goes with.
 const std::string kStreamTimeTopic = "<stream-time>";
 
+// Due timers fired per punctuation round, shared among the owned partitions.
+constexpr std::size_t kPunctuateBudget = 10000;
+
 }  // namespace
 
 // librdkafka calls back from inside consume()/poll() on the engine thread; these forward to the engine.
@@ -392,18 +395,22 @@ void Engine::DeleteTimer(const domain::Timer& t) {
 absl::Status Engine::Punctuate() {
   last_punctuate_ms_ = loop_steady_ms_;
   if (owned_partitions_.empty()) return absl::OkStatus();
-  absl::StatusOr<std::vector<domain::Timer>> due;
-  {
-    std::lock_guard<std::mutex> lock(store_mu_);
-    // Bounded per round so one punctuation never stalls the loop; the rest fire on the next rounds.
-    due = store_.LoadDueTimers(now_, 10000);
-  }
-  if (!due.ok()) return due.status();
-  for (const domain::Timer& timer : *due) {
-    // Timers of partitions that moved away stay in the local store until they come back.
-    if (!owned_partitions_.count(timer.partition) || fired_uncommitted_.count(timer)) continue;
-    FireTimer(timer);
-    fired_uncommitted_.insert(timer);
+  // Bounded per partition and round so one punctuation never stalls the loop (the rest fire on the
+  // next rounds), and asked per owned partition so that no partition's backlog, nor the timers left
+  // behind by partitions that moved away, can starve another's deadlines.
+  const std::size_t limit = std::max<std::size_t>(64, kPunctuateBudget / owned_partitions_.size());
+  for (int32_t partition : owned_partitions_) {
+    absl::StatusOr<std::vector<domain::Timer>> due;
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      due = store_.LoadDueTimers(partition, now_, limit);
+    }
+    if (!due.ok()) return due.status();
+    for (const domain::Timer& timer : *due) {
+      if (fired_uncommitted_.count(timer)) continue;
+      FireTimer(timer);
+      fired_uncommitted_.insert(timer);
+    }
   }
   return absl::OkStatus();
 }
@@ -689,12 +696,11 @@ absl::Status Engine::LoadStreamState(const std::set<int32_t>& partitions) {
     if (!stored.ok()) return stored.status();
     stream_time_[p] = stored->value_or(0);
   }
-  // One pass over the whole index (LoadTimers would make one per partition), keeping the owned ones.
-  auto all = store_.LoadDueTimers({std::numeric_limits<int64_t>::max()}, std::numeric_limits<std::size_t>::max());
-  if (!all.ok()) return all.status();
   stream_timers_.Clear();
-  for (const domain::Timer& t : *all) {
-    if (partitions.count(t.partition)) stream_timers_.Put(t);
+  for (int32_t p : partitions) {
+    auto timers = store_.LoadTimers(p);  // one key range per partition
+    if (!timers.ok()) return timers.status();
+    for (const domain::Timer& t : *timers) stream_timers_.Put(t);
   }
   spdlog::info("stream time: {} partitions, {} pending timers loaded in {:.3f} s", partitions.size(),
                stream_timers_.size(), SecondsSince(t0));

@@ -15,7 +15,8 @@ namespace alertd::domain {
 // Moving a deadline is deleting the old timer and putting a new one, in the same commit as the state
 // change that moved it.
 //
-// The store returns timers ordered by its key (fire_at, partition, rule, kind, worker bytes), which
+// The store returns a partition's timers ordered by its key (partition, fire_at, rule, kind, worker
+// bytes), and all partitions' merged in the order (fire_at, partition, rule, kind, worker bytes), which
 // differs from operator<=> (fire_at, partition, worker, rule, kind) only among timers of one partition
 // firing at the same instant; operator<=> is for sets and equality.
 struct Timer {

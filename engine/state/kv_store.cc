@@ -2,7 +2,10 @@
 #include "engine/state/kv_store.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <map>
+#include <tuple>
 #include <utility>
 
 namespace alertd::state {
@@ -69,7 +72,9 @@ class KvStateStore final : public StateStore {
     // Lowered before the write: should the write fail yet land, the floor still holds. Deletions
     // never lower it.
     for (const layout::Write& write : commit->writes) {
-      if (write.family == Family::kTimers && write.value && write.key < timers_floor_) timers_floor_ = write.key;
+      if (write.family != Family::kTimers || !write.value) continue;
+      auto floor = timers_floor_.find(layout::PartitionOf(write.key));
+      if (floor != timers_floor_.end() && write.key < floor->second) floor->second = write.key;
     }
     if (absl::Status status = backend_->Apply(commit->writes); !status.ok()) return status;
     next_outbox_seq_ = commit->next_outbox_seq;
@@ -98,67 +103,113 @@ class KvStateStore final : public StateStore {
     return decode_status;
   }
 
+  absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(int32_t partition, domain::ProcessingTime now,
+                                                           std::size_t limit) override {
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    std::vector<domain::Timer> due;
+    if (limit == 0) return due;
+    if (absl::Status status = ScanDue(partition, now, limit, due); !status.ok()) return status;
+    return due;
+  }
+
   absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(domain::ProcessingTime now, std::size_t limit) override {
     std::vector<domain::Timer> due;
     if (limit == 0) return due;
-    // Everything due sorts before the first key of now + 1; at INT64_MAX every timer is due.
-    const std::string end = now.ms == std::numeric_limits<int64_t>::max()
-                                ? std::string()
-                                : layout::FireTimeBytes(domain::ProcessingTime{now.ms + 1});
-    std::string first_key;
-    absl::Status decode_status;
-    absl::Status scan_status =
-        backend_->Scan(Family::kTimers, timers_floor_, end, [&](std::string_view key, std::string_view value) {
-          absl::StatusOr<domain::Timer> timer = layout::ParseTimer(name_, key, value);
-          if (!timer.ok()) {
-            decode_status = timer.status();
-            return false;
-          }
-          if (due.empty()) first_key = key;
-          due.push_back(*std::move(timer));
-          return due.size() < limit;
-        });
-    if (!scan_status.ok()) return scan_status;
-    if (!decode_status.ok()) return decode_status;
-    // Nothing lives between the old floor and the first key found (or, finding none, the end).
-    if (!due.empty()) {
-      timers_floor_ = std::move(first_key);
-    } else if (!end.empty()) {
-      timers_floor_ = std::max(timers_floor_, end);
+    // Partition by partition: each partition's first key is found by seeking past the previous one.
+    std::string from;
+    for (;;) {
+      std::optional<int32_t> partition;
+      absl::Status scan_status = backend_->Scan(Family::kTimers, from, "", [&](std::string_view key, std::string_view) {
+        if (key.size() >= 4) partition = layout::PartitionOf(key);
+        return false;
+      });
+      if (!scan_status.ok()) return scan_status;
+      if (!partition) break;
+      if (absl::Status status = ScanDue(*partition, now, limit, due); !status.ok()) return status;
+      if (*partition == std::numeric_limits<int32_t>::max()) break;
+      from = layout::PartitionPrefix(*partition + 1);
     }
+    // Each partition's timers came in fire order, at most `limit` of them: merged, the first `limit`
+    // are the earliest overall.
+    std::sort(due.begin(), due.end(), [](const domain::Timer& a, const domain::Timer& b) {
+      return std::tie(a.fire_at, a.partition) < std::tie(b.fire_at, b.partition) ||
+             (std::tie(a.fire_at, a.partition) == std::tie(b.fire_at, b.partition) &&
+              layout::TimerKeyBytes(a) < layout::TimerKeyBytes(b));
+    });
+    if (due.size() > limit) due.resize(limit);
     return due;
   }
 
   absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) override {
     if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
     std::vector<domain::Timer> timers;
+    if (absl::Status status =
+            ScanDue(partition, domain::ProcessingTime{std::numeric_limits<int64_t>::max()}, SIZE_MAX, timers);
+        !status.ok()) {
+      return status;
+    }
+    return timers;
+  }
+
+  absl::StatusOr<std::vector<ParkedEntry>> LoadParked(std::size_t limit) override {
+    std::vector<ParkedEntry> parked;
+    if (limit == 0) return parked;
     absl::Status decode_status;
     absl::Status scan_status =
-        backend_->Scan(Family::kTimers, timers_floor_, "", [&](std::string_view key, std::string_view value) {
+        backend_->Scan(Family::kParked, "", "", [&](std::string_view key, std::string_view value) {
+          absl::StatusOr<ParkedEntry> entry = layout::DecodeParked(name_, key, value);
+          if (!entry.ok()) {
+            decode_status = entry.status();
+            return false;
+          }
+          parked.push_back(*std::move(entry));
+          return parked.size() < limit;
+        });
+    if (!scan_status.ok()) return scan_status;
+    if (!decode_status.ok()) return decode_status;
+    return parked;
+  }
+
+ private:
+  // Appends the due timers of `partition` (at most `limit` of them) to `out`, in fire order.
+  absl::Status ScanDue(int32_t partition, domain::ProcessingTime now, std::size_t limit,
+                       std::vector<domain::Timer>& out) {
+    const std::string end = layout::DueTimersEnd(partition, now);
+    auto [floor, inserted] = timers_floor_.try_emplace(partition);
+    if (inserted) floor->second = layout::PartitionPrefix(partition);
+    std::string first_key;
+    std::size_t found = 0;
+    absl::Status decode_status;
+    absl::Status scan_status =
+        backend_->Scan(Family::kTimers, floor->second, end, [&](std::string_view key, std::string_view value) {
           absl::StatusOr<domain::Timer> timer = layout::ParseTimer(name_, key, value);
           if (!timer.ok()) {
             decode_status = timer.status();
             return false;
           }
-          if (timer->partition == partition) timers.push_back(*std::move(timer));
-          return true;
+          if (found == 0) first_key = key;
+          out.push_back(*std::move(timer));
+          return ++found < limit;
         });
     if (!scan_status.ok()) return scan_status;
     if (!decode_status.ok()) return decode_status;
-    return timers;
+    // Nothing of this partition lives between the old floor and the first key found (or, finding
+    // none, the end of the due range).
+    floor->second = found > 0 ? std::move(first_key) : std::max(floor->second, end);
+    return absl::OkStatus();
   }
 
- private:
   std::unique_ptr<KvBackend> backend_;
   const std::string name_;
   uint64_t next_outbox_seq_;
   const bool read_only_;
-  // No stored timer sorts before this key. Timer scans start here instead of at the front of the
-  // family, where the tombstones of every timer fired so far gather until compaction drops them:
-  // without it each punctuation would step over all of them again, a cost that grows with the
-  // fired timers rather than the due ones. A scan raises it to the first live key it meets (or its
-  // end); a commit lowers it to any timer it puts. In memory only: empty after opening.
-  std::string timers_floor_;
+  // Per partition: no stored timer of the partition sorts before this key. Timer scans start here
+  // instead of at the front of the partition's range, where the tombstones of every timer fired so
+  // far gather until compaction drops them: without it each punctuation would step over all of them
+  // again, a cost that grows with the fired timers rather than the due ones. A scan raises it to the
+  // first live key it meets (or its end); a commit lowers it to any timer it puts. In memory only:
+  // absent (the partition's first key) after opening.
+  std::map<int32_t, std::string> timers_floor_;
 };
 
 }  // namespace
@@ -167,7 +218,7 @@ StateStore::~StateStore() = default;
 
 bool CommitBatch::empty() const {
   return workers.empty() && next_offsets.empty() && outbox_put.empty() && outbox_delete.empty() &&
-         timers_put.empty() && timers_delete.empty();
+         timers_put.empty() && timers_delete.empty() && parked_put.empty();
 }
 
 std::unique_ptr<StateStore> NewKvStateStore(std::unique_ptr<KvBackend> backend, std::string name,

@@ -32,8 +32,8 @@ T ReadBigEndian(std::string_view bytes) {
 
 // Flipping the sign bit maps int64 order onto uint64 order: INT64_MIN -> 0, -1 -> 2^63 - 1, 0 -> 2^63.
 constexpr uint64_t kFireTimeSignBit = uint64_t{1} << 63;
-// Fire time, partition, rule, kind; the worker id fills the rest of the key.
-constexpr size_t kTimerFixedBytes = 8 + 4 + 1 + 4;
+// Partition, fire time, rule, kind; the worker id fills the rest of the key.
+constexpr size_t kTimerFixedBytes = 4 + 8 + 1 + 4;
 
 // Keys are arbitrary bytes; messages show them with unprintable bytes escaped.
 std::string Escape(std::string_view bytes) { return absl::CHexEscape(absl::string_view(bytes.data(), bytes.size())); }
@@ -64,6 +64,8 @@ const char* Name(Family family) {
       return "meta";
     case Family::kTimers:
       return "timers";
+    case Family::kParked:
+      return "parked";
   }
   return "unknown";
 }
@@ -114,6 +116,8 @@ std::string PartitionPrefix(int32_t partition) {
   AppendBigEndian32(bytes, static_cast<uint32_t>(partition));
   return bytes;
 }
+
+int32_t PartitionOf(std::string_view key) { return static_cast<int32_t>(ReadBigEndian<uint32_t>(key)); }
 
 absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_view bytes) {
   const uint32_t partition = bytes.size() >= 4 ? ReadBigEndian<uint32_t>(bytes) : 0;
@@ -166,10 +170,18 @@ std::string FireTimeBytes(domain::ProcessingTime time) {
   return bytes;
 }
 
+std::string DueTimersEnd(int32_t partition, domain::ProcessingTime now) {
+  if (now.ms == std::numeric_limits<int64_t>::max()) return PrefixSuccessor(PartitionPrefix(partition));
+  std::string bytes = PartitionPrefix(partition);
+  bytes.append(FireTimeBytes(domain::ProcessingTime{now.ms + 1}));
+  return bytes;
+}
+
 std::string TimerKeyBytes(const domain::Timer& timer) {
-  std::string bytes = FireTimeBytes(timer.fire_at);
+  std::string bytes;
   bytes.reserve(kTimerFixedBytes + timer.worker.value.size());
   AppendBigEndian32(bytes, static_cast<uint32_t>(timer.partition));
+  bytes.append(FireTimeBytes(timer.fire_at));
   bytes.push_back(static_cast<char>(timer.rule));
   AppendBigEndian32(bytes, timer.kind);
   bytes.append(timer.worker.value);
@@ -181,13 +193,13 @@ absl::StatusOr<domain::Timer> ParseTimer(absl::string_view store, std::string_vi
     return Corrupt(store, Family::kTimers, absl::StrCat("key \"", Escape(key), "\""), detail);
   };
   if (key.size() <= kTimerFixedBytes) {
-    return corrupt("not an 8-byte fire time, 4-byte partition, 1-byte rule and 4-byte kind followed by a worker id");
+    return corrupt("not a 4-byte partition, 8-byte fire time, 1-byte rule and 4-byte kind followed by a worker id");
   }
   domain::Timer timer;
-  timer.fire_at.ms = static_cast<int64_t>(ReadBigEndian<uint64_t>(key) ^ kFireTimeSignBit);
-  const uint32_t partition = ReadBigEndian<uint32_t>(key.substr(8));
+  const uint32_t partition = ReadBigEndian<uint32_t>(key);
   if (partition > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) return corrupt("negative partition");
   timer.partition = static_cast<int32_t>(partition);
+  timer.fire_at.ms = static_cast<int64_t>(ReadBigEndian<uint64_t>(key.substr(4)) ^ kFireTimeSignBit);
   timer.rule = static_cast<domain::Rule>(static_cast<unsigned char>(key[12]));
   if (static_cast<int>(wire::ToProto(timer.rule)) == 0) {
     return corrupt(absl::StrCat("rule ", static_cast<int>(timer.rule), " is not one of its enumerators"));
@@ -232,7 +244,8 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
   EncodedCommit commit;
   commit.next_outbox_seq = next_outbox_seq;
   commit.writes.reserve(batch.workers.size() + batch.next_offsets.size() + batch.outbox_put.size() +
-                        batch.outbox_delete.size() + batch.timers_put.size() + batch.timers_delete.size() + 1);
+                        batch.outbox_delete.size() + batch.timers_put.size() + batch.timers_delete.size() +
+                        2 * batch.parked_put.size() + 1);
 
   for (const auto& [key, state] : batch.workers) {
     if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
@@ -291,6 +304,29 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
     commit.writes.push_back(Write{.family = Family::kTimers, .key = TimerKeyBytes(timer), .value = std::nullopt});
   }
 
+  for (const ParkedEntry& parked : batch.parked_put) {
+    const std::string what = absl::StrCat("parked seq ", parked.entry.seq);
+    if (parked.entry.seq >= commit.next_outbox_seq) {
+      return CannotEncode(store, Family::kParked, what,
+                          absl::StrCat("only output already in the outbox (seq < ", commit.next_outbox_seq,
+                                       ") can be parked"));
+    }
+    state::v1::ParkedRecord record;
+    record.mutable_record()->set_topic(parked.entry.topic);
+    record.mutable_record()->set_key(parked.entry.key);
+    record.mutable_record()->set_value(parked.entry.value);
+    record.mutable_record()->set_source_partition(parked.entry.source_partition);
+    record.set_reason(wire::IsValidUtf8(parked.reason) ? parked.reason : "(reason not valid UTF-8)");
+    record.set_parked_at_ms(parked.parked_at_ms);
+    std::string value;
+    if (!wire::IsValidUtf8(parked.entry.topic) || !record.SerializeToString(&value)) {
+      return CannotEncode(store, Family::kParked, what, "topic is not valid UTF-8");
+    }
+    commit.writes.push_back(Write{.family = Family::kOutbox, .key = SeqKeyBytes(parked.entry.seq), .value = std::nullopt});
+    commit.writes.push_back(
+        Write{.family = Family::kParked, .key = SeqKeyBytes(parked.entry.seq), .value = std::move(value)});
+  }
+
   // The counter rides in the same batch as the entries, so it can never fall behind them.
   if (commit.next_outbox_seq != next_outbox_seq) {
     std::string value;
@@ -334,6 +370,26 @@ absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_vi
   entry.value = std::move(*record.mutable_value());
   entry.source_partition = record.source_partition();
   return entry;
+}
+
+absl::StatusOr<ParkedEntry> DecodeParked(absl::string_view store, std::string_view key, std::string_view value) {
+  if (key.size() != 8) {
+    return Corrupt(store, Family::kParked, absl::StrCat("key \"", Escape(key), "\""), "not an 8-byte seq");
+  }
+  ParkedEntry parked;
+  parked.entry.seq = ReadBigEndian<uint64_t>(key);
+  state::v1::ParkedRecord record;
+  if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Corrupt(store, Family::kParked, absl::StrCat("seq ", parked.entry.seq),
+                   absl::StrCat("not a ParkedRecord (", value.size(), " bytes)"));
+  }
+  parked.entry.topic = std::move(*record.mutable_record()->mutable_topic());
+  parked.entry.key = std::move(*record.mutable_record()->mutable_key());
+  parked.entry.value = std::move(*record.mutable_record()->mutable_value());
+  parked.entry.source_partition = record.record().source_partition();
+  parked.reason = std::move(*record.mutable_reason());
+  parked.parked_at_ms = record.parked_at_ms();
+  return parked;
 }
 
 absl::StatusOr<uint64_t> DecodeOutboxNextSeq(absl::string_view store, std::string_view value) {

@@ -7,11 +7,13 @@
 //   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64
 //   outbox   key: 8-byte big-endian seq                            value: OutboxRecord
 //   meta     "schema_version" -> decimal text; "outbox_next_seq" -> 8-byte big-endian uint64
-//   timers   key: 8-byte fire time + 4-byte big-endian partition + 1-byte rule + 4-byte big-endian
+//   timers   key: 4-byte big-endian partition + 8-byte fire time + 1-byte rule + 4-byte big-endian
 //            kind + worker id bytes                                value: empty
+//   parked   key: 8-byte big-endian outbox seq                     value: ParkedRecord
 // Big-endian numbers make bytewise key order numeric order, so partitions scan as ranges, the
-// outbox reads back in seq order and the timers in fire order. The fire time is its ms as a
-// big-endian uint64 with the sign bit flipped, so negative times sort before positive ones.
+// outbox reads back in seq order and each partition's timers in fire order: the due timers of one
+// partition are one key range, which no other partition's timers can crowd. The fire time is its ms
+// as a big-endian uint64 with the sign bit flipped, so negative times sort before positive ones.
 //
 // Internal to engine/state.
 #pragma once
@@ -31,15 +33,16 @@
 
 namespace alertd::state::layout {
 
-enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3, kTimers = 4 };
-inline constexpr std::array<Family, 5> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox, Family::kMeta,
-                                                    Family::kTimers};
+enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3, kTimers = 4, kParked = 5 };
+inline constexpr std::array<Family, 6> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox,
+                                                    Family::kMeta,    Family::kTimers,  Family::kParked};
 inline constexpr size_t kFamilyCount = kFamilies.size();
 const char* Name(Family family);
 
-// Bump when a record or key changes in a way the previous build cannot read. (Adding the timers
-// family did not: older builds open families they do not know and leave them alone.)
-inline constexpr int kSchemaVersion = 1;
+// Bump when a record or key changes in a way the previous build cannot read. (Adding a family does
+// not: older builds open families they do not know and leave them alone.) Version 2 put the partition
+// first in timer keys; a version-1 store is migrated when opened (migrate.h).
+inline constexpr int kSchemaVersion = 2;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kOutboxNextSeqKey[] = "outbox_next_seq";
 
@@ -69,8 +72,10 @@ struct EncodedCommit {
 [[nodiscard]] absl::Status CheckPosition(absl::string_view store, const InputPosition& position);
 
 std::string WorkerKeyBytes(const WorkerKey& key);
-// Prefix shared by every worker key of the partition (>= 0).
+// Prefix shared by every worker key and every timer key of the partition (>= 0).
 std::string PartitionPrefix(int32_t partition);
+// The partition a worker or timer key starts with; `key` must hold at least 4 bytes.
+int32_t PartitionOf(std::string_view key);
 [[nodiscard]] absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_view bytes);
 
 std::string OffsetKeyBytes(const InputPosition& position);
@@ -81,9 +86,12 @@ std::string SeqKeyBytes(uint64_t seq);
 // InvalidArgument unless partition >= 0.
 [[nodiscard]] absl::Status CheckPartition(absl::string_view store, int32_t partition);
 std::string TimerKeyBytes(const domain::Timer& timer);
-// The 8 bytes a timer key starts with: every timer firing at `time` sorts after every timer firing
-// earlier. The key range of the timers due at `now` is [start of the family, FireTimeBytes(now + 1)).
+// The 8 bytes that follow the partition in a timer key: every timer firing at `time` sorts after every
+// timer of the partition firing earlier.
 std::string FireTimeBytes(domain::ProcessingTime time);
+// The key range of the timers of `partition` (>= 0) due at `now` is [PartitionPrefix(partition),
+// DueTimersEnd(partition, now)); at INT64_MAX it is the whole partition.
+std::string DueTimersEnd(int32_t partition, domain::ProcessingTime now);
 // DataLoss naming the store, family and key unless `key` is a timer key and `value` empty.
 [[nodiscard]] absl::StatusOr<domain::Timer> ParseTimer(absl::string_view store, std::string_view key,
                                                        std::string_view value);
@@ -111,5 +119,7 @@ std::string Describe(const domain::Timer& timer);
 [[nodiscard]] absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_view key,
                                                        std::string_view value);
 [[nodiscard]] absl::StatusOr<uint64_t> DecodeOutboxNextSeq(absl::string_view store, std::string_view value);
+[[nodiscard]] absl::StatusOr<ParkedEntry> DecodeParked(absl::string_view store, std::string_view key,
+                                                       std::string_view value);
 
 }  // namespace alertd::state::layout

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/state/kv_store.h"
 #include "engine/state/layout.h"
+#include "engine/state/migrate.h"
 #include "engine/state/store.h"
 
 namespace alertd::state {
@@ -107,6 +108,7 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
       break;
     case Family::kOffsets:
     case Family::kMeta:
+    case Family::kParked:  // empty unless the broker refuses output for good
       // A handful of keys rewritten on every commit, read only at start-up.
       cf.write_buffer_size = 4 << 20;
       break;
@@ -118,11 +120,11 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
           rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/4096, /*deletion_trigger=*/2048));
       break;
     case Family::kTimers:
-      // The timer index: bare keys in fire order, put when a deadline is set and deleted when it
-      // fires or moves, so deletions are as frequent as puts and gather at the front of the key
-      // space, exactly where LoadDueTimers reads. Its scan is bounded above by iterate_upper_bound
-      // (now + 1), so pending timers are never read; below, it seeks past the tombstones the store
-      // knows of (the floor in kv_store.cc). What remains: tombstones left in SSTs, which files dense
+      // The timer index: bare keys, each partition's in fire order, put when a deadline is set and
+      // deleted when it fires or moves, so deletions are as frequent as puts and gather at the front
+      // of each partition's range, exactly where LoadDueTimers reads. Its scan is bounded above by
+      // iterate_upper_bound (the partition's now + 1), so pending timers are never read; below, it
+      // seeks past the tombstones the store knows of (the floor in kv_store.cc). What remains: tombstones left in SSTs, which files dense
       // with deletions shed early through deletion-triggered compaction, and those in the memtable,
       // which a small write buffer keeps few (an entry is a ~25-byte key plus overhead: 8 MiB holds
       // on the order of 100k puts and deletes).
@@ -234,6 +236,14 @@ absl::Status CheckSchemaVersion(KvBackend& backend, const StoreOptions& options)
     // A new store. Written before anything else can be, so a store with data always has one.
     return backend.Apply(
         {layout::Write{.family = Family::kMeta, .key = std::string(layout::kSchemaVersionKey), .value = expected}});
+  }
+  if (**stored == "1" && layout::kSchemaVersion == 2) {
+    if (options.read_only) {
+      return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
+                                "schema version 1, written by an older build: start alertd on it once to migrate "
+                                "it to version 2 (timer keys partition first), then read it");
+    }
+    return MigrateSchema(backend, options.path, 1);
   }
   if (**stored != expected) {
     return layout::StoreError(

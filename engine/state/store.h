@@ -46,9 +46,18 @@ struct OutboxEntry {
   friend bool operator==(const OutboxEntry&, const OutboxEntry&) = default;
 };
 
+// An output record the broker refused for good (too large, invalid), moved out of the outbox so it
+// neither blocks nor repeats, and kept for an operator to inspect (`alertd parked`).
+struct ParkedEntry {
+  OutboxEntry entry;    // as it was in the outbox, same seq
+  std::string reason;   // the broker's or the engine's words
+  int64_t parked_at_ms = 0;
+  friend bool operator==(const ParkedEntry&, const ParkedEntry&) = default;
+};
+
 // Everything one commit changes, applied all-or-nothing. Entries apply in this order: workers,
-// next_offsets, outbox_put, outbox_delete, timers_put, timers_delete; a later entry for the same key
-// wins (so a seq or a timer both put and deleted in one batch is gone). The explicit `= {}` lets a
+// next_offsets, outbox_put, outbox_delete, timers_put, timers_delete, parked_put; a later entry for the
+// same key wins (so a seq or a timer both put and deleted in one batch is gone). The explicit `= {}` lets a
 // designated initializer name only the parts it changes (CommitBatch{.timers_put = ...}) without
 // -Wmissing-field-initializers.
 struct CommitBatch {
@@ -59,6 +68,8 @@ struct CommitBatch {
   // Timers need partition >= 0, a non-empty worker id and a known rule; any fire_at is allowed.
   std::vector<domain::Timer> timers_put = {};     // putting a stored timer again is a no-op
   std::vector<domain::Timer> timers_delete = {};  // unknown timers are ignored (a fired one may be deleted twice)
+  // Each also deletes its seq from the outbox. Any seq below NextOutboxSeq() is allowed.
+  std::vector<ParkedEntry> parked_put = {};
   bool empty() const;
 };
 
@@ -89,15 +100,23 @@ class StateStore {
   [[nodiscard]] virtual absl::Status ForEachWorker(
       int32_t partition, const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) = 0;
 
-  // The due timers: fire_at <= now, in fire order (then partition, rule, kind, worker id bytewise), at
-  // most `limit`. A timer stays due until a commit deletes it. Reads only the due range, so the cost
-  // follows the due timers (and the deletions since the last call), never the pending ones.
+  // The due timers of one partition (>= 0): fire_at <= now, in fire order (then rule, kind, worker id
+  // bytewise), at most `limit`. A timer stays due until a commit deletes it. Reads only that
+  // partition's due range, so the cost follows its due timers (and its deletions since the last call),
+  // never the pending ones nor any other partition's: timers of partitions this instance does not
+  // own cannot crowd out its own.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(int32_t partition,
+                                                                                 domain::ProcessingTime now,
+                                                                                 std::size_t limit) = 0;
+  // The due timers of every partition, in fire order (then partition, rule, kind, worker id), at most
+  // `limit`: for tools and tests; the engine asks per owned partition.
   [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(domain::ProcessingTime now,
                                                                                  std::size_t limit) = 0;
-  // Every timer of one partition (>= 0), in the order of LoadDueTimers, for moving the partition.
-  // The index is ordered by fire time, not partition, so this reads every stored timer: O(all
-  // timers), meant for a rebalance, not the loop.
+  // Every timer of one partition (>= 0), in the order of LoadDueTimers: one key range.
   [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) = 0;
+
+  // Parked output, ascending seq, at most `limit`.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<ParkedEntry>> LoadParked(std::size_t limit) = 0;
 };
 
 struct StoreOptions {

@@ -85,7 +85,7 @@ domain::Timer MakeTimer(int64_t fire_at_ms, int32_t partition, const std::string
 
 TEST(LayoutTest, TimerKeyBytes) {
   EXPECT_EQ(layout::TimerKeyBytes(MakeTimer(258, 3, "W", domain::Rule::kR3SelfTestMissed, 0x01020304)),
-            Bytes({0x80, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 3, 3, 1, 2, 3, 4, 'W'}));
+            Bytes({0, 0, 0, 3, 0x80, 0, 0, 0, 0, 0, 1, 2, 3, 1, 2, 3, 4, 'W'}));
   EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{0}), Bytes({0x80, 0, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{-1}), Bytes({0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
   EXPECT_EQ(layout::FireTimeBytes(domain::ProcessingTime{INT64_MIN}), Bytes({0, 0, 0, 0, 0, 0, 0, 0}));
@@ -93,32 +93,38 @@ TEST(LayoutTest, TimerKeyBytes) {
             Bytes({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
 }
 
-TEST(LayoutTest, TimerKeysSortByFireTimeAcrossZeroThenPartitionRuleKindWorker) {
+TEST(LayoutTest, TimerKeysSortByPartitionThenFireTimeAcrossZeroThenRuleKindWorker) {
   // Each key sorts strictly before the next.
   const domain::Timer ordered[] = {
-      MakeTimer(INT64_MIN, INT32_MAX, "\xFF"),
-      MakeTimer(-256, 5, "W"),
-      MakeTimer(-1, 5, "W"),
+      MakeTimer(INT64_MIN, 0, "\xFF"),
+      MakeTimer(-256, 0, "W"),
+      MakeTimer(-1, 0, "W"),
       MakeTimer(0, 0, "W"),
+      MakeTimer(1, 0, "A"),
+      MakeTimer(255, 0, "A"),
+      MakeTimer(256, 0, "A"),
+      MakeTimer(INT64_MAX, 0, "A"),
+      MakeTimer(INT64_MIN, 1, "A"),
       MakeTimer(0, 1, "A"),
       MakeTimer(0, 256, "A", domain::Rule::kR1CriticalBp, 9),
       MakeTimer(0, 256, "A", domain::Rule::kR3SelfTestMissed, 1),
       MakeTimer(0, 256, "A", domain::Rule::kR3SelfTestMissed, 256),
       MakeTimer(0, 256, "B", domain::Rule::kR3SelfTestMissed, 256),
       MakeTimer(0, 256, "BA", domain::Rule::kR3SelfTestMissed, 256),
-      MakeTimer(1, 0, "A"),
-      MakeTimer(255, 0, "A"),
-      MakeTimer(256, 0, "A"),
-      MakeTimer(INT64_MAX, 0, "A"),
+      MakeTimer(INT64_MIN, INT32_MAX, "A"),
   };
   for (size_t i = 1; i < std::size(ordered); ++i) {
     EXPECT_LT(layout::TimerKeyBytes(ordered[i - 1]), layout::TimerKeyBytes(ordered[i])) << i;
   }
-  // The due range of `now` ends before the first key of now + 1 and after every key of now.
-  EXPECT_LT(layout::TimerKeyBytes(MakeTimer(41, INT32_MAX, std::string(40, '\xFF'))),
-            layout::FireTimeBytes(domain::ProcessingTime{42}));
-  EXPECT_LE(layout::FireTimeBytes(domain::ProcessingTime{42}),
-            layout::TimerKeyBytes(MakeTimer(42, 0, std::string(1, '\0'))));
+  // A partition's due range at `now` holds every key of it firing at or before now, and nothing of
+  // the partition firing later, nor of any other partition.
+  EXPECT_LE(layout::PartitionPrefix(7), layout::TimerKeyBytes(MakeTimer(INT64_MIN, 7, std::string(1, '\0'))));
+  EXPECT_LT(layout::TimerKeyBytes(MakeTimer(42, 7, std::string(40, '\xFF'))), layout::DueTimersEnd(7, {42}));
+  EXPECT_LE(layout::DueTimersEnd(7, {42}), layout::TimerKeyBytes(MakeTimer(43, 7, std::string(1, '\0'))));
+  EXPECT_LT(layout::TimerKeyBytes(MakeTimer(INT64_MAX, 7, std::string(40, '\xFF'))),
+            layout::DueTimersEnd(7, {INT64_MAX}));
+  EXPECT_LE(layout::DueTimersEnd(7, {INT64_MAX}), layout::TimerKeyBytes(MakeTimer(INT64_MIN, 8, "A")));
+  EXPECT_LT(layout::TimerKeyBytes(MakeTimer(INT64_MIN, 6, "A")), layout::PartitionPrefix(7) + std::string(1, '\0'));
 }
 
 TEST(LayoutTest, ParseTimerRoundTripsAndRefusesGarbage) {
@@ -133,7 +139,7 @@ TEST(LayoutTest, ParseTimerRoundTripsAndRefusesGarbage) {
 
   const std::string good = layout::TimerKeyBytes(MakeTimer(7, 1, "W"));
   std::string negative_partition = good;
-  negative_partition[8] = '\x80';
+  negative_partition[0] = '\x80';
   std::string unknown_rule = good;
   unknown_rule[12] = 7;
   struct Case {
@@ -142,8 +148,8 @@ TEST(LayoutTest, ParseTimerRoundTripsAndRefusesGarbage) {
     std::string message;
   };
   const Case cases[] = {
-      {"", "", "not an 8-byte fire time"},
-      {good.substr(0, 17), "", "not an 8-byte fire time"},  // no worker id
+      {"", "", "not a 4-byte partition, 8-byte fire time"},
+      {good.substr(0, 17), "", "not a 4-byte partition, 8-byte fire time"},  // no worker id
       {negative_partition, "", "negative partition"},
       {unknown_rule, "", "rule 7 is not one of its enumerators"},
       {good, "x", "value has 1 bytes, not 0"},

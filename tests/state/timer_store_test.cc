@@ -282,6 +282,45 @@ TYPED_TEST(TimerStoreTest, WorkerIdsAreBytes) {
   EXPECT_EQ(this->Due(kT0), (Timers{timers[0], timers[3], timers[2], timers[1]}));  // bytewise
 }
 
+TYPED_TEST(TimerStoreTest, APartitionsDueTimersAreNeverCrowdedOutByOtherPartitions) {
+  // 5,000 timers of partition 2 fall due long before the single one of partition 9, which must
+  // still come back first in partition 9's scan, whatever the limit.
+  Timers crowd;
+  for (int i = 0; i < 5000; ++i) crowd.push_back(MakeTimer(kT0 - 100000 + i, 2, "C" + std::to_string(i)));
+  this->Put(crowd);
+  this->Put({MakeTimer(kT0, 9, "OWN"), MakeTimer(kT0 + 1, 9, "LATER")});
+  absl::StatusOr<Timers> own = this->store().LoadDueTimers(9, ProcessingTime{kT0}, 1);
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(*own, (Timers{MakeTimer(kT0, 9, "OWN")}));
+  absl::StatusOr<Timers> crowd_due = this->store().LoadDueTimers(2, ProcessingTime{kT0}, 10000);
+  ASSERT_TRUE(crowd_due.ok()) << crowd_due.status();
+  EXPECT_EQ(*crowd_due, crowd);
+  absl::StatusOr<Timers> none = this->store().LoadDueTimers(3, ProcessingTime{kT0 + 10}, 10);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  // Across partitions, fire order still holds.
+  EXPECT_EQ(this->Due(kT0, 2), (Timers{crowd[0], crowd[1]}));
+  EXPECT_EQ(this->Due(kT0 + 1).back(), MakeTimer(kT0 + 1, 9, "LATER"));
+  EXPECT_EQ(this->store().LoadDueTimers(-1, ProcessingTime{kT0}, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TYPED_TEST(TimerStoreTest, APartitionsScanSeesTimersPutBelowItsFloorAfterFiring) {
+  this->Put({MakeTimer(kT0, 4, "A")});
+  absl::StatusOr<Timers> first = this->store().LoadDueTimers(4, ProcessingTime{kT0}, 10);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->size(), 1U);
+  this->Delete({MakeTimer(kT0, 4, "A")});
+  absl::StatusOr<Timers> empty = this->store().LoadDueTimers(4, ProcessingTime{kT0 + 100}, 10);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  // The floor rose to the end of the due range; a timer set earlier than that must still be found.
+  this->Put({MakeTimer(kT0 - 5, 4, "EARLY")});
+  absl::StatusOr<Timers> early = this->store().LoadDueTimers(4, ProcessingTime{kT0 + 100}, 10);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(*early, (Timers{MakeTimer(kT0 - 5, 4, "EARLY")}));
+}
+
 // --- RocksDB only -----------------------------------------------------------------------------
 
 TEST(RocksTimerStoreTest, CorruptTimerKeyNamesPathFamilyAndKey) {
@@ -324,6 +363,41 @@ TEST(RocksTimerStoreTest, ReadOnlyOpenSeesTimersAndRefusesTimerCommits) {
   EXPECT_EQ(*(*reader)->LoadTimers(4), (Timers{MakeTimer(kT0, 4, "W")}));
   EXPECT_EQ((*reader)->Commit(CommitBatch{.timers_delete = {MakeTimer(kT0, 4, "W")}}).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(RocksTimerStoreTest, AVersionOneStoreIsMigratedToPartitionFirstTimerKeysWhenOpened) {
+  TempDir dir;
+  const std::string path = dir.Sub("db");
+  {
+    absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore({.path = path});
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Commit(CommitBatch{.next_offsets = {{{"readings", 1}, 42}}}).ok());
+  }
+  // As the previous build wrote them: fire time first, then partition, rule, kind, worker.
+  const Timers timers = {MakeTimer(kT0, 1, "W1"), MakeTimer(kT0 - 7, 3, "W3", Rule::kR1CriticalBp, 2),
+                         MakeTimer(kT0 + 9, 1, "W2")};
+  for (const Timer& t : timers) {
+    const std::string key = layout::TimerKeyBytes(t);
+    testing_support::RawPut(path, layout::Family::kTimers, key.substr(4, 8) + key.substr(0, 4) + key.substr(12), "");
+  }
+  testing_support::RawPut(path, layout::Family::kMeta, layout::kSchemaVersionKey, "1");
+
+  // A read-only open cannot migrate: it says what to do.
+  absl::StatusOr<std::unique_ptr<StateStore>> reader = OpenRocksStore({.path = path, .read_only = true});
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("start alertd on it once to migrate"), std::string::npos) << reader.status();
+
+  absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore({.path = path});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->LoadTimers(1), (Timers{timers[0], timers[2]}));
+  EXPECT_EQ(*(*store)->LoadTimers(3), (Timers{timers[1]}));
+  EXPECT_EQ(*(*store)->LoadDueTimers(ProcessingTime{kT0}, 10), (Timers{timers[1], timers[0]}));
+  EXPECT_EQ(**(*store)->LoadNextOffset({"readings", 1}), 42);
+  store->reset();
+  // Migrated once: the next open finds version 2 and the same timers.
+  absl::StatusOr<std::unique_ptr<StateStore>> again = OpenRocksStore({.path = path, .read_only = true});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*(*again)->LoadTimers(1), (Timers{timers[0], timers[2]}));
 }
 
 }  // namespace

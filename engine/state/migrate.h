@@ -1,0 +1,17 @@
+// Upgrades a store written by an older build to this build's layout (layout.h, kSchemaVersion).
+//
+// Internal to engine/state.
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "engine/state/kv_store.h"
+
+namespace alertd::state {
+
+// Rewrites what changed since schema version `from` (>= 1, < layout::kSchemaVersion) and records the
+// new version, all in one atomic write: a crash during the migration leaves the old store as it was,
+// and the next open migrates again. FailedPrecondition for a version it cannot migrate.
+[[nodiscard]] absl::Status MigrateSchema(KvBackend& backend, absl::string_view store, int from);
+
+}  // namespace alertd::state
