@@ -8,6 +8,7 @@
 #include <future>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 namespace alertd::app {
 namespace {
@@ -35,6 +36,34 @@ int64_t SteadyMs() {
 // can have ('<' is not a legal topic character), so it commits atomically with the offsets it goes with.
 const std::string kStreamTimeTopic = "<stream-time>";
 
+std::string ErrorName(RdKafka::ErrorCode err) { return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)); }
+std::string ErrorName(rd_kafka_resp_err_t err) { return rd_kafka_err2name(err); }
+
+// Output larger than this is parked at once instead of produced: below the 1,000,000-byte default
+// of the broker's message.max.bytes and the producer's, with room for the record batch's overhead.
+// With bounded input (codec.h) no escalation comes near it; it guards against what bounds miss.
+constexpr std::size_t kMaxOutputBytes = 900 * 1000;
+
+// A broker answer that no retry can change for this record: it is parked, not retried.
+bool RefusedForGood(RdKafka::ErrorCode err) {
+  switch (err) {
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_RECORD:
+    case RdKafka::ERR__INVALID_ARG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// How long a failed output waits before it is produced again. librdkafka has already retried it
+// for message.timeout.ms when a delivery report says it failed; this spaces out the rest.
+constexpr int64_t kRetryDeliveryAfterMs = 1000;
+// Transient store errors (Busy, TryAgain, TimedOut) are retried this often before they stop the engine.
+constexpr int kStoreAttempts = 5;
+
 // Due timers fired per punctuation round, shared among the owned partitions.
 constexpr std::size_t kPunctuateBudget = 10000;
 
@@ -59,7 +88,7 @@ class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::Del
 
   void dr_cb(RdKafka::Message& m) override {
     auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m.msg_opaque()));
-    engine_.OnDelivery(seq, m.err() == RdKafka::ERR_NO_ERROR, m.topic_name(), m.errstr());
+    engine_.OnDelivery(seq, m.err(), m.topic_name(), m.errstr());
   }
 
   void event_cb(RdKafka::Event& e) override {
@@ -69,11 +98,17 @@ class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::Del
           spdlog::critical("kafka fatal error: {}", e.str());
           if (engine_.callback_error_.ok()) engine_.callback_error_ = absl::InternalError("kafka: " + e.str());
         } else {
-          spdlog::warn("kafka: {} ({})", e.str(), RdKafka::err2str(e.err()));
+          // Transient (a broker down, a connection refused): librdkafka retries by itself. Counted,
+          // and logged at most every few seconds per kind, however long the outage.
+          const std::string name = ErrorName(e.err());
+          engine_.metrics_.CountKafkaError("client", name);
+          engine_.LogLimited(spdlog::level::warn, "client " + name, "kafka: {} ({})", e.str(), name);
         }
         break;
       case RdKafka::Event::EVENT_LOG:
-        if (e.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) spdlog::warn("kafka {}: {}", e.fac(), e.str());
+        if (e.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
+          engine_.LogLimited(spdlog::level::warn, "log " + e.fac(), "kafka {}: {}", e.fac(), e.str());
+        }
         break;
       default:
         break;
@@ -90,6 +125,10 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
       callbacks_(std::make_unique<Callbacks>(*this)), merge_(options_.stream_buffer_records) {
   // The merge must know when a topic-partition has nothing more to give.
   if (stream_mode()) options_.consumer_properties["enable.partition.eof"] = "true";
+  // A position Kafka no longer holds must not be skipped in silence: librdkafka reports it
+  // (ERR__AUTO_OFFSET_RESET) and OnOffsetOutOfRange counts the gap before moving on. Positions come
+  // from the store or start at the beginning, so nothing else triggers a reset.
+  options_.consumer_properties["auto.offset.reset"] = "error";
 }
 
 Engine::~Engine() = default;
@@ -110,6 +149,13 @@ absl::Status Engine::Start() {
   // Output committed by a previous run but not confirmed: send it again (consumers drop duplicates
   // by event id).
   next_outbox_seq_ = store_.NextOutboxSeq();
+  auto parked = store_.LoadParked(std::numeric_limits<std::size_t>::max());
+  if (!parked.ok()) return parked.status();
+  metrics_.SetParked(parked->size());
+  if (!parked->empty()) {
+    spdlog::warn("{} output records are parked (refused by the broker for good); `alertd parked --db DIR` lists them",
+                 parked->size());
+  }
   auto pending = store_.LoadOutbox();
   if (!pending.ok()) return pending.status();
   if (!pending->empty()) spdlog::info("re-sending {} output records left in the outbox", pending->size());
@@ -166,9 +212,13 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
         return absl::InternalError("kafka consumer fatal error: " + why);
       } else if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (stream) NoteEnd(*m);
+      } else if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+        OnOffsetOutOfRange(*m);
       } else {
         // Transient (broker down, leader change...): librdkafka retries by itself.
-        spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));
+        const std::string name = ErrorName(err);
+        metrics_.CountKafkaError("consume", name);
+        LogLimited(spdlog::level::warn, "consume " + name, "kafka consume: {} ({})", rd_kafka_message_errstr(m), name);
       }
       if (m != nullptr) rd_kafka_message_destroy(m);
     }
@@ -178,8 +228,8 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
       merge_ready_ = *more;
     }
     producer_->poll(0);
-    RetryFailedDeliveries();
     after = SteadyMs();
+    RetryFailedDeliveries();
     if (records_since_commit_ >= options_.commit_max_records || after - last_commit_ms_ >= options_.commit_interval_ms) {
       if (auto st = StartCommit(); !st.ok()) return st;
     }
@@ -187,7 +237,10 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     if (!stream && after - last_punctuate_ms_ >= options_.punctuate_interval_ms) {
       if (auto st = Punctuate(); !st.ok()) return st;
     }
-    if (after - last_lag_update_ms_ >= 1000) UpdateLag();
+    if (after - last_lag_update_ms_ >= 1000) {
+      UpdateLag();
+      RetryPauses();
+    }
   }
   return Shutdown();
 }
@@ -278,14 +331,29 @@ void Engine::TrackGauges(const metrics::WorkerGauges& before, const domain::Work
 
 void Engine::SetInputPaused(std::string_view topic, int32_t partition, bool paused) {
   std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(std::string(topic), partition)};
-  const RdKafka::ErrorCode rc = paused ? consumer_->pause(tps) : consumer_->resume(tps);
-  if (rc != RdKafka::ERR_NO_ERROR) {
-    spdlog::warn("{} {}[{}]: {}", paused ? "pause" : "resume", topic, partition, RdKafka::err2str(rc));
-  }
+  RdKafka::ErrorCode rc = paused ? consumer_->pause(tps) : consumer_->resume(tps);
+  // The call returns OK with the failure on the partition itself.
+  if (rc == RdKafka::ERR_NO_ERROR) rc = tps[0]->err();
   delete tps[0];
+  const auto key = std::make_pair(std::string(topic), partition);
+  if (rc == RdKafka::ERR_NO_ERROR) {
+    pause_retry_.erase(key);
+    return;
+  }
+  // A resume that never happens would stall the partition for good: keep it and try again.
+  metrics_.CountKafkaError(paused ? "pause" : "resume", ErrorName(rc));
+  LogLimited(spdlog::level::warn, std::string(paused ? "pause " : "resume ") + ErrorName(rc),
+             "{} {}[{}]: {}; trying again", paused ? "pause" : "resume", topic, partition, RdKafka::err2str(rc));
+  pause_retry_[key] = paused;
+}
+
+void Engine::RetryPauses() {
+  const auto retry = pause_retry_;
+  for (const auto& [tp, paused] : retry) SetInputPaused(tp.first, tp.second, paused);
 }
 
 void Engine::Process(const rd_kafka_message_t& m) {
+  if (!first_read_pending_.empty()) NoteFirstRead(m);
   const std::string_view topic = rd_kafka_topic_name(m.rkt);
   kafka::RawRecord raw;
   raw.topic = topic;
@@ -313,6 +381,9 @@ void Engine::ProcessReading(const kafka::RawRecord& raw) {
   auto decoded = kafka::DecodeReading(raw);
   if (auto* why = std::get_if<domain::Rejection>(&decoded)) return DeadLetter(raw, *why);
   const auto& reading = std::get<domain::Reading>(decoded);
+  // Checked before the worker's state is touched: a rejected reading must leave no trace in the store
+  // (a flood of impossible readings with new ids once left a row per id).
+  if (auto rejected = rules_.Validate(reading, now_)) return DeadLetter(raw, *rejected);
   domain::WorkerState& state = Load({raw.partition, reading.worker});
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   domain::ReadingOutcome outcome = rules_.OnReading(reading, state, now_);
@@ -417,21 +488,29 @@ absl::Status Engine::Punctuate() {
 
 void Engine::DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why) {
   metrics_.CountDeadLetter(why.reason, raw.topic);
-  spdlog::debug("dead letter {}[{}]@{}: {}", raw.topic, raw.partition, raw.offset, why.message);
-  outbox_put_.push_back({next_outbox_seq_++, options_.dead_letters_topic, std::string(raw.key),
-                         kafka::EncodeDeadLetter(raw, why, now_), raw.partition});
+  LogLimited(spdlog::level::info, std::string("dead letter ") + domain::Name(why.reason), "dead letter {}[{}]@{}: {}",
+             raw.topic, raw.partition, raw.offset, why.message.substr(0, 300));
+  Output(options_.dead_letters_topic, std::string(raw.key.substr(0, kafka::kDeadLetterKeyBytes)),
+         kafka::EncodeDeadLetter(raw, why, now_), raw.partition);
 }
 
 void Engine::EmitReferral(const domain::Referral& r, int32_t partition) {
   metrics_.CountReferral(r);
-  outbox_put_.push_back(
-      {next_outbox_seq_++, options_.referrals_topic, r.worker.value, kafka::EncodeReferral(r), partition});
+  Output(options_.referrals_topic, r.worker.value, kafka::EncodeReferral(r), partition);
 }
 
 void Engine::Emit(const domain::Escalation& e, int32_t partition) {
   metrics_.CountEscalation(e);
-  outbox_put_.push_back(
-      {next_outbox_seq_++, options_.escalations_topic, e.worker.value, kafka::EncodeEscalation(e), partition});
+  Output(options_.escalations_topic, e.worker.value, kafka::EncodeEscalation(e), partition);
+}
+
+void Engine::Output(const std::string& topic, std::string key, std::string value, int32_t partition) {
+  state::OutboxEntry entry{next_outbox_seq_++, topic, std::move(key), std::move(value), partition};
+  if (entry.value.size() + entry.key.size() > kMaxOutputBytes) {
+    return Park(entry, std::to_string(entry.value.size()) + " bytes, more than a broker accepts (" +
+                           std::to_string(kMaxOutputBytes) + ")");
+  }
+  outbox_put_.push_back(std::move(entry));
 }
 
 domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
@@ -442,11 +521,15 @@ domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
     if (in_flight_) {
       if (auto f = in_flight_->states.find(it->first); f != in_flight_->states.end()) {
         // Being committed right now: continue from that state (a copy; the committer reads it).
-        if (f->second != nullptr) d.state = *f->second;
+        if (f->second != nullptr) {
+          d.state = *f->second;
+          d.stored = true;
+        }
         return d.state;
       }
     }
     if (auto cached = cache_.find(it->first); cached != cache_.end()) {
+      d.stored = true;
       d.state = std::move(cached->second.state);
       lru_.erase(cached->second.lru);
       cache_.erase(cached);
@@ -456,12 +539,18 @@ domain::WorkerState& Engine::Load(const state::WorkerKey& key) {
     {
       std::lock_guard<std::mutex> lock(store_mu_);
       loaded = store_.LoadWorker(key);
+      for (int attempt = 1; absl::IsUnavailable(loaded.status()) && attempt < kStoreAttempts; ++attempt) {
+        metrics_.CountStoreRetry();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+        loaded = store_.LoadWorker(key);
+      }
     }
     if (!loaded.ok()) {
       // A record we cannot read would make the rules decide on a blank history; stop instead.
       callback_error_ = loaded.status();
     } else if (*loaded) {
       d.state = std::move(**loaded);
+      d.stored = true;
     }
   } else if (d.deleted) {
     d.deleted = false;
@@ -504,7 +593,7 @@ absl::Status Engine::StartCommit() {
     metrics_.AddCommitWait(SecondsSince(t0));
   }
   if (dirty_.empty() && next_offsets_.empty() && outbox_put_.empty() && outbox_delete_.empty() &&
-      timers_put_.empty() && timers_delete_.empty() && stream_time_dirty_.empty()) {
+      timers_put_.empty() && timers_delete_.empty() && stream_time_dirty_.empty() && parked_put_.empty()) {
     last_commit_ms_ = loop_steady_ms_;
     return absl::OkStatus();
   }
@@ -514,7 +603,12 @@ absl::Status Engine::StartCommit() {
   // keeps the states where they are until they move once into the batch.
   std::vector<DirtyWorker*> order;
   order.reserve(dirty_.size());
-  for (auto& [_, d] : dirty_) order.push_back(&d);
+  for (auto& [_, d] : dirty_) {
+    // Looked at and left as new (an ack or a clock-in for a worker alertd does not know): nothing
+    // to store, so input about unknown workers cannot grow the store.
+    if (!d.stored && !d.deleted && d.state == domain::WorkerState{}) continue;
+    order.push_back(&d);
+  }
   std::sort(order.begin(), order.end(), [](const DirtyWorker* a, const DirtyWorker* b) { return a->key < b->key; });
   c->batch.workers.reserve(order.size());
   for (DirtyWorker* d : order) {
@@ -531,6 +625,8 @@ absl::Status Engine::StartCommit() {
   c->batch.outbox_delete = std::move(outbox_delete_);
   c->batch.timers_put.assign(timers_put_.begin(), timers_put_.end());
   c->batch.timers_delete.assign(timers_delete_.begin(), timers_delete_.end());
+  c->batch.parked_put = std::move(parked_put_);
+  parked_put_.clear();
   c->states.reserve(c->batch.workers.size());
   for (const auto& [key, st] : c->batch.workers) c->states.emplace(DirtyKey(key), st ? &*st : nullptr);
 
@@ -541,6 +637,13 @@ absl::Status Engine::StartCommit() {
     std::lock_guard<std::mutex> lock(store_mu_);
     const auto t0 = std::chrono::steady_clock::now();
     absl::Status st = store_.Commit(raw->batch);
+    // Transient by the store's own account: the batch is intact and the same commit may succeed.
+    for (int attempt = 1; absl::IsUnavailable(st) && attempt < kStoreAttempts; ++attempt) {
+      spdlog::warn("commit: {}; retrying ({} of {})", st.ToString(), attempt + 1, kStoreAttempts);
+      metrics_.CountStoreRetry();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      st = store_.Commit(raw->batch);
+    }
     raw->seconds = SecondsSince(t0);
     return st;
   });
@@ -597,6 +700,7 @@ void Engine::Produce(const state::OutboxEntry& e) {
     // An outbox entry written under another topic configuration: deliver it where it was meant to go.
     std::string err;
     other.reset(RdKafka::Topic::create(producer_.get(), e.topic, nullptr, err));
+    if (!other) return Park(e, "cannot create a producer handle for topic " + e.topic + ": " + err);
     topic = other.get();
   }
   unconfirmed_[e.seq] = e;
@@ -609,30 +713,60 @@ void Engine::Produce(const state::OutboxEntry& e) {
       producer_->poll(50);  // back-pressure: let deliveries drain the local queue
       continue;
     }
-    spdlog::error("produce to {}: {}; will retry", e.topic, RdKafka::err2str(rc));
-    failed_deliveries_.push_back(e.seq);
+    const std::string name = ErrorName(rc);
+    metrics_.CountKafkaError("produce", name);
+    if (RefusedForGood(rc)) return Park(e, "producer refused it: " + RdKafka::err2str(rc));
+    metrics_.CountDeliveryFailure(e.topic);
+    LogLimited(spdlog::level::err, "produce " + name, "produce to {}: {}; kept in the outbox, retrying", e.topic,
+               RdKafka::err2str(rc));
+    failed_deliveries_.push_back({e.seq, SteadyMs() + kRetryDeliveryAfterMs});
     return;
   }
 }
 
-void Engine::OnDelivery(uint64_t seq, bool ok, const std::string& topic, const std::string& error) {
-  if (ok) {
+void Engine::OnDelivery(uint64_t seq, RdKafka::ErrorCode err, const std::string& topic, const std::string& error) {
+  if (err == RdKafka::ERR_NO_ERROR) {
     if (unconfirmed_.erase(seq) > 0) outbox_delete_.push_back(seq);
     return;
   }
+  const std::string name = ErrorName(err);
+  metrics_.CountKafkaError("delivery", name);
+  auto it = unconfirmed_.find(seq);
+  if (it == unconfirmed_.end()) return;  // already confirmed or parked by an earlier report
+  if (RefusedForGood(err)) return Park(it->second, "broker refused it: " + error);
   metrics_.CountDeliveryFailure(topic);
-  spdlog::warn("delivery to {} failed: {}; kept in the outbox, retrying", topic, error);
-  failed_deliveries_.push_back(seq);
+  LogLimited(spdlog::level::warn, "delivery " + name, "delivery to {} failed: {}; kept in the outbox, retrying", topic,
+             error);
+  failed_deliveries_.push_back({seq, SteadyMs() + kRetryDeliveryAfterMs});
 }
 
 void Engine::RetryFailedDeliveries() {
   if (failed_deliveries_.empty()) return;
-  std::vector<uint64_t> seqs;
-  seqs.swap(failed_deliveries_);
-  for (uint64_t seq : seqs) {
+  const int64_t now = SteadyMs();
+  std::vector<FailedDelivery> waiting;
+  std::vector<uint64_t> due;
+  for (const FailedDelivery& f : failed_deliveries_) (f.retry_at_ms <= now ? due.push_back(f.seq) : waiting.push_back(f));
+  failed_deliveries_.swap(waiting);
+  for (uint64_t seq : due) {
     auto it = unconfirmed_.find(seq);
     if (it != unconfirmed_.end()) Produce(state::OutboxEntry(it->second));
   }
+}
+
+void Engine::Park(const state::OutboxEntry& entry, const std::string& reason) {
+  spdlog::error("output seq {} to {} (key {}, {} bytes) parked: {}; it will not be retried, `alertd parked` shows it",
+                entry.seq, entry.topic, entry.key.substr(0, 64), entry.value.size(), reason);
+  metrics_.CountParked(entry.topic);
+  parked_put_.push_back({entry, reason, clock_.Now().ms});
+  unconfirmed_.erase(entry.seq);
+}
+
+template <typename... Args>
+void Engine::LogLimited(spdlog::level::level_enum level, const std::string& kind, fmt::format_string<Args...> format,
+                        Args&&... args) {
+  const std::optional<uint64_t> suppressed = log_limiter_.Admit(kind, SteadyMs());
+  if (!suppressed) return;
+  spdlog::log(level, "{}{}", fmt::format(format, std::forward<Args>(args)...), LogLimiter::Suffix(*suppressed));
 }
 
 absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -644,6 +778,9 @@ absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions)
     tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
     owned_partitions_.insert(tp->partition());
     if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
+    // A compacted profiles topic skips offsets by design; on the others a first record past offset 0
+    // means records were deleted before alertd read them.
+    if (!*stored && tp->topic() != options_.profiles_topic) first_read_pending_.insert({tp->topic(), tp->partition()});
     if (const int input = InputIndex(tp->topic()); stream_mode() && input >= 0) merge_.AddInput(tp->partition(), input);
     spdlog::info("assigned {}[{}] from {}", tp->topic(), tp->partition(),
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
@@ -666,10 +803,14 @@ absl::Status Engine::OnRevoke() {
   // the partitions over.
   ready_.store(false);
   if (auto st = CommitNow(); !st.ok()) return st;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_flush_ms);
+  // On shutdown, Shutdown() has already waited for the broker; waiting twice only delays the exit.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(shutting_down_ ? 0 : options_.shutdown_flush_ms);
   while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
   if (auto st = CommitNow(); !st.ok()) return st;
   positions_.clear();
+  first_read_pending_.clear();
+  pause_retry_.clear();
   profiles_loading_.clear();
   owned_partitions_.clear();
   metrics_.ClearWorkerGauges();
@@ -745,16 +886,72 @@ void Engine::PauseReadingsUntilProfilesLoaded(const std::vector<RdKafka::TopicPa
     paused.push_back(RdKafka::TopicPartition::create(options_.readings_topic, tp->partition()));
     spdlog::info("loading {} profile records of partition {} before grading its readings", high - from, tp->partition());
   }
-  if (!paused.empty()) consumer_->pause(paused);
-  for (auto* tp : paused) delete tp;
+  for (auto* tp : paused) {
+    SetInputPaused(tp->topic(), tp->partition(), true);
+    delete tp;
+  }
 }
 
 void Engine::ResumeReadings(int32_t partition) {
   profiles_loading_.erase(partition);
-  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(options_.readings_topic, partition)};
-  consumer_->resume(tps);
-  delete tps[0];
+  SetInputPaused(options_.readings_topic, partition, false);
   spdlog::info("profiles of partition {} loaded; grading its readings", partition);
+}
+
+void Engine::OnOffsetOutOfRange(const rd_kafka_message_t& m) {
+  const std::string topic = m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : "?";
+  const int32_t partition = m.partition;
+  const int64_t wanted = m.offset;
+  int64_t low = 0, high = 0;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(consumer_->c_ptr(), topic.c_str(), partition, &low, &high, 5000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Try again on the next report: librdkafka repeats it while the position stays out of range.
+    metrics_.CountKafkaError("watermarks", ErrorName(err));
+    LogLimited(spdlog::level::warn, "watermarks " + ErrorName(err),
+               "{}[{}]: position {} is out of range and the log start cannot be read: {}", topic, partition, wanted,
+               rd_kafka_err2str(err));
+  }
+  std::string cause;
+  if (wanted >= 0 && wanted < low) {
+    cause = "retention";
+    metrics_.CountInputGap(topic, cause, low - wanted);
+    spdlog::error("{}[{}]: offsets {}..{} ({} records) were deleted by Kafka (retention) before alertd processed "
+                  "them; they are skipped and counted in alertd_input_gap_records_total. Continuing at {}. Keep the "
+                  "input topics' retention longer than any outage alertd must survive",
+                  topic, partition, wanted, low - 1, low - wanted, low);
+  } else {
+    cause = "out_of_range";
+    metrics_.CountInputGap(topic, cause, 0);
+    spdlog::error("{}[{}]: position {} is beyond the log ({}..{}): the topic was truncated or recreated; "
+                  "continuing at its start {}",
+                  topic, partition, wanted, low, high, low);
+  }
+  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(topic, partition, low)};
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = low;
+  rd_kafka_error_t* seek = rd_kafka_seek_partitions(consumer_->c_ptr(), list, 5000);
+  rd_kafka_resp_err_t seek_err = seek != nullptr ? rd_kafka_error_code(seek) : list->elems[0].err;
+  if (seek != nullptr) rd_kafka_error_destroy(seek);
+  rd_kafka_topic_partition_list_destroy(list);
+  delete tps[0];
+  if (seek_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    metrics_.CountKafkaError("seek", ErrorName(seek_err));
+    spdlog::warn("{}[{}]: seek to {}: {}; librdkafka reports the position again", topic, partition, low,
+                 rd_kafka_err2str(seek_err));
+  }
+}
+
+void Engine::NoteFirstRead(const rd_kafka_message_t& m) {
+  auto it = first_read_pending_.find({rd_kafka_topic_name(m.rkt), m.partition});
+  if (it == first_read_pending_.end()) return;
+  if (m.offset > 0) {
+    metrics_.CountInputGap(it->first, "before_first_read", m.offset);
+    spdlog::warn("{}[{}]: first assigned to this store with no position, and offsets 0..{} ({} records) were "
+                 "already deleted by Kafka; they were never processed (alertd_input_gap_records_total)",
+                 it->first, it->second, m.offset - 1, m.offset);
+  }
+  first_read_pending_.erase(it);
 }
 
 void Engine::UpdateLag() {
@@ -777,6 +974,7 @@ void Engine::UpdateLag() {
 
 absl::Status Engine::Shutdown() {
   spdlog::info("shutting down: committing and waiting for the broker to confirm output");
+  shutting_down_ = true;
   if (auto st = CommitNow(); !st.ok()) return st;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_flush_ms);
   while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);

@@ -43,8 +43,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/app/log_limiter.h"
 #include "engine/app/partition_timers.h"
 #include "engine/app/stream_merge.h"
 #include "engine/domain/clock.h"
@@ -108,6 +111,7 @@ class Engine {
     state::WorkerKey key;
     domain::WorkerState state;
     bool deleted = false;
+    bool stored = false;  // the worker had state before this window (in the store, cache or in flight)
   };
 
   struct MessageDeleter {
@@ -130,6 +134,7 @@ class Engine {
   // Stream mode: fires the partition's timers with fire_at <= at, in order, each at its own time.
   void FireTimersUpTo(int32_t partition, int64_t at);
   void SetInputPaused(std::string_view topic, int32_t partition, bool paused);
+  void RetryPauses();
   // Stream mode, on assignment: the partitions' clocks and pending timers from the store.
   [[nodiscard]] absl::Status LoadStreamState(const std::set<int32_t>& partitions);
   // On assignment: the dashboard gauges from the owned workers' committed states.
@@ -148,6 +153,21 @@ class Engine {
   // Fires the deadlines that are due, for the partitions this instance owns.
   [[nodiscard]] absl::Status Punctuate();
   void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why);
+  // Queues one output record for the next commit: to the outbox, or, when it is larger than any
+  // broker accepts, straight to the parked column family.
+  void Output(const std::string& topic, std::string key, std::string value, int32_t partition);
+  // Moves an output record the broker will never accept out of the outbox, in the next commit.
+  void Park(const state::OutboxEntry& entry, const std::string& reason);
+  // A fetch position Kafka no longer has (auto.offset.reset=error): counts and logs the gap, then
+  // continues at the log start.
+  void OnOffsetOutOfRange(const rd_kafka_message_t& m);
+  // The first record of a partition first assigned without a stored position: offsets before it
+  // were deleted before alertd ever read them.
+  void NoteFirstRead(const rd_kafka_message_t& m);
+  // A log line for a recurring condition, at most one per kind every few seconds (LogLimiter).
+  template <typename... Args>
+  void LogLimited(spdlog::level::level_enum level, const std::string& kind, fmt::format_string<Args...> format,
+                  Args&&... args);
   void Emit(const domain::Escalation& e, int32_t partition);
   void EmitReferral(const domain::Referral& r, int32_t partition);
   void PutTimer(const domain::Timer& t);
@@ -161,7 +181,7 @@ class Engine {
   [[nodiscard]] absl::Status CommitNow();
   void Uncache(const std::string& key);
   void Produce(const state::OutboxEntry& e);
-  void OnDelivery(uint64_t seq, bool ok, const std::string& topic, const std::string& error);
+  void OnDelivery(uint64_t seq, RdKafka::ErrorCode err, const std::string& topic, const std::string& error);
   void RetryFailedDeliveries();
   [[nodiscard]] absl::Status OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
   [[nodiscard]] absl::Status OnRevoke();
@@ -227,7 +247,19 @@ class Engine {
 
   // Committed output handed to the producer and not yet confirmed, by outbox sequence.
   std::unordered_map<uint64_t, state::OutboxEntry> unconfirmed_;
-  std::vector<uint64_t> failed_deliveries_;
+  // Output to produce again once retry_at_ms (steady clock) has passed.
+  struct FailedDelivery {
+    uint64_t seq = 0;
+    int64_t retry_at_ms = 0;
+  };
+  std::vector<FailedDelivery> failed_deliveries_;
+  std::vector<state::ParkedEntry> parked_put_;  // for the next commit
+  LogLimiter log_limiter_;
+  bool shutting_down_ = false;
+  // Pauses and resumes librdkafka refused, to try again: the wanted state of each topic-partition.
+  std::map<std::pair<std::string, int32_t>, bool> pause_retry_;
+  // Partitions assigned with no stored position whose first record has not arrived yet.
+  std::set<std::pair<std::string, int32_t>> first_read_pending_;
   uint64_t next_outbox_seq_ = 1;
 
   // Where each owned partition stands: next offset to process (committed or pending).

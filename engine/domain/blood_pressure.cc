@@ -78,9 +78,12 @@ BpCategory ClassifyMeanBp(double systolic_mmhg, double diastolic_mmhg, const BpT
 
 std::optional<Rejection> ValidateReading(const Reading& r, const Policy& p, ProcessingTime now) {
   if (r.worker.value.empty()) return Rejection{RejectReason::kMissingWorkerId, "worker_id is empty"};
-  if (r.measured_at.ms <= 0) {
-    return Rejection{RejectReason::kMissingTimestamp,
-                     "measured_at_ms " + std::to_string(r.measured_at.ms) + " is not a time (expected ms since epoch)"};
+  if (r.measured_at.ms == 0) {
+    return Rejection{RejectReason::kMissingTimestamp, "measured_at_ms is not set (expected ms since epoch UTC)"};
+  }
+  if (r.measured_at.ms < 0) {
+    return Rejection{RejectReason::kImpossibleValue, "measured_at_ms " + std::to_string(r.measured_at.ms) +
+                                                         " is before 1970 (expected ms since epoch UTC)"};
   }
   std::optional<Rejection> bad = std::visit(
       [&](const auto& m) -> std::optional<Rejection> {

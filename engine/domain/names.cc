@@ -65,6 +65,8 @@ const char* Name(RejectReason r) {
     case RejectReason::kFutureTimestamp: return "future_timestamp";
     case RejectReason::kTooOld: return "too_old";
     case RejectReason::kMissingTimestamp: return "missing_timestamp";
+    case RejectReason::kTooLarge: return "too_large";
+    case RejectReason::kUnknownValue: return "unknown_value";
   }
   return "unknown";
 }

@@ -707,9 +707,13 @@ WindowStats ComputeWindow(const std::vector<BpSample>& samples, EventTime end, i
 
 Rulebook::Rulebook(Policy policy) : policy_(std::move(policy)) {}
 
+std::optional<Rejection> Rulebook::Validate(const Reading& reading, ProcessingTime now) const {
+  return ValidateReading(reading, policy_, now);
+}
+
 ReadingOutcome Rulebook::OnReading(const Reading& reading, WorkerState& state, ProcessingTime now) const {
   ReadingOutcome out;
-  if (auto rejection = ValidateReading(reading, policy_, now)) {
+  if (auto rejection = Validate(reading, now)) {
     out.rejected = std::move(rejection);
     return out;
   }

@@ -53,6 +53,10 @@ class Rulebook {
 
   const Policy& policy() const { return policy_; }
 
+  // Why a reading is refused before it may touch any state (physiologically impossible, no time,
+  // too far in the future or past), or nullopt. OnReading applies the same check.
+  std::optional<Rejection> Validate(const Reading& reading, ProcessingTime now) const;
+
   // Validates, classifies and applies R1 (critical BP), R2 (sustained hypertension), R3 (a reading
   // resolves a missed self-test and restarts the weekly clock), R4 (pre-shift fitness), R5 (glucose)
   // and R6 (focus tracking), under the worker's effective policy (EffectivePolicy). Referrals come

@@ -238,6 +238,8 @@ enum class RejectReason : uint8_t {
   kFutureTimestamp = 6,
   kTooOld = 7,
   kMissingTimestamp = 8,
+  kTooLarge = 9,
+  kUnknownValue = 10,
 };
 
 struct Rejection {

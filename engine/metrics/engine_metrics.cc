@@ -36,6 +36,42 @@ EngineMetrics::EngineMetrics()
                              .Name("alertd_delivery_failures_total")
                              .Help("Output records the broker did not confirm; they stay in the outbox and are retried")
                              .Register(*registry_)),
+      parked_total_(prometheus::BuildCounter()
+                        .Name("alertd_parked_total")
+                        .Help("Output records the broker refused for good (too large, invalid), moved aside to the "
+                              "parked column family instead of being retried; inspect with `alertd parked`")
+                        .Register(*registry_)),
+      parked_(prometheus::BuildGauge()
+                  .Name("alertd_parked_outputs")
+                  .Help("Output records in the parked column family of this instance's store")
+                  .Register(*registry_)
+                  .Add({})),
+      kafka_errors_(prometheus::BuildCounter()
+                        .Name("alertd_kafka_errors_total")
+                        .Help("Errors reported by the Kafka client, by operation and librdkafka error name")
+                        .Register(*registry_)),
+      input_gaps_(prometheus::BuildCounter()
+                      .Name("alertd_input_gap_records_total")
+                      .Help("Input offsets skipped because Kafka had deleted them before alertd read them, by "
+                            "topic and cause (retention: behind the log start; before_first_read: deleted before "
+                            "the partition was first assigned)")
+                      .Register(*registry_)),
+      store_retries_(prometheus::BuildCounter()
+                         .Name("alertd_store_retries_total")
+                         .Help("State store calls that failed with a transient error and were tried again")
+                         .Register(*registry_)
+                         .Add({})),
+      wal_dropped_commits_(prometheus::BuildGauge()
+                               .Name("alertd_wal_recovery_dropped_commits")
+                               .Help("Commits the state store's WAL recovery dropped at the last open (corruption); "
+                                     "their input is consumed again from Kafka")
+                               .Register(*registry_)
+                               .Add({})),
+      wal_skipped_bytes_(prometheus::BuildGauge()
+                             .Name("alertd_wal_recovery_skipped_bytes")
+                             .Help("WAL bytes the state store's recovery skipped at the last open")
+                             .Register(*registry_)
+                             .Add({})),
       lag_(prometheus::BuildGauge()
                .Name("alertd_consumer_lag")
                .Help("Records between the broker's high watermark and the engine's committed position")
@@ -132,6 +168,28 @@ void EngineMetrics::CountEscalation(const domain::Escalation& e) {
                          {"state", domain::Name(e.state)},
                          {"unit", Unit(e.unit_id)}})
       .Increment();
+}
+
+void EngineMetrics::CountParked(const std::string& topic) {
+  Counter(parked_total_, {{"topic", topic}}).Increment();
+  parked_.Increment();
+}
+
+void EngineMetrics::SetParked(std::size_t entries) { parked_.Set(static_cast<double>(entries)); }
+
+void EngineMetrics::CountKafkaError(std::string_view op, std::string_view error) {
+  Counter(kafka_errors_, {{"op", op}, {"error", error}}).Increment();
+}
+
+void EngineMetrics::CountInputGap(const std::string& topic, std::string_view cause, int64_t records) {
+  Counter(input_gaps_, {{"topic", topic}, {"cause", cause}}).Increment(static_cast<double>(records));
+}
+
+void EngineMetrics::CountStoreRetry() { store_retries_.Increment(); }
+
+void EngineMetrics::SetWalRecovery(uint64_t dropped_commits, uint64_t skipped_bytes) {
+  wal_dropped_commits_.Set(static_cast<double>(dropped_commits));
+  wal_skipped_bytes_.Set(static_cast<double>(skipped_bytes));
 }
 
 void EngineMetrics::CountReferral(const domain::Referral& r) {

@@ -40,6 +40,20 @@ class EngineMetrics {
   void ClearConsumerLag();
   void SetOutboxPending(std::size_t entries);
   void CountDeliveryFailure(const std::string& topic);
+  // Output the broker refused for good, moved to the parked column family (`alertd parked`).
+  void CountParked(const std::string& topic);
+  void SetParked(std::size_t entries);
+  // An error a librdkafka call or callback reported. op: consume, produce, delivery, pause, resume,
+  // client; error: librdkafka's name for it. Both come from small fixed sets.
+  void CountKafkaError(std::string_view op, std::string_view error);
+  // Input offsets never processed because Kafka no longer had them (retention, truncation). cause:
+  // "retention" (the stored or current position fell behind the log start) or "before_first_read"
+  // (a partition first assigned after its oldest records had already been deleted).
+  void CountInputGap(const std::string& topic, std::string_view cause, int64_t records);
+  // A store call that failed with a transient error and was tried again.
+  void CountStoreRetry();
+  // What the store's WAL recovery dropped when it was opened (see StateStore::Recovery()).
+  void SetWalRecovery(uint64_t dropped_commits, uint64_t skipped_bytes);
   void SetAssignedPartitions(std::size_t n);
   void CountTimerFired(std::string_view rule);
   // An input or timer the rules looked at and found stale (an ack for a closed episode, a deadline
@@ -70,6 +84,13 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& referrals_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& delivery_failures_;
+  prometheus::Family<prometheus::Counter>& parked_total_;
+  prometheus::Gauge& parked_;
+  prometheus::Family<prometheus::Counter>& kafka_errors_;
+  prometheus::Family<prometheus::Counter>& input_gaps_;
+  prometheus::Counter& store_retries_;
+  prometheus::Gauge& wal_dropped_commits_;
+  prometheus::Gauge& wal_skipped_bytes_;
   prometheus::Family<prometheus::Gauge>& lag_;
   prometheus::Family<prometheus::Counter>& timers_fired_;
   prometheus::Counter& ignored_;

@@ -78,7 +78,9 @@ static_assert(static_cast<int>(dm::RejectReason::kImpossibleValue) == pb::IMPOSS
 static_assert(static_cast<int>(dm::RejectReason::kFutureTimestamp) == pb::FUTURE_TIMESTAMP);
 static_assert(static_cast<int>(dm::RejectReason::kTooOld) == pb::TOO_OLD);
 static_assert(static_cast<int>(dm::RejectReason::kMissingTimestamp) == pb::MISSING_TIMESTAMP);
-static_assert(pb::DeadLetterReason_MAX == pb::MISSING_TIMESTAMP);
+static_assert(static_cast<int>(dm::RejectReason::kTooLarge) == pb::TOO_LARGE);
+static_assert(static_cast<int>(dm::RejectReason::kUnknownValue) == pb::UNKNOWN_VALUE);
+static_assert(pb::DeadLetterReason_MAX == pb::UNKNOWN_VALUE);
 
 static_assert(static_cast<int>(dm::ReferralUrgency::kRoutine) == pb::REFERRAL_ROUTINE);
 static_assert(static_cast<int>(dm::ReferralUrgency::kUrgent) == pb::REFERRAL_URGENT);

@@ -209,7 +209,7 @@ INSTANTIATE_TEST_SUITE_P(
         ValidateRow{"empty_worker_before_missing_timestamp",
                     Both(Both(ClearWorker, SetAt(0)), ClearMeasurement), RejectReason::kMissingWorkerId, {}},
         ValidateRow{"timestamp_zero", SetAt(0), RejectReason::kMissingTimestamp, {}},
-        ValidateRow{"timestamp_negative", SetAt(-1), RejectReason::kMissingTimestamp, {}},
+        ValidateRow{"timestamp_negative_is_before_1970", SetAt(-1), RejectReason::kImpossibleValue, {}},
         ValidateRow{"missing_timestamp_before_no_measurement", Both(SetAt(0), ClearMeasurement),
                     RejectReason::kMissingTimestamp, {}},
         ValidateRow{"no_measurement", ClearMeasurement, RejectReason::kNoMeasurement, {}},

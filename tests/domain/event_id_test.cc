@@ -142,7 +142,8 @@ TEST(NamesTest, EveryEnumeratorHasADistinctName) {
   ExpectDistinctNames<RejectReason>({RejectReason::kUndecodable, RejectReason::kMissingWorkerId,
                                      RejectReason::kKeyMismatch, RejectReason::kNoMeasurement,
                                      RejectReason::kImpossibleValue, RejectReason::kFutureTimestamp,
-                                     RejectReason::kTooOld, RejectReason::kMissingTimestamp});
+                                     RejectReason::kTooOld, RejectReason::kMissingTimestamp,
+                                     RejectReason::kTooLarge, RejectReason::kUnknownValue});
   ExpectDistinctNames<ReadingContext>({ReadingContext::kSelfTest, ReadingContext::kPreShift,
                                        ReadingContext::kCheckup, ReadingContext::kClinic});
 }

@@ -155,6 +155,126 @@ TEST(ProfileCodec, ATombstoneRemovesTheWorkerAndAKeyIsRequired) {
   EXPECT_EQ(ReasonOf(DecodeProfile(keyless.raw())), RejectReason::kMissingWorkerId);
 }
 
+// --- Bounds: nothing larger than alertd accepts reaches the rules, and any record can be dead-lettered.
+
+healthgrid::v1::Reading GoodReading() {
+  healthgrid::v1::Reading r;
+  r.set_worker_id("W1");
+  r.set_device_id("omron-17");
+  r.set_station_id("U07-G12-S1");
+  r.set_measured_at_ms(1'700'000'000'000);
+  r.mutable_blood_pressure()->set_systolic_mmhg(120);
+  r.mutable_blood_pressure()->set_diastolic_mmhg(80);
+  return r;
+}
+
+std::string MessageOf(const std::variant<domain::Reading, domain::Rejection>& v) {
+  return std::holds_alternative<domain::Rejection>(v) ? std::get<domain::Rejection>(v).message : "";
+}
+
+TEST(InputBounds, AReadingIsRejectedAtEveryBoundAndAcceptedJustBelowIt) {
+  struct Case {
+    const char* name;
+    void (*mutate)(healthgrid::v1::Reading&);
+    bool accepted;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"device_id at the bound", [](auto& r) { r.set_device_id(std::string(kMaxIdBytes, 'd')); }, true, ""},
+      {"device_id one byte over", [](auto& r) { r.set_device_id(std::string(kMaxIdBytes + 1, 'd')); }, false,
+       "device_id has 129 bytes, at most 128 accepted"},
+      {"device_id of 400 KB", [](auto& r) { r.set_device_id(std::string(400 << 10, 'd')); }, false,
+       "the record has 409"},
+      {"station_id over", [](auto& r) { r.set_station_id(std::string(kMaxIdBytes + 1, 's')); }, false, "station_id"},
+      {"reading_id over", [](auto& r) { r.set_reading_id(std::string(kMaxIdBytes + 1, 'r')); }, false, "reading_id"},
+      {"unknown context", [](auto& r) { r.set_context(static_cast<healthgrid::v1::MeasurementContext>(99)); }, false,
+       "context 99 is not a known measurement context"},
+      {"unset context is a self-test", [](auto& r) { r.clear_context(); }, true, ""},
+      {"unknown glucose timing",
+       [](auto& r) {
+         r.mutable_glucose()->set_mmol_per_l(5.0);
+         r.mutable_glucose()->set_timing(static_cast<healthgrid::v1::GlucoseTiming>(42));
+       },
+       false, "glucose timing 42"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto msg = GoodReading();
+    c.mutate(msg);
+    Record rec = Of("readings", "W1", msg);
+    auto decoded = DecodeReading(rec.raw());
+    EXPECT_EQ(std::holds_alternative<domain::Reading>(decoded), c.accepted) << MessageOf(decoded);
+    if (!c.accepted) EXPECT_NE(MessageOf(decoded).find(c.message), std::string::npos) << MessageOf(decoded);
+  }
+  auto unknown_context = GoodReading();
+  unknown_context.set_context(static_cast<healthgrid::v1::MeasurementContext>(99));
+  EXPECT_EQ(ReasonOf(DecodeReading(Of("readings", "W1", unknown_context).raw())), RejectReason::kUnknownValue);
+  auto huge = GoodReading();
+  huge.set_device_id(std::string(kMaxIdBytes + 1, 'd'));
+  EXPECT_EQ(ReasonOf(DecodeReading(Of("readings", "W1", huge).raw())), RejectReason::kTooLarge);
+  Record long_key{"readings", std::string(kMaxKeyBytes + 1, 'k'), GoodReading().SerializeAsString()};
+  EXPECT_EQ(ReasonOf(DecodeReading(long_key.raw())), RejectReason::kTooLarge);
+  Record garbage{"readings", "W1", std::string(kMaxRecordBytes + 1, '\x07')};
+  EXPECT_EQ(ReasonOf(DecodeReading(garbage.raw())), RejectReason::kTooLarge);
+}
+
+TEST(InputBounds, ProfilesShiftsAndAcksAreBoundedFieldByFieldAtAnyDepth) {
+  healthgrid::v1::WorkerProfile p;
+  p.set_worker_id("W1");
+  p.set_unit_id("U01");
+  for (int i = 0; i < kMaxRepeated; ++i) p.mutable_policy()->add_extra_recipients()->set_name("R" + std::to_string(i));
+  auto decoded = DecodeProfile(Of("worker-profiles", "W1", p).raw());
+  EXPECT_TRUE(std::holds_alternative<std::optional<domain::WorkerProfile>>(decoded));
+  p.mutable_policy()->add_extra_recipients()->set_name("one too many");
+  decoded = DecodeProfile(Of("worker-profiles", "W1", p).raw());
+  ASSERT_EQ(ReasonOf(decoded), RejectReason::kTooLarge);
+  EXPECT_NE(std::get<domain::Rejection>(decoded).message.find("policy.extra_recipients has 65 entries"),
+            std::string::npos)
+      << std::get<domain::Rejection>(decoded).message;
+
+  p.mutable_policy()->clear_extra_recipients();
+  p.mutable_policy()->add_extra_recipients()->set_name(std::string(kMaxTextBytes + 1, 'n'));
+  decoded = DecodeProfile(Of("worker-profiles", "W1", p).raw());
+  ASSERT_EQ(ReasonOf(decoded), RejectReason::kTooLarge);
+  EXPECT_NE(std::get<domain::Rejection>(decoded).message.find("policy.extra_recipients[0].name has 1025 bytes"),
+            std::string::npos);
+  p.mutable_policy()->clear_extra_recipients();
+  p.set_unit_id(std::string(kMaxIdBytes + 1, 'u'));
+  EXPECT_EQ(ReasonOf(DecodeProfile(Of("worker-profiles", "W1", p).raw())), RejectReason::kTooLarge);
+
+  healthgrid::v1::ShiftEvent shift;
+  shift.set_worker_id("W1");
+  shift.set_post(healthgrid::v1::DRIVER);
+  shift.set_clock_in_at_ms(1'700'000'000'000);
+  shift.set_site(std::string(kMaxTextBytes + 1, 's'));
+  EXPECT_EQ(ReasonOf(DecodeShift(Of("shifts", "W1", shift).raw())), RejectReason::kTooLarge);
+
+  auto ack = Ack();
+  ack.set_episode_id(std::string(kMaxIdBytes + 1, 'e'));
+  EXPECT_EQ(ReasonOf(DecodeAck(Of("escalation-acks", "W1", ack).raw(), domain::ProcessingTime{1})),
+            RejectReason::kTooLarge);
+}
+
+TEST(DeadLetterCodec, KeepsABoundedPrefixOfAnyRecordAndSaysHowLargeItWas) {
+  const std::string value(1 << 20, '\xAB');
+  const std::string key(1000, 'k');
+  Record rec{"readings", key, value};
+  healthgrid::v1::DeadLetter dl;
+  ASSERT_TRUE(dl.ParseFromString(
+      EncodeDeadLetter(rec.raw(), {RejectReason::kTooLarge, "too large"}, domain::ProcessingTime{5})));
+  EXPECT_EQ(dl.original_value(), value.substr(0, kDeadLetterValueBytes));
+  EXPECT_EQ(dl.key(), key.substr(0, kDeadLetterKeyBytes));
+  EXPECT_EQ(dl.original_value_bytes(), value.size());
+  EXPECT_TRUE(dl.truncated());
+  EXPECT_EQ(dl.reason(), healthgrid::v1::TOO_LARGE);
+
+  Record small{"readings", "W1", "\x01\x02"};
+  ASSERT_TRUE(dl.ParseFromString(EncodeDeadLetter(small.raw(), {RejectReason::kUndecodable, "x"}, {5})));
+  EXPECT_EQ(dl.original_value(), "\x01\x02");
+  EXPECT_EQ(dl.original_value_bytes(), 2u);
+  EXPECT_FALSE(dl.truncated());
+}
+
 TEST(ReferralCodec, EncodesEveryFieldAClinicReads) {
   domain::Referral r;
   r.referral_id = "ref-1";

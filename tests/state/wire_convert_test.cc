@@ -172,7 +172,9 @@ TEST(EnumTest, RejectReason) {
                                                      {dm::RejectReason::kImpossibleValue, pb::IMPOSSIBLE_VALUE},
                                                      {dm::RejectReason::kFutureTimestamp, pb::FUTURE_TIMESTAMP},
                                                      {dm::RejectReason::kTooOld, pb::TOO_OLD},
-                                                     {dm::RejectReason::kMissingTimestamp, pb::MISSING_TIMESTAMP}},
+                                                     {dm::RejectReason::kMissingTimestamp, pb::MISSING_TIMESTAMP},
+                                                     {dm::RejectReason::kTooLarge, pb::TOO_LARGE},
+                                                     {dm::RejectReason::kUnknownValue, pb::UNKNOWN_VALUE}},
                                                     pb::DeadLetterReason_MAX);
 }
 
