@@ -16,6 +16,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/state/disk_space.h"
+#include "engine/state/info_log.h"
 #include "engine/state/kv_store.h"
 #include "engine/state/layout.h"
 #include "engine/state/store.h"
@@ -140,8 +142,14 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
 
 class RocksBackend final : public KvBackend {
  public:
-  RocksBackend(std::string path, rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync)
-      : path_(std::move(path)), db_(db), handles_(std::move(handles)), sync_(sync) {}
+  RocksBackend(std::string path, rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync,
+               uint64_t memtable_bound, uint64_t disk_reserve_bytes)
+      : path_(std::move(path)),
+        db_(db),
+        handles_(std::move(handles)),
+        sync_(sync),
+        memtable_bound_(memtable_bound),
+        disk_reserve_bytes_(disk_reserve_bytes) {}
 
   RocksBackend(const RocksBackend&) = delete;
   RocksBackend& operator=(const RocksBackend&) = delete;
@@ -203,6 +211,12 @@ class RocksBackend final : public KvBackend {
         return FromRocks(s, path_, absl::StrCat("column family ", layout::Name(write.family), ": batch rejected"));
       }
     }
+    // RocksDB must never meet a full disk itself (see StoreOptions::disk_reserve_bytes): the commit
+    // is refused while there is still room to flush what it already holds.
+    if (absl::Status room = CheckRoomForCommit(path_, batch.GetDataSize(), memtable_bound_, disk_reserve_bytes_);
+        !room.ok()) {
+      return room;
+    }
     rocksdb::WriteOptions options;
     options.sync = sync_;
     rocksdb::Status s = db_->Write(options, &batch);
@@ -218,6 +232,8 @@ class RocksBackend final : public KvBackend {
   const std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every family of the DB, ours or not
   std::array<rocksdb::ColumnFamilyHandle*, layout::kFamilyCount> families_{};
   const bool sync_;
+  const uint64_t memtable_bound_;  // every family's write buffers full
+  const uint64_t disk_reserve_bytes_;
 };
 
 // --- Opening ----------------------------------------------------------------------------------
@@ -284,15 +300,31 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
   const rocksdb::CompressionType compression = PickCompression();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.reserve(names.size());
+  uint64_t memtable_bound = 0;
   for (const std::string& name : names) {
     rocksdb::ColumnFamilyOptions cf;  // families we do not know are opened as they are, never touched
     for (Family family : layout::kFamilies) {
       if (name == layout::Name(family)) cf = MakeFamilyOptions(family, cache, compression);
     }
+    memtable_bound += static_cast<uint64_t>(cf.write_buffer_size) * static_cast<uint64_t>(cf.max_write_buffer_number);
     descriptors.emplace_back(name, cf);
   }
 
-  const rocksdb::DBOptions db_options = MakeDbOptions();
+  rocksdb::DBOptions db_options = MakeDbOptions();
+  // RocksDB's own LOG file writer aborts the process on a full disk (see info_log.h). A read-only
+  // open writes nothing into the directory: its warnings go to stderr.
+  db_options.info_log =
+      options.read_only
+          ? std::make_shared<InfoLog>("", 0, rocksdb::InfoLogLevel::WARN_LEVEL)
+          : std::make_shared<InfoLog>(options.path, db_options.max_log_file_size, rocksdb::InfoLogLevel::INFO_LEVEL);
+  if (!options.read_only) {
+    // Opening replays the WAL into memtables and writes them to SST files before the old WAL goes.
+    if (absl::Status room = CheckFreeSpace(
+            options.path, {.write_bytes = WalBytes(options.path), .reserve_bytes = options.disk_reserve_bytes}, "open");
+        !room.ok()) {
+      return room;
+    }
+  }
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   // A read-only open takes no lock, so inspection tools can look at a stopped daemon's store.
@@ -301,7 +333,8 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
                           : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
   if (!s.ok()) return FromRocks(s, options.path, options.read_only ? "read-only open failed" : "open failed");
 
-  auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits);
+  auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits,
+                                                memtable_bound, options.disk_reserve_bytes);
   if (!backend->Bind(names)) {
     return layout::StoreError(absl::StatusCode::kInternal, options.path,
                               "a column family handle is missing after open");

@@ -110,6 +110,14 @@ struct StoreOptions {
   // For inspection tools while the daemon is stopped: takes no lock, never writes (Commit fails
   // with FailedPrecondition), and does not create a missing database.
   bool read_only = false;
+  // Free space kept on the state directory's filesystem for RocksDB's own writes (flushes of the
+  // memtables, compactions, MANIFEST and info LOG), which no commit can refuse: RocksDB 7.8 aborts
+  // the process when one of its log files hits ENOSPC and is written again (WritableFileWriter's
+  // `sync_without_flush_called_` assertion). A commit that would leave less than this reserve plus
+  // the memtables still to flush is refused with ResourceExhausted, before anything is written; an
+  // open with less than the reserve plus the WAL to replay likewise. 64 MiB: room for a level-0
+  // compaction of the workers family, whose memtable is 64 MiB.
+  uint64_t disk_reserve_bytes = 64 << 20;
 };
 
 // Opens (or creates) the RocksDB store at options.path and checks its schema version.
