@@ -21,6 +21,7 @@
 #include "engine/state/kv_store.h"
 #include "engine/state/layout.h"
 #include "engine/state/store.h"
+#include "engine/state/wal_scan.h"
 
 namespace alertd::state {
 namespace {
@@ -74,7 +75,14 @@ rocksdb::DBOptions MakeDbOptions() {
   db.max_total_wal_size = 256 << 20;
   // Commits run without fsync when sync_commits is off, so a crash may tear the newest WAL record.
   // Point-in-time recovery stops at the last whole batch: the store comes back as of some commit,
-  // never between two, which is what keeps state and offsets together across kill -9.
+  // never between two, which is what keeps state and offsets together across kill -9. Damage in
+  // the middle of the WAL stops it there too, so state and offsets roll back together and Kafka
+  // delivers the input after them again; wal_scan.h counts what was dropped and Recovery() reports
+  // it. The other modes are worse for this store: kSkipAnyCorruptedRecords applies the commits
+  // after a damaged one, so offsets would skip that commit's input for good; kAbsoluteConsistency
+  // refuses a torn tail, which every crash without fsync may leave; kTolerateCorruptedTailRecords
+  // refuses mid-log damage with no remedy for the operator but deleting the WAL, which loses
+  // exactly what point-in-time recovery drops, and the service with it.
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   // Write SST files back to disk as they grow, so a flush never ends in one long fsync stall.
   db.bytes_per_sync = 1 << 20;
@@ -165,6 +173,9 @@ class RocksBackend final : public KvBackend {
     delete db_;
   }
 
+  RecoveryReport Recovery() const override { return recovery_; }
+  void set_recovery(RecoveryReport report) { recovery_ = std::move(report); }
+
   // Binds our families to the handles Open returned; false if one is missing.
   bool Bind(const std::vector<std::string>& names) {
     for (size_t i = 0; i < names.size(); ++i) {
@@ -234,6 +245,7 @@ class RocksBackend final : public KvBackend {
   const bool sync_;
   const uint64_t memtable_bound_;  // every family's write buffers full
   const uint64_t disk_reserve_bytes_;
+  RecoveryReport recovery_;
 };
 
 // --- Opening ----------------------------------------------------------------------------------
@@ -325,6 +337,9 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
       return room;
     }
   }
+  // Point-in-time recovery drops what follows damage in the WAL without a word; what it will drop
+  // can only be seen before it replays (and then deletes) the files.
+  const WalScan wal = ScanWal(options.path);
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   // A read-only open takes no lock, so inspection tools can look at a stopped daemon's store.
@@ -333,8 +348,14 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
                           : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
   if (!s.ok()) return FromRocks(s, options.path, options.read_only ? "read-only open failed" : "open failed");
 
+  RecoveryReport recovery = ReportDropped(wal, db->GetLatestSequenceNumber());
+  if (!recovery.detail.empty()) {
+    rocksdb::Log(recovery.mid_log_damage ? rocksdb::InfoLogLevel::ERROR_LEVEL : rocksdb::InfoLogLevel::WARN_LEVEL,
+                 db_options.info_log, "alertd state store %s: %s", options.path.c_str(), recovery.detail.c_str());
+  }
   auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits,
                                                 memtable_bound, options.disk_reserve_bytes);
+  backend->set_recovery(std::move(recovery));
   if (!backend->Bind(names)) {
     return layout::StoreError(absl::StatusCode::kInternal, options.path,
                               "a column family handle is missing after open");

@@ -72,6 +72,19 @@ struct CommitBatch {
 //
 // Thread-compatible: one thread at a time (the engine loop owns it); callbacks must not call back
 // into the store.
+// What opening the store had to give up of the write-ahead log. The WAL is replayed with
+// point-in-time recovery: it stops at the first damaged record, so state and input offsets roll
+// back together to the last intact commit (and the input after it is consumed again from Kafka,
+// if Kafka still retains it). A crash tears at most the tail, which loses only commits that were
+// never acknowledged with sync_commits; anything dropped from the middle means damaged files.
+struct RecoveryReport {
+  uint64_t wal_commits_dropped = 0;  // commits in the WAL that recovery did not apply
+  uint64_t wal_bytes_skipped = 0;    // bytes of WAL they and the damage took
+  bool mid_log_damage = false;       // damage before the end of a WAL: not what a crash leaves
+  std::string detail;                // for the log: which files, offsets and sequence numbers; empty if nothing
+  friend bool operator==(const RecoveryReport&, const RecoveryReport&) = default;
+};
+
 class StateStore {
  public:
   virtual ~StateStore();
@@ -98,6 +111,9 @@ class StateStore {
   // The index is ordered by fire time, not partition, so this reads every stored timer: O(all
   // timers), meant for a rebalance, not the loop.
   [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) = 0;
+
+  // What the open dropped of the WAL (all zero for the memory store, and when nothing was lost).
+  virtual RecoveryReport Recovery() const = 0;
 };
 
 struct StoreOptions {
