@@ -176,17 +176,20 @@ class RocksBackend final : public KvBackend {
   RecoveryReport Recovery() const override { return recovery_; }
   void set_recovery(RecoveryReport report) { recovery_ = std::move(report); }
 
-  // Binds our families to the handles Open returned; false if one is missing.
-  bool Bind(const std::vector<std::string>& names) {
+  // Binds our families to the handles Open returned; false if one is missing, unless
+  // `missing_read_as_empty` (a read-only open of an older build's store).
+  bool Bind(const std::vector<std::string>& names, bool missing_read_as_empty) {
     for (size_t i = 0; i < names.size(); ++i) {
       for (Family family : layout::kFamilies) {
         if (names[i] == layout::Name(family)) families_[static_cast<size_t>(family)] = handles_[i];
       }
     }
-    return std::all_of(families_.begin(), families_.end(), [](auto* handle) { return handle != nullptr; });
+    return missing_read_as_empty ||
+           std::all_of(families_.begin(), families_.end(), [](auto* handle) { return handle != nullptr; });
   }
 
   absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key) override {
+    if (Of(family) == nullptr) return std::nullopt;
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Of(family), rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::nullopt;
@@ -196,6 +199,7 @@ class RocksBackend final : public KvBackend {
 
   absl::Status Scan(Family family, std::string_view begin, std::string_view end,
                     const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    if (Of(family) == nullptr) return absl::OkStatus();
     rocksdb::ReadOptions read;
     // The upper bound lets RocksDB stop at the end of the range instead of reading on: past it lie
     // the next block, and tombstones it would otherwise step over looking for a live key.
@@ -299,13 +303,10 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
   }
   for (Family family : layout::kFamilies) {
     const std::string name(layout::Name(family));
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      if (options.read_only) {
-        return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
-                                  absl::StrCat("column family ", name, " is missing: not an alertd state store"));
-      }
-      names.push_back(name);
-    }
+    // A read-only open cannot create a family, and need not: a store last opened by an older
+    // build lacks the families added since, which read as empty (a missing meta still fails the
+    // schema check below).
+    if (std::find(names.begin(), names.end(), name) == names.end() && !options.read_only) names.push_back(name);
   }
 
   const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -356,7 +357,7 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
   auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits,
                                                 memtable_bound, options.disk_reserve_bytes);
   backend->set_recovery(std::move(recovery));
-  if (!backend->Bind(names)) {
+  if (!backend->Bind(names, options.read_only)) {
     return layout::StoreError(absl::StatusCode::kInternal, options.path,
                               "a column family handle is missing after open");
   }
