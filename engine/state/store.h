@@ -66,9 +66,12 @@ struct CommitBatch {
 // writing anything; a batch it refuses leaves the store untouched.
 //
 // Errors: InvalidArgument = the caller passed something the store cannot hold (nothing written);
-// DataLoss = a stored record is corrupt; FailedPrecondition = wrong schema version, or a write to a
-// read-only store; Unavailable = transient, the same call may be retried; anything else is fatal:
-// stop, restart and recover from what was committed.
+// DataLoss = a stored record is corrupt (or a file RocksDB cannot recover: the open stops);
+// FailedPrecondition = wrong schema version, or a write to a read-only store; ResourceExhausted = the
+// state directory's filesystem is full (a commit refused before anything was written, or an open
+// without room to replay its WAL; the message names the directory, free and needed bytes): stop, and
+// restart once space is freed; Unavailable = transient, the same call may be retried; anything else
+// is fatal: stop, restart and recover from what was committed.
 //
 // Thread-compatible: one thread at a time (the engine loop owns it); callbacks must not call back
 // into the store.
