@@ -61,6 +61,7 @@ class KvStateStore final : public StateStore {
   }
 
   uint64_t NextOutboxSeq() const override { return next_outbox_seq_; }
+  RecoveryReport Recovery() const override { return backend_->Recovery(); }
 
   absl::Status Commit(const CommitBatch& batch) override {
     if (read_only_) {

@@ -33,6 +33,8 @@ class KvBackend {
       const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   // Applies all writes, in order, atomically.
   [[nodiscard]] virtual absl::Status Apply(const std::vector<layout::Write>& writes) = 0;
+  // What opening the backend dropped of its write-ahead log; nothing for one without a WAL.
+  virtual RecoveryReport Recovery() const { return {}; }
 };
 
 // `name` names the store in errors (its path); `next_outbox_seq` is the stored counter (1 if none).

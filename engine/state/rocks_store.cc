@@ -16,10 +16,13 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/state/disk_space.h"
+#include "engine/state/info_log.h"
 #include "engine/state/kv_store.h"
 #include "engine/state/layout.h"
 #include "engine/state/migrate.h"
 #include "engine/state/store.h"
+#include "engine/state/wal_scan.h"
 
 namespace alertd::state {
 namespace {
@@ -73,7 +76,14 @@ rocksdb::DBOptions MakeDbOptions() {
   db.max_total_wal_size = 256 << 20;
   // Commits run without fsync when sync_commits is off, so a crash may tear the newest WAL record.
   // Point-in-time recovery stops at the last whole batch: the store comes back as of some commit,
-  // never between two, which is what keeps state and offsets together across kill -9.
+  // never between two, which is what keeps state and offsets together across kill -9. Damage in
+  // the middle of the WAL stops it there too, so state and offsets roll back together and Kafka
+  // delivers the input after them again; wal_scan.h counts what was dropped and Recovery() reports
+  // it. The other modes are worse for this store: kSkipAnyCorruptedRecords applies the commits
+  // after a damaged one, so offsets would skip that commit's input for good; kAbsoluteConsistency
+  // refuses a torn tail, which every crash without fsync may leave; kTolerateCorruptedTailRecords
+  // refuses mid-log damage with no remedy for the operator but deleting the WAL, which loses
+  // exactly what point-in-time recovery drops, and the service with it.
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   // Write SST files back to disk as they grow, so a flush never ends in one long fsync stall.
   db.bytes_per_sync = 1 << 20;
@@ -142,8 +152,14 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
 
 class RocksBackend final : public KvBackend {
  public:
-  RocksBackend(std::string path, rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync)
-      : path_(std::move(path)), db_(db), handles_(std::move(handles)), sync_(sync) {}
+  RocksBackend(std::string path, rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync,
+               uint64_t memtable_bound, uint64_t disk_reserve_bytes)
+      : path_(std::move(path)),
+        db_(db),
+        handles_(std::move(handles)),
+        sync_(sync),
+        memtable_bound_(memtable_bound),
+        disk_reserve_bytes_(disk_reserve_bytes) {}
 
   RocksBackend(const RocksBackend&) = delete;
   RocksBackend& operator=(const RocksBackend&) = delete;
@@ -159,17 +175,23 @@ class RocksBackend final : public KvBackend {
     delete db_;
   }
 
-  // Binds our families to the handles Open returned; false if one is missing.
-  bool Bind(const std::vector<std::string>& names) {
+  RecoveryReport Recovery() const override { return recovery_; }
+  void set_recovery(RecoveryReport report) { recovery_ = std::move(report); }
+
+  // Binds our families to the handles Open returned; false if one is missing, unless
+  // `missing_read_as_empty` (a read-only open of an older build's store).
+  bool Bind(const std::vector<std::string>& names, bool missing_read_as_empty) {
     for (size_t i = 0; i < names.size(); ++i) {
       for (Family family : layout::kFamilies) {
         if (names[i] == layout::Name(family)) families_[static_cast<size_t>(family)] = handles_[i];
       }
     }
-    return std::all_of(families_.begin(), families_.end(), [](auto* handle) { return handle != nullptr; });
+    return missing_read_as_empty ||
+           std::all_of(families_.begin(), families_.end(), [](auto* handle) { return handle != nullptr; });
   }
 
   absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key) override {
+    if (Of(family) == nullptr) return std::nullopt;
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Of(family), rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::nullopt;
@@ -179,6 +201,7 @@ class RocksBackend final : public KvBackend {
 
   absl::Status Scan(Family family, std::string_view begin, std::string_view end,
                     const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    if (Of(family) == nullptr) return absl::OkStatus();
     rocksdb::ReadOptions read;
     // The upper bound lets RocksDB stop at the end of the range instead of reading on: past it lie
     // the next block, and tombstones it would otherwise step over looking for a live key.
@@ -205,6 +228,12 @@ class RocksBackend final : public KvBackend {
         return FromRocks(s, path_, absl::StrCat("column family ", layout::Name(write.family), ": batch rejected"));
       }
     }
+    // RocksDB must never meet a full disk itself (see StoreOptions::disk_reserve_bytes): the commit
+    // is refused while there is still room to flush what it already holds.
+    if (absl::Status room = CheckRoomForCommit(path_, batch.GetDataSize(), memtable_bound_, disk_reserve_bytes_);
+        !room.ok()) {
+      return room;
+    }
     rocksdb::WriteOptions options;
     options.sync = sync_;
     rocksdb::Status s = db_->Write(options, &batch);
@@ -220,6 +249,9 @@ class RocksBackend final : public KvBackend {
   const std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every family of the DB, ours or not
   std::array<rocksdb::ColumnFamilyHandle*, layout::kFamilyCount> families_{};
   const bool sync_;
+  const uint64_t memtable_bound_;  // every family's write buffers full
+  const uint64_t disk_reserve_bytes_;
+  RecoveryReport recovery_;
 };
 
 // --- Opening ----------------------------------------------------------------------------------
@@ -281,28 +313,44 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
   }
   for (Family family : layout::kFamilies) {
     const std::string name(layout::Name(family));
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      if (options.read_only) {
-        return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
-                                  absl::StrCat("column family ", name, " is missing: not an alertd state store"));
-      }
-      names.push_back(name);
-    }
+    // A read-only open cannot create a family, and need not: a store last opened by an older
+    // build lacks the families added since, which read as empty (a missing meta still fails the
+    // schema check below).
+    if (std::find(names.begin(), names.end(), name) == names.end() && !options.read_only) names.push_back(name);
   }
 
   const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const rocksdb::CompressionType compression = PickCompression();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.reserve(names.size());
+  uint64_t memtable_bound = 0;
   for (const std::string& name : names) {
     rocksdb::ColumnFamilyOptions cf;  // families we do not know are opened as they are, never touched
     for (Family family : layout::kFamilies) {
       if (name == layout::Name(family)) cf = MakeFamilyOptions(family, cache, compression);
     }
+    memtable_bound += static_cast<uint64_t>(cf.write_buffer_size) * static_cast<uint64_t>(cf.max_write_buffer_number);
     descriptors.emplace_back(name, cf);
   }
 
-  const rocksdb::DBOptions db_options = MakeDbOptions();
+  rocksdb::DBOptions db_options = MakeDbOptions();
+  // RocksDB's own LOG file writer aborts the process on a full disk (see info_log.h). A read-only
+  // open writes nothing into the directory: its warnings go to stderr.
+  db_options.info_log =
+      options.read_only
+          ? std::make_shared<InfoLog>("", 0, rocksdb::InfoLogLevel::WARN_LEVEL)
+          : std::make_shared<InfoLog>(options.path, db_options.max_log_file_size, rocksdb::InfoLogLevel::INFO_LEVEL);
+  if (!options.read_only) {
+    // Opening replays the WAL into memtables and writes them to SST files before the old WAL goes.
+    if (absl::Status room = CheckFreeSpace(
+            options.path, {.write_bytes = WalBytes(options.path), .reserve_bytes = options.disk_reserve_bytes}, "open");
+        !room.ok()) {
+      return room;
+    }
+  }
+  // Point-in-time recovery drops what follows damage in the WAL without a word; what it will drop
+  // can only be seen before it replays (and then deletes) the files.
+  const WalScan wal = ScanWal(options.path);
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   // A read-only open takes no lock, so inspection tools can look at a stopped daemon's store.
@@ -311,8 +359,15 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
                           : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
   if (!s.ok()) return FromRocks(s, options.path, options.read_only ? "read-only open failed" : "open failed");
 
-  auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits);
-  if (!backend->Bind(names)) {
+  RecoveryReport recovery = ReportDropped(wal, db->GetLatestSequenceNumber());
+  if (!recovery.detail.empty()) {
+    rocksdb::Log(recovery.mid_log_damage ? rocksdb::InfoLogLevel::ERROR_LEVEL : rocksdb::InfoLogLevel::WARN_LEVEL,
+                 db_options.info_log, "alertd state store %s: %s", options.path.c_str(), recovery.detail.c_str());
+  }
+  auto backend = std::make_unique<RocksBackend>(options.path, db, std::move(handles), options.sync_commits,
+                                                memtable_bound, options.disk_reserve_bytes);
+  backend->set_recovery(std::move(recovery));
+  if (!backend->Bind(names, options.read_only)) {
     return layout::StoreError(absl::StatusCode::kInternal, options.path,
                               "a column family handle is missing after open");
   }

@@ -77,12 +77,28 @@ struct CommitBatch {
 // writing anything; a batch it refuses leaves the store untouched.
 //
 // Errors: InvalidArgument = the caller passed something the store cannot hold (nothing written);
-// DataLoss = a stored record is corrupt; FailedPrecondition = wrong schema version, or a write to a
-// read-only store; Unavailable = transient, the same call may be retried; anything else is fatal:
-// stop, restart and recover from what was committed.
+// DataLoss = a stored record is corrupt (or a file RocksDB cannot recover: the open stops);
+// FailedPrecondition = wrong schema version, or a write to a read-only store; ResourceExhausted = the
+// state directory's filesystem is full (a commit refused before anything was written, or an open
+// without room to replay its WAL; the message names the directory, free and needed bytes): stop, and
+// restart once space is freed; Unavailable = transient, the same call may be retried; anything else
+// is fatal: stop, restart and recover from what was committed.
 //
 // Thread-compatible: one thread at a time (the engine loop owns it); callbacks must not call back
 // into the store.
+// What opening the store had to give up of the write-ahead log. The WAL is replayed with
+// point-in-time recovery: it stops at the first damaged record, so state and input offsets roll
+// back together to the last intact commit (and the input after it is consumed again from Kafka,
+// if Kafka still retains it). A crash tears at most the tail, which loses only commits that were
+// never acknowledged with sync_commits; anything dropped from the middle means damaged files.
+struct RecoveryReport {
+  uint64_t wal_commits_dropped = 0;  // commits in the WAL that recovery did not apply
+  uint64_t wal_bytes_skipped = 0;    // bytes of WAL they and the damage took
+  bool mid_log_damage = false;       // damage before the end of a WAL: not what a crash leaves
+  std::string detail;                // for the log: which files, offsets and sequence numbers; empty if nothing
+  friend bool operator==(const RecoveryReport&, const RecoveryReport&) = default;
+};
+
 class StateStore {
  public:
   virtual ~StateStore();
@@ -117,6 +133,9 @@ class StateStore {
 
   // Parked output, ascending seq, at most `limit`.
   [[nodiscard]] virtual absl::StatusOr<std::vector<ParkedEntry>> LoadParked(std::size_t limit) = 0;
+
+  // What the open dropped of the WAL (all zero for the memory store, and when nothing was lost).
+  virtual RecoveryReport Recovery() const = 0;
 };
 
 struct StoreOptions {
@@ -129,6 +148,14 @@ struct StoreOptions {
   // For inspection tools while the daemon is stopped: takes no lock, never writes (Commit fails
   // with FailedPrecondition), and does not create a missing database.
   bool read_only = false;
+  // Free space kept on the state directory's filesystem for RocksDB's own writes (flushes of the
+  // memtables, compactions, MANIFEST and info LOG), which no commit can refuse: RocksDB 7.8 aborts
+  // the process when one of its log files hits ENOSPC and is written again (WritableFileWriter's
+  // `sync_without_flush_called_` assertion). A commit that would leave less than this reserve plus
+  // the memtables still to flush is refused with ResourceExhausted, before anything is written; an
+  // open with less than the reserve plus the WAL to replay likewise. 64 MiB: room for a level-0
+  // compaction of the workers family, whose memtable is 64 MiB.
+  uint64_t disk_reserve_bytes = 64 << 20;
 };
 
 // Opens (or creates) the RocksDB store at options.path and checks its schema version.
