@@ -96,7 +96,7 @@ class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::Del
       case RdKafka::Event::EVENT_ERROR:
         if (e.fatal()) {
           spdlog::critical("kafka fatal error: {}", e.str());
-          if (engine_.callback_error_.ok()) engine_.callback_error_ = absl::InternalError("kafka: " + e.str());
+          if (engine_.callback_error_.ok()) engine_.callback_error_ = absl::AbortedError("kafka fatal error: " + e.str());
         } else {
           // Transient (a broker down, a connection refused): librdkafka retries by itself. Counted,
           // and logged at most every few seconds per kind, however long the outage.
@@ -125,10 +125,9 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
       callbacks_(std::make_unique<Callbacks>(*this)), merge_(options_.stream_buffer_records) {
   // The merge must know when a topic-partition has nothing more to give.
   if (stream_mode()) options_.consumer_properties["enable.partition.eof"] = "true";
-  // A position Kafka no longer holds must not be skipped in silence: librdkafka reports it
-  // (ERR__AUTO_OFFSET_RESET) and OnOffsetOutOfRange counts the gap before moving on. Positions come
-  // from the store or start at the beginning, so nothing else triggers a reset.
-  options_.consumer_properties["auto.offset.reset"] = "error";
+  // A position Kafka no longer holds (retention deleted it while alertd was down or behind) is reset
+  // to the log start, the oldest record still there; CheckContinuity counts and logs what that skipped.
+  options_.consumer_properties["auto.offset.reset"] = "earliest";
 }
 
 Engine::~Engine() = default;
@@ -209,11 +208,9 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
       } else if (err == RD_KAFKA_RESP_ERR__FATAL) {
         std::string why = rd_kafka_message_errstr(m);
         rd_kafka_message_destroy(m);
-        return absl::InternalError("kafka consumer fatal error: " + why);
+        return absl::AbortedError("kafka consumer fatal error: " + why);
       } else if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (stream) NoteEnd(*m);
-      } else if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
-        OnOffsetOutOfRange(*m);
       } else {
         // Transient (broker down, leader change...): librdkafka retries by itself.
         const std::string name = ErrorName(err);
@@ -353,7 +350,7 @@ void Engine::RetryPauses() {
 }
 
 void Engine::Process(const rd_kafka_message_t& m) {
-  if (!first_read_pending_.empty()) NoteFirstRead(m);
+  CheckContinuity(m);
   const std::string_view topic = rd_kafka_topic_name(m.rkt);
   kafka::RawRecord raw;
   raw.topic = topic;
@@ -431,9 +428,10 @@ void Engine::ProcessAck(const kafka::RawRecord& raw) {
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   domain::Outcome outcome = rules_.OnAck(ack, state, now_);
   if (outcome.ignored) {
-    spdlog::info("{} ack for {} {} ignored: {}", domain::Name(ack.rule), ack.worker.value,
-                 ack.episode_id.empty() ? std::string("(open episode of the rule)") : "episode " + ack.episode_id,
-                 outcome.ignored_reason);
+    LogLimited(spdlog::level::info, "ack ignored", "{} ack for {} {} ignored: {}", domain::Name(ack.rule),
+               ack.worker.value,
+               ack.episode_id.empty() ? std::string("(open episode of the rule)") : "episode " + ack.episode_id,
+               outcome.ignored_reason);
   }
   Apply(outcome, key);
   TrackGauges(before, state);
@@ -778,9 +776,11 @@ absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions)
     tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
     owned_partitions_.insert(tp->partition());
     if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
-    // A compacted profiles topic skips offsets by design; on the others a first record past offset 0
-    // means records were deleted before alertd read them.
-    if (!*stored && tp->topic() != options_.profiles_topic) first_read_pending_.insert({tp->topic(), tp->partition()});
+    // A compacted profiles topic skips offsets by design; on the others the next record must carry
+    // the next offset, or something between was deleted before alertd read it.
+    if (tp->topic() != options_.profiles_topic) {
+      expected_offset_[{tp->topic(), tp->partition()}] = {stored->value_or(0), !stored->has_value()};
+    }
     if (const int input = InputIndex(tp->topic()); stream_mode() && input >= 0) merge_.AddInput(tp->partition(), input);
     spdlog::info("assigned {}[{}] from {}", tp->topic(), tp->partition(),
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
@@ -809,7 +809,7 @@ absl::Status Engine::OnRevoke() {
   while (!unconfirmed_.empty() && std::chrono::steady_clock::now() < deadline) producer_->poll(50);
   if (auto st = CommitNow(); !st.ok()) return st;
   positions_.clear();
-  first_read_pending_.clear();
+  expected_offset_.clear();
   pause_retry_.clear();
   profiles_loading_.clear();
   owned_partitions_.clear();
@@ -898,60 +898,49 @@ void Engine::ResumeReadings(int32_t partition) {
   spdlog::info("profiles of partition {} loaded; grading its readings", partition);
 }
 
-void Engine::OnOffsetOutOfRange(const rd_kafka_message_t& m) {
-  const std::string topic = m.rkt != nullptr ? rd_kafka_topic_name(m.rkt) : "?";
-  const int32_t partition = m.partition;
-  const int64_t wanted = m.offset;
-  int64_t low = 0, high = 0;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(consumer_->c_ptr(), topic.c_str(), partition, &low, &high, 5000);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // Try again on the next report: librdkafka repeats it while the position stays out of range.
-    metrics_.CountKafkaError("watermarks", ErrorName(err));
-    LogLimited(spdlog::level::warn, "watermarks " + ErrorName(err),
-               "{}[{}]: position {} is out of range and the log start cannot be read: {}", topic, partition, wanted,
-               rd_kafka_err2str(err));
+void Engine::CheckContinuity(const rd_kafka_message_t& m) {
+  if (expected_offset_.empty()) return;
+  auto it = expected_offset_.find({rd_kafka_topic_name(m.rkt), m.partition});
+  if (it == expected_offset_.end()) return;
+  ExpectedOffset& expected = it->second;
+  const int64_t want = expected.offset;
+  const bool first = expected.never_read;
+  expected = {m.offset + 1, false};
+  if (m.offset == want) return;
+  const std::string& topic = it->first.first;
+  const int32_t partition = it->first.second;
+  if (m.offset < want) {
+    // Kafka handed back an offset alertd already processed: the topic was recreated or truncated
+    // (or an unclean leader election lost records); what follows is new input.
+    metrics_.CountKafkaError("consume", "OFFSET_REWIND");
+    spdlog::error("{}[{}]: expected offset {}, Kafka delivered {}: the partition was truncated or recreated; "
+                  "processing on from {}",
+                  topic, partition, want, m.offset, m.offset);
+    return;
   }
-  std::string cause;
-  if (wanted >= 0 && wanted < low) {
-    cause = "retention";
-    metrics_.CountInputGap(topic, cause, low - wanted);
-    spdlog::error("{}[{}]: offsets {}..{} ({} records) were deleted by Kafka (retention) before alertd processed "
-                  "them; they are skipped and counted in alertd_input_gap_records_total. Continuing at {}. Keep the "
-                  "input topics' retention longer than any outage alertd must survive",
-                  topic, partition, wanted, low - 1, low - wanted, low);
-  } else {
-    cause = "out_of_range";
-    metrics_.CountInputGap(topic, cause, 0);
-    spdlog::error("{}[{}]: position {} is beyond the log ({}..{}): the topic was truncated or recreated; "
-                  "continuing at its start {}",
-                  topic, partition, wanted, low, high, low);
+  const int64_t missing = m.offset - want;
+  if (first) {
+    metrics_.CountInputGap(topic, "before_first_read", missing);
+    spdlog::warn("{}[{}]: first read by this store, and offsets {}..{} ({} records) were already deleted by Kafka; "
+                 "they were never processed (alertd_input_gap_records_total{{cause=\"before_first_read\"}})",
+                 topic, partition, want, m.offset - 1, missing);
+    return;
   }
-  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(topic, partition, low)};
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = low;
-  rd_kafka_error_t* seek = rd_kafka_seek_partitions(consumer_->c_ptr(), list, 5000);
-  rd_kafka_resp_err_t seek_err = seek != nullptr ? rd_kafka_error_code(seek) : list->elems[0].err;
-  if (seek != nullptr) rd_kafka_error_destroy(seek);
-  rd_kafka_topic_partition_list_destroy(list);
-  delete tps[0];
-  if (seek_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    metrics_.CountKafkaError("seek", ErrorName(seek_err));
-    spdlog::warn("{}[{}]: seek to {}: {}; librdkafka reports the position again", topic, partition, low,
-                 rd_kafka_err2str(seek_err));
+  // Retention deletes from the log start. Offsets also skip without loss over transaction markers;
+  // only a log start past the expected offset is deletion.
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(consumer_->c_ptr(), topic.c_str(), partition, &low, &high) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR &&
+      low >= 0 && low <= want) {
+    spdlog::debug("{}[{}]: offsets {}..{} skipped by the log (transaction markers)", topic, partition, want,
+                  m.offset - 1);
+    return;
   }
-}
-
-void Engine::NoteFirstRead(const rd_kafka_message_t& m) {
-  auto it = first_read_pending_.find({rd_kafka_topic_name(m.rkt), m.partition});
-  if (it == first_read_pending_.end()) return;
-  if (m.offset > 0) {
-    metrics_.CountInputGap(it->first, "before_first_read", m.offset);
-    spdlog::warn("{}[{}]: first assigned to this store with no position, and offsets 0..{} ({} records) were "
-                 "already deleted by Kafka; they were never processed (alertd_input_gap_records_total)",
-                 it->first, it->second, m.offset - 1, m.offset);
-  }
-  first_read_pending_.erase(it);
+  metrics_.CountInputGap(topic, "retention", missing);
+  spdlog::error("{}[{}]: offsets {}..{} ({} records) were deleted by Kafka (retention) before alertd processed them; "
+                "they are skipped and counted in alertd_input_gap_records_total. Keep the input topics' retention "
+                "longer than any outage alertd must survive",
+                topic, partition, want, m.offset - 1, missing);
 }
 
 void Engine::UpdateLag() {

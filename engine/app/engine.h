@@ -97,7 +97,9 @@ class Engine {
   // Creates the clients, subscribes and re-sends output left in the outbox by a previous run.
   [[nodiscard]] absl::Status Start();
 
-  // Runs until `stop` becomes true (then shuts down cleanly) or a fatal error occurs.
+  // Runs until `stop` becomes true (then shuts down cleanly) or a fatal error occurs: Aborted for a
+  // fatal Kafka client error, ResourceExhausted for a full disk, DataLoss for a corrupt store, others
+  // as the store or client reported them. Transient errors are retried inside.
   [[nodiscard]] absl::Status Run(const std::atomic<bool>& stop);
 
   // Partitions assigned and the outbox of the previous run handed to the producer.
@@ -158,12 +160,9 @@ class Engine {
   void Output(const std::string& topic, std::string key, std::string value, int32_t partition);
   // Moves an output record the broker will never accept out of the outbox, in the next commit.
   void Park(const state::OutboxEntry& entry, const std::string& reason);
-  // A fetch position Kafka no longer has (auto.offset.reset=error): counts and logs the gap, then
-  // continues at the log start.
-  void OnOffsetOutOfRange(const rd_kafka_message_t& m);
-  // The first record of a partition first assigned without a stored position: offsets before it
-  // were deleted before alertd ever read them.
-  void NoteFirstRead(const rd_kafka_message_t& m);
+  // Every input offset is processed or accounted for: a record past the expected offset means Kafka
+  // deleted the ones between (retention) before alertd read them, which is logged and counted.
+  void CheckContinuity(const rd_kafka_message_t& m);
   // A log line for a recurring condition, at most one per kind every few seconds (LogLimiter).
   template <typename... Args>
   void LogLimited(spdlog::level::level_enum level, const std::string& kind, fmt::format_string<Args...> format,
@@ -258,8 +257,12 @@ class Engine {
   bool shutting_down_ = false;
   // Pauses and resumes librdkafka refused, to try again: the wanted state of each topic-partition.
   std::map<std::pair<std::string, int32_t>, bool> pause_retry_;
-  // Partitions assigned with no stored position whose first record has not arrived yet.
-  std::set<std::pair<std::string, int32_t>> first_read_pending_;
+  // The next offset each owned input partition must deliver (not the compacted profiles topic).
+  struct ExpectedOffset {
+    int64_t offset = 0;
+    bool never_read = false;  // assigned without a stored position, nothing read yet
+  };
+  std::map<std::pair<std::string, int32_t>, ExpectedOffset> expected_offset_;
   uint64_t next_outbox_seq_ = 1;
 
   // Where each owned partition stands: next offset to process (committed or pending).

@@ -19,6 +19,35 @@
 
 namespace {
 
+// alertd's exit codes, one set for the daemon and its commands (README, Operations):
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitInternal = 1,   // an unexpected error: see the log
+  kExitConfig = 2,     // a bad flag, config file, policy file or Kafka property; a store of another schema
+                       // version or in use by another process
+  kExitDataLoss = 3,   // the state store is corrupt (a damaged SST, MANIFEST or record)
+  kExitDiskFull = 4,   // no space left for the state store: free space, then restart
+  kExitKafka = 5,      // a fatal Kafka client error (e.g. the idempotent producer fenced or failed)
+};
+
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+      return kExitConfig;
+    case absl::StatusCode::kDataLoss:
+      return kExitDataLoss;
+    case absl::StatusCode::kResourceExhausted:
+      return kExitDiskFull;
+    case absl::StatusCode::kAborted:
+      return kExitKafka;
+    default:
+      return kExitInternal;
+  }
+}
+
 std::atomic<bool> g_stop{false};
 
 extern "C" void OnSignal(int) { g_stop.store(true); }  // only flips a flag
@@ -60,7 +89,7 @@ int DumpState(const std::string& db, int partition) {
   auto store = alertd::state::OpenRocksStore(opts);
   if (!store.ok()) {
     std::cerr << "alertd dump-state: " << store.status().message() << "\n";
-    return 1;
+    return ExitCodeFor(store.status());
   }
   auto st = (*store)->ForEachWorker(partition, [](const alertd::state::WorkerKey& k, const alertd::domain::WorkerState& s) {
     nlohmann::json open = nlohmann::json::array();
@@ -81,8 +110,38 @@ int DumpState(const std::string& db, int partition) {
   });
   if (!st.ok()) {
     std::cerr << "alertd dump-state: " << st.message() << "\n";
-    return 1;
+    return ExitCodeFor(st);
   }
+  return 0;
+}
+
+// Output the broker refused for good, as JSON lines (seq, topic, key, size, reason, time).
+int ListParked(const std::string& db, std::size_t limit) {
+  alertd::state::StoreOptions opts;
+  opts.path = db;
+  opts.read_only = true;
+  auto store = alertd::state::OpenRocksStore(opts);
+  if (!store.ok()) {
+    std::cerr << "alertd parked: " << store.status().message() << "\n";
+    return ExitCodeFor(store.status());
+  }
+  auto parked = (*store)->LoadParked(limit);
+  if (!parked.ok()) {
+    std::cerr << "alertd parked: " << parked.status().message() << "\n";
+    return ExitCodeFor(parked.status());
+  }
+  for (const alertd::state::ParkedEntry& p : *parked) {
+    nlohmann::json line = {{"seq", p.entry.seq},
+                           {"topic", p.entry.topic},
+                           {"key", nlohmann::json(p.entry.key.substr(0, 128)).dump(-1, ' ', false,
+                                                                                    nlohmann::json::error_handler_t::replace)},
+                           {"value_bytes", p.entry.value.size()},
+                           {"source_partition", p.entry.source_partition},
+                           {"reason", p.reason},
+                           {"parked_at_ms", p.parked_at_ms}};
+    std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  std::cerr << parked->size() << " parked output record" << (parked->size() == 1 ? "" : "s") << "\n";
   return 0;
 }
 
@@ -138,7 +197,7 @@ int PrintPolicy(const std::string& path, const std::string& worker, const std::s
   auto policy = EffectivePolicy(path);
   if (!policy.ok()) {
     std::cerr << "alertd print-policy: " << policy.status().message() << "\n";
-    return 2;
+    return kExitConfig;
   }
   if (worker.empty()) {
     std::cout << alertd::config::FormatPolicy(*policy);
@@ -164,6 +223,8 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   std::string policy_file;
   bool no_sync = false;
+  uint64_t disk_reserve_mb = 64;
+  std::string instance_id;
   std::vector<std::string> kafka_props;
   cli.add_option("--bootstrap", opts.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
   cli.add_option("--db", db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
@@ -189,6 +250,15 @@ int main(int argc, char** argv) {
   cli.add_option("--http-port-file", http_port_file, "Write the HTTP port here once listening");
   cli.add_option("--kafka-property", kafka_props, "Extra librdkafka property name=value (repeatable)");
   cli.add_flag("--no-sync", no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
+  cli.add_option("--disk-reserve-mb", disk_reserve_mb,
+                 "Free space kept on the state directory's filesystem for RocksDB's flushes and compactions: a "
+                 "commit that would eat into it stops alertd cleanly (exit 4) instead of filling the disk")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
+      ->capture_default_str();
+  cli.add_option("--instance-id", instance_id,
+                 "Static group membership (Kafka group.instance.id, KIP-345): a stable name per instance, e.g. the "
+                 "host name. A restarted instance then gets its own partitions back without a rebalance, as long as "
+                 "it returns within the session timeout; empty = dynamic membership");
   cli.add_option("--policy", policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   std::string clock_mode = "wall";
@@ -221,12 +291,20 @@ int main(int argc, char** argv) {
       print_policy->add_option("--db", print_policy_state, "RocksDB directory to read --worker's profile from (engine stopped)")
           ->capture_default_str();
   print_state->needs(print_worker);
+  CLI::App* parked_cmd = cli.add_subcommand(
+      "parked", "List output the broker refused for good (parked instead of retried), as JSON lines (engine stopped)");
+  std::string parked_db = "alertd-state";
+  std::size_t parked_limit = 1000;
+  parked_cmd->add_option("--db", parked_db, "RocksDB directory")->capture_default_str();
+  parked_cmd->add_option("--limit", parked_limit, "At most this many, oldest first")->capture_default_str();
   try {
     cli.parse(argc, argv);
     auto props = ParseProperties(kafka_props);
     opts.consumer_properties = props;
+    if (!instance_id.empty()) opts.consumer_properties["group.instance.id"] = instance_id;
     opts.producer_properties = props;
     if (*dump) return DumpState(dump_db, dump_partition);
+    if (*parked_cmd) return ListParked(parked_db, parked_limit);
     // `alertd --policy F print-policy` (or a --config file naming one) prints what the daemon would use.
     if (*print_policy) {
       return PrintPolicy(print_policy_file.empty() ? policy_file : print_policy_file, print_policy_worker,
@@ -253,21 +331,30 @@ int main(int argc, char** argv) {
   auto policy = EffectivePolicy(policy_file);
   if (!policy.ok()) {
     spdlog::critical("{}", std::string(policy.status().message()));
-    return 2;
+    return kExitConfig;
   }
   spdlog::info("policy: {}", policy_file.empty() ? "built-in defaults" : policy_file);
 
   alertd::state::StoreOptions store_opts;
   store_opts.path = db;
   store_opts.sync_commits = !no_sync;
+  store_opts.disk_reserve_bytes = disk_reserve_mb << 20;
   auto store = alertd::state::OpenRocksStore(store_opts);
   if (!store.ok()) {
     spdlog::critical("{}", store.status().ToString());
-    return 1;
+    return ExitCodeFor(store.status());
+  }
+  alertd::metrics::EngineMetrics metrics;
+  if (const alertd::state::RecoveryReport recovery = (*store)->Recovery(); !recovery.detail.empty()) {
+    // State and offsets rolled back together to the last intact commit; Kafka redelivers the rest.
+    spdlog::log(recovery.mid_log_damage ? spdlog::level::err : spdlog::level::warn,
+                "state store {}: WAL recovery dropped {} commit(s), {} bytes; their input is consumed again from "
+                "Kafka: {}",
+                db, recovery.wal_commits_dropped, recovery.wal_bytes_skipped, recovery.detail);
+    metrics.SetWalRecovery(recovery.wal_commits_dropped, recovery.wal_bytes_skipped);
   }
   SystemClock clock;
   alertd::domain::Rulebook rules{*std::move(policy)};
-  alertd::metrics::EngineMetrics metrics;
   alertd::app::Engine engine(opts, **store, rules, metrics, clock);
 
   auto server = alertd::app::HttpServer::Start(
@@ -276,22 +363,22 @@ int main(int argc, char** argv) {
              .ready = [&] { return engine.Ready(); }});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
-    return 1;
+    return kExitConfig;  // the --http address cannot be bound
   }
   const std::string host = http.substr(0, http.rfind(':'));
   spdlog::info("metrics at http://{}:{}/metrics", host, (*server)->port());
   if (!http_port_file.empty() && !WriteFileAtomically(http_port_file, std::to_string((*server)->port()) + "\n")) {
     spdlog::critical("cannot write --http-port-file {}", http_port_file);
-    return 1;
+    return kExitConfig;
   }
 
   if (auto st = engine.Start(); !st.ok()) {
-    spdlog::critical("start: {}", st.ToString());
-    return 1;
+    spdlog::critical("start: {} (exit {})", st.ToString(), ExitCodeFor(st));
+    return ExitCodeFor(st);
   }
   if (auto st = engine.Run(g_stop); !st.ok()) {
-    spdlog::critical("{}", st.ToString());
-    return 2;
+    spdlog::critical("{} (exit {})", st.ToString(), ExitCodeFor(st));
+    return ExitCodeFor(st);
   }
   spdlog::info("stopped cleanly");
   return 0;
