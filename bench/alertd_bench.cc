@@ -1,11 +1,16 @@
 // alertd-bench: throughput of alertd against a plain librdkafka consumer on the same embedded cluster,
 // produce-to-escalation latency at a steady rate, and alertd's memory over the run.
 //
-// Phases, each on its own topic of the same embedded cluster (one alertd-kafka process):
+// Phases, on topics of the same embedded cluster (one alertd-kafka process):
 //   1. consume-only: a producer thread writes N readings while a bare KafkaConsumer counts them;
-//   2. alertd: the same producer writes N readings to `readings` while alertd (its own process)
+//   2. drain: the topic phase 1 filled is read again from the start, full before either reader
+//      starts, by a bare consumer of a new group and then by an alertd of its own (fresh state,
+//      group and process, started after the topic is full): no producer in the way, so this is the
+//      readers' own speed, which phases 1 and 3 cannot show (there the consumer keeps pace with the
+//      producer, so its rate is mostly the producer's);
+//   3. alertd: the same producer writes N readings to `readings` while alertd (its own process)
 //      grades them and commits; progress and RSS come from its /metrics and /proc;
-//   3. latency: readings at a fixed rate, a share of them grade 3 for workers with no open episode;
+//   4. latency: readings at a fixed rate, a share of them grade 3 for workers with no open episode;
 //      latency = time the R1 escalation is consumed - time its reading was produced.
 #include <fcntl.h>
 #include <httplib.h>
@@ -218,6 +223,31 @@ double ProduceAll(const std::string& bootstrap, const std::string& topic,
   return stream.size() / Since(t0);
 }
 
+// One profile per worker on `worker-profiles`, so alertd grades the readings against a known roster.
+void ProduceProfiles(const std::string& bootstrap, int workers) {
+  auto p = MakeProducer(bootstrap);
+  ReadingFactory f(workers);
+  for (int w = 0; w < workers; ++w) {
+    healthgrid::v1::WorkerProfile prof;
+    prof.set_worker_id(f.WorkerId(w));
+    prof.set_unit_id("U" + std::to_string(1 + w % 17));
+    prof.set_grid_id(prof.unit_id() + "-G" + std::to_string(w % 12));
+    prof.mutable_health_manager()->set_id("HM-" + prof.grid_id());
+    prof.set_active(true);
+    Send(*p, "worker-profiles", prof.worker_id(), prof.SerializeAsString());
+    p->poll(0);
+  }
+  p->flush(60000);
+}
+
+std::vector<std::string> AlertdArgv(const std::string& alertd_bin, const std::string& bootstrap, const std::string& db,
+                                    const std::string& port_file, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{alertd_bin,  "--bootstrap",      bootstrap, "--db",        db,    "--http",
+                                "127.0.0.1:0", "--http-port-file", port_file, "--log-level", "warn"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
 struct Percentiles {
   double p50 = 0, p99 = 0, max = 0;
 };
@@ -308,28 +338,59 @@ int main(int argc, char** argv) {
                 static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1, CpuSeconds(kafka) - broker0);
   }
 
-  // Phase 2: alertd.
-  const std::string port_file = work + "/alertd.port";
-  std::vector<std::string> alertd_argv{alertd_bin, "--bootstrap", bootstrap,  "--db",      work + "/db", "--http",
-                                       "127.0.0.1:0", "--http-port-file", port_file, "--log-level", "warn"};
-  alertd_argv.insert(alertd_argv.end(), alertd_flags.begin(), alertd_flags.end());
-  pid_t alertd = Spawn(alertd_argv, work + "/alertd.log");
-  const int port = std::stoi(WaitForFile(port_file, 30));
+  // The roster first: the drain's alertd reads it before its readings, as alertd in phase 3 does.
+  ProduceProfiles(bootstrap, workers);
+
+  // Phase 2: drain the topic phase 1 filled, first with a bare consumer, then with alertd. Each rate
+  // runs from the first reading seen to the last, so neither counts its start-up or group join.
+  double drain_consume_rate = 0, drain_alertd_rate = 0;
   {
-    auto p = MakeProducer(bootstrap);
-    ReadingFactory f(workers);
-    for (int w = 0; w < workers; ++w) {
-      healthgrid::v1::WorkerProfile prof;
-      prof.set_worker_id(f.WorkerId(w));
-      prof.set_unit_id("U" + std::to_string(1 + w % 17));
-      prof.set_grid_id(prof.unit_id() + "-G" + std::to_string(w % 12));
-      prof.mutable_health_manager()->set_id("HM-" + prof.grid_id());
-      prof.set_active(true);
-      Send(*p, "worker-profiles", prof.worker_id(), prof.SerializeAsString());
-      p->poll(0);
+    auto c = alertd::kafka::NewConsumer(bootstrap, "bench-drain", {}, nullptr, nullptr);
+    if (!c.ok()) Die(std::string(c.status().message()));
+    (*c)->subscribe({"readings-raw"});
+    int64_t n = 0;
+    Clock::time_point first;
+    const auto limit = Clock::now();
+    while (n < readings && Since(limit) < 300) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll((*c)->c_ptr(), 100);
+      if (m == nullptr) continue;
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && n++ == 0) first = Clock::now();
+      rd_kafka_message_destroy(m);
     }
-    p->flush(60000);
+    drain_consume_rate = n / Since(first);
+    (*c)->close();
+    if (n < readings) Die("drain phase (consumer) saw " + std::to_string(n) + " of " + std::to_string(readings));
+    std::printf("drain, consumer: %lld readings of a full topic at %.0f readings/s\n", static_cast<long long>(n),
+                drain_consume_rate);
   }
+  {
+    const std::string port_file = work + "/alertd-drain.port";
+    std::vector<std::string> extra{"--group", "alertd-drain", "--readings-topic", "readings-raw"};
+    extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
+    const pid_t drainer = Spawn(AlertdArgv(alertd_bin, bootstrap, work + "/db-drain", port_file, extra),
+                                work + "/alertd-drain.log");
+    const int port = std::stoi(WaitForFile(port_file, 30));
+    // The first reading graded starts the clock; the last one committed stops it. Profiles come first
+    // (alertd holds a partition's readings until its profiles are in), and are not counted.
+    const auto limit = Clock::now();
+    while (ScrapeMetric(port, "alertd_readings_total") <= 0 && Since(limit) < 120) usleep(20000);
+    const auto first = Clock::now();
+    double done = 0;
+    while (done < readings && Since(limit) < 600) {
+      usleep(100000);
+      done = ScrapeMetric(port, "alertd_committed_records_total") - workers;
+    }
+    drain_alertd_rate = done / Since(first);
+    Stop(drainer);
+    if (done < readings) Die("drain phase (alertd): committed " + std::to_string(done) + " of " + std::to_string(readings));
+    std::printf("drain, alertd:   %lld readings of a full topic at %.0f readings/s (in %.2f s)\n",
+                static_cast<long long>(readings), drain_alertd_rate, Since(first));
+  }
+
+  // Phase 3: alertd, reading while the producer writes.
+  const std::string port_file = work + "/alertd.port";
+  pid_t alertd = Spawn(AlertdArgv(alertd_bin, bootstrap, work + "/db", port_file, alertd_flags), work + "/alertd.log");
+  const int port = std::stoi(WaitForFile(port_file, 30));
   // Wait for the profiles to be committed so the phase measures readings only.
   while (ScrapeMetric(port, "alertd_committed_records_total") < workers) usleep(50000);
   const double base = ScrapeMetric(port, "alertd_committed_records_total");
@@ -370,7 +431,7 @@ int main(int argc, char** argv) {
   }
   std::printf("\n");
 
-  // Phase 3: latency at a steady rate. Probe workers get exactly one grade-3 reading each, so each
+  // Phase 4: latency at a steady rate. Probe workers get exactly one grade-3 reading each, so each
   // probe opens one R1 episode; the rest of the traffic is ordinary readings.
   std::vector<double> latencies_ms;
   {
@@ -446,9 +507,16 @@ int main(int argc, char** argv) {
   std::printf("\n");
   std::printf("consume-only readings/s:          %.0f\n", consume_rate);
   std::printf("alertd readings/s:                %.0f\n", alertd_rate);
+  std::printf("drain consume-only readings/s:    %.0f\n", drain_consume_rate);
+  std::printf("drain alertd readings/s:          %.0f\n", drain_alertd_rate);
   std::printf("produce->escalation latency p50:  %.0f ms\n", lat.p50);
   std::printf("produce->escalation latency p99:  %.0f ms (max %.0f ms)\n", lat.p99, lat.max);
   std::printf("alertd peak RSS:                  %.1f MiB\n", peak_kb / 1024.0);
-  std::printf("ratio alertd/consume-only: %.2f\n", alertd_rate / consume_rate);
+  // Concurrent: both read while the producer writes, so both rates lean on the producer's. Drain: both
+  // read the same full topic, so the ratio is alertd's cost against a bare consumer's.
+  std::printf("ratio alertd/consume-only, concurrent (both read while the producer writes): %.2f\n",
+              alertd_rate / consume_rate);
+  std::printf("ratio alertd/consume-only, drain (both read the same full topic):           %.2f\n",
+              drain_alertd_rate / drain_consume_rate);
   return 0;
 }

@@ -10,11 +10,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "engine/kafka/clients.h"
 
@@ -123,7 +129,13 @@ EmbeddedKafka::EmbeddedKafka(const std::string& dir, int partitions, std::vector
 }
 
 AlertdProcess::AlertdProcess(const std::string& bootstrap, const std::string& db_dir, const std::string& log_path,
-                             std::vector<std::string> extra_flags) {
+                             std::vector<std::string> extra_flags)
+    : bootstrap_(bootstrap), input_topics_{"readings", "worker-profiles", "shifts", "escalation-acks"} {
+  const std::map<std::string, std::size_t> input_flags{
+      {"--readings-topic", 0}, {"--profiles-topic", 1}, {"--shifts-topic", 2}, {"--acks-topic", 3}};
+  for (std::size_t i = 0; i + 1 < extra_flags.size(); ++i) {
+    if (auto it = input_flags.find(extra_flags[i]); it != input_flags.end()) input_topics_[it->second] = extra_flags[i + 1];
+  }
   const std::string port_file = log_path + ".port";
   std::error_code ec;
   fs::remove(port_file, ec);
@@ -170,11 +182,148 @@ double AlertdProcess::Metric(const std::string& metric, const std::map<std::stri
   return sum;
 }
 
+namespace {
+
+// One sample of a Prometheus text exposition.
+struct Sample {
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+// Every sample of `metric` in `exposition`.
+std::vector<Sample> Samples(const std::string& exposition, const std::string& metric) {
+  std::vector<Sample> out;
+  std::istringstream in(exposition);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto name_end = line.find_first_of("{ ");
+    if (name_end != metric.size() || line.compare(0, name_end, metric) != 0) continue;
+    Sample sample;
+    if (line[name_end] == '{') {
+      static const std::regex label(R"re(([A-Za-z_][A-Za-z0-9_]*)="([^"]*)")re");
+      const std::string labels = line.substr(name_end + 1, line.find('}', name_end) - name_end - 1);
+      for (auto it = std::sregex_iterator(labels.begin(), labels.end(), label); it != std::sregex_iterator(); ++it) {
+        sample.labels[(*it)[1]] = (*it)[2];
+      }
+    }
+    sample.value = std::stod(line.substr(line.rfind(' ') + 1));
+    out.push_back(std::move(sample));
+  }
+  return out;
+}
+
+using TopicPartitionKey = std::pair<std::string, int32_t>;
+using Ends = std::map<TopicPartitionKey, std::pair<int64_t, int64_t>>;  // [low, high)
+
+// A client for metadata and watermark queries and manual assignment: it never subscribes, so its
+// group id is never used to join a group.
+std::unique_ptr<RdKafka::KafkaConsumer> NewReader(const std::string& bootstrap) {
+  static std::atomic<int> seq{0};
+  auto c = kafka::NewConsumer(bootstrap, "it-no-group-" + std::to_string(getpid()) + "-" + std::to_string(++seq),
+                              {{"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}}, nullptr, nullptr);
+  if (!c.ok()) {
+    ADD_FAILURE() << c.status();
+    return nullptr;
+  }
+  return std::move(*c);
+}
+
+// Fresh watermarks of every partition of `topics` that exist; nullopt if the broker does not answer.
+std::optional<Ends> QueryEnds(RdKafka::KafkaConsumer& client, const std::vector<std::string>& topics) {
+  RdKafka::Metadata* raw = nullptr;
+  if (client.metadata(true, nullptr, &raw, 5000) != RdKafka::ERR_NO_ERROR) return std::nullopt;
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  Ends ends;
+  for (const auto* t : *metadata->topics()) {
+    if (std::find(topics.begin(), topics.end(), t->topic()) == topics.end()) continue;
+    for (const auto* p : *t->partitions()) {
+      int64_t low = 0, high = 0;
+      if (client.query_watermark_offsets(t->topic(), p->id(), &low, &high, 5000) != RdKafka::ERR_NO_ERROR) {
+        return std::nullopt;
+      }
+      ends[{t->topic(), p->id()}] = {low, high};
+    }
+  }
+  return ends;
+}
+
+}  // namespace
+
 bool AlertdProcess::CaughtUp() const {
-  const std::string body = Get("/metrics");
-  if (body.empty() || GetStatus("/readyz") != 200) return false;
-  return Metric("alertd_assigned_partitions") > 0 && body.find("alertd_consumer_lag{") != std::string::npos &&
-         Metric("alertd_consumer_lag") == 0 && Metric("alertd_outbox_pending") == 0;
+  // What alertd shows about its assignment, positions and unconfirmed output, or nullopt if it is not
+  // ready, has nothing assigned, or waits for the broker to confirm output.
+  struct Shown {
+    double assigned = 0;
+    std::vector<Sample> positions, lags;
+  };
+  auto shown = [&]() -> std::optional<Shown> {
+    if (GetStatus("/readyz") != 200) return std::nullopt;
+    const std::string body = Get("/metrics");
+    if (body.empty()) return std::nullopt;
+    Shown s;
+    for (const Sample& a : Samples(body, "alertd_assigned_partitions")) s.assigned += a.value;
+    double pending = 0;
+    for (const Sample& o : Samples(body, "alertd_outbox_pending")) pending += o.value;
+    if (s.assigned <= 0 || pending != 0) return std::nullopt;
+    s.positions = Samples(body, "alertd_consumer_position");
+    s.lags = Samples(body, "alertd_consumer_lag");
+    return s;
+  };
+  auto key_of = [](const Sample& s) -> std::optional<TopicPartitionKey> {
+    const auto t = s.labels.find("topic"), p = s.labels.find("partition");
+    if (t == s.labels.end() || p == s.labels.end()) return std::nullopt;
+    return TopicPartitionKey{t->second, std::stoi(p->second)};
+  };
+
+  const auto reader = NewReader(bootstrap_);
+  if (!reader) return false;
+  const std::optional<Ends> ends = QueryEnds(*reader, input_topics_);
+  const std::optional<Shown> before = shown();
+  if (!ends || !before) return false;
+
+  if (!before->positions.empty()) {
+    // Every assigned partition shows its position, and each is at or past the end read just now.
+    if (before->positions.size() != static_cast<std::size_t>(before->assigned)) return false;
+    for (const Sample& s : before->positions) {
+      const auto key = key_of(s);
+      if (!key || !ends->count(*key) || s.value < static_cast<double>(ends->at(*key).second)) return false;
+    }
+    return true;
+  }
+
+  // Without positions, lag is all alertd shows: per partition it has committed a position for, from
+  // the watermarks librdkafka cached at its last lag update (once a second).
+  auto no_lag = [&](const Shown& s) {
+    std::set<TopicPartitionKey> with_lag;
+    for (const Sample& l : s.lags) {
+      if (l.value != 0) return false;
+      if (const auto key = key_of(l)) with_lag.insert(*key);
+    }
+    // Owning every input partition, it must show each non-empty one: a partition it has never
+    // committed a position for shows no lag at all, however far behind it is.
+    if (static_cast<std::size_t>(s.assigned) == ends->size()) {
+      for (const auto& [key, range] : *ends) {
+        if (range.second > range.first && !with_lag.count(key)) return false;
+      }
+    }
+    return true;
+  };
+  if (!no_lag(*before)) return false;
+  // A lag of 0 may come from a watermark cached before the last records arrived: look again once
+  // alertd has updated its lag from watermarks fetched after `ends` was read, with no new input since.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const std::optional<Ends> ends_after = QueryEnds(*reader, input_topics_);
+  const std::optional<Shown> after = shown();
+  reader->close();
+  return ends_after && after && *ends_after == *ends && after->assigned == before->assigned && no_lag(*after);
+}
+
+std::vector<ConsumedRecord> AlertdProcess::ReadOutput(const std::string& topic, std::chrono::milliseconds timeout) const {
+  if (!WaitFor([&] { return CaughtUp(); }, timeout, std::chrono::milliseconds(100))) {
+    ADD_FAILURE() << "alertd did not catch up within " << timeout.count() << " ms: " << process_->LogTail();
+  }
+  return ReadToEnd(bootstrap_, topic);
 }
 
 struct TestProducer::Impl : public RdKafka::DeliveryReportCb {
@@ -269,9 +418,80 @@ std::vector<ConsumedRecord> ConsumeAll(const std::string& bootstrap, const std::
     if (m->payload()) r.value.assign(static_cast<const char*>(m->payload()), m->len());
     r.partition = m->partition();
     r.offset = m->offset();
+    r.timestamp_ms = m->timestamp().timestamp;
     out.push_back(std::move(r));
   }
   (*c)->close();
+  return out;
+}
+
+std::map<int32_t, std::pair<int64_t, int64_t>> Watermarks(const std::string& bootstrap, const std::string& topic) {
+  std::map<int32_t, std::pair<int64_t, int64_t>> out;
+  const auto reader = NewReader(bootstrap);
+  if (!reader) return out;
+  const std::optional<Ends> ends = QueryEnds(*reader, {topic});
+  reader->close();
+  if (!ends) {
+    ADD_FAILURE() << "no watermarks for " << topic << " from " << bootstrap;
+    return out;
+  }
+  for (const auto& [key, range] : *ends) out[key.second] = range;
+  return out;
+}
+
+std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::string& topic,
+                                      std::chrono::milliseconds timeout) {
+  std::vector<ConsumedRecord> out;
+  const auto reader = NewReader(bootstrap);
+  if (!reader) return out;
+  const std::optional<Ends> ends = QueryEnds(*reader, {topic});
+  if (!ends) {
+    ADD_FAILURE() << "no watermarks for " << topic << " from " << bootstrap;
+    return out;
+  }
+  std::map<int32_t, int64_t> end_of;  // partitions still to read, with the end taken above
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (const auto& [key, range] : *ends) {
+    if (range.second <= range.first) continue;
+    end_of[key.second] = range.second;
+    assignment.push_back(RdKafka::TopicPartition::create(topic, key.second, range.first));
+  }
+  if (assignment.empty()) return out;
+  const RdKafka::ErrorCode assigned = reader->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  if (assigned != RdKafka::ERR_NO_ERROR) {
+    ADD_FAILURE() << "assign " << topic << ": " << RdKafka::err2str(assigned);
+    return out;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!end_of.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(reader->consume(100));
+    const auto it = end_of.find(m->partition());
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (it != end_of.end() && m->offset() >= it->second) end_of.erase(it);
+      continue;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR || it == end_of.end()) continue;
+    if (m->offset() < it->second) {  // later records are after the call: not this read's to judge
+      ConsumedRecord r;
+      if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
+      if (m->payload()) r.value.assign(static_cast<const char*>(m->payload()), m->len());
+      r.partition = m->partition();
+      r.offset = m->offset();
+      r.timestamp_ms = m->timestamp().timestamp;
+      out.push_back(std::move(r));
+    }
+    if (m->offset() + 1 >= it->second) end_of.erase(it);
+  }
+  for (const auto& [partition, end] : end_of) {
+    ADD_FAILURE() << "did not reach offset " << end << " of " << topic << "[" << partition << "] within "
+                  << timeout.count() << " ms";
+  }
+  reader->unassign();
+  reader->close();
+  std::sort(out.begin(), out.end(), [](const ConsumedRecord& a, const ConsumedRecord& b) {
+    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
+  });
   return out;
 }
 

@@ -64,6 +64,15 @@ class EmbeddedKafka {
   std::string bootstrap_;
 };
 
+// A record read back from a topic.
+struct ConsumedRecord {
+  std::string key;
+  std::string value;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;  // the record timestamp (CreateTime)
+};
+
 // alertd as its own process, with an HTTP port picked by the OS.
 class AlertdProcess {
  public:
@@ -75,12 +84,23 @@ class AlertdProcess {
   int GetStatus(const std::string& path) const;    // HTTP status, or -1
   // Sum of every sample of `metric` whose labels include all of `labels`.
   double Metric(const std::string& metric, const std::map<std::string, std::string>& labels = {}) const;
-  // No lag on any owned partition and nothing waiting for broker confirmation.
+  // Ready with partitions assigned, nothing waiting for broker confirmation, and alertd's positions
+  // at or past the high watermarks this call reads from the broker itself for every partition of the
+  // input topics. Uses alertd_consumer_position{topic,partition} when alertd exposes it; otherwise
+  // alertd_consumer_lag, which must exist for every non-empty input partition alertd owns (when it
+  // owns them all) and must still be 0 after alertd has refreshed its cached watermarks (~1.2 s).
   bool CaughtUp() const;
+  // Waits until CaughtUp() (fails the test if it never is), then every record of `topic` up to its
+  // high watermarks: all the output alertd has made of the input so far, with any duplicates that
+  // at-least-once delivery allows.
+  std::vector<ConsumedRecord> ReadOutput(const std::string& topic,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
  private:
   std::unique_ptr<Process> process_;
   int http_port_ = 0;
+  std::string bootstrap_;
+  std::vector<std::string> input_topics_;  // readings, profiles, shifts, acks, as the flags name them
 };
 
 // A producer keyed by worker id with the Java-compatible partitioner, like the stations' gateways.
@@ -101,20 +121,26 @@ class TestProducer {
   std::unique_ptr<Impl> impl_;
 };
 
-struct ConsumedRecord {
-  std::string key;
-  std::string value;
-  int32_t partition = 0;
-  int64_t offset = 0;
-};
-
 // Escalations decoded from consumed records.
 std::vector<healthgrid::v1::Escalation> ParseEscalations(const std::vector<ConsumedRecord>& records);
 
-// Reads a topic from the beginning with a throwaway group until `done(records)` or the timeout.
+// Reads a topic from the beginning with a throwaway group until `done(records)` or the timeout. It
+// stops as soon as `done` holds, so it proves "at least", never "exactly": for exact sets use
+// ReadToEnd (or AlertdProcess::ReadOutput). A new group's first join takes ~3 s on the embedded
+// cluster, so an empty result within a few seconds proves nothing either.
 std::vector<ConsumedRecord> ConsumeAll(const std::string& bootstrap, const std::string& topic,
                                        const std::function<bool(const std::vector<ConsumedRecord>&)>& done,
                                        std::chrono::milliseconds timeout);
+
+// The [low, high) offsets of each partition of `topic` now, read from the broker (no cache, no
+// group); empty if the topic does not exist. Fails the test if the broker does not answer.
+std::map<int32_t, std::pair<int64_t, int64_t>> Watermarks(const std::string& bootstrap, const std::string& topic);
+
+// Every record of every partition of `topic` up to the high watermarks taken at the call, read with
+// manual assignment (no group, no join), sorted by partition and offset. Fails the test if a
+// partition's end is not reached within `timeout`.
+std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::string& topic,
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 int64_t NowMs();
 

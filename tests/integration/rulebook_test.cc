@@ -25,10 +25,15 @@ std::vector<healthgrid::v1::Escalation> Events(const std::vector<ConsumedRecord>
   return out;
 }
 
-std::set<std::string> DistinctIds(const std::vector<ConsumedRecord>& records) {
+// Each event once, in the order of its first copy: output is at least once, and a duplicate carries
+// the same event id.
+std::vector<healthgrid::v1::Escalation> Distinct(const std::vector<ConsumedRecord>& records) {
+  std::vector<healthgrid::v1::Escalation> out;
   std::set<std::string> ids;
-  for (const auto& e : Events(records)) ids.insert(e.event_id());
-  return ids;
+  for (auto& e : Events(records)) {
+    if (ids.insert(e.event_id()).second) out.push_back(std::move(e));
+  }
+  return out;
 }
 
 class RulebookThroughKafkaTest : public ::testing::Test {
@@ -81,15 +86,14 @@ TEST_F(RulebookThroughKafkaTest, ClockInsOnTheShiftsTopicApplyPreShiftFitness) {
   add(rules.OnShift(wire::FromProto(second), state, {now}));
   ASSERT_FALSE(expected.empty()) << "the history must trigger R4";
 
-  auto records = ConsumeAll(kafka_.bootstrap(), "escalations",
-                            [&](const auto& r) { return DistinctIds(r).size() >= expected.size(); }, 30s);
+  // Everything on the topic once alertd has caught up: exactly the rules' events, in their order.
+  const auto events = Distinct(alertd.ReadOutput("escalations"));
   std::vector<std::string> seen;
-  for (const auto& e : Events(records)) {
+  for (const auto& e : events) {
     EXPECT_EQ(e.rule(), healthgrid::v1::R4_PRE_SHIFT_FITNESS) << e.reason();
-    if (seen.empty() || seen.back() != e.event_id()) seen.push_back(e.event_id());
+    seen.push_back(e.event_id());
   }
   EXPECT_EQ(seen, expected) << alertd.process().LogTail();
-  const auto events = Events(records);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().severity(), healthgrid::v1::CRITICAL) << "clocked in while unfit: " << events.back().reason();
   EXPECT_EQ(alertd.process().Terminate(), 0);
@@ -106,9 +110,9 @@ TEST_F(RulebookThroughKafkaTest, AnAckOnTheAcksTopicResolvesTheEpisode) {
   producer.Send("readings", "A1", MakeBp("A1", now - kMinute, 188, 116).SerializeAsString());
   producer.Flush();
 
-  auto opened = ConsumeAll(kafka_.bootstrap(), "escalations", [](const auto& r) { return !r.empty(); }, 30s);
+  const auto opened = Distinct(alertd.ReadOutput("escalations"));
   ASSERT_EQ(opened.size(), 1u) << alertd.process().LogTail();
-  const healthgrid::v1::Escalation r1 = Events(opened)[0];
+  const healthgrid::v1::Escalation r1 = opened[0];
   ASSERT_EQ(r1.state(), healthgrid::v1::OPEN);
 
   healthgrid::v1::EscalationAck ack;
@@ -119,24 +123,38 @@ TEST_F(RulebookThroughKafkaTest, AnAckOnTheAcksTopicResolvesTheEpisode) {
   ack.mutable_by()->set_id("HM-U03-G01");
   ack.mutable_by()->set_name("Manager of U03-G01");
   ack.set_at_ms(NowMs());
-  producer.Send("escalation-acks", "A1", ack.SerializeAsString());
-  // An ack for an episode that does not exist changes nothing and is counted.
+  // While the episode is open, an ack naming the worker and rule but an episode that does not exist
+  // changes nothing (no event; the episode stays open for the real ack below) and is counted.
   healthgrid::v1::EscalationAck stray = ack;
   stray.set_episode_id("no-such-episode");
   producer.Send("escalation-acks", "A1", stray.SerializeAsString());
+  producer.Flush();
+  const auto after_stray = Distinct(alertd.ReadOutput("escalations"));
+  ASSERT_EQ(after_stray.size(), 1u) << "the stray ack made an event: " << after_stray.back().reason();
+  EXPECT_EQ(alertd.Metric("alertd_ignored_total"), 1);
+  EXPECT_EQ(alertd.Metric("alertd_open_escalations", {{"rule", "R1_critical_bp"}}), 1);
+
+  producer.Send("escalation-acks", "A1", ack.SerializeAsString());
   // A malformed ack is a dead letter, not a crash.
   producer.Send("escalation-acks", "A1", std::string("\xff\x01garbage", 9));
   producer.Flush();
 
-  auto after = ConsumeAll(kafka_.bootstrap(), "escalations", [](const auto& r) { return r.size() >= 2; }, 30s);
+  const auto after = Distinct(alertd.ReadOutput("escalations"));
   ASSERT_EQ(after.size(), 2u) << alertd.process().LogTail();
-  const healthgrid::v1::Escalation resolved = Events(after)[1];
+  const healthgrid::v1::Escalation resolved = after[1];
   EXPECT_EQ(resolved.state(), healthgrid::v1::RESOLVED);
   EXPECT_EQ(resolved.episode_id(), r1.episode_id());
   EXPECT_NE(resolved.reason().find("Manager of U03-G01"), std::string::npos) << resolved.reason();
-  auto dead = ConsumeAll(kafka_.bootstrap(), "dead-letters", [](const auto& r) { return !r.empty(); }, 30s);
+  // One dead letter, counted by its source record (a duplicate names the same one).
+  std::set<std::pair<int32_t, int64_t>> dead;
+  for (const auto& r : ReadToEnd(kafka_.bootstrap(), "dead-letters")) {
+    healthgrid::v1::DeadLetter d;
+    EXPECT_TRUE(d.ParseFromString(r.value));
+    EXPECT_EQ(d.source_topic(), "escalation-acks");
+    dead.emplace(d.source_partition(), d.source_offset());
+  }
   EXPECT_EQ(dead.size(), 1u);
-  EXPECT_TRUE(WaitFor([&] { return alertd.Metric("alertd_ignored_total") >= 1; }, 10s));
+  EXPECT_EQ(alertd.Metric("alertd_ignored_total"), 1) << "only the stray ack is ignored";
   EXPECT_EQ(alertd.process().Terminate(), 0);
 }
 
@@ -168,13 +186,15 @@ TEST_F(RulebookThroughKafkaTest, ReferralsGoToTheirTopicAndAnAckByRuleResolves) 
   producer.Send("readings", "C1", MakeBp("C1", now - kMinute, 192, 118).SerializeAsString());
   producer.Flush();
 
-  auto refs = ConsumeAll(kafka_.bootstrap(), "referrals", [](const auto& r) { return r.size() >= 2; }, 30s);
+  // Exactly two referrals (counted by referral id: a duplicate carries the same one) and two events.
+  std::map<std::string, healthgrid::v1::Referral> refs;
+  for (auto& ref : Referrals(alertd.ReadOutput("referrals"))) refs.emplace(ref.referral_id(), std::move(ref));
   ASSERT_EQ(refs.size(), 2u) << alertd.process().LogTail();
-  auto opened = ConsumeAll(kafka_.bootstrap(), "escalations", [](const auto& r) { return r.size() >= 2; }, 30s);
+  const auto opened = Distinct(ReadToEnd(kafka_.bootstrap(), "escalations"));
   ASSERT_EQ(opened.size(), 2u) << alertd.process().LogTail();
   std::map<std::string, healthgrid::v1::Escalation> episode_of;
-  for (const auto& e : Events(opened)) episode_of[e.worker_id()] = e;
-  for (const auto& ref : Referrals(refs)) {
+  for (const auto& e : opened) episode_of[e.worker_id()] = e;
+  for (const auto& [_, ref] : refs) {
     SCOPED_TRACE(ref.worker_id());
     ASSERT_TRUE(episode_of.count(ref.worker_id()));
     const auto& e = episode_of[ref.worker_id()];
@@ -203,12 +223,15 @@ TEST_F(RulebookThroughKafkaTest, ReferralsGoToTheirTopicAndAnAckByRuleResolves) 
   ack.set_at_ms(NowMs());
   producer.Send("escalation-acks", "G1", ack.SerializeAsString());
   producer.Flush();
-  auto after = ConsumeAll(kafka_.bootstrap(), "escalations", [](const auto& r) { return r.size() >= 3; }, 30s);
+  const auto after = Distinct(alertd.ReadOutput("escalations"));
   ASSERT_EQ(after.size(), 3u) << alertd.process().LogTail();
-  const healthgrid::v1::Escalation resolved = Events(after)[2];
+  const healthgrid::v1::Escalation resolved = after[2];
   EXPECT_EQ(resolved.state(), healthgrid::v1::RESOLVED);
   EXPECT_EQ(resolved.episode_id(), episode_of["G1"].episode_id());
-  EXPECT_TRUE(WaitFor([&] { return alertd.Metric("alertd_referrals_total") >= 2; }, 10s));
+  EXPECT_EQ(alertd.Metric("alertd_referrals_total"), 2);
+  std::set<std::string> referral_ids;
+  for (const auto& ref : Referrals(ReadToEnd(kafka_.bootstrap(), "referrals"))) referral_ids.insert(ref.referral_id());
+  EXPECT_EQ(referral_ids.size(), refs.size()) << "the ack made a referral";
   EXPECT_EQ(alertd.process().Terminate(), 0);
 }
 

@@ -1,5 +1,6 @@
-// Atomicity under kill -9: a writer process is killed mid-stream and the reopened store must hold
-// worker state, input offset, outbox and timers from the same commit, never one without the others.
+// Atomicity and durability under kill -9: a writer process is killed at many points mid-stream and the
+// reopened store must hold every commit it reported durable, with worker state, input offset, outbox
+// and timers from the same commit, never one without the others.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -8,8 +9,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "engine/state/store.h"
@@ -18,36 +21,91 @@
 namespace alertd::state {
 namespace {
 
+// The commits the writer reported durable ("committed i" after Commit returned OK with sync on)
+// before it was killed: the first and the last of a gapless run.
+struct Reported {
+  int64_t first = -1;
+  int64_t last = -1;
+};
+
+// Takes the complete "committed i" lines out of `pending`; fails the test on anything else or a gap.
+void TakeReports(std::string& pending, Reported& reported) {
+  for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos; pending.erase(0, eol + 1)) {
+    const std::string line = pending.substr(0, eol);
+    constexpr std::string_view kPrefix = "committed ";
+    if (line.rfind(kPrefix, 0) != 0) {
+      ADD_FAILURE() << "writer said: " << line;
+      continue;
+    }
+    const int64_t i = std::stoll(line.substr(kPrefix.size()));
+    if (reported.first < 0) reported.first = i;
+    EXPECT_TRUE(reported.last < 0 || i == reported.last + 1) << "report " << i << " after " << reported.last;
+    reported.last = i;
+  }
+}
+
 // Runs the writer (a separate executable: exec right after fork, because a forked copy of this
-// process would inherit RocksDB's background thread pools without their threads) until it has
-// committed for `run_for`, then SIGKILLs it.
-void RunAndKill(const std::string& path, std::chrono::milliseconds run_for) {
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
+// process would inherit RocksDB's background thread pools without their threads) until it reports
+// its first durable commit, lets it commit for `run_for` more while reading its reports (a full pipe
+// would stall it, and the kill would land between commits), then SIGKILLs it wherever it is: inside
+// a write, an fsync, or between a commit and its report. Returns what it reported before it died.
+Reported RunAndKill(const std::string& path, std::chrono::microseconds run_for) {
+  Reported reported;
+  int out[2];
+  if (pipe(out) != 0) {
+    ADD_FAILURE() << "pipe";
+    return reported;
+  }
   const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) {
+    ADD_FAILURE() << "fork";
+    return reported;
+  }
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
-    dup2(ready[1], STDOUT_FILENO);
-    close(ready[0]);
-    close(ready[1]);
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
     execl(ALERTD_CRASH_WRITER, "state_crash_writer", path.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  close(ready[1]);
-  pollfd wait_ready{.fd = ready[0], .events = POLLIN, .revents = 0};
-  const int polled = poll(&wait_ready, 1, /*timeout_ms=*/10'000);
-  char byte = 0;
-  const bool started = polled == 1 && read(ready[0], &byte, 1) == 1;
-  close(ready[0]);
-  if (started) std::this_thread::sleep_for(run_for);
+  close(out[1]);
+  std::string pending;
+  char buf[4096];
+  // Reads what is there within `wait_ms`; false at end of file or on an error.
+  auto read_some = [&](int wait_ms) {
+    pollfd readable{.fd = out[0], .events = POLLIN, .revents = 0};
+    if (poll(&readable, 1, wait_ms) != 1) return true;
+    const ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) return false;
+    pending.append(buf, static_cast<std::size_t>(n));
+    TakeReports(pending, reported);
+    return true;
+  };
+  const auto started_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool open = true;
+  while (open && reported.last < 0 && std::chrono::steady_clock::now() < started_by) open = read_some(100);
+  const bool started = reported.last >= 0;
+  const auto kill_at = std::chrono::steady_clock::now() + run_for;
+  while (open && started) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kill_at - std::chrono::steady_clock::now());
+    if (left.count() < 1) break;
+    open = read_some(static_cast<int>(left.count()));
+  }
+  if (started) std::this_thread::sleep_until(kill_at);  // the sub-millisecond rest: kill points spread finely
 
   kill(pid, SIGKILL);
   int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(started) << "the writer never committed";
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  // Whatever it wrote before dying is in the pipe: read to end of file.
+  while (read_some(1000)) {
+  }
+  close(out[0]);
+  EXPECT_TRUE(pending.empty()) << "a torn report: " << pending;
+  EXPECT_TRUE(started) << "the writer never reported a commit";
   // Anything else means the writer stopped on its own (an error it printed to stderr).
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "writer status " << status;
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "writer status " << status;
+  return reported;
 }
 
 // The state the last surviving commit left: returns its number.
@@ -115,18 +173,33 @@ int64_t ExpectConsistent(const std::string& path) {
   return i;
 }
 
-TEST(CrashTest, KillNineKeepsStateOffsetsOutboxAndTimersTogether) {
+// Twenty kills spread over 0-300 ms of committing, each landing wherever the writer is: every commit
+// it reported durable must be there after reopening, whole, and nothing beyond the one commit that
+// may have become durable in the instant before its report was written.
+TEST(CrashTest, KillNineMidCommitKeepsEveryReportedCommitWhole) {
   testing_support::TempDir dir;
   const std::string path = dir.Sub("db");
-
-  RunAndKill(path, std::chrono::milliseconds(300));
-  const int64_t first = ExpectConsistent(path);
-  RecordProperty("commits_before_first_kill", std::to_string(first));
-
-  // Recovery then more crashes: the writer resumes from what survived.
-  RunAndKill(path, std::chrono::milliseconds(150));
-  const int64_t second = ExpectConsistent(path);
-  EXPECT_GT(second, first);
+  constexpr int kKills = 20;
+  constexpr std::chrono::microseconds kSpread = std::chrono::milliseconds(300);
+  int64_t survived = 0;  // the commit the store held before this round
+  int durable_but_unreported = 0;
+  int kills = 0;
+  for (int k = 0; k < kKills && !HasFailure(); ++k, ++kills) {
+    const auto run_for = kSpread * k / (kKills - 1);
+    SCOPED_TRACE("kill " + std::to_string(k + 1) + " after " + std::to_string(run_for.count()) + " us");
+    const Reported reported = RunAndKill(path, run_for);
+    EXPECT_EQ(reported.first, survived + 1) << "the writer resumes right after the last surviving commit";
+    const int64_t i = ExpectConsistent(path);
+    EXPECT_GE(i, reported.last) << "commits " << i + 1 << ".." << reported.last
+                                << " were reported durable and are gone";
+    EXPECT_LE(i, reported.last + 1) << "the store holds commit " << i << ", the writer reached " << reported.last;
+    durable_but_unreported += i == reported.last + 1;
+    survived = i;
+  }
+  RecordProperty("commits", std::to_string(survived));
+  RecordProperty("kills_between_commit_and_report", std::to_string(durable_but_unreported));
+  std::printf("%d kills, %lld commits; %d kills landed after a commit reached the WAL and before its report\n", kills,
+              static_cast<long long>(survived), durable_but_unreported);
 }
 
 }  // namespace

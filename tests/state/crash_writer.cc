@@ -4,9 +4,12 @@
 // holds) sets worker W's readings_accepted and readings/0's next offset to i, puts outbox seq
 // NextOutboxSeq() with value "i" and deletes the previous entry, moves W's timer from fire time
 // i - 1 to i, and adds worker W<i> of partition 1 (readings_accepted i) with its timer at fire time
-// i, all without fsync. After the first commit it writes one byte to stdout so the parent knows
-// commits are flowing.
+// i, with the WAL fsynced as alertd commits by default. Once Commit has returned OK, i.e. the store
+// has said commit i is durable, it writes "committed i" on stdout with write(2) (no stdio buffer), so
+// every line the parent reads names a commit that must survive a kill.
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <string>
@@ -26,7 +29,7 @@ using alertd::state::WorkerKey;
 
 int Run(const std::string& path) {
   absl::StatusOr<std::unique_ptr<StateStore>> opened =
-      alertd::state::OpenRocksStore({.path = path, .sync_commits = false});
+      alertd::state::OpenRocksStore({.path = path, .sync_commits = true});
   if (!opened.ok()) {
     std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
     return 1;
@@ -87,7 +90,12 @@ int Run(const std::string& path) {
       std::fprintf(stderr, "commit %lld: %s\n", static_cast<long long>(i), status.ToString().c_str());
       return 1;
     }
-    if (i == resumed->value_or(0) + 1 && write(STDOUT_FILENO, "R", 1) != 1) return 1;
+    const std::string line = "committed " + std::to_string(i) + "\n";
+    ssize_t written = 0;
+    do {
+      written = write(STDOUT_FILENO, line.data(), line.size());
+    } while (written < 0 && errno == EINTR);
+    if (written != static_cast<ssize_t>(line.size())) return 1;
   }
 }
 
