@@ -29,6 +29,8 @@ struct CommandResult {
 
 // Runs one of alertd's commands to its end; stdout and stderr together.
 CommandResult RunCommand(std::vector<std::string> argv, const std::string& log) {
+  std::error_code ec;
+  fs::remove(log, ec);  // the harness appends to a log file
   Process p(std::move(argv), log);
   WaitFor([&] { return !p.Running(); }, 30s);
   CommandResult r;
@@ -330,15 +332,15 @@ TEST(HardeningTest, AFullDiskStopsAlertdWithExitCode4AndARestartAfterFreeingSpac
   TempDir dir;
   EmbeddedKafka kafka(dir.path(), 4);
   ASSERT_FALSE(kafka.bootstrap().empty());
-  SmallDisk disk(dir.path() + "/state", 12);
+  SmallDisk disk(dir.path() + "/state", 6);
   ASSERT_TRUE(disk.mounted());
   const std::string db = dir.path() + "/state/db";
-  const std::vector<std::string> flags = {"--disk-reserve-mb", "2"};
+  const std::vector<std::string> flags = {"--disk-reserve-mb", "1", "--commit-interval-ms", "20"};
 
-  // 2,000 workers with 15 readings each: their states outgrow a 12 MiB disk.
+  // 3,000 workers with 15 readings each: the WAL of their states outgrows a 6 MiB disk.
   TestProducer producer(kafka.bootstrap());
   const int64_t now = NowMs();
-  constexpr int kWorkers = 2000, kEach = 15;
+  constexpr int kWorkers = 3000, kEach = 15;
   for (int n = 0; n < kEach; ++n) {
     for (int w = 0; w < kWorkers; ++w) {
       const std::string id = "W" + std::to_string(w);
