@@ -1,0 +1,39 @@
+// Client of alertd-kafka's fault control API (engine/cli/mock_faults.h), and a cluster started with it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tests/integration/harness.h"
+
+namespace alertd::testing {
+
+// The embedded cluster with its fault control API on a port picked by the OS.
+class FaultyKafka {
+ public:
+  FaultyKafka(const std::string& dir, int brokers, int partitions = 4);
+  const std::string& bootstrap() const { return kafka_->bootstrap(); }
+  int control_port() const { return control_port_; }
+
+  // Each applies one fault and fails the test if the cluster refuses it.
+  void BrokerDown(int broker);  // 0 = every broker
+  void BrokerUp(int broker);
+  void SetRtt(int broker, int ms);
+  void FailRequests(const std::string& api, const std::string& error, int count);
+  void ClearRequestErrors(const std::string& api);
+
+  struct Answer {
+    int status = -1;  // -1: no answer
+    std::string body;
+  };
+  // A raw request to the control API: `method` is GET, POST or DELETE.
+  Answer Call(const std::string& method, const std::string& path_and_query) const;
+
+ private:
+  void Apply(const std::string& method, const std::string& path_and_query);
+
+  std::unique_ptr<EmbeddedKafka> kafka_;
+  int control_port_ = 0;
+};
+
+}  // namespace alertd::testing
