@@ -87,6 +87,9 @@ const char kUsage[] =
     "POST   /brokers/{ID|all}/rtt?ms=N                 delay every response by N ms (0 = none)\n"
     "POST   /requests/{API}/errors?error=NAME&count=N  the next N requests of API fail with NAME (count 1 if absent)\n"
     "DELETE /requests/{API}/errors                     drop the errors not yet returned\n"
+    "POST   /requests/{API}/errors?error=NAME&count=N&broker=ID\n"
+    "                                                  the same, on one broker only; these run out, they cannot be dropped\n"
+    "GET    /brokers/{ID}/errors/{API}                 how many of that broker's errors are not yet returned\n"
     "POST   /topics/{TOPIC}/error?error=NAME           metadata answers NAME for the topic\n"
     "DELETE /topics/{TOPIC}/error                      metadata answers the topic normally again\n";
 
@@ -214,10 +217,37 @@ struct MockFaultServer::Impl {
           if (!parsed) throw BadRequest(fmt::format("?count= must be a whole number in 1..{}", kMaxErrorCount));
           count = *parsed;
         }
-        const std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), err);
-        rd_kafka_mock_push_request_errors_array(cluster, key, errors.size(), errors.data());
-        return fmt::format("the next {} {} request(s) fail with {}", count, api, rd_kafka_err2name(err));
+        if (!r.has_param("broker")) {
+          const std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), err);
+          rd_kafka_mock_push_request_errors_array(cluster, key, errors.size(), errors.data());
+          return fmt::format("the next {} {} request(s) fail with {}", count, api, rd_kafka_err2name(err));
+        }
+        const std::string broker = r.get_param_value("broker");
+        const int32_t id = BrokerId(broker);
+        if (id == -1) throw BadRequest("?broker= names one broker; leave it out for every broker");
+        const std::string what =
+            fmt::format("the next {} {} request(s) to broker {} fail with {}", count, api, id, rd_kafka_err2name(err));
+        // The broker's stack takes one tuple (error, delay) per argument list; 2.0.2 has no array form.
+        for (int i = 0; i < count; ++i) {
+          Check(rd_kafka_mock_broker_push_request_error_rtts(cluster, id, key, 1, err, 0), what);
+        }
+        return what;
       });
+    });
+    server.Get(R"(/brokers/([^/]+)/errors/([^/]+))", [this](const Request& request, Response& response) {
+      try {
+        const int32_t id = BrokerId(request.matches[1]);
+        if (id == -1) throw BadRequest("name one broker");
+        size_t left = 0;
+        Check(rd_kafka_mock_broker_error_stack_cnt(cluster, id, ApiKey(request.matches[2]), &left), "count");
+        response.set_content(std::to_string(left) + "\n", "text/plain");
+      } catch (const BadRequest& e) {
+        response.status = 400;
+        response.set_content(std::string(e.what()) + "\n", "text/plain");
+      } catch (const std::exception& e) {
+        response.status = 500;
+        response.set_content(std::string(e.what()) + "\n", "text/plain");
+      }
     });
     server.Delete(R"(/requests/([^/]+)/errors)", [this](const Request& request, Response& response) {
       Apply(request, response, [this](const Request& r) {

@@ -1,14 +1,10 @@
 // Faults from outside: an HTTP control API that breaks a running mock cluster on purpose, for operators and tests.
 //
-// The API (all answers are one line of text; 400 with the reason for a bad request):
-//   GET    /                                          this list, with the API and error names known
-//   POST   /brokers/{ID|all}/down                     close the broker's connections and refuse new ones
-//   POST   /brokers/{ID|all}/up                       accept connections again
-//   POST   /brokers/{ID|all}/rtt?ms=N                 delay every response by N ms (0 = none)
-//   POST   /requests/{API}/errors?error=NAME&count=N  the next N requests of API fail with NAME (count 1 if absent)
-//   DELETE /requests/{API}/errors                     drop the errors not yet returned
-//   POST   /topics/{TOPIC}/error?error=NAME           metadata answers NAME for the topic
-//   DELETE /topics/{TOPIC}/error                      metadata answers the topic normally again
+// The API, listed in full by GET / (kUsage in mock_faults.cc), answers one line of text, 400 with the
+// reason for a bad request. Its faults: a broker down and up (/brokers/{ID|all}/down, /up), added
+// round-trip time (/brokers/{ID|all}/rtt?ms=N), the next N requests of one API failing with a named
+// error, on every broker until dropped or on one broker until spent (/requests/{API}/errors), and a
+// topic error in metadata answers (/topics/{TOPIC}/error).
 // A POST must carry a body, if empty (curl -d ''): cpp-httplib 0.11.4 otherwise waits 5 s for one and
 // answers 400. Broker ids are 1..brokers. APIs are named as Kafka names them (Produce, Fetch, OffsetCommit,
 // JoinGroup...), errors as librdkafka does without its prefix (NOT_LEADER_FOR_PARTITION,

@@ -50,4 +50,20 @@ void FaultyKafka::FailRequests(const std::string& api, const std::string& error,
 
 void FaultyKafka::ClearRequestErrors(const std::string& api) { Apply("DELETE", "/requests/" + api + "/errors"); }
 
+void FaultyKafka::FailRequestsOnBroker(int broker, const std::string& api, const std::string& error, int count) {
+  Apply("POST", "/requests/" + api + "/errors?error=" + error + "&count=" + std::to_string(count) +
+                    "&broker=" + std::to_string(broker));
+}
+
+int FaultyKafka::RequestErrorsLeft(int broker, const std::string& api) const {
+  const Answer answer = Call("GET", "/brokers/" + std::to_string(broker) + "/errors/" + api);
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  try {
+    return answer.status == 200 ? std::stoi(answer.body) : -1;
+  } catch (const std::exception&) {
+    ADD_FAILURE() << "not a count: " << answer.body;
+    return -1;
+  }
+}
+
 }  // namespace alertd::testing

@@ -21,6 +21,9 @@ class FaultyKafka {
   void SetRtt(int broker, int ms);
   void FailRequests(const std::string& api, const std::string& error, int count);
   void ClearRequestErrors(const std::string& api);
+  // On one broker only: these run out and cannot be cleared, but what is left can be counted.
+  void FailRequestsOnBroker(int broker, const std::string& api, const std::string& error, int count);
+  int RequestErrorsLeft(int broker, const std::string& api) const;  // -1 if the cluster does not say
 
   struct Answer {
     int status = -1;  // -1: no answer
