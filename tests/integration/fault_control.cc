@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include <fstream>
+#include <map>
+
+#include "engine/kafka/clients.h"
 
 namespace alertd::testing {
 namespace {
@@ -13,7 +18,7 @@ std::string BrokerPath(int broker) { return "/brokers/" + (broker == 0 ? std::st
 
 }  // namespace
 
-FaultyKafka::FaultyKafka(const std::string& dir, int brokers, int partitions) {
+FaultyKafka::FaultyKafka(const std::string& dir, int brokers, int partitions) : partitions_(partitions) {
   const std::string port_file = dir + "/control-port";
   // alertd-kafka writes the control port file before the bootstrap file, which EmbeddedKafka waits for.
   kafka_ = std::make_unique<EmbeddedKafka>(
@@ -64,6 +69,42 @@ int FaultyKafka::RequestErrorsLeft(int broker, const std::string& api) const {
     ADD_FAILURE() << "not a count: " << answer.body;
     return -1;
   }
+}
+
+std::vector<std::string> ReadTopicToEnd(const std::string& bootstrap, const std::string& topic, int partitions,
+                                        std::chrono::milliseconds timeout) {
+  std::vector<std::string> values;
+  auto consumer = kafka::NewConsumer(bootstrap, "fault-test-reader", {}, nullptr, nullptr);
+  if (!consumer.ok()) {
+    ADD_FAILURE() << consumer.status();
+    return values;
+  }
+  std::map<int32_t, int64_t> end;  // partition -> offset after its last record
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const RdKafka::ErrorCode err = (*consumer)->query_watermark_offsets(topic, p, &low, &high, 5000);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      ADD_FAILURE() << "watermarks of " << topic << "[" << p << "]: " << RdKafka::err2str(err);
+      continue;
+    }
+    if (high > low) end[p] = high;
+    assignment.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  (*consumer)->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!end.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m((*consumer)->consume(100));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    values.emplace_back(static_cast<const char*>(m->payload()), m->len());
+    const auto it = end.find(m->partition());
+    if (it != end.end() && m->offset() + 1 >= it->second) end.erase(it);
+  }
+  EXPECT_TRUE(end.empty()) << topic << ": " << end.size() << " partition(s) not read to the end";
+  (*consumer)->close();
+  return values;
 }
 
 }  // namespace alertd::testing

@@ -1,8 +1,10 @@
 // Client of alertd-kafka's fault control API (engine/cli/mock_faults.h), and a cluster started with it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/integration/harness.h"
 
@@ -13,6 +15,7 @@ class FaultyKafka {
  public:
   FaultyKafka(const std::string& dir, int brokers, int partitions = 4);
   const std::string& bootstrap() const { return kafka_->bootstrap(); }
+  int partitions() const { return partitions_; }
   int control_port() const { return control_port_; }
 
   // Each applies one fault and fails the test if the cluster refuses it.
@@ -37,6 +40,12 @@ class FaultyKafka {
 
   std::unique_ptr<EmbeddedKafka> kafka_;
   int control_port_ = 0;
+  int partitions_ = 0;
 };
+
+// Every record value of `topic` up to its end as of the call, read partition by partition from the
+// beginning: no consumer group to join, so no rebalance delay. Fails the test if the end is not reached.
+std::vector<std::string> ReadTopicToEnd(const std::string& bootstrap, const std::string& topic, int partitions,
+                                        std::chrono::milliseconds timeout);
 
 }  // namespace alertd::testing
