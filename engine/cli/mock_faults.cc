@@ -55,15 +55,19 @@ std::string ApiNames() {
   return names;
 }
 
-// Error names a broker can answer with, plus _TRANSPORT (the mock drops the connection instead).
+// A broker can answer with Kafka's own errors; of librdkafka's local ones only _TRANSPORT means
+// anything to the mock (it drops the connection instead of answering).
+bool MockCanAnswer(const rd_kafka_err_desc& desc) {
+  return desc.name != nullptr && (desc.code > 0 || desc.code == RD_KAFKA_RESP_ERR__TRANSPORT);
+}
+
 std::string ErrorNames() {
   const rd_kafka_err_desc* descs = nullptr;
   size_t count = 0;
   rd_kafka_get_err_descs(&descs, &count);
   std::string names;
   for (size_t i = 0; i < count; ++i) {
-    if (descs[i].name == nullptr) continue;
-    if (descs[i].code <= 0 && descs[i].code != RD_KAFKA_RESP_ERR__TRANSPORT) continue;
+    if (!MockCanAnswer(descs[i])) continue;
     names += descs[i].name;
     names += '\n';
   }
@@ -113,7 +117,7 @@ std::optional<rd_kafka_resp_err_t> KafkaErrorByName(std::string_view name) {
   rd_kafka_get_err_descs(&descs, &count);
   for (size_t i = 0; i < count; ++i) {
     if (descs[i].name == nullptr || name != descs[i].name) continue;
-    if (descs[i].code <= 0 && descs[i].code != RD_KAFKA_RESP_ERR__TRANSPORT) return std::nullopt;
+    if (!MockCanAnswer(descs[i])) return std::nullopt;
     return descs[i].code;
   }
   return std::nullopt;
@@ -201,7 +205,8 @@ struct MockFaultServer::Impl {
         const int32_t id = BrokerId(r.matches[1]);
         const auto ms = ParseWhole(r.get_param_value("ms"), 0, kMaxRttMs);
         if (!ms) throw BadRequest(fmt::format("?ms= must be a whole number of milliseconds in 0..{}", kMaxRttMs));
-        const std::string what = fmt::format("{} answers {} ms late", BrokerName(id), *ms);
+        const std::string what = *ms == 0 ? fmt::format("{} answers without added delay", BrokerName(id))
+                                          : fmt::format("{} answers {} ms late", BrokerName(id), *ms);
         Check(rd_kafka_mock_broker_set_rtt(cluster, id, *ms), what);
         return what;
       });

@@ -30,7 +30,8 @@ namespace alertd::cli {
 // The Kafka API key of a request type the mock cluster serves, by its protocol name; nullopt if unknown.
 std::optional<int16_t> MockApiKeyByName(std::string_view name);
 
-// A librdkafka error code by its name without the RD_KAFKA_RESP_ERR_ prefix; nullopt if unknown.
+// An error a broker can answer with (or _TRANSPORT), by its librdkafka name without the
+// RD_KAFKA_RESP_ERR_ prefix; nullopt for an unknown name, NO_ERROR or another local error.
 std::optional<rd_kafka_resp_err_t> KafkaErrorByName(std::string_view name);
 
 // Serves the control API on its own threads from construction until destruction. The cluster must

@@ -71,6 +71,36 @@ int FaultyKafka::RequestErrorsLeft(int broker, const std::string& api) const {
   }
 }
 
+std::vector<PartitionPlace> PartitionPlaces(const std::string& bootstrap, const std::string& topic, int partitions) {
+  std::vector<PartitionPlace> places(static_cast<size_t>(partitions));
+  auto consumer = kafka::NewConsumer(bootstrap, "fault-test-metadata", {}, nullptr, nullptr);
+  if (!consumer.ok()) {
+    ADD_FAILURE() << consumer.status();
+    return places;
+  }
+  std::string error;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer->get(), topic, nullptr, error));
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err = (*consumer)->metadata(false, handle.get(), &raw, 5000);
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR || metadata->topics()->empty()) {
+    ADD_FAILURE() << "metadata of " << topic << ": " << RdKafka::err2str(err);
+    return places;
+  }
+  for (const RdKafka::PartitionMetadata* p : *metadata->topics()->at(0)->partitions()) {
+    if (p->id() >= 0 && p->id() < partitions) places[static_cast<size_t>(p->id())].leader = p->leader();
+  }
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if ((*consumer)->query_watermark_offsets(topic, p, &low, &high, 5000) == RdKafka::ERR_NO_ERROR) {
+      places[static_cast<size_t>(p)].records = high;
+    }
+  }
+  (*consumer)->close();
+  return places;
+}
+
 std::vector<std::string> ReadTopicToEnd(const std::string& bootstrap, const std::string& topic, int partitions,
                                         std::chrono::milliseconds timeout) {
   std::vector<std::string> values;

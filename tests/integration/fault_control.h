@@ -43,6 +43,14 @@ class FaultyKafka {
   int partitions_ = 0;
 };
 
+// Where `topic`'s partitions live now, from the cluster's metadata and watermarks: the mock places
+// leaders at random when it creates a topic.
+struct PartitionPlace {
+  int leader = -1;      // broker id
+  int64_t records = 0;  // high watermark
+};
+std::vector<PartitionPlace> PartitionPlaces(const std::string& bootstrap, const std::string& topic, int partitions);
+
 // Every record value of `topic` up to its end as of the call, read partition by partition from the
 // beginning: no consumer group to join, so no rebalance delay. Fails the test if the end is not reached.
 std::vector<std::string> ReadTopicToEnd(const std::string& bootstrap, const std::string& topic, int partitions,
