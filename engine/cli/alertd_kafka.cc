@@ -2,7 +2,8 @@
 //
 // Debian ships no Kafka broker. The mock speaks the real Kafka protocol over TCP, so kcat, alertd and
 // the other tools use it like any cluster. Its limits (DESIGN.md §7): a partition keeps ~5 MiB, older
-// data is dropped like retention; no compaction; transactions are not fenced.
+// data is dropped like retention; no compaction; transactions are not fenced. With --control it also
+// takes faults from outside (mock_faults.h): brokers down, failing requests, slow answers.
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/mock_faults.h"
 #include "engine/cli/stop_signal.h"
 #include "engine/cli/tool_log.h"
 
@@ -38,6 +40,8 @@ struct MockClusterOptions {
                                      "referrals", "shifts",          "escalation-acks"};
   std::vector<std::string> topic_partitions;  // "name=N" overrides of `partitions`
   std::string bootstrap_file;
+  std::string control;  // HOST:PORT of the fault control API; empty: none
+  std::string control_port_file;
   bool verbose = false;
 };
 
@@ -223,6 +227,18 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
   VerifyTopics(bootstrap, topics);
   spdlog::debug("metadata confirms the topics");
 
+  // Declared after the cluster, so it stops before the cluster it breaks is destroyed. Its port file
+  // is written before the bootstrap file: whoever waits for the cluster finds its controls ready.
+  std::unique_ptr<MockFaultServer> control;
+  std::string control_port_content;
+  if (!options.control.empty()) {
+    std::vector<std::string> names;
+    for (const TopicSpec& topic : topics) names.push_back(topic.name);
+    control = std::make_unique<MockFaultServer>(cluster.get(), options.brokers, std::move(names), options.control);
+    control_port_content = std::to_string(control->port()) + "\n";
+    if (!options.control_port_file.empty()) WriteFileAtomically(options.control_port_file, control_port_content);
+  }
+
   const std::string file_content = bootstrap + "\n";
   if (!options.bootstrap_file.empty()) WriteFileAtomically(options.bootstrap_file, file_content);
 
@@ -239,6 +255,7 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
   WaitForStop();
   spdlog::info("stopping on {}", StopSignalName());
   if (!options.bootstrap_file.empty()) RemoveFileIfStillOurs(options.bootstrap_file, file_content);
+  if (!options.control_port_file.empty()) RemoveFileIfStillOurs(options.control_port_file, control_port_content);
   return 0;
 }
 
@@ -269,6 +286,14 @@ int main(int argc, char** argv) {
           ""));
   app.add_option("--bootstrap-file", options.bootstrap_file,
                  "Write the bootstrap address here (atomically) once the topics exist; removed on exit");
+  app.add_option("--control", options.control,
+                 "Serve the fault control API here (HOST:PORT, port 0 = any): brokers down/up, request errors, "
+                 "added round-trip time, topic errors; GET / lists it. A POST needs a body, even empty: curl -d '' "
+                 "'http://HOST:PORT/requests/Produce/errors?error=NOT_LEADER_FOR_PARTITION&count=5'")
+      ->type_name("HOST:PORT");
+  app.add_option("--control-port-file", options.control_port_file,
+                 "Write the control API's port here (atomically) before the bootstrap file; removed on exit")
+      ->needs("--control");
   app.add_flag("-v,--verbose", options.verbose, "Show debug logs");
 
   std::vector<TopicSpec> topics;

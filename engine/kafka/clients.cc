@@ -17,6 +17,11 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& props)
   return conf;
 }
 
+// A broker that comes back is noticed within a second: librdkafka's default backoff grows to 10 s
+// between attempts, which would hold escalations back up to 10 s after an outage ends. Retrying a
+// down broker once a second costs nothing worth counting.
+constexpr const char* kReconnectBackoffMaxMs = "1000";
+
 Properties Merge(Properties defaults, const Properties& extra) {
   for (const auto& [k, v] : extra) defaults[k] = v;
   return defaults;
@@ -48,6 +53,7 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewConsumer(const std::s
           // A crashed instance's partitions move to a survivor after this long: alerts must not wait 45 s.
           {"session.timeout.ms", "10000"},
           {"heartbeat.interval.ms", "2000"},
+          {"reconnect.backoff.max.ms", kReconnectBackoffMaxMs},
       },
       extra);
   auto conf = MakeConf(props);
@@ -74,6 +80,7 @@ absl::StatusOr<std::unique_ptr<RdKafka::Producer>> NewProducer(const std::string
           {"linger.ms", "5"},
           {"partitioner", "murmur2_random"},  // same partition for a key as Java clients
           {"message.timeout.ms", "30000"},
+          {"reconnect.backoff.max.ms", kReconnectBackoffMaxMs},
       },
       extra);
   auto conf = MakeConf(props);
