@@ -668,10 +668,16 @@ absl::Status Engine::FinishCommit(bool wait) {
   absl::Status st = in_flight_->result.get();
   std::unique_ptr<InFlightCommit> c = std::move(in_flight_);
   if (!st.ok()) return st;
-  metrics_.ObserveCommit(c->seconds, c->records);
   for (const auto& t : c->batch.timers_delete) fired_uncommitted_.erase(t);
   // Output only after its commit: a crash before this point re-derives it from the same input.
   for (const auto& e : c->batch.outbox_put) Produce(e);
+  // The outbox gauge and the positions before the commit count: a scrape that sees the count sees
+  // the output it owes.
+  metrics_.SetOutboxPending(unconfirmed_.size());
+  for (const auto& [position, offset] : c->batch.next_offsets) {
+    if (position.topic != kStreamTimeTopic) metrics_.SetConsumerPosition(position.topic, position.partition, offset);
+  }
+  metrics_.ObserveCommit(c->seconds, c->records);
   for (auto& [key, st_] : c->batch.workers) {
     if (st_) {
       CacheCommitted(DirtyKey(key), std::move(*st_));
@@ -776,6 +782,7 @@ absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions)
     tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
     owned_partitions_.insert(tp->partition());
     if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
+    metrics_.SetConsumerPosition(tp->topic(), tp->partition(), stored->value_or(0));
     // A compacted profiles topic skips offsets by design; on the others the next record must carry
     // the next offset, or something between was deleted before alertd read it.
     if (tp->topic() != options_.profiles_topic) {

@@ -76,6 +76,11 @@ EngineMetrics::EngineMetrics()
                .Name("alertd_consumer_lag")
                .Help("Records between the broker's high watermark and the engine's committed position")
                .Register(*registry_)),
+      position_(prometheus::BuildGauge()
+                    .Name("alertd_consumer_position")
+                    .Help("Next input offset of an owned partition, committed with the state it produced (0: none "
+                          "yet)")
+                    .Register(*registry_)),
       timers_fired_(prometheus::BuildCounter()
                         .Name("alertd_timers_fired_total")
                         .Help("Deadlines (self-test due, ack timeout, re-notify, snooze end) that came due, by rule")
@@ -217,13 +222,19 @@ void EngineMetrics::SetConsumerLag(const std::string& topic, int32_t partition, 
   lag_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
 }
 
+void EngineMetrics::SetConsumerPosition(const std::string& topic, int32_t partition, int64_t next_offset) {
+  position_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(next_offset));
+}
+
 void EngineMetrics::ClearConsumerLag() {
   // Partitions move away on a rebalance; their series must not linger with a stale value.
-  for (const auto& m : lag_.Collect()) {
-    for (const auto& metric : m.metric) {
-      std::map<std::string, std::string> labels;
-      for (const auto& l : metric.label) labels[l.name] = l.value;
-      lag_.Remove(&lag_.Add(labels));
+  for (auto* family : {&lag_, &position_}) {
+    for (const auto& m : family->Collect()) {
+      for (const auto& metric : m.metric) {
+        std::map<std::string, std::string> labels;
+        for (const auto& l : metric.label) labels[l.name] = l.value;
+        family->Remove(&family->Add(labels));
+      }
     }
   }
 }

@@ -37,6 +37,9 @@ class EngineMetrics {
   // Time the loop stood still waiting for the previous commit: the store is the bottleneck when it grows.
   void AddCommitWait(double seconds);
   void SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag);
+  // The next offset alertd will process of an owned input partition, as committed with its state.
+  void SetConsumerPosition(const std::string& topic, int32_t partition, int64_t next_offset);
+  // Removes every lag and position series (partitions revoked).
   void ClearConsumerLag();
   void SetOutboxPending(std::size_t entries);
   void CountDeliveryFailure(const std::string& topic);
@@ -92,6 +95,7 @@ class EngineMetrics {
   prometheus::Gauge& wal_dropped_commits_;
   prometheus::Gauge& wal_skipped_bytes_;
   prometheus::Family<prometheus::Gauge>& lag_;
+  prometheus::Family<prometheus::Gauge>& position_;
   prometheus::Family<prometheus::Counter>& timers_fired_;
   prometheus::Counter& ignored_;
   prometheus::Histogram& commit_seconds_;
