@@ -675,7 +675,14 @@ absl::Status Engine::FinishCommit(bool wait) {
   // the output it owes.
   metrics_.SetOutboxPending(unconfirmed_.size());
   for (const auto& [position, offset] : c->batch.next_offsets) {
-    if (position.topic != kStreamTimeTopic) metrics_.SetConsumerPosition(position.topic, position.partition, offset);
+    if (position.topic == kStreamTimeTopic) continue;
+    metrics_.SetConsumerPosition(position.topic, position.partition, offset);
+    // The lag of the partitions this commit moved, from the watermarks librdkafka last saw (no request).
+    int64_t low = 0, high = 0;
+    if (consumer_->get_watermark_offsets(position.topic, position.partition, &low, &high) == RdKafka::ERR_NO_ERROR &&
+        high >= 0) {
+      metrics_.SetConsumerLag(position.topic, position.partition, std::max<int64_t>(0, high - std::max(offset, low)));
+    }
   }
   metrics_.ObserveCommit(c->seconds, c->records);
   for (auto& [key, st_] : c->batch.workers) {

@@ -9,6 +9,7 @@
 
 #include "engine/app/engine.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/jumping_clock.h"
 
 namespace alertd::testing {
 namespace {
@@ -17,26 +18,8 @@ using namespace std::chrono_literals;
 constexpr int64_t kHour = 3600 * 1000;
 constexpr int64_t kDay = 24 * kHour;
 
-// Wall-clock time plus an offset the test moves forward: the engine keeps committing on its 100 ms
-// rhythm while the test jumps days ahead. Thread-safe: the engine reads it on its own thread.
-class JumpingClock final : public domain::Clock {
- public:
-  domain::ProcessingTime Now() const override { return {NowMs() + offset_.load()}; }
-  void Jump(int64_t ms) { offset_ += ms; }
-
- private:
-  std::atomic<int64_t> offset_{0};
-};
-
 std::vector<healthgrid::v1::Escalation> R3Events(const std::vector<ConsumedRecord>& records) {
-  std::vector<healthgrid::v1::Escalation> out;
-  std::set<std::string> ids;
-  for (const auto& r : records) {
-    healthgrid::v1::Escalation e;
-    EXPECT_TRUE(e.ParseFromString(r.value));
-    if (e.rule() == healthgrid::v1::R3_SELF_TEST_MISSED && ids.insert(e.event_id()).second) out.push_back(e);
-  }
-  return out;
+  return DistinctEventsOfRule(records, healthgrid::v1::R3_SELF_TEST_MISSED);
 }
 
 TEST(DeadlineTest, MissedSelfTestsClimbTheLadderAndALateUploadRetracts) {

@@ -387,6 +387,16 @@ void TestProducer::Flush() {
   ASSERT_TRUE(impl_->failures.empty()) << impl_->failures.front();
 }
 
+std::vector<healthgrid::v1::Escalation> DistinctEventsOfRule(const std::vector<ConsumedRecord>& records,
+                                                             healthgrid::v1::Rule rule) {
+  std::vector<healthgrid::v1::Escalation> out;
+  std::set<std::string> ids;
+  for (auto& e : ParseEscalations(records)) {
+    if (e.rule() == rule && ids.insert(e.event_id()).second) out.push_back(std::move(e));
+  }
+  return out;
+}
+
 std::vector<healthgrid::v1::Escalation> ParseEscalations(const std::vector<ConsumedRecord>& records) {
   std::vector<healthgrid::v1::Escalation> out;
   for (const auto& r : records) {

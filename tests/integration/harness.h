@@ -123,6 +123,9 @@ class TestProducer {
 
 // Escalations decoded from consumed records.
 std::vector<healthgrid::v1::Escalation> ParseEscalations(const std::vector<ConsumedRecord>& records);
+// The escalations of one rule, each event id once (output is at least once), in the order first seen.
+std::vector<healthgrid::v1::Escalation> DistinctEventsOfRule(const std::vector<ConsumedRecord>& records,
+                                                             healthgrid::v1::Rule rule);
 
 // Reads a topic from the beginning with a throwaway group until `done(records)` or the timeout. It
 // stops as soon as `done` holds, so it proves "at least", never "exactly": for exact sets use

@@ -9,6 +9,7 @@
 
 #include "engine/app/engine.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/jumping_clock.h"
 
 namespace alertd::testing {
 namespace {
@@ -16,24 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 constexpr int64_t kMinute = 60 * 1000;
 
-class JumpingClock final : public domain::Clock {
- public:
-  domain::ProcessingTime Now() const override { return {NowMs() + offset_.load()}; }
-  void Jump(int64_t ms) { offset_ += ms; }
-
- private:
-  std::atomic<int64_t> offset_{0};
-};
-
 std::vector<healthgrid::v1::Escalation> R1Events(const std::vector<ConsumedRecord>& records) {
-  std::vector<healthgrid::v1::Escalation> out;
-  std::set<std::string> ids;
-  for (const auto& r : records) {
-    healthgrid::v1::Escalation e;
-    EXPECT_TRUE(e.ParseFromString(r.value));
-    if (e.rule() == healthgrid::v1::R1_CRITICAL_BP && ids.insert(e.event_id()).second) out.push_back(e);
-  }
-  return out;
+  return DistinctEventsOfRule(records, healthgrid::v1::R1_CRITICAL_BP);
 }
 
 TEST(TimerStarvationTest, OwnAckTimeoutsFireBehindMoreThanARoundsWorthOfForeignDueTimers) {
