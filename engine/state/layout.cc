@@ -1,6 +1,7 @@
 // Key and value encodings of the state store, and CommitBatch -> writes; see layout.h.
 #include "engine/state/layout.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -306,11 +307,11 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
 
   for (const ParkedEntry& parked : batch.parked_put) {
     const std::string what = absl::StrCat("parked seq ", parked.entry.seq);
-    if (parked.entry.seq >= commit.next_outbox_seq) {
-      return CannotEncode(store, Family::kParked, what,
-                          absl::StrCat("only output already in the outbox (seq < ", commit.next_outbox_seq,
-                                       ") can be parked"));
+    if (parked.entry.seq == std::numeric_limits<uint64_t>::max()) {
+      return CannotEncode(store, Family::kParked, what, "the seq space is exhausted");
     }
+    // Output parked before it ever reached the outbox still takes its seq for good.
+    commit.next_outbox_seq = std::max(commit.next_outbox_seq, parked.entry.seq + 1);
     state::v1::ParkedRecord record;
     record.mutable_record()->set_topic(parked.entry.topic);
     record.mutable_record()->set_key(parked.entry.key);

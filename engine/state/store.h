@@ -68,7 +68,8 @@ struct CommitBatch {
   // Timers need partition >= 0, a non-empty worker id and a known rule; any fire_at is allowed.
   std::vector<domain::Timer> timers_put = {};     // putting a stored timer again is a no-op
   std::vector<domain::Timer> timers_delete = {};  // unknown timers are ignored (a fired one may be deleted twice)
-  // Each also deletes its seq from the outbox. Any seq below NextOutboxSeq() is allowed.
+  // Each also deletes its seq from the outbox (if there). A seq at or above NextOutboxSeq() (output
+  // parked before it reached the outbox) raises NextOutboxSeq() past it.
   std::vector<ParkedEntry> parked_put = {};
   bool empty() const;
 };

@@ -206,6 +206,28 @@ TYPED_TEST(StateStoreTest, NextOutboxSeqSurvivesDeletingEverythingAndReopening) 
   EXPECT_EQ(this->store().NextOutboxSeq(), 5U);
 }
 
+TYPED_TEST(StateStoreTest, ParkingMovesOutputOutOfTheOutboxForGood) {
+  CommitBatch put;
+  for (uint64_t seq = 1; seq <= 3; ++seq) put.outbox_put.push_back(this->Entry(seq));
+  ASSERT_TRUE(this->store().Commit(put).ok());
+  // Seq 2 refused by the broker; seq 4 parked before it reached the outbox, with seq 5 after it.
+  CommitBatch park;
+  park.outbox_put.push_back(this->Entry(5));
+  park.parked_put.push_back({this->Entry(2), "broker refused it: Message size too large", 1234});
+  park.parked_put.push_back({this->Entry(6), "900001 bytes, more than a broker accepts", 1235});
+  ASSERT_TRUE(this->store().Commit(park).ok());
+  EXPECT_EQ(this->store().NextOutboxSeq(), 7U);
+  this->Reopen();
+  EXPECT_EQ(this->OutboxSeqs(), (std::vector<uint64_t>{1, 3, 5}));
+  absl::StatusOr<std::vector<ParkedEntry>> parked = this->store().LoadParked(10);
+  ASSERT_TRUE(parked.ok()) << parked.status();
+  ASSERT_EQ(parked->size(), 2U);
+  EXPECT_EQ((*parked)[0], (ParkedEntry{this->Entry(2), "broker refused it: Message size too large", 1234}));
+  EXPECT_EQ((*parked)[1].entry, this->Entry(6));
+  EXPECT_EQ(this->store().LoadParked(1)->size(), 1U);
+  EXPECT_EQ(this->store().NextOutboxSeq(), 7U);
+}
+
 TYPED_TEST(StateStoreTest, OutboxSeqsMustAscendFromNextOutboxSeq) {
   const std::vector<std::vector<uint64_t>> refused = {{0}, {5, 5}, {6, 5}, {UINT64_MAX}};
   for (const std::vector<uint64_t>& seqs : refused) {
