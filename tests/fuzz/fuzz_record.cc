@@ -1,6 +1,7 @@
 // Fuzz bytes to Kafka records, the prepared worker state, and the read-back checks of engine outputs.
 #include "fuzz_record.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
