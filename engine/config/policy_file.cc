@@ -2,6 +2,7 @@
 #include "engine/config/policy_file.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -248,6 +249,52 @@ struct Setting {
   std::string text;
 };
 
+// The file's first YAML document, and where a second one starts if the file has one.
+struct FirstDocument {
+  YAML::Node root;                   // Null for an empty file
+  std::optional<YAML::Mark> second;  // set: the file holds more than one document
+};
+
+// Remembers where the first node of the document being parsed is.
+class FirstNodeMark : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> mark;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { Note(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { Note(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Note(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Note(const YAML::Mark& m) {
+    if (!mark) mark = m;
+  }
+};
+
+// Parses no further than the second document: yaml-cpp 0.7's LoadAll never returns on some malformed
+// files (a stray ',' after a value, e.g. `'',`: it appends null documents until memory runs out; fixed
+// upstream by jbeder/yaml-cpp#1319), and a policy file must be refused, not hang the daemon's start.
+// Throws YAML::Exception, as LoadAll does.
+FirstDocument LoadFirstDocument(const std::string& text) {
+  FirstDocument out{YAML::Load(text), std::nullopt};
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  FirstNodeMark first;
+  parser.HandleNextDocument(first);
+  FirstNodeMark second;
+  if (parser.HandleNextDocument(second)) out.second = second.mark.value_or(YAML::Mark::null_mark());
+  return out;
+}
+
 // Checks a policy file in two passes: Collect walks the YAML structure (unknown keys, duplicates,
 // sections that are not mappings) and remembers each field's node; Read then converts the fields in
 // an order where every bound a field depends on is already known.
@@ -256,21 +303,19 @@ class PolicyReader {
   explicit PolicyReader(std::string_view source) : source_(source) {}
 
   absl::StatusOr<Policy> Parse(std::string_view text) {
-    std::vector<YAML::Node> documents;
+    FirstDocument document;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      document = LoadFirstDocument(std::string(text));
     } catch (const YAML::Exception& e) {
       return Fail(e.mark, "", fmt::format("invalid YAML: {}", e.msg));
     }
     const std::string sections = JoinKeys(ChildKeys(""));
-    if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) {
+    if (document.second) return Fail(*document.second, "", "expected one YAML document, found a second one here");
+    if (document.root.IsNull()) {
       return absl::InvalidArgumentError(
           fmt::format("{}: the policy file is empty; expected a mapping with sections {}", source_, sections));
     }
-    if (documents.size() > 1) {
-      return Fail(documents[1].Mark(), "", "expected one YAML document, found a second one here");
-    }
-    const YAML::Node& root = documents[0];
+    const YAML::Node& root = document.root;
     if (!root.IsMap()) {
       return Fail(root.Mark(), "",
                   fmt::format("expected a mapping with sections {}, got {}", sections, Describe(root)));

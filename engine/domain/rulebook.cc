@@ -14,15 +14,23 @@
 namespace alertd::domain {
 namespace {
 
+// `t` in the grid's local time. Times from time clocks and acks reach the rules as any int64 (a
+// clock-in is only checked for being set): clamped to 100 000 years either side of the epoch, far from
+// any real time, the local-time arithmetic here cannot overflow.
+int64_t LocalMs(EventTime t, const Policy& p) {
+  constexpr int64_t kFarthestMs = 100'000 * 366 * kDayMs;
+  return std::clamp(t.ms, -kFarthestMs, kFarthestMs) + int64_t{p.day_offset_minutes} * kMinuteMs;
+}
+
 int64_t LocalDay(EventTime t, const Policy& p) {
-  int64_t local = t.ms + int64_t{p.day_offset_minutes} * kMinuteMs;
+  const int64_t local = LocalMs(t, p);
   return local >= 0 ? local / kDayMs : (local - kDayMs + 1) / kDayMs;
 }
 
 // "2026-11-29 08:12" in the grid's local time: the words health managers read.
 std::string LocalTimeText(EventTime t, const Policy& p) {
   using namespace std::chrono;
-  sys_time<milliseconds> local{milliseconds{t.ms + int64_t{p.day_offset_minutes} * kMinuteMs}};
+  sys_time<milliseconds> local{milliseconds{LocalMs(t, p)}};
   auto day = floor<days>(local);
   year_month_day ymd{day};
   hh_mm_ss hms{floor<minutes>(local - day)};

@@ -20,10 +20,28 @@ std::string Where(const RawRecord& r) {
   return std::string(r.topic) + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
 }
 
+// A Kafka key as the dead letter's message (a proto3 string) may quote it: as is when it is UTF-8,
+// else with every byte outside printable ASCII as \xNN. Quoted raw, a binary key made the whole dead
+// letter unreadable to its consumers.
+std::string Quoted(std::string_view key) {
+  if (wire::IsValidUtf8(key)) return std::string(key);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      out += c;
+    } else {
+      out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 0xf]};
+    }
+  }
+  return out;
+}
+
 std::optional<Rejection> CheckKey(const RawRecord& r, const std::string& worker_id) {
   if (r.key.empty() || worker_id.empty() || r.key == worker_id) return std::nullopt;
-  return Rejection{RejectReason::kKeyMismatch, "key '" + std::string(r.key) + "' differs from worker_id '" +
-                                                   worker_id + "' (records must be keyed by worker id)"};
+  return Rejection{RejectReason::kKeyMismatch, "key '" + Quoted(r.key) + "' differs from worker_id '" + worker_id +
+                                                   "' (records must be keyed by worker id)"};
 }
 
 Rejection TooLarge(const RawRecord& r, const std::string& what, std::size_t size, std::size_t bound) {

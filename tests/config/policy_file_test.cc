@@ -302,6 +302,9 @@ const RefusalCase kRefusals[] = {
     {"YamlSyntaxError", "limits:\n  max_evidence: [5\n  max_window_samples: 10\n", 3, "", "invalid YAML: "},
     {"YamlBadIndentation", "limits:\n  max_evidence: 5\n    max_window_samples: 10\n", 3, "", "invalid YAML: "},
     {"SecondDocument", "limits: {}\n---\nlimits: {}\n", 3, "", "expected one YAML document"},
+    // Found by tests/fuzz/fuzz_policy: yaml-cpp 0.7's LoadAll loops on these, allocating without end.
+    {"StrayCommaAfterValue", "'',\n", 1, "", "expected one YAML document, found a second one here"},
+    {"LoneComma", "\n,\n", 2, "", "expected one YAML document, found a second one here"},
     {"TopLevelList", "- blood_pressure\n", 1, "",
      "expected a mapping with sections blood_pressure, glucose, plausible, time, rules, escalation, limits, got a list"},
     {"TopLevelScalar", "hello\n", 1, "", "got \"hello\""},

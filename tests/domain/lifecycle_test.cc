@@ -119,7 +119,8 @@ TEST(R3EnrolmentTest, EnrolmentWithoutReadingsGivesAFullInterval) {
   EXPECT_EQ(out.timers_set[0], (TimerRequest{At(7 * kDayMs), Rule::kR3SelfTestMissed, kTimerSelfTestDue}));
   EXPECT_EQ(t.state.self_test_since, kStart);
   t.RunUntil(At(7 * kDayMs));
-  const auto r3 = OfRule(t.Take(), Rule::kR3SelfTestMissed);
+  const std::vector<Escalation> events = t.Take();  // OfRule points into it
+  const auto r3 = OfRule(events, Rule::kR3SelfTestMissed);
   ASSERT_EQ(r3.size(), 1u);
   EXPECT_TRUE(Contains(r3[0]->reason, "enrolled")) << r3[0]->reason;
 }
@@ -344,7 +345,8 @@ TEST(R3ProfileChangeTest, ShorterIntervalMovesTheNextDue) {
   t.RunUntil(At(3 * kDayMs - 1));
   EXPECT_TRUE(t.Take().empty());
   t.RunUntil(At(3 * kDayMs));
-  const auto r3 = OfRule(t.Take(), Rule::kR3SelfTestMissed);
+  const std::vector<Escalation> events = t.Take();  // OfRule points into it
+  const auto r3 = OfRule(events, Rule::kR3SelfTestMissed);
   ASSERT_EQ(r3.size(), 1u);
   EXPECT_TRUE(Contains(r3[0]->reason, "no self-test for 3 days")) << r3[0]->reason;
   // The ladder follows the new due.

@@ -146,6 +146,25 @@ TEST(ReadingCodec, RejectsUndecodableAndAnonymousReadings) {
   EXPECT_EQ(ReasonOf(DecodeReading(empty.raw())), RejectReason::kUndecodable);
 }
 
+// Found by tests/fuzz/fuzz_reading: the mismatch message quoted a binary key raw, and a proto3 string
+// holding invalid UTF-8 serializes but no consumer can parse the dead letter back.
+TEST(ReadingCodec, ADeadLetterForABinaryKeyStaysReadable) {
+  healthgrid::v1::Reading r;
+  r.set_worker_id("W1");
+  r.set_measured_at_ms(1'700'000'000'000);
+  r.mutable_blood_pressure()->set_systolic_mmhg(120);
+  r.mutable_blood_pressure()->set_diastolic_mmhg(80);
+  const Record rec = Of("readings", std::string("W\xff\x01\\", 4), r);
+  const auto decoded = DecodeReading(rec.raw());
+  ASSERT_EQ(ReasonOf(decoded), RejectReason::kKeyMismatch);
+  const domain::Rejection& why = std::get<domain::Rejection>(decoded);
+  EXPECT_NE(why.message.find(R"(key 'W\xff\x01\x5c' differs from worker_id 'W1')"), std::string::npos) << why.message;
+  healthgrid::v1::DeadLetter back;
+  ASSERT_TRUE(back.ParseFromString(EncodeDeadLetter(rec.raw(), why, domain::ProcessingTime{1})));
+  EXPECT_EQ(back.key(), rec.key);
+  EXPECT_EQ(back.message(), why.message);
+}
+
 TEST(ProfileCodec, ATombstoneRemovesTheWorkerAndAKeyIsRequired) {
   Record tomb{"worker-profiles", "W1", "", true};
   auto decoded = DecodeProfile(tomb.raw());
