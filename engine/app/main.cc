@@ -1,4 +1,5 @@
 // alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` and `print-policy` commands.
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -11,10 +12,12 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <optional>
 
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
+#include "engine/app/log_limiter.h"
 #include "engine/config/policy_file.h"
 
 namespace {
@@ -49,6 +52,22 @@ int ExitCodeFor(const absl::Status& status) {
 }
 
 std::atomic<bool> g_stop{false};
+
+// protobuf reports some parse problems itself (e.g. invalid UTF-8 in a string field), once per bad
+// record: a hostile producer could flood stderr at record rate. Its words go to alertd's log instead,
+// at most one line per 5 s, each saying how many it stands for; the record itself is dead-lettered.
+void LogProtobufComplaint(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  static std::mutex mu;
+  static alertd::app::LogLimiter limiter;
+  std::lock_guard<std::mutex> lock(mu);
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  const std::optional<uint64_t> suppressed = limiter.Admit("protobuf", now);
+  if (!suppressed) return;
+  spdlog::log(level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn : spdlog::level::info,
+              "protobuf ({}:{}): {}{}", file, line, message, alertd::app::LogLimiter::Suffix(*suppressed));
+}
 
 extern "C" void OnSignal(int) { g_stop.store(true); }  // only flips a flag
 
@@ -323,6 +342,7 @@ int main(int argc, char** argv) {
   }
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("alertd"));
+  google::protobuf::SetLogHandler(LogProtobufComplaint);  // before any thread parses: not thread-safe
   spdlog::set_level(spdlog::level::from_str(log_level));
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
