@@ -27,36 +27,29 @@
 #pragma once
 
 #include <atomic>
-#include <future>
-#include <mutex>
+#include <cstddef>
 #include <cstdint>
-#include <list>
 #include <map>
-#include <set>
 #include <memory>
-#include <string_view>
-#include <optional>
+#include <set>
 #include <string>
-#include <unordered_map>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include <librdkafka/rdkafka.h>
 
-#include <spdlog/spdlog.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/app/commit_window.h"
 #include "engine/app/log_limiter.h"
+#include "engine/app/outbox.h"
 #include "engine/app/partition_timers.h"
 #include "engine/app/stream_merge.h"
+#include "engine/app/task.h"
 #include "engine/domain/clock.h"
 #include "engine/domain/rulebook.h"
-#include "engine/domain/timer.h"
 #include "engine/kafka/clients.h"
-#include "engine/kafka/codec.h"
 #include "engine/metrics/engine_metrics.h"
-#include "engine/metrics/worker_gauges.h"
 #include "engine/state/store.h"
 
 namespace alertd::app {
@@ -86,6 +79,9 @@ struct EngineOptions {
   kafka::Properties producer_properties;
 };
 
+// The StreamThread of Kafka Streams' shape: the consumer and its rebalance callbacks, the poll loop,
+// stream mode's merge and timers, punctuation, lag and positions, shutdown. A record goes to the Task;
+// the CommitWindow holds what it changed until the commit; the Outbox produces what was committed.
 class Engine {
  public:
   Engine(EngineOptions options, state::StateStore& store, const domain::Rulebook& rules,
@@ -109,12 +105,6 @@ class Engine {
 
  private:
   class Callbacks;
-  struct DirtyWorker {
-    state::WorkerKey key;
-    domain::WorkerState state;
-    bool deleted = false;
-    bool stored = false;  // the worker had state before this window (in the store, cache or in flight)
-  };
 
   struct MessageDeleter {
     void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
@@ -122,6 +112,8 @@ class Engine {
   using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
 
   bool stream_mode() const { return options_.clock_mode == ClockMode::kStream; }
+  // The first fatal error: a store read the rules needed, then one raised inside a librdkafka callback.
+  const absl::Status& Failure() const { return window_.error().ok() ? callback_error_ : window_.error(); }
   // Stream mode: position of a topic among the merged inputs (ties between equal timestamps go to
   // the lower one: profiles, readings, shifts, acks), or -1 for a topic that is not an input.
   int InputIndex(std::string_view topic) const;
@@ -141,47 +133,18 @@ class Engine {
   [[nodiscard]] absl::Status LoadStreamState(const std::set<int32_t>& partitions);
   // On assignment: the dashboard gauges from the owned workers' committed states.
   [[nodiscard]] absl::Status InitWorkerGauges(const std::set<int32_t>& partitions);
-  // Applies the difference of one worker's dashboard contribution across a change.
-  void TrackGauges(const metrics::WorkerGauges& before, const domain::WorkerState& after);
-  void FireTimer(const domain::Timer& timer);
 
   void Process(const rd_kafka_message_t& m);
-  void ProcessReading(const kafka::RawRecord& raw);
-  void ProcessProfile(const kafka::RawRecord& raw);
-  void ProcessShift(const kafka::RawRecord& raw);
-  void ProcessAck(const kafka::RawRecord& raw);
-  // Emits the outcome's events and records its timer requests for the next commit.
-  void Apply(const domain::Outcome& outcome, const state::WorkerKey& key);
   // Fires the deadlines that are due, for the partitions this instance owns.
   [[nodiscard]] absl::Status Punctuate();
-  void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why);
-  // Queues one output record for the next commit: to the outbox, or, when it is larger than any
-  // broker accepts, straight to the parked column family.
-  void Output(const std::string& topic, std::string key, std::string value, int32_t partition);
-  // Moves an output record the broker will never accept out of the outbox, in the next commit.
-  void Park(const state::OutboxEntry& entry, const std::string& reason);
   // Every input offset is processed or accounted for: a record past the expected offset means Kafka
   // deleted the ones between (retention) before alertd read them, which is logged and counted.
   void CheckContinuity(const rd_kafka_message_t& m);
-  // A log line for a recurring condition, at most one per kind every few seconds (LogLimiter).
-  template <typename... Args>
-  void LogLimited(spdlog::level::level_enum level, const std::string& kind, fmt::format_string<Args...> format,
-                  Args&&... args);
-  void Emit(const domain::Escalation& e, int32_t partition);
-  void EmitReferral(const domain::Referral& r, int32_t partition);
-  void PutTimer(const domain::Timer& t);
-  void DeleteTimer(const domain::Timer& t);
-  domain::WorkerState& Load(const state::WorkerKey& key);
-  void MarkDeleted(const state::WorkerKey& key);
   // Hands the work since the last commit to a background commit; waits for the previous one first.
   [[nodiscard]] absl::Status StartCommit();
-  // Completes the background commit if it is done (or waits for it): produces its output, caches its states.
-  [[nodiscard]] absl::Status FinishCommit(bool wait);
   [[nodiscard]] absl::Status CommitNow();
-  void Uncache(const std::string& key);
-  void Produce(const state::OutboxEntry& e);
-  void OnDelivery(uint64_t seq, RdKafka::ErrorCode err, const std::string& topic, const std::string& error);
-  void RetryFailedDeliveries();
+  // A commit is durable: its output goes to the producer, its offsets to the position and lag gauges.
+  void OnCommitted(const state::CommitBatch& batch);
   [[nodiscard]] absl::Status OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
   [[nodiscard]] absl::Status OnRevoke();
   void PauseReadingsUntilProfilesLoaded(const std::vector<RdKafka::TopicPartition*>& partitions);
@@ -190,83 +153,36 @@ class Engine {
   [[nodiscard]] absl::Status Shutdown();
 
   EngineOptions options_;
-  state::StateStore& store_;
-  const domain::Rulebook& rules_;
   metrics::EngineMetrics& metrics_;
   const domain::Clock& clock_;
 
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<RdKafka::Producer> producer_;
-  std::unique_ptr<RdKafka::Topic> escalations_topic_;
-  std::unique_ptr<RdKafka::Topic> dead_letters_topic_;
-  std::unique_ptr<RdKafka::Topic> referrals_topic_;
-
-  // Committed states of recently seen workers, decoded: most readings then need no RocksDB read and no
-  // parse. Bounded by options_.state_cache_workers, least recently used first out.
-  struct CachedWorker {
-    domain::WorkerState state;
-    std::list<std::string>::iterator lru;
-  };
-  std::unordered_map<std::string, CachedWorker> cache_;
-  std::list<std::string> lru_;  // most recent at the front
-  void CacheCommitted(std::string key, domain::WorkerState state);
+  LogLimiter log_limiter_;  // shared by the loop, the task and the outbox: one limit per kind of line
+  CommitWindow window_;
+  Outbox outbox_;
+  Task task_;
 
   // Processing time of the record or timer being processed: in wall mode read once per loop
   // iteration, in stream mode the partition's clock.
   domain::ProcessingTime now_;
 
-  // The commit being written by the background task, at most one.
-  struct InFlightCommit {
-    state::CommitBatch batch;
-    std::size_t records = 0;
-    std::unordered_map<std::string, const domain::WorkerState*> states;  // into batch; nullptr = deleted
-    double seconds = 0;
-    // Last, so it is destroyed first: its destructor waits for the task that still uses the batch.
-    std::future<absl::Status> result;
-  };
-  std::unique_ptr<InFlightCommit> in_flight_;
-  std::mutex store_mu_;  // the store is thread-compatible: the committer and Load() take turns
-
-  // Uncommitted work since the last commit.
-  std::unordered_map<std::string, DirtyWorker> dirty_;
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
-  std::vector<state::OutboxEntry> outbox_put_;
-  std::vector<uint64_t> outbox_delete_;
-  // Net timer changes of the window: a timer is in at most one of the two (PutTimer, DeleteTimer).
-  std::set<domain::Timer> timers_put_;
-  std::set<domain::Timer> timers_delete_;
-  // Fired timers whose deletion is not committed yet: the store still returns them as due.
-  std::set<domain::Timer> fired_uncommitted_;
   std::set<int32_t> owned_partitions_;
   int64_t last_punctuate_ms_ = 0;
-  std::size_t records_since_commit_ = 0;
   int64_t last_commit_ms_ = 0;     // steady clock, like every housekeeping time
   int64_t loop_steady_ms_ = 0;     // steady clock at the start of the current loop iteration
-
-  // Committed output handed to the producer and not yet confirmed, by outbox sequence.
-  std::unordered_map<uint64_t, state::OutboxEntry> unconfirmed_;
-  // Output to produce again once retry_at_ms (steady clock) has passed.
-  struct FailedDelivery {
-    uint64_t seq = 0;
-    int64_t retry_at_ms = 0;
-  };
-  std::vector<FailedDelivery> failed_deliveries_;
-  std::vector<state::ParkedEntry> parked_put_;  // for the next commit
-  LogLimiter log_limiter_;
   bool shutting_down_ = false;
   // Pauses and resumes librdkafka refused, to try again: the wanted state of each topic-partition.
-  std::map<std::pair<std::string, int32_t>, bool> pause_retry_;
+  std::map<TopicPartition, bool> pause_retry_;
   // The next offset each owned input partition must deliver (not the compacted profiles topic).
   struct ExpectedOffset {
     int64_t offset = 0;
     bool never_read = false;  // assigned without a stored position, nothing read yet
   };
-  std::map<std::pair<std::string, int32_t>, ExpectedOffset> expected_offset_;
-  uint64_t next_outbox_seq_ = 1;
+  std::map<TopicPartition, ExpectedOffset> expected_offset_;
 
   // Where each owned partition stands: next offset to process (committed or pending).
-  std::map<std::pair<std::string, int32_t>, int64_t> positions_;
+  std::map<TopicPartition, int64_t> positions_;
   int64_t last_lag_update_ms_ = 0;
   // Profile partitions still loading after an assignment, with the offset that ends the backlog; their
   // readings partitions stay paused until then, so readings are graded with the profiles they need.
@@ -277,9 +193,8 @@ class Engine {
   // released before it is destroyed.
   StreamMerge<MessagePtr> merge_;
   bool merge_ready_ = false;  // the last drain stopped with records ready
-  PartitionTimers stream_timers_;
+  PartitionTimers stream_timers_;  // kept in step by the commit window
   std::map<int32_t, int64_t> stream_time_;  // each owned partition's processing time
-  std::set<int32_t> stream_time_dirty_;     // partitions whose clock moved since the last commit
 
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> last_loop_ms_{0};

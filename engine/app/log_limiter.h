@@ -1,10 +1,15 @@
 // Rate limits for log lines of recurring conditions (a broker down, a flood of bad records).
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+
+#include "engine/app/steady_time.h"
 
 namespace alertd::app {
 
@@ -46,5 +51,14 @@ class LogLimiter {
   const int64_t interval_ms_;
   std::unordered_map<std::string, Kind> kinds_;
 };
+
+// A log line for a recurring condition, at most one per kind every few seconds.
+template <typename... Args>
+void LogLimited(LogLimiter& limiter, spdlog::level::level_enum level, const std::string& kind,
+                fmt::format_string<Args...> format, Args&&... args) {
+  const std::optional<uint64_t> suppressed = limiter.Admit(kind, SteadyMs());
+  if (!suppressed) return;
+  spdlog::log(level, "{}{}", fmt::format(format, std::forward<Args>(args)...), LogLimiter::Suffix(*suppressed));
+}
 
 }  // namespace alertd::app

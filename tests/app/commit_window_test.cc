@@ -1,0 +1,196 @@
+// The commit window on the in-memory store: where Load() finds a worker, the cache bound, and the
+// rule that the last timer request of a window wins.
+#include "engine/app/commit_window.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "engine/app/partition_timers.h"
+#include "engine/metrics/engine_metrics.h"
+#include "engine/state/store.h"
+
+namespace alertd::app {
+namespace {
+
+// The memory store, counting the worker reads that reach it.
+class CountingStore final : public state::StateStore {
+ public:
+  absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const state::WorkerKey& key) override {
+    ++worker_reads;
+    return inner_->LoadWorker(key);
+  }
+  absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const state::InputPosition& position) override {
+    return inner_->LoadNextOffset(position);
+  }
+  absl::StatusOr<std::vector<state::OutboxEntry>> LoadOutbox() override { return inner_->LoadOutbox(); }
+  uint64_t NextOutboxSeq() const override { return inner_->NextOutboxSeq(); }
+  absl::Status Commit(const state::CommitBatch& batch) override { return inner_->Commit(batch); }
+  absl::Status ForEachWorker(int32_t partition,
+                             const std::function<bool(const state::WorkerKey&, const domain::WorkerState&)>& fn) override {
+    return inner_->ForEachWorker(partition, fn);
+  }
+  absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(int32_t partition, domain::ProcessingTime now,
+                                                           std::size_t limit) override {
+    return inner_->LoadDueTimers(partition, now, limit);
+  }
+  absl::StatusOr<std::vector<domain::Timer>> LoadDueTimers(domain::ProcessingTime now, std::size_t limit) override {
+    return inner_->LoadDueTimers(now, limit);
+  }
+  absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) override {
+    return inner_->LoadTimers(partition);
+  }
+  absl::StatusOr<std::vector<state::ParkedEntry>> LoadParked(std::size_t limit) override {
+    return inner_->LoadParked(limit);
+  }
+  state::RecoveryReport Recovery() const override { return inner_->Recovery(); }
+
+  std::atomic<int> worker_reads{0};
+
+ private:
+  std::unique_ptr<state::StateStore> inner_ = state::NewMemoryStore();
+};
+
+state::WorkerKey Key(const char* worker) { return {1, domain::WorkerId{worker}}; }
+
+domain::Timer TimerOf(const char* worker) {
+  return {{1'700'000'000'000}, 1, domain::WorkerId{worker}, domain::Rule::kR3SelfTestMissed, domain::kTimerSelfTestDue};
+}
+
+class CommitWindowTest : public ::testing::Test {
+ protected:
+  explicit CommitWindowTest(std::size_t cache_workers = 1000) : cache_workers_(cache_workers) {}
+
+  // Gives the worker a state that differs from a new worker's, so that the commit stores it.
+  void Touch(const char* worker, uint64_t readings) { window_->Load(Key(worker)).readings_accepted = readings; }
+
+  state::CommitBatch CommitOne() {
+    committed_.clear();
+    EXPECT_TRUE(window_->CommitNow().ok());
+    EXPECT_EQ(committed_.size(), 1u);
+    return committed_.empty() ? state::CommitBatch{} : committed_.front();
+  }
+
+  std::size_t cache_workers_;
+  CountingStore store_;
+  metrics::EngineMetrics metrics_;
+  std::vector<state::CommitBatch> committed_;
+  std::unique_ptr<CommitWindow> window_ = std::make_unique<CommitWindow>(
+      store_, metrics_, cache_workers_, [this](const state::CommitBatch& b) { committed_.push_back(b); });
+};
+
+TEST_F(CommitWindowTest, LoadContinuesFromTheCommitInFlightWithoutReadingTheStore) {
+  Touch("W1", 5);
+  ASSERT_TRUE(window_->StartCommit().ok());  // in flight until FinishCommit
+  const int reads = store_.worker_reads.load();
+  domain::WorkerState& state = window_->Load(Key("W1"));
+  EXPECT_EQ(state.readings_accepted, 5u);
+  EXPECT_EQ(store_.worker_reads.load(), reads);
+
+  // A copy: changing it leaves the batch being written as it was.
+  state.readings_accepted = 6;
+  ASSERT_TRUE(window_->FinishCommit(/*wait=*/true).ok());
+  ASSERT_EQ(committed_.size(), 1u);
+  EXPECT_EQ(committed_[0].workers.at(0).second->readings_accepted, 5u);
+  EXPECT_EQ(CommitOne().workers.at(0).second->readings_accepted, 6u);
+}
+
+TEST_F(CommitWindowTest, ANewWorkerLeftAsNewIsNotStored) {
+  window_->Load(Key("W1"));
+  window_->Consumed({"shifts", 1}, 10);
+  const state::CommitBatch batch = CommitOne();
+  EXPECT_TRUE(batch.workers.empty());
+  EXPECT_EQ(batch.next_offsets.size(), 1u);
+}
+
+TEST_F(CommitWindowTest, AnEmptyWindowCommitsNothing) {
+  ASSERT_TRUE(window_->CommitNow().ok());
+  EXPECT_TRUE(committed_.empty());
+}
+
+TEST_F(CommitWindowTest, StreamTimeCommitsWithTheOffsets) {
+  window_->SetStreamTime(1, 5000);
+  window_->SetStreamTime(1, 7000);
+  const state::CommitBatch batch = CommitOne();
+  ASSERT_EQ(batch.next_offsets.size(), 1u);
+  EXPECT_EQ(batch.next_offsets[0].first, (state::InputPosition{kStreamTimeTopic, 1}));
+  EXPECT_EQ(batch.next_offsets[0].second, 7000);
+}
+
+class SmallCacheTest : public CommitWindowTest {
+ protected:
+  SmallCacheTest() : CommitWindowTest(2) {}
+};
+
+TEST_F(SmallCacheTest, TheCacheKeepsAtMostItsBoundLeastRecentlyUsedOut) {
+  Touch("W1", 1);
+  Touch("W2", 2);
+  Touch("W3", 3);
+  CommitOne();  // caches W1, W2, W3 in key order: W1 is the least recent
+  EXPECT_EQ(window_->cached_workers(), 2u);
+
+  const int reads = store_.worker_reads.load();
+  EXPECT_EQ(window_->Load(Key("W3")).readings_accepted, 3u);  // cached
+  EXPECT_EQ(store_.worker_reads.load(), reads);
+  EXPECT_EQ(window_->Load(Key("W1")).readings_accepted, 1u);  // evicted: read from the store
+  EXPECT_EQ(store_.worker_reads.load(), reads + 1);
+}
+
+// Only the last request for one timer in a window stands, whatever came before it.
+struct TimerCase {
+  const char* name;
+  std::vector<char> requests;  // 'p' = put, 'd' = delete, 'f' = fired
+  bool put;
+  bool deleted;
+};
+
+void PrintTo(const TimerCase& c, std::ostream* os) { *os << c.name; }
+
+class LastTimerRequestTest : public CommitWindowTest, public ::testing::WithParamInterface<TimerCase> {};
+
+TEST_P(LastTimerRequestTest, EndsInExactlyTheSetOfTheLastRequest) {
+  PartitionTimers mirror;
+  window_->MirrorTimers(&mirror);
+  const domain::Timer t = TimerOf("W1");
+  for (char r : GetParam().requests) {
+    if (r == 'p') window_->PutTimer(t);
+    if (r == 'd') window_->DeleteTimer(t);
+    if (r == 'f') window_->DeleteFiredTimer(t);
+  }
+  const state::CommitBatch batch = CommitOne();
+  EXPECT_EQ(batch.timers_put.size(), GetParam().put ? 1u : 0u);
+  EXPECT_EQ(batch.timers_delete.size(), GetParam().deleted ? 1u : 0u);
+  // The mirror follows puts and deletes (a fired timer was already taken out of it).
+  const bool mirrored = GetParam().requests.back() == 'p' || (GetParam().requests.back() == 'f' && GetParam().put);
+  EXPECT_EQ(mirror.size(), mirrored ? 1u : 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Requests, LastTimerRequestTest,
+    ::testing::Values(TimerCase{"CancelledThenSet", {'d', 'p'}, true, false},
+                      TimerCase{"SetThenCancelled", {'p', 'd'}, false, true},
+                      TimerCase{"SetCancelledSet", {'p', 'd', 'p'}, true, false},
+                      TimerCase{"FiredAndNotSetAgain", {'f'}, false, true},
+                      TimerCase{"SetAgainBeforeItFired", {'p', 'f'}, true, false}),
+    [](const ::testing::TestParamInfo<TimerCase>& p) { return p.param.name; });
+
+TEST_F(CommitWindowTest, AFiredTimerStaysFiredUntilItsDeletionCommitsOrItIsSetAgain) {
+  const domain::Timer t = TimerOf("W1");
+  window_->MarkFiredUncommitted(t);
+  window_->DeleteFiredTimer(t);
+  EXPECT_TRUE(window_->FiredUncommitted(t));
+  CommitOne();
+  EXPECT_FALSE(window_->FiredUncommitted(t));
+
+  window_->MarkFiredUncommitted(t);
+  window_->PutTimer(t);
+  EXPECT_FALSE(window_->FiredUncommitted(t));
+}
+
+}  // namespace
+}  // namespace alertd::app
