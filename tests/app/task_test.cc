@@ -16,6 +16,7 @@
 #include "engine/metrics/engine_metrics.h"
 #include "engine/state/store.h"
 #include "health.pb.h"
+#include "tests/integration/harness.h"
 
 namespace alertd::app {
 namespace {
@@ -25,19 +26,6 @@ constexpr int32_t kPartition = 3;
 
 Topics TestTopics() {
   return {"readings", "worker-profiles", "shifts", "escalation-acks", "escalations", "dead-letters", "referrals"};
-}
-
-healthgrid::v1::Reading Bp(const std::string& worker, int64_t measured_at_ms, int systolic, int diastolic) {
-  healthgrid::v1::Reading r;
-  r.set_worker_id(worker);
-  r.set_device_id("DEV-1");
-  r.set_station_id("ST-1");
-  r.set_measured_at_ms(measured_at_ms);
-  r.set_context(healthgrid::v1::SELF_TEST);
-  r.mutable_blood_pressure()->set_systolic_mmhg(systolic);
-  r.mutable_blood_pressure()->set_diastolic_mmhg(diastolic);
-  r.mutable_blood_pressure()->set_pulse_bpm(70);
-  return r;
 }
 
 // The task, its window and outbox on a fresh memory store; every commit's batch is kept.
@@ -75,7 +63,7 @@ class TaskTest : public ::testing::Test {
 };
 
 TEST_F(TaskTest, CriticalReadingOfANewWorkerCommitsItsStateOffsetEscalationAndAckDeadline) {
-  Feed("readings", "W1", Bp("W1", kNow - 60'000, 185, 100).SerializeAsString(), 41);
+  Feed("readings", "W1", testing::MakeBp("W1", kNow - 60'000, 185, 100).SerializeAsString(), 41);
   const state::CommitBatch batch = CommitOne();
 
   const state::WorkerKey key{kPartition, domain::WorkerId{"W1"}};
@@ -117,7 +105,7 @@ TEST_F(TaskTest, CriticalReadingOfANewWorkerCommitsItsStateOffsetEscalationAndAc
 
 TEST_F(TaskTest, RejectedReadingLeavesNoWorkerOnlyADeadLetterAndTheOffset) {
   const int64_t ten_days = 10 * domain::kDayMs;
-  Feed("readings", "W2", Bp("W2", kNow + ten_days, 130, 85).SerializeAsString(), 7);
+  Feed("readings", "W2", testing::MakeBp("W2", kNow + ten_days, 130, 85).SerializeAsString(), 7);
   EXPECT_EQ(window_.dirty_workers(), 0u);  // refused before the worker's state was looked at
   const state::CommitBatch batch = CommitOne();
 
@@ -152,7 +140,7 @@ TEST_F(TaskTest, AckForAnUnknownWorkerLeavesNothingToStore) {
 }
 
 TEST_F(TaskTest, AnAckDeadlineThatFiresClimbsAndReplacesItself) {
-  Feed("readings", "W1", Bp("W1", kNow - 60'000, 185, 100).SerializeAsString(), 0);
+  Feed("readings", "W1", testing::MakeBp("W1", kNow - 60'000, 185, 100).SerializeAsString(), 0);
   const domain::Timer deadline = CommitOne().timers_put.at(0);
 
   task_.FireTimer(deadline, deadline.fire_at);
