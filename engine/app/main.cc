@@ -60,13 +60,8 @@ void LogProtobufComplaint(google::protobuf::LogLevel level, const char* file, in
   static std::mutex mu;
   static alertd::app::LogLimiter limiter;
   std::lock_guard<std::mutex> lock(mu);
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
-  const std::optional<uint64_t> suppressed = limiter.Admit("protobuf", now);
-  if (!suppressed) return;
-  spdlog::log(level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn : spdlog::level::info,
-              "protobuf ({}:{}): {}{}", file, line, message, alertd::app::LogLimiter::Suffix(*suppressed));
+  const auto spd_level = level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn : spdlog::level::info;
+  alertd::app::LogLimited(limiter, spd_level, "protobuf", "protobuf ({}:{}): {}", file, line, message);
 }
 
 extern "C" void OnSignal(int) { g_stop.store(true); }  // only flips a flag
