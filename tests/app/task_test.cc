@@ -16,7 +16,7 @@
 #include "engine/metrics/engine_metrics.h"
 #include "engine/state/store.h"
 #include "health.pb.h"
-#include "tests/integration/harness.h"
+#include "tests/support/records.h"
 
 namespace alertd::app {
 namespace {

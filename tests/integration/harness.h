@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "health.pb.h"
+#include "tests/support/records.h"
 
 namespace alertd::testing {
 
@@ -144,14 +145,5 @@ std::map<int32_t, std::pair<int64_t, int64_t>> Watermarks(const std::string& boo
 // partition's end is not reached within `timeout`.
 std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::string& topic,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
-int64_t NowMs();
-
-healthgrid::v1::WorkerProfile MakeProfile(const std::string& worker, const std::string& unit, const std::string& grid);
-healthgrid::v1::Reading MakeBp(const std::string& worker, int64_t measured_at_ms, int systolic, int diastolic,
-                               int pulse = 72);
-// A SELF_TEST glucose reading at station ST-1.
-healthgrid::v1::Reading MakeGlucose(const std::string& worker, int64_t measured_at_ms, double mmol,
-                                    healthgrid::v1::GlucoseTiming timing);
 
 }  // namespace alertd::testing
