@@ -157,6 +157,9 @@ struct StoreOptions {
   // open with less than the reserve plus the WAL to replay likewise. 64 MiB: room for a level-0
   // compaction of the workers family, whose memtable is 64 MiB.
   uint64_t disk_reserve_bytes = 64 << 20;
+  // On close, flush the memtables to SST files, so the next open replays no WAL. Tests of WAL
+  // recovery turn it off to keep their commits in the WAL.
+  bool flush_on_close = true;
 };
 
 // Opens (or creates) the RocksDB store at options.path and checks its schema version.

@@ -390,3 +390,102 @@ TEST(HardeningTest, AFullDiskStopsAlertdWithExitCode4AndARestartAfterFreeingSpac
 
 }  // namespace
 }  // namespace alertd::testing
+
+namespace alertd::testing {
+namespace {
+
+// Flips `n` bytes in the middle of the largest file of `dir` whose name ends with `suffix`; the name.
+std::string FlipBytesInTheMiddle(const std::string& dir, const std::string& suffix, int n) {
+  std::string victim;
+  std::uintmax_t size = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        entry.file_size() > size) {
+      victim = entry.path().string();
+      size = entry.file_size();
+    }
+  }
+  if (victim.empty()) return victim;
+  std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(size / 2));
+  for (int i = 0; i < n; ++i) f.put(static_cast<char>(0x5A ^ i));
+  return victim;
+}
+
+TEST(HardeningTest, ACorruptedWalIsReportedAndTheStateEndsExactFromKafka) {
+  TempDir dir;
+  EmbeddedKafka kafka(dir.path(), 4);
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  const std::string db = dir.path() + "/db";
+  // Small commits, so the WAL holds many of them.
+  const std::vector<std::string> flags = {"--commit-max-records", "50"};
+  TestProducer producer(kafka.bootstrap());
+  const int64_t now = NowMs();
+  constexpr int kWorkers = 50, kEach = 40;
+  for (int n = 0; n < kEach; ++n) {
+    for (int w = 0; w < kWorkers; ++w) {
+      const std::string id = "W" + std::to_string(w);
+      producer.Send("readings", id, MakeBp(id, now - (kEach - n) * 60000LL, 120 + n % 20, 80).SerializeAsString());
+    }
+  }
+  producer.Flush();
+  {
+    AlertdProcess first(kafka.bootstrap(), db, dir.path() + "/first.log", flags);
+    ASSERT_TRUE(WaitFor([&] { return first.Metric("alertd_committed_records_total") == kWorkers * kEach; }, 60s))
+        << first.process().LogTail();
+    first.process().Kill9();  // the WAL keeps every commit: nothing was flushed to an SST
+  }
+  const std::string wal = FlipBytesInTheMiddle(db, ".log", 8);
+  ASSERT_FALSE(wal.empty()) << "no WAL file in " << db;
+
+  AlertdProcess again(kafka.bootstrap(), db, dir.path() + "/again.log", flags);
+  ASSERT_TRUE(WaitFor([&] { return again.GetStatus("/readyz") == 200; }, 60s)) << again.process().LogTail();
+  EXPECT_GT(again.Metric("alertd_wal_recovery_dropped_commits"), 0) << again.process().LogTail();
+  EXPECT_GT(again.Metric("alertd_wal_recovery_skipped_bytes"), 0);
+  const std::string log = again.process().LogTail(20000);
+  EXPECT_NE(log.find("WAL recovery dropped"), std::string::npos) << log;
+  EXPECT_NE(log.find(fs::path(wal).filename().string()), std::string::npos) << log;
+  // Offsets rolled back with the state: the rolled-back readings are consumed again, once.
+  auto exact = [&] {
+    const CommandResult dump = RunCommand({ALERTD_BIN, "dump-state", "--db", db}, dir.path() + "/dump");
+    std::size_t n = 0;
+    for (const auto& [id, w] : Workers(dump.output)) n += w["readings_accepted"] == kEach;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return exact() == static_cast<std::size_t>(kWorkers); }, 60s, 1s))
+      << again.process().LogTail();
+  EXPECT_EQ(again.process().Terminate(), 0);
+  EXPECT_EQ(exact(), static_cast<std::size_t>(kWorkers));
+}
+
+TEST(HardeningTest, ACorruptSstStopsAlertdWithExitCode3NamingTheFile) {
+  TempDir dir;
+  EmbeddedKafka kafka(dir.path(), 4);
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  const std::string db = dir.path() + "/db";
+  {
+    AlertdProcess first(kafka.bootstrap(), db, dir.path() + "/first.log");
+    TestProducer producer(kafka.bootstrap());
+    for (int w = 0; w < 200; ++w) {
+      const std::string id = "W" + std::to_string(w);
+      producer.Send("readings", id, MakeBp(id, NowMs() - 60000, 130, 85).SerializeAsString());
+    }
+    producer.Flush();
+    ASSERT_TRUE(WaitFor([&] { return first.Metric("alertd_committed_records_total") == 200; }, 60s));
+    EXPECT_EQ(first.process().Terminate(), 0);
+  }
+  // A clean stop flushes the memtables: the workers are in SST files.
+  const std::string victim = FlipBytesInTheMiddle(db, ".sst", 64);
+  ASSERT_FALSE(victim.empty()) << "no SST file after a clean stop";
+  AlertdProcess broken(kafka.bootstrap(), db, dir.path() + "/broken.log");
+  // Every owned worker is read when partitions are assigned (the dashboard gauges): the damage is found then.
+  ASSERT_TRUE(WaitFor([&] { return !broken.process().Running(); }, 60s)) << broken.process().LogTail();
+  EXPECT_EQ(broken.process().Terminate(), 3) << broken.process().LogTail();
+  const std::string log = broken.process().LogTail(20000);
+  EXPECT_NE(log.find("DATA_LOSS"), std::string::npos) << log;
+  EXPECT_NE(log.find(fs::path(victim).filename().string()), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace alertd::testing
