@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -148,6 +150,42 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
   return cf;
 }
 
+// --- The sequence a clean close left -----------------------------------------------------------
+
+// A clean close records the store's last sequence number beside it. The next open must recover at
+// least that far: a store that comes back older lost commits without a word (a damaged MANIFEST can
+// make RocksDB open an earlier version and delete the newer files as obsolete).
+std::string ClosedAtSequencePath(const std::string& path) { return path + "/ALERTD_CLOSED_AT_SEQUENCE"; }
+
+void WriteClosedAtSequence(const std::string& path, uint64_t sequence) {
+  const std::string file = ClosedAtSequencePath(path);
+  const std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << sequence << "\n";
+    if (!out.flush()) return;  // a full disk: no record, no check next time, nothing worse
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+}
+
+std::optional<uint64_t> ReadClosedAtSequence(const std::string& path) {
+  std::ifstream in(ClosedAtSequencePath(path));
+  uint64_t sequence = 0;
+  if (!(in >> sequence)) return std::nullopt;
+  return sequence;
+}
+
+absl::Status CheckNotRolledBack(const std::string& path, uint64_t recovered, uint64_t closed_at) {
+  if (recovered >= closed_at) return absl::OkStatus();
+  return layout::StoreError(
+      absl::StatusCode::kDataLoss, path,
+      absl::StrCat("RocksDB recovered the store to sequence ", recovered, ", but alertd closed it cleanly at sequence ",
+                   closed_at, ": the MANIFEST or a file it names lost commits. Nothing was changed on disk. Restore "
+                   "the directory from a backup, or move it aside so alertd rebuilds the state from Kafka (only "
+                   "what the input topics still retain)"));
+}
+
 // --- Backend ----------------------------------------------------------------------------------
 
 class RocksBackend final : public KvBackend {
@@ -169,7 +207,7 @@ class RocksBackend final : public KvBackend {
       // A clean stop leaves the state in SST files and an empty WAL: the next start replays nothing.
       // A flush that fails (a full disk) loses nothing: the WAL still holds every commit.
       std::vector<rocksdb::ColumnFamilyHandle*> ours(families_.begin(), families_.end());
-      (void)db_->Flush(rocksdb::FlushOptions(), ours);
+      if (db_->Flush(rocksdb::FlushOptions(), ours).ok()) WriteClosedAtSequence(path_, db_->GetLatestSequenceNumber());
     }
     for (rocksdb::ColumnFamilyHandle* handle : handles_) {
       // Only fails for a handle this DB did not create; ours all came from Open.
@@ -359,6 +397,20 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
   // Point-in-time recovery drops what follows damage in the WAL without a word; what it will drop
   // can only be seen before it replays (and then deletes) the files.
   const WalScan wal = ScanWal(options.path);
+  // After a clean close the WAL is empty, so a read-only look first is cheap; it deletes nothing,
+  // unlike a read-write open that recovers an older version.
+  const std::optional<uint64_t> closed_at = ReadClosedAtSequence(options.path);
+  if (closed_at && !options.read_only) {
+    rocksdb::DB* look = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> look_handles;
+    rocksdb::Status looked = rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &look_handles, &look);
+    if (!looked.ok()) return FromRocks(looked, options.path, "open failed");
+    const uint64_t recovered = look->GetLatestSequenceNumber();
+    for (rocksdb::ColumnFamilyHandle* handle : look_handles) (void)look->DestroyColumnFamilyHandle(handle);
+    (void)look->Close();
+    delete look;
+    if (absl::Status status = CheckNotRolledBack(options.path, recovered, *closed_at); !status.ok()) return status;
+  }
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   // A read-only open takes no lock, so inspection tools can look at a stopped daemon's store.
@@ -367,6 +419,17 @@ absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksStore(const StoreOptions& o
                           : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db);
   if (!s.ok()) return FromRocks(s, options.path, options.read_only ? "read-only open failed" : "open failed");
 
+  if (closed_at) {
+    absl::Status status = CheckNotRolledBack(options.path, db->GetLatestSequenceNumber(), *closed_at);
+    if (!status.ok()) {
+      for (rocksdb::ColumnFamilyHandle* handle : handles) (void)db->DestroyColumnFamilyHandle(handle);
+      (void)db->Close();
+      delete db;
+      return status;
+    }
+    // From here the store moves on; a crash before the next clean close leaves no stale record.
+    if (!options.read_only) std::filesystem::remove(ClosedAtSequencePath(options.path), ec);
+  }
   RecoveryReport recovery = ReportDropped(wal, db->GetLatestSequenceNumber());
   if (!recovery.detail.empty()) {
     rocksdb::Log(recovery.mid_log_damage ? rocksdb::InfoLogLevel::ERROR_LEVEL : rocksdb::InfoLogLevel::WARN_LEVEL,

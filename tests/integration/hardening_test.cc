@@ -487,5 +487,49 @@ TEST(HardeningTest, ACorruptSstStopsAlertdWithExitCode3NamingTheFile) {
   EXPECT_NE(log.find(fs::path(victim).filename().string()), std::string::npos) << log;
 }
 
+TEST(HardeningTest, AStoreThatComesBackOlderThanItsCleanCloseIsRefusedWithExitCode3) {
+  TempDir dir;
+  EmbeddedKafka kafka(dir.path(), 4);
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  const std::string db = dir.path() + "/db";
+  {
+    AlertdProcess first(kafka.bootstrap(), db, dir.path() + "/first.log");
+    TestProducer producer(kafka.bootstrap());
+    for (int w = 0; w < 200; ++w) {
+      const std::string id = "W" + std::to_string(w);
+      producer.Send("readings", id, MakeBp(id, NowMs() - 60000, 130, 85).SerializeAsString());
+    }
+    producer.Flush();
+    ASSERT_TRUE(WaitFor([&] { return first.Metric("alertd_committed_records_total") == 200; }, 60s));
+    EXPECT_EQ(first.process().Terminate(), 0);
+  }
+  // Damage in the MANIFEST can make RocksDB open an earlier version of the store (and delete the
+  // newer files as obsolete): alertd would start over from offset 0 with no workers.
+  std::string manifest;
+  for (const auto& e : fs::directory_iterator(db)) {
+    if (e.path().filename().string().rfind("MANIFEST", 0) == 0) manifest = e.path().string();
+  }
+  ASSERT_FALSE(manifest.empty());
+  {
+    std::fstream f(manifest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(manifest) / 2));
+    for (int i = 0; i < 16; ++i) f.put('\xA5');
+  }
+  std::set<std::string> before;
+  for (const auto& e : fs::directory_iterator(db)) before.insert(e.path().filename().string());
+  // Refused at open, before the HTTP endpoints or Kafka are started.
+  const CommandResult broken = RunCommand(
+      {ALERTD_BIN, "--bootstrap", kafka.bootstrap(), "--db", db, "--http", "127.0.0.1:0"}, dir.path() + "/broken.log");
+  EXPECT_EQ(broken.exit_code, 3) << broken.output;
+  EXPECT_NE(broken.output.find("DATA_LOSS"), std::string::npos) << broken.output;
+  EXPECT_NE(broken.output.find("closed it cleanly at sequence"), std::string::npos) << broken.output;
+  // Refused before a read-write open could delete anything.
+  for (const std::string& name : before) {
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".sst") == 0) {
+      EXPECT_TRUE(fs::exists(db + "/" + name)) << name << " was deleted";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace alertd::testing
