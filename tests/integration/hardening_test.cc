@@ -413,6 +413,19 @@ std::string FlipBytesInTheMiddle(const std::string& dir, const std::string& suff
   return victim;
 }
 
+// 200 workers' readings graded by an alertd that then stops cleanly (so its state is in SST files).
+void GradeAndStopCleanly(const std::string& bootstrap, const std::string& db, const std::string& log) {
+  AlertdProcess first(bootstrap, db, log);
+  TestProducer producer(bootstrap);
+  for (int w = 0; w < 200; ++w) {
+    const std::string id = "W" + std::to_string(w);
+    producer.Send("readings", id, MakeBp(id, NowMs() - 60000, 130, 85).SerializeAsString());
+  }
+  producer.Flush();
+  ASSERT_TRUE(WaitFor([&] { return first.Metric("alertd_committed_records_total") == 200; }, 60s));
+  EXPECT_EQ(first.process().Terminate(), 0);
+}
+
 TEST(HardeningTest, ACorruptedWalIsReportedAndTheStateEndsExactFromKafka) {
   TempDir dir;
   EmbeddedKafka kafka(dir.path(), 4);
@@ -464,17 +477,7 @@ TEST(HardeningTest, ACorruptSstStopsAlertdWithExitCode3NamingTheFile) {
   EmbeddedKafka kafka(dir.path(), 4);
   ASSERT_FALSE(kafka.bootstrap().empty());
   const std::string db = dir.path() + "/db";
-  {
-    AlertdProcess first(kafka.bootstrap(), db, dir.path() + "/first.log");
-    TestProducer producer(kafka.bootstrap());
-    for (int w = 0; w < 200; ++w) {
-      const std::string id = "W" + std::to_string(w);
-      producer.Send("readings", id, MakeBp(id, NowMs() - 60000, 130, 85).SerializeAsString());
-    }
-    producer.Flush();
-    ASSERT_TRUE(WaitFor([&] { return first.Metric("alertd_committed_records_total") == 200; }, 60s));
-    EXPECT_EQ(first.process().Terminate(), 0);
-  }
+  GradeAndStopCleanly(kafka.bootstrap(), db, dir.path() + "/first.log");
   // A clean stop flushes the memtables: the workers are in SST files.
   const std::string victim = FlipBytesInTheMiddle(db, ".sst", 64);
   ASSERT_FALSE(victim.empty()) << "no SST file after a clean stop";
@@ -492,17 +495,7 @@ TEST(HardeningTest, AStoreThatComesBackOlderThanItsCleanCloseIsRefusedWithExitCo
   EmbeddedKafka kafka(dir.path(), 4);
   ASSERT_FALSE(kafka.bootstrap().empty());
   const std::string db = dir.path() + "/db";
-  {
-    AlertdProcess first(kafka.bootstrap(), db, dir.path() + "/first.log");
-    TestProducer producer(kafka.bootstrap());
-    for (int w = 0; w < 200; ++w) {
-      const std::string id = "W" + std::to_string(w);
-      producer.Send("readings", id, MakeBp(id, NowMs() - 60000, 130, 85).SerializeAsString());
-    }
-    producer.Flush();
-    ASSERT_TRUE(WaitFor([&] { return first.Metric("alertd_committed_records_total") == 200; }, 60s));
-    EXPECT_EQ(first.process().Terminate(), 0);
-  }
+  GradeAndStopCleanly(kafka.bootstrap(), db, dir.path() + "/first.log");
   // Damage in the MANIFEST can make RocksDB open an earlier version of the store (and delete the
   // newer files as obsolete): alertd would start over from offset 0 with no workers.
   std::string manifest;

@@ -108,6 +108,16 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 }
 
 namespace {
+ConsumedRecord RecordOf(const RdKafka::Message& m) {
+  ConsumedRecord r;
+  if (m.key_pointer()) r.key.assign(static_cast<const char*>(m.key_pointer()), m.key_len());
+  if (m.payload()) r.value.assign(static_cast<const char*>(m.payload()), m.len());
+  r.partition = m.partition();
+  r.offset = m.offset();
+  r.timestamp_ms = m.timestamp().timestamp;
+  return r;
+}
+
 std::string ReadFileTrimmed(const std::string& path) {
   std::ifstream in(path);
   std::string s;
@@ -423,13 +433,7 @@ std::vector<ConsumedRecord> ConsumeAll(const std::string& bootstrap, const std::
   while (!done(out) && std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    ConsumedRecord r;
-    if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-    if (m->payload()) r.value.assign(static_cast<const char*>(m->payload()), m->len());
-    r.partition = m->partition();
-    r.offset = m->offset();
-    r.timestamp_ms = m->timestamp().timestamp;
-    out.push_back(std::move(r));
+    out.push_back(RecordOf(*m));
   }
   (*c)->close();
   return out;
@@ -483,13 +487,7 @@ std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::s
     }
     if (m->err() != RdKafka::ERR_NO_ERROR || it == end_of.end()) continue;
     if (m->offset() < it->second) {  // later records are after the call: not this read's to judge
-      ConsumedRecord r;
-      if (m->key_pointer()) r.key.assign(static_cast<const char*>(m->key_pointer()), m->key_len());
-      if (m->payload()) r.value.assign(static_cast<const char*>(m->payload()), m->len());
-      r.partition = m->partition();
-      r.offset = m->offset();
-      r.timestamp_ms = m->timestamp().timestamp;
-      out.push_back(std::move(r));
+      out.push_back(RecordOf(*m));
     }
     if (m->offset() + 1 >= it->second) end_of.erase(it);
   }
