@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,20 +37,34 @@ struct InputPosition {
   friend auto operator<=>(const InputPosition&, const InputPosition&) = default;
 };
 
+// Names one outbox entry among every instance's: the input partition whose processing produced it,
+// that partition's ownership epoch at the time (ChangelogCheckpoint) and the producing store's
+// sequence. An entry moves with its partition's changelog to the next owner, whose own entries have a
+// higher epoch, so ids never collide; within a partition they sort in the order they were made.
+struct OutboxId {
+  int32_t partition = 0;  // >= 0
+  uint32_t epoch = 0;
+  uint64_t seq = 0;
+  friend auto operator<=>(const OutboxId&, const OutboxId&) = default;
+};
+
 // A record waiting to be produced; deleted once the broker confirms delivery.
 struct OutboxEntry {
-  uint64_t seq = 0;  // store-wide, from NextOutboxSeq(); orders the outbox
+  uint64_t seq = 0;  // from NextOutboxSeq() of the store that made it
   std::string topic;
   std::string key;               // Kafka key bytes
   std::string value;             // Kafka value bytes
   int32_t source_partition = 0;  // input partition whose processing produced it
+  uint32_t epoch = 0;            // the source partition's ownership epoch when it was made (0: no changelog)
+  OutboxId id() const { return {source_partition, epoch, seq}; }
   friend bool operator==(const OutboxEntry&, const OutboxEntry&) = default;
 };
 
 // An output record the broker refused for good (too large, invalid), moved out of the outbox so it
-// neither blocks nor repeats, and kept for an operator to inspect (`alertd parked`).
+// neither blocks nor repeats, and kept for an operator to inspect (`alertd parked`). Local to the
+// instance that parked it: parked output does not follow its partition.
 struct ParkedEntry {
-  OutboxEntry entry;    // as it was in the outbox, same seq
+  OutboxEntry entry;    // as it was in the outbox, same id
   std::string reason;   // the broker's or the engine's words
   int64_t parked_at_ms = 0;
   friend bool operator==(const ParkedEntry&, const ParkedEntry&) = default;
@@ -63,12 +78,14 @@ struct ParkedEntry {
 struct CommitBatch {
   std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers = {};  // nullopt = delete
   std::vector<std::pair<InputPosition, int64_t>> next_offsets = {};  // next offset to consume, >= 0
-  std::vector<OutboxEntry> outbox_put = {};  // seqs strictly ascending and >= NextOutboxSeq()
-  std::vector<uint64_t> outbox_delete = {};  // unknown seqs are ignored (deliveries may be confirmed twice)
+  // Seqs strictly ascending and >= NextOutboxSeq() (entries restored from a changelog come by
+  // ApplyChanges, never here).
+  std::vector<OutboxEntry> outbox_put = {};
+  std::vector<OutboxId> outbox_delete = {};  // unknown ids are ignored (deliveries may be confirmed twice)
   // Timers need partition >= 0, a non-empty worker id and a known rule; any fire_at is allowed.
   std::vector<domain::Timer> timers_put = {};     // putting a stored timer again is a no-op
   std::vector<domain::Timer> timers_delete = {};  // unknown timers are ignored (a fired one may be deleted twice)
-  // Each also deletes its seq from the outbox (if there). A seq at or above NextOutboxSeq() (output
+  // Each also deletes its id from the outbox (if there). A seq at or above NextOutboxSeq() (output
   // parked before it reached the outbox) raises NextOutboxSeq() past it.
   std::vector<ParkedEntry> parked_put = {};
   bool empty() const;
@@ -100,18 +117,79 @@ struct RecoveryReport {
   friend bool operator==(const RecoveryReport&, const RecoveryReport&) = default;
 };
 
+// The column families (RocksDB names in layout.h).
+enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3, kTimers = 4, kParked = 5 };
+
+// One encoded write to one column family, as a commit applies it and as the changelog carries it
+// (the changelog record's key is the family byte followed by `key`; its value is `value`, null for a
+// deletion). nullopt value = delete.
+struct Change {
+  Family family = Family::kMeta;
+  std::string key;
+  std::optional<std::string> value;
+  friend bool operator==(const Change&, const Change&) = default;
+};
+
+// The input partition whose state a change belongs to: the partition a worker, timer or outbox key
+// starts with, or the one an offsets key ends with; -1 for the store-wide families (meta, parked),
+// which never go to a changelog. -1 as well for a key too short to hold a partition.
+int32_t PartitionOfChange(const Change& change);
+
+// How far the store's copy of one partition's state follows that partition's changelog (DESIGN:
+// changelog, restore and fencing in README "Scale-out"). Stored with each commit that writes to the
+// changelog, and with each restored commit.
+struct ChangelogCheckpoint {
+  int64_t next_offset = 0;    // changelog offset after the last commit this store holds
+  uint32_t epoch = 0;         // the ownership epoch this store last wrote (or restored) the partition under
+  int64_t fence_offset = -1;  // offset of this store's own fence record for `epoch`; -1 if none
+  // Every changelog record between fence_offset and next_offset was written by this store: no other
+  // instance (a new owner's fence, a paused old owner) wrote to the partition in between, so the local
+  // copy is the changelog's up to next_offset. False: restore must start again from the log start.
+  bool contiguous = false;
+  friend bool operator==(const ChangelogCheckpoint&, const ChangelogCheckpoint&) = default;
+};
+
+// Told of the changes of one commit (validated and encoded, in the order they apply) before anything
+// is written; returns the checkpoints to store in the same atomic write, one per partition at most,
+// or an error (the commit then writes nothing and returns it).
+using ChangeHook = std::function<absl::StatusOr<std::vector<std::pair<int32_t, ChangelogCheckpoint>>>(
+    const std::vector<Change>& changes)>;
+
 class StateStore {
  public:
   virtual ~StateStore();
 
   [[nodiscard]] virtual absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key) = 0;
   [[nodiscard]] virtual absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const InputPosition& position) = 0;
-  // Every pending entry, ascending seq.
+  // Every pending entry, ascending id (partition, epoch, seq).
   [[nodiscard]] virtual absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox() = 0;
+  // The pending entries of one partition (>= 0), ascending id: one key range.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox(int32_t partition) = 0;
   // 1 + the highest seq ever stored: survives reopening, also after every entry was deleted.
   [[nodiscard]] virtual uint64_t NextOutboxSeq() const = 0;
-  // An empty batch is a no-op (no write, no fsync).
-  [[nodiscard]] virtual absl::Status Commit(const CommitBatch& batch) = 0;
+  // An empty batch is a no-op (no write, no fsync, the hook is not called). With a hook, the hook sees
+  // the batch's changes first and its checkpoints are written with them (see ChangeHook).
+  [[nodiscard]] virtual absl::Status Commit(const CommitBatch& batch, const ChangeHook& hook) = 0;
+  [[nodiscard]] absl::Status Commit(const CommitBatch& batch) { return Commit(batch, ChangeHook()); }
+
+  // --- Changelog and restore ---------------------------------------------------------------------
+  // The partition's (>= 0) checkpoint; nullopt if the store never followed its changelog.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<ChangelogCheckpoint>> LoadCheckpoint(int32_t partition) = 0;
+  // Applies changes read back from the partition's changelog, and its new checkpoint, atomically.
+  // InvalidArgument (nothing written) for a change of another partition or of a store-wide family, or a
+  // put whose value is not a valid record of its family: a changelog is input, and a bad record must not
+  // reach the store. An empty `changes` writes only the checkpoint.
+  [[nodiscard]] virtual absl::Status ApplyChanges(int32_t partition, const std::vector<Change>& changes,
+                                                  const ChangelogCheckpoint& checkpoint) = 0;
+  // The stored value of one key, encoded; nullopt if absent. For rewriting the keys that a discarded
+  // changelog write touched, so that compaction cannot keep it.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> ReadChange(Family family, std::string_view key) = 0;
+  // Every record of the partition (>= 0) as puts, family by family (workers, offsets, outbox, timers),
+  // each in key order: a snapshot for a changelog that does not have it yet. Stops when fn returns false.
+  [[nodiscard]] virtual absl::Status ForEachChange(int32_t partition, const std::function<bool(const Change&)>& fn) = 0;
+  // Deletes everything of the partition (>= 0): workers, input offsets and stream time, outbox entries,
+  // timers and its checkpoint, atomically. Parked entries stay.
+  [[nodiscard]] virtual absl::Status DropPartition(int32_t partition) = 0;
   // Visits every worker of one partition (or of all partitions when partition < 0) in key order:
   // partition ascending, then worker id bytewise. Stops early when fn returns false.
   [[nodiscard]] virtual absl::Status ForEachWorker(
