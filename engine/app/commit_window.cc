@@ -149,13 +149,13 @@ absl::Status CommitWindow::StartCommit() {
   c->result = std::async(std::launch::async, [this, raw] {
     std::lock_guard<std::mutex> lock(store_mu_);
     const auto t0 = std::chrono::steady_clock::now();
-    absl::Status st = store_.Commit(raw->batch);
+    absl::Status st = store_.Commit(raw->batch, hook_);
     // Transient by the store's own account: the batch is intact and the same commit may succeed.
     for (int attempt = 1; absl::IsUnavailable(st) && attempt < kStoreAttempts; ++attempt) {
       spdlog::warn("commit: {}; retrying ({} of {})", st.ToString(), attempt + 1, kStoreAttempts);
       metrics_.CountStoreRetry();
       std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-      st = store_.Commit(raw->batch);
+      st = store_.Commit(raw->batch, hook_);
     }
     raw->seconds = SecondsSince(t0);
     return st;

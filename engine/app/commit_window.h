@@ -80,7 +80,7 @@ class CommitWindow {
   void SetStreamTime(int32_t partition, int64_t ms) { stream_times_[partition] = ms; }
   void PutOutput(state::OutboxEntry entry) { outbox_put_.push_back(std::move(entry)); }
   // The broker confirmed this output: its outbox entry goes in the next commit.
-  void DeleteOutput(uint64_t seq) { outbox_delete_.push_back(seq); }
+  void DeleteOutput(const state::OutboxId& id) { outbox_delete_.push_back(id); }
   void PutParked(state::ParkedEntry entry) { parked_put_.push_back(std::move(entry)); }
 
   // Workers looked at since the last commit started (stored by it if they changed).
@@ -100,6 +100,9 @@ class CommitWindow {
   // The partitions' state may change on another instance before they come back here.
   void DropCache();
   std::size_t cached_workers() const { return cache_.size(); }
+
+  // Each commit's changes go through `hook` first (the changelog): see state::ChangeHook.
+  void SetChangeHook(state::ChangeHook hook) { hook_ = std::move(hook); }
 
   // Reads the store between the background commit's writes.
   template <typename Fn>
@@ -138,13 +141,14 @@ class CommitWindow {
   const std::size_t cache_workers_;
   const CommittedFn on_committed_;
   PartitionTimers* mirror_ = nullptr;
+  state::ChangeHook hook_;
   absl::Status load_error_;
 
   std::unordered_map<std::string, DirtyWorker> dirty_;
   std::map<TopicPartition, int64_t> next_offsets_;
   std::map<int32_t, int64_t> stream_times_;
   std::vector<state::OutboxEntry> outbox_put_;
-  std::vector<uint64_t> outbox_delete_;
+  std::vector<state::OutboxId> outbox_delete_;
   std::set<domain::Timer> timers_put_;  // a timer is in at most one of the two
   std::set<domain::Timer> timers_delete_;
   std::set<domain::Timer> fired_uncommitted_;

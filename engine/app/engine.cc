@@ -7,6 +7,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/str_join.h"
 #include "engine/app/kafka_error.h"
 #include "engine/app/steady_time.h"
 
@@ -30,13 +31,9 @@ class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::Del
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
-    absl::Status st;
-    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      st = engine_.OnAssign(partitions);
-    } else {
-      st = engine_.OnRevoke();
-      consumer->unassign();
-    }
+    const absl::Status st = err == RdKafka::ERR__ASSIGN_PARTITIONS
+                                ? engine_.OnAssign(partitions)
+                                : engine_.OnRevoke(partitions, consumer->assignment_lost());
     if (!st.ok() && engine_.callback_error_.ok()) engine_.callback_error_ = st;
   }
 
@@ -87,6 +84,9 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
   // A position Kafka no longer holds (retention deleted it while alertd was down or behind) is reset
   // to the log start, the oldest record still there; CheckContinuity counts and logs what that skipped.
   options_.consumer_properties["auto.offset.reset"] = "earliest";
+  // Partitions that do not move keep processing through a rebalance (unless the operator chose an
+  // eager assignor with --kafka-property).
+  options_.consumer_properties.try_emplace("partition.assignment.strategy", "cooperative-sticky");
 }
 
 Engine::~Engine() = default;
@@ -101,16 +101,85 @@ absl::Status Engine::Start() {
                                      callbacks_.get(), callbacks_.get());
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
-  RdKafka::ErrorCode rc = consumer_->subscribe(
-      {options_.readings_topic, options_.profiles_topic, options_.shifts_topic, options_.acks_topic});
+  if (auto st = CheckPartitionCounts(); absl::IsUnavailable(st)) {
+    spdlog::warn("{}; the partition counts of the topics are not checked", st.message());
+  } else if (!st.ok()) {
+    return st;
+  }
+  if (!options_.changelog_topic.empty()) {
+    auto writer = ChangelogWriter::Create(options_.bootstrap, options_.changelog_topic, options_.producer_properties,
+                                          metrics_);
+    if (!writer.ok()) return writer.status();
+    changelog_ = std::move(*writer);
+    auto restorer = Restorer::Create(options_.bootstrap, options_.changelog_topic, options_.consumer_properties,
+                                     window_, metrics_, log_limiter_);
+    if (!restorer.ok()) return restorer.status();
+    restorer_ = std::move(*restorer);
+    ChangelogWriter* changelog = changelog_.get();
+    window_.SetChangeHook([changelog](const std::vector<state::Change>& changes) { return changelog->Write(changes); });
+  }
+  // Only the readings topic is subscribed: the group's assignor balances its partitions, and each
+  // assigned partition brings the same partition of the other inputs (OnAssign).
+  RdKafka::ErrorCode rc = consumer_->subscribe({options_.readings_topic});
   if (rc != RdKafka::ERR_NO_ERROR) {
-    return absl::InternalError("subscribe to " + options_.readings_topic + ", " + options_.profiles_topic + ": " +
-                               RdKafka::err2str(rc));
+    return absl::InternalError("subscribe to " + options_.readings_topic + ": " + RdKafka::err2str(rc));
   }
   last_commit_ms_ = loop_steady_ms_ = SteadyMs();
-  spdlog::info("consuming {} and {} as group {} from {}; processing time: {}", options_.readings_topic,
-               options_.profiles_topic, options_.group_id, options_.bootstrap,
-               stream_mode() ? "stream (record timestamps)" : "wall clock");
+  spdlog::info("consuming {}, {}, {} and {} as group {} from {} ({} rebalancing); processing time: {}; state "
+               "changelog: {}",
+               options_.readings_topic, options_.profiles_topic, options_.shifts_topic, options_.acks_topic,
+               options_.group_id, options_.bootstrap, Cooperative() ? "cooperative" : "eager",
+               stream_mode() ? "stream (record timestamps)" : "wall clock",
+               options_.changelog_topic.empty() ? "none (state stays on this machine)" : options_.changelog_topic);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Engine::InputTopics() const {
+  return {options_.profiles_topic, options_.readings_topic, options_.shifts_topic, options_.acks_topic};
+}
+
+bool Engine::Cooperative() const {
+  return options_.consumer_properties.at("partition.assignment.strategy").find("cooperative") != std::string::npos;
+}
+
+absl::Status Engine::CheckPartitionCounts() {
+  std::vector<std::string> topics = InputTopics();
+  if (!options_.changelog_topic.empty()) topics.push_back(options_.changelog_topic);
+  std::map<std::string, int> counts;
+  for (const std::string& name : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer_->c_ptr(), name.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_->c_ptr(), 0, rkt, &md, 10000);
+    int count = -1;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+      err = md->topics[0].err;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) count = md->topics[0].partition_cnt;
+    }
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      return absl::FailedPreconditionError(
+          "topic " + name + " does not exist" +
+          (name == options_.changelog_topic
+               ? "; create the state changelog with as many partitions as " + options_.readings_topic +
+                     " and cleanup.policy=compact (README, Scale-out), or name another with --changelog-topic"
+               : ""));
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError("metadata of topic " + name + ": " + rd_kafka_err2str(err));
+    }
+    counts[name] = count;
+  }
+  const int want = counts[options_.readings_topic];
+  for (const auto& [name, count] : counts) {
+    if (count != want) {
+      return absl::FailedPreconditionError(
+          "topic " + name + " has " + std::to_string(count) + " partitions and " + options_.readings_topic + " has " +
+          std::to_string(want) +
+          ": the inputs and the state changelog must be co-partitioned (a worker's records and state share one "
+          "partition number), so every one needs the same partition count");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -127,15 +196,20 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     const int64_t until_commit = std::max<int64_t>(1, last_commit_ms_ + options_.commit_interval_ms - now);
     // The C poll API: the C++ wrapper would allocate a Message object and copy the topic name for
     // every record, a measurable share of the per-reading cost.
+    // While partitions restore, the loop comes back at once to read their changelogs.
+    const bool restoring = restorer_ != nullptr && !restorer_->empty();
     rd_kafka_message_t* m = rd_kafka_consumer_poll(
-        consumer_->c_ptr(), merge_ready_ ? 0 : static_cast<int>(std::min<int64_t>(until_commit, 100)));
+        consumer_->c_ptr(), merge_ready_ ? 0 : static_cast<int>(std::min<int64_t>(until_commit, restoring ? 2 : 100)));
     if (!Failure().ok()) {
       if (m != nullptr) rd_kafka_message_destroy(m);
       return Failure();
     }
     if (m != nullptr) {
       const rd_kafka_resp_err_t err = m->err;
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !owned_partitions_.count(m->partition)) {
+        // Fetched before the partition was paused for its restore (or after it moved away): it is read
+        // again from the restored offsets.
+      } else if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (stream) {
           Buffer(m);
           m = nullptr;
@@ -147,7 +221,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
         rd_kafka_message_destroy(m);
         return absl::AbortedError("kafka consumer fatal error: " + why);
       } else if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (stream) NoteEnd(*m);
+        if (stream && owned_partitions_.count(m->partition)) NoteEnd(*m);
       } else {
         // Transient (broker down, leader change...): librdkafka retries by itself.
         const std::string name = ErrorName(err);
@@ -162,6 +236,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
       if (!more.ok()) return more.status();
       merge_ready_ = *more;
     }
+    if (auto st = ActivateRestored(); !st.ok()) return st;
     outbox_.Poll(0);
     after = SteadyMs();
     outbox_.RetryFailedDeliveries();
@@ -273,112 +348,240 @@ void Engine::OnCommitted(const state::CommitBatch& batch) {
   }
 }
 
-absl::Status Engine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
-  // Whatever is pending goes to the store first: the clocks, timers and gauges are read from there.
+namespace {
+
+struct PartitionList {
+  std::vector<RdKafka::TopicPartition*> tps;
+  ~PartitionList() {
+    for (auto* tp : tps) delete tp;
+  }
+};
+
+}  // namespace
+
+absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions) {
+  // Whatever is pending goes to the store first: clocks, timers and gauges are read from there.
   if (auto st = CommitNow(); !st.ok()) return st;
+  assigned_once_ = true;
+  std::vector<int32_t> added;
   for (RdKafka::TopicPartition* tp : partitions) {
-    auto stored = window_.Read([&](state::StateStore& store) {
-      return store.LoadNextOffset({tp->topic(), tp->partition()});
-    });
-    if (!stored.ok()) return stored.status();
-    tp->set_offset(stored->value_or(RdKafka::Topic::OFFSET_BEGINNING));
-    owned_partitions_.insert(tp->partition());
-    if (*stored) positions_[{tp->topic(), tp->partition()}] = **stored;
-    metrics_.SetConsumerPosition(tp->topic(), tp->partition(), stored->value_or(0));
-    // A compacted profiles topic skips offsets by design; on the others the next record must carry
-    // the next offset, or something between was deleted before alertd read it.
-    if (tp->topic() != options_.profiles_topic) {
-      expected_offset_[{tp->topic(), tp->partition()}] = {stored->value_or(0), !stored->has_value()};
+    if (tp->topic() == options_.readings_topic && assigned_.insert(tp->partition()).second) {
+      added.push_back(tp->partition());
     }
-    if (const int input = InputIndex(tp->topic()); stream_mode() && input >= 0) merge_.AddInput(tp->partition(), input);
-    spdlog::info("assigned {}[{}] from {}", tp->topic(), tp->partition(),
-                 *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
   }
-  RdKafka::ErrorCode rc = consumer_->assign(partitions);
-  if (rc != RdKafka::ERR_NO_ERROR) return absl::InternalError("assign: " + RdKafka::err2str(rc));
-  if (stream_mode()) {
-    if (auto st = LoadStreamState(owned_partitions_); !st.ok()) return st;
+  PartitionList list;
+  for (int32_t p : added) {
+    for (const std::string& topic : InputTopics()) {
+      auto stored = window_.Read([&](state::StateStore& store) { return store.LoadNextOffset({topic, p}); });
+      if (!stored.ok()) return stored.status();
+      list.tps.push_back(RdKafka::TopicPartition::create(topic, p, stored->value_or(RdKafka::Topic::OFFSET_BEGINNING)));
+    }
+  }
+  if (Cooperative()) {
+    if (RdKafka::Error* error = consumer_->incremental_assign(list.tps)) {
+      const std::string what = error->str();
+      delete error;
+      return absl::InternalError("incremental assign: " + what);
+    }
   } else {
-    PauseReadingsUntilProfilesLoaded(partitions);
+    // Eager: the callback lists the whole assignment, every earlier one was revoked.
+    if (RdKafka::ErrorCode rc = consumer_->assign(list.tps); rc != RdKafka::ERR_NO_ERROR) {
+      return absl::InternalError("assign: " + RdKafka::err2str(rc));
+    }
   }
-  if (auto st = InitWorkerGauges(owned_partitions_); !st.ok()) return st;
-  metrics_.SetAssignedPartitions(partitions.size());
-  ready_.store(true);
+  if (!added.empty()) {
+    spdlog::info("assigned partitions {} of {}", absl::StrJoin(added, ","), absl::StrJoin(InputTopics(), ", "));
+  }
+  for (int32_t p : added) {
+    if (restorer_) {
+      // The input waits until the state is restored; Activate() positions it from the restored offsets.
+      for (const std::string& topic : InputTopics()) SetInputPaused(topic, p, true);
+      restorer_->Add(p);
+    } else if (auto st = Activate(p); !st.ok()) {
+      return st;
+    }
+  }
+  UpdateReady();
   return absl::OkStatus();
 }
 
-absl::Status Engine::OnRevoke() {
+absl::Status Engine::ActivateRestored() {
+  if (restorer_ == nullptr) return absl::OkStatus();
+  auto finished = restorer_->Poll();
+  if (!finished.ok()) return finished.status();
+  for (auto& f : *finished) to_activate_.push_back(std::move(f));
+  if (to_activate_.empty() || loop_steady_ms_ < activate_retry_ms_) return absl::OkStatus();
+  std::vector<Restorer::Finished> waiting;
+  for (Restorer::Finished& f : to_activate_) {
+    if (!assigned_.count(f.partition)) continue;  // moved away meanwhile
+    // A higher epoch than any the changelog holds: every record a previous owner writes from now on is
+    // ignored by restores, and this writer's own records carry it.
+    const uint32_t epoch = f.epoch + 1;
+    auto checkpoint = changelog_->Fence(f.partition, epoch, f.repairs);
+    if (absl::IsUnavailable(checkpoint.status())) {
+      LogLimited(log_limiter_, spdlog::level::warn, "fence", "partition {}: {}; trying again", f.partition,
+                 checkpoint.status().message());
+      waiting.push_back(std::move(f));
+      continue;
+    }
+    if (!checkpoint.ok()) return checkpoint.status();
+    absl::Status st = window_.Read(
+        [&](state::StateStore& store) { return store.ApplyChanges(f.partition, {}, *checkpoint); });
+    if (!st.ok()) return st;
+    spdlog::info("partition {} fenced with epoch {} at {}[{}] offset {} ({} keys written again)", f.partition, epoch,
+                 options_.changelog_topic, f.partition, checkpoint->fence_offset, f.repairs.size());
+    outbox_.SetEpoch(f.partition, epoch);
+    if (auto act = Activate(f.partition); !act.ok()) return act;
+  }
+  to_activate_ = std::move(waiting);
+  if (!to_activate_.empty()) activate_retry_ms_ = loop_steady_ms_ + 1000;
+  UpdateReady();
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Activate(int32_t partition) {
+  for (const std::string& topic : InputTopics()) {
+    auto stored = window_.Read([&](state::StateStore& store) { return store.LoadNextOffset({topic, partition}); });
+    if (!stored.ok()) return stored.status();
+    const TopicPartition tp{topic, partition};
+    if (*stored) positions_[tp] = **stored;
+    metrics_.SetConsumerPosition(topic, partition, stored->value_or(0));
+    // A compacted profiles topic skips offsets by design; on the others the next record must carry
+    // the next offset, or something between was deleted before alertd read it.
+    if (topic != options_.profiles_topic) expected_offset_[tp] = {stored->value_or(0), !stored->has_value()};
+    if (const int input = InputIndex(topic); stream_mode() && input >= 0) merge_.AddInput(partition, input);
+    if (restorer_) {
+      // Assigned paused at what the store held before the restore: go on from what it holds now.
+      std::unique_ptr<RdKafka::TopicPartition> seek(
+          RdKafka::TopicPartition::create(topic, partition, stored->value_or(RdKafka::Topic::OFFSET_BEGINNING)));
+      if (RdKafka::ErrorCode rc = consumer_->seek(*seek, 0); rc != RdKafka::ERR_NO_ERROR) {
+        return absl::InternalError("seek " + topic + "[" + std::to_string(partition) + "]: " + RdKafka::err2str(rc));
+      }
+      SetInputPaused(topic, partition, false);
+    }
+    spdlog::info("{}[{}] from {}", topic, partition,
+                 *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
+  }
+  owned_partitions_.insert(partition);
+  if (stream_mode()) {
+    if (auto st = LoadStreamState(partition); !st.ok()) return st;
+  } else {
+    PauseReadingsUntilProfilesLoaded(partition);
+  }
+  if (auto st = AddWorkerGauges(partition, 1); !st.ok()) return st;
+  // Output the partition's previous owner committed but did not see confirmed.
+  auto pending = window_.Read([&](state::StateStore& store) { return store.LoadOutbox(partition); });
+  if (!pending.ok()) return pending.status();
+  outbox_.Resend(*pending);
+  metrics_.SetAssignedPartitions(owned_partitions_.size());
+  return absl::OkStatus();
+}
+
+absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
+  std::vector<int32_t> revoked;
+  for (RdKafka::TopicPartition* tp : partitions) {
+    if (tp->topic() == options_.readings_topic && assigned_.count(tp->partition())) revoked.push_back(tp->partition());
+  }
   // Everything processed so far is committed and its output confirmed before another instance takes
-  // the partitions over.
-  ready_.store(false);
+  // the partitions over. Lost partitions may be another's already: what this instance commits now
+  // carries its old epoch, which their new owner's fence makes every restore ignore.
   if (auto st = CommitNow(); !st.ok()) return st;
-  // On shutdown, Shutdown() has already waited for the broker; waiting twice only delays the exit.
-  outbox_.AwaitConfirmations(std::chrono::milliseconds(shutting_down_ ? 0 : options_.shutdown_flush_ms));
-  if (auto st = CommitNow(); !st.ok()) return st;
-  positions_.clear();
-  expected_offset_.clear();
-  pause_retry_.clear();
-  profiles_loading_.clear();
-  owned_partitions_.clear();
-  metrics_.ClearWorkerGauges();
-  // Buffered records were not processed: they are read again from the stored offsets.
-  merge_.Clear();
-  merge_ready_ = false;
-  stream_timers_.Clear();
-  stream_time_.clear();
+  if (!lost) {
+    // On shutdown, Shutdown() has already waited for the broker; waiting twice only delays the exit.
+    outbox_.AwaitConfirmations(std::chrono::milliseconds(shutting_down_ ? 0 : options_.shutdown_flush_ms));
+    if (auto st = CommitNow(); !st.ok()) return st;
+  }
+  PartitionList list;
+  for (int32_t p : revoked) {
+    Deactivate(p);
+    for (const std::string& topic : InputTopics()) list.tps.push_back(RdKafka::TopicPartition::create(topic, p));
+  }
+  if (Cooperative()) {
+    if (RdKafka::Error* error = consumer_->incremental_unassign(list.tps)) {
+      spdlog::warn("incremental unassign: {}", error->str());
+      delete error;
+    }
+  } else {
+    consumer_->unassign();
+  }
   // The partitions' state may change on another instance before it comes back here.
   window_.DropCache();
   metrics_.ClearConsumerLag();
-  metrics_.SetAssignedPartitions(0);
-  spdlog::info("partitions revoked after committing; {} output records unconfirmed", outbox_.unconfirmed());
+  metrics_.SetAssignedPartitions(owned_partitions_.size());
+  UpdateReady();
+  spdlog::info("partitions {} {} after committing; {} output records unconfirmed", absl::StrJoin(revoked, ","),
+               lost ? "lost (this instance missed its session)" : "revoked", outbox_.unconfirmed());
   return absl::OkStatus();
 }
 
-absl::Status Engine::InitWorkerGauges(const std::set<int32_t>& partitions) {
+void Engine::Deactivate(int32_t partition) {
+  assigned_.erase(partition);
+  if (restorer_) restorer_->Remove(partition);
+  if (changelog_) changelog_->Release(partition);
+  to_activate_.erase(std::remove_if(to_activate_.begin(), to_activate_.end(),
+                                    [&](const Restorer::Finished& f) { return f.partition == partition; }),
+                     to_activate_.end());
+  if (owned_partitions_.erase(partition) == 0) return;
+  for (const std::string& topic : InputTopics()) {
+    const TopicPartition tp{topic, partition};
+    positions_.erase(tp);
+    expected_offset_.erase(tp);
+    pause_retry_.erase(tp);
+  }
+  profiles_loading_.erase(partition);
+  if (auto st = AddWorkerGauges(partition, -1); !st.ok()) {
+    spdlog::warn("dashboard gauges of partition {}: {}; they are rebuilt at the next assignment", partition,
+                 st.ToString());
+    metrics_.ClearWorkerGauges();
+  }
+  // Buffered records were not processed: the next owner reads them again from the stored offsets.
+  merge_.RemovePartition(partition);
+  stream_timers_.ErasePartition(partition);
+  stream_time_.erase(partition);
+  outbox_.SetEpoch(partition, 0);
+}
+
+void Engine::UpdateReady() {
+  ready_.store(assigned_once_ && (restorer_ == nullptr || restorer_->empty()) && to_activate_.empty());
+}
+
+absl::Status Engine::AddWorkerGauges(int32_t partition, int sign) {
   const auto t0 = std::chrono::steady_clock::now();
-  metrics_.ClearWorkerGauges();
   std::size_t workers = 0, contributing = 0;
   absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
-    for (int32_t p : partitions) {
-      auto visited = store.ForEachWorker(p, [&](const state::WorkerKey&, const domain::WorkerState& s) {
-        ++workers;
-        if (metrics::Contributes(s)) {
-          ++contributing;
+    return store.ForEachWorker(partition, [&](const state::WorkerKey&, const domain::WorkerState& s) {
+      ++workers;
+      if (metrics::Contributes(s)) {
+        ++contributing;
+        if (sign > 0) {
           metrics_.ApplyWorkerChange({}, metrics::GaugesOf(s));
+        } else {
+          metrics_.ApplyWorkerChange(metrics::GaugesOf(s), {});
         }
-        return true;
-      });
-      if (!visited.ok()) return visited;
-    }
-    return absl::OkStatus();
+      }
+      return true;
+    });
   });
   if (!st.ok()) return st;
-  spdlog::info("dashboard gauges from {} workers of {} partitions ({} with open episodes or enrolled) in {:.3f} s",
-               workers, partitions.size(), contributing, SecondsSince(t0));
+  spdlog::debug("dashboard gauges {} {} workers of partition {} ({} with open episodes or enrolled) in {:.3f} s",
+                sign > 0 ? "add" : "remove", workers, partition, contributing, SecondsSince(t0));
   return absl::OkStatus();
 }
 
-void Engine::PauseReadingsUntilProfilesLoaded(const std::vector<RdKafka::TopicPartition*>& partitions) {
-  std::vector<RdKafka::TopicPartition*> paused;
-  for (RdKafka::TopicPartition* tp : partitions) {
-    if (tp->topic() != options_.profiles_topic) continue;
-    int64_t low = 0, high = 0;
-    if (consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 5000) != RdKafka::ERR_NO_ERROR) {
-      spdlog::warn("cannot read the end of {}[{}]; grading its readings without waiting for profiles", tp->topic(),
-                   tp->partition());
-      continue;
-    }
-    auto pos = positions_.find({tp->topic(), tp->partition()});
-    const int64_t from = pos != positions_.end() ? pos->second : low;
-    if (high <= from) continue;
-    profiles_loading_[tp->partition()] = high;
-    paused.push_back(RdKafka::TopicPartition::create(options_.readings_topic, tp->partition()));
-    spdlog::info("loading {} profile records of partition {} before grading its readings", high - from, tp->partition());
+void Engine::PauseReadingsUntilProfilesLoaded(int32_t partition) {
+  int64_t low = 0, high = 0;
+  if (consumer_->query_watermark_offsets(options_.profiles_topic, partition, &low, &high, 5000) !=
+      RdKafka::ERR_NO_ERROR) {
+    spdlog::warn("cannot read the end of {}[{}]; grading its readings without waiting for profiles",
+                 options_.profiles_topic, partition);
+    return;
   }
-  for (auto* tp : paused) {
-    SetInputPaused(tp->topic(), tp->partition(), true);
-    delete tp;
-  }
+  auto pos = positions_.find({options_.profiles_topic, partition});
+  const int64_t from = pos != positions_.end() ? pos->second : low;
+  if (high <= from) return;
+  profiles_loading_[partition] = high;
+  SetInputPaused(options_.readings_topic, partition, true);
+  spdlog::info("loading {} profile records of partition {} before grading its readings", high - from, partition);
 }
 
 void Engine::ResumeReadings(int32_t partition) {

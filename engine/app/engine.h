@@ -40,10 +40,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/app/changelog.h"
 #include "engine/app/commit_window.h"
 #include "engine/app/log_limiter.h"
 #include "engine/app/outbox.h"
 #include "engine/app/partition_timers.h"
+#include "engine/app/restore.h"
 #include "engine/app/stream_merge.h"
 #include "engine/app/task.h"
 #include "engine/domain/clock.h"
@@ -67,6 +69,9 @@ struct EngineOptions {
   std::string referrals_topic = "referrals";
   std::string shifts_topic = "shifts";
   std::string acks_topic = "escalation-acks";
+  // Each partition's state changes also go here, so the partition's next owner restores them (see
+  // changelog.h, restore.h); "" keeps state on this machine only (one instance, nothing to move).
+  std::string changelog_topic;
   int64_t punctuate_interval_ms = 1000;  // how often due deadlines (timers) are looked up
   int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
@@ -98,7 +103,8 @@ class Engine {
   // as the store or client reported them. Transient errors are retried inside.
   [[nodiscard]] absl::Status Run(const std::atomic<bool>& stop);
 
-  // Partitions assigned and the outbox of the previous run handed to the producer.
+  // Partitions assigned, restored and processing, and the outbox of the previous run handed to the
+  // producer.
   bool Ready() const { return ready_.load(); }
   // Wall-clock time (the injected clock) of the last loop iteration, for /healthz, in both modes.
   int64_t LastLoopMs() const { return last_loop_ms_.load(); }
@@ -129,10 +135,10 @@ class Engine {
   void FireTimersUpTo(int32_t partition, int64_t at);
   void SetInputPaused(std::string_view topic, int32_t partition, bool paused);
   void RetryPauses();
-  // Stream mode, on assignment: the partitions' clocks and pending timers from the store.
-  [[nodiscard]] absl::Status LoadStreamState(const std::set<int32_t>& partitions);
-  // On assignment: the dashboard gauges from the owned workers' committed states.
-  [[nodiscard]] absl::Status InitWorkerGauges(const std::set<int32_t>& partitions);
+  // Stream mode, on activation: the partition's clock and pending timers from the store.
+  [[nodiscard]] absl::Status LoadStreamState(int32_t partition);
+  // The partition's workers' committed states added to (sign 1) or taken from (-1) the dashboard gauges.
+  [[nodiscard]] absl::Status AddWorkerGauges(int32_t partition, int sign);
 
   void Process(const rd_kafka_message_t& m);
   // Fires the deadlines that are due, for the partitions this instance owns.
@@ -145,9 +151,21 @@ class Engine {
   [[nodiscard]] absl::Status CommitNow();
   // A commit is durable: its output goes to the producer, its offsets to the position and lag gauges.
   void OnCommitted(const state::CommitBatch& batch);
-  [[nodiscard]] absl::Status OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
-  [[nodiscard]] absl::Status OnRevoke();
-  void PauseReadingsUntilProfilesLoaded(const std::vector<RdKafka::TopicPartition*>& partitions);
+  // The group assigns partitions of the readings topic; the same-numbered partitions of the other
+  // inputs come with them (co-partitioning: a worker's profile, readings, shifts and acks share one
+  // partition number and one state).
+  [[nodiscard]] absl::Status OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions);
+  [[nodiscard]] absl::Status OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
+  std::vector<std::string> InputTopics() const;
+  bool Cooperative() const;
+  // A partition's state is in the store (restored, or it never moved): fence its changelog, position its
+  // inputs and start processing them.
+  [[nodiscard]] absl::Status Activate(int32_t partition);
+  [[nodiscard]] absl::Status ActivateRestored();
+  void Deactivate(int32_t partition);
+  [[nodiscard]] absl::Status CheckPartitionCounts();
+  void UpdateReady();
+  void PauseReadingsUntilProfilesLoaded(int32_t partition);
   void ResumeReadings(int32_t partition);
   void UpdateLag();
   [[nodiscard]] absl::Status Shutdown();
@@ -158,6 +176,8 @@ class Engine {
 
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<ChangelogWriter> changelog_;  // null without a changelog topic
+  std::unique_ptr<Restorer> restorer_;
   LogLimiter log_limiter_;  // shared by the loop, the task and the outbox: one limit per kind of line
   CommitWindow window_;
   Outbox outbox_;
@@ -167,7 +187,12 @@ class Engine {
   // iteration, in stream mode the partition's clock.
   domain::ProcessingTime now_;
 
-  std::set<int32_t> owned_partitions_;
+  std::set<int32_t> assigned_;          // by the group; restoring or owned
+  std::set<int32_t> owned_partitions_;  // restored and processing
+  // Restored partitions waiting for their fence to be confirmed (retried while the broker is away).
+  std::vector<Restorer::Finished> to_activate_;
+  int64_t activate_retry_ms_ = 0;
+  bool assigned_once_ = false;
   int64_t last_punctuate_ms_ = 0;
   int64_t last_commit_ms_ = 0;     // steady clock, like every housekeeping time
   int64_t loop_steady_ms_ = 0;     // steady clock at the start of the current loop iteration

@@ -76,26 +76,23 @@ void Engine::FireTimersUpTo(int32_t partition, int64_t at) {
   }
 }
 
-absl::Status Engine::LoadStreamState(const std::set<int32_t>& partitions) {
+absl::Status Engine::LoadStreamState(int32_t partition) {
   const auto t0 = std::chrono::steady_clock::now();
+  std::size_t loaded = 0;
   absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
-    stream_time_.clear();
-    for (int32_t p : partitions) {
-      auto stored = store.LoadNextOffset({kStreamTimeTopic, p});
-      if (!stored.ok()) return stored.status();
-      stream_time_[p] = stored->value_or(0);
-    }
-    stream_timers_.Clear();
-    for (int32_t p : partitions) {
-      auto timers = store.LoadTimers(p);  // one key range per partition
-      if (!timers.ok()) return timers.status();
-      for (const domain::Timer& t : *timers) stream_timers_.Put(t);
-    }
+    auto stored = store.LoadNextOffset({kStreamTimeTopic, partition});
+    if (!stored.ok()) return stored.status();
+    stream_time_[partition] = stored->value_or(0);
+    stream_timers_.ErasePartition(partition);
+    auto timers = store.LoadTimers(partition);  // one key range
+    if (!timers.ok()) return timers.status();
+    for (const domain::Timer& t : *timers) stream_timers_.Put(t);
+    loaded = timers->size();
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  spdlog::info("stream time: {} partitions, {} pending timers loaded in {:.3f} s", partitions.size(),
-               stream_timers_.size(), SecondsSince(t0));
+  spdlog::info("stream time of partition {}: {} ms, {} pending timers, loaded in {:.3f} s", partition,
+               stream_time_[partition], loaded, SecondsSince(t0));
   return absl::OkStatus();
 }
 

@@ -129,7 +129,7 @@ int DumpState(const std::string& db, int partition) {
   return 0;
 }
 
-// Output the broker refused for good, as JSON lines (seq, topic, key, size, reason, time).
+// Output the broker refused for good, as JSON lines (seq, epoch, topic, key, size, reason, time).
 int ListParked(const std::string& db, std::size_t limit) {
   alertd::state::StoreOptions opts;
   opts.path = db;
@@ -146,6 +146,7 @@ int ListParked(const std::string& db, std::size_t limit) {
   }
   for (const alertd::state::ParkedEntry& p : *parked) {
     nlohmann::json line = {{"seq", p.entry.seq},
+                           {"epoch", p.entry.epoch},
                            {"topic", p.entry.topic},
                            {"key", nlohmann::json(p.entry.key.substr(0, 128)).dump(-1, ' ', false,
                                                                                     nlohmann::json::error_handler_t::replace)},
@@ -239,6 +240,8 @@ int main(int argc, char** argv) {
   bool no_sync = false;
   uint64_t disk_reserve_mb = 64;
   std::string instance_id;
+  std::string changelog_topic;
+  bool no_changelog = false;
   std::vector<std::string> kafka_props;
   cli.add_option("--bootstrap", opts.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
   cli.add_option("--db", db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
@@ -273,6 +276,13 @@ int main(int argc, char** argv) {
                  "Static group membership (Kafka group.instance.id, KIP-345): a stable name per instance, e.g. the "
                  "host name. A restarted instance then gets its own partitions back without a rebalance, as long as "
                  "it returns within the session timeout; empty = dynamic membership");
+  cli.add_option("--changelog-topic", changelog_topic,
+                 "State changelog topic: every change to a partition's state is also written here, so that the "
+                 "partition's next owner restores it (several instances in one group, failover, a lost disk). "
+                 "Needs as many partitions as the inputs and cleanup.policy=compact; default <group>-state-changelog");
+  cli.add_flag("--no-changelog", no_changelog,
+               "Keep state on this machine only: one instance, whose partitions never move (a moved partition "
+               "is rebuilt only from what the input topics still hold)");
   cli.add_option("--policy", policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   std::string clock_mode = "wall";
@@ -325,6 +335,10 @@ int main(int argc, char** argv) {
                          print_policy_state);
     }
     if (opts.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
+    if (no_changelog && !changelog_topic.empty()) {
+      throw CLI::ValidationError("--no-changelog", "cannot be combined with --changelog-topic");
+    }
+    opts.changelog_topic = no_changelog ? "" : changelog_topic.empty() ? opts.group_id + "-state-changelog" : changelog_topic;
     opts.clock_mode = clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
   } catch (const CLI::ParseError& e) {
     // A bad key or value in a --config file: name the file, since CLI11's message names only the key.

@@ -77,7 +77,9 @@ absl::Status Outbox::Start(std::unique_ptr<RdKafka::Producer> producer) {
 }
 
 void Outbox::Output(const std::string& topic, std::string key, std::string value, int32_t partition) {
-  state::OutboxEntry entry{next_seq_++, topic, std::move(key), std::move(value), partition};
+  auto epoch = epochs_.find(partition);
+  state::OutboxEntry entry{next_seq_++, topic, std::move(key), std::move(value), partition,
+                           epoch == epochs_.end() ? 0 : epoch->second};
   if (entry.value.size() + entry.key.size() > kMaxOutputBytes) {
     return Park(entry, std::to_string(entry.value.size()) + " bytes, more than a broker accepts (" +
                            std::to_string(kMaxOutputBytes) + ")");
@@ -98,55 +100,80 @@ void Outbox::Produce(const state::OutboxEntry& e) {
     if (!other) return Park(e, "cannot create a producer handle for topic " + e.topic + ": " + err);
     topic = other.get();
   }
-  unconfirmed_[e.seq] = e;
-  void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(e.seq));
+  unconfirmed_[e.id()] = e;
+  const uint64_t token = next_token_++;
+  tokens_[token] = e.id();
+  void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(token));
   for (;;) {
     RdKafka::ErrorCode rc = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                                                const_cast<char*>(e.value.data()), e.value.size(), &e.key, opaque);
     if (rc == RdKafka::ERR_NO_ERROR) return;
     if (rc == RdKafka::ERR__QUEUE_FULL) {
+      // The token stays: the same call produces again.
       producer_->poll(50);  // back-pressure: let deliveries drain the local queue
       continue;
     }
+    tokens_.erase(token);
     const std::string name = ErrorName(rc);
     metrics_.CountKafkaError("produce", name);
     if (RefusedForGood(rc)) return Park(e, "producer refused it: " + RdKafka::err2str(rc));
     metrics_.CountDeliveryFailure(e.topic);
     LogLimited(log_limiter_, spdlog::level::err, "produce " + name,
                "produce to {}: {}; kept in the outbox, retrying", e.topic, RdKafka::err2str(rc));
-    failed_deliveries_.push_back({e.seq, SteadyMs() + kRetryDeliveryAfterMs});
+    failed_deliveries_.push_back({e.id(), SteadyMs() + kRetryDeliveryAfterMs});
     return;
   }
 }
 
+void Outbox::Resend(const std::vector<state::OutboxEntry>& entries) {
+  std::size_t sent = 0;
+  for (const state::OutboxEntry& e : entries) {
+    if (unconfirmed_.count(e.id())) continue;
+    Produce(e);
+    ++sent;
+  }
+  if (sent > 0) spdlog::info("re-sending {} output records restored with partition {}", sent, entries.front().source_partition);
+}
+
+void Outbox::SetEpoch(int32_t partition, uint32_t epoch) {
+  if (epoch == 0) {
+    epochs_.erase(partition);
+  } else {
+    epochs_[partition] = epoch;
+  }
+}
+
 void Outbox::OnDelivery(RdKafka::Message& m) {
-  const auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m.msg_opaque()));
+  const auto token = tokens_.find(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m.msg_opaque())));
+  if (token == tokens_.end()) return;
+  const state::OutboxId id = token->second;
+  tokens_.erase(token);
   const RdKafka::ErrorCode err = m.err();
   if (err == RdKafka::ERR_NO_ERROR) {
-    if (unconfirmed_.erase(seq) > 0) window_.DeleteOutput(seq);
+    if (unconfirmed_.erase(id) > 0) window_.DeleteOutput(id);
     return;
   }
   const std::string name = ErrorName(err);
   metrics_.CountKafkaError("delivery", name);
-  auto it = unconfirmed_.find(seq);
+  auto it = unconfirmed_.find(id);
   if (it == unconfirmed_.end()) return;  // already confirmed or parked by an earlier report
   if (RefusedForGood(err)) return Park(it->second, "broker refused it: " + m.errstr());
   const std::string topic = m.topic_name();
   metrics_.CountDeliveryFailure(topic);
   LogLimited(log_limiter_, spdlog::level::warn, "delivery " + name,
              "delivery to {} failed: {}; kept in the outbox, retrying", topic, m.errstr());
-  failed_deliveries_.push_back({seq, SteadyMs() + kRetryDeliveryAfterMs});
+  failed_deliveries_.push_back({id, SteadyMs() + kRetryDeliveryAfterMs});
 }
 
 void Outbox::RetryFailedDeliveries() {
   if (failed_deliveries_.empty()) return;
   const int64_t now = SteadyMs();
   std::vector<FailedDelivery> waiting;
-  std::vector<uint64_t> due;
-  for (const FailedDelivery& f : failed_deliveries_) (f.retry_at_ms <= now ? due.push_back(f.seq) : waiting.push_back(f));
+  std::vector<state::OutboxId> due;
+  for (const FailedDelivery& f : failed_deliveries_) (f.retry_at_ms <= now ? due.push_back(f.id) : waiting.push_back(f));
   failed_deliveries_.swap(waiting);
-  for (uint64_t seq : due) {
-    auto it = unconfirmed_.find(seq);
+  for (const state::OutboxId& id : due) {
+    auto it = unconfirmed_.find(id);
     if (it != unconfirmed_.end()) Produce(state::OutboxEntry(it->second));
   }
 }
@@ -159,11 +186,12 @@ void Outbox::AwaitConfirmations(std::chrono::milliseconds within) {
 }
 
 void Outbox::Park(const state::OutboxEntry& entry, const std::string& reason) {
-  spdlog::error("output seq {} to {} (key {}, {} bytes) parked: {}; it will not be retried, `alertd parked` shows it",
-                entry.seq, entry.topic, entry.key.substr(0, 64), entry.value.size(), reason);
+  spdlog::error("output {}/{}/{} to {} (key {}, {} bytes) parked: {}; it will not be retried, `alertd parked` shows "
+                "it",
+                entry.source_partition, entry.epoch, entry.seq, entry.topic, entry.key.substr(0, 64), entry.value.size(), reason);
   metrics_.CountParked(entry.topic);
   window_.PutParked({entry, reason, clock_.Now().ms});
-  unconfirmed_.erase(entry.seq);
+  unconfirmed_.erase(entry.id());
 }
 
 }  // namespace alertd::app

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -52,7 +53,12 @@ class Outbox final : public Emitter {
   void Output(const std::string& topic, std::string key, std::string value, int32_t partition) override;
   // Hands a committed outbox entry to the producer.
   void Produce(const state::OutboxEntry& e);
-  // A delivery report (msg_opaque: the outbox sequence).
+  // Output a partition's previous owner committed and did not see confirmed (restored with the
+  // partition): produced unless already on its way.
+  void Resend(const std::vector<state::OutboxEntry>& entries);
+  // Output of the partition is made under this ownership epoch from now on (0: not owned).
+  void SetEpoch(int32_t partition, uint32_t epoch);
+  // A delivery report (msg_opaque: a token naming the outbox entry).
   void OnDelivery(RdKafka::Message& m);
   // Produces again the failed output whose pause is over.
   void RetryFailedDeliveries();
@@ -78,11 +84,16 @@ class Outbox final : public Emitter {
   std::unique_ptr<RdKafka::Topic> dead_letters_topic_;
   std::unique_ptr<RdKafka::Topic> referrals_topic_;
   uint64_t next_seq_ = 1;
+  std::map<int32_t, uint32_t> epochs_;  // of owned partitions with a changelog
 
-  std::unordered_map<uint64_t, state::OutboxEntry> unconfirmed_;  // by outbox sequence
+  std::map<state::OutboxId, state::OutboxEntry> unconfirmed_;
+  // Each produce call's token, to the entry it sent: a report may come after the entry was confirmed
+  // by an earlier one, or parked.
+  std::unordered_map<uint64_t, state::OutboxId> tokens_;
+  uint64_t next_token_ = 1;
   // Output to produce again once retry_at_ms (steady clock) has passed.
   struct FailedDelivery {
-    uint64_t seq = 0;
+    state::OutboxId id;
     int64_t retry_at_ms = 0;
   };
   std::vector<FailedDelivery> failed_deliveries_;

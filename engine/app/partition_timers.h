@@ -31,6 +31,7 @@ class PartitionTimers {
     return std::move(node.value());
   }
   void Clear() { partitions_.clear(); }
+  void ErasePartition(int32_t partition) { partitions_.erase(partition); }
   std::size_t size() const {
     std::size_t n = 0;
     for (const auto& [_, timers] : partitions_) n += timers.size();

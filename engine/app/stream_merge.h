@@ -54,6 +54,10 @@ class StreamMerge {
     dirty_.clear();
   }
 
+  // Forgets one partition and drops its buffered records (it moved away: they are read again by its
+  // next owner from the stored offsets).
+  void RemovePartition(int32_t partition) { partitions_.erase(partition); }
+
   // Buffers a record; true if its input just reached the bound and should be paused.
   bool Push(int32_t partition, int input, int64_t timestamp, Record record) {
     Partition& p = partitions_[partition];

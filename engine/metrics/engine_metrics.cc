@@ -126,6 +126,53 @@ EngineMetrics::EngineMetrics()
                             .Help("Pre-shift blood-pressure checks of high-risk-post workers (R4), by unit and "
                                   "result (fit, unfit)")
                             .Register(*registry_)),
+      changelog_records_(prometheus::BuildCounter()
+                             .Name("alertd_changelog_records_total")
+                             .Help("Records written to the state changelog topic (changes, commit and fence records)")
+                             .Register(*registry_)
+                             .Add({})),
+      changelog_bytes_(prometheus::BuildCounter()
+                           .Name("alertd_changelog_bytes_total")
+                           .Help("Key and value bytes written to the state changelog topic")
+                           .Register(*registry_)
+                           .Add({})),
+      changelog_errors_(prometheus::BuildCounter()
+                            .Name("alertd_changelog_errors_total")
+                            .Help("Changelog writes the broker did not confirm (the commit is tried again)")
+                            .Register(*registry_)
+                            .Add({})),
+      changelog_foreign_writes_(prometheus::BuildCounter()
+                                    .Name("alertd_changelog_foreign_writes_total")
+                                    .Help("Times another instance's records appeared in the changelog of a partition "
+                                          "this instance owns (it was fenced off, or an old owner woke up)")
+                                    .Register(*registry_)
+                                    .Add({})),
+      restore_records_(prometheus::BuildCounter()
+                           .Name("alertd_restore_records_total")
+                           .Help("Changelog records read by restores of assigned partitions")
+                           .Register(*registry_)
+                           .Add({})),
+      restore_bytes_(prometheus::BuildCounter()
+                         .Name("alertd_restore_bytes_total")
+                         .Help("Key and value bytes of the changelog records read by restores")
+                         .Register(*registry_)
+                         .Add({})),
+      restoring_partitions_(prometheus::BuildGauge()
+                                .Name("alertd_restoring_partitions")
+                                .Help("Assigned partitions whose state is being restored from the changelog; their "
+                                      "input waits, and /readyz is false while any is")
+                                .Register(*registry_)
+                                .Add({})),
+      restore_remaining_(prometheus::BuildGauge()
+                             .Name("alertd_restore_remaining_records")
+                             .Help("Changelog records a restoring partition has still to read, by partition")
+                             .Register(*registry_)),
+      restore_seconds_(prometheus::BuildHistogram()
+                           .Name("alertd_restore_seconds")
+                           .Help("Time from the start of a partition's restore to its end")
+                           .Register(*registry_)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300,
+                                                                            1800})),
       open_escalations_(prometheus::BuildGauge()
                             .Name("alertd_open_escalations")
                             .Help("Open escalation episodes of the owned workers, by unit, rule and current level")
@@ -244,6 +291,32 @@ void EngineMetrics::SetOutboxPending(std::size_t entries) { outbox_pending_.Set(
 void EngineMetrics::CountDeliveryFailure(const std::string& topic) {
   Counter(delivery_failures_, {{"topic", topic}}).Increment();
 }
+
+void EngineMetrics::CountChangelogWrite(std::size_t records, std::size_t bytes) {
+  changelog_records_.Increment(static_cast<double>(records));
+  changelog_bytes_.Increment(static_cast<double>(bytes));
+}
+
+void EngineMetrics::CountChangelogError() { changelog_errors_.Increment(); }
+void EngineMetrics::CountChangelogForeignWrite() { changelog_foreign_writes_.Increment(); }
+
+void EngineMetrics::CountRestored(std::size_t records, std::size_t bytes) {
+  restore_records_.Increment(static_cast<double>(records));
+  restore_bytes_.Increment(static_cast<double>(bytes));
+}
+
+void EngineMetrics::SetRestoringPartitions(std::size_t n) { restoring_partitions_.Set(static_cast<double>(n)); }
+
+void EngineMetrics::SetRestoreRemaining(int32_t partition, int64_t records) {
+  restore_remaining_.Add({{"partition", std::to_string(partition)}}).Set(static_cast<double>(records));
+}
+
+void EngineMetrics::ClearRestoreRemaining(int32_t partition) {
+  auto& gauge = restore_remaining_.Add({{"partition", std::to_string(partition)}});
+  restore_remaining_.Remove(&gauge);
+}
+
+void EngineMetrics::ObserveRestore(double seconds) { restore_seconds_.Observe(seconds); }
 
 void EngineMetrics::SetAssignedPartitions(std::size_t n) { assigned_partitions_.Set(static_cast<double>(n)); }
 

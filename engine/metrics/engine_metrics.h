@@ -65,6 +65,18 @@ class EngineMetrics {
   // A PRE_SHIFT blood-pressure reading of a worker in a high-risk post (R4): fit or unfit for duty.
   void CountPreShiftCheck(const std::string& unit, bool fit);
 
+  // Changelog and restore (engine/app/changelog.h, restore.h). The changelog counters are safe to call
+  // from the committer thread.
+  void CountChangelogWrite(std::size_t records, std::size_t bytes);
+  void CountChangelogError();
+  // Another instance's records appeared between this instance's own in a partition it owns.
+  void CountChangelogForeignWrite();
+  void CountRestored(std::size_t records, std::size_t bytes);
+  void SetRestoringPartitions(std::size_t n);
+  void SetRestoreRemaining(int32_t partition, int64_t records);
+  void ClearRestoreRemaining(int32_t partition);
+  void ObserveRestore(double seconds);
+
   // Dashboard gauges (alertd_open_escalations, alertd_self_test_*): a worker's contribution changed
   // from `before` to `after`; equal contributions cost one comparison.
   void ApplyWorkerChange(const WorkerGauges& before, const WorkerGauges& after);
@@ -105,6 +117,15 @@ class EngineMetrics {
   prometheus::Gauge& outbox_pending_;
   prometheus::Gauge& assigned_partitions_;
   prometheus::Family<prometheus::Counter>& pre_shift_checks_;
+  prometheus::Counter& changelog_records_;
+  prometheus::Counter& changelog_bytes_;
+  prometheus::Counter& changelog_errors_;
+  prometheus::Counter& changelog_foreign_writes_;
+  prometheus::Counter& restore_records_;
+  prometheus::Counter& restore_bytes_;
+  prometheus::Gauge& restoring_partitions_;
+  prometheus::Family<prometheus::Gauge>& restore_remaining_;
+  prometheus::Histogram& restore_seconds_;
   prometheus::Family<prometheus::Gauge>& open_escalations_;
   prometheus::Family<prometheus::Gauge>& self_test_enrolled_;
   prometheus::Family<prometheus::Gauge>& self_test_overdue_;

@@ -1,0 +1,253 @@
+// The changelog's record format and its writer (see changelog.h).
+#include "engine/app/changelog.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "engine/app/kafka_error.h"
+
+namespace alertd::app {
+namespace {
+
+constexpr uint8_t kMaxFamily = static_cast<uint8_t>(state::Family::kParked);
+
+}  // namespace
+
+std::string EncodeEpoch(uint32_t epoch) {
+  std::string bytes(4, '\0');
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((epoch >> (24 - 8 * i)) & 0xFF);
+  return bytes;
+}
+
+uint32_t DecodeEpoch(std::string_view four_bytes) {
+  uint32_t epoch = 0;
+  for (int i = 0; i < 4; ++i) epoch = (epoch << 8) | static_cast<unsigned char>(four_bytes[i]);
+  return epoch;
+}
+
+std::string ChangelogKey(const state::Change& change) {
+  std::string key;
+  key.reserve(1 + change.key.size());
+  key.push_back(static_cast<char>(change.family));
+  key.append(change.key);
+  return key;
+}
+
+absl::StatusOr<ChangelogRecord> DecodeChangelogRecord(std::string_view key, const std::string_view* value,
+                                                      std::optional<std::string_view> epoch_header) {
+  ChangelogRecord record;
+  if (epoch_header) {
+    if (epoch_header->size() != 4) {
+      return absl::InvalidArgumentError(absl::StrCat("header ", kEpochHeader, " has ", epoch_header->size(),
+                                                     " bytes, not 4"));
+    }
+    record.epoch = DecodeEpoch(*epoch_header);
+  }
+  if (key == kCommitKey) {
+    record.kind = ChangelogRecord::Kind::kCommit;
+    return record;
+  }
+  if (key == kFenceKey) {
+    if (value == nullptr || value->size() != 4) {
+      return absl::InvalidArgumentError("fence record without a 4-byte epoch value");
+    }
+    record.kind = ChangelogRecord::Kind::kFence;
+    record.fence_epoch = DecodeEpoch(*value);
+    return record;
+  }
+  if (key.empty() || static_cast<uint8_t>(key[0]) > kMaxFamily) {
+    return absl::InvalidArgumentError(absl::StrCat("key \"", absl::CHexEscape(absl::string_view(key.data(), key.size())),
+                                                   "\" does not start with a column family byte"));
+  }
+  record.change.family = static_cast<state::Family>(key[0]);
+  record.change.key.assign(key.substr(1));
+  if (value != nullptr) record.change.value = std::string(*value);
+  return record;
+}
+
+// One record on its way to the broker; the delivery report fills in where it landed.
+struct ChangelogWriter::Outgoing {
+  int32_t partition = 0;
+  std::string key;
+  std::optional<std::string> value;
+  std::string epoch;  // header bytes
+  int64_t offset = -1;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+};
+
+absl::StatusOr<std::unique_ptr<ChangelogWriter>> ChangelogWriter::Create(const std::string& bootstrap,
+                                                                         std::string topic,
+                                                                         const kafka::Properties& properties,
+                                                                         metrics::EngineMetrics& metrics) {
+  kafka::Properties props = {
+      {"bootstrap.servers", bootstrap},
+      // In order and once per partition, whatever the retries: a restore applies records in offset
+      // order, and contiguity (checkpoint) is read from the offsets.
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"linger.ms", "1"},
+      {"reconnect.backoff.max.ms", "1000"},
+  };
+  for (const auto& [k, v] : properties) props[k] = v;
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(absl::StrCat("changelog producer: kafka property ", k, "=", v, ": ", err));
+    }
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
+    OnDelivery(rk, m, opaque);
+  });
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (producer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("changelog producer: ", err));
+  }
+  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(producer, std::move(topic), metrics));
+}
+
+ChangelogWriter::ChangelogWriter(rd_kafka_t* producer, std::string topic, metrics::EngineMetrics& metrics)
+    : producer_(producer), topic_(std::move(topic)), metrics_(metrics) {}
+
+ChangelogWriter::~ChangelogWriter() {
+  rd_kafka_flush(producer_, 5000);
+  rd_kafka_destroy(producer_);
+}
+
+void ChangelogWriter::OnDelivery(rd_kafka_t*, const void* message, void*) {
+  const auto* m = static_cast<const rd_kafka_message_t*>(message);
+  auto* out = static_cast<Outgoing*>(m->_private);
+  if (out == nullptr) return;
+  out->err = m->err;
+  out->offset = m->offset;
+}
+
+absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
+  std::lock_guard<std::mutex> lock(send_mu_);
+  std::size_t bytes = 0;
+  for (Outgoing& r : records) {
+    bytes += r.key.size() + (r.value ? r.value->size() : 0);
+    for (;;) {
+      const rd_kafka_resp_err_t err = rd_kafka_producev(
+          producer_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+          RD_KAFKA_V_VALUE(r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0),
+          RD_KAFKA_V_HEADER(kEpochHeader, r.epoch.data(), static_cast<ssize_t>(r.epoch.size())),
+          RD_KAFKA_V_OPAQUE(&r), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer_, 50);
+        continue;
+      }
+      r.err = err;
+      break;
+    }
+  }
+  // Every record either failed to enqueue or gets a delivery report, after at most message.timeout.ms.
+  const auto outstanding = [&] {
+    return std::any_of(records.begin(), records.end(),
+                       [](const Outgoing& r) { return r.err == RD_KAFKA_RESP_ERR__IN_PROGRESS; });
+  };
+  while (outstanding()) rd_kafka_poll(producer_, 100);
+  for (const Outgoing& r : records) {
+    if (r.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      metrics_.CountChangelogError();
+      return absl::UnavailableError(absl::StrCat("changelog ", topic_, "[", r.partition,
+                                                 "]: the broker did not confirm the commit's records: ",
+                                                 rd_kafka_err2str(r.err)));
+    }
+  }
+  metrics_.CountChangelogWrite(records.size(), bytes);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<state::ChangelogCheckpoint> ChangelogWriter::Fence(int32_t partition, uint32_t epoch,
+                                                                   const std::vector<state::Change>& repairs) {
+  const std::string epoch_bytes = EncodeEpoch(epoch);
+  std::vector<Outgoing> records;
+  records.reserve(repairs.size() + 2);
+  records.push_back({partition, std::string(kFenceKey), epoch_bytes, epoch_bytes});
+  for (const state::Change& c : repairs) records.push_back({partition, ChangelogKey(c), c.value, epoch_bytes});
+  records.push_back({partition, std::string(kCommitKey), std::nullopt, epoch_bytes});
+  if (auto st = Send(records); !st.ok()) return st;
+  Owned owned{.epoch = epoch, .fence_offset = records.front().offset, .last_offset = records.back().offset};
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    if (records[i].offset != records[i - 1].offset + 1) owned.contiguous = false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(owned_mu_);
+    owned_[partition] = owned;
+  }
+  return state::ChangelogCheckpoint{.next_offset = owned.last_offset + 1,
+                                    .epoch = epoch,
+                                    .fence_offset = owned.fence_offset,
+                                    .contiguous = owned.contiguous};
+}
+
+absl::StatusOr<std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>> ChangelogWriter::Write(
+    const std::vector<state::Change>& changes) {
+  std::map<int32_t, Owned> owned;
+  {
+    std::lock_guard<std::mutex> lock(owned_mu_);
+    owned = owned_;
+  }
+  std::vector<Outgoing> records;
+  std::set<int32_t> touched;
+  for (const state::Change& c : changes) {
+    const int32_t p = state::PartitionOfChange(c);
+    auto it = owned.find(p);
+    if (it == owned.end()) continue;
+    records.push_back({p, ChangelogKey(c), c.value, EncodeEpoch(it->second.epoch)});
+    touched.insert(p);
+  }
+  for (int32_t p : touched) records.push_back({p, std::string(kCommitKey), std::nullopt, EncodeEpoch(owned[p].epoch)});
+  std::vector<std::pair<int32_t, state::ChangelogCheckpoint>> checkpoints;
+  if (records.empty()) return checkpoints;
+  if (auto st = Send(records); !st.ok()) return st;
+
+  std::lock_guard<std::mutex> lock(owned_mu_);
+  for (const Outgoing& r : records) {
+    auto it = owned_.find(r.partition);
+    if (it == owned_.end()) continue;  // released meanwhile
+    Owned& o = it->second;
+    if (o.contiguous && o.last_offset >= 0 && r.offset != o.last_offset + 1) {
+      // Someone else wrote to the partition since this writer's last record: a new owner (this
+      // instance was paused past its session and is a zombie now), or a paused old owner waking up.
+      o.contiguous = false;
+      metrics_.CountChangelogForeignWrite();
+      spdlog::warn("changelog {}[{}]: records of another instance between offsets {} and {}; the local copy of "
+                   "partition {} will be restored from the changelog's start when it is next assigned",
+                   topic_, r.partition, o.last_offset, r.offset, r.partition);
+    }
+    o.last_offset = std::max(o.last_offset, r.offset);
+  }
+  for (int32_t p : touched) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    checkpoints.push_back({p, state::ChangelogCheckpoint{.next_offset = it->second.last_offset + 1,
+                                                         .epoch = it->second.epoch,
+                                                         .fence_offset = it->second.fence_offset,
+                                                         .contiguous = it->second.contiguous}});
+  }
+  return checkpoints;
+}
+
+void ChangelogWriter::Release(int32_t partition) {
+  std::lock_guard<std::mutex> lock(owned_mu_);
+  owned_.erase(partition);
+}
+
+uint32_t ChangelogWriter::EpochOf(int32_t partition) const {
+  std::lock_guard<std::mutex> lock(owned_mu_);
+  auto it = owned_.find(partition);
+  return it == owned_.end() ? 0 : it->second.epoch;
+}
+
+}  // namespace alertd::app

@@ -1,0 +1,355 @@
+// Restore of assigned partitions from their changelog (see restore.h).
+#include "engine/app/restore.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/app/changelog.h"
+#include "engine/app/kafka_error.h"
+#include "engine/app/steady_time.h"
+
+namespace alertd::app {
+namespace {
+
+// Work per Poll(), so the engine loop keeps serving the partitions it already owns.
+constexpr int kMessagesPerPoll = 20000;
+constexpr int64_t kPollBudgetMs = 100;
+// Complete commits are applied together, one store write per this many changes at most.
+constexpr std::size_t kApplyChanges = 20000;
+constexpr int64_t kProgressLogMs = 5000;
+
+using FamilyKey = std::pair<state::Family, std::string>;
+
+}  // namespace
+
+struct Restorer::Partition {
+  bool begun = false;
+  bool done = false;
+  int64_t retry_at_ms = 0;
+  int64_t from = 0;
+  int64_t end = 0;
+  int64_t position = 0;  // next changelog offset to read
+  uint32_t epoch = 0;    // the highest read: records of lower epochs are fenced off
+  bool snapshot = false;
+  std::vector<state::Change> pending;  // since the last commit record
+  std::vector<state::Change> ready;    // complete commits not yet applied
+  int64_t ready_next_offset = -1;      // offset after the last commit record in `ready`
+  std::set<FamilyKey> dropped;         // keys of changes that were fenced off or torn
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  uint64_t dropped_records = 0;
+  std::chrono::steady_clock::time_point started;
+  int64_t last_log_ms = 0;
+};
+
+absl::StatusOr<std::unique_ptr<Restorer>> Restorer::Create(const std::string& bootstrap, std::string topic,
+                                                           const kafka::Properties& properties, CommitWindow& window,
+                                                           metrics::EngineMetrics& metrics, LogLimiter& log_limiter) {
+  kafka::Properties props = {
+      {"bootstrap.servers", bootstrap},
+      // Assigned by hand, no group: the restore reads what it is told, from where it is told.
+      {"group.id", "alertd-restore-unused"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "true"},
+      {"fetch.wait.max.ms", "50"},
+      {"reconnect.backoff.max.ms", "1000"},
+  };
+  for (const auto& [k, v] : properties) props[k] = v;
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(absl::StrCat("restore consumer: kafka property ", k, "=", v, ": ", err));
+    }
+  }
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("restore consumer: ", err));
+  }
+  rd_kafka_poll_set_consumer(consumer);
+  return std::unique_ptr<Restorer>(new Restorer(consumer, std::move(topic), window, metrics, log_limiter));
+}
+
+Restorer::Restorer(rd_kafka_t* consumer, std::string topic, CommitWindow& window, metrics::EngineMetrics& metrics,
+                   LogLimiter& log_limiter)
+    : consumer_(consumer), topic_(std::move(topic)), window_(window), metrics_(metrics), log_limiter_(log_limiter) {}
+
+Restorer::~Restorer() {
+  rd_kafka_consumer_close(consumer_);
+  rd_kafka_destroy(consumer_);
+}
+
+void Restorer::Add(int32_t partition) {
+  if (partitions_.count(partition)) return;
+  partitions_[partition] = std::make_unique<Partition>();
+  UpdateGauges();
+}
+
+void Restorer::Remove(int32_t partition) {
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end()) return;
+  if (it->second->begun) Unassign(partition);
+  metrics_.ClearRestoreRemaining(partition);
+  spdlog::info("partition {} moved away while restoring ({} changelog records read); the complete commits read "
+               "so far stay in the store with their checkpoint",
+               partition, it->second->records);
+  partitions_.erase(it);
+  UpdateGauges();
+}
+
+void Restorer::Unassign(int32_t partition) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition);
+  if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_, list)) {
+    spdlog::warn("restore consumer: unassign {}[{}]: {}", topic_, partition, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+absl::StatusOr<bool> Restorer::Begin(int32_t partition, Partition& p) {
+  auto checkpoint = window_.Read([&](state::StateStore& store) { return store.LoadCheckpoint(partition); });
+  if (!checkpoint.ok()) return checkpoint.status();
+  int64_t low = 0, high = 0;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(consumer_, topic_.c_str(), partition, &low, &high, 1000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    metrics_.CountKafkaError("restore", ErrorName(err));
+    LogLimited(log_limiter_, spdlog::level::warn, "restore watermarks " + ErrorName(err),
+               "restore of partition {}: cannot read the end of {}[{}]: {}; trying again", partition, topic_,
+               partition, rd_kafka_err2str(err));
+    return false;
+  }
+  const std::optional<state::ChangelogCheckpoint>& cp = *checkpoint;
+  std::string why;
+  if (cp && cp->contiguous && cp->next_offset >= low && cp->next_offset <= high) {
+    p.from = cp->next_offset;
+    p.epoch = cp->epoch;
+    why = cp->next_offset == high ? "the store is current" : "the store is current up to its checkpoint";
+  } else {
+    bool stored = false;
+    absl::Status scan = window_.Read([&](state::StateStore& store) {
+      return store.ForEachChange(partition, [&](const state::Change&) {
+        stored = true;
+        return false;
+      });
+    });
+    if (!scan.ok()) return scan;
+    if (!cp && low >= high) {
+      p.from = high;
+      p.snapshot = stored;
+      why = stored ? "the changelog is empty: the store's copy is written to it" : "new partition";
+    } else {
+      if (stored || cp) {
+        absl::Status drop = window_.Read([&](state::StateStore& store) { return store.DropPartition(partition); });
+        if (!drop.ok()) return drop;
+      }
+      p.from = low;
+      if (!cp) {
+        why = stored ? "the store has no checkpoint: its copy is replaced" : "the store has nothing of it";
+      } else if (!cp->contiguous) {
+        why = "another instance wrote to the changelog while this one owned it: the store's copy is replaced";
+      } else {
+        why = absl::StrCat("the changelog [", low, ", ", high, ") does not hold the checkpoint ", cp->next_offset,
+                           ": the store's copy is replaced");
+      }
+    }
+  }
+  p.begun = true;
+  p.end = high;
+  p.position = p.from;
+  p.started = std::chrono::steady_clock::now();
+  p.last_log_ms = SteadyMs();
+  spdlog::info("restoring partition {} from {}[{}] offsets {}..{} ({} records): {}", partition, topic_, partition,
+               p.from, p.end, p.end - p.from, why);
+  if (p.from >= p.end) {
+    p.done = true;
+    return true;
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition)->offset = p.from;
+  rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (error != nullptr) {
+    std::string what = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return absl::InternalError(absl::StrCat("restore consumer: assign ", topic_, "[", partition, "]: ", what));
+  }
+  return true;
+}
+
+void Restorer::Drop(Partition& p) {
+  for (state::Change& c : p.pending) p.dropped.insert({c.family, std::move(c.key)});
+  p.dropped_records += p.pending.size();
+  p.pending.clear();
+}
+
+absl::Status Restorer::Consume(const void* message, std::vector<Finished>&) {
+  const auto* m = static_cast<const rd_kafka_message_t*>(message);
+  auto it = partitions_.find(m->partition);
+  if (it == partitions_.end() || !it->second->begun || it->second->done) return absl::OkStatus();
+  Partition& p = *it->second;
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (m->offset >= p.end) p.done = true;
+    return absl::OkStatus();
+  }
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string name = ErrorName(m->err);
+    metrics_.CountKafkaError("restore", name);
+    LogLimited(log_limiter_, spdlog::level::warn, "restore " + name, "restore from {}: {}; retrying", topic_,
+               rd_kafka_message_errstr(m));
+    return absl::OkStatus();
+  }
+  if (m->offset < p.position) return absl::OkStatus();
+  p.position = m->offset + 1;
+  p.records += 1;
+  p.bytes += m->key_len + m->len;
+  metrics_.CountRestored(1, m->key_len + m->len);
+
+  std::optional<std::string_view> epoch_header;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const void* value = nullptr;
+    size_t size = 0;
+    if (rd_kafka_header_get_last(headers, kEpochHeader, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      epoch_header = std::string_view(static_cast<const char*>(value), size);
+    }
+  }
+  const std::string_view key(static_cast<const char*>(m->key), m->key_len);
+  const std::string_view value(static_cast<const char*>(m->payload), m->len);
+  auto record = DecodeChangelogRecord(key, m->payload != nullptr ? &value : nullptr, epoch_header);
+  const auto bad = [&](std::string_view what) {
+    return absl::DataLossError(absl::StrCat("changelog ", topic_, "[", m->partition, "] offset ", m->offset, ": ",
+                                            what, "; only alertd may write to its changelog topic"));
+  };
+  if (!record.ok()) return bad(record.status().message());
+  if (record->kind == ChangelogRecord::Kind::kChange && state::PartitionOfChange(record->change) != m->partition) {
+    return bad("a change of another partition");
+  }
+  if (record->epoch < p.epoch) {
+    // Written by an owner that had already been fenced off: a paused instance that woke up.
+    p.dropped_records += 1;
+    if (record->kind == ChangelogRecord::Kind::kChange) {
+      p.dropped.insert({record->change.family, std::move(record->change.key)});
+    }
+  } else {
+    if (record->epoch > p.epoch) {
+      Drop(p);  // a new owner: whatever its predecessor left unfinished was never committed
+      p.epoch = record->epoch;
+    }
+    switch (record->kind) {
+      case ChangelogRecord::Kind::kFence:
+        Drop(p);
+        p.epoch = std::max(p.epoch, record->fence_epoch);
+        break;
+      case ChangelogRecord::Kind::kCommit:
+        for (state::Change& c : p.pending) p.ready.push_back(std::move(c));
+        p.pending.clear();
+        p.ready_next_offset = m->offset + 1;
+        if (p.ready.size() >= kApplyChanges) {
+          if (auto st = ApplyReady(m->partition, p); !st.ok()) return st;
+        }
+        break;
+      case ChangelogRecord::Kind::kChange:
+        p.pending.push_back(std::move(record->change));
+        break;
+    }
+  }
+  if (p.position >= p.end) p.done = true;
+  return absl::OkStatus();
+}
+
+absl::Status Restorer::ApplyReady(int32_t partition, Partition& p) {
+  if (p.ready_next_offset < 0) return absl::OkStatus();
+  const state::ChangelogCheckpoint checkpoint{
+      .next_offset = p.ready_next_offset, .epoch = p.epoch, .fence_offset = -1, .contiguous = true};
+  absl::Status st = window_.Read(
+      [&](state::StateStore& store) { return store.ApplyChanges(partition, p.ready, checkpoint); });
+  if (!st.ok()) return st;
+  p.ready.clear();
+  p.ready_next_offset = -1;
+  return absl::OkStatus();
+}
+
+absl::Status Restorer::Finish(int32_t partition, Partition& p, std::vector<Finished>& finished) {
+  Drop(p);  // a trailing commit without its commit record: torn by a crash, or still being written by a fenced owner
+  if (auto st = ApplyReady(partition, p); !st.ok()) return st;
+  Finished done{.partition = partition, .epoch = p.epoch, .repairs = {}, .records = p.records};
+  absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
+    for (const FamilyKey& key : p.dropped) {
+      auto value = store.ReadChange(key.first, key.second);
+      if (!value.ok()) return value.status();
+      done.repairs.push_back({key.first, key.second, *std::move(value)});
+    }
+    if (!p.snapshot) return absl::OkStatus();
+    return store.ForEachChange(partition, [&](const state::Change& c) {
+      done.repairs.push_back(c);
+      return true;
+    });
+  });
+  if (!st.ok()) return st;
+  const double seconds = SecondsSince(p.started);
+  spdlog::info("restored partition {}: {} changelog records ({:.2f} MiB) in {:.3f} s ({:.0f} records/s); {} dropped "
+               "(fenced off or torn); {} keys written again{}",
+               partition, p.records, p.bytes / 1048576.0, seconds, seconds > 0 ? p.records / seconds : 0.0,
+               p.dropped_records, p.dropped.size(), p.snapshot ? " with the store's whole copy" : "");
+  metrics_.ObserveRestore(seconds);
+  if (p.from < p.end) Unassign(partition);
+  finished.push_back(std::move(done));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Restorer::Finished>> Restorer::Poll() {
+  std::vector<Finished> finished;
+  if (partitions_.empty()) return finished;
+  const int64_t now = SteadyMs();
+  for (auto& [partition, p] : partitions_) {
+    if (p->begun || p->retry_at_ms > now) continue;
+    auto begun = Begin(partition, *p);
+    if (!begun.ok()) return begun.status();
+    if (!*begun) p->retry_at_ms = now + 1000;
+  }
+  for (int n = 0; n < kMessagesPerPoll && SteadyMs() - now < kPollBudgetMs; ++n) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
+    if (m == nullptr) break;
+    absl::Status st = Consume(m, finished);
+    rd_kafka_message_destroy(m);
+    if (!st.ok()) return st;
+  }
+  std::vector<int32_t> done;
+  for (auto& [partition, p] : partitions_) {
+    if (!p->begun) continue;
+    if (p->done) {
+      if (auto st = Finish(partition, *p, finished); !st.ok()) return st;
+      done.push_back(partition);
+      continue;
+    }
+    if (auto st = ApplyReady(partition, *p); !st.ok()) return st;
+    metrics_.SetRestoreRemaining(partition, std::max<int64_t>(0, p->end - p->position));
+    if (SteadyMs() - p->last_log_ms >= kProgressLogMs) {
+      p->last_log_ms = SteadyMs();
+      const double seconds = SecondsSince(p->started);
+      spdlog::info("restoring partition {}: {} of {} changelog records read ({:.0f} records/s), {} to go", partition,
+                   p->position - p->from, p->end - p->from, seconds > 0 ? p->records / seconds : 0.0,
+                   p->end - p->position);
+    }
+  }
+  for (int32_t partition : done) {
+    partitions_.erase(partition);
+    metrics_.ClearRestoreRemaining(partition);
+  }
+  UpdateGauges();
+  return finished;
+}
+
+void Restorer::UpdateGauges() { metrics_.SetRestoringPartitions(partitions_.size()); }
+
+}  // namespace alertd::app
