@@ -8,6 +8,8 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace alertd::state {
 namespace {
 
@@ -42,43 +44,103 @@ class KvStateStore final : public StateStore {
     return *offset;
   }
 
-  absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox() override {
-    std::vector<OutboxEntry> entries;
-    absl::Status decode_status;
-    absl::Status scan_status =
-        backend_->Scan(Family::kOutbox, "", "", [&](std::string_view key, std::string_view value) {
-      absl::StatusOr<OutboxEntry> entry = layout::DecodeOutbox(name_, key, value);
-      if (!entry.ok()) {
-        decode_status = entry.status();
-        return false;
-      }
-      entries.push_back(*std::move(entry));
-      return true;
-    });
-    if (!scan_status.ok()) return scan_status;
-    if (!decode_status.ok()) return decode_status;
-    return entries;
+  absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox() override { return ScanOutbox("", ""); }
+
+  absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox(int32_t partition) override {
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    const std::string prefix = layout::PartitionPrefix(partition);
+    return ScanOutbox(prefix, layout::PrefixSuccessor(prefix));
   }
 
   uint64_t NextOutboxSeq() const override { return next_outbox_seq_; }
   RecoveryReport Recovery() const override { return backend_->Recovery(); }
 
-  absl::Status Commit(const CommitBatch& batch) override {
-    if (read_only_) {
-      return layout::StoreError(absl::StatusCode::kFailedPrecondition, name_, "opened read-only; cannot commit");
-    }
+  absl::Status Commit(const CommitBatch& batch, const ChangeHook& hook) override {
+    if (absl::Status status = CheckWritable("commit"); !status.ok()) return status;
     if (batch.empty()) return absl::OkStatus();
     absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit(name_, batch, next_outbox_seq_);
     if (!commit.ok()) return commit.status();
-    // Lowered before the write: should the write fail yet land, the floor still holds. Deletions
-    // never lower it.
-    for (const layout::Write& write : commit->writes) {
-      if (write.family != Family::kTimers || !write.value) continue;
-      auto floor = timers_floor_.find(layout::PartitionOf(write.key));
-      if (floor != timers_floor_.end() && write.key < floor->second) floor->second = write.key;
+    if (hook) {
+      absl::StatusOr<std::vector<std::pair<int32_t, ChangelogCheckpoint>>> checkpoints = hook(commit->writes);
+      if (!checkpoints.ok()) return checkpoints.status();
+      std::vector<int32_t> seen;
+      for (const auto& [partition, checkpoint] : *checkpoints) {
+        if (absl::Status status = layout::CheckCheckpoint(name_, partition, checkpoint); !status.ok()) return status;
+        // Two for one partition would leave it to the apply order which one holds.
+        if (std::find(seen.begin(), seen.end(), partition) != seen.end()) {
+          return layout::StoreError(absl::StatusCode::kInvalidArgument, name_,
+                                    absl::StrCat("the change hook returned two changelog checkpoints for partition ",
+                                                 partition));
+        }
+        seen.push_back(partition);
+        commit->writes.push_back(layout::CheckpointWrite(partition, checkpoint));
+      }
     }
+    LowerTimerFloors(commit->writes);
     if (absl::Status status = backend_->Apply(commit->writes); !status.ok()) return status;
     next_outbox_seq_ = commit->next_outbox_seq;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<ChangelogCheckpoint>> LoadCheckpoint(int32_t partition) override {
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    absl::StatusOr<std::optional<std::string>> value =
+        backend_->Get(Family::kMeta, layout::CheckpointKeyBytes(partition));
+    if (!value.ok()) return value.status();
+    if (!value->has_value()) return std::nullopt;
+    absl::StatusOr<ChangelogCheckpoint> checkpoint = layout::DecodeCheckpoint(name_, partition, **value);
+    if (!checkpoint.ok()) return checkpoint.status();
+    return *checkpoint;
+  }
+
+  absl::Status ApplyChanges(int32_t partition, const std::vector<Change>& changes,
+                            const ChangelogCheckpoint& checkpoint) override {
+    if (absl::Status status = CheckWritable("apply changelog changes"); !status.ok()) return status;
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    if (absl::Status status = layout::CheckCheckpoint(name_, partition, checkpoint); !status.ok()) return status;
+    for (const Change& change : changes) {
+      if (absl::Status status = layout::CheckRestoredChange(name_, partition, change); !status.ok()) return status;
+    }
+    std::vector<layout::Write> writes;
+    writes.reserve(changes.size() + 1);
+    writes.insert(writes.end(), changes.begin(), changes.end());
+    writes.push_back(layout::CheckpointWrite(partition, checkpoint));
+    // Restored timers may fire earlier than any timer a scan has already passed.
+    LowerTimerFloors(writes);
+    return backend_->Apply(writes);
+  }
+
+  absl::StatusOr<std::optional<std::string>> ReadChange(Family family, std::string_view key) override {
+    if (static_cast<uint8_t>(family) >= layout::kFamilyCount) {
+      return layout::StoreError(absl::StatusCode::kInvalidArgument, name_,
+                                absl::StrCat("no column family #", static_cast<int>(family)));
+    }
+    return backend_->Get(family, key);
+  }
+
+  absl::Status ForEachChange(int32_t partition, const std::function<bool(const Change&)>& fn) override {
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    bool go_on = true;
+    return ForEachKeyOf(partition, [&](Family family, std::string_view key, std::string_view value) {
+      go_on = fn(Change{.family = family, .key = std::string(key), .value = std::string(value)});
+      return go_on;
+    });
+  }
+
+  absl::Status DropPartition(int32_t partition) override {
+    if (absl::Status status = CheckWritable("drop a partition"); !status.ok()) return status;
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    std::vector<layout::Write> writes;
+    absl::Status scan = ForEachKeyOf(partition, [&](Family family, std::string_view key, std::string_view) {
+      writes.push_back(layout::Write{.family = family, .key = std::string(key), .value = std::nullopt});
+      return true;
+    });
+    if (!scan.ok()) return scan;
+    writes.push_back(
+        layout::Write{.family = Family::kMeta, .key = layout::CheckpointKeyBytes(partition), .value = std::nullopt});
+    if (absl::Status status = backend_->Apply(writes); !status.ok()) return status;
+    // The floor of a partition that comes back must not skip what the next owner restores.
+    timers_floor_.erase(partition);
     return absl::OkStatus();
   }
 
@@ -172,6 +234,64 @@ class KvStateStore final : public StateStore {
   }
 
  private:
+  absl::Status CheckWritable(absl::string_view what) const {
+    if (!read_only_) return absl::OkStatus();
+    return layout::StoreError(absl::StatusCode::kFailedPrecondition, name_,
+                              absl::StrCat("opened read-only; cannot ", what));
+  }
+
+  // Lowers the floor of each partition that `writes` puts a timer into below that timer. Called
+  // before the write: should the write fail yet land, the floor still holds. Deletions never lower it.
+  void LowerTimerFloors(const std::vector<layout::Write>& writes) {
+    for (const layout::Write& write : writes) {
+      if (write.family != Family::kTimers || !write.value || write.key.size() < 4) continue;
+      auto floor = timers_floor_.find(layout::PartitionOf(write.key));
+      if (floor != timers_floor_.end() && write.key < floor->second) floor->second = write.key;
+    }
+  }
+
+  absl::StatusOr<std::vector<OutboxEntry>> ScanOutbox(std::string_view begin, std::string_view end) {
+    std::vector<OutboxEntry> entries;
+    absl::Status decode_status;
+    absl::Status scan_status =
+        backend_->Scan(Family::kOutbox, begin, end, [&](std::string_view key, std::string_view value) {
+          absl::StatusOr<OutboxEntry> entry = layout::DecodeOutbox(name_, key, value);
+          if (!entry.ok()) {
+            decode_status = entry.status();
+            return false;
+          }
+          entries.push_back(*std::move(entry));
+          return true;
+        });
+    if (!scan_status.ok()) return scan_status;
+    if (!decode_status.ok()) return decode_status;
+    return entries;
+  }
+
+  // Visits every stored key of the partition that a changelog carries, family by family (workers,
+  // offsets, outbox, timers), each in key order, until fn returns false. The offsets family is small
+  // (a few keys per partition) and keyed topic first, so it is read whole.
+  absl::Status ForEachKeyOf(int32_t partition,
+                            const std::function<bool(Family, std::string_view, std::string_view)>& fn) {
+    const std::string prefix = layout::PartitionPrefix(partition);
+    const std::string end = layout::PrefixSuccessor(prefix);
+    bool go_on = true;
+    for (Family family : {Family::kWorkers, Family::kOffsets, Family::kOutbox, Family::kTimers}) {
+      const bool whole = family == Family::kOffsets;
+      const auto visit = [&](std::string_view key, std::string_view value) {
+        if (whole && PartitionOfChange(Change{.family = family, .key = std::string(key), .value = {}}) != partition) {
+          return true;
+        }
+        go_on = fn(family, key, value);
+        return go_on;
+      };
+      absl::Status status = whole ? backend_->Scan(family, "", "", visit) : backend_->Scan(family, prefix, end, visit);
+      if (!status.ok()) return status;
+      if (!go_on) break;
+    }
+    return absl::OkStatus();
+  }
+
   // Appends the due timers of `partition` (at most `limit` of them) to `out`, in fire order.
   absl::Status ScanDue(int32_t partition, domain::ProcessingTime now, std::size_t limit,
                        std::vector<domain::Timer>& out) {

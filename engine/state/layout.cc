@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "alertd_state.pb.h"
 #include "engine/state/worker_record.h"
@@ -49,6 +50,50 @@ absl::Status Corrupt(absl::string_view store, Family family, absl::string_view w
 
 absl::Status CannotEncode(absl::string_view store, Family family, absl::string_view what, absl::string_view detail) {
   return absl::InvalidArgumentError(absl::StrCat(FamilyPrefix(store, family), "cannot store ", what, ": ", detail));
+}
+
+// Outbox and parked keys: partition, epoch, seq.
+constexpr size_t kOutboxKeyBytes = 4 + 4 + 8;
+// An offsets key ends with '\0' and the partition.
+constexpr size_t kOffsetKeySuffixBytes = 1 + 4;
+
+bool IsKnown(Family family) { return static_cast<uint8_t>(family) <= static_cast<uint8_t>(Family::kParked); }
+
+state::v1::OutboxRecord ToRecord(const OutboxEntry& entry) {
+  state::v1::OutboxRecord record;
+  record.set_topic(entry.topic);
+  record.set_key(entry.key);
+  record.set_value(entry.value);
+  record.set_source_partition(entry.source_partition);
+  return record;
+}
+
+// The key is authoritative for the id; the record must agree on the partition, or it was written
+// under another key than its own.
+absl::StatusOr<OutboxEntry> FromRecord(absl::string_view store, Family family, const OutboxId& id,
+                                       state::v1::OutboxRecord& record) {
+  if (record.source_partition() != id.partition) {
+    return Corrupt(store, family, Describe(id),
+                   absl::StrCat("the record's source_partition is ", record.source_partition(), ", the key's ",
+                                id.partition));
+  }
+  OutboxEntry entry;
+  entry.seq = id.seq;
+  entry.epoch = id.epoch;
+  entry.source_partition = id.partition;
+  entry.topic = std::move(*record.mutable_topic());
+  entry.key = std::move(*record.mutable_key());
+  entry.value = std::move(*record.mutable_value());
+  return entry;
+}
+
+// Shared by outbox puts and parked entries: what makes an entry storable under its id.
+absl::Status CheckOutboxEntry(absl::string_view store, Family family, const OutboxEntry& entry) {
+  const std::string what = absl::StrCat(family == Family::kParked ? "parked" : "outbox", " entry ", Describe(entry.id()));
+  if (entry.source_partition < 0) return CannotEncode(store, family, what, "source partition is negative");
+  if (entry.seq == std::numeric_limits<uint64_t>::max()) return CannotEncode(store, family, what, "the seq space is exhausted");
+  if (!wire::IsValidUtf8(entry.topic)) return CannotEncode(store, family, what, "topic is not valid UTF-8");
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -136,6 +181,40 @@ std::string OffsetKeyBytes(const InputPosition& position) {
   bytes.append(position.topic);
   bytes.push_back('\0');
   AppendBigEndian32(bytes, static_cast<uint32_t>(position.partition));
+  return bytes;
+}
+
+absl::StatusOr<InputPosition> ParseOffsetKey(absl::string_view store, std::string_view key) {
+  const int32_t partition = key.size() >= kOffsetKeySuffixBytes ? PartitionOf(key.substr(key.size() - 4)) : -1;
+  if (partition < 0 || key[key.size() - kOffsetKeySuffixBytes] != '\0') {
+    return Corrupt(store, Family::kOffsets, absl::StrCat("key \"", Escape(key), "\""),
+                   "not a topic, a NUL byte and a 4-byte partition");
+  }
+  return InputPosition{.topic = std::string(key.substr(0, key.size() - kOffsetKeySuffixBytes)), .partition = partition};
+}
+
+std::string OutboxKeyBytes(const OutboxId& id) {
+  std::string bytes;
+  bytes.reserve(kOutboxKeyBytes);
+  AppendBigEndian32(bytes, static_cast<uint32_t>(id.partition));
+  AppendBigEndian32(bytes, id.epoch);
+  AppendBigEndian64(bytes, id.seq);
+  return bytes;
+}
+
+absl::StatusOr<OutboxId> ParseOutboxKey(absl::string_view store, Family family, std::string_view key) {
+  if (key.size() != kOutboxKeyBytes || PartitionOf(key) < 0) {
+    return Corrupt(store, family, absl::StrCat("key \"", Escape(key), "\""),
+                   "not a 4-byte partition, 4-byte epoch and 8-byte seq");
+  }
+  return OutboxId{.partition = PartitionOf(key),
+                  .epoch = ReadBigEndian<uint32_t>(key.substr(4)),
+                  .seq = ReadBigEndian<uint64_t>(key.substr(8))};
+}
+
+std::string CheckpointKeyBytes(int32_t partition) {
+  std::string bytes(kCheckpointKeyPrefix);
+  AppendBigEndian32(bytes, static_cast<uint32_t>(partition));
   return bytes;
 }
 
@@ -238,6 +317,17 @@ std::string Describe(const InputPosition& position) {
   return absl::StrCat("topic ", Escape(position.topic), " partition ", position.partition);
 }
 
+std::string Describe(const OutboxId& id) {
+  return absl::StrCat("partition ", id.partition, " epoch ", id.epoch, " seq ", id.seq);
+}
+
+std::string Describe(const Change& change) {
+  const std::string family = IsKnown(change.family)
+                                 ? std::string(Name(change.family))
+                                 : absl::StrCat("#", static_cast<int>(change.family), " (unknown)");
+  return absl::StrCat("column family ", family, " key \"", Escape(change.key), "\"");
+}
+
 // --- Values -----------------------------------------------------------------------------------
 
 absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const CommitBatch& batch,
@@ -271,29 +361,29 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
   }
 
   for (const OutboxEntry& entry : batch.outbox_put) {
-    const std::string what = absl::StrCat("outbox seq ", entry.seq);
+    if (absl::Status status = CheckOutboxEntry(store, Family::kOutbox, entry); !status.ok()) return status;
     // Reusing a seq would overwrite a record that may not have been delivered yet.
     if (entry.seq < commit.next_outbox_seq) {
-      return CannotEncode(store, Family::kOutbox, what,
+      return CannotEncode(store, Family::kOutbox, absl::StrCat("outbox entry ", Describe(entry.id())),
                           absl::StrCat("seqs must be strictly ascending from NextOutboxSeq() = ", next_outbox_seq));
     }
-    if (entry.seq == std::numeric_limits<uint64_t>::max()) {
-      return CannotEncode(store, Family::kOutbox, what, "the seq space is exhausted");
-    }
-    if (!wire::IsValidUtf8(entry.topic)) return CannotEncode(store, Family::kOutbox, what, "topic is not valid UTF-8");
-    state::v1::OutboxRecord record;
-    record.set_topic(entry.topic);
-    record.set_key(entry.key);
-    record.set_value(entry.value);
-    record.set_source_partition(entry.source_partition);
     std::string value;
-    if (!record.SerializeToString(&value)) return CannotEncode(store, Family::kOutbox, what, "serialization failed");
-    commit.writes.push_back(Write{.family = Family::kOutbox, .key = SeqKeyBytes(entry.seq), .value = std::move(value)});
+    if (!ToRecord(entry).SerializeToString(&value)) {
+      return CannotEncode(store, Family::kOutbox, absl::StrCat("outbox entry ", Describe(entry.id())),
+                          "serialization failed");
+    }
+    commit.writes.push_back(
+        Write{.family = Family::kOutbox, .key = OutboxKeyBytes(entry.id()), .value = std::move(value)});
     commit.next_outbox_seq = entry.seq + 1;
   }
 
-  for (uint64_t seq : batch.outbox_delete) {
-    commit.writes.push_back(Write{.family = Family::kOutbox, .key = SeqKeyBytes(seq), .value = std::nullopt});
+  for (const OutboxId& id : batch.outbox_delete) {
+    // No entry can live under a negative partition; deleting one means the caller mixed up its ids.
+    if (id.partition < 0) {
+      return CannotEncode(store, Family::kOutbox, absl::StrCat("the deletion of outbox entry ", Describe(id)),
+                          "partition is negative");
+    }
+    commit.writes.push_back(Write{.family = Family::kOutbox, .key = OutboxKeyBytes(id), .value = std::nullopt});
   }
 
   for (const domain::Timer& timer : batch.timers_put) {
@@ -306,26 +396,21 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
   }
 
   for (const ParkedEntry& parked : batch.parked_put) {
-    const std::string what = absl::StrCat("parked seq ", parked.entry.seq);
-    if (parked.entry.seq == std::numeric_limits<uint64_t>::max()) {
-      return CannotEncode(store, Family::kParked, what, "the seq space is exhausted");
-    }
+    if (absl::Status status = CheckOutboxEntry(store, Family::kParked, parked.entry); !status.ok()) return status;
     // Output parked before it ever reached the outbox still takes its seq for good.
     commit.next_outbox_seq = std::max(commit.next_outbox_seq, parked.entry.seq + 1);
     state::v1::ParkedRecord record;
-    record.mutable_record()->set_topic(parked.entry.topic);
-    record.mutable_record()->set_key(parked.entry.key);
-    record.mutable_record()->set_value(parked.entry.value);
-    record.mutable_record()->set_source_partition(parked.entry.source_partition);
+    *record.mutable_record() = ToRecord(parked.entry);
     record.set_reason(wire::IsValidUtf8(parked.reason) ? parked.reason : "(reason not valid UTF-8)");
     record.set_parked_at_ms(parked.parked_at_ms);
     std::string value;
-    if (!wire::IsValidUtf8(parked.entry.topic) || !record.SerializeToString(&value)) {
-      return CannotEncode(store, Family::kParked, what, "topic is not valid UTF-8");
+    if (!record.SerializeToString(&value)) {
+      return CannotEncode(store, Family::kParked, absl::StrCat("parked entry ", Describe(parked.entry.id())),
+                          "serialization failed");
     }
-    commit.writes.push_back(Write{.family = Family::kOutbox, .key = SeqKeyBytes(parked.entry.seq), .value = std::nullopt});
-    commit.writes.push_back(
-        Write{.family = Family::kParked, .key = SeqKeyBytes(parked.entry.seq), .value = std::move(value)});
+    const std::string key = OutboxKeyBytes(parked.entry.id());
+    commit.writes.push_back(Write{.family = Family::kOutbox, .key = key, .value = std::nullopt});
+    commit.writes.push_back(Write{.family = Family::kParked, .key = key, .value = std::move(value)});
   }
 
   // The counter rides in the same batch as the entries, so it can never fall behind them.
@@ -356,38 +441,26 @@ absl::StatusOr<int64_t> DecodeOffset(absl::string_view store, const InputPositio
 }
 
 absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_view key, std::string_view value) {
-  if (key.size() != 8) {
-    return Corrupt(store, Family::kOutbox, absl::StrCat("key \"", Escape(key), "\""), "not an 8-byte seq");
-  }
-  OutboxEntry entry;
-  entry.seq = ReadBigEndian<uint64_t>(key);
+  absl::StatusOr<OutboxId> id = ParseOutboxKey(store, Family::kOutbox, key);
+  if (!id.ok()) return id.status();
   state::v1::OutboxRecord record;
   if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Corrupt(store, Family::kOutbox, absl::StrCat("seq ", entry.seq),
-                   absl::StrCat("not an OutboxRecord (", value.size(), " bytes)"));
+    return Corrupt(store, Family::kOutbox, Describe(*id), absl::StrCat("not an OutboxRecord (", value.size(), " bytes)"));
   }
-  entry.topic = std::move(*record.mutable_topic());
-  entry.key = std::move(*record.mutable_key());
-  entry.value = std::move(*record.mutable_value());
-  entry.source_partition = record.source_partition();
-  return entry;
+  return FromRecord(store, Family::kOutbox, *id, record);
 }
 
 absl::StatusOr<ParkedEntry> DecodeParked(absl::string_view store, std::string_view key, std::string_view value) {
-  if (key.size() != 8) {
-    return Corrupt(store, Family::kParked, absl::StrCat("key \"", Escape(key), "\""), "not an 8-byte seq");
-  }
-  ParkedEntry parked;
-  parked.entry.seq = ReadBigEndian<uint64_t>(key);
+  absl::StatusOr<OutboxId> id = ParseOutboxKey(store, Family::kParked, key);
+  if (!id.ok()) return id.status();
   state::v1::ParkedRecord record;
   if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Corrupt(store, Family::kParked, absl::StrCat("seq ", parked.entry.seq),
-                   absl::StrCat("not a ParkedRecord (", value.size(), " bytes)"));
+    return Corrupt(store, Family::kParked, Describe(*id), absl::StrCat("not a ParkedRecord (", value.size(), " bytes)"));
   }
-  parked.entry.topic = std::move(*record.mutable_record()->mutable_topic());
-  parked.entry.key = std::move(*record.mutable_record()->mutable_key());
-  parked.entry.value = std::move(*record.mutable_record()->mutable_value());
-  parked.entry.source_partition = record.record().source_partition();
+  absl::StatusOr<OutboxEntry> entry = FromRecord(store, Family::kParked, *id, *record.mutable_record());
+  if (!entry.ok()) return entry.status();
+  ParkedEntry parked;
+  parked.entry = *std::move(entry);
   parked.reason = std::move(*record.mutable_reason());
   parked.parked_at_ms = record.parked_at_ms();
   return parked;
@@ -400,4 +473,120 @@ absl::StatusOr<uint64_t> DecodeOutboxNextSeq(absl::string_view store, std::strin
   return ReadBigEndian<uint64_t>(value);
 }
 
+absl::Status CheckCheckpoint(absl::string_view store, int32_t partition, const ChangelogCheckpoint& checkpoint) {
+  const char* problem = nullptr;
+  if (partition < 0) {
+    problem = "partition is negative";
+  } else if (checkpoint.next_offset < 0) {
+    problem = "next_offset is negative";
+  } else if (checkpoint.fence_offset < -1) {
+    problem = "fence_offset is below -1 (no fence)";
+  }
+  if (problem == nullptr) return absl::OkStatus();
+  return CannotEncode(store, Family::kMeta,
+                      absl::StrCat("changelog checkpoint of partition ", partition, " (next_offset ",
+                                   checkpoint.next_offset, ", epoch ", checkpoint.epoch, ", fence_offset ",
+                                   checkpoint.fence_offset, ")"),
+                      problem);
+}
+
+Write CheckpointWrite(int32_t partition, const ChangelogCheckpoint& checkpoint) {
+  state::v1::ChangelogCheckpointRecord record;
+  record.set_next_offset(checkpoint.next_offset);
+  record.set_epoch(checkpoint.epoch);
+  record.set_fence_offset(checkpoint.fence_offset);
+  record.set_contiguous(checkpoint.contiguous);
+  return Write{.family = Family::kMeta, .key = CheckpointKeyBytes(partition), .value = record.SerializeAsString()};
+}
+
+absl::StatusOr<ChangelogCheckpoint> DecodeCheckpoint(absl::string_view store, int32_t partition,
+                                                     std::string_view value) {
+  const std::string what = absl::StrCat("changelog checkpoint of partition ", partition);
+  state::v1::ChangelogCheckpointRecord record;
+  if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Corrupt(store, Family::kMeta, what, absl::StrCat("not a ChangelogCheckpointRecord (", value.size(), " bytes)"));
+  }
+  const ChangelogCheckpoint checkpoint{.next_offset = record.next_offset(),
+                                       .epoch = record.epoch(),
+                                       .fence_offset = record.fence_offset(),
+                                       .contiguous = record.contiguous()};
+  if (absl::Status status = CheckCheckpoint(store, partition, checkpoint); !status.ok()) {
+    return Corrupt(store, Family::kMeta, what, status.message());
+  }
+  return checkpoint;
+}
+
+absl::Status CheckRestoredChange(absl::string_view store, int32_t partition, const Change& change) {
+  const auto refuse = [&](absl::string_view problem) {
+    return StoreError(absl::StatusCode::kInvalidArgument, store,
+                      absl::StrCat("cannot restore ", Describe(change), " into partition ", partition, ": ", problem));
+  };
+  if (!IsKnown(change.family)) return refuse("not a column family of this build");
+  if (change.family == Family::kMeta || change.family == Family::kParked) {
+    return refuse("a store-wide family, which never goes to a changelog");
+  }
+  const int32_t of = PartitionOfChange(change);
+  if (of != partition) {
+    return refuse(of < 0 ? std::string("the key holds no partition") : absl::StrCat("the key is of partition ", of));
+  }
+  // Keys are checked for deletions too: a malformed one is a damaged changelog, not a harmless no-op.
+  absl::Status status;
+  switch (change.family) {
+    case Family::kWorkers: {
+      absl::StatusOr<WorkerKey> key = ParseWorkerKey(store, change.key);
+      status = key.status();
+      if (status.ok() && change.value) status = DecodeWorker(store, *key, *change.value).status();
+      break;
+    }
+    case Family::kOffsets: {
+      absl::StatusOr<InputPosition> position = ParseOffsetKey(store, change.key);
+      status = position.status();
+      if (status.ok()) status = CheckPosition(store, *position);
+      if (status.ok() && change.value) status = DecodeOffset(store, *position, *change.value).status();
+      break;
+    }
+    case Family::kOutbox:
+      status = change.value ? DecodeOutbox(store, change.key, *change.value).status()
+                            : ParseOutboxKey(store, Family::kOutbox, change.key).status();
+      break;
+    case Family::kTimers:
+      status = ParseTimer(store, change.key, change.value.value_or(std::string())).status();
+      break;
+    case Family::kMeta:
+    case Family::kParked:
+      break;
+  }
+  if (status.ok()) return status;
+  // The decoders' messages already name the store; repeat only what they found wrong.
+  absl::string_view detail = status.message();
+  const std::string prefix = absl::StrCat("state store ", store, ": ");
+  if (absl::StartsWith(detail, prefix)) detail.remove_prefix(prefix.size());
+  return refuse(detail);
+}
+
 }  // namespace alertd::state::layout
+
+namespace alertd::state {
+
+int32_t PartitionOfChange(const Change& change) {
+  int32_t partition = -1;
+  switch (change.family) {
+    case Family::kWorkers:
+    case Family::kOutbox:
+    case Family::kTimers:
+      if (change.key.size() >= 4) partition = layout::PartitionOf(change.key);
+      break;
+    case Family::kOffsets:
+      // The topic cannot hold a NUL byte, so the separator is exactly where the suffix begins.
+      if (change.key.size() >= 5 && change.key[change.key.size() - 5] == '\0') {
+        partition = layout::PartitionOf(std::string_view(change.key).substr(change.key.size() - 4));
+      }
+      break;
+    case Family::kMeta:
+    case Family::kParked:
+      break;
+  }
+  return partition < 0 ? -1 : partition;
+}
+
+}  // namespace alertd::state

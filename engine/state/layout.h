@@ -5,15 +5,19 @@
 // Column families (RocksDB names):
 //   workers  key: 4-byte big-endian partition + worker id bytes   value: WorkerStateRecord
 //   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64
-//   outbox   key: 8-byte big-endian seq                            value: OutboxRecord
-//   meta     "schema_version" -> decimal text; "outbox_next_seq" -> 8-byte big-endian uint64
+//   outbox   key: 4-byte big-endian partition + 4-byte big-endian epoch + 8-byte big-endian seq
+//            (an OutboxId)                                         value: OutboxRecord
+//   meta     "schema_version" -> decimal text; "outbox_next_seq" -> 8-byte big-endian uint64;
+//            "changelog_checkpoint/" + 4-byte big-endian partition -> ChangelogCheckpointRecord
 //   timers   key: 4-byte big-endian partition + 8-byte fire time + 1-byte rule + 4-byte big-endian
 //            kind + worker id bytes                                value: empty
-//   parked   key: 8-byte big-endian outbox seq                     value: ParkedRecord
+//   parked   key: as outbox (the entry's OutboxId)                 value: ParkedRecord
 // Big-endian numbers make bytewise key order numeric order, so partitions scan as ranges, the
-// outbox reads back in seq order and each partition's timers in fire order: the due timers of one
-// partition are one key range, which no other partition's timers can crowd. The fire time is its ms
-// as a big-endian uint64 with the sign bit flipped, so negative times sort before positive ones.
+// outbox reads back in id order (one range per partition) and each partition's timers in fire
+// order: the due timers of one partition are one key range, which no other partition's timers can
+// crowd. The fire time is its ms as a big-endian uint64 with the sign bit flipped, so negative times
+// sort before positive ones. Workers, outbox and timers of a partition share the prefix
+// PartitionPrefix(partition); its offsets are the keys of the offsets family that end with it.
 //
 // Internal to engine/state.
 #pragma once
@@ -33,7 +37,7 @@
 
 namespace alertd::state::layout {
 
-enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3, kTimers = 4, kParked = 5 };
+using Family = state::Family;
 inline constexpr std::array<Family, 6> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox,
                                                     Family::kMeta,    Family::kTimers,  Family::kParked};
 inline constexpr size_t kFamilyCount = kFamilies.size();
@@ -41,17 +45,15 @@ const char* Name(Family family);
 
 // Bump when a record or key changes in a way the previous build cannot read. (Adding a family does
 // not: older builds open families they do not know and leave them alone.) Version 2 put the partition
-// first in timer keys; a version-1 store is migrated when opened (migrate.h).
-inline constexpr int kSchemaVersion = 2;
+// first in timer keys; version 3 keys outbox and parked entries by OutboxId instead of the bare seq.
+// Older stores are migrated when opened read-write (migrate.h).
+inline constexpr int kSchemaVersion = 3;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kOutboxNextSeqKey[] = "outbox_next_seq";
+inline constexpr char kCheckpointKeyPrefix[] = "changelog_checkpoint/";
 
 // One change to one column family. nullopt value = delete.
-struct Write {
-  Family family = Family::kMeta;
-  std::string key;
-  std::optional<std::string> value;
-};
+using Write = state::Change;
 
 // A CommitBatch validated and fully encoded, ready to apply atomically in order.
 struct EncodedCommit {
@@ -79,7 +81,17 @@ int32_t PartitionOf(std::string_view key);
 [[nodiscard]] absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_view bytes);
 
 std::string OffsetKeyBytes(const InputPosition& position);
+// DataLoss naming the store and key unless `key` is a topic, '\0' and a 4-byte partition >= 0. The
+// topic is not checked (CheckPosition does).
+[[nodiscard]] absl::StatusOr<InputPosition> ParseOffsetKey(absl::string_view store, std::string_view key);
+// 8 bytes big-endian: the outbox counter's value, and the outbox key of schema versions 1 and 2.
 std::string SeqKeyBytes(uint64_t seq);
+// The key of an outbox or parked entry; `id.partition` >= 0.
+std::string OutboxKeyBytes(const OutboxId& id);
+// DataLoss naming the store, family and key unless `key` is 16 bytes with a partition >= 0.
+[[nodiscard]] absl::StatusOr<OutboxId> ParseOutboxKey(absl::string_view store, Family family, std::string_view key);
+// The meta key of the partition's (>= 0) ChangelogCheckpoint.
+std::string CheckpointKeyBytes(int32_t partition);
 
 // InvalidArgument unless the timer can be stored (partition >= 0, non-empty worker id, known rule).
 [[nodiscard]] absl::Status CheckTimer(absl::string_view store, const domain::Timer& timer);
@@ -103,6 +115,11 @@ std::string PrefixSuccessor(std::string_view prefix);
 // For messages: "partition 3 worker W001" with unprintable bytes escaped.
 std::string Describe(const WorkerKey& key);
 std::string Describe(const InputPosition& position);
+// "partition 3 epoch 2 seq 17"
+std::string Describe(const OutboxId& id);
+// "column family workers key \"\000\000\000\003W001\"": any change, including one of a family
+// this build does not know (a changelog is input).
+std::string Describe(const Change& change);
 // "timer fire_at 1717000000000 partition 3 worker W001 rule 3 kind 1"
 std::string Describe(const domain::Timer& timer);
 
@@ -121,5 +138,19 @@ std::string Describe(const domain::Timer& timer);
 [[nodiscard]] absl::StatusOr<uint64_t> DecodeOutboxNextSeq(absl::string_view store, std::string_view value);
 [[nodiscard]] absl::StatusOr<ParkedEntry> DecodeParked(absl::string_view store, std::string_view key,
                                                        std::string_view value);
+
+// InvalidArgument unless the checkpoint can be stored for `partition`: partition >= 0,
+// next_offset >= 0 and fence_offset >= -1 (offsets are never negative; -1 is "no fence").
+[[nodiscard]] absl::Status CheckCheckpoint(absl::string_view store, int32_t partition,
+                                           const ChangelogCheckpoint& checkpoint);
+// The meta write of a checkpoint that passed CheckCheckpoint.
+Write CheckpointWrite(int32_t partition, const ChangelogCheckpoint& checkpoint);
+[[nodiscard]] absl::StatusOr<ChangelogCheckpoint> DecodeCheckpoint(absl::string_view store, int32_t partition,
+                                                                   std::string_view value);
+
+// InvalidArgument (naming the store, the change's family and escaped key) unless `change` may be
+// restored into `partition` from its changelog: a family that goes to a changelog, a key of that
+// partition in that family's shape, and for a put a value that decodes as that family's record.
+[[nodiscard]] absl::Status CheckRestoredChange(absl::string_view store, int32_t partition, const Change& change);
 
 }  // namespace alertd::state::layout

@@ -2,9 +2,12 @@
 #include "engine/state/migrate.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "alertd_state.pb.h"
 #include "engine/state/layout.h"
 
 namespace alertd::state {
@@ -39,15 +42,67 @@ absl::Status TimersPartitionFirst(KvBackend& backend, absl::string_view store, s
   return absl::OkStatus();
 }
 
+// Versions 1 and 2 keyed outbox and parked entries by the 8-byte seq alone; version 3 by OutboxId
+// (partition, epoch, seq). Entries made before changelogs existed took epoch 0, the epoch of a
+// partition that never had one; the partition is the record's source_partition.
+absl::Status OutboxKeysById(KvBackend& backend, absl::string_view store, Family family,
+                            std::vector<layout::Write>& writes) {
+  std::vector<std::pair<std::string, std::string>> moved;  // old key, new key
+  std::vector<std::string> values;
+  absl::Status bad;
+  absl::Status scan = backend.Scan(family, "", "", [&](std::string_view key, std::string_view value) {
+    const auto refuse = [&](absl::string_view problem) {
+      bad = absl::DataLossError(absl::StrCat("state store ", store, ": column family ", layout::Name(family), ": key \"",
+                                             absl::CHexEscape(absl::string_view(key.data(), key.size())), "\" ",
+                                             problem, "; not migrated"));
+      return false;
+    };
+    if (key.size() != 8) return refuse("is not a version-2 key (an 8-byte seq)");
+    v1::OutboxRecord record;
+    const bool parsed = family == Family::kParked
+                            ? [&] {
+                                v1::ParkedRecord parked;
+                                if (!parked.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+                                record = parked.record();
+                                return true;
+                              }()
+                            : record.ParseFromArray(value.data(), static_cast<int>(value.size()));
+    if (!parsed) return refuse("holds no readable record");
+    if (record.source_partition() < 0) {
+      return refuse(absl::StrCat("holds a record of negative source_partition ", record.source_partition()));
+    }
+    uint64_t seq = 0;
+    for (char byte : key) seq = (seq << 8) | static_cast<unsigned char>(byte);
+    moved.emplace_back(std::string(key),
+                       layout::OutboxKeyBytes({.partition = record.source_partition(), .epoch = 0, .seq = seq}));
+    values.emplace_back(value);
+    return true;
+  });
+  if (!scan.ok()) return scan;
+  if (!bad.ok()) return bad;
+  // Deletions first, as for timers; old and new keys differ in length, so none can collide anyway.
+  for (const auto& [old_key, new_key] : moved) writes.push_back({.family = family, .key = old_key, .value = std::nullopt});
+  for (size_t i = 0; i < moved.size(); ++i) {
+    writes.push_back({.family = family, .key = moved[i].second, .value = std::move(values[i])});
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status MigrateSchema(KvBackend& backend, absl::string_view store, int from) {
-  if (from != 1) {
+  if (from < 1 || from >= layout::kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat("state store ", store, ": no migration from schema version ",
                                                       from, " to ", layout::kSchemaVersion));
   }
+  // The steps touch different families and read only what is stored, so their writes chain into one.
   std::vector<layout::Write> writes;
-  if (absl::Status status = TimersPartitionFirst(backend, store, writes); !status.ok()) return status;
+  if (from <= 1) {
+    if (absl::Status status = TimersPartitionFirst(backend, store, writes); !status.ok()) return status;
+  }
+  for (Family family : {Family::kOutbox, Family::kParked}) {
+    if (absl::Status status = OutboxKeysById(backend, store, family, writes); !status.ok()) return status;
+  }
   writes.push_back({.family = Family::kMeta,
                     .key = std::string(layout::kSchemaVersionKey),
                     .value = std::to_string(layout::kSchemaVersion)});

@@ -315,13 +315,15 @@ absl::Status CheckSchemaVersion(KvBackend& backend, const StoreOptions& options)
     return backend.Apply(
         {layout::Write{.family = Family::kMeta, .key = std::string(layout::kSchemaVersionKey), .value = expected}});
   }
-  if (**stored == "1" && layout::kSchemaVersion == 2) {
+  if (**stored == "1" || **stored == "2") {
     if (options.read_only) {
-      return layout::StoreError(absl::StatusCode::kFailedPrecondition, options.path,
-                                "schema version 1, written by an older build: start alertd on it once to migrate "
-                                "it to version 2 (timer keys partition first), then read it");
+      return layout::StoreError(
+          absl::StatusCode::kFailedPrecondition, options.path,
+          absl::StrCat("schema version ", **stored, ", written by an older build: start alertd on it once to migrate "
+                       "it to version ", expected, " (timer keys partition first, outbox and parked entries keyed by "
+                       "partition, epoch and seq), then read it"));
     }
-    return MigrateSchema(backend, options.path, 1);
+    return MigrateSchema(backend, options.path, **stored == "1" ? 1 : 2);
   }
   if (**stored != expected) {
     return layout::StoreError(
