@@ -135,12 +135,25 @@ absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
   for (Outgoing& r : records) {
     bytes += r.key.size() + (r.value ? r.value->size() : 0);
     for (;;) {
-      const rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(r.partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
-          RD_KAFKA_V_VALUE(r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0),
-          RD_KAFKA_V_HEADER(kEpochHeader, r.epoch.data(), static_cast<ssize_t>(r.epoch.size())),
-          RD_KAFKA_V_OPAQUE(&r), RD_KAFKA_V_END);
+      // rd_kafka_produceva rather than the producev macros, whose C casts the warnings refuse.
+      rd_kafka_vu_t vus[7];
+      vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+      vus[0].u.cstr = topic_.c_str();
+      vus[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+      vus[1].u.i32 = r.partition;
+      vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+      vus[2].u.i = RD_KAFKA_MSG_F_COPY;
+      vus[3].vtype = RD_KAFKA_VTYPE_KEY;
+      vus[3].u.mem = {const_cast<char*>(r.key.data()), r.key.size()};
+      vus[4].vtype = RD_KAFKA_VTYPE_VALUE;
+      vus[4].u.mem = {r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0};
+      vus[5].vtype = RD_KAFKA_VTYPE_HEADER;
+      vus[5].u.header = {kEpochHeader, r.epoch.data(), static_cast<ssize_t>(r.epoch.size())};
+      vus[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
+      vus[6].u.ptr = &r;
+      rd_kafka_error_t* error = rd_kafka_produceva(producer_, vus, 7);
+      const rd_kafka_resp_err_t err = error == nullptr ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_error_code(error);
+      if (error != nullptr) rd_kafka_error_destroy(error);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer_, 50);

@@ -102,7 +102,7 @@ absl::Status Engine::Start() {
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   if (auto st = CheckPartitionCounts(); absl::IsUnavailable(st)) {
-    spdlog::warn("{}; the partition counts of the topics are not checked", st.message());
+    spdlog::warn("{}; the partition counts of the topics are not checked", st.ToString());
   } else if (!st.ok()) {
     return st;
   }
@@ -420,7 +420,7 @@ absl::Status Engine::ActivateRestored() {
     auto checkpoint = changelog_->Fence(f.partition, epoch, f.repairs);
     if (absl::IsUnavailable(checkpoint.status())) {
       LogLimited(log_limiter_, spdlog::level::warn, "fence", "partition {}: {}; trying again", f.partition,
-                 checkpoint.status().message());
+                 checkpoint.status().ToString());
       waiting.push_back(std::move(f));
       continue;
     }

@@ -226,7 +226,7 @@ absl::Status Restorer::Consume(const void* message, std::vector<Finished>&) {
   const std::string_view key(static_cast<const char*>(m->key), m->key_len);
   const std::string_view value(static_cast<const char*>(m->payload), m->len);
   auto record = DecodeChangelogRecord(key, m->payload != nullptr ? &value : nullptr, epoch_header);
-  const auto bad = [&](std::string_view what) {
+  const auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("changelog ", topic_, "[", m->partition, "] offset ", m->offset, ": ",
                                             what, "; only alertd may write to its changelog topic"));
   };

@@ -29,8 +29,28 @@ class CountingStore final : public state::StateStore {
     return inner_->LoadNextOffset(position);
   }
   absl::StatusOr<std::vector<state::OutboxEntry>> LoadOutbox() override { return inner_->LoadOutbox(); }
+  absl::StatusOr<std::vector<state::OutboxEntry>> LoadOutbox(int32_t partition) override {
+    return inner_->LoadOutbox(partition);
+  }
   uint64_t NextOutboxSeq() const override { return inner_->NextOutboxSeq(); }
-  absl::Status Commit(const state::CommitBatch& batch) override { return inner_->Commit(batch); }
+  using state::StateStore::Commit;
+  absl::Status Commit(const state::CommitBatch& batch, const state::ChangeHook& hook) override {
+    return inner_->Commit(batch, hook);
+  }
+  absl::StatusOr<std::optional<state::ChangelogCheckpoint>> LoadCheckpoint(int32_t partition) override {
+    return inner_->LoadCheckpoint(partition);
+  }
+  absl::Status ApplyChanges(int32_t partition, const std::vector<state::Change>& changes,
+                            const state::ChangelogCheckpoint& checkpoint) override {
+    return inner_->ApplyChanges(partition, changes, checkpoint);
+  }
+  absl::StatusOr<std::optional<std::string>> ReadChange(state::Family family, std::string_view key) override {
+    return inner_->ReadChange(family, key);
+  }
+  absl::Status ForEachChange(int32_t partition, const std::function<bool(const state::Change&)>& fn) override {
+    return inner_->ForEachChange(partition, fn);
+  }
+  absl::Status DropPartition(int32_t partition) override { return inner_->DropPartition(partition); }
   absl::Status ForEachWorker(int32_t partition,
                              const std::function<bool(const state::WorkerKey&, const domain::WorkerState&)>& fn) override {
     return inner_->ForEachWorker(partition, fn);
