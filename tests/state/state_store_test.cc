@@ -675,7 +675,9 @@ TEST_F(RocksStoreTest, CorruptOffsetAndOutboxRecordsAreDataLoss) {
       << offset;
   const absl::Status outbox = store->LoadOutbox().status();
   EXPECT_EQ(outbox.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(outbox.message().find("column family outbox: corrupt record for partition 3 epoch 0 seq 1"), std::string::npos) << outbox;
+  EXPECT_NE(outbox.message().find("column family outbox: corrupt record for partition 3 epoch 0 seq 1"),
+            std::string::npos)
+      << outbox;
 }
 
 TEST_F(RocksStoreTest, FamiliesOfANewerBuildDoNotStopTheOpen) {
