@@ -120,10 +120,8 @@ class KvStateStore final : public StateStore {
 
   absl::Status ForEachChange(int32_t partition, const std::function<bool(const Change&)>& fn) override {
     if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
-    bool go_on = true;
     return ForEachKeyOf(partition, [&](Family family, std::string_view key, std::string_view value) {
-      go_on = fn(Change{.family = family, .key = std::string(key), .value = std::string(value)});
-      return go_on;
+      return fn(Change{.family = family, .key = std::string(key), .value = std::string(value)});
     });
   }
 

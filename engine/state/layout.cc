@@ -89,9 +89,12 @@ absl::StatusOr<OutboxEntry> FromRecord(absl::string_view store, Family family, c
 
 // Shared by outbox puts and parked entries: what makes an entry storable under its id.
 absl::Status CheckOutboxEntry(absl::string_view store, Family family, const OutboxEntry& entry) {
-  const std::string what = absl::StrCat(family == Family::kParked ? "parked" : "outbox", " entry ", Describe(entry.id()));
+  const std::string what =
+      absl::StrCat(family == Family::kParked ? "parked" : "outbox", " entry ", Describe(entry.id()));
   if (entry.source_partition < 0) return CannotEncode(store, family, what, "source partition is negative");
-  if (entry.seq == std::numeric_limits<uint64_t>::max()) return CannotEncode(store, family, what, "the seq space is exhausted");
+  if (entry.seq == std::numeric_limits<uint64_t>::max()) {
+    return CannotEncode(store, family, what, "the seq space is exhausted");
+  }
   if (!wire::IsValidUtf8(entry.topic)) return CannotEncode(store, family, what, "topic is not valid UTF-8");
   return absl::OkStatus();
 }
@@ -445,7 +448,8 @@ absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_vi
   if (!id.ok()) return id.status();
   state::v1::OutboxRecord record;
   if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Corrupt(store, Family::kOutbox, Describe(*id), absl::StrCat("not an OutboxRecord (", value.size(), " bytes)"));
+    return Corrupt(store, Family::kOutbox, Describe(*id),
+                   absl::StrCat("not an OutboxRecord (", value.size(), " bytes)"));
   }
   return FromRecord(store, Family::kOutbox, *id, record);
 }
@@ -455,7 +459,8 @@ absl::StatusOr<ParkedEntry> DecodeParked(absl::string_view store, std::string_vi
   if (!id.ok()) return id.status();
   state::v1::ParkedRecord record;
   if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Corrupt(store, Family::kParked, Describe(*id), absl::StrCat("not a ParkedRecord (", value.size(), " bytes)"));
+    return Corrupt(store, Family::kParked, Describe(*id),
+                   absl::StrCat("not a ParkedRecord (", value.size(), " bytes)"));
   }
   absl::StatusOr<OutboxEntry> entry = FromRecord(store, Family::kParked, *id, *record.mutable_record());
   if (!entry.ok()) return entry.status();
@@ -504,7 +509,8 @@ absl::StatusOr<ChangelogCheckpoint> DecodeCheckpoint(absl::string_view store, in
   const std::string what = absl::StrCat("changelog checkpoint of partition ", partition);
   state::v1::ChangelogCheckpointRecord record;
   if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Corrupt(store, Family::kMeta, what, absl::StrCat("not a ChangelogCheckpointRecord (", value.size(), " bytes)"));
+    return Corrupt(store, Family::kMeta, what,
+                   absl::StrCat("not a ChangelogCheckpointRecord (", value.size(), " bytes)"));
   }
   const ChangelogCheckpoint checkpoint{.next_offset = record.next_offset(),
                                        .epoch = record.epoch(),

@@ -117,7 +117,7 @@ std::string Describe(const WorkerKey& key);
 std::string Describe(const InputPosition& position);
 // "partition 3 epoch 2 seq 17"
 std::string Describe(const OutboxId& id);
-// "column family workers key \"\000\000\000\003W001\"": any change, including one of a family
+// "column family workers key \"\x00\x00\x00\x03W001\"": any change, including one of a family
 // this build does not know (a changelog is input).
 std::string Describe(const Change& change);
 // "timer fire_at 1717000000000 partition 3 worker W001 rule 3 kind 1"

@@ -29,7 +29,8 @@ class MemoryBackend final : public KvBackend {
   }
 
   absl::Status Apply(const std::vector<layout::Write>& writes) override {
-    // Nothing below can fail once EncodeCommit succeeded, so applying in place is all-or-nothing.
+    // Nothing below can fail once the store validated the writes (EncodeCommit, CheckRestoredChange),
+    // so applying in place is all-or-nothing.
     for (const layout::Write& write : writes) {
       Table& table = Of(write.family);
       if (write.value) {

@@ -52,22 +52,18 @@ absl::Status OutboxKeysById(KvBackend& backend, absl::string_view store, Family 
   absl::Status bad;
   absl::Status scan = backend.Scan(family, "", "", [&](std::string_view key, std::string_view value) {
     const auto refuse = [&](absl::string_view problem) {
-      bad = absl::DataLossError(absl::StrCat("state store ", store, ": column family ", layout::Name(family), ": key \"",
-                                             absl::CHexEscape(absl::string_view(key.data(), key.size())), "\" ",
-                                             problem, "; not migrated"));
+      bad = absl::DataLossError(absl::StrCat("state store ", store, ": column family ", layout::Name(family),
+                                             ": key \"", absl::CHexEscape(absl::string_view(key.data(), key.size())),
+                                             "\" ", problem, "; not migrated"));
       return false;
     };
     if (key.size() != 8) return refuse("is not a version-2 key (an 8-byte seq)");
-    v1::OutboxRecord record;
-    const bool parsed = family == Family::kParked
-                            ? [&] {
-                                v1::ParkedRecord parked;
-                                if (!parked.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
-                                record = parked.record();
-                                return true;
-                              }()
-                            : record.ParseFromArray(value.data(), static_cast<int>(value.size()));
+    v1::ParkedRecord parked;  // a parked entry holds its outbox record
+    v1::OutboxRecord outbox;
+    const bool parsed = family == Family::kParked ? parked.ParseFromArray(value.data(), static_cast<int>(value.size()))
+                                                  : outbox.ParseFromArray(value.data(), static_cast<int>(value.size()));
     if (!parsed) return refuse("holds no readable record");
+    const v1::OutboxRecord& record = family == Family::kParked ? parked.record() : outbox;
     if (record.source_partition() < 0) {
       return refuse(absl::StrCat("holds a record of negative source_partition ", record.source_partition()));
     }
@@ -81,7 +77,9 @@ absl::Status OutboxKeysById(KvBackend& backend, absl::string_view store, Family 
   if (!scan.ok()) return scan;
   if (!bad.ok()) return bad;
   // Deletions first, as for timers; old and new keys differ in length, so none can collide anyway.
-  for (const auto& [old_key, new_key] : moved) writes.push_back({.family = family, .key = old_key, .value = std::nullopt});
+  for (const auto& [old_key, new_key] : moved) {
+    writes.push_back({.family = family, .key = old_key, .value = std::nullopt});
+  }
   for (size_t i = 0; i < moved.size(); ++i) {
     writes.push_back({.family = family, .key = moved[i].second, .value = std::move(values[i])});
   }

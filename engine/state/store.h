@@ -78,15 +78,16 @@ struct ParkedEntry {
 struct CommitBatch {
   std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers = {};  // nullopt = delete
   std::vector<std::pair<InputPosition, int64_t>> next_offsets = {};  // next offset to consume, >= 0
-  // Seqs strictly ascending and >= NextOutboxSeq() (entries restored from a changelog come by
-  // ApplyChanges, never here).
+  // Seqs strictly ascending and >= NextOutboxSeq(), source_partition >= 0, any epoch (entries restored
+  // from a changelog come by ApplyChanges, never here).
   std::vector<OutboxEntry> outbox_put = {};
-  std::vector<OutboxId> outbox_delete = {};  // unknown ids are ignored (deliveries may be confirmed twice)
+  // Unknown ids are ignored (deliveries may be confirmed twice); a negative partition is refused.
+  std::vector<OutboxId> outbox_delete = {};
   // Timers need partition >= 0, a non-empty worker id and a known rule; any fire_at is allowed.
   std::vector<domain::Timer> timers_put = {};     // putting a stored timer again is a no-op
   std::vector<domain::Timer> timers_delete = {};  // unknown timers are ignored (a fired one may be deleted twice)
   // Each also deletes its id from the outbox (if there). A seq at or above NextOutboxSeq() (output
-  // parked before it reached the outbox) raises NextOutboxSeq() past it.
+  // parked before it reached the outbox) raises NextOutboxSeq() past it. source_partition >= 0.
   std::vector<ParkedEntry> parked_put = {};
   bool empty() const;
 };
@@ -137,7 +138,8 @@ int32_t PartitionOfChange(const Change& change);
 
 // How far the store's copy of one partition's state follows that partition's changelog (DESIGN:
 // changelog, restore and fencing in README "Scale-out"). Stored with each commit that writes to the
-// changelog, and with each restored commit.
+// changelog, and with each restored commit. A stored one has next_offset >= 0 and fence_offset >= -1
+// (InvalidArgument otherwise).
 struct ChangelogCheckpoint {
   int64_t next_offset = 0;    // changelog offset after the last commit this store holds
   uint32_t epoch = 0;         // the ownership epoch this store last wrote (or restored) the partition under
@@ -186,6 +188,7 @@ class StateStore {
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> ReadChange(Family family, std::string_view key) = 0;
   // Every record of the partition (>= 0) as puts, family by family (workers, offsets, outbox, timers),
   // each in key order: a snapshot for a changelog that does not have it yet. Stops when fn returns false.
+  // The bytes as stored; the receiving store's ApplyChanges checks them.
   [[nodiscard]] virtual absl::Status ForEachChange(int32_t partition, const std::function<bool(const Change&)>& fn) = 0;
   // Deletes everything of the partition (>= 0): workers, input offsets and stream time, outbox entries,
   // timers and its checkpoint, atomically. Parked entries stay.
@@ -210,7 +213,7 @@ class StateStore {
   // Every timer of one partition (>= 0), in the order of LoadDueTimers: one key range.
   [[nodiscard]] virtual absl::StatusOr<std::vector<domain::Timer>> LoadTimers(int32_t partition) = 0;
 
-  // Parked output, ascending seq, at most `limit`.
+  // Parked output, ascending id, at most `limit`.
   [[nodiscard]] virtual absl::StatusOr<std::vector<ParkedEntry>> LoadParked(std::size_t limit) = 0;
 
   // What the open dropped of the WAL (all zero for the memory store, and when nothing was lost).

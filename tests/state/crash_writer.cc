@@ -44,8 +44,8 @@ int Run(const std::string& path) {
     std::fprintf(stderr, "load failed\n");
     return 1;
   }
-  std::vector<uint64_t> undelivered;
-  for (const auto& entry : *outbox) undelivered.push_back(entry.seq);
+  std::vector<alertd::state::OutboxId> undelivered;
+  for (const auto& entry : *outbox) undelivered.push_back(entry.id());
 
   for (int64_t i = resumed->value_or(0) + 1;; ++i) {
     alertd::domain::WorkerState state;
@@ -68,7 +68,7 @@ int Run(const std::string& path) {
     batch.outbox_put.push_back(
         {.seq = seq, .topic = "escalations", .key = "W", .value = std::to_string(i), .source_partition = 0});
     batch.outbox_delete = std::move(undelivered);
-    undelivered = {seq};
+    undelivered = {batch.outbox_put.back().id()};
     const WorkerKey added{.partition = 1, .worker = WorkerId{"W" + std::to_string(i)}};
     alertd::domain::WorkerState added_state;
     added_state.readings_accepted = static_cast<uint64_t>(i);

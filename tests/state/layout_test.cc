@@ -56,7 +56,7 @@ TEST(LayoutTest, ParseWorkerKey) {
 
 TEST(LayoutTest, OutboxCounterIsWrittenOnlyWhenItMoves) {
   CommitBatch batch;
-  batch.outbox_delete = {3};
+  batch.outbox_delete = {{.partition = 0, .epoch = 0, .seq = 3}};
   absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit("s", batch, 5);
   ASSERT_TRUE(commit.ok()) << commit.status();
   EXPECT_EQ(commit->next_outbox_seq, 5U);
@@ -166,7 +166,7 @@ TEST(LayoutTest, TimersApplyAfterTheOutboxPutsBeforeDeletes) {
   CommitBatch batch;
   batch.timers_delete = {MakeTimer(1, 0, "W")};
   batch.timers_put = {MakeTimer(1, 0, "W"), MakeTimer(2, 0, "W")};
-  batch.outbox_delete = {3};
+  batch.outbox_delete = {{.partition = 0, .epoch = 0, .seq = 3}};
   absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit("s", batch, 5);
   ASSERT_TRUE(commit.ok()) << commit.status();
   ASSERT_EQ(commit->writes.size(), 4U);

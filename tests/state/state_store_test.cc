@@ -65,12 +65,24 @@ class StateStoreTest : public testing_support::OpenedStore<Impl> {
     return WorkerKey{.partition = partition, .worker = domain::WorkerId{worker}};
   }
 
-  static OutboxEntry Entry(uint64_t seq) {
+  std::vector<OutboxId> OutboxIds() {
+    absl::StatusOr<std::vector<OutboxEntry>> outbox = store().LoadOutbox();
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    std::vector<OutboxId> ids;
+    if (outbox.ok()) {
+      for (const OutboxEntry& entry : *outbox) ids.push_back(entry.id());
+    }
+    return ids;
+  }
+
+  // Partition seq % 4 unless given.
+  static OutboxEntry Entry(uint64_t seq, int32_t partition = -1, uint32_t epoch = 0) {
     return OutboxEntry{.seq = seq,
                        .topic = "escalations",
                        .key = "W001",
                        .value = std::string("\x0a\x02") + "e" + std::to_string(seq),
-                       .source_partition = static_cast<int32_t>(seq % 4)};
+                       .source_partition = partition >= 0 ? partition : static_cast<int32_t>(seq % 4),
+                       .epoch = epoch};
   }
 };
 
@@ -131,7 +143,7 @@ TYPED_TEST(StateStoreTest, LaterEntryForTheSameKeyWins) {
   batch.next_offsets.push_back({{"readings", 0}, 11});
   batch.outbox_put.push_back(this->Entry(1));
   batch.outbox_put.push_back(this->Entry(2));
-  batch.outbox_delete.push_back(1);  // delivered before the commit: put and gone in one batch
+  batch.outbox_delete.push_back(this->Entry(1).id());  // delivered before the commit: put and gone in one batch
   ASSERT_TRUE(this->store().Commit(batch).ok());
   EXPECT_EQ(this->Load(0, "W001"), CountedState(2));
   EXPECT_EQ(this->Load(0, "W002"), std::nullopt);
@@ -162,27 +174,42 @@ TYPED_TEST(StateStoreTest, OffsetsPerTopicAndPartition) {
   EXPECT_EQ(this->Offset("reading", 0), std::nullopt);  // a prefix of a topic is another topic
 }
 
-TYPED_TEST(StateStoreTest, OutboxPutLoadInSeqOrderAndDelete) {
+TYPED_TEST(StateStoreTest, OutboxLoadsInIdOrderWholeAndByPartitionAndDeletesById) {
   CommitBatch first;
-  for (uint64_t seq = 1; seq <= 3; ++seq) first.outbox_put.push_back(this->Entry(seq));
+  for (uint64_t seq = 1; seq <= 3; ++seq) first.outbox_put.push_back(this->Entry(seq));  // partitions 1, 2, 3
   ASSERT_TRUE(this->store().Commit(first).ok());
   CommitBatch second;
-  // 256 and 257 sort after 3 only if seqs are encoded big-endian.
-  for (uint64_t seq : {4, 256, 257}) second.outbox_put.push_back(this->Entry(seq));
+  // Big-endian numbers: seq 257 after seq 1, epoch 2 after epoch 1 whatever the seqs, partition 256
+  // after partition 3.
+  second.outbox_put = {this->Entry(4, 0), this->Entry(256, 0, 2), this->Entry(257, 1), this->Entry(258, 0, 1),
+                       this->Entry(260, 256)};
   ASSERT_TRUE(this->store().Commit(second).ok());
-  EXPECT_EQ(this->store().NextOutboxSeq(), 258U);
+  EXPECT_EQ(this->store().NextOutboxSeq(), 261U);
 
+  const std::vector<OutboxId> in_order = {{0, 0, 4}, {0, 1, 258}, {0, 2, 256}, {1, 0, 1},
+                                          {1, 0, 257}, {2, 0, 2}, {3, 0, 3}, {256, 0, 260}};
+  EXPECT_EQ(this->OutboxIds(), in_order);
   absl::StatusOr<std::vector<OutboxEntry>> outbox = this->store().LoadOutbox();
   ASSERT_TRUE(outbox.ok()) << outbox.status();
-  ASSERT_EQ(outbox->size(), 6U);
-  EXPECT_EQ((*outbox)[0], this->Entry(1));
-  EXPECT_EQ((*outbox)[5], this->Entry(257));
+  EXPECT_EQ((*outbox)[2], this->Entry(256, 0, 2));
+  EXPECT_EQ((*outbox)[3], this->Entry(1));
+
+  absl::StatusOr<std::vector<OutboxEntry>> zero = this->store().LoadOutbox(0);
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(*zero, (std::vector<OutboxEntry>{this->Entry(4, 0), this->Entry(258, 0, 1), this->Entry(256, 0, 2)}));
+  EXPECT_EQ(*this->store().LoadOutbox(256), (std::vector<OutboxEntry>{this->Entry(260, 256)}));
+  EXPECT_TRUE(this->store().LoadOutbox(5)->empty());
+  EXPECT_EQ(this->store().LoadOutbox(-1).status().code(), absl::StatusCode::kInvalidArgument);
 
   CommitBatch del;
-  del.outbox_delete = {2, 256, 9999};
+  // The id is the whole key: seq 257 under another partition, or seq 256 under another epoch, is
+  // another entry (unknown, so ignored).
+  del.outbox_delete = {{2, 0, 2}, {0, 2, 256}, {0, 0, 257}, {1, 1, 257}, {0, 0, 9999}};
   ASSERT_TRUE(this->store().Commit(del).ok());
   this->Reopen();
-  EXPECT_EQ(this->OutboxSeqs(), (std::vector<uint64_t>{1, 3, 4, 257}));
+  EXPECT_EQ(this->OutboxIds(),
+            (std::vector<OutboxId>{{0, 0, 4}, {0, 1, 258}, {1, 0, 1}, {1, 0, 257}, {3, 0, 3}, {256, 0, 260}}));
+  EXPECT_EQ(this->store().NextOutboxSeq(), 261U);
 }
 
 TYPED_TEST(StateStoreTest, NextOutboxSeqSurvivesDeletingEverythingAndReopening) {
@@ -190,7 +217,7 @@ TYPED_TEST(StateStoreTest, NextOutboxSeqSurvivesDeletingEverythingAndReopening) 
   for (uint64_t seq = 1; seq <= 3; ++seq) put.outbox_put.push_back(this->Entry(seq));
   ASSERT_TRUE(this->store().Commit(put).ok());
   CommitBatch del;
-  del.outbox_delete = {1, 2, 3};
+  del.outbox_delete = {this->Entry(1).id(), this->Entry(2).id(), this->Entry(3).id()};
   ASSERT_TRUE(this->store().Commit(del).ok());
   EXPECT_EQ(this->store().NextOutboxSeq(), 4U);
   this->Reopen();
@@ -218,7 +245,7 @@ TYPED_TEST(StateStoreTest, ParkingMovesOutputOutOfTheOutboxForGood) {
   ASSERT_TRUE(this->store().Commit(park).ok());
   EXPECT_EQ(this->store().NextOutboxSeq(), 7U);
   this->Reopen();
-  EXPECT_EQ(this->OutboxSeqs(), (std::vector<uint64_t>{1, 3, 5}));
+  EXPECT_EQ(this->OutboxIds(), (std::vector<OutboxId>{this->Entry(1).id(), this->Entry(5).id(), this->Entry(3).id()}));
   absl::StatusOr<std::vector<ParkedEntry>> parked = this->store().LoadParked(10);
   ASSERT_TRUE(parked.ok()) << parked.status();
   ASSERT_EQ(parked->size(), 2U);
@@ -236,7 +263,8 @@ TYPED_TEST(StateStoreTest, OutboxSeqsMustAscendFromNextOutboxSeq) {
     for (uint64_t seq : seqs) batch.outbox_put.push_back(this->Entry(seq));
     const absl::Status status = this->store().Commit(batch);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << testing::PrintToString(seqs);
-    EXPECT_NE(status.message().find("outbox seq"), std::string::npos) << status;
+    EXPECT_NE(status.message().find("column family outbox: cannot store outbox entry partition"), std::string::npos)
+        << status;
   }
   EXPECT_EQ(this->Load(0, "W001"), std::nullopt);
   EXPECT_TRUE(this->OutboxSeqs().empty());
@@ -413,7 +441,24 @@ TYPED_TEST(StateStoreTest, RefusedBatchWritesNothing) {
          entry.topic = "\xFF";
          b.outbox_put.push_back(entry);
        },
-       "outbox seq 50: topic is not valid UTF-8"},
+       "outbox entry partition 2 epoch 0 seq 50: topic is not valid UTF-8"},
+      {"negative outbox partition",
+       [this](CommitBatch& b) {
+         b.outbox_put.push_back(this->Entry(50, 0));
+         b.outbox_put.back().source_partition = -3;
+       },
+       "outbox entry partition -3 epoch 0 seq 50: source partition is negative"},
+      {"negative partition of an outbox deletion",
+       [](CommitBatch& b) {
+         b.outbox_delete.push_back({.partition = -1, .epoch = 0, .seq = 1});
+       },
+       "deletion of outbox entry partition -1 epoch 0 seq 1: partition is negative"},
+      {"negative partition of a parked entry",
+       [this](CommitBatch& b) {
+         b.parked_put.push_back({this->Entry(60, 0), "refused", 1});
+         b.parked_put.back().entry.source_partition = -2;
+       },
+       "column family parked: cannot store parked entry partition -2 epoch 0 seq 60: source partition is negative"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -490,14 +535,14 @@ TEST_F(RocksStoreTest, SecondWriterIsRefusedWhileTheFirstIsOpen) {
 
 TEST_F(RocksStoreTest, SchemaVersionMismatchIsAClearError) {
   Seed();
-  RawPut(Options().path, layout::Family::kMeta, layout::kSchemaVersionKey, "3");
+  RawPut(Options().path, layout::Family::kMeta, layout::kSchemaVersionKey, "4");
   absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(Options());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find("state store " + Options().path + ": schema version \"3\""),
+  EXPECT_NE(store.status().message().find("state store " + Options().path + ": schema version \"4\""),
             std::string::npos)
       << store.status();
-  EXPECT_NE(store.status().message().find("reads version 2"), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("reads version 3"), std::string::npos) << store.status();
   EXPECT_EQ(OpenRocksStore(Options(/*read_only=*/true)).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -620,7 +665,7 @@ TEST_F(RocksStoreTest, UnknownGlucoseEnumsInARecordAreDataLoss) {
 TEST_F(RocksStoreTest, CorruptOffsetAndOutboxRecordsAreDataLoss) {
   Seed();
   RawPut(Options().path, layout::Family::kOffsets, layout::OffsetKeyBytes({"readings", 3}), "short");
-  RawPut(Options().path, layout::Family::kOutbox, layout::SeqKeyBytes(1), "\xFF");
+  RawPut(Options().path, layout::Family::kOutbox, layout::OutboxKeyBytes({3, 0, 1}), "\xFF");
   std::unique_ptr<StateStore> store = MustOpen();
   ASSERT_NE(store, nullptr);
   const absl::Status offset = store->LoadNextOffset({"readings", 3}).status();
@@ -630,7 +675,9 @@ TEST_F(RocksStoreTest, CorruptOffsetAndOutboxRecordsAreDataLoss) {
       << offset;
   const absl::Status outbox = store->LoadOutbox().status();
   EXPECT_EQ(outbox.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(outbox.message().find("column family outbox: corrupt record for seq 1"), std::string::npos) << outbox;
+  EXPECT_NE(outbox.message().find("column family outbox: corrupt record for partition 3 epoch 0 seq 1"),
+            std::string::npos)
+      << outbox;
 }
 
 TEST_F(RocksStoreTest, FamiliesOfANewerBuildDoNotStopTheOpen) {
