@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 #include <tuple>
 
 namespace alertd::testing {
@@ -150,12 +151,20 @@ GridHistory MakeGridHistory(const GridHistoryOptions& options) {
   return history;
 }
 
-void ProduceInOrder(TestProducer& producer, const std::vector<InputRecord>& records, std::size_t begin,
-                    std::size_t end) {
-  for (std::size_t i = begin; i < end; ++i) {
+std::size_t CountRuns(const std::vector<InputRecord>& records) {
+  std::size_t runs = records.empty() ? 0 : 1;
+  for (std::size_t i = 1; i < records.size(); ++i) runs += records[i].topic != records[i - 1].topic ? 1 : 0;
+  return runs;
+}
+
+void ProduceInOrder(TestProducer& producer, const std::vector<InputRecord>& records, std::chrono::milliseconds pause) {
+  for (std::size_t i = 0; i < records.size(); ++i) {
     const InputRecord& r = records[i];
     producer.SendAt(r.topic, r.key, r.value, r.timestamp_ms, r.partition);
-    if (i + 1 == end || records[i + 1].topic != r.topic) producer.Flush();
+    if (i + 1 == records.size() || records[i + 1].topic != r.topic) {
+      producer.Flush();
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // The chaos verifier's driver: weeks of a health grid's input with a known count of readings per worker.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -45,11 +46,17 @@ struct GridHistory {
 
 GridHistory MakeGridHistory(const GridHistoryOptions& options);
 
-// Produces records[begin, end) in runs of one topic, each run confirmed by the broker before the next
-// starts. Stream mode merges a partition's topics by timestamp and takes a topic at its end for
-// having no more to give; confirming each run first means a record is never in flight on one topic
-// while a later record of another topic is already readable.
-void ProduceInOrder(TestProducer& producer, const std::vector<InputRecord>& records, std::size_t begin,
-                    std::size_t end);
+// Runs of one topic in `records`: the number of times the topic changes, plus one.
+std::size_t CountRuns(const std::vector<InputRecord>& records);
+
+// Produces `records` in runs of one topic, each run confirmed by the broker and followed by `pause`
+// before the next starts. Stream mode merges a partition's topics by timestamp and takes a topic
+// that reported its end and received nothing since as having no more to give, so a record of one
+// topic must never be readable before an earlier record of another: confirming each run first
+// ensures that on the broker. The pause gives live consumers time to fetch a run before the next
+// one: a consumer that sees a later run of another topic before it has fetched this one merges out
+// of order (alertd's merge trusts an end-of-partition report that may be stale by then).
+void ProduceInOrder(TestProducer& producer, const std::vector<InputRecord>& records,
+                    std::chrono::milliseconds pause = std::chrono::milliseconds(0));
 
 }  // namespace alertd::testing
