@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Seconds each fuzzer runs in `make fuzz`.
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build test fuzz-build fuzz test-asan demo bench clean
+.PHONY: deps build test fuzz-build fuzz test-asan demo bench soak clean
 
 deps:
 	@bash deploy/install-deps.sh
@@ -37,6 +37,13 @@ test-asan: deps
 	@cmake --build build/asan -j $(JOBS) --target $$(cmake --build build/asan --target help | \
 	  sed -nE 's/^(\.\.\. )?([a-z0-9_]+_test)(: .*)?$$/\2/p' | grep -v '^integration_')
 	@UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --preset asan-unit -j 2 --timeout 600
+
+# The chaos verifier for minutes instead of one: more workers, more days, more kills
+# (tests/integration/chaos_test.cc lists the ALERTD_CHAOS_* parameters; set one to override it).
+SOAK_SECONDS ?= 240
+soak: build
+	@ALERTD_CHAOS_SECONDS=$${ALERTD_CHAOS_SECONDS:-$(SOAK_SECONDS)} ALERTD_CHAOS_WORKERS=$${ALERTD_CHAOS_WORKERS:-2000} \
+	  ALERTD_CHAOS_DAYS=$${ALERTD_CHAOS_DAYS:-42} $(BUILD)/tests/integration/integration_chaos_test
 
 # The demo plays a simulated week in replay mode, then DEMO_SECONDS (default 20; 0 = none) of live readings.
 demo: build

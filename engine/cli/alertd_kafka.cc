@@ -36,8 +36,10 @@ constexpr int kMetadataTimeoutMs = 10000;
 struct MockClusterOptions {
   int brokers = 1;
   int partitions = 8;
-  std::vector<std::string> topics = {"readings", "worker-profiles", "escalations", "dead-letters",
-                                     "referrals", "shifts",          "escalation-acks"};
+  // The changelog (alertd's default for group `alertd`) is co-partitioned with the inputs: partition N's
+  // state is restored from changelog partition N.
+  std::vector<std::string> topics = {"readings", "worker-profiles", "escalations",     "dead-letters",
+                                     "referrals", "shifts",          "escalation-acks", "alertd-state-changelog"};
   std::vector<std::string> topic_partitions;  // "name=N" overrides of `partitions`
   std::string bootstrap_file;
   std::string control;  // HOST:PORT of the fault control API; empty: none

@@ -65,6 +65,14 @@ void Process::Kill9() {
   reaped_ = true;
 }
 
+void Process::Stop() {
+  if (pid_ > 0 && !reaped_) kill(pid_, SIGSTOP);
+}
+
+void Process::Continue() {
+  if (pid_ > 0 && !reaped_) kill(pid_, SIGCONT);
+}
+
 int Process::Terminate(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return -1;
   if (!reaped_) {
@@ -259,6 +267,15 @@ std::optional<Ends> QueryEnds(RdKafka::KafkaConsumer& client, const std::vector<
 }
 
 }  // namespace
+
+std::set<int32_t> AlertdProcess::AssignedPartitions(const std::string& topic) const {
+  std::set<int32_t> out;
+  for (const Sample& s : Samples(Get("/metrics"), "alertd_consumer_position")) {
+    const auto t = s.labels.find("topic"), p = s.labels.find("partition");
+    if (t != s.labels.end() && p != s.labels.end() && t->second == topic) out.insert(std::stoi(p->second));
+  }
+  return out;
+}
 
 bool AlertdProcess::CaughtUp() const {
   // What alertd shows about its assignment, positions and unconfirmed output, or nullopt if it is not

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ class Process {
   pid_t pid() const { return pid_; }
   bool Running();
   void Kill9();
+  // SIGSTOP and SIGCONT: a process that stalls (a long GC pause, a frozen VM) and later wakes up.
+  void Stop();
+  void Continue();
   // SIGTERM, then waits; returns the exit code, or -1 if it had to be killed.
   int Terminate(std::chrono::milliseconds grace = std::chrono::seconds(20));
   const std::string& log_path() const { return log_path_; }
@@ -85,6 +89,8 @@ class AlertdProcess {
   int GetStatus(const std::string& path) const;    // HTTP status, or -1
   // Sum of every sample of `metric` whose labels include all of `labels`.
   double Metric(const std::string& metric, const std::map<std::string, std::string>& labels = {}) const;
+  // The partitions of `topic` alertd shows a position for (alertd_consumer_position): those it owns.
+  std::set<int32_t> AssignedPartitions(const std::string& topic) const;
   // Ready with partitions assigned, nothing waiting for broker confirmation, and alertd's positions
   // at or past the high watermarks this call reads from the broker itself for every partition of the
   // input topics. Uses alertd_consumer_position{topic,partition} when alertd exposes it; otherwise
