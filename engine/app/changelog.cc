@@ -94,6 +94,9 @@ absl::StatusOr<std::unique_ptr<ChangelogWriter>> ChangelogWriter::Create(const s
       {"reconnect.backoff.max.ms", "1000"},
   };
   for (const auto& [k, v] : properties) props[k] = v;
+  // The output's size limit is not the changelog's: a change is one store record, bounded by the
+  // input bounds and window caps, and the changelog topic must accept it (README, Scale-out).
+  props.erase("message.max.bytes");
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   for (const auto& [k, v] : props) {

@@ -77,7 +77,8 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
               [this](const state::CommitBatch& batch) { OnCommitted(batch); }),
       outbox_(TopicsOf(options_), window_, metrics, clock, log_limiter_),
       task_(TopicsOf(options_), rules, window_, outbox_, metrics, log_limiter_),
-      merge_(options_.stream_buffer_records) {
+      merge_(options_.stream_buffer_records,
+             [this](int32_t partition, int input) { return StillAtEnd(partition, input); }) {
   if (stream_mode()) window_.MirrorTimers(&stream_timers_);
   // The merge must know when a topic-partition has nothing more to give.
   if (stream_mode()) options_.consumer_properties["enable.partition.eof"] = "true";
@@ -459,7 +460,7 @@ absl::Status Engine::Activate(int32_t partition) {
       }
       SetInputPaused(topic, partition, false);
     }
-    spdlog::info("{}[{}] from {}", topic, partition,
+    spdlog::info("assigned {}[{}] from {}", topic, partition,
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
   }
   owned_partitions_.insert(partition);
@@ -473,7 +474,7 @@ absl::Status Engine::Activate(int32_t partition) {
   auto pending = window_.Read([&](state::StateStore& store) { return store.LoadOutbox(partition); });
   if (!pending.ok()) return pending.status();
   outbox_.Resend(*pending);
-  metrics_.SetAssignedPartitions(owned_partitions_.size());
+  metrics_.SetAssignedPartitions(owned_partitions_.size() * InputTopics().size());
   return absl::OkStatus();
 }
 
@@ -507,7 +508,7 @@ absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& parti
   // The partitions' state may change on another instance before it comes back here.
   window_.DropCache();
   metrics_.ClearConsumerLag();
-  metrics_.SetAssignedPartitions(owned_partitions_.size());
+  metrics_.SetAssignedPartitions(owned_partitions_.size() * InputTopics().size());
   UpdateReady();
   spdlog::info("partitions {} {} after committing; {} output records unconfirmed", absl::StrJoin(revoked, ","),
                lost ? "lost (this instance missed its session)" : "revoked", outbox_.unconfirmed());
@@ -538,6 +539,7 @@ void Engine::Deactivate(int32_t partition) {
   merge_.RemovePartition(partition);
   stream_timers_.ErasePartition(partition);
   stream_time_.erase(partition);
+  for (int input = 0; input < 4; ++input) received_next_.erase(int64_t{partition} * 4 + input);
   outbox_.SetEpoch(partition, 0);
 }
 

@@ -34,6 +34,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <librdkafka/rdkafka.h>
@@ -126,6 +127,9 @@ class Engine {
   // Stream mode: buffers a consumed record (taking it over) or notes a topic-partition's end.
   void Buffer(rd_kafka_message_t* m);
   void NoteEnd(const rd_kafka_message_t& m);
+  // Stream mode: an input that reported its end has received every record the consumer's latest
+  // fetch knew of (its cached high watermark); false while one written earlier is still on its way.
+  bool StillAtEnd(int32_t partition, int input) const;
   // Stream mode: processes the records the merge lets go, in order, until none may go or the
   // commit is due; true if records may still go.
   [[nodiscard]] absl::StatusOr<bool> DrainMerge();
@@ -220,6 +224,9 @@ class Engine {
   bool merge_ready_ = false;  // the last drain stopped with records ready
   PartitionTimers stream_timers_;  // kept in step by the commit window
   std::map<int32_t, int64_t> stream_time_;  // each owned partition's processing time
+  // Stream mode: the offset after the last record (or the end) each input topic-partition delivered,
+  // by partition * 4 + input index.
+  std::unordered_map<int64_t, int64_t> received_next_;
 
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> last_loop_ms_{0};

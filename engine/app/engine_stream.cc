@@ -28,12 +28,32 @@ void Engine::Buffer(rd_kafka_message_t* m) {
   }
   const int64_t timestamp = rd_kafka_message_timestamp(m, nullptr);
   const int32_t partition = m->partition;
+  received_next_[int64_t{partition} * 4 + input] = m->offset + 1;
   if (merge_.Push(partition, input, timestamp, std::move(owned))) SetInputPaused(topic, partition, true);
 }
 
 void Engine::NoteEnd(const rd_kafka_message_t& m) {
   const int input = InputIndex(rd_kafka_topic_name(m.rkt));
-  if (input >= 0) merge_.MarkEnd(m.partition, input);
+  if (input < 0) return;
+  received_next_[int64_t{m.partition} * 4 + input] = m.offset;
+  merge_.MarkEnd(m.partition, input);
+}
+
+bool Engine::StillAtEnd(int32_t partition, int input) const {
+  static constexpr int kInputs = 4;
+  if (input < 0 || input >= kInputs) return true;
+  const std::string* topics[kInputs] = {&options_.profiles_topic, &options_.readings_topic, &options_.shifts_topic,
+                                        &options_.acks_topic};
+  auto received = received_next_.find(int64_t{partition} * 4 + input);
+  if (received == received_next_.end()) return true;
+  int64_t low = 0, high = -1;
+  // The watermarks librdkafka keeps from its fetch responses: no request to the broker.
+  if (rd_kafka_get_watermark_offsets(consumer_->c_ptr(), topics[input]->c_str(), partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return true;
+  }
+  return high <= received->second;
 }
 
 absl::StatusOr<bool> Engine::DrainMerge() {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <utility>
@@ -18,9 +19,12 @@ namespace alertd::app {
 // a record still on its way in another topic cannot be overtaken. The order is then a function of
 // the data alone, not of fetch timing, which makes replays deterministic.
 //
-// "At its end" is what the consumer reported last (enable.partition.eof): an input that reported its
-// end and has received nothing since has nothing more to give. A record arriving on it clears the
-// flag until the consumer reports the end again, so a burst produced later is merged, not raced.
+// "At its end" is what the consumer reported last (enable.partition.eof), confirmed at the moment it
+// matters by the caller's `still_at_end` (the engine compares the high watermark of the latest fetch
+// with what it has received): an end reported before a record of another input was written is stale
+// once that record arrives, since the fetch that brought it also told of the newer end, so the
+// record waits for what was written before it. A record arriving on the input clears the flag until
+// the consumer reports the end again.
 //
 // The buffer of each input is bounded: Push says when an input reached `max_buffered` records (the
 // caller pauses it in the consumer) and Pop when it fell to half of that (the caller resumes it).
@@ -37,7 +41,12 @@ class StreamMerge {
     bool resume_input = false;  // the input was paused for a full buffer and may fetch again
   };
 
-  explicit StreamMerge(std::size_t max_buffered) : max_buffered_(max_buffered < 2 ? 2 : max_buffered) {}
+  // Asked about an input that reported its end and has nothing buffered, before a record of another
+  // input of its partition goes: false if more records of it are known to exist.
+  using StillAtEnd = std::function<bool(int32_t partition, int input)>;
+
+  explicit StreamMerge(std::size_t max_buffered, StillAtEnd still_at_end = nullptr)
+      : max_buffered_(max_buffered < 2 ? 2 : max_buffered), still_at_end_(std::move(still_at_end)) {}
 
   // Declares an input of an owned partition (on assignment). Records of undeclared inputs are kept
   // but never wait for anything.
@@ -92,7 +101,7 @@ class StreamMerge {
         continue;
       }
       Partition& p = it->second;
-      const int pick = Pick(p);
+      const int pick = Pick(partition, p);
       if (pick < 0) {
         p.dirty = false;
         dirty_.pop_front();
@@ -142,12 +151,13 @@ class StreamMerge {
   }
 
   // The input whose head goes next, or -1 while a declared input may still bring an earlier record.
-  static int Pick(const Partition& p) {
+  int Pick(int32_t partition, const Partition& p) const {
     int best = -1;
     for (std::size_t i = 0; i < p.inputs.size(); ++i) {
       const Input& in = p.inputs[i];
       if (in.buffer.empty()) {
         if (in.declared && !in.at_end) return -1;
+        if (in.declared && still_at_end_ && !still_at_end_(partition, static_cast<int>(i))) return -1;
         continue;
       }
       if (best < 0 || in.buffer.front().timestamp < p.inputs[static_cast<std::size_t>(best)].buffer.front().timestamp) {
@@ -158,6 +168,7 @@ class StreamMerge {
   }
 
   std::size_t max_buffered_;
+  StillAtEnd still_at_end_;
   std::map<int32_t, Partition> partitions_;
   std::deque<int32_t> dirty_;  // partitions to look at, each at most once
 };

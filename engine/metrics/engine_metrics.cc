@@ -118,7 +118,7 @@ EngineMetrics::EngineMetrics()
                           .Add({})),
       assigned_partitions_(prometheus::BuildGauge()
                                .Name("alertd_assigned_partitions")
-                               .Help("Input partitions this instance owns")
+                               .Help("Input topic-partitions this instance owns, restored and processing")
                                .Register(*registry_)
                                .Add({})),
       pre_shift_checks_(prometheus::BuildCounter()

@@ -239,7 +239,7 @@ TEST(StreamTimeTest, SameInputSameEventIdsAndTimesInEveryRun) {
   constexpr int kPartitions = 3;
   EmbeddedKafka kafka(dir.path(), kPartitions,
                       {"--topics", "readings,worker-profiles,escalations,dead-letters,referrals,shifts,escalation-acks,"
-                                   "escalations-b,dead-letters-b"});
+                                   "escalations-b,dead-letters-b,alertd-state-changelog"});
   ASSERT_FALSE(kafka.bootstrap().empty());
   TestProducer producer(kafka.bootstrap());
   ProduceHistory(producer, kPartitions);
@@ -247,11 +247,13 @@ TEST(StreamTimeTest, SameInputSameEventIdsAndTimesInEveryRun) {
   // Two fresh state directories, two groups, two output topics; the second commits every few
   // records, so commit boundaries fall elsewhere.
   AlertdProcess a(kafka.bootstrap(), dir.path() + "/db-a", dir.path() + "/alertd-a.log",
-                  {"--clock", "stream", "--group", "run-a"});
+                  {"--clock", "stream", "--group", "run-a", "--changelog-topic", "alertd-state-changelog"});
+  // The second keeps its state on its machine only: a changelog changes no decision.
   AlertdProcess b(kafka.bootstrap(), dir.path() + "/db-b", dir.path() + "/alertd-b.log",
-                  {"--clock", "stream", "--group", "run-b", "--escalations-topic", "escalations-b",
+                  {"--clock", "stream", "--group", "run-b", "--no-changelog", "--escalations-topic", "escalations-b",
                    "--dead-letters-topic", "dead-letters-b", "--commit-max-records", "3"});
-  ASSERT_TRUE(WaitFor([&] { return a.CaughtUp() && b.CaughtUp(); }, 60s)) << a.process().LogTail();
+  ASSERT_TRUE(WaitFor([&] { return a.CaughtUp() && b.CaughtUp(); }, 60s))
+      << a.process().LogTail() << "\n---\n" << b.process().LogTail();
 
   using Seen = std::set<std::tuple<std::string, int64_t, int, int>>;  // id, emitted_at, state, level
   std::set<int> rules;
