@@ -70,6 +70,50 @@ absl::StatusOr<ChangelogRecord> DecodeChangelogRecord(std::string_view key, cons
   return record;
 }
 
+void ChangelogReplay::DropPending() {
+  for (state::Change& c : pending_) dropped_.insert({c.family, std::move(c.key)});
+  dropped_records_ += pending_.size();
+  pending_.clear();
+}
+
+void ChangelogReplay::Add(ChangelogRecord record, int64_t offset) {
+  if (record.epoch < epoch_) {
+    // Written by an owner that had already been fenced off: a paused instance that woke up.
+    dropped_records_ += 1;
+    if (record.kind == ChangelogRecord::Kind::kChange) dropped_.insert({record.change.family, std::move(record.change.key)});
+    return;
+  }
+  if (record.epoch > epoch_) {
+    DropPending();  // a new owner: whatever its predecessor left unfinished was never committed
+    epoch_ = record.epoch;
+  }
+  switch (record.kind) {
+    case ChangelogRecord::Kind::kFence:
+      DropPending();
+      epoch_ = std::max(epoch_, record.fence_epoch);
+      break;
+    case ChangelogRecord::Kind::kCommit:
+      for (state::Change& c : pending_) ready_.push_back(std::move(c));
+      pending_.clear();
+      ready_next_offset_ = offset + 1;
+      break;
+    case ChangelogRecord::Kind::kChange:
+      pending_.push_back(std::move(record.change));
+      break;
+  }
+}
+
+void ChangelogReplay::End() { DropPending(); }
+
+std::optional<int64_t> ChangelogReplay::TakeReady(std::vector<state::Change>& changes) {
+  if (ready_next_offset_ < 0) return std::nullopt;
+  changes = std::move(ready_);
+  ready_.clear();
+  const int64_t next = ready_next_offset_;
+  ready_next_offset_ = -1;
+  return next;
+}
+
 // One record on its way to the broker; the delivery report fills in where it landed.
 struct ChangelogWriter::Outgoing {
   int32_t partition = 0;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,6 +59,41 @@ struct ChangelogRecord {
 [[nodiscard]] absl::StatusOr<ChangelogRecord> DecodeChangelogRecord(std::string_view key, const std::string_view* value,
                                                                     std::optional<std::string_view> epoch_header);
 std::string ChangelogKey(const state::Change& change);
+
+// What a restore makes of one partition's changelog records, read in offset order (the rules at the
+// top of this file), with no Kafka and no store: the changes of complete commits to apply, and the
+// keys of the changes it dropped (fenced off, or a commit that never got its commit record).
+class ChangelogReplay {
+ public:
+  using FamilyKey = std::pair<state::Family, std::string>;
+
+  // `epoch`: the highest epoch the store already holds of the partition (0 if none).
+  explicit ChangelogReplay(uint32_t epoch) : epoch_(epoch) {}
+
+  // The record at `offset`.
+  void Add(ChangelogRecord record, int64_t offset);
+  // The end of what is read: a trailing commit without its commit record is dropped.
+  void End();
+
+  // The changes of the complete commits added since the last call, in order, and the offset after
+  // the last one's commit record; nullopt if no commit completed since.
+  std::optional<int64_t> TakeReady(std::vector<state::Change>& changes);
+  std::size_t ready() const { return ready_.size(); }
+
+  uint32_t epoch() const { return epoch_; }
+  const std::set<FamilyKey>& dropped_keys() const { return dropped_; }
+  uint64_t dropped_records() const { return dropped_records_; }
+
+ private:
+  void DropPending();
+
+  uint32_t epoch_;
+  std::vector<state::Change> pending_;  // since the last commit record
+  std::vector<state::Change> ready_;
+  int64_t ready_next_offset_ = -1;
+  std::set<FamilyKey> dropped_;
+  uint64_t dropped_records_ = 0;
+};
 std::string EncodeEpoch(uint32_t epoch);
 uint32_t DecodeEpoch(std::string_view four_bytes);
 

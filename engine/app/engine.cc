@@ -90,7 +90,16 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
   options_.consumer_properties.try_emplace("partition.assignment.strategy", "cooperative-sticky");
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // librdkafka before 2.3.0 aborts when it destroys a cooperative-sticky consumer that never received
+  // an assignment (its assignor state is still null: librdkafka issue #4312), which is what an
+  // instance stopped or failing during its first join would do. Such a consumer holds nothing to
+  // commit or hand back: it is closed, and left to the process exit instead of destroyed.
+  if (consumer_ && !assigned_once_ && Cooperative()) {
+    if (!consumer_closed_) consumer_->close();
+    (void)consumer_.release();
+  }
+}
 
 absl::Status Engine::Start() {
   auto producer = kafka::NewProducer(options_.bootstrap, options_.producer_properties, callbacks_.get(),
@@ -662,6 +671,7 @@ absl::Status Engine::Shutdown() {
   outbox_.AwaitConfirmations(std::chrono::milliseconds(options_.shutdown_flush_ms));
   if (auto st = CommitNow(); !st.ok()) return st;
   consumer_->close();  // runs the revoke callback, which commits once more
+  consumer_closed_ = true;
   if (!Failure().ok()) return Failure();
   if (outbox_.unconfirmed() > 0) {
     spdlog::warn("{} output records still unconfirmed; they stay in the outbox for the next start",

@@ -197,6 +197,7 @@ class Engine {
   std::vector<Restorer::Finished> to_activate_;
   int64_t activate_retry_ms_ = 0;
   bool assigned_once_ = false;
+  bool consumer_closed_ = false;
   int64_t last_punctuate_ms_ = 0;
   int64_t last_commit_ms_ = 0;     // steady clock, like every housekeeping time
   int64_t loop_steady_ms_ = 0;     // steady clock at the start of the current loop iteration

@@ -22,8 +22,6 @@ constexpr int64_t kPollBudgetMs = 100;
 constexpr std::size_t kApplyChanges = 20000;
 constexpr int64_t kProgressLogMs = 5000;
 
-using FamilyKey = std::pair<state::Family, std::string>;
-
 }  // namespace
 
 struct Restorer::Partition {
@@ -33,15 +31,10 @@ struct Restorer::Partition {
   int64_t from = 0;
   int64_t end = 0;
   int64_t position = 0;  // next changelog offset to read
-  uint32_t epoch = 0;    // the highest read: records of lower epochs are fenced off
   bool snapshot = false;
-  std::vector<state::Change> pending;  // since the last commit record
-  std::vector<state::Change> ready;    // complete commits not yet applied
-  int64_t ready_next_offset = -1;      // offset after the last commit record in `ready`
-  std::set<FamilyKey> dropped;         // keys of changes that were fenced off or torn
+  std::optional<ChangelogReplay> replay;  // from Begin() on
   uint64_t records = 0;
   uint64_t bytes = 0;
-  uint64_t dropped_records = 0;
   std::chrono::steady_clock::time_point started;
   int64_t last_log_ms = 0;
 };
@@ -130,9 +123,10 @@ absl::StatusOr<bool> Restorer::Begin(int32_t partition, Partition& p) {
   }
   const std::optional<state::ChangelogCheckpoint>& cp = *checkpoint;
   std::string why;
+  uint32_t epoch = 0;
   if (cp && cp->contiguous && cp->next_offset >= low && cp->next_offset <= high) {
     p.from = cp->next_offset;
-    p.epoch = cp->epoch;
+    epoch = cp->epoch;
     why = cp->next_offset == high ? "the store is current" : "the store is current up to its checkpoint";
   } else {
     bool stored = false;
@@ -164,6 +158,7 @@ absl::StatusOr<bool> Restorer::Begin(int32_t partition, Partition& p) {
     }
   }
   p.begun = true;
+  p.replay.emplace(epoch);
   p.end = high;
   p.position = p.from;
   p.started = std::chrono::steady_clock::now();
@@ -186,13 +181,7 @@ absl::StatusOr<bool> Restorer::Begin(int32_t partition, Partition& p) {
   return true;
 }
 
-void Restorer::Drop(Partition& p) {
-  for (state::Change& c : p.pending) p.dropped.insert({c.family, std::move(c.key)});
-  p.dropped_records += p.pending.size();
-  p.pending.clear();
-}
-
-absl::Status Restorer::Consume(const void* message, std::vector<Finished>&) {
+absl::Status Restorer::Consume(const void* message) {
   const auto* m = static_cast<const rd_kafka_message_t*>(message);
   auto it = partitions_.find(m->partition);
   if (it == partitions_.end() || !it->second->begun || it->second->done) return absl::OkStatus();
@@ -234,57 +223,30 @@ absl::Status Restorer::Consume(const void* message, std::vector<Finished>&) {
   if (record->kind == ChangelogRecord::Kind::kChange && state::PartitionOfChange(record->change) != m->partition) {
     return bad("a change of another partition");
   }
-  if (record->epoch < p.epoch) {
-    // Written by an owner that had already been fenced off: a paused instance that woke up.
-    p.dropped_records += 1;
-    if (record->kind == ChangelogRecord::Kind::kChange) {
-      p.dropped.insert({record->change.family, std::move(record->change.key)});
-    }
-  } else {
-    if (record->epoch > p.epoch) {
-      Drop(p);  // a new owner: whatever its predecessor left unfinished was never committed
-      p.epoch = record->epoch;
-    }
-    switch (record->kind) {
-      case ChangelogRecord::Kind::kFence:
-        Drop(p);
-        p.epoch = std::max(p.epoch, record->fence_epoch);
-        break;
-      case ChangelogRecord::Kind::kCommit:
-        for (state::Change& c : p.pending) p.ready.push_back(std::move(c));
-        p.pending.clear();
-        p.ready_next_offset = m->offset + 1;
-        if (p.ready.size() >= kApplyChanges) {
-          if (auto st = ApplyReady(m->partition, p); !st.ok()) return st;
-        }
-        break;
-      case ChangelogRecord::Kind::kChange:
-        p.pending.push_back(std::move(record->change));
-        break;
-    }
+  p.replay->Add(*std::move(record), m->offset);
+  if (p.replay->ready() >= kApplyChanges) {
+    if (auto st = ApplyReady(m->partition, p); !st.ok()) return st;
   }
   if (p.position >= p.end) p.done = true;
   return absl::OkStatus();
 }
 
 absl::Status Restorer::ApplyReady(int32_t partition, Partition& p) {
-  if (p.ready_next_offset < 0) return absl::OkStatus();
+  std::vector<state::Change> changes;
+  const std::optional<int64_t> next_offset = p.replay->TakeReady(changes);
+  if (!next_offset) return absl::OkStatus();
   const state::ChangelogCheckpoint checkpoint{
-      .next_offset = p.ready_next_offset, .epoch = p.epoch, .fence_offset = -1, .contiguous = true};
-  absl::Status st = window_.Read(
-      [&](state::StateStore& store) { return store.ApplyChanges(partition, p.ready, checkpoint); });
-  if (!st.ok()) return st;
-  p.ready.clear();
-  p.ready_next_offset = -1;
-  return absl::OkStatus();
+      .next_offset = *next_offset, .epoch = p.replay->epoch(), .fence_offset = -1, .contiguous = true};
+  return window_.Read([&](state::StateStore& store) { return store.ApplyChanges(partition, changes, checkpoint); });
 }
 
 absl::Status Restorer::Finish(int32_t partition, Partition& p, std::vector<Finished>& finished) {
-  Drop(p);  // a trailing commit without its commit record: torn by a crash, or still being written by a fenced owner
+  // A trailing commit without its commit record: torn by a crash, or still being written by a fenced owner.
+  p.replay->End();
   if (auto st = ApplyReady(partition, p); !st.ok()) return st;
-  Finished done{.partition = partition, .epoch = p.epoch, .repairs = {}, .records = p.records};
+  Finished done{.partition = partition, .epoch = p.replay->epoch(), .repairs = {}, .records = p.records};
   absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
-    for (const FamilyKey& key : p.dropped) {
+    for (const ChangelogReplay::FamilyKey& key : p.replay->dropped_keys()) {
       auto value = store.ReadChange(key.first, key.second);
       if (!value.ok()) return value.status();
       done.repairs.push_back({key.first, key.second, *std::move(value)});
@@ -300,7 +262,7 @@ absl::Status Restorer::Finish(int32_t partition, Partition& p, std::vector<Finis
   spdlog::info("restored partition {}: {} changelog records ({:.2f} MiB) in {:.3f} s ({:.0f} records/s); {} dropped "
                "(fenced off or torn); {} keys written again{}",
                partition, p.records, p.bytes / 1048576.0, seconds, seconds > 0 ? p.records / seconds : 0.0,
-               p.dropped_records, p.dropped.size(), p.snapshot ? " with the store's whole copy" : "");
+               p.replay->dropped_records(), p.replay->dropped_keys().size(), p.snapshot ? " with the store's whole copy" : "");
   metrics_.ObserveRestore(seconds);
   if (p.from < p.end) Unassign(partition);
   finished.push_back(std::move(done));
@@ -320,7 +282,7 @@ absl::StatusOr<std::vector<Restorer::Finished>> Restorer::Poll() {
   for (int n = 0; n < kMessagesPerPoll && SteadyMs() - now < kPollBudgetMs; ++n) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
     if (m == nullptr) break;
-    absl::Status st = Consume(m, finished);
+    absl::Status st = Consume(m);
     rd_kafka_message_destroy(m);
     if (!st.ok()) return st;
   }

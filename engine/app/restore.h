@@ -72,10 +72,9 @@ class Restorer {
   // Decides where the partition's restore starts (see the class comment); false if the broker did not
   // answer yet (tried again later).
   [[nodiscard]] absl::StatusOr<bool> Begin(int32_t partition, Partition& p);
-  [[nodiscard]] absl::Status Consume(const void* message, std::vector<Finished>& finished);
+  [[nodiscard]] absl::Status Consume(const void* message);
   [[nodiscard]] absl::Status ApplyReady(int32_t partition, Partition& p);
   [[nodiscard]] absl::Status Finish(int32_t partition, Partition& p, std::vector<Finished>& finished);
-  void Drop(Partition& p);
   void Unassign(int32_t partition);
   void UpdateGauges();
 

@@ -123,3 +123,28 @@ TEST(StreamMergeTest, ClearReleasesEveryBufferedRecord) {
 
 }  // namespace
 }  // namespace alertd::app
+
+namespace alertd::app {
+namespace {
+
+// An end the consumer reported before a record of another input was written is stale once that
+// record arrives: the caller knows (from the fetch's high watermark) that the ended input has more,
+// and the record waits for it.
+TEST(StreamMergeTest, AStaleEndReportHoldsBackALaterRecordOfAnotherInput) {
+  bool shifts_has_more = true;
+  StreamMerge<std::string> merge(10, [&](int32_t, int input) { return input != 2 || !shifts_has_more; });
+  merge.AddInput(0, 1);  // readings
+  merge.AddInput(0, 2);  // shifts
+  merge.MarkEnd(0, 2);
+  merge.Push(0, 1, 100, "reading@100");
+  EXPECT_EQ(DrainAll(merge), "") << "the clock-in written before the reading is still on its way";
+  merge.Push(0, 2, 50, "clock-in@50");
+  EXPECT_EQ(DrainAll(merge), "clock-in@50");
+  merge.MarkEnd(0, 2);
+  shifts_has_more = false;
+  merge.MarkEnd(0, 2);  // the end, reported again, marks the partition to be looked at
+  EXPECT_EQ(DrainAll(merge), "reading@100");
+}
+
+}  // namespace
+}  // namespace alertd::app
