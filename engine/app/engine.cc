@@ -117,6 +117,12 @@ absl::Status Engine::Start() {
     return st;
   }
   if (!options_.changelog_topic.empty()) {
+    if (!Cooperative()) {
+      return absl::InvalidArgumentError(
+          "a state changelog needs the cooperative-sticky assignor (partition.assignment.strategy=" +
+          options_.consumer_properties.at("partition.assignment.strategy") +
+          " was given): restored partitions join the assignment incrementally; use --no-changelog for an eager one");
+    }
     auto writer = ChangelogWriter::Create(options_.bootstrap, options_.changelog_topic, options_.producer_properties,
                                           metrics_);
     if (!writer.ok()) return writer.status();
@@ -460,17 +466,24 @@ absl::Status Engine::Activate(int32_t partition) {
     // the next offset, or something between was deleted before alertd read it.
     if (topic != options_.profiles_topic) expected_offset_[tp] = {stored->value_or(0), !stored->has_value()};
     if (const int input = InputIndex(topic); stream_mode() && input >= 0) merge_.AddInput(partition, input);
-    if (restorer_) {
-      // Assigned paused at what the store held before the restore: go on from what it holds now.
-      std::unique_ptr<RdKafka::TopicPartition> seek(
-          RdKafka::TopicPartition::create(topic, partition, stored->value_or(RdKafka::Topic::OFFSET_BEGINNING)));
-      if (RdKafka::ErrorCode rc = consumer_->seek(*seek, 0); rc != RdKafka::ERR_NO_ERROR) {
-        return absl::InternalError("seek " + topic + "[" + std::to_string(partition) + "]: " + RdKafka::err2str(rc));
-      }
-      SetInputPaused(topic, partition, false);
-    }
     spdlog::info("assigned {}[{}] from {}", topic, partition,
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
+  }
+  if (restorer_) {
+    // Assigned paused at whatever the store held before the restore; assigned again, at what it holds
+    // now. (A seek instead races with the offset lookup the first assignment started.)
+    PartitionList list;
+    for (const std::string& topic : InputTopics()) {
+      auto pos = positions_.find({topic, partition});
+      list.tps.push_back(RdKafka::TopicPartition::create(
+          topic, partition, pos != positions_.end() ? pos->second : RdKafka::Topic::OFFSET_BEGINNING));
+    }
+    for (RdKafka::Error* error : {consumer_->incremental_unassign(list.tps), consumer_->incremental_assign(list.tps)}) {
+      if (error == nullptr) continue;
+      const std::string what = error->str();
+      delete error;
+      return absl::InternalError("assign the inputs of restored partition " + std::to_string(partition) + ": " + what);
+    }
   }
   owned_partitions_.insert(partition);
   if (stream_mode()) {
@@ -516,7 +529,6 @@ absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& parti
   }
   // The partitions' state may change on another instance before it comes back here.
   window_.DropCache();
-  metrics_.ClearConsumerLag();
   metrics_.SetAssignedPartitions(owned_partitions_.size() * InputTopics().size());
   UpdateReady();
   spdlog::info("partitions {} {} after committing; {} output records unconfirmed", absl::StrJoin(revoked, ","),
@@ -537,6 +549,7 @@ void Engine::Deactivate(int32_t partition) {
     positions_.erase(tp);
     expected_offset_.erase(tp);
     pause_retry_.erase(tp);
+    metrics_.ClearConsumerLag(topic, partition);
   }
   profiles_loading_.erase(partition);
   if (auto st = AddWorkerGauges(partition, -1); !st.ok()) {

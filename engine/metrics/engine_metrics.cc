@@ -273,6 +273,11 @@ void EngineMetrics::SetConsumerPosition(const std::string& topic, int32_t partit
   position_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(next_offset));
 }
 
+void EngineMetrics::ClearConsumerLag(const std::string& topic, int32_t partition) {
+  const std::map<std::string, std::string> labels = {{"topic", topic}, {"partition", std::to_string(partition)}};
+  for (auto* family : {&lag_, &position_}) family->Remove(&family->Add(labels));
+}
+
 void EngineMetrics::ClearConsumerLag() {
   // Partitions move away on a rebalance; their series must not linger with a stale value.
   for (auto* family : {&lag_, &position_}) {

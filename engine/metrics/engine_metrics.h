@@ -41,6 +41,8 @@ class EngineMetrics {
   void SetConsumerPosition(const std::string& topic, int32_t partition, int64_t next_offset);
   // Removes every lag and position series (partitions revoked).
   void ClearConsumerLag();
+  // Removes one topic-partition's lag and position series (it moved away).
+  void ClearConsumerLag(const std::string& topic, int32_t partition);
   void SetOutboxPending(std::size_t entries);
   void CountDeliveryFailure(const std::string& topic);
   // Output the broker refused for good, moved to the parked column family (`alertd parked`).
