@@ -269,6 +269,112 @@ TEST(FailoverTest, AStaleStoreIsBroughtUpToDateFromItsCheckpointNotTrusted) {
   EXPECT_EQ(ReadingsAccepted(dir.path() + "/db-a", dir.path()), Expected(kWorkers, kByA + kByB));
 }
 
+// The "restoring partition P from <topic>[P] offsets A..B" lines of a log: (A, B) of each.
+std::vector<std::pair<long, long>> RestoreRanges(const std::string& log) {
+  static const std::regex line(R"(restoring partition \d+ from \S+ offsets (\d+)\.\.(\d+) )");
+  std::vector<std::pair<long, long>> out;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator(); ++it) {
+    out.emplace_back(std::stol((*it)[1]), std::stol((*it)[2]));
+  }
+  return out;
+}
+
+// 4a. A crash in the middle of a restore: the next start resumes at the last commit it applied.
+TEST(FailoverTest, ARestoreInterruptedByKill9ResumesWhereItStoppedAndEndsExact) {
+  TempDir dir;
+  FaultyKafka kafka(dir.path(), /*brokers=*/1, /*partitions=*/1);
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  TestProducer producer(kafka.bootstrap());
+  // Many workers committed a few at a time: a changelog of ~10,000 records (~1 MiB).
+  constexpr int kWorkers = 1000, kReadings = 10;
+  {
+    AlertdProcess a(kafka.bootstrap(), dir.path() + "/db-a", dir.path() + "/a.log",
+                    Flags({"--no-sync", "--commit-max-records", "50"}));
+    SendReadings(producer, kWorkers, kReadings, 0);
+    ASSERT_TRUE(WaitFor([&] { return a.CaughtUp(); }, 90s)) << a.process().LogTail();
+    ASSERT_EQ(a.process().Terminate(), 0) << a.process().LogTail();
+  }
+  const int64_t changelog_end = Watermarks(kafka.bootstrap(), "alertd-state-changelog").at(0).second;
+
+  // On loopback the restore reads ~300,000 records/s, too fast to stop halfway: small fetches, each
+  // 100 ms late, stretch it to seconds.
+  kafka.SetRtt(0, 100);
+  const std::string db = dir.path() + "/db-b";
+  auto b = std::make_unique<AlertdProcess>(kafka.bootstrap(), db, dir.path() + "/b.log",
+                                           Flags({"--no-sync", "--kafka-property", "max.partition.fetch.bytes=32768"}));
+  // Killed once a thousand records are read and applied (the remaining count is set after the commits
+  // read so far are applied), long before the end.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const double remaining = b->Metric("alertd_restore_remaining_records");
+        return b->Metric("alertd_restoring_partitions") > 0 && remaining > 0 && remaining < changelog_end - 1000;
+      },
+      60s, 5ms))
+      << "never caught B restoring: " << b->process().LogTail();
+  b->process().Kill9();
+  const std::string first_log = WholeLog(b->process());
+  ASSERT_TRUE(RestoresIn(first_log).empty()) << "the restore finished before the kill: " << first_log;
+  kafka.SetRtt(0, 0);
+
+  b = std::make_unique<AlertdProcess>(kafka.bootstrap(), db, dir.path() + "/b2.log", Flags({"--no-sync"}));
+  ASSERT_TRUE(WaitFor([&] { return b->CaughtUp(); }, 60s)) << b->process().LogTail();
+  const std::string log = WholeLog(b->process());
+  const auto ranges = RestoreRanges(log);
+  ASSERT_EQ(ranges.size(), 1u) << log;
+  EXPECT_GT(ranges[0].first, 0) << "the second restore started over: " << log;
+  EXPECT_EQ(ranges[0].second, changelog_end);
+  EXPECT_LT(b->Metric("alertd_restore_records_total"), changelog_end);
+  EXPECT_EQ(b->Metric("alertd_committed_records_total"), 0) << "input read again instead of restored";
+  std::printf("restore killed: the first run read %ld of %ld changelog records before kill -9\n", ranges[0].first,
+              static_cast<long>(changelog_end));
+  PrintRestores("restore killed", "B again", log);
+  ASSERT_EQ(b->process().Terminate(), 0) << b->process().LogTail();
+  EXPECT_EQ(ReadingsAccepted(db, dir.path()), Expected(kWorkers, kReadings));
+}
+
+// 4b. The broker fails the restore's fetches: alertd waits, not ready, and finishes once they work.
+TEST(FailoverTest, ARestoreStalledByFetchErrorsKeepsAlertdUnreadyAndAliveThenCompletesExact) {
+  TempDir dir;
+  FaultyKafka kafka(dir.path(), /*brokers=*/1, /*partitions=*/1);
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  TestProducer producer(kafka.bootstrap());
+  constexpr int kWorkers = 20, kReadings = 5;
+  {
+    AlertdProcess a(kafka.bootstrap(), dir.path() + "/db-a", dir.path() + "/a.log", Flags({"--no-sync"}));
+    SendReadings(producer, kWorkers, kReadings, 0);
+    ASSERT_TRUE(WaitFor([&] { return a.CaughtUp(); }, 60s)) << a.process().LogTail();
+    ASSERT_EQ(a.process().Terminate(), 0) << a.process().LogTail();
+  }
+
+  // Every Fetch fails from before B starts: it joins and begins its restore, which cannot read a record.
+  kafka.FailRequests("Fetch", "NOT_LEADER_FOR_PARTITION", 1000000);
+  AlertdProcess b(kafka.bootstrap(), dir.path() + "/db-b", dir.path() + "/b.log", Flags({"--no-sync"}));
+  ASSERT_TRUE(WaitFor([&] { return b.Metric("alertd_restoring_partitions") == 1; }, 30s)) << b.process().LogTail();
+  const auto fault_end = Clock::now() + 4s;
+  int samples = 0, ready = 0;
+  while (Clock::now() < fault_end) {
+    ++samples;
+    if (b.GetStatus("/readyz") == 200) ++ready;
+    ASSERT_TRUE(b.process().Running()) << b.process().LogTail();
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(ready, 0) << "ready in " << ready << " of " << samples << " samples while its partition was not restored";
+  EXPECT_EQ(b.Metric("alertd_restoring_partitions"), 1) << b.process().LogTail();
+  EXPECT_TRUE(RestoresIn(WholeLog(b.process())).empty()) << "restored without a single fetch?";
+
+  kafka.ClearRequestErrors("Fetch");
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(WaitFor([&] { return b.CaughtUp(); }, 60s)) << b.process().LogTail();
+  std::printf("fetch errors: restore completed and caught up %.2f s after the fault ended\n",
+              std::chrono::duration<double>(Clock::now() - t0).count());
+  const std::string log = WholeLog(b.process());
+  PrintRestores("fetch errors", "B", log);
+  EXPECT_GT(b.Metric("alertd_restore_records_total"), 0);
+  EXPECT_EQ(b.Metric("alertd_committed_records_total"), 0) << "input read again instead of restored";
+  ASSERT_EQ(b.process().Terminate(), 0) << b.process().LogTail();
+  EXPECT_EQ(ReadingsAccepted(dir.path() + "/db-b", dir.path()), Expected(kWorkers, kReadings));
+}
+
 // 5. A paused owner wakes up after its partitions moved: what it writes then is fenced off.
 TEST(FailoverTest, AZombieOwnerThatWakesUpDoesNotCorruptTheChangelog) {
   TempDir dir;
