@@ -484,6 +484,8 @@ absl::Status Engine::Activate(int32_t partition) {
       delete error;
       return absl::InternalError("assign the inputs of restored partition " + std::to_string(partition) + ": " + what);
     }
+    // librdkafka keeps a partition's pause across its unassignment.
+    for (const std::string& topic : InputTopics()) SetInputPaused(topic, partition, false);
   }
   owned_partitions_.insert(partition);
   if (stream_mode()) {
