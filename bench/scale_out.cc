@@ -129,7 +129,8 @@ StateCost MeasureStateCost(const ScaleOut& s, const std::string& name, int worke
   c.restore_records = ScrapeMetric(r.port, "alertd_restore_records_total");
   c.restore_bytes = ScrapeMetric(r.port, "alertd_restore_bytes_total");
   Stop(r.pid);
-  std::printf("restore, %s: %.0f changelog records (%.1f MiB; the writer wrote %.0f) in %.2f s from the first "
+  std::printf("restore, %s: %.0f changelog records (%.1f MiB; the writer had written %.0f at its last counted commit, "
+              "before its commit on stop) in %.2f s from the first "
               "partition restoring to /readyz 200 (%.2f s from process start, group join included): %.0f records/s, "
               "%.1f MiB/s\n",
               name.c_str(), c.restore_records, c.restore_bytes / 1048576, c.changelog_records_written,
