@@ -1,252 +1,42 @@
 // alertd-bench: throughput of alertd against a plain librdkafka consumer on the same embedded cluster,
-// produce-to-escalation latency at a steady rate, and alertd's memory over the run.
+// produce-to-escalation latency at a steady rate, alertd's memory over the run, and (scale_out.h) what
+// the state changelog costs, how fast it restores and how long a failover takes.
 //
 // Phases, on topics of the same embedded cluster (one alertd-kafka process):
 //   1. consume-only: a producer thread writes N readings while a bare KafkaConsumer counts them;
 //   2. drain: the topic phase 1 filled is read again from the start, full before either reader
 //      starts, by a bare consumer of a new group and then by an alertd of its own (fresh state,
-//      group and process, started after the topic is full): no producer in the way, so this is the
+//      group and process, started after the topic is full), once with its state changelog (the
+//      default) and once with --no-changelog: no producer in the way, so this is the
 //      readers' own speed, which phases 1 and 3 cannot show (there the consumer keeps pace with the
 //      producer, so its rate is mostly the producer's);
-//   3. alertd: the same producer writes N readings to `readings` while alertd (its own process)
-//      grades them and commits; progress and RSS come from its /metrics and /proc;
+//   3. alertd: the same producer writes N readings while alertd (its own process) grades them and
+//      commits, first with --no-changelog (topic readings-nocl), then with the changelog (`readings`);
+//      progress and RSS come from its /metrics and /proc;
 //   4. latency: readings at a fixed rate, a share of them grade 3 for workers with no open episode;
-//      latency = time the R1 escalation is consumed - time its reading was produced.
-#include <fcntl.h>
-#include <httplib.h>
+//      latency = time the R1 escalation is consumed - time its reading was produced;
+//   5. scale-out (scale_out.h): changelog and RocksDB bytes per reading for sparse and dense workers,
+//      each run's changelog restored by a fresh instance, and a kill -9 failover between two instances.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <thread>
 
+#include "bench/bench_support.h"
+#include "bench/scale_out.h"
 #include "engine/kafka/clients.h"
 #include "health.pb.h"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-int64_t WallMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::vector<pid_t>& Children();
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "alertd-bench: %s\n", what.c_str());
-  for (pid_t p : Children()) kill(p, SIGKILL);
-  std::exit(1);
-}
-
-// Children to take down if the bench itself is interrupted, so no cluster or engine outlives it.
-std::vector<pid_t> g_children;
-std::vector<pid_t>& Children() { return g_children; }
-
-extern "C" void OnSignal(int sig) {
-  for (pid_t p : g_children) kill(p, SIGKILL);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) Die("cannot start " + argv[0]);
-  posix_spawn_file_actions_destroy(&fa);
-  g_children.push_back(pid);
-  return pid;
-}
-
-void Stop(pid_t pid) {
-  kill(pid, SIGTERM);
-  int status = 0;
-  for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(50000);
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-}
-
-std::string WaitForFile(const std::string& path, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    std::ifstream in(path);
-    std::string s;
-    if (std::getline(in, s) && !s.empty()) return s;
-    usleep(50000);
-  }
-  Die("timed out waiting for " + path);
-}
-
-long RssKb(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
-  }
-  return -1;
-}
-
-// User + system CPU seconds a process (or, with `task`, one of its threads) has used so far.
-double CpuSeconds(pid_t pid, pid_t task = 0) {
-  std::ifstream in("/proc/" + std::to_string(pid) + (task ? "/task/" + std::to_string(task) : std::string()) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(all.substr(all.rfind(')') + 2));
-  std::string f;
-  double ticks = 0;
-  for (int i = 3; fields >> f; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(f);
-    if (i == 15) break;
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double ScrapeMetric(int port, const std::string& name) {
-  httplib::Client c("127.0.0.1", port);
-  auto res = c.Get("/metrics");
-  if (!res) return -1;
-  std::istringstream in(res->body);
-  std::string line;
-  double sum = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) == 0 && (line[name.size()] == ' ' || line[name.size()] == '{')) {
-      sum += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-  }
-  return sum;
-}
-
-// A population of workers and their readings, ~25% hypertensive, like the simulator's.
-class ReadingFactory {
- public:
-  static constexpr int64_t kSpanMs = 14LL * 86400000;
-
-  explicit ReadingFactory(int workers) : workers_(workers), rng_(42) {}
-
-  std::string WorkerId(int w) const {
-    char id[16];
-    std::snprintf(id, sizeof id, "B%06d", w);
-    return id;
-  }
-
-  // The i-th reading of the stream: worker round-robin, event time spread over the last 14 days. The
-  // span is twice the 7-day window, so in the second half of the stream every worker's window prunes
-  // as fast as it grows: the steady state in which memory must stay flat.
-  healthgrid::v1::Reading Next(int64_t i, int64_t total, int64_t now_ms) {
-    const int w = static_cast<int>(i % workers_);
-    const int64_t per_worker = std::max<int64_t>(1, total / workers_);
-    const int64_t step = kSpanMs / per_worker;
-    const bool hypertensive = w % 4 == 0;
-    std::normal_distribution<double> sys(hypertensive ? 162 : 121, 9), dia(hypertensive ? 100 : 77, 6);
-    int s = static_cast<int>(sys(rng_)), d = static_cast<int>(dia(rng_));
-    d = std::min(d, s - 20);
-    return Bp(WorkerId(w), now_ms - kSpanMs + (i / workers_) * step, s, d);
-  }
-
-  static healthgrid::v1::Reading Bp(const std::string& worker, int64_t at, int s, int d) {
-    healthgrid::v1::Reading r;
-    r.set_worker_id(worker);
-    r.set_device_id("BENCH-DEV");
-    r.set_station_id("ST-BENCH");
-    r.set_measured_at_ms(at);
-    r.set_context(healthgrid::v1::SELF_TEST);
-    r.mutable_blood_pressure()->set_systolic_mmhg(s);
-    r.mutable_blood_pressure()->set_diastolic_mmhg(d);
-    r.mutable_blood_pressure()->set_pulse_bpm(70);
-    return r;
-  }
-
- private:
-  int workers_;
-  std::mt19937_64 rng_;
-};
-
-std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap) {
-  auto p = alertd::kafka::NewProducer(bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"},
-                                                  {"queue.buffering.max.messages", "1000000"}},
-                                      nullptr, nullptr);
-  if (!p.ok()) Die(std::string(p.status().message()));
-  return std::move(*p);
-}
-
-void Send(RdKafka::Producer& p, const std::string& topic, const std::string& key, const std::string& value) {
-  while (p.produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-                   value.size(), key.data(), key.size(), 0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
-    p.poll(10);
-  }
-}
-
-// Pre-encodes the stream so the producer thread measures Kafka, not protobuf encoding.
-std::vector<std::pair<std::string, std::string>> EncodeStream(int64_t n, int workers, int64_t now_ms) {
-  ReadingFactory f(workers);
-  std::vector<std::pair<std::string, std::string>> out;
-  out.reserve(n);
-  for (int64_t i = 0; i < n; ++i) {
-    auto r = f.Next(i, n, now_ms);
-    out.emplace_back(r.worker_id(), r.SerializeAsString());
-  }
-  return out;
-}
-
-double ProduceAll(const std::string& bootstrap, const std::string& topic,
-                  const std::vector<std::pair<std::string, std::string>>& stream) {
-  auto p = MakeProducer(bootstrap);
-  auto t0 = Clock::now();
-  for (const auto& [k, v] : stream) {
-    Send(*p, topic, k, v);
-    p->poll(0);
-  }
-  p->flush(120000);
-  return stream.size() / Since(t0);
-}
-
-// One profile per worker on `worker-profiles`, so alertd grades the readings against a known roster.
-void ProduceProfiles(const std::string& bootstrap, int workers) {
-  auto p = MakeProducer(bootstrap);
-  ReadingFactory f(workers);
-  for (int w = 0; w < workers; ++w) {
-    healthgrid::v1::WorkerProfile prof;
-    prof.set_worker_id(f.WorkerId(w));
-    prof.set_unit_id("U" + std::to_string(1 + w % 17));
-    prof.set_grid_id(prof.unit_id() + "-G" + std::to_string(w % 12));
-    prof.mutable_health_manager()->set_id("HM-" + prof.grid_id());
-    prof.set_active(true);
-    Send(*p, "worker-profiles", prof.worker_id(), prof.SerializeAsString());
-    p->poll(0);
-  }
-  p->flush(60000);
-}
-
-std::vector<std::string> AlertdArgv(const std::string& alertd_bin, const std::string& bootstrap, const std::string& db,
-                                    const std::string& port_file, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{alertd_bin,  "--bootstrap",      bootstrap, "--db",        db,    "--http",
-                                "127.0.0.1:0", "--http-port-file", port_file, "--log-level", "warn"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return argv;
-}
+using namespace alertd::bench;
 
 struct Percentiles {
   double p50 = 0, p99 = 0, max = 0;
@@ -260,6 +50,76 @@ Percentiles Of(std::vector<double> v) {
   p.p99 = v[std::min(v.size() - 1, v.size() * 99 / 100)];
   p.max = v.back();
   return p;
+}
+
+// One alertd reads a topic that was full before it started; readings/s from the first reading graded to
+// the last one committed (profiles come first, alertd holds a partition's readings until its profiles
+// are in, and are not counted).
+double DrainWithAlertd(const std::string& alertd_bin, const std::string& bootstrap, const std::string& work,
+                       const std::string& name, std::vector<std::string> extra, int64_t readings, int workers) {
+  const Alertd a = StartAlertd(alertd_bin, bootstrap, work, name, extra);
+  const auto limit = Clock::now();
+  while (ScrapeMetric(a.port, "alertd_readings_total") <= 0 && Since(limit) < 120) {
+    CheckAlive(a.pid, a.log);
+    usleep(20000);
+  }
+  const auto first = Clock::now();
+  double done = 0;
+  while (done < readings && Since(limit) < 600) {
+    CheckAlive(a.pid, a.log);
+    usleep(100000);
+    done = ScrapeMetric(a.port, "alertd_committed_records_total") - workers;
+  }
+  const double rate = done / Since(first);
+  const double seconds = Since(first);
+  const double changelog_bytes = ScrapeMetric(a.port, "alertd_changelog_bytes_total");
+  Stop(a.pid);
+  if (done < readings) Die(name + ": committed " + std::to_string(done) + " of " + std::to_string(readings));
+  std::printf("%s: %lld readings of a full topic at %.0f readings/s (in %.2f s); changelog %.1f MB\n", name.c_str(),
+              static_cast<long long>(readings), rate, seconds, changelog_bytes / 1e6);
+  return rate;
+}
+
+struct LiveRun {
+  double rate = 0, produce_rate = 0, changelog_bytes = 0;
+  std::vector<std::pair<double, long>> rss;  // (progress fraction, RSS kB)
+};
+
+// alertd grades `stream` on `topic` while the producer writes it.
+LiveRun ReadWhileProduced(const Alertd& a, pid_t kafka, const std::string& bootstrap, const std::string& topic,
+                          const EncodedStream& stream, int workers, const std::string& label) {
+  const int64_t readings = static_cast<int64_t>(stream.size());
+  // Wait for the profiles to be committed so the phase measures readings only.
+  while (ScrapeMetric(a.port, "alertd_committed_records_total") < workers) {
+    CheckAlive(a.pid, a.log);
+    usleep(50000);
+  }
+  const double base = ScrapeMetric(a.port, "alertd_committed_records_total");
+  const double changelog0 = ScrapeMetric(a.port, "alertd_changelog_bytes_total");
+  LiveRun run;
+  auto t0 = Clock::now();
+  const double cpu0 = CpuSeconds(a.pid);
+  const double main0 = CpuSeconds(a.pid, a.pid);
+  const double broker0 = CpuSeconds(kafka);
+  std::thread producer([&] { run.produce_rate = ProduceAll(bootstrap, topic, stream); });
+  double done = 0;
+  while (done < readings && Since(t0) < 600) {
+    usleep(250000);  // each scrape costs alertd a serialization of its registry
+    CheckAlive(a.pid, a.log);
+    done = ScrapeMetric(a.port, "alertd_committed_records_total") - base;
+    run.rss.emplace_back(done / readings, RssKb(a.pid, "VmRSS:"));
+  }
+  run.rate = done / Since(t0);
+  producer.join();
+  if (done < readings) Die(label + " phase: committed " + std::to_string(done) + " of " + std::to_string(readings));
+  run.changelog_bytes = ScrapeMetric(a.port, "alertd_changelog_bytes_total") - changelog0;
+  const double cpu = CpuSeconds(a.pid) - cpu0;
+  const double main_cpu = CpuSeconds(a.pid, a.pid) - main0;
+  std::printf("%s %lld readings at %.0f readings/s (producer %.0f/s) in %.2f s; alertd used %.2f CPU s "
+              "(%.2f us/reading; engine thread %.2f s); broker used %.2f CPU s; changelog %.0f B/reading\n",
+              label.c_str(), static_cast<long long>(readings), run.rate, run.produce_rate, Since(t0), cpu,
+              cpu * 1e6 / readings, main_cpu, CpuSeconds(kafka) - broker0, run.changelog_bytes / readings);
+  return run;
 }
 
 }  // namespace
@@ -281,17 +141,35 @@ int main(int argc, char** argv) {
   cli.add_option("--alertd-flag", alertd_flags, "Extra flag for alertd (repeatable), e.g. --alertd-flag=--no-sync");
   cli.add_option("--latency-rate", latency_rate, "Readings/s during the latency phase")->capture_default_str();
   cli.add_option("--latency-seconds", latency_seconds, "Length of the latency phase")->capture_default_str();
+  int64_t state_cost_readings = 200000;
+  int sparse_workers = 20000, dense_workers = 200;
+  cli.add_option("--state-cost-readings", state_cost_readings,
+                 "Readings of each state-cost run (sparse and dense workers, same total; 0 = skip)")
+      ->capture_default_str();
+  cli.add_option("--sparse-workers", sparse_workers, "Workers of the sparse state-cost run")->capture_default_str();
+  cli.add_option("--dense-workers", dense_workers, "Workers of the dense state-cost run")->capture_default_str();
+  int session_timeout_ms = 3000;
+  cli.add_option("--failover-session-timeout-ms", session_timeout_ms,
+                 "Session timeout of the failover's two instances (0 = skip the failover)")
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
+  KillChildrenOnSignals();
+  if (sparse_workers < 1 || dense_workers < 1 || std::max(sparse_workers, dense_workers) > workers) {
+    Die("--sparse-workers and --dense-workers must be between 1 and --workers (the roster of profiles)");
+  }
 
   fs::remove_all(work);
   fs::create_directories(work);
-  const std::string topics = "readings,worker-profiles,shifts,escalation-acks,escalations,dead-letters,readings-raw";
+  // Every topic an alertd of the bench reads or writes, changelogs included: one the mock cluster
+  // creates on first use has 4 partitions, and alertd refuses (exit 2) a changelog not co-partitioned.
+  std::string topics =
+      "readings,worker-profiles,shifts,escalation-acks,escalations,dead-letters,referrals,readings-raw,readings-nocl,"
+      "alertd-state-changelog,alertd-drain-state-changelog";
+  for (const auto& t : ScaleOutTopics({"sparse", "dense"})) topics += "," + t;
   pid_t kafka = Spawn({kafka_bin, "--partitions", std::to_string(partitions), "--topics", topics, "--bootstrap-file",
                        work + "/bootstrap"},
                       work + "/kafka.log");
-  const std::string bootstrap = WaitForFile(work + "/bootstrap", 30);
+  const std::string bootstrap = WaitForFile(work + "/bootstrap", 30, kafka, work + "/kafka.log");
   std::printf("embedded kafka at %s, %d partitions per topic, %lld readings per phase, %d workers\n",
               bootstrap.c_str(), partitions, static_cast<long long>(readings), workers);
 
@@ -363,62 +241,34 @@ int main(int argc, char** argv) {
     std::printf("drain, consumer: %lld readings of a full topic at %.0f readings/s\n", static_cast<long long>(n),
                 drain_consume_rate);
   }
+  // With the changelog (the default) and without: the ratio is what the changelog costs.
+  double drain_alertd_nocl_rate = 0;
   {
-    const std::string port_file = work + "/alertd-drain.port";
     std::vector<std::string> extra{"--group", "alertd-drain", "--readings-topic", "readings-raw"};
     extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
-    const pid_t drainer = Spawn(AlertdArgv(alertd_bin, bootstrap, work + "/db-drain", port_file, extra),
-                                work + "/alertd-drain.log");
-    const int port = std::stoi(WaitForFile(port_file, 30));
-    // The first reading graded starts the clock; the last one committed stops it. Profiles come first
-    // (alertd holds a partition's readings until its profiles are in), and are not counted.
-    const auto limit = Clock::now();
-    while (ScrapeMetric(port, "alertd_readings_total") <= 0 && Since(limit) < 120) usleep(20000);
-    const auto first = Clock::now();
-    double done = 0;
-    while (done < readings && Since(limit) < 600) {
-      usleep(100000);
-      done = ScrapeMetric(port, "alertd_committed_records_total") - workers;
-    }
-    drain_alertd_rate = done / Since(first);
-    Stop(drainer);
-    if (done < readings) Die("drain phase (alertd): committed " + std::to_string(done) + " of " + std::to_string(readings));
-    std::printf("drain, alertd:   %lld readings of a full topic at %.0f readings/s (in %.2f s)\n",
-                static_cast<long long>(readings), drain_alertd_rate, Since(first));
+    drain_alertd_rate = DrainWithAlertd(alertd_bin, bootstrap, work, "drain", extra, readings, workers);
+    extra[1] = "alertd-drain-nocl";
+    extra.push_back("--no-changelog");
+    drain_alertd_nocl_rate = DrainWithAlertd(alertd_bin, bootstrap, work, "drain-nocl", extra, readings, workers);
   }
 
-  // Phase 3: alertd, reading while the producer writes.
-  const std::string port_file = work + "/alertd.port";
-  pid_t alertd = Spawn(AlertdArgv(alertd_bin, bootstrap, work + "/db", port_file, alertd_flags), work + "/alertd.log");
-  const int port = std::stoi(WaitForFile(port_file, 30));
-  // Wait for the profiles to be committed so the phase measures readings only.
-  while (ScrapeMetric(port, "alertd_committed_records_total") < workers) usleep(50000);
-  const double base = ScrapeMetric(port, "alertd_committed_records_total");
-
-  double alertd_rate = 0, produce_rate_2 = 0;
-  std::vector<std::pair<double, long>> rss;  // (progress fraction, RSS kB)
+  // Phase 3: alertd, reading while the producer writes; without the changelog first, on its own topic
+  // and group, then with it (that instance stays for the latency phase).
+  double alertd_nocl_rate = 0;
   {
-    auto t0 = Clock::now();
-    const double cpu0 = CpuSeconds(alertd);
-    const double main0 = CpuSeconds(alertd, alertd);
-    const double broker0 = CpuSeconds(kafka);
-    std::thread producer([&] { produce_rate_2 = ProduceAll(bootstrap, "readings", stream); });
-    double done = 0;
-    while (done < readings && Since(t0) < 600) {
-      usleep(250000);  // each scrape costs alertd a serialization of its registry
-      done = ScrapeMetric(port, "alertd_committed_records_total") - base;
-      rss.emplace_back(done / readings, RssKb(alertd, "VmRSS:"));
-    }
-    alertd_rate = done / Since(t0);
-    producer.join();
-    if (done < readings) Die("alertd phase: committed " + std::to_string(done) + " of " + std::to_string(readings));
-    const double cpu = CpuSeconds(alertd) - cpu0;
-    const double main_cpu = CpuSeconds(alertd, alertd) - main0;
-    std::printf("alertd:       %lld readings at %.0f readings/s (producer %.0f/s) in %.2f s; alertd used %.2f CPU s "
-                "(%.2f us/reading; engine thread %.2f s); broker used %.2f CPU s\n",
-                static_cast<long long>(readings), alertd_rate, produce_rate_2, Since(t0), cpu, cpu * 1e6 / readings,
-                main_cpu, CpuSeconds(kafka) - broker0);
+    std::vector<std::string> extra{"--group", "alertd-nocl", "--readings-topic", "readings-nocl", "--no-changelog"};
+    extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
+    const Alertd nocl = StartAlertd(alertd_bin, bootstrap, work, "nocl", extra);
+    alertd_nocl_rate =
+        ReadWhileProduced(nocl, kafka, bootstrap, "readings-nocl", stream, workers, "alertd --no-changelog:").rate;
+    Stop(nocl.pid);
   }
+  const Alertd main_alertd = StartAlertd(alertd_bin, bootstrap, work, "main", alertd_flags);
+  const pid_t alertd = main_alertd.pid;
+  const int port = main_alertd.port;
+  const LiveRun live = ReadWhileProduced(main_alertd, kafka, bootstrap, "readings", stream, workers, "alertd:      ");
+  const double alertd_rate = live.rate;
+  const auto& rss = live.rss;
   std::printf("alertd commits: %.0f, mean %.1f ms; engine loop waited %.2f s for commits\n",
               ScrapeMetric(port, "alertd_commit_duration_seconds_count"),
               1000 * ScrapeMetric(port, "alertd_commit_duration_seconds_sum") /
@@ -502,13 +352,24 @@ int main(int argc, char** argv) {
   const Percentiles lat = Of(latencies_ms);
   const long peak_kb = RssKb(alertd, "VmHWM:");
   Stop(alertd);
+
+  // Phase 5: scale-out.
+  ScaleOut so{alertd_bin, bootstrap, work, partitions, workers, now, alertd_flags, kafka, work + "/kafka.log"};
+  std::vector<StateCost> costs;
+  if (state_cost_readings > 0) {
+    costs.push_back(MeasureStateCost(so, "sparse", sparse_workers, state_cost_readings));
+    costs.push_back(MeasureStateCost(so, "dense", dense_workers, state_cost_readings));
+  }
+  Failover failover;
+  if (session_timeout_ms > 0) failover = MeasureFailover(so, session_timeout_ms, workers, 100000);
   Stop(kafka);
 
   std::printf("\n");
   std::printf("consume-only readings/s:          %.0f\n", consume_rate);
-  std::printf("alertd readings/s:                %.0f\n", alertd_rate);
+  std::printf("alertd readings/s:                %.0f (--no-changelog: %.0f)\n", alertd_rate, alertd_nocl_rate);
   std::printf("drain consume-only readings/s:    %.0f\n", drain_consume_rate);
-  std::printf("drain alertd readings/s:          %.0f\n", drain_alertd_rate);
+  std::printf("drain alertd readings/s:          %.0f (--no-changelog: %.0f)\n", drain_alertd_rate,
+              drain_alertd_nocl_rate);
   std::printf("produce->escalation latency p50:  %.0f ms\n", lat.p50);
   std::printf("produce->escalation latency p99:  %.0f ms (max %.0f ms)\n", lat.p99, lat.max);
   std::printf("alertd peak RSS:                  %.1f MiB\n", peak_kb / 1024.0);
@@ -518,5 +379,20 @@ int main(int argc, char** argv) {
               alertd_rate / consume_rate);
   std::printf("ratio alertd/consume-only, drain (both read the same full topic):           %.2f\n",
               drain_alertd_rate / drain_consume_rate);
+  std::printf("ratio changelog on/off, concurrent:                                           %.2f\n",
+              alertd_rate / alertd_nocl_rate);
+  std::printf("ratio changelog on/off, drain:                                                %.2f\n",
+              drain_alertd_rate / drain_alertd_nocl_rate);
+  for (const StateCost& c : costs) {
+    std::printf("%-6s (%5d workers): changelog %.0f B/reading, RocksDB disk writes %.0f B/reading, restore "
+                "%.0f records/s %.1f MiB/s\n",
+                c.name.c_str(), c.workers, c.changelog_bytes_per_reading, c.disk_bytes_per_reading,
+                c.restore_records / c.restore_seconds, c.restore_bytes / 1048576 / c.restore_seconds);
+  }
+  if (session_timeout_ms > 0) {
+    std::printf("failover (kill -9, session.timeout.ms=%d): moved partitions processing again after %.2f s "
+                "(last probe escalation), survivor restored all after %.2f s; standby: not implemented\n",
+                failover.session_timeout_ms, failover.last_probe_s, failover.restored_s);
+  }
   return 0;
 }
