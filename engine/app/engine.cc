@@ -222,9 +222,9 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     }
     if (m != nullptr) {
       const rd_kafka_resp_err_t err = m->err;
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !owned_partitions_.count(m->partition)) {
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && (!owned_partitions_.count(m->partition) || !Fresh(*m))) {
         // Fetched before the partition was paused for its restore (or after it moved away): it is read
-        // again from the restored offsets.
+        // again from the restored offsets. Or already processed (Fresh()).
       } else if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (stream) {
           Buffer(m);
@@ -465,7 +465,10 @@ absl::Status Engine::Activate(int32_t partition) {
     // A compacted profiles topic skips offsets by design; on the others the next record must carry
     // the next offset, or something between was deleted before alertd read it.
     if (topic != options_.profiles_topic) expected_offset_[tp] = {stored->value_or(0), !stored->has_value()};
-    if (const int input = InputIndex(topic); stream_mode() && input >= 0) merge_.AddInput(partition, input);
+    if (const int input = InputIndex(topic); input >= 0) {
+      if (stream_mode()) merge_.AddInput(partition, input);
+      if (*stored) received_next_[int64_t{partition} * 4 + input] = **stored;
+    }
     spdlog::info("assigned {}[{}] from {}", topic, partition,
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
   }
@@ -614,6 +617,26 @@ void Engine::ResumeReadings(int32_t partition) {
   profiles_loading_.erase(partition);
   SetInputPaused(options_.readings_topic, partition, false);
   spdlog::info("profiles of partition {} loaded; grading its readings", partition);
+}
+
+bool Engine::Fresh(const rd_kafka_message_t& m) {
+  const int input = InputIndex(rd_kafka_topic_name(m.rkt));
+  if (input < 0) return true;
+  auto [it, inserted] = received_next_.try_emplace(int64_t{m.partition} * 4 + input, m.offset + 1);
+  if (inserted || m.offset >= it->second) {
+    it->second = m.offset + 1;
+    return true;
+  }
+  // Behind what this partition's state already holds: a fetch position that went back. librdkafka
+  // 2.0 can apply the answer of an offset lookup started by an earlier assignment of the partition
+  // after a newer one (a restored partition is assigned twice); processing these again would count
+  // them twice. (A topic deleted and created anew also starts below: its first records are skipped
+  // up to the old position, and logged.)
+  metrics_.CountKafkaError("consume", "OFFSET_REWIND");
+  LogLimited(log_limiter_, spdlog::level::warn, "rewind " + std::string(rd_kafka_topic_name(m.rkt)),
+             "{}[{}]: offset {} was delivered again after {}; skipped (already processed)", rd_kafka_topic_name(m.rkt),
+             m.partition, m.offset, it->second - 1);
+  return false;
 }
 
 void Engine::CheckContinuity(const rd_kafka_message_t& m) {

@@ -150,6 +150,9 @@ class Engine {
   // Every input offset is processed or accounted for: a record past the expected offset means Kafka
   // deleted the ones between (retention) before alertd read them, which is logged and counted.
   void CheckContinuity(const rd_kafka_message_t& m);
+  // False for a record at an offset before one already delivered (a fetch position that went back),
+  // which must not be processed twice.
+  bool Fresh(const rd_kafka_message_t& m);
   // Hands the work since the last commit to a background commit; waits for the previous one first.
   [[nodiscard]] absl::Status StartCommit();
   [[nodiscard]] absl::Status CommitNow();
@@ -225,8 +228,8 @@ class Engine {
   bool merge_ready_ = false;  // the last drain stopped with records ready
   PartitionTimers stream_timers_;  // kept in step by the commit window
   std::map<int32_t, int64_t> stream_time_;  // each owned partition's processing time
-  // Stream mode: the offset after the last record (or the end) each input topic-partition delivered,
-  // by partition * 4 + input index.
+  // The offset after the last record (or, in stream mode, the end) each owned input topic-partition
+  // delivered, by partition * 4 + input index; starts at the stored offset.
   std::unordered_map<int64_t, int64_t> received_next_;
 
   std::atomic<bool> ready_{false};

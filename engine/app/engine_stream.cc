@@ -28,14 +28,14 @@ void Engine::Buffer(rd_kafka_message_t* m) {
   }
   const int64_t timestamp = rd_kafka_message_timestamp(m, nullptr);
   const int32_t partition = m->partition;
-  received_next_[int64_t{partition} * 4 + input] = m->offset + 1;
   if (merge_.Push(partition, input, timestamp, std::move(owned))) SetInputPaused(topic, partition, true);
 }
 
 void Engine::NoteEnd(const rd_kafka_message_t& m) {
   const int input = InputIndex(rd_kafka_topic_name(m.rkt));
   if (input < 0) return;
-  received_next_[int64_t{m.partition} * 4 + input] = m.offset;
+  int64_t& received = received_next_.try_emplace(int64_t{m.partition} * 4 + input, m.offset).first->second;
+  received = std::max(received, m.offset);
   merge_.MarkEnd(m.partition, input);
 }
 
