@@ -228,27 +228,35 @@ absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<state::ChangelogCheckpoint> ChangelogWriter::Fence(int32_t partition, uint32_t epoch,
-                                                                   const std::vector<state::Change>& repairs) {
-  const std::string epoch_bytes = EncodeEpoch(epoch);
+absl::StatusOr<std::vector<state::ChangelogCheckpoint>> ChangelogWriter::Fence(
+    const std::vector<Takeover>& takeovers) {
   std::vector<Outgoing> records;
-  records.reserve(repairs.size() + 2);
-  records.push_back({partition, std::string(kFenceKey), epoch_bytes, epoch_bytes});
-  for (const state::Change& c : repairs) records.push_back({partition, ChangelogKey(c), c.value, epoch_bytes});
-  records.push_back({partition, std::string(kCommitKey), std::nullopt, epoch_bytes});
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // each takeover's [first, last] record
+  for (const Takeover& t : takeovers) {
+    const std::string epoch_bytes = EncodeEpoch(t.epoch);
+    const std::size_t first = records.size();
+    records.push_back({t.partition, std::string(kFenceKey), epoch_bytes, epoch_bytes});
+    for (const state::Change& c : t.repairs) records.push_back({t.partition, ChangelogKey(c), c.value, epoch_bytes});
+    records.push_back({t.partition, std::string(kCommitKey), std::nullopt, epoch_bytes});
+    spans.emplace_back(first, records.size() - 1);
+  }
+  if (records.empty()) return std::vector<state::ChangelogCheckpoint>();
   if (auto st = Send(records); !st.ok()) return st;
-  Owned owned{.epoch = epoch, .fence_offset = records.front().offset, .last_offset = records.back().offset};
-  for (std::size_t i = 1; i < records.size(); ++i) {
-    if (records[i].offset != records[i - 1].offset + 1) owned.contiguous = false;
+  std::vector<state::ChangelogCheckpoint> checkpoints;
+  std::lock_guard<std::mutex> lock(owned_mu_);
+  for (std::size_t i = 0; i < takeovers.size(); ++i) {
+    const auto [first, last] = spans[i];
+    Owned owned{.epoch = takeovers[i].epoch, .fence_offset = records[first].offset, .last_offset = records[last].offset};
+    for (std::size_t r = first + 1; r <= last; ++r) {
+      if (records[r].offset != records[r - 1].offset + 1) owned.contiguous = false;
+    }
+    owned_[takeovers[i].partition] = owned;
+    checkpoints.push_back({.next_offset = owned.last_offset + 1,
+                           .epoch = owned.epoch,
+                           .fence_offset = owned.fence_offset,
+                           .contiguous = owned.contiguous});
   }
-  {
-    std::lock_guard<std::mutex> lock(owned_mu_);
-    owned_[partition] = owned;
-  }
-  return state::ChangelogCheckpoint{.next_offset = owned.last_offset + 1,
-                                    .epoch = epoch,
-                                    .fence_offset = owned.fence_offset,
-                                    .contiguous = owned.contiguous};
+  return checkpoints;
 }
 
 absl::StatusOr<std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>> ChangelogWriter::Write(

@@ -114,12 +114,17 @@ class ChangelogWriter {
 
   const std::string& topic() const { return topic_; }
 
-  // Takes the partition over under `epoch` (higher than any epoch its changelog holds): writes the
-  // fence, then `repairs` (the current values of keys whose changelog values a restore dropped, or a
-  // whole snapshot of a store the changelog never had), then a commit record. From now on Write()
-  // sends the partition's changes. Returns the checkpoint to store.
-  [[nodiscard]] absl::StatusOr<state::ChangelogCheckpoint> Fence(int32_t partition, uint32_t epoch,
-                                                                 const std::vector<state::Change>& repairs);
+  // Takes a partition over under `epoch` (higher than any epoch its changelog holds): the fence, then
+  // `repairs` (the current values of keys whose changelog values a restore dropped, or a whole
+  // snapshot of a store the changelog never had), then a commit record.
+  struct Takeover {
+    int32_t partition = 0;
+    uint32_t epoch = 0;
+    std::vector<state::Change> repairs;
+  };
+  // Writes every takeover's records in one round trip; from then on Write() sends those partitions'
+  // changes. Returns the checkpoint to store for each, in order.
+  [[nodiscard]] absl::StatusOr<std::vector<state::ChangelogCheckpoint>> Fence(const std::vector<Takeover>& takeovers);
   // The changes of one commit: those of owned partitions go to the changelog, each partition's ended
   // by a commit record; the others stay local (output confirmed after its partition moved away).
   // Unavailable if the broker did not confirm them all (the commit may be tried again: a restore

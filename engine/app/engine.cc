@@ -366,6 +366,12 @@ void Engine::OnCommitted(const state::CommitBatch& batch) {
 
 namespace {
 
+std::optional<int64_t> EndOf(const std::map<int32_t, int64_t>& ends, int32_t partition) {
+  auto it = ends.find(partition);
+  if (it == ends.end()) return std::nullopt;
+  return it->second;
+}
+
 struct PartitionList {
   std::vector<RdKafka::TopicPartition*> tps;
   ~PartitionList() {
@@ -408,12 +414,13 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
   if (!added.empty()) {
     spdlog::info("assigned partitions {} of {}", absl::StrJoin(added, ","), absl::StrJoin(InputTopics(), ", "));
   }
+  const std::map<int32_t, int64_t> profile_ends = restorer_ ? std::map<int32_t, int64_t>() : ProfileEnds(added);
   for (int32_t p : added) {
     if (restorer_) {
       // The input waits until the state is restored; Activate() positions it from the restored offsets.
       for (const std::string& topic : InputTopics()) SetInputPaused(topic, p, true);
       restorer_->Add(p);
-    } else if (auto st = Activate(p); !st.ok()) {
+    } else if (auto st = Activate(p, EndOf(profile_ends, p)); !st.ok()) {
       return st;
     }
   }
@@ -427,27 +434,38 @@ absl::Status Engine::ActivateRestored() {
   if (!finished.ok()) return finished.status();
   for (auto& f : *finished) to_activate_.push_back(std::move(f));
   if (to_activate_.empty() || loop_steady_ms_ < activate_retry_ms_) return absl::OkStatus();
+  // Partitions that moved away meanwhile are not taken over.
+  to_activate_.erase(std::remove_if(to_activate_.begin(), to_activate_.end(),
+                                    [&](const Restorer::Finished& f) { return !assigned_.count(f.partition); }),
+                     to_activate_.end());
+  // An epoch higher than any the changelog holds: every record a previous owner writes from now on is
+  // ignored by restores, and this writer's own records carry it. All fences in one round trip.
+  std::vector<ChangelogWriter::Takeover> takeovers;
+  for (Restorer::Finished& f : to_activate_) takeovers.push_back({f.partition, f.epoch + 1, std::move(f.repairs)});
+  auto checkpoints = changelog_->Fence(takeovers);
   std::vector<Restorer::Finished> waiting;
-  for (Restorer::Finished& f : to_activate_) {
-    if (!assigned_.count(f.partition)) continue;  // moved away meanwhile
-    // A higher epoch than any the changelog holds: every record a previous owner writes from now on is
-    // ignored by restores, and this writer's own records carry it.
-    const uint32_t epoch = f.epoch + 1;
-    auto checkpoint = changelog_->Fence(f.partition, epoch, f.repairs);
-    if (absl::IsUnavailable(checkpoint.status())) {
-      LogLimited(log_limiter_, spdlog::level::warn, "fence", "partition {}: {}; trying again", f.partition,
-                 checkpoint.status().ToString());
-      waiting.push_back(std::move(f));
-      continue;
+  if (absl::IsUnavailable(checkpoints.status())) {
+    LogLimited(log_limiter_, spdlog::level::warn, "fence", "fencing partitions: {}; trying again",
+               checkpoints.status().ToString());
+    for (std::size_t i = 0; i < to_activate_.size(); ++i) to_activate_[i].repairs = std::move(takeovers[i].repairs);
+    waiting = std::move(to_activate_);
+  } else if (!checkpoints.ok()) {
+    return checkpoints.status();
+  } else {
+    std::vector<int32_t> partitions;
+    for (const ChangelogWriter::Takeover& t : takeovers) partitions.push_back(t.partition);
+    const std::map<int32_t, int64_t> profile_ends = ProfileEnds(partitions);
+    for (std::size_t i = 0; i < takeovers.size(); ++i) {
+      const ChangelogWriter::Takeover& t = takeovers[i];
+      const state::ChangelogCheckpoint& checkpoint = (*checkpoints)[i];
+      absl::Status st =
+          window_.Read([&](state::StateStore& store) { return store.ApplyChanges(t.partition, {}, checkpoint); });
+      if (!st.ok()) return st;
+      spdlog::info("partition {} fenced with epoch {} at {}[{}] offset {} ({} keys written again)", t.partition,
+                   t.epoch, options_.changelog_topic, t.partition, checkpoint.fence_offset, t.repairs.size());
+      outbox_.SetEpoch(t.partition, t.epoch);
+      if (auto act = Activate(t.partition, EndOf(profile_ends, t.partition)); !act.ok()) return act;
     }
-    if (!checkpoint.ok()) return checkpoint.status();
-    absl::Status st = window_.Read(
-        [&](state::StateStore& store) { return store.ApplyChanges(f.partition, {}, *checkpoint); });
-    if (!st.ok()) return st;
-    spdlog::info("partition {} fenced with epoch {} at {}[{}] offset {} ({} keys written again)", f.partition, epoch,
-                 options_.changelog_topic, f.partition, checkpoint->fence_offset, f.repairs.size());
-    outbox_.SetEpoch(f.partition, epoch);
-    if (auto act = Activate(f.partition); !act.ok()) return act;
   }
   to_activate_ = std::move(waiting);
   if (!to_activate_.empty()) activate_retry_ms_ = loop_steady_ms_ + 1000;
@@ -455,7 +473,23 @@ absl::Status Engine::ActivateRestored() {
   return absl::OkStatus();
 }
 
-absl::Status Engine::Activate(int32_t partition) {
+std::map<int32_t, int64_t> Engine::ProfileEnds(const std::vector<int32_t>& partitions) {
+  std::map<int32_t, int64_t> ends;
+  if (stream_mode() || partitions.empty()) return ends;
+  // One request per broker for all of them (offsetsForTimes with the end as the time): asking
+  // partition by partition waits behind the consumer's fetch on the same connection each time.
+  PartitionList list;
+  for (int32_t p : partitions) {
+    list.tps.push_back(RdKafka::TopicPartition::create(options_.profiles_topic, p, RdKafka::Topic::OFFSET_END));
+  }
+  if (consumer_->offsetsForTimes(list.tps, 5000) != RdKafka::ERR_NO_ERROR) return ends;
+  for (RdKafka::TopicPartition* tp : list.tps) {
+    if (tp->err() == RdKafka::ERR_NO_ERROR && tp->offset() >= 0) ends[tp->partition()] = tp->offset();
+  }
+  return ends;
+}
+
+absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles_end) {
   for (const std::string& topic : InputTopics()) {
     auto stored = window_.Read([&](state::StateStore& store) { return store.LoadNextOffset({topic, partition}); });
     if (!stored.ok()) return stored.status();
@@ -494,7 +528,7 @@ absl::Status Engine::Activate(int32_t partition) {
   if (stream_mode()) {
     if (auto st = LoadStreamState(partition); !st.ok()) return st;
   } else {
-    PauseReadingsUntilProfilesLoaded(partition);
+    PauseReadingsUntilProfilesLoaded(partition, profiles_end);
   }
   if (auto st = AddWorkerGauges(partition, 1); !st.ok()) return st;
   // Output the partition's previous owner committed but did not see confirmed.
@@ -597,10 +631,12 @@ absl::Status Engine::AddWorkerGauges(int32_t partition, int sign) {
   return absl::OkStatus();
 }
 
-void Engine::PauseReadingsUntilProfilesLoaded(int32_t partition) {
+void Engine::PauseReadingsUntilProfilesLoaded(int32_t partition, std::optional<int64_t> end) {
   int64_t low = 0, high = 0;
-  if (consumer_->query_watermark_offsets(options_.profiles_topic, partition, &low, &high, 5000) !=
-      RdKafka::ERR_NO_ERROR) {
+  if (end) {
+    high = *end;
+  } else if (consumer_->query_watermark_offsets(options_.profiles_topic, partition, &low, &high, 5000) !=
+             RdKafka::ERR_NO_ERROR) {
     spdlog::warn("cannot read the end of {}[{}]; grading its readings without waiting for profiles",
                  options_.profiles_topic, partition);
     return;

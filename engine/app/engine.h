@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -167,12 +168,16 @@ class Engine {
   bool Cooperative() const;
   // A partition's state is in the store (restored, or it never moved): fence its changelog, position its
   // inputs and start processing them.
-  [[nodiscard]] absl::Status Activate(int32_t partition);
+  // `profiles_end`: the end of the partition's profiles topic, if known (wall mode waits for it).
+  [[nodiscard]] absl::Status Activate(int32_t partition, std::optional<int64_t> profiles_end);
+  // Wall mode: the ends of these partitions of the profiles topic, in one round trip; those it could
+  // not read are missing (Activate then asks on its own).
+  std::map<int32_t, int64_t> ProfileEnds(const std::vector<int32_t>& partitions);
   [[nodiscard]] absl::Status ActivateRestored();
   void Deactivate(int32_t partition);
   [[nodiscard]] absl::Status CheckPartitionCounts();
   void UpdateReady();
-  void PauseReadingsUntilProfilesLoaded(int32_t partition);
+  void PauseReadingsUntilProfilesLoaded(int32_t partition, std::optional<int64_t> end);
   void ResumeReadings(int32_t partition);
   void UpdateLag();
   [[nodiscard]] absl::Status Shutdown();
