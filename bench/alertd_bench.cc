@@ -285,22 +285,9 @@ int main(int argc, char** argv) {
   // probe opens one R1 episode; the rest of the traffic is ordinary readings.
   std::vector<double> latencies_ms;
   {
-    auto c = alertd::kafka::NewConsumer(bootstrap, "bench-latency", {{"auto.offset.reset", "latest"}}, nullptr, nullptr);
-    if (!c.ok()) Die(std::string(c.status().message()));
-    (*c)->subscribe({"escalations"});
-    // Join the group and resolve the start offsets before the first probe, so a probe's latency is
-    // not the time it took this consumer to start.
-    std::vector<RdKafka::TopicPartition*> assigned;
-    for (int i = 0; i < 300 && assigned.empty(); ++i) {
-      std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-      (*c)->assignment(assigned);
-    }
-    for (int i = 0; i < 100; ++i) {
-      (*c)->position(assigned);
-      if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
-      std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-    }
-    RdKafka::TopicPartition::destroy(assigned);
+    // Joined, with start offsets resolved, before the first probe, so a probe's latency is not the
+    // time it took this consumer to start.
+    const auto c = JoinedConsumerAtEnd(bootstrap, "bench-latency", "escalations");
     std::atomic<int> probes{0};
     // ALERTD_BENCH_TRACE=file: one line per probe (event time, latency ms, worker) for looking at the tail.
     FILE* trace = std::getenv("ALERTD_BENCH_TRACE") ? std::fopen(std::getenv("ALERTD_BENCH_TRACE"), "w") : nullptr;
@@ -332,7 +319,7 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     while (Since(t0) < latency_seconds + 15 &&
            (static_cast<int>(latencies_ms.size()) < probes.load() || Since(t0) < latency_seconds)) {
-      std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
+      std::unique_ptr<RdKafka::Message> m(c->consume(100));
       if (m->err() != RdKafka::ERR_NO_ERROR) continue;
       const int64_t seen = WallMs();
       healthgrid::v1::Escalation e;
@@ -344,7 +331,7 @@ int main(int argc, char** argv) {
       }
     }
     producer.join();
-    (*c)->close();
+    c->close();
     if (trace) std::fclose(trace);
     std::printf("latency at %d readings/s for %d s: %zu of %d probe escalations seen\n", latency_rate, latency_seconds,
                 latencies_ms.size(), probes.load());

@@ -211,6 +211,25 @@ healthgrid::v1::Reading ReadingFactory::Bp(const std::string& worker, int64_t at
   return r;
 }
 
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
+                                                            const std::string& topic) {
+  auto c = alertd::kafka::NewConsumer(bootstrap, group, {{"auto.offset.reset", "latest"}}, nullptr, nullptr);
+  if (!c.ok()) Die(std::string(c.status().message()));
+  (*c)->subscribe({topic});
+  std::vector<RdKafka::TopicPartition*> assigned;
+  for (int i = 0; i < 300 && assigned.empty(); ++i) {
+    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
+    (*c)->assignment(assigned);
+  }
+  for (int i = 0; i < 100; ++i) {
+    (*c)->position(assigned);
+    if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
+    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
+  }
+  RdKafka::TopicPartition::destroy(assigned);
+  return std::move(*c);
+}
+
 std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap) {
   auto p = alertd::kafka::NewProducer(bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"},
                                                   {"queue.buffering.max.messages", "1000000"}},

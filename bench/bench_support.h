@@ -74,6 +74,10 @@ class ReadingFactory {
 using EncodedStream = std::vector<std::pair<std::string, std::string>>;  // (key, Reading bytes)
 
 std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap);
+// A consumer of `topic` from its end, in group `group`, that has joined and resolved its start offsets
+// before it returns: what it then sees was produced after the call, and its latency is not its start's.
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
+                                                            const std::string& topic);
 // `partition` = -1: by key, as the devices' gateways produce.
 void Send(RdKafka::Producer& p, const std::string& topic, const std::string& key, const std::string& value,
           int32_t partition = -1);

@@ -179,22 +179,8 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
   }
   f.moved_partitions = static_cast<int>(moved.size());
 
-  auto c = alertd::kafka::NewConsumer(s.bootstrap, "bench-failover", {{"auto.offset.reset", "latest"}}, nullptr,
-                                      nullptr);
-  if (!c.ok()) Die(std::string(c.status().message()));
-  (*c)->subscribe({kFailoverEscalations});
   // Joined, with start offsets resolved, before the kill: the probes' times are the engine's.
-  std::vector<RdKafka::TopicPartition*> assigned;
-  for (int i = 0; i < 300 && assigned.empty(); ++i) {
-    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-    (*c)->assignment(assigned);
-  }
-  for (int i = 0; i < 100; ++i) {
-    (*c)->position(assigned);
-    if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
-    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-  }
-  RdKafka::TopicPartition::destroy(assigned);
+  const auto c = JoinedConsumerAtEnd(s.bootstrap, "bench-failover", kFailoverEscalations);
   auto producer = MakeProducer(s.bootstrap);
   const auto warm = ReadingFactory::Bp("WARMUP", WallMs(), 120, 80);
   Send(*producer, kFailoverReadings, warm.worker_id(), warm.SerializeAsString());
@@ -212,7 +198,7 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
   std::map<std::string, double> seen;
   auto scraped = Clock::now();
   while (Since(kill_at) < 60 && (static_cast<int>(seen.size()) < f.moved_partitions || f.restored_s == 0)) {
-    std::unique_ptr<RdKafka::Message> m((*c)->consume(50));
+    std::unique_ptr<RdKafka::Message> m(c->consume(50));
     if (m->err() == RdKafka::ERR_NO_ERROR) {
       healthgrid::v1::Escalation e;
       if (e.ParseFromArray(m->payload(), static_cast<int>(m->len())) && e.worker_id().rfind("F", 0) == 0 &&
@@ -229,7 +215,7 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
       if (f.assigned_s > 0 && f.restored_s == 0 && OwnsAllRestored(a, s.partitions)) f.restored_s = Since(kill_at);
     }
   }
-  (*c)->close();
+  c->close();
   Stop(a.pid);
   f.probes_seen = static_cast<int>(seen.size());
   for (const auto& [worker, at] : seen) {

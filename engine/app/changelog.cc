@@ -128,36 +128,27 @@ absl::StatusOr<std::unique_ptr<ChangelogWriter>> ChangelogWriter::Create(const s
                                                                          std::string topic,
                                                                          const kafka::Properties& properties,
                                                                          metrics::EngineMetrics& metrics) {
-  kafka::Properties props = {
-      {"bootstrap.servers", bootstrap},
-      // In order and once per partition, whatever the retries: a restore applies records in offset
-      // order, and contiguity (checkpoint) is read from the offsets.
-      {"enable.idempotence", "true"},
-      {"acks", "all"},
-      {"linger.ms", "1"},
-      {"reconnect.backoff.max.ms", "1000"},
-  };
-  for (const auto& [k, v] : properties) props[k] = v;
   // The output's size limit is not the changelog's: a change is one store record, bounded by the
   // input bounds and window caps, and the changelog topic must accept it (README, Scale-out).
-  props.erase("message.max.bytes");
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(absl::StrCat("changelog producer: kafka property ", k, "=", v, ": ", err));
-    }
-  }
-  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
-    OnDelivery(rk, m, opaque);
-  });
-  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-  if (producer == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrCat("changelog producer: ", err));
-  }
-  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(producer, std::move(topic), metrics));
+  kafka::Properties extra = properties;
+  extra.erase("message.max.bytes");
+  auto producer = kafka::NewCClient(
+      RD_KAFKA_PRODUCER,
+      {
+          {"bootstrap.servers", bootstrap},
+          // In order and once per partition, whatever the retries: a restore applies records in offset
+          // order, and contiguity (checkpoint) is read from the offsets.
+          {"enable.idempotence", "true"},
+          {"acks", "all"},
+          {"linger.ms", "1"},
+      },
+      extra, "changelog producer", [](rd_kafka_conf_t* conf) {
+        rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
+          OnDelivery(rk, m, opaque);
+        });
+      });
+  if (!producer.ok()) return producer.status();
+  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(*producer, std::move(topic), metrics));
 }
 
 ChangelogWriter::ChangelogWriter(rd_kafka_t* producer, std::string topic, metrics::EngineMetrics& metrics)

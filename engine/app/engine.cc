@@ -222,12 +222,13 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     }
     if (m != nullptr) {
       const rd_kafka_resp_err_t err = m->err;
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && (!owned_partitions_.count(m->partition) || !Fresh(*m))) {
+      const int input = err == RD_KAFKA_RESP_ERR_NO_ERROR ? InputIndex(rd_kafka_topic_name(m->rkt)) : -1;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && (!owned_partitions_.count(m->partition) || !Fresh(*m, input))) {
         // Fetched before the partition was paused for its restore (or after it moved away): it is read
         // again from the restored offsets. Or already processed (Fresh()).
       } else if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (stream) {
-          Buffer(m);
+          Buffer(m, input);
           m = nullptr;
         } else {
           Process(*m);
@@ -655,8 +656,7 @@ void Engine::ResumeReadings(int32_t partition) {
   spdlog::info("profiles of partition {} loaded; grading its readings", partition);
 }
 
-bool Engine::Fresh(const rd_kafka_message_t& m) {
-  const int input = InputIndex(rd_kafka_topic_name(m.rkt));
+bool Engine::Fresh(const rd_kafka_message_t& m, int input) {
   if (input < 0) return true;
   auto [it, inserted] = received_next_.try_emplace(int64_t{m.partition} * 4 + input, m.offset + 1);
   if (inserted || m.offset >= it->second) {
@@ -686,15 +686,7 @@ void Engine::CheckContinuity(const rd_kafka_message_t& m) {
   if (m.offset == want) return;
   const std::string& topic = it->first.first;
   const int32_t partition = it->first.second;
-  if (m.offset < want) {
-    // Kafka handed back an offset alertd already processed: the topic was recreated or truncated
-    // (or an unclean leader election lost records); what follows is new input.
-    metrics_.CountKafkaError("consume", "OFFSET_REWIND");
-    spdlog::error("{}[{}]: expected offset {}, Kafka delivered {}: the partition was truncated or recreated; "
-                  "processing on from {}",
-                  topic, partition, want, m.offset, m.offset);
-    return;
-  }
+  // Fresh() already kept out every offset below one delivered before, so only gaps are left.
   const int64_t missing = m.offset - want;
   if (first) {
     metrics_.CountInputGap(topic, "before_first_read", missing);

@@ -126,7 +126,8 @@ class Engine {
   // the lower one: profiles, readings, shifts, acks), or -1 for a topic that is not an input.
   int InputIndex(std::string_view topic) const;
   // Stream mode: buffers a consumed record (taking it over) or notes a topic-partition's end.
-  void Buffer(rd_kafka_message_t* m);
+  // `input`: InputIndex() of its topic.
+  void Buffer(rd_kafka_message_t* m, int input);
   void NoteEnd(const rd_kafka_message_t& m);
   // Stream mode: an input that reported its end has received every record the consumer's latest
   // fetch knew of (its cached high watermark); false while one written earlier is still on its way.
@@ -153,7 +154,7 @@ class Engine {
   void CheckContinuity(const rd_kafka_message_t& m);
   // False for a record at an offset before one already delivered (a fetch position that went back),
   // which must not be processed twice.
-  bool Fresh(const rd_kafka_message_t& m);
+  bool Fresh(const rd_kafka_message_t& m, int input);
   // Hands the work since the last commit to a background commit; waits for the previous one first.
   [[nodiscard]] absl::Status StartCommit();
   [[nodiscard]] absl::Status CommitNow();

@@ -18,10 +18,9 @@ int Engine::InputIndex(std::string_view topic) const {
   return -1;
 }
 
-void Engine::Buffer(rd_kafka_message_t* m) {
+void Engine::Buffer(rd_kafka_message_t* m, int input) {
   MessagePtr owned(m);
   const std::string_view topic = rd_kafka_topic_name(m->rkt);
-  const int input = InputIndex(topic);
   if (input < 0) {
     Process(*m);  // not an input of the merge (cannot happen with today's subscription)
     return;

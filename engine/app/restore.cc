@@ -46,33 +46,22 @@ struct Restorer::Partition {
 absl::StatusOr<std::unique_ptr<Restorer>> Restorer::Create(const std::string& bootstrap, std::string topic,
                                                            const kafka::Properties& properties, CommitWindow& window,
                                                            metrics::EngineMetrics& metrics, LogLimiter& log_limiter) {
-  kafka::Properties props = {
-      {"bootstrap.servers", bootstrap},
-      // Assigned by hand, no group: the restore reads what it is told, from where it is told.
-      {"group.id", "alertd-restore-unused"},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
-      {"enable.partition.eof", "true"},
-      {"fetch.wait.max.ms", "50"},
-      {"reconnect.backoff.max.ms", "1000"},
-  };
-  for (const auto& [k, v] : properties) props[k] = v;
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(absl::StrCat("restore consumer: kafka property ", k, "=", v, ": ", err));
-    }
-  }
-  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  if (consumer == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrCat("restore consumer: ", err));
-  }
-  rd_kafka_poll_set_consumer(consumer);
-  return std::unique_ptr<Restorer>(new Restorer(consumer, std::move(topic), window, metrics, log_limiter));
+  auto consumer = kafka::NewCClient(RD_KAFKA_CONSUMER,
+                                    {
+                                        {"bootstrap.servers", bootstrap},
+                                        // Assigned by hand, no group: the restore reads what it is
+                                        // told, from where it is told.
+                                        {"group.id", "alertd-restore-unused"},
+                                        {"enable.auto.commit", "false"},
+                                        {"enable.auto.offset.store", "false"},
+                                        {"auto.offset.reset", "earliest"},
+                                        {"enable.partition.eof", "true"},
+                                        {"fetch.wait.max.ms", "50"},
+                                    },
+                                    properties, "restore consumer");
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_poll_set_consumer(*consumer);
+  return std::unique_ptr<Restorer>(new Restorer(*consumer, std::move(topic), window, metrics, log_limiter));
 }
 
 Restorer::Restorer(rd_kafka_t* consumer, std::string topic, CommitWindow& window, metrics::EngineMetrics& metrics,

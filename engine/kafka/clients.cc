@@ -97,4 +97,26 @@ absl::StatusOr<std::unique_ptr<RdKafka::Producer>> NewProducer(const std::string
   return producer;
 }
 
+absl::StatusOr<rd_kafka_t*> NewCClient(rd_kafka_type_t type, Properties defaults, const Properties& extra,
+                                       std::string_view client,
+                                       const std::function<void(rd_kafka_conf_t*)>& configure) {
+  defaults.try_emplace("reconnect.backoff.max.ms", kReconnectBackoffMaxMs);
+  const Properties props = Merge(std::move(defaults), extra);
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [name, value] : props) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(std::string(client) + ": kafka property " + name + "=" + value + ": " + err);
+    }
+  }
+  if (configure) configure(conf);
+  rd_kafka_t* handle = rd_kafka_new(type, conf, err, sizeof(err));
+  if (handle == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(std::string(client) + ": " + err);
+  }
+  return handle;  // owns conf now
+}
+
 }  // namespace alertd::kafka

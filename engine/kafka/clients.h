@@ -1,11 +1,14 @@
 // Construction of librdkafka consumers and producers from plain property maps, with clear errors.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -25,5 +28,13 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewConsumer(const std::s
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> NewProducer(const std::string& bootstrap, const Properties& extra,
                                                               RdKafka::DeliveryReportCb* delivery,
                                                               RdKafka::EventCb* events);
+
+// A client of librdkafka's C API, for what the C++ one lacks (record headers, a consumer assigned by
+// hand with incremental assignment): `defaults`, overridden by `extra`, with the reconnect backoff every
+// client here gets. `configure` may set callbacks on the configuration before the client is made.
+// InvalidArgument naming `client` and the property it refused. The caller destroys the client.
+absl::StatusOr<rd_kafka_t*> NewCClient(rd_kafka_type_t type, Properties defaults, const Properties& extra,
+                                       std::string_view client,
+                                       const std::function<void(rd_kafka_conf_t*)>& configure = nullptr);
 
 }  // namespace alertd::kafka
