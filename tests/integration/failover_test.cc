@@ -187,16 +187,21 @@ TEST(FailoverTest, ASelfTestDueDuringAHandOverAfterKill9FiresOnceWithTheIdOfACle
       << a->process().LogTail() << "\n---\n" << b->process().LogTail();
 
   // Enrolled at T0 on partition 0, one reading an hour later: the self-test is due 7 days after it.
+  // The enrolment is committed before the reading is sent: records of two topics that reach the
+  // engine in separate fetches are taken in arrival order, and a reading taken before its worker's
+  // enrolment would start the weekly clock at the enrolment's stream time instead.
   constexpr int32_t kPartition = 0;
+  const bool a_owns = a->AssignedPartitions("readings").count(kPartition) > 0;
+  std::unique_ptr<AlertdProcess>& owner = a_owns ? a : b;
+  std::unique_ptr<AlertdProcess>& survivor = a_owns ? b : a;
   producer.SendAt("worker-profiles", "S1", Enrolled("S1").SerializeAsString(), kT0, kPartition);
+  producer.Flush();
+  ASSERT_TRUE(Committed(*owner, 1)) << owner->process().LogTail();
   producer.SendAt("readings", "S1", MakeBp("S1", kT0 + kHour, 150, 95).SerializeAsString(), kT0 + kHour + kMinute,
                   kPartition);
   Tick(producer, kT0 + 2 * kHour, 1);
   producer.Flush();
   const int64_t due = kT0 + kHour + 7 * kDay;
-  const bool a_owns = a->AssignedPartitions("readings").count(kPartition) > 0;
-  std::unique_ptr<AlertdProcess>& owner = a_owns ? a : b;
-  std::unique_ptr<AlertdProcess>& survivor = a_owns ? b : a;
   ASSERT_TRUE(Committed(*owner, 2)) << owner->process().LogTail();
 
   owner->process().Kill9();
