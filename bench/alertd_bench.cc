@@ -122,6 +122,11 @@ LiveRun ReadWhileProduced(const Alertd& a, pid_t kafka, const std::string& boots
   return run;
 }
 
+// The failover is measured without a standby and with one (none when the failover is skipped).
+std::vector<int> FailoverStandbys(int session_timeout_ms) {
+  return session_timeout_ms > 0 ? std::vector<int>{0, 1} : std::vector<int>{};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -165,7 +170,7 @@ int main(int argc, char** argv) {
   std::string topics =
       "readings,worker-profiles,shifts,escalation-acks,escalations,dead-letters,referrals,readings-raw,readings-nocl,"
       "alertd-state-changelog,alertd-drain-state-changelog";
-  for (const auto& t : ScaleOutTopics({"sparse", "dense"})) topics += "," + t;
+  for (const auto& t : ScaleOutTopics({"sparse", "dense"}, FailoverStandbys(session_timeout_ms))) topics += "," + t;
   pid_t kafka = Spawn({kafka_bin, "--partitions", std::to_string(partitions), "--topics", topics, "--bootstrap-file",
                        work + "/bootstrap"},
                       work + "/kafka.log");
@@ -347,8 +352,10 @@ int main(int argc, char** argv) {
     costs.push_back(MeasureStateCost(so, "sparse", sparse_workers, state_cost_readings));
     costs.push_back(MeasureStateCost(so, "dense", dense_workers, state_cost_readings));
   }
-  Failover failover;
-  if (session_timeout_ms > 0) failover = MeasureFailover(so, session_timeout_ms, workers, 100000);
+  std::vector<Failover> failovers;
+  for (int standbys : FailoverStandbys(session_timeout_ms)) {
+    failovers.push_back(MeasureFailover(so, session_timeout_ms, standbys, workers, 100000));
+  }
   Stop(kafka);
 
   std::printf("\n");
@@ -376,10 +383,10 @@ int main(int argc, char** argv) {
                 c.name.c_str(), c.workers, c.changelog_bytes_per_reading, c.disk_bytes_per_reading,
                 c.restore_records / c.restore_seconds, c.restore_bytes / 1048576 / c.restore_seconds);
   }
-  if (session_timeout_ms > 0) {
-    std::printf("failover (kill -9, session.timeout.ms=%d): moved partitions processing again after %.2f s "
-                "(last probe escalation), survivor restored all after %.2f s; standby: not implemented\n",
-                failover.session_timeout_ms, failover.last_probe_s, failover.restored_s);
+  for (const Failover& f : failovers) {
+    std::printf("failover, %d standby (kill -9, session.timeout.ms=%d): moved partitions processing again after "
+                "%.2f s (last probe escalation), survivor restored all after %.2f s, %.0f changelog records read\n",
+                f.standby_replicas, f.session_timeout_ms, f.last_probe_s, f.restored_s, f.restored_records);
   }
   return 0;
 }

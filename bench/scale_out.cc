@@ -16,9 +16,15 @@
 namespace alertd::bench {
 namespace {
 
-constexpr char kFailoverGroup[] = "alertd-failover";
-constexpr char kFailoverReadings[] = "readings-failover";
-constexpr char kFailoverEscalations[] = "escalations-failover";
+// The failover's group and topics, one set per standby setting: "", "-standby1", ...
+std::string FailoverSuffix(int standby_replicas) {
+  return standby_replicas == 0 ? std::string() : "-standby" + std::to_string(standby_replicas);
+}
+std::string FailoverGroup(int standby_replicas) { return "alertd-failover" + FailoverSuffix(standby_replicas); }
+std::string FailoverReadings(int standby_replicas) { return "readings-failover" + FailoverSuffix(standby_replicas); }
+std::string FailoverEscalations(int standby_replicas) {
+  return "escalations-failover" + FailoverSuffix(standby_replicas);
+}
 
 std::string ChangelogOf(const std::string& group) { return group + "-state-changelog"; }
 
@@ -61,13 +67,18 @@ std::set<int> AssignedInLog(const std::string& log) {
 
 }  // namespace
 
-std::vector<std::string> ScaleOutTopics(const std::vector<std::string>& state_cost_names) {
+std::vector<std::string> ScaleOutTopics(const std::vector<std::string>& state_cost_names,
+                                        const std::vector<int>& failover_standbys) {
   std::vector<std::string> topics;
   for (const auto& name : state_cost_names) {
     topics.push_back("readings-" + name);
     topics.push_back(ChangelogOf("alertd-" + name));
   }
-  topics.insert(topics.end(), {kFailoverReadings, kFailoverEscalations, ChangelogOf(kFailoverGroup)});
+  for (int n : failover_standbys) {
+    topics.insert(topics.end(), {FailoverReadings(n), FailoverEscalations(n), ChangelogOf(FailoverGroup(n))});
+    // alertd-kafka gives a topic named *-members one partition.
+    if (n > 0) topics.push_back(FailoverGroup(n) + "-members");
+  }
   return topics;
 }
 
@@ -139,15 +150,22 @@ StateCost MeasureStateCost(const ScaleOut& s, const std::string& name, int worke
   return c;
 }
 
-Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers, int64_t readings) {
+Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_replicas, int workers,
+                         int64_t readings) {
   Failover f;
   f.session_timeout_ms = session_timeout_ms;
+  f.standby_replicas = standby_replicas;
+  const std::string readings_topic = FailoverReadings(standby_replicas);
+  const std::string escalations_topic = FailoverEscalations(standby_replicas);
+  const std::string name = "failover" + FailoverSuffix(standby_replicas);
   std::vector<std::string> extra{"--group",
-                                 kFailoverGroup,
+                                 FailoverGroup(standby_replicas),
                                  "--readings-topic",
-                                 kFailoverReadings,
+                                 readings_topic,
                                  "--escalations-topic",
-                                 kFailoverEscalations,
+                                 escalations_topic,
+                                 "--standby-replicas",
+                                 std::to_string(standby_replicas),
                                  "--kafka-property",
                                  "session.timeout.ms=" + std::to_string(session_timeout_ms),
                                  "--kafka-property",
@@ -157,10 +175,10 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
   extra.insert(extra.end(), s.alertd_flags.begin(), s.alertd_flags.end());
 
   // State to move: the first instance grades the readings alone, then the second joins and takes half.
-  ProduceAll(s.bootstrap, kFailoverReadings, EncodeStream(readings, workers, s.now_ms));
-  Alertd a = StartAlertd(s.alertd_bin, s.bootstrap, s.work, "failover-a", extra);
-  WaitForMetric(a, "alertd_committed_records_total", s.roster_workers + readings, 120, "failover, first instance");
-  Alertd b = StartAlertd(s.alertd_bin, s.bootstrap, s.work, "failover-b", extra);
+  ProduceAll(s.bootstrap, readings_topic, EncodeStream(readings, workers, s.now_ms));
+  Alertd a = StartAlertd(s.alertd_bin, s.bootstrap, s.work, name + "-a", extra);
+  WaitForMetric(a, "alertd_committed_records_total", s.roster_workers + readings, 120, name + ", first instance");
+  Alertd b = StartAlertd(s.alertd_bin, s.bootstrap, s.work, name + "-b", extra);
   const auto join = Clock::now();
   while (!(ScrapeMetric(b.port, "alertd_assigned_partitions") > 0 &&
            ScrapeMetric(a.port, "alertd_assigned_partitions") + ScrapeMetric(b.port, "alertd_assigned_partitions") ==
@@ -178,12 +196,23 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
         " assigned partitions, its alertd_assigned_partitions says otherwise");
   }
   f.moved_partitions = static_cast<int>(moved.size());
+  if (standby_replicas > 0) {
+    // The first instance follows the partitions it handed over, to the end of their changelogs.
+    const auto t0 = Clock::now();
+    while (!(ScrapeMetric(a.port, "alertd_standby_partitions") == f.moved_partitions &&
+             ScrapeMetric(a.port, "alertd_standby_lag_records") == 0)) {
+      CheckAlive(a.pid, a.log);
+      if (Since(t0) > 60) Die("failover: the first instance did not stand by for the moved partitions within 60 s");
+      usleep(50000);
+    }
+  }
+  const double restored_before = ScrapeMetric(a.port, "alertd_restore_records_total");
 
   // Joined, with start offsets resolved, before the kill: the probes' times are the engine's.
-  const auto c = JoinedConsumerAtEnd(s.bootstrap, "bench-failover", kFailoverEscalations);
+  const auto c = JoinedConsumerAtEnd(s.bootstrap, "bench-" + name, escalations_topic);
   auto producer = MakeProducer(s.bootstrap);
   const auto warm = ReadingFactory::Bp("WARMUP", WallMs(), 120, 80);
-  Send(*producer, kFailoverReadings, warm.worker_id(), warm.SerializeAsString());
+  Send(*producer, readings_topic, warm.worker_id(), warm.SerializeAsString());
   producer->flush(30000);
 
   const auto kill_at = Clock::now();
@@ -192,7 +221,7 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
   // processing again.
   for (int p : moved) {
     const auto r = ReadingFactory::Bp("F" + std::to_string(p), WallMs(), 186, 114);
-    Send(*producer, kFailoverReadings, r.worker_id(), r.SerializeAsString(), p);
+    Send(*producer, readings_topic, r.worker_id(), r.SerializeAsString(), p);
   }
   producer->flush(30000);
   std::map<std::string, double> seen;
@@ -216,18 +245,19 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers,
     }
   }
   c->close();
+  f.restored_records = ScrapeMetric(a.port, "alertd_restore_records_total") - restored_before;
   Stop(a.pid);
   f.probes_seen = static_cast<int>(seen.size());
   for (const auto& [worker, at] : seen) {
     f.first_probe_s = f.first_probe_s == 0 ? at : std::min(f.first_probe_s, at);
     f.last_probe_s = std::max(f.last_probe_s, at);
   }
-  std::printf("failover: kill -9 of 1 of 2 alertd (session.timeout.ms=%d, heartbeat.interval.ms=500), %d of %d "
-              "partitions moved; from the kill: survivor owned all after %.2f s, restored all after %.2f s; the moved "
-              "partitions' probe escalations (%d of %d seen) first after %.2f s, last after %.2f s\n",
-              session_timeout_ms, f.moved_partitions, s.partitions, f.assigned_s, f.restored_s, f.probes_seen,
-              f.moved_partitions, f.first_probe_s, f.last_probe_s);
-  std::printf("failover with a standby replica: standby: not implemented\n");
+  std::printf("failover, %d standby replica(s): kill -9 of 1 of 2 alertd (session.timeout.ms=%d, "
+              "heartbeat.interval.ms=500), %d of %d partitions moved; from the kill: survivor owned all after %.2f s, "
+              "restored all after %.2f s (%.0f changelog records read); the moved partitions' probe escalations (%d "
+              "of %d seen) first after %.2f s, last after %.2f s\n",
+              standby_replicas, session_timeout_ms, f.moved_partitions, s.partitions, f.assigned_s, f.restored_s,
+              f.restored_records, f.probes_seen, f.moved_partitions, f.first_probe_s, f.last_probe_s);
   if (f.probes_seen < f.moved_partitions || f.restored_s == 0) {
     Die("failover: the survivor did not take every moved partition over within 60 s");
   }

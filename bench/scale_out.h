@@ -19,8 +19,9 @@ struct ScaleOut {
 };
 
 // The topics these measurements read and write, for alertd-kafka's --topics: the readings topic and
-// changelog of each MeasureStateCost `name`, and the failover's.
-std::vector<std::string> ScaleOutTopics(const std::vector<std::string>& state_cost_names);
+// changelog of each MeasureStateCost `name`, and those of the failover with each standby setting.
+std::vector<std::string> ScaleOutTopics(const std::vector<std::string>& state_cost_names,
+                                        const std::vector<int>& failover_standbys);
 
 struct StateCost {
   std::string name;
@@ -41,14 +42,18 @@ StateCost MeasureStateCost(const ScaleOut& s, const std::string& name, int worke
 
 struct Failover {
   int session_timeout_ms = 0;
+  int standby_replicas = 0;
+  double restored_records = 0;  // changelog records the survivor read to take the moved partitions over
   int moved_partitions = 0;
   int probes_seen = 0;
   double first_probe_s = 0, last_probe_s = 0;     // kill -> the moved partitions' probe escalations
   double assigned_s = 0, restored_s = 0;          // kill -> survivor owns all, has restored all
 };
 
-// Two alertd in one group with a short session timeout; kill -9 of one, then one grade-3 probe reading
-// to each partition it owned. Prints what it measured.
-Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int workers, int64_t readings);
+// Two alertd in one group with a short session timeout and `standby_replicas`; kill -9 of one (once
+// the other stands by for its partitions and has caught up, with a standby), then one grade-3 probe
+// reading to each partition it owned. Prints what it measured.
+Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_replicas, int workers,
+                         int64_t readings);
 
 }  // namespace alertd::bench

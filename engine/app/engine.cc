@@ -7,6 +7,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/app/kafka_error.h"
 #include "engine/app/steady_time.h"
@@ -131,6 +132,13 @@ absl::Status Engine::Start() {
                                      window_, metrics_, log_limiter_);
     if (!restorer.ok()) return restorer.status();
     restorer_ = std::move(*restorer);
+    if (options_.standby_replicas > 0) {
+      auto membership = Membership::Create(options_.bootstrap, options_.members_topic, options_.instance_id,
+                                           options_.consumer_properties, options_.producer_properties, metrics_,
+                                           log_limiter_);
+      if (!membership.ok()) return membership.status();
+      membership_ = std::move(*membership);
+    }
     ChangelogWriter* changelog = changelog_.get();
     window_.SetChangeHook([changelog](const std::vector<state::Change>& changes) { return changelog->Write(changes); });
   }
@@ -142,11 +150,14 @@ absl::Status Engine::Start() {
   }
   last_commit_ms_ = loop_steady_ms_ = SteadyMs();
   spdlog::info("consuming {}, {}, {} and {} as group {} from {} ({} rebalancing); processing time: {}; state "
-               "changelog: {}",
+               "changelog: {}{}",
                options_.readings_topic, options_.profiles_topic, options_.shifts_topic, options_.acks_topic,
                options_.group_id, options_.bootstrap, Cooperative() ? "cooperative" : "eager",
                stream_mode() ? "stream (record timestamps)" : "wall clock",
-               options_.changelog_topic.empty() ? "none (state stays on this machine)" : options_.changelog_topic);
+               options_.changelog_topic.empty() ? "none (state stays on this machine)" : options_.changelog_topic,
+               membership_ == nullptr ? std::string()
+                                      : absl::StrCat("; ", options_.standby_replicas, " standby replica(s), members on ",
+                                                     options_.members_topic, " as ", options_.instance_id));
   return absl::OkStatus();
 }
 
@@ -213,7 +224,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     // The C poll API: the C++ wrapper would allocate a Message object and copy the topic name for
     // every record, a measurable share of the per-reading cost.
     // While partitions restore, the loop comes back at once to read their changelogs.
-    const bool restoring = restorer_ != nullptr && !restorer_->empty();
+    const bool restoring = restorer_ != nullptr && restorer_->restoring() > 0;
     rd_kafka_message_t* m = rd_kafka_consumer_poll(
         consumer_->c_ptr(), merge_ready_ ? 0 : static_cast<int>(std::min<int64_t>(until_commit, restoring ? 2 : 100)));
     if (!Failure().ok()) {
@@ -254,6 +265,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
       merge_ready_ = *more;
     }
     if (auto st = ActivateRestored(); !st.ok()) return st;
+    if (membership_ != nullptr && now - last_standby_update_ms_ >= 500) UpdateStandbys();
     outbox_.Poll(0);
     after = SteadyMs();
     outbox_.RetryFailedDeliveries();
@@ -606,7 +618,15 @@ void Engine::Deactivate(int32_t partition) {
 }
 
 void Engine::UpdateReady() {
-  ready_.store(assigned_once_ && (restorer_ == nullptr || restorer_->empty()) && to_activate_.empty());
+  ready_.store(assigned_once_ && (restorer_ == nullptr || restorer_->restoring() == 0) && to_activate_.empty());
+}
+
+void Engine::UpdateStandbys() {
+  last_standby_update_ms_ = SteadyMs();
+  membership_->Poll(assigned_);
+  std::set<int32_t> standbys = membership_->Standbys(options_.standby_replicas);
+  for (int32_t p : assigned_) standbys.erase(p);
+  restorer_->Follow(standbys);
 }
 
 absl::Status Engine::AddWorkerGauges(int32_t partition, int sign) {
@@ -738,6 +758,7 @@ absl::Status Engine::Shutdown() {
   if (auto st = CommitNow(); !st.ok()) return st;
   consumer_->close();  // runs the revoke callback, which commits once more
   consumer_closed_ = true;
+  if (membership_ != nullptr) membership_->Leave(1000);
   if (!Failure().ok()) return Failure();
   if (outbox_.unconfirmed() > 0) {
     spdlog::warn("{} output records still unconfirmed; they stay in the outbox for the next start",

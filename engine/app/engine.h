@@ -45,6 +45,7 @@
 #include "engine/app/changelog.h"
 #include "engine/app/commit_window.h"
 #include "engine/app/log_limiter.h"
+#include "engine/app/membership.h"
 #include "engine/app/outbox.h"
 #include "engine/app/partition_timers.h"
 #include "engine/app/restore.h"
@@ -74,6 +75,11 @@ struct EngineOptions {
   // Each partition's state changes also go here, so the partition's next owner restores them (see
   // changelog.h, restore.h); "" keeps state on this machine only (one instance, nothing to move).
   std::string changelog_topic;
+  // Standby copies of each partition kept by other instances (restore.h); needs the changelog. The
+  // instances announce what they own on `members_topic` (membership.h) under `instance_id`.
+  int standby_replicas = 0;
+  std::string members_topic;
+  std::string instance_id;
   int64_t punctuate_interval_ms = 1000;  // how often due deadlines (timers) are looked up
   int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
@@ -175,6 +181,8 @@ class Engine {
   // not read are missing (Activate then asks on its own).
   std::map<int32_t, int64_t> ProfileEnds(const std::vector<int32_t>& partitions);
   [[nodiscard]] absl::Status ActivateRestored();
+  // Announces this instance's partitions and follows the partitions it stands by for.
+  void UpdateStandbys();
   void Deactivate(int32_t partition);
   [[nodiscard]] absl::Status CheckPartitionCounts();
   void UpdateReady();
@@ -191,6 +199,8 @@ class Engine {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<ChangelogWriter> changelog_;  // null without a changelog topic
   std::unique_ptr<Restorer> restorer_;
+  std::unique_ptr<Membership> membership_;  // null without standby replicas
+  int64_t last_standby_update_ms_ = 0;
   LogLimiter log_limiter_;  // shared by the loop, the task and the outbox: one limit per kind of line
   CommitWindow window_;
   Outbox outbox_;

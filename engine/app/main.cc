@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <mutex>
 #include <optional>
+#include <unistd.h>
 
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
@@ -242,6 +243,7 @@ int main(int argc, char** argv) {
   std::string instance_id;
   std::string changelog_topic;
   bool no_changelog = false;
+  std::string members_topic;
   std::vector<std::string> kafka_props;
   cli.add_option("--bootstrap", opts.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
   cli.add_option("--db", db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
@@ -283,6 +285,15 @@ int main(int argc, char** argv) {
   cli.add_flag("--no-changelog", no_changelog,
                "Keep state on this machine only: one instance, whose partitions never move (a moved partition "
                "is rebuilt only from what the input topics still hold)");
+  cli.add_option("--standby-replicas", opts.standby_replicas,
+                 "Warm copies of each partition kept by other instances of the group, which follow its changelog, "
+                 "so that a failover to one of them restores only the tail (Kafka Streams' num.standby.replicas). "
+                 "Needs the changelog and the members topic")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
+  cli.add_option("--members-topic", members_topic,
+                 "Where the instances of the group announce the partitions they own, to place the standby replicas "
+                 "(1 partition, cleanup.policy=compact); default <group>-members");
   cli.add_option("--policy", policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   std::string clock_mode = "wall";
@@ -339,6 +350,24 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--no-changelog", "cannot be combined with --changelog-topic");
     }
     opts.changelog_topic = no_changelog ? "" : changelog_topic.empty() ? opts.group_id + "-state-changelog" : changelog_topic;
+    if (opts.standby_replicas > 0 && no_changelog) {
+      throw CLI::ValidationError("--standby-replicas", "a standby follows the state changelog: drop --no-changelog");
+    }
+    if (!members_topic.empty() && opts.standby_replicas == 0) {
+      throw CLI::ValidationError("--members-topic", "is only used with --standby-replicas 1 or more");
+    }
+    opts.members_topic = members_topic.empty() ? opts.group_id + "-members" : members_topic;
+    // The name others see on the members topic: the static member name if there is one, else this host
+    // and state directory (stable across restarts, so a restarted instance stands by for the same
+    // partitions as before and finds its standby copies current up to their checkpoints).
+    opts.instance_id = instance_id;
+    if (opts.instance_id.empty()) {
+      char host[256] = {};
+      gethostname(host, sizeof host - 1);
+      std::error_code ec;
+      const std::filesystem::path abs = std::filesystem::absolute(db, ec);
+      opts.instance_id = std::string(host) + ":" + (ec ? db : abs.lexically_normal().string());
+    }
     opts.clock_mode = clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
   } catch (const CLI::ParseError& e) {
     // A bad key or value in a --config file: name the file, since CLI11's message names only the key.

@@ -34,6 +34,13 @@ namespace alertd::app {
 // where it stopped. The end is the changelog's high watermark when the restore starts: what a fenced
 // owner writes after that is ignored by every later restore anyway.
 //
+// Standby replicas (Kafka Streams' standby tasks): a partition this instance does not own can be
+// followed instead. It starts like a restore, but never ends: its changelog is read as it grows and
+// its complete commits are applied, with their checkpoint, once a second, all standby partitions in
+// one store write. When the group assigns a followed partition to this instance, the restore goes on
+// from where the standby stands (the replay's epoch, pending commit and dropped keys included) to the
+// changelog's end at that moment: a failover reads only the tail.
+//
 // Thread-compatible: the engine thread polls it; the store is reached through the commit window.
 class Restorer {
  public:
@@ -52,12 +59,16 @@ class Restorer {
   Restorer(const Restorer&) = delete;
   Restorer& operator=(const Restorer&) = delete;
 
-  // Starts restoring the partition (its input waits meanwhile).
+  // Starts restoring the partition (its input waits meanwhile); a partition followed as a standby
+  // goes on from where it stands.
   void Add(int32_t partition);
   // The partition moved away before its restore finished.
   void Remove(int32_t partition);
-  bool empty() const { return partitions_.empty(); }
-  std::size_t size() const { return partitions_.size(); }
+  // The partitions to keep standby copies of (none of them added): those new to the set start
+  // following, those no longer in it stop (their copy and checkpoint stay in the store).
+  void Follow(const std::set<int32_t>& standbys);
+  // Partitions being restored (not the standbys): the owner is not ready while there are any.
+  std::size_t restoring() const { return partitions_.size() - standbys_; }
 
   // Reads what the broker has sent, applies the complete commits, and returns the partitions whose
   // restore finished. Bounded work per call; never waits longer than a watermark query (1 s). Errors:
@@ -69,12 +80,19 @@ class Restorer {
   struct Partition;
   Restorer(rd_kafka_t* consumer, std::string topic, CommitWindow& window, metrics::EngineMetrics& metrics,
            LogLimiter& log_limiter);
-  // Decides where the partition's restore starts (see the class comment); false if the broker did not
-  // answer yet (tried again later).
-  [[nodiscard]] absl::StatusOr<bool> Begin(int32_t partition, Partition& p);
+  // Begins the partitions that wait for it and finds the end of promoted standbys, with the
+  // changelog's watermarks read for all of them in one round trip.
+  [[nodiscard]] absl::Status BeginWaiting(int64_t now_ms);
+  // Decides where the partition's restore (or standby) starts from its changelog's [low, high) (see
+  // the class comment).
+  [[nodiscard]] absl::Status Begin(int32_t partition, Partition& p, int64_t low, int64_t high);
   [[nodiscard]] absl::Status Consume(const void* message);
-  [[nodiscard]] absl::Status ApplyReady(int32_t partition, Partition& p);
+  // The complete commits read of the partition, with its checkpoint, added to `out`.
+  void TakeReady(int32_t partition, Partition& p, std::vector<state::RestoredChanges>& out);
+  [[nodiscard]] absl::Status Apply(std::vector<state::RestoredChanges> restored);
   [[nodiscard]] absl::Status Finish(int32_t partition, Partition& p, std::vector<Finished>& finished);
+  // Stops following a standby partition: what it read completely is applied first.
+  [[nodiscard]] absl::Status StopFollowing(int32_t partition);
   void Unassign(int32_t partition);
   void UpdateGauges();
 
@@ -83,7 +101,11 @@ class Restorer {
   CommitWindow& window_;
   metrics::EngineMetrics& metrics_;
   LogLimiter& log_limiter_;
-  std::map<int32_t, std::unique_ptr<Partition>> partitions_;
+  std::map<int32_t, std::unique_ptr<Partition>> partitions_;  // restoring and standby
+  std::size_t standbys_ = 0;
+  absl::Status follow_error_;  // a store error met by Follow(), returned by the next Poll()
+  int64_t last_apply_ms_ = 0;
+  int64_t last_lag_ms_ = 0;
 };
 
 }  // namespace alertd::app

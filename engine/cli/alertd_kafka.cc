@@ -37,9 +37,11 @@ struct MockClusterOptions {
   int brokers = 1;
   int partitions = 8;
   // The changelog (alertd's default for group `alertd`) is co-partitioned with the inputs: partition N's
-  // state is restored from changelog partition N.
-  std::vector<std::string> topics = {"readings", "worker-profiles", "escalations",     "dead-letters",
-                                     "referrals", "shifts",          "escalation-acks", "alertd-state-changelog"};
+  // state is restored from changelog partition N. The members topic (standby replicas) has one
+  // partition, as has any topic named *-members unless --topic-partitions says otherwise.
+  std::vector<std::string> topics = {"readings",        "worker-profiles",        "escalations",
+                                     "dead-letters",    "referrals",              "shifts",
+                                     "escalation-acks", "alertd-state-changelog", "alertd-members"};
   std::vector<std::string> topic_partitions;  // "name=N" overrides of `partitions`
   std::string bootstrap_file;
   std::string control;  // HOST:PORT of the fault control API; empty: none
@@ -200,7 +202,8 @@ std::vector<TopicSpec> ResolveTopics(const MockClusterOptions& options) {
     const bool seen = std::any_of(topics.begin(), topics.end(), [&](const TopicSpec& t) { return t.name == name; });
     if (seen) continue;
     const auto it = overrides.find(name);
-    topics.push_back({name, it == overrides.end() ? options.partitions : it->second});
+    const bool members = name.size() > 8 && name.compare(name.size() - 8, 8, "-members") == 0;
+    topics.push_back({name, it != overrides.end() ? it->second : members ? 1 : options.partitions});
   }
   return topics;
 }

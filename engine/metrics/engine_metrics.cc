@@ -173,6 +173,32 @@ EngineMetrics::EngineMetrics()
                            .Register(*registry_)
                            .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300,
                                                                             1800})),
+      standby_records_(prometheus::BuildCounter()
+                           .Name("alertd_standby_records_total")
+                           .Help("Changelog records read to keep standby copies of partitions this instance does "
+                                 "not own")
+                           .Register(*registry_)
+                           .Add({})),
+      standby_bytes_(prometheus::BuildCounter()
+                         .Name("alertd_standby_bytes_total")
+                         .Help("Key and value bytes of the changelog records read for standby copies")
+                         .Register(*registry_)
+                         .Add({})),
+      standby_partitions_(prometheus::BuildGauge()
+                              .Name("alertd_standby_partitions")
+                              .Help("Partitions this instance keeps a warm standby copy of (--standby-replicas)")
+                              .Register(*registry_)
+                              .Add({})),
+      standby_lag_(prometheus::BuildGauge()
+                       .Name("alertd_standby_lag_records")
+                       .Help("Changelog records a standby copy is behind its partition's changelog, by partition: "
+                             "what a failover to this instance would have to restore")
+                       .Register(*registry_)),
+      group_members_(prometheus::BuildGauge()
+                         .Name("alertd_group_members")
+                         .Help("Live alertd instances of the group, as announced on the members topic")
+                         .Register(*registry_)
+                         .Add({})),
       open_escalations_(prometheus::BuildGauge()
                             .Name("alertd_open_escalations")
                             .Help("Open escalation episodes of the owned workers, by unit, rule and current level")
@@ -322,6 +348,24 @@ void EngineMetrics::ClearRestoreRemaining(int32_t partition) {
 }
 
 void EngineMetrics::ObserveRestore(double seconds) { restore_seconds_.Observe(seconds); }
+
+void EngineMetrics::CountStandbyRecords(std::size_t records, std::size_t bytes) {
+  standby_records_.Increment(static_cast<double>(records));
+  standby_bytes_.Increment(static_cast<double>(bytes));
+}
+
+void EngineMetrics::SetStandbyPartitions(std::size_t n) { standby_partitions_.Set(static_cast<double>(n)); }
+
+void EngineMetrics::SetStandbyLag(int32_t partition, int64_t records) {
+  standby_lag_.Add({{"partition", std::to_string(partition)}}).Set(static_cast<double>(records));
+}
+
+void EngineMetrics::ClearStandbyLag(int32_t partition) {
+  auto& gauge = standby_lag_.Add({{"partition", std::to_string(partition)}});
+  standby_lag_.Remove(&gauge);
+}
+
+void EngineMetrics::SetGroupMembers(std::size_t live) { group_members_.Set(static_cast<double>(live)); }
 
 void EngineMetrics::SetAssignedPartitions(std::size_t n) { assigned_partitions_.Set(static_cast<double>(n)); }
 

@@ -78,6 +78,12 @@ class EngineMetrics {
   void SetRestoreRemaining(int32_t partition, int64_t records);
   void ClearRestoreRemaining(int32_t partition);
   void ObserveRestore(double seconds);
+  // Standby replicas (engine/app/standby_plan.h): partitions followed without being owned.
+  void CountStandbyRecords(std::size_t records, std::size_t bytes);
+  void SetStandbyPartitions(std::size_t n);
+  void SetStandbyLag(int32_t partition, int64_t records);
+  void ClearStandbyLag(int32_t partition);
+  void SetGroupMembers(std::size_t live);
 
   // Dashboard gauges (alertd_open_escalations, alertd_self_test_*): a worker's contribution changed
   // from `before` to `after`; equal contributions cost one comparison.
@@ -128,6 +134,11 @@ class EngineMetrics {
   prometheus::Gauge& restoring_partitions_;
   prometheus::Family<prometheus::Gauge>& restore_remaining_;
   prometheus::Histogram& restore_seconds_;
+  prometheus::Counter& standby_records_;
+  prometheus::Counter& standby_bytes_;
+  prometheus::Gauge& standby_partitions_;
+  prometheus::Family<prometheus::Gauge>& standby_lag_;
+  prometheus::Gauge& group_members_;
   prometheus::Family<prometheus::Gauge>& open_escalations_;
   prometheus::Family<prometheus::Gauge>& self_test_enrolled_;
   prometheus::Family<prometheus::Gauge>& self_test_overdue_;

@@ -93,18 +93,19 @@ class KvStateStore final : public StateStore {
     return *checkpoint;
   }
 
-  absl::Status ApplyChanges(int32_t partition, const std::vector<Change>& changes,
-                            const ChangelogCheckpoint& checkpoint) override {
+  absl::Status ApplyChanges(const std::vector<RestoredChanges>& restored) override {
     if (absl::Status status = CheckWritable("apply changelog changes"); !status.ok()) return status;
-    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
-    if (absl::Status status = layout::CheckCheckpoint(name_, partition, checkpoint); !status.ok()) return status;
-    for (const Change& change : changes) {
-      if (absl::Status status = layout::CheckRestoredChange(name_, partition, change); !status.ok()) return status;
-    }
     std::vector<layout::Write> writes;
-    writes.reserve(changes.size() + 1);
-    writes.insert(writes.end(), changes.begin(), changes.end());
-    writes.push_back(layout::CheckpointWrite(partition, checkpoint));
+    for (const RestoredChanges& r : restored) {
+      if (absl::Status status = layout::CheckPartition(name_, r.partition); !status.ok()) return status;
+      if (absl::Status status = layout::CheckCheckpoint(name_, r.partition, r.checkpoint); !status.ok()) return status;
+      for (const Change& change : r.changes) {
+        if (absl::Status status = layout::CheckRestoredChange(name_, r.partition, change); !status.ok()) return status;
+      }
+      writes.insert(writes.end(), r.changes.begin(), r.changes.end());
+      writes.push_back(layout::CheckpointWrite(r.partition, r.checkpoint));
+    }
+    if (writes.empty()) return absl::OkStatus();
     // Restored timers may fire earlier than any timer a scan has already passed.
     LowerTimerFloors(writes);
     return backend_->Apply(writes);

@@ -151,6 +151,13 @@ struct ChangelogCheckpoint {
   friend bool operator==(const ChangelogCheckpoint&, const ChangelogCheckpoint&) = default;
 };
 
+// One partition's changes read back from its changelog, and the checkpoint they bring it to.
+struct RestoredChanges {
+  int32_t partition = 0;
+  std::vector<Change> changes;
+  ChangelogCheckpoint checkpoint;
+};
+
 // Told of the changes of one commit (validated and encoded, in the order they apply) before anything
 // is written; returns the checkpoints to store in the same atomic write, one per partition at most,
 // or an error (the commit then writes nothing and returns it).
@@ -177,12 +184,16 @@ class StateStore {
   // --- Changelog and restore ---------------------------------------------------------------------
   // The partition's (>= 0) checkpoint; nullopt if the store never followed its changelog.
   [[nodiscard]] virtual absl::StatusOr<std::optional<ChangelogCheckpoint>> LoadCheckpoint(int32_t partition) = 0;
-  // Applies changes read back from the partition's changelog, and its new checkpoint, atomically.
-  // InvalidArgument (nothing written) for a change of another partition or of a store-wide family, or a
-  // put whose value is not a valid record of its family: a changelog is input, and a bad record must not
-  // reach the store. An empty `changes` writes only the checkpoint.
-  [[nodiscard]] virtual absl::Status ApplyChanges(int32_t partition, const std::vector<Change>& changes,
-                                                  const ChangelogCheckpoint& checkpoint) = 0;
+  // Applies changes read back from partitions' changelogs, and each one's new checkpoint, in one
+  // atomic write (the standby copies of many partitions cost one write, not one each).
+  // InvalidArgument (nothing written) for a change of another partition than its entry's or of a
+  // store-wide family, or a put whose value is not a valid record of its family: a changelog is input,
+  // and a bad record must not reach the store. An entry with no changes writes only its checkpoint.
+  [[nodiscard]] virtual absl::Status ApplyChanges(const std::vector<RestoredChanges>& restored) = 0;
+  [[nodiscard]] absl::Status ApplyChanges(int32_t partition, std::vector<Change> changes,
+                                          const ChangelogCheckpoint& checkpoint) {
+    return ApplyChanges({RestoredChanges{partition, std::move(changes), checkpoint}});
+  }
   // The stored value of one key, encoded; nullopt if absent. For rewriting the keys that a discarded
   // changelog write touched, so that compaction cannot keep it.
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> ReadChange(Family family, std::string_view key) = 0;

@@ -40,9 +40,9 @@ class CountingStore final : public state::StateStore {
   absl::StatusOr<std::optional<state::ChangelogCheckpoint>> LoadCheckpoint(int32_t partition) override {
     return inner_->LoadCheckpoint(partition);
   }
-  absl::Status ApplyChanges(int32_t partition, const std::vector<state::Change>& changes,
-                            const state::ChangelogCheckpoint& checkpoint) override {
-    return inner_->ApplyChanges(partition, changes, checkpoint);
+  using state::StateStore::ApplyChanges;
+  absl::Status ApplyChanges(const std::vector<state::RestoredChanges>& restored) override {
+    return inner_->ApplyChanges(restored);
   }
   absl::StatusOr<std::optional<std::string>> ReadChange(state::Family family, std::string_view key) override {
     return inner_->ReadChange(family, key);

@@ -5,7 +5,8 @@
 // In the style of Kafka Streams' EOS system test and Flink's sequence checks. Stream-clock mode makes
 // the correct output a function of the input alone, so a clean run of one instance over the same
 // input, on its own embedded cluster, is the reference. Then, on a second cluster, three instances on
-// 16 partitions process the same input, produced in chunks while a seeded chaos loop picks an
+// 16 partitions (each partition with a standby replica on another instance) process the same input,
+// produced in chunks while a seeded chaos loop picks an
 // instance and `kill -9`s it (restart on the same disk), SIGTERMs it (restart), SIGSTOPs it past the
 // session timeout (it wakes up after its partitions moved) or, once, kills it and wipes its disk.
 // Checks, once the input is all produced and the instances have caught up:
@@ -197,8 +198,12 @@ class Instance {
       : bootstrap_(std::move(bootstrap)), dir_(std::move(dir)), name_(std::move(name)) {}
 
   void Start() {
+    // Each partition also has a standby on another instance: failovers go through promoted standbys,
+    // stopped and restarted standbys, and standbys of partitions whose owner is stalled.
+    std::vector<std::string> flags = kFlags;
+    flags.insert(flags.end(), {"--standby-replicas", "1"});
     alertd_ = std::make_unique<AlertdProcess>(bootstrap_, db(), dir_ + "/" + name_ + "-" + std::to_string(++runs_) + ".log",
-                                              kFlags);
+                                              flags);
     ASSERT_GT(alertd_->http_port(), 0) << name_ << " did not start";
   }
   std::string db() const { return dir_ + "/" + name_ + "-db"; }

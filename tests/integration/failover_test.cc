@@ -274,6 +274,61 @@ TEST(FailoverTest, AStaleStoreIsBroughtUpToDateFromItsCheckpointNotTrusted) {
   EXPECT_EQ(ReadingsAccepted(dir.path() + "/db-a", dir.path()), Expected(kWorkers, kByA + kByB));
 }
 
+// 3b. A standby: the survivor kept a warm copy of the dead instance's partition by following its
+// changelog, so the failover restores only what the standby had not yet applied.
+TEST(FailoverTest, AFailoverToAStandbyRestoresOnlyTheTailAndLosesNothing) {
+  TempDir dir;
+  EmbeddedKafka kafka(dir.path(), 2);
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  TestProducer producer(kafka.bootstrap());
+  constexpr int kWorkers = 40, kBefore = 20, kAfter = 2;
+  // Small commits: a changelog of many records, of which a standby must read almost all beforehand.
+  const std::vector<std::string> flags = Flags({"--no-sync", "--standby-replicas", "1", "--commit-max-records", "20"});
+  auto a = std::make_unique<AlertdProcess>(kafka.bootstrap(), dir.path() + "/db-a", dir.path() + "/a.log", flags);
+  auto b = std::make_unique<AlertdProcess>(kafka.bootstrap(), dir.path() + "/db-b", dir.path() + "/b.log", flags);
+  ASSERT_TRUE(WaitFor(
+      [&] { return a->AssignedPartitions("readings").size() == 1 && b->AssignedPartitions("readings").size() == 1; },
+      60s))
+      << a->process().LogTail() << "\n---\n" << b->process().LogTail();
+  SendReadings(producer, kWorkers, kBefore, 0);
+  ASSERT_TRUE(WaitFor([&] { return a->CaughtUp() && b->CaughtUp(); }, 60s));
+  // Each instance follows the other's partition, and has read its changelog to the end.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return a->Metric("alertd_standby_partitions") == 1 && b->Metric("alertd_standby_partitions") == 1 &&
+               a->Metric("alertd_standby_records_total") > 0 && b->Metric("alertd_standby_records_total") > 0 &&
+               a->Metric("alertd_standby_lag_records") == 0 && b->Metric("alertd_standby_lag_records") == 0;
+      },
+      30s))
+      << a->process().LogTail() << "\n---\n" << b->process().LogTail();
+  EXPECT_EQ(a->Metric("alertd_group_members"), 2);
+
+  const int32_t lost = *a->AssignedPartitions("readings").begin();
+  a->process().Kill9();
+  const auto t0 = Clock::now();
+  SendReadings(producer, kWorkers, kAfter, kBefore);
+  ASSERT_TRUE(WaitFor([&] { return b->AssignedPartitions("readings").size() == 2 && b->CaughtUp(); }, 60s))
+      << b->process().LogTail();
+  std::printf("standby failover: the survivor owned partition %d and caught up %.2f s after the kill\n", lost,
+              std::chrono::duration<double>(Clock::now() - t0).count());
+  const std::string log = WholeLog(b->process());
+  EXPECT_NE(log.find("partition " + std::to_string(lost) + " was followed as a standby up to"), std::string::npos)
+      << log;
+  PrintRestores("standby failover", "survivor", log);
+  const int64_t changelog_end = Watermarks(kafka.bootstrap(), "alertd-state-changelog").at(lost).second;
+  long tail = -1;
+  for (const Restored& r : RestoresIn(log)) {
+    if (r.partition == lost) tail = r.records;
+  }
+  ASSERT_GE(tail, 0) << "no restore of partition " << lost << ": " << log;
+  std::printf("standby failover: restored %ld of the %lld records of changelog partition %d\n", tail,
+              static_cast<long long>(changelog_end), lost);
+  EXPECT_GT(changelog_end, 200) << "too short a changelog to tell a standby from a full restore";
+  EXPECT_LT(tail * 10, changelog_end) << "the failover read more than a tenth of the changelog: no standby";
+  ASSERT_EQ(b->process().Terminate(), 0) << b->process().LogTail();
+  EXPECT_EQ(ReadingsAccepted(dir.path() + "/db-b", dir.path()), Expected(kWorkers, kBefore + kAfter));
+}
+
 // The "restoring partition P from <topic>[P] offsets A..B" lines of a log: (A, B) of each.
 std::vector<std::pair<long, long>> RestoreRanges(const std::string& log) {
   static const std::regex line(R"(restoring partition \d+ from \S+ offsets (\d+)\.\.(\d+) )");

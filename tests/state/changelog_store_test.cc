@@ -442,6 +442,31 @@ TYPED_TEST(ChangelogStoreTest, BadChangesAreRefusedAndNothingIsWritten) {
   EXPECT_EQ(*this->store().LoadWorker(Key(4, "W001")), stored.w1);
 }
 
+// Standby copies of many partitions are written together: all of them, or none when one is bad.
+TYPED_TEST(ChangelogStoreTest, ChangesOfSeveralPartitionsApplyInOneWriteOrNotAtAll) {
+  const std::string w = *EncodeWorkerState(CountedState(3));
+  ChangelogCheckpoint second = kCheckpoint;
+  second.next_offset = 77;
+  const std::vector<RestoredChanges> good = {
+      {2, {{Family::kWorkers, layout::WorkerKeyBytes(Key(2, "W001")), w}}, kCheckpoint},
+      {3, {{Family::kWorkers, layout::WorkerKeyBytes(Key(3, "W002")), w}}, second},
+  };
+  std::vector<RestoredChanges> bad = good;
+  bad[1].changes.push_back({Family::kWorkers, layout::WorkerKeyBytes(Key(2, "W003")), w});  // of partition 2
+  const absl::Status refused = this->store().ApplyChanges(bad);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_NE(refused.message().find("into partition 3: the key is of partition 2"), std::string::npos) << refused;
+  EXPECT_EQ(*this->store().LoadWorker(Key(2, "W001")), std::nullopt) << "the first partition's changes landed";
+  EXPECT_EQ(this->Checkpoint(2), std::nullopt);
+
+  ASSERT_TRUE(this->store().ApplyChanges(good).ok());
+  EXPECT_EQ(*this->store().LoadWorker(Key(2, "W001")), CountedState(3));
+  EXPECT_EQ(*this->store().LoadWorker(Key(3, "W002")), CountedState(3));
+  EXPECT_EQ(this->Checkpoint(2), kCheckpoint);
+  EXPECT_EQ(this->Checkpoint(3), second);
+  EXPECT_TRUE(this->store().ApplyChanges(std::vector<RestoredChanges>{}).ok());
+}
+
 TYPED_TEST(ChangelogStoreTest, ARestoredTimerEarlierThanTheScannedFloorIsDue) {
   ASSERT_TRUE(this->store().Commit(CommitBatch{.timers_put = {MakeTimer(kT0, 2, "A")}}).ok());
   ASSERT_EQ(this->store().LoadDueTimers(2, ProcessingTime{kT0}, 10)->size(), 1U);
