@@ -471,6 +471,19 @@ absl::Status Engine::ActivateRestored() {
     for (std::size_t i = 0; i < takeovers.size(); ++i) {
       const ChangelogWriter::Takeover& t = takeovers[i];
       const state::ChangelogCheckpoint& checkpoint = (*checkpoints)[i];
+      if (checkpoint.fence_offset != to_activate_[i].next_offset) {
+        // Another instance (an old owner that woke up) wrote between the end of the restore and the
+        // fence. Every later restore applies its complete commits there, so this one must too: the
+        // restore goes on from its checkpoint through the fence, and the partition is fenced again.
+        metrics_.CountChangelogForeignWrite();
+        spdlog::warn("partition {}: records of another instance at {}[{}] offsets {}..{}, after the restore's end "
+                     "and before this instance's fence; restoring them too",
+                     t.partition, options_.changelog_topic, t.partition, to_activate_[i].next_offset,
+                     checkpoint.fence_offset - 1);
+        changelog_->Release(t.partition);
+        restorer_->Add(t.partition);
+        continue;
+      }
       absl::Status st =
           window_.Read([&](state::StateStore& store) { return store.ApplyChanges(t.partition, {}, checkpoint); });
       if (!st.ok()) return st;

@@ -352,7 +352,8 @@ absl::Status Restorer::Finish(int32_t partition, Partition& p, std::vector<Finis
   std::vector<state::RestoredChanges> ready;
   TakeReady(partition, p, ready);
   if (auto st = Apply(std::move(ready)); !st.ok()) return st;
-  Finished done{.partition = partition, .epoch = p.replay->epoch(), .repairs = {}, .records = p.records};
+  Finished done{
+      .partition = partition, .epoch = p.replay->epoch(), .repairs = {}, .records = p.records, .next_offset = p.position};
   absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
     for (const ChangelogReplay::FamilyKey& key : p.replay->dropped_keys()) {
       auto value = store.ReadChange(key.first, key.second);

@@ -50,6 +50,7 @@ class Restorer {
     uint32_t epoch = 0;                  // the highest epoch read (or checkpointed)
     std::vector<state::Change> repairs;  // the store's current value of each key a dropped change touched
     uint64_t records = 0;                // changelog records read
+    int64_t next_offset = 0;             // the changelog offset the restore read up to
   };
 
   static absl::StatusOr<std::unique_ptr<Restorer>> Create(const std::string& bootstrap, std::string topic,
