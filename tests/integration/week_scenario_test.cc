@@ -714,6 +714,27 @@ TEST_F(WeekScenarioTest, SameSeedSameWeekSameEventsInTwoFreshRuns) {
   for (const auto& [id, r] : b.referrals) rb.emplace(id, r.emitted_at_ms());
   EXPECT_FALSE(ra.empty()) << "the week asks for referrals; none arrived";
   EXPECT_EQ(ra, rb);
+
+  // And the same as every earlier build's: the week's events and referrals are pinned in a file, so a
+  // change meant to keep behaviour (a refactoring) is checked against it. A change of behaviour
+  // rewrites it on purpose: ALERTD_WEEK_GOLDEN_WRITE=1, and the diff goes into the commit.
+  std::ostringstream now;
+  for (const auto& [id, at, state, level, severity] : sa) {
+    now << "escalation " << id << " " << at << " " << hg::EscalationState_Name(static_cast<hg::EscalationState>(state))
+        << " " << hg::EscalationLevel_Name(static_cast<hg::EscalationLevel>(level)) << " "
+        << hg::Severity_Name(static_cast<hg::Severity>(severity)) << "\n";
+  }
+  for (const auto& [id, at] : ra) now << "referral " << id << " " << at << "\n";
+  const std::string golden_path = std::string(ALERTD_SOURCE_DIR) + "/tests/integration/week_events.golden";
+  if (std::getenv("ALERTD_WEEK_GOLDEN_WRITE") != nullptr) {
+    std::ofstream(golden_path) << now.str();
+    std::printf("wrote %s\n", golden_path.c_str());
+  }
+  std::ifstream golden_file(golden_path);
+  ASSERT_TRUE(golden_file.good()) << "missing " << golden_path << " (ALERTD_WEEK_GOLDEN_WRITE=1 writes it)";
+  std::stringstream golden;
+  golden << golden_file.rdbuf();
+  EXPECT_EQ(now.str(), golden.str()) << "the week's events differ from " << golden_path;
 }
 
 }  // namespace
