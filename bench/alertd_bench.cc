@@ -157,6 +157,10 @@ int main(int argc, char** argv) {
   cli.add_option("--failover-session-timeout-ms", session_timeout_ms,
                  "Session timeout of the failover's two instances (0 = skip the failover)")
       ->capture_default_str();
+  int64_t failover_readings = 100000;
+  cli.add_option("--failover-readings", failover_readings,
+                 "Readings graded before the failover: the state the moved partitions carry")
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   KillChildrenOnSignals();
   if (sparse_workers < 1 || dense_workers < 1 || std::max(sparse_workers, dense_workers) > workers) {
@@ -354,7 +358,7 @@ int main(int argc, char** argv) {
   }
   std::vector<Failover> failovers;
   for (int standbys : FailoverStandbys(session_timeout_ms)) {
-    failovers.push_back(MeasureFailover(so, session_timeout_ms, standbys, workers, 100000));
+    failovers.push_back(MeasureFailover(so, session_timeout_ms, standbys, workers, failover_readings));
   }
   Stop(kafka);
 

@@ -190,23 +190,29 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_
     if (Since(join) > 60) Die("failover: the second instance did not get a share of the partitions within 60 s");
     usleep(50000);
   }
-  const std::set<int> moved = AssignedInLog(b.log);
-  if (static_cast<double>(moved.size()) * 4 != ScrapeMetric(b.port, "alertd_assigned_partitions")) {
-    Die("failover: " + b.log + " lists " + std::to_string(moved.size()) +
+  // The first instance is killed: the partitions it kept move to the second, which never owned them
+  // (without a standby it restores their whole changelog; with one, it has followed them).
+  const std::set<int> kept_by_b = AssignedInLog(b.log);
+  if (static_cast<double>(kept_by_b.size()) * 4 != ScrapeMetric(b.port, "alertd_assigned_partitions")) {
+    Die("failover: " + b.log + " lists " + std::to_string(kept_by_b.size()) +
         " assigned partitions, its alertd_assigned_partitions says otherwise");
+  }
+  std::set<int> moved;
+  for (int p = 0; p < s.partitions; ++p) {
+    if (!kept_by_b.count(p)) moved.insert(p);
   }
   f.moved_partitions = static_cast<int>(moved.size());
   if (standby_replicas > 0) {
-    // The first instance follows the partitions it handed over, to the end of their changelogs.
+    // The second instance follows the first one's partitions, to the end of their changelogs.
     const auto t0 = Clock::now();
-    while (!(ScrapeMetric(a.port, "alertd_standby_partitions") == f.moved_partitions &&
-             ScrapeMetric(a.port, "alertd_standby_lag_records") == 0)) {
-      CheckAlive(a.pid, a.log);
-      if (Since(t0) > 60) Die("failover: the first instance did not stand by for the moved partitions within 60 s");
+    while (!(ScrapeMetric(b.port, "alertd_standby_partitions") == f.moved_partitions &&
+             ScrapeMetric(b.port, "alertd_standby_lag_records") == 0)) {
+      CheckAlive(b.pid, b.log);
+      if (Since(t0) > 120) Die("failover: the second instance did not stand by for the first's partitions within 120 s");
       usleep(50000);
     }
   }
-  const double restored_before = ScrapeMetric(a.port, "alertd_restore_records_total");
+  const double restored_before = ScrapeMetric(b.port, "alertd_restore_records_total");
 
   // Joined, with start offsets resolved, before the kill: the probes' times are the engine's.
   const auto c = JoinedConsumerAtEnd(s.bootstrap, "bench-" + name, escalations_topic);
@@ -216,7 +222,7 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_
   producer->flush(30000);
 
   const auto kill_at = Clock::now();
-  Kill9(b.pid);
+  Kill9(a.pid);
   // One grade-3 reading of a new worker on each moved partition: its R1 escalation is that partition
   // processing again.
   for (int p : moved) {
@@ -237,16 +243,16 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_
     }
     if (Since(scraped) >= 0.1) {
       scraped = Clock::now();
-      CheckAlive(a.pid, a.log);
-      if (f.assigned_s == 0 && ScrapeMetric(a.port, "alertd_assigned_partitions") == 4.0 * s.partitions) {
+      CheckAlive(b.pid, b.log);
+      if (f.assigned_s == 0 && ScrapeMetric(b.port, "alertd_assigned_partitions") == 4.0 * s.partitions) {
         f.assigned_s = Since(kill_at);
       }
-      if (f.assigned_s > 0 && f.restored_s == 0 && OwnsAllRestored(a, s.partitions)) f.restored_s = Since(kill_at);
+      if (f.assigned_s > 0 && f.restored_s == 0 && OwnsAllRestored(b, s.partitions)) f.restored_s = Since(kill_at);
     }
   }
   c->close();
-  f.restored_records = ScrapeMetric(a.port, "alertd_restore_records_total") - restored_before;
-  Stop(a.pid);
+  f.restored_records = ScrapeMetric(b.port, "alertd_restore_records_total") - restored_before;
+  Stop(b.pid);
   f.probes_seen = static_cast<int>(seen.size());
   for (const auto& [worker, at] : seen) {
     f.first_probe_s = f.first_probe_s == 0 ? at : std::min(f.first_probe_s, at);

@@ -50,9 +50,10 @@ struct Failover {
   double assigned_s = 0, restored_s = 0;          // kill -> survivor owns all, has restored all
 };
 
-// Two alertd in one group with a short session timeout and `standby_replicas`; kill -9 of one (once
-// the other stands by for its partitions and has caught up, with a standby), then one grade-3 probe
-// reading to each partition it owned. Prints what it measured.
+// Two alertd in one group with a short session timeout and `standby_replicas`: the first grades the
+// readings alone, the second joins and takes half; then kill -9 of the first (once the second stands
+// by for its partitions and has caught up, with a standby), and one grade-3 probe reading to each
+// partition it owned, which the second never did. Prints what it measured.
 Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_replicas, int workers,
                          int64_t readings);
 
