@@ -121,6 +121,24 @@ struct DurationUnit {
 constexpr std::array<DurationUnit, 5> kDurationUnits = {
     {{"d", kDayMs}, {"h", kHourMs}, {"m", kMinuteMs}, {"s", kSecondMs}, {"ms", 1}}};
 
+// The rules' ack timeouts: how long an unacknowledged episode waits before it climbs a level. One row
+// per timeout drives the reader, the printer and the per-worker override (IndividualPolicy's
+// ack_timeout_minutes replaces every row).
+struct AckTimeout {
+  std::string_view path;
+  int64_t Policy::*ms;
+  std::string_view help;
+};
+constexpr std::string_view kClimbsToSupervisor = "health manager -> unit supervisor";
+constexpr std::array<AckTimeout, 6> kAckTimeouts = {{
+    {"rules.r1_critical_bp.ack_timeout", &Policy::r1_ack_timeout_ms, kClimbsToSupervisor},
+    {"rules.r2_sustained_hypertension.ack_timeout", &Policy::r2_ack_timeout_ms, kClimbsToSupervisor},
+    {"rules.r4_pre_shift_fitness.ack_timeout", &Policy::r4_ack_timeout_ms, kClimbsToSupervisor},
+    {"rules.r5_glucose.severe_hypo_ack_timeout", &Policy::r5_hypo_ack_timeout_ms, kClimbsToSupervisor},
+    {"rules.r5_glucose.high_ack_timeout", &Policy::r5_high_ack_timeout_ms, kClimbsToSupervisor},
+    {"rules.r6_focus_tracking.ack_timeout", &Policy::r6_ack_timeout_ms, kClimbsToSupervisor},
+}};
+
 // Shortest text that reads back to exactly `v`, so printed policies round-trip.
 std::string DecimalText(double v) {
   std::array<char, 32> buf{};
@@ -656,8 +674,7 @@ class PolicyReader {
       Ordered(Count(c.abnormal_path, *c.abnormal), Count(c.critical_path, *c.critical), /*strict=*/true);
       Ordered(Count(c.critical_path, *c.critical), Count(c.max_path, c.max), /*strict=*/false);
     }
-    Duration("rules.r1_critical_bp.ack_timeout", kMinuteMs, p.r1_ack_timeout_ms);
-    Duration("rules.r6_focus_tracking.ack_timeout", kMinuteMs, p.r6_ack_timeout_ms);
+    for (const AckTimeout& a : kAckTimeouts) Duration(a.path, kMinuteMs, p.*a.ms);
 
     constexpr std::string_view kWindow = "rules.r2_sustained_hypertension.window";
     constexpr std::string_view kMinReadings = "rules.r2_sustained_hypertension.min_readings";
@@ -674,7 +691,6 @@ class PolicyReader {
             /*strict=*/false);
     Category("rules.r2_sustained_hypertension.min_category", BpCategory::kNormal, p.r2_min_category);
     WholeNumber("rules.r2_sustained_hypertension.resolve_margin", "mmHg", 0, 20, p.r2_resolve_margin_mmhg);
-    Duration("rules.r2_sustained_hypertension.ack_timeout", kMinuteMs, p.r2_ack_timeout_ms);
 
     // R3: diagnosed grades run 1..3 (0 is "none", which would enrol everyone); the ladder climbs.
     WholeNumber("rules.r3_self_test_missed.min_diagnosed_grade", "grades", 1, 3, p.r3_min_diagnosed_grade);
@@ -690,7 +706,6 @@ class PolicyReader {
     Category("rules.r4_pre_shift_fitness.unfit_min_category", BpCategory::kHighNormal, p.r4_unfit_min_category);
     Boolean("rules.r4_pre_shift_fitness.hypotension_unfit", p.r4_hypotension_unfit);
     Text("rules.r4_pre_shift_fitness.retest_advice", p.r4_retest_advice);
-    Duration("rules.r4_pre_shift_fitness.ack_timeout", kMinuteMs, p.r4_ack_timeout_ms);
 
     Duration("time.max_future_skew", 0, p.max_future_skew_ms);
     Duration("time.retention_horizon", kMinuteMs, p.retention_horizon_ms);
@@ -708,8 +723,6 @@ class PolicyReader {
     WholeNumber(kHighMinReadings, "readings", 1, glucose_samples, p.r5_high_min_readings);
     Ordered(Count(kHighMinReadings, p.r5_high_min_readings), Count("limits.max_glucose_samples", glucose_samples),
             /*strict=*/false);
-    Duration("rules.r5_glucose.severe_hypo_ack_timeout", kMinuteMs, p.r5_hypo_ack_timeout_ms);
-    Duration("rules.r5_glucose.high_ack_timeout", kMinuteMs, p.r5_high_ack_timeout_ms);
 
     Duration("escalation.renotify_interval", kMinuteMs, p.renotify_interval_ms);
   }
@@ -777,6 +790,13 @@ std::string FormatPolicy(const Policy& p) {
   auto field = [](std::string_view indent, std::string_view key, std::string_view value) {
     return fmt::format("{}{}: {}", indent, key, value);
   };
+  // The ack timeouts of the rule section at `section` ("rules.r5_glucose"), in table order.
+  auto ack_timeouts = [&](std::string& text, std::string_view section) {
+    for (const AckTimeout& a : kAckTimeouts) {
+      if (!a.path.starts_with(section) || a.path[section.size()] != '.') continue;
+      AppendLine(text, field("    ", a.path.substr(section.size() + 1), DurationText(p.*a.ms)), a.help);
+    }
+  };
   std::string out;
   AppendLine(out, "# alertd global clinical policy (alertd --policy FILE). Every key is optional: a key left out");
   AppendLine(out, "# keeps its built-in default. `alertd print-policy [--policy FILE]` prints the policy in effect.");
@@ -836,7 +856,7 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, "  r1_critical_bp:");
   AppendLine(out, bp("at_or_above", p.r1_critical_systolic, p.r1_critical_diastolic, "    "),
              "mmHg; above R6's abnormal bounds, at most plausible max");
-  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r1_ack_timeout_ms)), "health manager -> unit supervisor");
+  ack_timeouts(out, "rules.r1_critical_bp");
   AppendLine(out, "  # R2 sustained hypertension: the mean of the window's readings is at least min_category, from at");
   AppendLine(out, "  # least min_readings readings on at least min_days local calendar days.");
   AppendLine(out, "  r2_sustained_hypertension:");
@@ -848,7 +868,7 @@ std::string FormatPolicy(const Policy& p) {
              "normal, high_normal, grade_1, grade_2 or grade_3");
   AppendLine(out, fmt::format("    resolve_margin: {}", p.r2_resolve_margin_mmhg),
              "mmHg 0..20: resolves when both means are this far below");
-  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r2_ack_timeout_ms)), "health manager -> unit supervisor");
+  ack_timeouts(out, "rules.r2_sustained_hypertension");
   AppendLine(out, "  # R3 weekly self-test: an enrolled worker (diagnosed at min_diagnosed_grade or worse, R2 open, or");
   AppendLine(out, "  # enrolled by their own policy) with no blood-pressure reading for `interval` is reminded when due;");
   AppendLine(out, "  # then the ladder climbs by itself, measured from the due time.");
@@ -870,7 +890,7 @@ std::string FormatPolicy(const Policy& p) {
   AppendLine(out, field("    ", "hypotension_unfit", p.r4_hypotension_unfit ? "true" : "false"),
              "true or false: hypotension is unfit too");
   AppendLine(out, field("    ", "retest_advice", Quoted(p.r4_retest_advice)), "told to an unfit worker; one line");
-  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r4_ack_timeout_ms)), "health manager -> unit supervisor");
+  ack_timeouts(out, "rules.r4_pre_shift_fitness");
   AppendLine(out, "  # R5 glucose: severe hypoglycaemia is URGENT at once; high glucose high_min_readings times within");
   AppendLine(out, "  # high_window is HIGH with a routine clinic referral.");
   AppendLine(out, "  r5_glucose:");
@@ -878,17 +898,14 @@ std::string FormatPolicy(const Policy& p) {
              "event time; at most time.retention_horizon");
   AppendLine(out, field("    ", "high_min_readings", std::to_string(p.r5_high_min_readings)),
              "readings; at most limits.max_glucose_samples");
-  AppendLine(out, field("    ", "severe_hypo_ack_timeout", DurationText(p.r5_hypo_ack_timeout_ms)),
-             "health manager -> unit supervisor");
-  AppendLine(out, field("    ", "high_ack_timeout", DurationText(p.r5_high_ack_timeout_ms)),
-             "health manager -> unit supervisor");
+  ack_timeouts(out, "rules.r5_glucose");
   AppendLine(out, "  # R6 focus tracking (\"one person, one policy\"): for a worker whose own policy turns it on, every");
   AppendLine(out, "  # abnormal reading escalates: blood pressure at or above these (the worker's abnormal_* override");
   AppendLine(out, "  # them) or hypotension; glucose high or low by the glucose bounds.");
   AppendLine(out, "  r6_focus_tracking:");
   AppendLine(out, bp("abnormal_at_or_above", p.r6_abnormal_systolic, p.r6_abnormal_diastolic, "    "),
              "mmHg; above hypotension, below R1's bounds");
-  AppendLine(out, field("    ", "ack_timeout", DurationText(p.r6_ack_timeout_ms)), "health manager -> unit supervisor");
+  ack_timeouts(out, "rules.r6_focus_tracking");
   AppendLine(out, "");
   AppendLine(out, "# Escalation lifecycle, every rule.");
   AppendLine(out, "escalation:");
@@ -954,17 +971,8 @@ std::vector<OverrideLine> Overrides(const Policy& global, const Policy& effectiv
   mmhg(own.abnormal_diastolic_mmhg, "rules.r6_focus_tracking.abnormal_at_or_above.diastolic",
        global.r6_abnormal_diastolic, effective.r6_abnormal_diastolic);
   // One override, every rule's timeout.
-  struct AckTimeout {
-    std::string_view path;
-    int64_t Policy::*field;
-  };
-  for (const AckTimeout& a : {AckTimeout{"rules.r1_critical_bp.ack_timeout", &Policy::r1_ack_timeout_ms},
-                              AckTimeout{"rules.r2_sustained_hypertension.ack_timeout", &Policy::r2_ack_timeout_ms},
-                              AckTimeout{"rules.r4_pre_shift_fitness.ack_timeout", &Policy::r4_ack_timeout_ms},
-                              AckTimeout{"rules.r5_glucose.severe_hypo_ack_timeout", &Policy::r5_hypo_ack_timeout_ms},
-                              AckTimeout{"rules.r5_glucose.high_ack_timeout", &Policy::r5_high_ack_timeout_ms},
-                              AckTimeout{"rules.r6_focus_tracking.ack_timeout", &Policy::r6_ack_timeout_ms}}) {
-    duration(own.ack_timeout_minutes, kMinuteMs, a.path, global.*a.field, effective.*a.field);
+  for (const AckTimeout& a : kAckTimeouts) {
+    duration(own.ack_timeout_minutes, kMinuteMs, a.path, global.*a.ms, effective.*a.ms);
   }
   duration(own.renotify_interval_hours, kHourMs, "escalation.renotify_interval", global.renotify_interval_ms,
            effective.renotify_interval_ms);
