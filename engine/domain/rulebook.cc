@@ -27,7 +27,8 @@ void RememberBp(const BpSample& sample, const Policy& policy, WorkerState& state
   state.newest_bp_at = std::max(state.newest_bp_at.value_or(sample.measured_at), sample.measured_at);
   InsertByEventTime(state.bp_window, sample);
   const EventTime newest = *state.newest_bp_at;
-  std::erase_if(state.bp_window, [&](const BpSample& s) { return s.measured_at.ms <= newest.ms - policy.r2_window_ms; });
+  std::erase_if(state.bp_window,
+                [&](const BpSample& s) { return s.measured_at.ms <= newest.ms - policy.r2_window_ms; });
   KeepNewest(state.bp_window, policy.max_window_samples);
 }
 
@@ -182,7 +183,9 @@ Outcome Rulebook::OnAck(const EscalationAck& ack, WorkerState& state, Processing
 }
 
 Outcome Rulebook::OnTimer(const Timer& timer, WorkerState& state, ProcessingTime now) const {
-  auto stale = [&](const std::string& why) { return Ignored("stale " + std::string(Name(timer.rule)) + " timer: " + why); };
+  auto stale = [&](const std::string& why) {
+    return Ignored("stale " + std::string(Name(timer.rule)) + " timer: " + why);
+  };
   Outcome out;
   const PendingTimers timers_before = Pending(state);
   const WorkerPolicy worker_policy(policy_, state);

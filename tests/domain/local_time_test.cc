@@ -34,7 +34,8 @@ TEST_P(LocalDayTest, TheDayStartsAtLocalMidnightAndHoldsTheInstant) {
   const int64_t start = LocalDayStartMs(row.local_day, row.offset);
   EXPECT_LE(start, row.epoch_ms);
   EXPECT_GT(start + kDayMs, row.epoch_ms);
-  EXPECT_EQ(ToLocalFields(start, row.offset), (LocalFields{row.fields.year, row.fields.month, row.fields.day, 0, 0, 0, 0}));
+  const LocalFields midnight{row.fields.year, row.fields.month, row.fields.day, 0, 0, 0, 0};
+  EXPECT_EQ(ToLocalFields(start, row.offset), midnight);
 }
 
 // 2026-11-29 00:00 UTC is day 20786.

@@ -36,8 +36,8 @@ void ApplyR1(const BpInput& in, const RuleContext& c) {
                  : std::string(in.classification.category == BpCategory::kGrade3 ? "Grade-3 blood pressure "
                                                                                  : "Blood pressure ") +
                        BpText(sample);
-  const std::string finding = what + (sample.pulse_bpm ? ", pulse " + std::to_string(sample.pulse_bpm) : std::string()) +
-                              " at " + LocalTimeText(sample.measured_at, policy) +
+  const std::string pulse = sample.pulse_bpm ? ", pulse " + std::to_string(sample.pulse_bpm) : std::string();
+  const std::string finding = what + pulse + " at " + LocalTimeText(sample.measured_at, policy) +
                               (sample.station_id.empty() ? "" : ", station " + sample.station_id);
   OpenEpisode& e = c.emit.Open(Rule::kR1CriticalBp, Severity::kUrgent, EscalationLevel::kHealthManager,
                                sample.measured_at, {sample}, std::nullopt,

@@ -54,11 +54,12 @@ std::string AbnormalBpWords(const BpSample& bp, const Policy& p) {
   if (LowBp(bp, p)) return "low blood pressure " + BpText(bp);
   const bool sys = bp.systolic_mmhg >= p.r6_abnormal_systolic;
   const bool dia = bp.diastolic_mmhg >= p.r6_abnormal_diastolic;
+  const std::string systolic = std::to_string(p.r6_abnormal_systolic);
+  const std::string diastolic = std::to_string(p.r6_abnormal_diastolic);
   const std::string limit =
-      sys && dia ? "systolic and diastolic at or above the worker's limits of " + std::to_string(p.r6_abnormal_systolic) +
-                       "/" + std::to_string(p.r6_abnormal_diastolic) + " mmHg"
-      : sys      ? "systolic at or above the worker's limit of " + std::to_string(p.r6_abnormal_systolic) + " mmHg"
-                 : "diastolic at or above the worker's limit of " + std::to_string(p.r6_abnormal_diastolic) + " mmHg";
+      sys && dia ? "systolic and diastolic at or above the worker's limits of " + systolic + "/" + diastolic + " mmHg"
+      : sys      ? "systolic at or above the worker's limit of " + systolic + " mmHg"
+                 : "diastolic at or above the worker's limit of " + diastolic + " mmHg";
   return "blood pressure " + BpText(bp) + ", " + limit;
 }
 
