@@ -17,19 +17,13 @@
 namespace alertd::config {
 namespace {
 
-using domain::BpCategory;
-using domain::kDayMs;
-using domain::kHourMs;
-using domain::kMinuteMs;
-using domain::kSecondMs;
-
 struct DurationUnit {
   std::string_view suffix;
   int64_t ms;
 };
 // Largest first: printing picks the largest unit that divides a duration exactly.
 constexpr std::array<DurationUnit, 5> kDurationUnits = {
-    {{"d", kDayMs}, {"h", kHourMs}, {"m", kMinuteMs}, {"s", kSecondMs}, {"ms", 1}}};
+    {{"d", domain::kDayMs}, {"h", domain::kHourMs}, {"m", domain::kMinuteMs}, {"s", domain::kSecondMs}, {"ms", 1}}};
 
 }  // namespace
 
@@ -137,7 +131,7 @@ std::string ValueText(const PolicyField& f, domain::Policy& p) {
     case FieldType::kMmol: return MmolText(*std::get<double*>(ref));
     case FieldType::kDuration: return DurationText(*std::get<int64_t*>(ref));
     case FieldType::kDayOffset: return DayOffsetText(*std::get<int*>(ref));
-    case FieldType::kCategory: return domain::Name(*std::get<BpCategory*>(ref));
+    case FieldType::kCategory: return domain::Name(*std::get<domain::BpCategory*>(ref));
     case FieldType::kBoolean: return *std::get<bool*>(ref) ? "true" : "false";
     case FieldType::kText: return Quoted(*std::get<std::string*>(ref));
   }
