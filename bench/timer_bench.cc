@@ -59,7 +59,7 @@ class PendingStore {
                                          .partition = static_cast<int32_t>(done % kPartitions),
                                          .worker = WorkerId{"W" + std::to_string(done)},
                                          .rule = Rule::kR3SelfTestMissed,
-                                         .kind = 1});
+                                         .kind = alertd::domain::TimerKind::kSelfTestDue});
       }
       Check(store_->Commit(batch));
     }
@@ -116,7 +116,7 @@ std::vector<Timer> DueAt(int64_t fire_at, int64_t count) {
                            .partition = static_cast<int32_t>(i % kPartitions),
                            .worker = WorkerId{"D" + std::to_string(i)},
                            .rule = Rule::kR3SelfTestMissed,
-                           .kind = 2});
+                           .kind = alertd::domain::TimerKind::kAckTimeout});
   }
   return timers;
 }

@@ -7,13 +7,15 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/domain/local_time.h"
+
 namespace alertd::cli {
 
 inline constexpr int64_t kSecondMs = 1000;
 inline constexpr int64_t kMinuteMs = 60 * kSecondMs;
 inline constexpr int64_t kHourMs = 60 * kMinuteMs;
 inline constexpr int64_t kDayMs = 24 * kHourMs;
-inline constexpr int64_t kGridUtcOffsetMs = 8 * kHourMs;
+inline constexpr domain::UtcOffset kGridUtcOffset{8 * 60};
 
 // Wall-clock now, ms since the epoch.
 int64_t NowMs();

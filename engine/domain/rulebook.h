@@ -23,7 +23,7 @@ namespace alertd::domain {
 struct TimerRequest {
   ProcessingTime fire_at;
   Rule rule = Rule::kR3SelfTestMissed;
-  uint32_t kind = 0;  // kTimer* in timer.h
+  TimerKind kind{};
   friend bool operator==(const TimerRequest&, const TimerRequest&) = default;
 };
 
@@ -69,10 +69,6 @@ class Rulebook {
   Outcome OnWorkerProfile(const WorkerId& worker, const std::optional<WorkerProfile>& profile,
                           WorkerState& state, ProcessingTime now) const;
 
-  // OnWorkerProfile without the timer requests, for callers that keep no timers yet.
-  std::vector<Escalation> OnProfile(const WorkerId& worker, const std::optional<WorkerProfile>& profile,
-                                    WorkerState& state, ProcessingTime now) const;
-
   // R4 at clock-in: NO_PRE_SHIFT_CHECK without a PRE_SHIFT reading in the window before it,
   // UNFIT_CLOCKED_IN while an unfit reading has no fit retest.
   Outcome OnShift(const ShiftEvent& shift, WorkerState& state, ProcessingTime now) const;
@@ -88,13 +84,10 @@ class Rulebook {
   Outcome OnTimer(const Timer& timer, WorkerState& state, ProcessingTime now) const;
 
  private:
-  void OnGlucose(const Reading& reading, const Glucose& glucose, WorkerState& state, ProcessingTime now,
-                 ReadingOutcome& out) const;
-
   Policy policy_;
 };
 
-// Window statistics over the samples with measured_at in (end - window_ms, end]. `samples` must be in
+// R2's window statistics over the samples with measured_at in (end - window_ms, end]. `samples` must be in
 // ascending measured_at, as WorkerState::bp_window is.
 WindowStats ComputeWindow(const std::vector<BpSample>& samples, EventTime end, int64_t window_ms,
                           const Policy& policy);

@@ -8,6 +8,20 @@
 
 namespace alertd::domain {
 
+// What a deadline is for. The store writes the kind as a 4-byte number in the timer key
+// (TimerKindCode): never renumber one.
+enum class TimerKind : uint32_t {
+  kSelfTestDue = 1,  // R3: the weekly self-test is due
+  kAckTimeout = 2,   // an unacknowledged episode climbs a level
+  kRenotify = 3,     // an acknowledged episode that persists is re-sent
+  kSnoozeEnd = 4,    // a snoozed episode speaks again
+};
+
+// The number a timer key holds for a kind, and back. A number no kind has (a key written by a newer
+// build) survives the round trip unchanged, and OnTimer calls such a timer stale.
+constexpr uint32_t TimerKindCode(TimerKind kind) { return static_cast<uint32_t>(kind); }
+constexpr TimerKind TimerKindFromCode(uint32_t code) { return static_cast<TimerKind>(code); }
+
 // A deadline (weekly self-test due, acknowledgement timeout, re-notify) that fires once processing
 // time reaches `fire_at` (DESIGN.md §5). It is identified by all of its fields and carries no
 // payload: when it fires, the rule reads the worker's current state to decide what, if anything, is
@@ -24,14 +38,8 @@ struct Timer {
   int32_t partition = 0;  // input partition whose state it belongs to (>= 0): it moves with the partition
   WorkerId worker;        // non-empty
   Rule rule = Rule::kR3SelfTestMissed;
-  uint32_t kind = 0;  // one of the kTimer* constants below
+  TimerKind kind{};  // zero until set: no kind has that number
   friend auto operator<=>(const Timer&, const Timer&) = default;
 };
-
-// Timer kinds. Stored on disk in the timer key: never renumber one.
-inline constexpr uint32_t kTimerSelfTestDue = 1;  // R3: the weekly self-test is due
-inline constexpr uint32_t kTimerAckTimeout = 2;   // an unacknowledged episode climbs a level
-inline constexpr uint32_t kTimerRenotify = 3;     // an acknowledged episode that persists is re-sent
-inline constexpr uint32_t kTimerSnoozeEnd = 4;    // a snoozed episode speaks again
 
 }  // namespace alertd::domain

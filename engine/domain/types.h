@@ -247,15 +247,29 @@ struct Rejection {
   std::string message;  // names the field, the value and what was expected
 };
 
-// Short stable names used in metrics labels, logs and the tail.
+// Each enum's stable name (metrics labels, logs, the policy file) and the words people read
+// (escalation reasons, the tail), from its one label table in labels.h.
 const char* Name(BpCategory c);
 const char* Name(Rule r);
 const char* Name(Severity s);
 const char* Name(EscalationLevel l);
 const char* Name(EscalationState s);
+const char* Name(RecipientRole r);
 const char* Name(RejectReason r);
 const char* Name(ReadingContext c);
 const char* Name(HighRiskPost p);
 const char* Name(ReferralUrgency u);
+const char* Name(GlucoseTiming t);
+const char* Text(BpCategory c);
+const char* Text(Rule r);
+const char* Text(Severity s);
+const char* Text(EscalationLevel l);
+const char* Text(EscalationState s);
+const char* Text(RecipientRole r);
+const char* Text(RejectReason r);
+const char* Text(ReadingContext c);
+const char* Text(HighRiskPost p);
+const char* Text(ReferralUrgency u);
+const char* Text(GlucoseTiming t);
 
 }  // namespace alertd::domain

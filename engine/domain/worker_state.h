@@ -27,7 +27,7 @@ struct OpenEpisode {
   std::vector<GlucoseSample> glucose_evidence;  // R5, R6: newest last, bounded by Policy::max_evidence
 
   // Lifecycle. The episode has at most one pending timer, at `next_deadline`; its kind follows from
-  // the fields below (snoozed: kTimerSnoozeEnd, acknowledged: kTimerRenotify, else kTimerAckTimeout),
+  // the fields below (snoozed: kSnoozeEnd, acknowledged: kRenotify, else kAckTimeout; see TimerKind),
   // so the timer needs no payload. Unset: nothing pending (top level, unacknowledged).
   bool acknowledged = false;
   Person acked_by;
@@ -53,7 +53,7 @@ struct WorkerState {
   // processing time the worker was enrolled (or an R3 episode was resolved by hand), so a worker who
   // joins without a recent reading gets a full interval. Both unset while not enrolled.
   std::optional<ProcessingTime> self_test_since;
-  std::optional<ProcessingTime> self_test_due;  // the pending kTimerSelfTestDue; unset while R3 is open
+  std::optional<ProcessingTime> self_test_due;  // the pending TimerKind::kSelfTestDue; unset while R3 is open
   friend bool operator==(const WorkerState&, const WorkerState&) = default;
 };
 

@@ -266,7 +266,7 @@ std::string TimerKeyBytes(const domain::Timer& timer) {
   AppendBigEndian32(bytes, static_cast<uint32_t>(timer.partition));
   bytes.append(FireTimeBytes(timer.fire_at));
   bytes.push_back(static_cast<char>(timer.rule));
-  AppendBigEndian32(bytes, timer.kind);
+  AppendBigEndian32(bytes, domain::TimerKindCode(timer.kind));
   bytes.append(timer.worker.value);
   return bytes;
 }
@@ -287,7 +287,7 @@ absl::StatusOr<domain::Timer> ParseTimer(absl::string_view store, std::string_vi
   if (static_cast<int>(wire::ToProto(timer.rule)) == 0) {
     return corrupt(absl::StrCat("rule ", static_cast<int>(timer.rule), " is not one of its enumerators"));
   }
-  timer.kind = ReadBigEndian<uint32_t>(key.substr(13));
+  timer.kind = domain::TimerKindFromCode(ReadBigEndian<uint32_t>(key.substr(13)));
   timer.worker.value.assign(key.substr(kTimerFixedBytes));
   // A timer is its key; a value would be a payload this build does not know how to honour.
   if (!value.empty()) return corrupt(absl::StrCat("value has ", value.size(), " bytes, not 0"));
@@ -309,7 +309,8 @@ std::string PrefixSuccessor(std::string_view prefix) {
 
 std::string Describe(const domain::Timer& timer) {
   return absl::StrCat("timer fire_at ", timer.fire_at.ms, " partition ", timer.partition, " worker ",
-                      Escape(timer.worker.value), " rule ", static_cast<int>(timer.rule), " kind ", timer.kind);
+                      Escape(timer.worker.value), " rule ", static_cast<int>(timer.rule), " kind ",
+                      domain::TimerKindCode(timer.kind));
 }
 
 std::string Describe(const WorkerKey& key) {

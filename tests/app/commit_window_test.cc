@@ -79,7 +79,7 @@ class CountingStore final : public state::StateStore {
 state::WorkerKey Key(const char* worker) { return {1, domain::WorkerId{worker}}; }
 
 domain::Timer TimerOf(const char* worker) {
-  return {{1'700'000'000'000}, 1, domain::WorkerId{worker}, domain::Rule::kR3SelfTestMissed, domain::kTimerSelfTestDue};
+  return {{1'700'000'000'000}, 1, domain::WorkerId{worker}, domain::Rule::kR3SelfTestMissed, domain::TimerKind::kSelfTestDue};
 }
 
 class CommitWindowTest : public ::testing::Test {

@@ -12,7 +12,7 @@ using domain::Rule;
 using domain::Timer;
 
 Timer T(int64_t at, int32_t partition, const char* worker, Rule rule = Rule::kR3SelfTestMissed,
-        uint32_t kind = domain::kTimerSelfTestDue) {
+        domain::TimerKind kind = domain::TimerKind::kSelfTestDue) {
   return {{at}, partition, {worker}, rule, kind};
 }
 
@@ -26,16 +26,16 @@ TEST(PartitionTimersTest, DueTimersComeInFireOrderThenRuleKindAndWorker) {
   PartitionTimers timers;
   timers.Put(T(300, 0, "b"));
   timers.Put(T(100, 0, "z"));
-  timers.Put(T(200, 0, "b", Rule::kR1CriticalBp, domain::kTimerAckTimeout));
-  timers.Put(T(200, 0, "a", Rule::kR3SelfTestMissed, domain::kTimerAckTimeout));
-  timers.Put(T(200, 0, "a", Rule::kR1CriticalBp, domain::kTimerAckTimeout));
+  timers.Put(T(200, 0, "b", Rule::kR1CriticalBp, domain::TimerKind::kAckTimeout));
+  timers.Put(T(200, 0, "a", Rule::kR3SelfTestMissed, domain::TimerKind::kAckTimeout));
+  timers.Put(T(200, 0, "a", Rule::kR1CriticalBp, domain::TimerKind::kAckTimeout));
   timers.Put(T(150, 1, "other partition"));
   EXPECT_EQ(timers.size(), 6u);
   EXPECT_EQ(PopAll(timers, 0, 99), std::vector<Timer>{});
   EXPECT_EQ(PopAll(timers, 0, 200),
-            (std::vector<Timer>{T(100, 0, "z"), T(200, 0, "a", Rule::kR1CriticalBp, domain::kTimerAckTimeout),
-                                T(200, 0, "b", Rule::kR1CriticalBp, domain::kTimerAckTimeout),
-                                T(200, 0, "a", Rule::kR3SelfTestMissed, domain::kTimerAckTimeout)}));
+            (std::vector<Timer>{T(100, 0, "z"), T(200, 0, "a", Rule::kR1CriticalBp, domain::TimerKind::kAckTimeout),
+                                T(200, 0, "b", Rule::kR1CriticalBp, domain::TimerKind::kAckTimeout),
+                                T(200, 0, "a", Rule::kR3SelfTestMissed, domain::TimerKind::kAckTimeout)}));
   EXPECT_EQ(PopAll(timers, 1, 1000), std::vector<Timer>{T(150, 1, "other partition")});
   EXPECT_EQ(timers.size(), 1u);
 }

@@ -91,7 +91,7 @@ TEST_F(TaskTest, CriticalReadingOfANewWorkerCommitsItsStateOffsetEscalationAndAc
   EXPECT_EQ(batch.timers_put[0].partition, kPartition);
   EXPECT_EQ(batch.timers_put[0].worker, key.worker);
   EXPECT_EQ(batch.timers_put[0].rule, domain::Rule::kR1CriticalBp);
-  EXPECT_EQ(batch.timers_put[0].kind, domain::kTimerAckTimeout);
+  EXPECT_EQ(batch.timers_put[0].kind, domain::TimerKind::kAckTimeout);
   EXPECT_TRUE(batch.timers_delete.empty());
 
   // And the store holds exactly that.

@@ -213,7 +213,7 @@ struct Timeline {
     }
     return nullptr;
   }
-  bool HasTimer(ProcessingTime at, Rule rule, uint32_t kind) const {
+  bool HasTimer(ProcessingTime at, Rule rule, TimerKind kind) const {
     return timers.count(Timer{at, 0, kWorker, rule, kind}) == 1;
   }
   // Events emitted since the previous call.

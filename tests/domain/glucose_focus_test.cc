@@ -275,7 +275,7 @@ TEST(R5LifecycleTest, SevereHypoOnAHighEpisodeRaisesItAndRestartsTheAck) {
   EXPECT_TRUE(out.referrals.empty()) << "the episode's referral was sent when it opened";
   const OpenEpisode* r5 = t.Open(Rule::kR5Glucose);
   EXPECT_FALSE(r5->acknowledged);
-  EXPECT_TRUE(t.HasTimer(At(2 * kHourMs + 30 * kMinuteMs), Rule::kR5Glucose, kTimerAckTimeout))
+  EXPECT_TRUE(t.HasTimer(At(2 * kHourMs + 30 * kMinuteMs), Rule::kR5Glucose, TimerKind::kAckTimeout))
       << "the hypoglycaemia ack timeout (30 min) now applies";
 }
 
@@ -295,7 +295,7 @@ TEST(R5LifecycleTest, HypoResolvesOnlyOnALaterReadingAtOrAbove3Point9) {
   EXPECT_TRUE(Contains(out.escalations[0].reason, "Glucose back above 3.9 mmol/L: 3.9 mmol/L (fasting)"))
       << out.escalations[0].reason;
   EXPECT_EQ(t.Open(Rule::kR5Glucose), nullptr);
-  EXPECT_FALSE(t.HasTimer(At(30 * kMinuteMs), Rule::kR5Glucose, kTimerAckTimeout));
+  EXPECT_FALSE(t.HasTimer(At(30 * kMinuteMs), Rule::kR5Glucose, TimerKind::kAckTimeout));
 }
 
 TEST(R5LifecycleTest, HighResolvesWhenTheWindowNoLongerHoldsTwoHighs) {
@@ -397,7 +397,7 @@ TEST_P(R6FocusTest, EveryAbnormalReadingOfAFocusTrackedWorkerEscalates) {
   EXPECT_EQ(r6[0]->evidence.size(), row.bp ? 1u : 0u);
   EXPECT_EQ(r6[0]->glucose_evidence.size(), row.bp ? 0u : 1u);
   EXPECT_TRUE(Contains(r6[0]->reason, "Focus tracking: ")) << r6[0]->reason;
-  EXPECT_TRUE(t.HasTimer(At(4 * kHourMs), Rule::kR6FocusTracking, kTimerAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(4 * kHourMs), Rule::kR6FocusTracking, TimerKind::kAckTimeout));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -478,7 +478,7 @@ TEST(R6FocusTest, EndingFocusTrackingWithdrawsTheEpisode) {
   EXPECT_EQ(out.escalations[0].state, EscalationState::kResolved);
   EXPECT_EQ(out.escalations[0].rule, Rule::kR6FocusTracking);
   EXPECT_EQ(out.timers_cancel,
-            (std::vector<TimerRequest>{{At(4 * kHourMs), Rule::kR6FocusTracking, kTimerAckTimeout}}));
+            (std::vector<TimerRequest>{{At(4 * kHourMs), Rule::kR6FocusTracking, TimerKind::kAckTimeout}}));
 }
 
 TEST(R6FocusTest, UnacknowledgedClimbsAtItsOwnTimeout) {
@@ -520,8 +520,8 @@ TEST(OverrideTest, OwnAckTimeoutAppliesToEveryRule) {
   t.Profile(p);
   t.BpNow(185, 100);
   t.GlucoseNow(2.5);
-  EXPECT_TRUE(t.HasTimer(At(10 * kMinuteMs), Rule::kR1CriticalBp, kTimerAckTimeout));
-  EXPECT_TRUE(t.HasTimer(At(10 * kMinuteMs), Rule::kR5Glucose, kTimerAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(10 * kMinuteMs), Rule::kR1CriticalBp, TimerKind::kAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(10 * kMinuteMs), Rule::kR5Glucose, TimerKind::kAckTimeout));
 }
 
 TEST(OverrideTest, ChangedAckTimeoutAndRenotifyApplyFromTheNextTimer) {
@@ -532,16 +532,16 @@ TEST(OverrideTest, ChangedAckTimeoutAndRenotifyApplyFromTheNextTimer) {
   p.policy.ack_timeout_minutes = 10;
   p.policy.renotify_interval_hours = 2;
   t.Profile(p);
-  EXPECT_TRUE(t.HasTimer(At(30 * kMinuteMs), Rule::kR1CriticalBp, kTimerAckTimeout))
+  EXPECT_TRUE(t.HasTimer(At(30 * kMinuteMs), Rule::kR1CriticalBp, TimerKind::kAckTimeout))
       << "a pending deadline keeps its time";
   t.RunUntil(At(5 * kMinuteMs));
   t.AckByRule(Rule::kR1CriticalBp);
-  EXPECT_TRUE(t.HasTimer(At(5 * kMinuteMs + 2 * kHourMs), Rule::kR1CriticalBp, kTimerRenotify))
+  EXPECT_TRUE(t.HasTimer(At(5 * kMinuteMs + 2 * kHourMs), Rule::kR1CriticalBp, TimerKind::kRenotify))
       << "the ack is the next input: it uses the worker's own re-notify interval";
   t.Take();
   t.RunUntil(At(5 * kMinuteMs + 2 * kHourMs));
   ASSERT_EQ(t.Take().size(), 1u);
-  EXPECT_TRUE(t.HasTimer(At(5 * kMinuteMs + 4 * kHourMs), Rule::kR1CriticalBp, kTimerRenotify));
+  EXPECT_TRUE(t.HasTimer(At(5 * kMinuteMs + 4 * kHourMs), Rule::kR1CriticalBp, TimerKind::kRenotify));
 }
 
 TEST(OverrideTest, SelfTestEnrolledEnrolsInR3) {
@@ -670,7 +670,7 @@ TEST(AckByRuleTest, StopsTheClimbAndRenotifiesLater) {
   t.Take();
   t.RunUntil(At(30 * kMinuteMs));
   EXPECT_TRUE(t.Take().empty());
-  EXPECT_TRUE(t.HasTimer(At(10 * kMinuteMs + kDayMs), Rule::kR1CriticalBp, kTimerRenotify));
+  EXPECT_TRUE(t.HasTimer(At(10 * kMinuteMs + kDayMs), Rule::kR1CriticalBp, TimerKind::kRenotify));
 }
 
 TEST(AckByRuleTest, ResolveByRuleClosesTheOpenEpisode) {

@@ -85,11 +85,11 @@ TEST_P(R3EnrolmentTest, SchedulesTheDueTimerOnlyForEnrolledWorkers) {
   }
   if (!row.due_after_newest_ms) {
     EXPECT_FALSE(t.state.self_test_due.has_value());
-    for (const Timer& timer : t.timers) EXPECT_NE(timer.kind, kTimerSelfTestDue);
+    for (const Timer& timer : t.timers) EXPECT_NE(timer.kind, TimerKind::kSelfTestDue);
     return;
   }
   EXPECT_EQ(t.state.self_test_due, At(*row.due_after_newest_ms));
-  EXPECT_TRUE(t.HasTimer(At(*row.due_after_newest_ms), Rule::kR3SelfTestMissed, kTimerSelfTestDue));
+  EXPECT_TRUE(t.HasTimer(At(*row.due_after_newest_ms), Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -116,7 +116,7 @@ TEST(R3EnrolmentTest, EnrolmentWithoutReadingsGivesAFullInterval) {
   Timeline t;
   const Outcome out = t.Profile(Grade2());
   ASSERT_EQ(out.timers_set.size(), 1u);
-  EXPECT_EQ(out.timers_set[0], (TimerRequest{At(7 * kDayMs), Rule::kR3SelfTestMissed, kTimerSelfTestDue}));
+  EXPECT_EQ(out.timers_set[0], (TimerRequest{At(7 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue}));
   EXPECT_EQ(t.state.self_test_since, kStart);
   t.RunUntil(At(7 * kDayMs));
   const std::vector<Escalation> events = t.Take();  // OfRule points into it
@@ -197,9 +197,9 @@ TEST(R3LadderTest, ATimerProcessedLateKeepsTheLadderAnchoredAtDue) {
   t.BpNow(150, 95);
   // The engine was down: the due timer is processed 5 h late.
   t.clock.Set(At(7 * kDayMs + 5 * kHourMs));
-  t.Apply(t.book.OnTimer(Timer{At(7 * kDayMs), 0, kWorker, Rule::kR3SelfTestMissed, kTimerSelfTestDue}, t.state,
+  t.Apply(t.book.OnTimer(Timer{At(7 * kDayMs), 0, kWorker, Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue}, t.state,
                          t.clock.Now()));
-  EXPECT_TRUE(t.HasTimer(At(8 * kDayMs), Rule::kR3SelfTestMissed, kTimerAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(8 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kAckTimeout));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -220,9 +220,9 @@ TEST(R3ResolutionTest, AReadingResolvesAndRestartsTheWeeklyClock) {
   EXPECT_EQ(t.Open(Rule::kR3SelfTestMissed), nullptr);
   // The pending level-3 climb is cancelled and the next due is a week after the new reading.
   EXPECT_EQ(out.timers_cancel,
-            (std::vector<TimerRequest>{{At(10 * kDayMs), Rule::kR3SelfTestMissed, kTimerAckTimeout}}));
+            (std::vector<TimerRequest>{{At(10 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kAckTimeout}}));
   EXPECT_EQ(out.timers_set, (std::vector<TimerRequest>{{At(15 * kDayMs + kHourMs), Rule::kR3SelfTestMissed,
-                                                        kTimerSelfTestDue}}));
+                                                        TimerKind::kSelfTestDue}}));
   t.Take();
   t.RunUntil(At(15 * kDayMs + kHourMs - 1));
   EXPECT_TRUE(t.Take().empty());
@@ -275,12 +275,12 @@ TEST(R3StaleTimerTest, ADueTimerOvertakenByAReadingDoesNothing) {
   t.BpNow(150, 95);
   t.clock.Set(At(3 * kDayMs));
   t.BpNow(148, 92);  // moves the due to day 10 and cancels day 7
-  EXPECT_FALSE(t.HasTimer(At(7 * kDayMs), Rule::kR3SelfTestMissed, kTimerSelfTestDue));
+  EXPECT_FALSE(t.HasTimer(At(7 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue));
   // Cancellation is an optimisation: the old timer firing anyway must change nothing.
   t.clock.Set(At(7 * kDayMs));
   const WorkerState before = t.state;
   const Outcome out =
-      t.book.OnTimer(Timer{At(7 * kDayMs), 0, kWorker, Rule::kR3SelfTestMissed, kTimerSelfTestDue}, t.state,
+      t.book.OnTimer(Timer{At(7 * kDayMs), 0, kWorker, Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue}, t.state,
                      At(7 * kDayMs));
   EXPECT_TRUE(out.ignored);
   EXPECT_FALSE(out.ignored_reason.empty());
@@ -293,7 +293,7 @@ TEST(R3StaleTimerTest, ADueTimerOvertakenByAReadingDoesNothing) {
 struct StaleRow {
   const char* name;
   Rule rule;
-  uint32_t kind;
+  TimerKind kind;
   friend void PrintTo(const StaleRow& r, std::ostream* os) { *os << r.name; }
 };
 
@@ -314,18 +314,18 @@ TEST_P(StaleTimerTest, TimersTheStateIsNotWaitingForAreIgnored) {
 
 INSTANTIATE_TEST_SUITE_P(
     Kinds, StaleTimerTest,
-    ::testing::Values(StaleRow{"renotify_of_an_unacknowledged_episode", Rule::kR1CriticalBp, kTimerRenotify},
-                      StaleRow{"snooze_end_without_snooze", Rule::kR1CriticalBp, kTimerSnoozeEnd},
-                      StaleRow{"ack_timeout_of_a_closed_rule", Rule::kR2SustainedHypertension, kTimerAckTimeout},
-                      StaleRow{"self_test_due_before_its_time", Rule::kR3SelfTestMissed, kTimerSelfTestDue},
-                      StaleRow{"unknown_kind", Rule::kR1CriticalBp, 99}),
+    ::testing::Values(StaleRow{"renotify_of_an_unacknowledged_episode", Rule::kR1CriticalBp, TimerKind::kRenotify},
+                      StaleRow{"snooze_end_without_snooze", Rule::kR1CriticalBp, TimerKind::kSnoozeEnd},
+                      StaleRow{"ack_timeout_of_a_closed_rule", Rule::kR2SustainedHypertension, TimerKind::kAckTimeout},
+                      StaleRow{"self_test_due_before_its_time", Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue},
+                      StaleRow{"unknown_kind", Rule::kR1CriticalBp, TimerKindFromCode(99)}),
     test_support::RowName());
 
 TEST(StaleTimerTest, AnAckTimeoutBeforeItsDeadlineIsIgnored) {
   Timeline t;
   t.BpNow(185, 100);
   const Outcome out =
-      t.book.OnTimer(Timer{At(30 * kMinuteMs), 0, kWorker, Rule::kR1CriticalBp, kTimerAckTimeout}, t.state,
+      t.book.OnTimer(Timer{At(30 * kMinuteMs), 0, kWorker, Rule::kR1CriticalBp, TimerKind::kAckTimeout}, t.state,
                      At(30 * kMinuteMs - 1));
   EXPECT_TRUE(out.ignored);
   EXPECT_TRUE(out.escalations.empty());
@@ -340,8 +340,8 @@ TEST(R3ProfileChangeTest, ShorterIntervalMovesTheNextDue) {
   p.policy.self_test_interval_days = 3;
   const Outcome out = t.Profile(p);
   EXPECT_EQ(out.timers_cancel,
-            (std::vector<TimerRequest>{{At(7 * kDayMs), Rule::kR3SelfTestMissed, kTimerSelfTestDue}}));
-  EXPECT_EQ(out.timers_set, (std::vector<TimerRequest>{{At(3 * kDayMs), Rule::kR3SelfTestMissed, kTimerSelfTestDue}}));
+            (std::vector<TimerRequest>{{At(7 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue}}));
+  EXPECT_EQ(out.timers_set, (std::vector<TimerRequest>{{At(3 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue}}));
   t.RunUntil(At(3 * kDayMs - 1));
   EXPECT_TRUE(t.Take().empty());
   t.RunUntil(At(3 * kDayMs));
@@ -350,7 +350,7 @@ TEST(R3ProfileChangeTest, ShorterIntervalMovesTheNextDue) {
   ASSERT_EQ(r3.size(), 1u);
   EXPECT_TRUE(Contains(r3[0]->reason, "no self-test for 3 days")) << r3[0]->reason;
   // The ladder follows the new due.
-  EXPECT_TRUE(t.HasTimer(At(4 * kDayMs), Rule::kR3SelfTestMissed, kTimerAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(4 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kAckTimeout));
 }
 
 TEST(R3ProfileChangeTest, LeavingTheProgrammeWithdrawsTheReminder) {
@@ -398,7 +398,7 @@ TEST_P(AckTimeoutTest, UnacknowledgedEpisodeClimbsExactlyAtTheTimeout) {
   t.Profile(MakeProfile());
   t.BpNow(184, 112);
   const std::string episode = t.Open(Rule::kR1CriticalBp)->episode_id;
-  EXPECT_TRUE(t.HasTimer(At(30 * kMinuteMs), Rule::kR1CriticalBp, kTimerAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(30 * kMinuteMs), Rule::kR1CriticalBp, TimerKind::kAckTimeout));
   if (row.ack_after_ms) {
     t.RunUntil(At(*row.ack_after_ms));
     EXPECT_FALSE(t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge).ignored);
@@ -475,9 +475,9 @@ TEST(RenotifyTest, AcknowledgedEpisodeRenotifiesWhileItPersists) {
   const Outcome ack = t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge);
   EXPECT_TRUE(ack.escalations.empty());
   EXPECT_EQ(ack.timers_cancel,
-            (std::vector<TimerRequest>{{At(30 * kMinuteMs), Rule::kR1CriticalBp, kTimerAckTimeout}}));
+            (std::vector<TimerRequest>{{At(30 * kMinuteMs), Rule::kR1CriticalBp, TimerKind::kAckTimeout}}));
   EXPECT_EQ(ack.timers_set,
-            (std::vector<TimerRequest>{{At(10 * kMinuteMs + 24 * kHourMs), Rule::kR1CriticalBp, kTimerRenotify}}));
+            (std::vector<TimerRequest>{{At(10 * kMinuteMs + 24 * kHourMs), Rule::kR1CriticalBp, TimerKind::kRenotify}}));
   const OpenEpisode* e = t.Open(Rule::kR1CriticalBp);
   EXPECT_TRUE(e->acknowledged);
   EXPECT_EQ(e->acked_by, kManager);
@@ -591,8 +591,8 @@ TEST(AckTest, ResolvingAMissedSelfTestRestartsTheWeeklyClock) {
   ASSERT_EQ(out.escalations.size(), 1u);
   EXPECT_EQ(out.escalations[0].state, EscalationState::kResolved);
   EXPECT_EQ(t.state.self_test_due, At(14 * kDayMs + 2 * kHourMs));
-  EXPECT_TRUE(t.HasTimer(At(14 * kDayMs + 2 * kHourMs), Rule::kR3SelfTestMissed, kTimerSelfTestDue));
-  EXPECT_FALSE(t.HasTimer(At(8 * kDayMs), Rule::kR3SelfTestMissed, kTimerAckTimeout));
+  EXPECT_TRUE(t.HasTimer(At(14 * kDayMs + 2 * kHourMs), Rule::kR3SelfTestMissed, TimerKind::kSelfTestDue));
+  EXPECT_FALSE(t.HasTimer(At(8 * kDayMs), Rule::kR3SelfTestMissed, TimerKind::kAckTimeout));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -605,7 +605,7 @@ TEST(SnoozeTest, SilencesUntilTheTimeThenResumesClimbing) {
   t.RunUntil(At(5 * kMinuteMs));
   const Outcome snooze = t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kSnooze, At(2 * kHourMs));
   EXPECT_FALSE(snooze.ignored);
-  EXPECT_EQ(snooze.timers_set, (std::vector<TimerRequest>{{At(2 * kHourMs), Rule::kR1CriticalBp, kTimerSnoozeEnd}}));
+  EXPECT_EQ(snooze.timers_set, (std::vector<TimerRequest>{{At(2 * kHourMs), Rule::kR1CriticalBp, TimerKind::kSnoozeEnd}}));
   t.Take();
   t.RunUntil(At(2 * kHourMs - 1));  // the 30-minute timeout passes in silence
   EXPECT_TRUE(t.Take().empty());
@@ -637,7 +637,7 @@ TEST(SnoozeTest, AcknowledgedEpisodeRenotifiesAfterTheSnooze) {
   EXPECT_EQ(t.Take().size(), 1u);  // just the OPEN
   t.RunUntil(At(3 * kDayMs));
   EXPECT_EQ(t.Take().size(), 1u);
-  EXPECT_TRUE(t.HasTimer(At(4 * kDayMs), Rule::kR1CriticalBp, kTimerRenotify));
+  EXPECT_TRUE(t.HasTimer(At(4 * kDayMs), Rule::kR1CriticalBp, TimerKind::kRenotify));
 }
 
 TEST(SnoozeTest, TheConditionClearingDuringASnoozeStillResolves) {

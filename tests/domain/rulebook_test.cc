@@ -47,7 +47,7 @@ struct Scenario {
     return Feed(BpReading(at, sys, dia, pulse, worker));
   }
   void Profile(const WorkerProfile& p) {
-    const std::vector<Escalation> out = book.OnProfile(p.worker, p, state, kNow);
+    const std::vector<Escalation> out = book.OnWorkerProfile(p.worker, p, state, kNow).escalations;
     EXPECT_TRUE(out.empty()) << "a profile update emitted " << out.size() << " events";
   }
   const OpenEpisode* Open(Rule rule) const {
@@ -871,7 +871,7 @@ TEST(ComputeWindowBoundsTest, StartIsEndMinusWindow) {
 TEST(OnProfileTest, StoresTheProfileAndEmitsNothing) {
   Scenario s;
   const WorkerProfile p = ProfileWithExtras();
-  EXPECT_TRUE(s.book.OnProfile(kWorker, p, s.state, kNow).empty());
+  EXPECT_TRUE(s.book.OnWorkerProfile(kWorker, p, s.state, kNow).escalations.empty());
   ASSERT_TRUE(s.state.profile.has_value());
   EXPECT_EQ(*s.state.profile, p);
 }
@@ -894,7 +894,7 @@ TEST(OnProfileTest, TombstoneWithNothingOpenEmitsNothing) {
   Scenario s;
   s.Profile(MakeProfile());
   s.Bp(Utc(0, 2), 128, 82);
-  EXPECT_TRUE(s.book.OnProfile(kWorker, std::nullopt, s.state, kNow).empty());
+  EXPECT_TRUE(s.book.OnWorkerProfile(kWorker, std::nullopt, s.state, kNow).escalations.empty());
 }
 
 TEST(OnProfileTest, TombstoneResolvesEveryOpenEpisode) {
@@ -907,7 +907,7 @@ TEST(OnProfileTest, TombstoneResolvesEveryOpenEpisode) {
   std::set<std::string> open_episodes;
   for (const OpenEpisode& ep : s.state.open) open_episodes.insert(ep.episode_id);
 
-  const std::vector<Escalation> out = s.book.OnProfile(kWorker, std::nullopt, s.state, kNow);
+  const std::vector<Escalation> out = s.book.OnWorkerProfile(kWorker, std::nullopt, s.state, kNow).escalations;
   ASSERT_EQ(out.size(), 2u);
   std::set<std::string> resolved;
   std::set<Rule> rules;

@@ -115,7 +115,7 @@ class FaultTest : public ::testing::Test {
     std::set<std::string> ids;
     for (const auto& [worker, readings] : sent_) {
       domain::WorkerState state;
-      rules.OnProfile({worker}, wire::FromProto(MakeProfile(worker, "U01", "U01-G01")), state, {now_});
+      rules.OnWorkerProfile({worker}, wire::FromProto(MakeProfile(worker, "U01", "U01-G01")), state, {now_});
       for (const auto& reading : readings) {
         for (const auto& e : rules.OnReading(wire::FromProto(reading), state, {now_}).escalations) {
           ids.insert(e.event_id);

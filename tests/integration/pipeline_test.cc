@@ -99,7 +99,7 @@ TEST_F(PipelineTest, ReadingsInEscalationsOut) {
   // Deterministic ids: the pure rules, run here on the same history, name the events the same.
   domain::Rulebook rules{domain::Policy{}};
   domain::WorkerState w1;
-  rules.OnProfile({"W1"}, wire::FromProto(MakeProfile("W1", "U01", "U01-G01")), w1, {now});
+  rules.OnWorkerProfile({"W1"}, wire::FromProto(MakeProfile("W1", "U01", "U01-G01")), w1, {now});
   auto first = rules.OnReading(wire::FromProto(MakeBp("W1", now - 2 * kHour, 186, 112)), w1, {now});
   ASSERT_EQ(first.escalations.size(), 1u);
   EXPECT_EQ(first.escalations[0].event_id, r1.event_id());
@@ -234,7 +234,7 @@ TEST_F(PipelineTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
   {
     domain::Rulebook rules{domain::Policy{}};
     std::map<std::string, domain::WorkerState> states;
-    for (const auto& [id, p] : profiles) rules.OnProfile({id}, wire::FromProto(p), states[id], {now});
+    for (const auto& [id, p] : profiles) rules.OnWorkerProfile({id}, wire::FromProto(p), states[id], {now});
     for (const auto& item : interleaved) {
       auto out = rules.OnReading(wire::FromProto(item.reading), states[item.worker], {now});
       ASSERT_FALSE(out.rejected) << out.rejected->message;

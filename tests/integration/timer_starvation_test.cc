@@ -40,7 +40,7 @@ TEST(TimerStarvationTest, OwnAckTimeoutsFireBehindMoreThanARoundsWorthOfForeignD
                                   .partition = 50,
                                   .worker = domain::WorkerId{"GONE" + std::to_string(i)},
                                   .rule = domain::Rule::kR1CriticalBp,
-                                  .kind = domain::kTimerAckTimeout});
+                                  .kind = domain::TimerKind::kAckTimeout});
   }
   ASSERT_TRUE((*store)->Commit(foreign).ok());
 

@@ -41,7 +41,7 @@ Timer MakeTimer(int64_t fire_at_ms, int32_t partition, const std::string& worker
                .partition = partition,
                .worker = domain::WorkerId{worker},
                .rule = domain::Rule::kR3SelfTestMissed,
-               .kind = kind};
+               .kind = domain::TimerKindFromCode(kind)};
 }
 
 OutboxEntry Entry(uint64_t seq, int32_t partition, uint32_t epoch = 0) {

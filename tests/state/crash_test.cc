@@ -140,7 +140,7 @@ int64_t ExpectConsistent(const std::string& path) {
                                                    .partition = 0,
                                                    .worker = domain::WorkerId{"W"},
                                                    .rule = domain::Rule::kR2SustainedHypertension,
-                                                   .kind = 3}}));
+                                                   .kind = alertd::domain::TimerKind::kRenotify}}));
   }
   // Partition 1 gained worker W<j> and its timer at j in commit j: every committed worker has its
   // timer and every timer its worker, for j = 1..i and nothing else.

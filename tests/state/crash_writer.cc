@@ -78,13 +78,13 @@ int Run(const std::string& path) {
                    .partition = 0,
                    .worker = worker.worker,
                    .rule = Rule::kR2SustainedHypertension,
-                   .kind = 3};
+                   .kind = alertd::domain::TimerKind::kRenotify};
     };
     batch.timers_put = {moving_timer(i), Timer{.fire_at = ProcessingTime{i},
                                                .partition = 1,
                                                .worker = added.worker,
                                                .rule = Rule::kR3SelfTestMissed,
-                                               .kind = 1}};
+                                               .kind = alertd::domain::TimerKind::kSelfTestDue}};
     batch.timers_delete = {moving_timer(i - 1)};
     if (absl::Status status = store.Commit(batch); !status.ok()) {
       std::fprintf(stderr, "commit %lld: %s\n", static_cast<long long>(i), status.ToString().c_str());

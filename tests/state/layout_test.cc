@@ -80,7 +80,7 @@ domain::Timer MakeTimer(int64_t fire_at_ms, int32_t partition, const std::string
                        .partition = partition,
                        .worker = domain::WorkerId{worker},
                        .rule = rule,
-                       .kind = kind};
+                       .kind = domain::TimerKindFromCode(kind)};
 }
 
 TEST(LayoutTest, TimerKeyBytes) {

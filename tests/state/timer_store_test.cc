@@ -31,7 +31,7 @@ Timer MakeTimer(int64_t fire_at_ms, int32_t partition, const std::string& worker
                .partition = partition,
                .worker = domain::WorkerId{worker},
                .rule = rule,
-               .kind = kind};
+               .kind = domain::TimerKindFromCode(kind)};
 }
 
 template <typename Impl>
