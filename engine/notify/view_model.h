@@ -1,0 +1,60 @@
+// The view model a message template renders: an escalation's structured fields as words for people.
+//
+// Every key is present in every view (empty text, false or an empty list when the event lacks it),
+// so the set of keys a template may use is fixed and checked when templates load (templates.h).
+// The keys, for template authors (deploy/notify/templates/README.md lists them with examples):
+//   event_id episode_id sequence  worker_id worker_name  unit_id unit_name grid_id grid_name
+//   rule_code rule  severity_code severity is_urgent  state_code state is_open is_escalated
+//   is_renotified is_resolved  level_code level  recipient_id recipient_name recipient_role
+//   reason action  opened_at trigger_at emitted_at utc_offset  language
+//   has_latest_blood_pressure latest_blood_pressure{systolic diastolic pulse has_pulse category context measured_at}
+//   has_blood_pressure blood_pressure[ same keys as latest_blood_pressure ] (newest last)
+//   has_latest_glucose latest_glucose{mmol_per_l timing context measured_at}
+//   has_glucose glucose[ same keys as latest_glucose ] (newest last)
+//   has_window window{readings days mean_systolic mean_diastolic category from to}
+//   has_acknowledge_url acknowledge_url has_resolve_url resolve_url has_snooze_url snooze_url
+//   has_worker_url worker_url
+// Pure functions; any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/notify/words.h"
+#include "health.pb.h"
+
+namespace alertd::notify {
+
+// The links the delivery process signs for this recipient and episode; empty = not offered.
+struct MessageLinks {
+  std::string acknowledge;
+  std::string resolve;
+  std::string snooze;
+  std::string worker_page;
+};
+
+// What the escalation does not carry but a person needs: the unit's and grid's display names (from
+// the worker profiles the caller follows; empty = the ids stand in) and the grid's clock.
+struct MessagePlace {
+  std::string unit_name;
+  std::string grid_name;
+  int utc_offset_minutes = 8 * 60;  // China Standard Time, +08:00
+};
+
+// The view of `event` for `recipient` in `language`.
+nlohmann::json BuildView(const healthgrid::v1::Escalation& event, const healthgrid::v1::Recipient& recipient,
+                         const MessageLinks& links, const MessagePlace& place, Language language);
+
+// A view with every optional part present and every list non-empty: templates are checked against
+// its keys, so a tag inside a section that a given event leaves out is still checked.
+nlohmann::json SpecimenView(Language language);
+
+// "2026-11-24 07:30" at `utc_offset_minutes` east of UTC; "" for 0 (a time the event leaves unset).
+std::string LocalTimeText(int64_t ms_since_epoch, int utc_offset_minutes);
+
+// "+08:00", "-05:30".
+std::string UtcOffsetText(int utc_offset_minutes);
+
+}  // namespace alertd::notify
