@@ -43,7 +43,7 @@ std::string Describe(const YAML::Node& node) {
   }
   std::string text = node.Scalar();
   if (text.size() > 40) text = text.substr(0, 40) + "...";
-  return nlohmann::json(text).dump();
+  return JsonText(nlohmann::json(text));
 }
 
 // "22:00" -> minutes after midnight.

@@ -86,13 +86,13 @@ absl::StatusOr<HttpRequest> AlertmanagerRequest(const ChannelConfig& channel, co
              {"startsAt", Rfc3339Utc(starts)}};
   if (event.state() == pb::RESOLVED) alert["endsAt"] = Rfc3339Utc(std::max(event.emitted_at_ms(), starts));
   if (!links.worker_page.empty()) alert["generatorURL"] = links.worker_page;
-  return HttpRequest{"POST", base + "/api/v2/alerts", {kJsonContentType}, json::array({alert}).dump()};
+  return HttpRequest{"POST", base + "/api/v2/alerts", {kJsonContentType}, JsonText(json::array({alert}))};
 }
 
 absl::StatusOr<HttpRequest> WeComRequest(const ChannelConfig& channel, const RenderedText& text) {
   const std::string content = Truncated(fmt::format("### {}\n{}", text.title, text.body), kWeComMaxContentBytes);
   json body{{"msgtype", "markdown"}, {"markdown", {{"content", content}}}};
-  return HttpRequest{"POST", channel.url, {kJsonContentType}, body.dump()};
+  return HttpRequest{"POST", channel.url, {kJsonContentType}, JsonText(body)};
 }
 
 absl::StatusOr<HttpRequest> DingTalkRequest(const ChannelConfig& channel, const RenderedText& text, int64_t now_ms) {
@@ -103,7 +103,7 @@ absl::StatusOr<HttpRequest> DingTalkRequest(const ChannelConfig& channel, const 
   json body{{"msgtype", "markdown"},
             {"markdown", {{"title", text.title}, {"text", fmt::format("### {}\n\n{}", text.title, text.body)}}},
             {"at", {{"isAtAll", false}}}};
-  return HttpRequest{"POST", std::move(url), {kJsonContentType}, body.dump()};
+  return HttpRequest{"POST", std::move(url), {kJsonContentType}, JsonText(body)};
 }
 
 absl::StatusOr<HttpRequest> FeishuRequest(const ChannelConfig& channel, const pb::Escalation& event,
@@ -118,7 +118,7 @@ absl::StatusOr<HttpRequest> FeishuRequest(const ChannelConfig& channel, const pb
   body["card"] = json{
       {"header", {{"title", {{"tag", "plain_text"}, {"content", text.title}}}, {"template", CardColour(event)}}},
       {"elements", json::array({json{{"tag", "div"}, {"text", {{"tag", "lark_md"}, {"content", text.body}}}}})}};
-  return HttpRequest{"POST", channel.url, {kJsonContentType}, body.dump()};
+  return HttpRequest{"POST", channel.url, {kJsonContentType}, JsonText(body)};
 }
 
 absl::StatusOr<HttpRequest> WebhookRequest(const ChannelConfig& channel, const RenderedText& text, const json& view) {

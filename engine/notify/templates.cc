@@ -56,13 +56,13 @@ mstch::data ToMustache(const json& value) {
     case json::value_t::string: return mstch::data{value.get<std::string>()};
     case json::value_t::boolean: return mstch::data{value.get<bool>()};
     case json::value_t::null: return mstch::data{std::string()};
-    default: return mstch::data{value.dump()};
+    default: return mstch::data{JsonText(value)};
   }
 }
 
 // The inside of a JSON string literal for `s`, so a value cannot end the string or the document.
 std::string JsonStringInside(const std::string& s) {
-  const std::string quoted = json(s).dump();
+  const std::string quoted = JsonText(json(s));
   return quoted.substr(1, quoted.size() - 2);
 }
 
@@ -138,7 +138,6 @@ absl::Status CheckTemplate(std::string_view text, const json& view, std::string_
     return absl::InvalidArgumentError(fmt::format("{}:{}", source, WithLine(text, parsed.error_message())));
   }
   std::vector<const json*> contexts{&view};
-  std::vector<std::string> open_sections;
   for (std::size_t pos = text.find("{{"); pos != std::string_view::npos; pos = text.find("{{", pos)) {
     const bool triple = text.substr(pos, 3) == "{{{";
     const std::string_view close = triple ? "}}}" : "}}";
@@ -163,15 +162,12 @@ absl::Status CheckTemplate(std::string_view text, const json& view, std::string_
       while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     }
     if (sigil == '/') {
-      open_sections.pop_back();  // balanced: the parser checked
+      // balanced: the parser checked
       contexts.pop_back();
       continue;
     }
     if (name == "." && contexts.size() > 1) {
-      if (sigil == '#' || sigil == '^') {
-        open_sections.emplace_back(name);
-        contexts.push_back(contexts.back());
-      }
+      if (sigil == '#' || sigil == '^') contexts.push_back(contexts.back());
       continue;
     }
     const json* value = Lookup(contexts, name);
@@ -181,7 +177,6 @@ absl::Status CheckTemplate(std::string_view text, const json& view, std::string_
           line, tag, name, TopLevelKeys(view)));
     }
     if (sigil == '#' || sigil == '^') {
-      open_sections.emplace_back(name);
       const json* inner = sigil == '#' ? SectionContext(value) : nullptr;
       contexts.push_back(inner != nullptr ? inner : contexts.back());
       continue;

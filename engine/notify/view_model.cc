@@ -48,6 +48,8 @@ void AddLink(json& view, const char* name, const std::string& url) {
 
 }  // namespace
 
+std::string JsonText(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string UtcOffsetText(int utc_offset_minutes) {
   const int magnitude = std::abs(utc_offset_minutes);
   return fmt::format("{}{:02}:{:02}", utc_offset_minutes < 0 ? '-' : '+', magnitude / 60, magnitude % 60);

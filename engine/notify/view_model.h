@@ -57,4 +57,8 @@ std::string LocalTimeText(int64_t ms_since_epoch, int utc_offset_minutes);
 // "+08:00", "-05:30".
 std::string UtcOffsetText(int utc_offset_minutes);
 
+// `value` as compact JSON text, with any invalid UTF-8 replaced by U+FFFD: nlohmann's dump() throws
+// on such bytes, and one bad byte in a name or reason must not abort a delivery.
+std::string JsonText(const nlohmann::json& value);
+
 }  // namespace alertd::notify

@@ -266,3 +266,25 @@ TEST(BuildRequest, DispatchesOnTheChannelKind) {
 
 }  // namespace
 }  // namespace alertd::notify
+
+namespace alertd::notify {
+namespace {
+
+TEST(BuildRequest, InvalidUtf8InANameOrTextIsReplacedInsteadOfAbortingTheDelivery) {
+  pb::Escalation event = SampleEscalation(pb::R1_CRITICAL_BP);
+  event.set_worker_name("Li\xff\xfe");
+  const RenderedText text{"t\xc3", "b\xe8\xa1"};  // cut in the middle of a character
+  const json view = BuildView(event, event.recipients(0), kLinks, {}, Language::kEn);
+  ChannelConfig webhook = Channel(ChannelKind::kWebhook, "http://hook");
+  webhook.body_template = R"({"who": "{{worker_name}}", "title": "{{title}}"})";
+  for (const ChannelConfig& channel : {Channel(ChannelKind::kAlertmanager, "http://am"), Channel(ChannelKind::kWeCom, "https://w"),
+                                       Channel(ChannelKind::kDingTalk, "https://d"), Channel(ChannelKind::kFeishu, "https://f"), webhook}) {
+    absl::StatusOr<HttpRequest> request = BuildRequest(channel, event, text, event.recipients(0), kLinks, view, kNowMs);
+    ASSERT_TRUE(request.ok()) << ChannelKindName(channel.kind) << ": " << request.status();
+    EXPECT_TRUE(json::accept(request->body)) << request->body;
+    EXPECT_NE(request->body.find("\xEF\xBF\xBD"), std::string::npos) << ChannelKindName(channel.kind) << ": " << request->body;
+  }
+}
+
+}  // namespace
+}  // namespace alertd::notify
