@@ -16,17 +16,22 @@ enum class ChannelKind {
 };
 
 inline constexpr std::array<ChannelKind, 5> kChannelKinds = {ChannelKind::kAlertmanager, ChannelKind::kWeCom,
-                                                            ChannelKind::kDingTalk, ChannelKind::kFeishu,
-                                                            ChannelKind::kWebhook};
+                                                             ChannelKind::kDingTalk, ChannelKind::kFeishu,
+                                                             ChannelKind::kWebhook};
 
 // "alertmanager", "wecom", "dingtalk", "feishu", "webhook": the config's `kind` and the template files' prefix.
 constexpr std::string_view ChannelKindName(ChannelKind kind) {
   switch (kind) {
-    case ChannelKind::kAlertmanager: return "alertmanager";
-    case ChannelKind::kWeCom: return "wecom";
-    case ChannelKind::kDingTalk: return "dingtalk";
-    case ChannelKind::kFeishu: return "feishu";
-    case ChannelKind::kWebhook: return "webhook";
+    case ChannelKind::kAlertmanager:
+      return "alertmanager";
+    case ChannelKind::kWeCom:
+      return "wecom";
+    case ChannelKind::kDingTalk:
+      return "dingtalk";
+    case ChannelKind::kFeishu:
+      return "feishu";
+    case ChannelKind::kWebhook:
+      return "webhook";
   }
   return "unknown";
 }

@@ -18,9 +18,9 @@ namespace alertd::notify {
 std::string DeliveryKey(std::string_view event_id, std::string_view recipient_id, std::string_view channel);
 
 struct RetryPolicy {
-  int64_t base_delay_ms = 1000;             // the first retry waits up to this
-  int64_t max_delay_ms = 5 * 60 * 1000;     // no single wait is longer
-  uint32_t max_attempts = 10;               // sends in all, the first included; then the delivery fails
+  int64_t base_delay_ms = 1000;          // the first retry waits up to this
+  int64_t max_delay_ms = 5 * 60 * 1000;  // no single wait is longer
+  uint32_t max_attempts = 10;            // sends in all, the first included; then the delivery fails
 };
 
 // How long to wait after `failed_attempts` failed sends (1 = the first send failed) before the next:

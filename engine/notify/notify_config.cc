@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "engine/notify/view_model.h"
@@ -36,10 +36,14 @@ constexpr RoleName kRoles[] = {{"worker", pb::ROLE_WORKER},
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return "nothing";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: break;
+    case YAML::NodeType::Undefined:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      break;
   }
   std::string text = node.Scalar();
   if (text.size() > 40) text = text.substr(0, 40) + "...";
@@ -88,8 +92,8 @@ class ConfigReader {
 
   absl::StatusOr<NotifyConfig> Parse(std::string_view text) {
     if (text.size() > kMaxConfigBytes) {
-      return absl::InvalidArgumentError(
-          fmt::format("{}: {} bytes; the notification config may hold at most {}", source_, text.size(), kMaxConfigBytes));
+      return absl::InvalidArgumentError(fmt::format("{}: {} bytes; the notification config may hold at most {}",
+                                                    source_, text.size(), kMaxConfigBytes));
     }
     YAML::Node root;
     try {
@@ -120,7 +124,9 @@ class ConfigReader {
   absl::Status Mapping(const YAML::Node& node, const YAML::Mark& where, const std::string& path,
                        std::initializer_list<std::string_view> allowed, std::map<std::string, YAML::Node>& out) {
     const std::string keys = fmt::format("{}", fmt::join(allowed, ", "));
-    if (!node.IsMap()) return Fail(Mark(node, where), path, fmt::format("expected a mapping with keys {}, got {}", keys, Describe(node)));
+    if (!node.IsMap())
+      return Fail(Mark(node, where), path,
+                  fmt::format("expected a mapping with keys {}, got {}", keys, Describe(node)));
     for (const auto& entry : node) {
       const YAML::Node& key = entry.first;
       if (!key.IsScalar()) return Fail(key.Mark(), path, fmt::format("expected a field name, got {}", Describe(key)));
@@ -146,8 +152,23 @@ class ConfigReader {
   }
 
   absl::StatusOr<std::string> Text(const YAML::Node& node, const std::string& field, std::string_view expected) {
-    if (!node.IsScalar()) return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, Describe(node)));
+    if (!node.IsScalar())
+      return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, Describe(node)));
     return node.Scalar();
+  }
+
+  // The scalar at `field` as `parse` reads it, or a refusal saying what was expected and what came.
+  template <typename Parse>
+  auto Choice(const YAML::Node& node, const std::string& field, std::string_view expected, Parse parse)
+      -> absl::StatusOr<typename std::invoke_result_t<Parse, const std::string&>::value_type> {
+    if (node.IsScalar()) {
+      if (auto value = parse(node.Scalar())) return *value;
+    }
+    return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, Describe(node)));
+  }
+
+  absl::StatusOr<Language> ReadLanguage(const YAML::Node& node, const std::string& field) {
+    return Choice(node, field, "zh-CN or en", [](const std::string& s) { return ParseLanguage(s); });
   }
 
   absl::StatusOr<QuietHours> ReadQuietHours(const YAML::Node& node, const std::string& field) {
@@ -156,34 +177,35 @@ class ConfigReader {
     QuietHours hours;
     for (auto [name, out] : {std::pair{"from", &hours.from_minute}, std::pair{"until", &hours.until_minute}}) {
       const std::string path = fmt::format("{}.{}", field, name);
-      if (!keys.contains(name)) return Fail(Mark(node, KeyMark(field)), path, "missing; expected a local time \"HH:MM\"");
-      absl::StatusOr<std::string> text = Text(keys[name], path, "a local time \"HH:MM\"");
-      if (!text.ok()) return text.status();
-      const std::optional<int> minute = ParseClock(*text);
-      if (!minute) return Fail(Mark(keys[name], KeyMark(path)), path, fmt::format("expected a local time \"HH:MM\" (00:00..23:59), got {}", Describe(keys[name])));
+      if (!keys.contains(name))
+        return Fail(Mark(node, KeyMark(field)), path, "missing; expected a local time \"HH:MM\"");
+      absl::StatusOr<int> minute = Choice(keys[name], path, "a local time \"HH:MM\" (00:00..23:59)", ParseClock);
+      if (!minute.ok()) return minute.status();
       *out = *minute;
     }
     if (hours.from_minute == hours.until_minute) {
-      return Fail(Mark(node, KeyMark(field)), field, "from and until are equal; quiet hours need a span (or remove them)");
+      return Fail(Mark(node, KeyMark(field)), field,
+                  "from and until are equal; quiet hours need a span (or remove them)");
     }
     return hours;
   }
 
   absl::Status ReadRoot(const YAML::Node& root, NotifyConfig& config) {
     std::map<std::string, YAML::Node> keys;
-    if (absl::Status st = Mapping(root, YAML::Mark::null_mark(), "", {"language", "utc_offset", "quiet_hours", "channels", "recipients"}, keys); !st.ok()) return st;
+    if (absl::Status st = Mapping(root, YAML::Mark::null_mark(), "",
+                                  {"language", "utc_offset", "quiet_hours", "channels", "recipients"}, keys);
+        !st.ok())
+      return st;
     if (keys.contains("language")) {
-      absl::StatusOr<std::string> tag = Text(keys["language"], "language", "zh-CN or en");
-      if (!tag.ok()) return tag.status();
-      const std::optional<Language> language = ParseLanguage(*tag);
-      if (!language) return Fail(Mark(keys["language"], KeyMark("language")), "language", fmt::format("expected zh-CN or en, got {}", Describe(keys["language"])));
+      absl::StatusOr<Language> language = ReadLanguage(keys["language"], "language");
+      if (!language.ok()) return language.status();
       config.language = *language;
     }
     if (keys.contains("utc_offset")) {
-      absl::StatusOr<std::string> text = Text(keys["utc_offset"], "utc_offset", "an offset \"+HH:MM\"");
-      if (!text.ok()) return text.status();
-      const std::optional<int> offset = ParseUtcOffset(*text);
-      if (!offset) return Fail(Mark(keys["utc_offset"], KeyMark("utc_offset")), "utc_offset", fmt::format("expected an offset \"+HH:MM\" or \"-HH:MM\" between -12:00 and +14:00 (quote it), got {}", Describe(keys["utc_offset"])));
+      absl::StatusOr<int> offset =
+          Choice(keys["utc_offset"], "utc_offset",
+                 "an offset \"+HH:MM\" or \"-HH:MM\" between -12:00 and +14:00 (quote it)", ParseUtcOffset);
+      if (!offset.ok()) return offset.status();
       config.utc_offset_minutes = *offset;
     }
     if (keys.contains("quiet_hours") && !keys["quiet_hours"].IsNull()) {
@@ -202,37 +224,49 @@ class ConfigReader {
   }
 
   absl::Status ReadChannels(const YAML::Node& node, NotifyConfig& config) {
-    if (!node.IsMap()) return Fail(Mark(node, KeyMark("channels")), "channels", fmt::format("expected a mapping from channel name to its settings, got {}", Describe(node)));
+    if (!node.IsMap())
+      return Fail(Mark(node, KeyMark("channels")), "channels",
+                  fmt::format("expected a mapping from channel name to its settings, got {}", Describe(node)));
     for (const auto& entry : node) {
       const YAML::Node& name_node = entry.first;
       const std::string field = fmt::format("channels.{}", name_node.IsScalar() ? name_node.Scalar() : "?");
       if (!name_node.IsScalar() || !IsChannelName(name_node.Scalar())) {
-        return Fail(name_node.Mark(), field, fmt::format("expected a channel name of letters, digits, - and _ (at most 64), got {}", Describe(name_node)));
+        return Fail(name_node.Mark(), field,
+                    fmt::format("expected a channel name of letters, digits, - and _ (at most 64), got {}",
+                                Describe(name_node)));
       }
       if (config.FindChannel(name_node.Scalar()) != nullptr) return Fail(name_node.Mark(), field, "defined twice");
       marks_[field] = name_node.Mark();
       std::map<std::string, YAML::Node> keys;
-      if (absl::Status st = Mapping(entry.second, name_node.Mark(), field, {"kind", "url", "secret", "body", "content_type"}, keys); !st.ok()) return st;
+      if (absl::Status st =
+              Mapping(entry.second, name_node.Mark(), field, {"kind", "url", "secret", "body", "content_type"}, keys);
+          !st.ok())
+        return st;
       ChannelConfig channel;
       channel.name = name_node.Scalar();
       const std::string kinds = "alertmanager, wecom, dingtalk, feishu or webhook";
-      if (!keys.contains("kind")) return Fail(name_node.Mark(), field + ".kind", fmt::format("missing; expected {}", kinds));
-      absl::StatusOr<std::string> kind = Text(keys["kind"], field + ".kind", kinds);
+      if (!keys.contains("kind"))
+        return Fail(name_node.Mark(), field + ".kind", fmt::format("missing; expected {}", kinds));
+      absl::StatusOr<ChannelKind> kind =
+          Choice(keys["kind"], field + ".kind", kinds, [](const std::string& s) { return ParseChannelKind(s); });
       if (!kind.ok()) return kind.status();
-      const std::optional<ChannelKind> parsed_kind = ParseChannelKind(*kind);
-      if (!parsed_kind) return Fail(Mark(keys["kind"], KeyMark(field + ".kind")), field + ".kind", fmt::format("expected {}, got {}", kinds, Describe(keys["kind"])));
-      channel.kind = *parsed_kind;
-      if (!keys.contains("url")) return Fail(name_node.Mark(), field + ".url", "missing; expected an http:// or https:// URL");
+      channel.kind = *kind;
+      if (!keys.contains("url"))
+        return Fail(name_node.Mark(), field + ".url", "missing; expected an http:// or https:// URL");
       absl::StatusOr<std::string> url = Text(keys["url"], field + ".url", "an http:// or https:// URL");
       if (!url.ok()) return url.status();
       if (!(url->starts_with("http://") || url->starts_with("https://")) || url->size() > kMaxUrlBytes ||
           url->find_first_of(" \t\r\n") != std::string::npos) {
-        return Fail(Mark(keys["url"], KeyMark(field + ".url")), field + ".url", fmt::format("expected an http:// or https:// URL without spaces (at most {} bytes), got {}", kMaxUrlBytes, Describe(keys["url"])));
+        return Fail(Mark(keys["url"], KeyMark(field + ".url")), field + ".url",
+                    fmt::format("expected an http:// or https:// URL without spaces (at most {} bytes), got {}",
+                                kMaxUrlBytes, Describe(keys["url"])));
       }
       channel.url = *url;
       if (keys.contains("secret")) {
         if (channel.kind != ChannelKind::kDingTalk && channel.kind != ChannelKind::kFeishu) {
-          return Fail(KeyMark(field + ".secret"), field + ".secret", fmt::format("only dingtalk and feishu channels sign requests; a {} channel has no secret", *kind));
+          return Fail(KeyMark(field + ".secret"), field + ".secret",
+                      fmt::format("only dingtalk and feishu channels sign requests; a {} channel has no secret",
+                                  ChannelKindName(channel.kind)));
         }
         absl::StatusOr<std::string> secret = Text(keys["secret"], field + ".secret", "the robot's signing secret");
         if (!secret.ok()) return secret.status();
@@ -241,15 +275,18 @@ class ConfigReader {
       if (absl::Status st = ReadWebhookBody(keys, field, channel); !st.ok()) return st;
       config.channels.push_back(std::move(channel));
     }
-    if (config.channels.empty()) return Fail(Mark(node, KeyMark("channels")), "channels", "expected at least one channel");
+    if (config.channels.empty())
+      return Fail(Mark(node, KeyMark("channels")), "channels", "expected at least one channel");
     return absl::OkStatus();
   }
 
-  absl::Status ReadWebhookBody(std::map<std::string, YAML::Node>& keys, const std::string& field, ChannelConfig& channel) {
+  absl::Status ReadWebhookBody(std::map<std::string, YAML::Node>& keys, const std::string& field,
+                               ChannelConfig& channel) {
     const bool webhook = channel.kind == ChannelKind::kWebhook;
     for (const char* key : {"body", "content_type"}) {
       if (!webhook && keys.contains(key)) {
-        return Fail(KeyMark(fmt::format("{}.{}", field, key)), fmt::format("{}.{}", field, key), "only webhook channels take a body template; the other kinds follow their platform's format");
+        return Fail(KeyMark(fmt::format("{}.{}", field, key)), fmt::format("{}.{}", field, key),
+                    "only webhook channels take a body template; the other kinds follow their platform's format");
       }
     }
     if (!webhook) return absl::OkStatus();
@@ -257,19 +294,24 @@ class ConfigReader {
     if (keys.contains("content_type")) {
       absl::StatusOr<std::string> type = Text(keys["content_type"], field + ".content_type", "a media type");
       if (!type.ok()) return type.status();
-      if (type->empty() || type->find_first_of("\r\n") != std::string::npos) return Fail(Mark(keys["content_type"], KeyMark(field + ".content_type")), field + ".content_type", "expected a media type on one line");
+      if (type->empty() || type->find_first_of("\r\n") != std::string::npos)
+        return Fail(Mark(keys["content_type"], KeyMark(field + ".content_type")), field + ".content_type",
+                    "expected a media type on one line");
       channel.content_type = *type;
     }
     // A JSON body escapes each value as JSON string content; any other body takes values as they are.
-    channel.body_escape = channel.content_type.find("json") != std::string::npos ? TemplateEscape::kJsonString : TemplateEscape::kNone;
-    if (!keys.contains("body")) return Fail(KeyMark(field), field + ".body", "missing; a webhook channel needs a mustache body template");
+    channel.body_escape =
+        channel.content_type.find("json") != std::string::npos ? TemplateEscape::kJsonString : TemplateEscape::kNone;
+    if (!keys.contains("body"))
+      return Fail(KeyMark(field), field + ".body", "missing; a webhook channel needs a mustache body template");
     absl::StatusOr<std::string> body = Text(keys["body"], field + ".body", "a mustache template");
     if (!body.ok()) return body.status();
     // Errors inside the template carry the template's own line; name the config line it starts on.
     const YAML::Mark at = Mark(keys["body"], KeyMark(field + ".body"));
     const std::string source = fmt::format("{}:{}:{}: {}.body", source_, at.line + 1, at.column + 1, field);
     for (Language language : {Language::kZhCN, Language::kEn}) {
-      if (absl::Status st = CheckTemplate(*body, WebhookSpecimen(language), source + " (template line)"); !st.ok()) return st;
+      if (absl::Status st = CheckTemplate(*body, WebhookSpecimen(language), source + " (template line)"); !st.ok())
+        return st;
     }
     channel.body_template = *body;
     return absl::OkStatus();
@@ -277,37 +319,48 @@ class ConfigReader {
 
   absl::Status ReadRecipients(const YAML::Node& node, NotifyConfig& config) {
     if (!node.IsSequence() || node.size() == 0) {
-      return Fail(Mark(node, KeyMark("recipients")), "recipients", fmt::format("expected a list of routes (person or role, channels), got {}", Describe(node)));
+      return Fail(Mark(node, KeyMark("recipients")), "recipients",
+                  fmt::format("expected a list of routes (person or role, channels), got {}", Describe(node)));
     }
     std::map<std::string, int> seen;  // "person X" / "role Y" -> line, so one selector has one route
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node item = node[i];
       const std::string field = fmt::format("recipients[{}]", i);
       std::map<std::string, YAML::Node> keys;
-      if (absl::Status st = Mapping(item, Mark(item, KeyMark("recipients")), field, {"person", "role", "channels", "language", "rules", "min_severity", "quiet_hours"}, keys); !st.ok()) return st;
+      if (absl::Status st =
+              Mapping(item, Mark(item, KeyMark("recipients")), field,
+                      {"person", "role", "channels", "language", "rules", "min_severity", "quiet_hours"}, keys);
+          !st.ok())
+        return st;
       RecipientRoute route;
       route.line = item.Mark().line + 1;
       if (keys.contains("person") == keys.contains("role")) {
-        return Fail(item.Mark(), field, "expected exactly one of person (a staff id from the escalation's recipients) or role");
+        return Fail(item.Mark(), field,
+                    "expected exactly one of person (a staff id from the escalation's recipients) or role");
       }
       std::string selector;
       if (keys.contains("person")) {
         absl::StatusOr<std::string> id = Text(keys["person"], field + ".person", "a staff id");
         if (!id.ok()) return id.status();
-        if (id->empty()) return Fail(KeyMark(field + ".person"), field + ".person", "expected a staff id, got an empty one");
+        if (id->empty())
+          return Fail(KeyMark(field + ".person"), field + ".person", "expected a staff id, got an empty one");
         route.person_id = *id;
         selector = "person " + *id;
       } else {
         const std::string roles = "worker, health_manager, unit_supervisor, extra or on_call";
-        absl::StatusOr<std::string> name = Text(keys["role"], field + ".role", roles);
-        if (!name.ok()) return name.status();
-        const auto* role = std::find_if(std::begin(kRoles), std::end(kRoles), [&](const RoleName& r) { return r.name == *name; });
-        if (role == std::end(kRoles)) return Fail(Mark(keys["role"], KeyMark(field + ".role")), field + ".role", fmt::format("expected {}, got {}", roles, Describe(keys["role"])));
-        route.role = role->role;
-        selector = "role " + *name;
+        absl::StatusOr<const RoleName*> role = Choice(keys["role"], field + ".role", roles, [](const std::string& s) {
+          const auto* found =
+              std::find_if(std::begin(kRoles), std::end(kRoles), [&](const RoleName& r) { return r.name == s; });
+          return found == std::end(kRoles) ? std::nullopt : std::optional<const RoleName*>(found);
+        });
+        if (!role.ok()) return role.status();
+        route.role = (*role)->role;
+        selector = fmt::format("role {}", (*role)->name);
       }
       if (auto [first, inserted] = seen.emplace(selector, route.line); !inserted) {
-        return Fail(item.Mark(), field, fmt::format("{} already has a route (line {}); list all its channels there", selector, first->second));
+        return Fail(
+            item.Mark(), field,
+            fmt::format("{} already has a route (line {}); list all its channels there", selector, first->second));
       }
       if (absl::Status st = ReadRouteChannels(keys, field, config, route); !st.ok()) return st;
       if (absl::Status st = ReadRouteFilters(keys, field, route); !st.ok()) return st;
@@ -328,16 +381,23 @@ class ConfigReader {
     return absl::OkStatus();
   }
 
-  absl::Status ReadRouteChannels(std::map<std::string, YAML::Node>& keys, const std::string& field, const NotifyConfig& config, RecipientRoute& route) {
+  absl::Status ReadRouteChannels(std::map<std::string, YAML::Node>& keys, const std::string& field,
+                                 const NotifyConfig& config, RecipientRoute& route) {
     const std::string path = field + ".channels";
-    if (!keys.contains("channels")) return Fail(KeyMark(field + ".person").is_null() ? KeyMark(field + ".role") : KeyMark(field + ".person"), path, "missing; expected a list of channel names");
+    if (!keys.contains("channels"))
+      return Fail(KeyMark(field + ".person").is_null() ? KeyMark(field + ".role") : KeyMark(field + ".person"), path,
+                  "missing; expected a list of channel names");
     const YAML::Node& list = keys["channels"];
-    if (!list.IsSequence() || list.size() == 0) return Fail(Mark(list, KeyMark(path)), path, fmt::format("expected a list of channel names, got {}", Describe(list)));
+    if (!list.IsSequence() || list.size() == 0)
+      return Fail(Mark(list, KeyMark(path)), path,
+                  fmt::format("expected a list of channel names, got {}", Describe(list)));
     for (const YAML::Node& item : list) {
       if (!item.IsScalar() || config.FindChannel(item.Scalar()) == nullptr) {
         std::vector<std::string> names;
         for (const ChannelConfig& c : config.channels) names.push_back(c.name);
-        return Fail(Mark(item, KeyMark(path)), path, fmt::format("expected a channel defined under channels ({}), got {}", fmt::join(names, ", "), Describe(item)));
+        return Fail(Mark(item, KeyMark(path)), path,
+                    fmt::format("expected a channel defined under channels ({}), got {}", fmt::join(names, ", "),
+                                Describe(item)));
       }
       if (std::find(route.channels.begin(), route.channels.end(), item.Scalar()) != route.channels.end()) {
         return Fail(item.Mark(), path, fmt::format("channel {} listed twice", item.Scalar()));
@@ -347,36 +407,41 @@ class ConfigReader {
     return absl::OkStatus();
   }
 
-  absl::Status ReadRouteFilters(std::map<std::string, YAML::Node>& keys, const std::string& field, RecipientRoute& route) {
+  absl::Status ReadRouteFilters(std::map<std::string, YAML::Node>& keys, const std::string& field,
+                                RecipientRoute& route) {
     if (keys.contains("language")) {
-      absl::StatusOr<std::string> tag = Text(keys["language"], field + ".language", "zh-CN or en");
-      if (!tag.ok()) return tag.status();
-      route.language = ParseLanguage(*tag);
-      if (!route.language) return Fail(Mark(keys["language"], KeyMark(field + ".language")), field + ".language", fmt::format("expected zh-CN or en, got {}", Describe(keys["language"])));
+      absl::StatusOr<Language> language = ReadLanguage(keys["language"], field + ".language");
+      if (!language.ok()) return language.status();
+      route.language = *language;
     }
     if (keys.contains("rules")) {
       const std::string path = field + ".rules";
       const YAML::Node& list = keys["rules"];
-      if (!list.IsSequence() || list.size() == 0) return Fail(Mark(list, KeyMark(path)), path, fmt::format("expected a list of rules R1..R6, got {}", Describe(list)));
+      if (!list.IsSequence() || list.size() == 0)
+        return Fail(Mark(list, KeyMark(path)), path,
+                    fmt::format("expected a list of rules R1..R6, got {}", Describe(list)));
       for (const YAML::Node& item : list) {
-        std::optional<pb::Rule> rule;
-        for (int r = pb::R1_CRITICAL_BP; r <= pb::R6_FOCUS_TRACKING; ++r) {
-          if (item.IsScalar() && item.Scalar() == RuleCode(static_cast<pb::Rule>(r))) rule = static_cast<pb::Rule>(r);
-        }
-        if (!rule) return Fail(Mark(item, KeyMark(path)), path, fmt::format("expected one of R1, R2, R3, R4, R5, R6, got {}", Describe(item)));
+        absl::StatusOr<pb::Rule> rule = Choice(item, path, "one of R1, R2, R3, R4, R5, R6", [](const std::string& s) {
+          std::optional<pb::Rule> found;
+          for (int r = pb::R1_CRITICAL_BP; r <= pb::R6_FOCUS_TRACKING; ++r) {
+            if (s == RuleCode(static_cast<pb::Rule>(r))) found = static_cast<pb::Rule>(r);
+          }
+          return found;
+        });
+        if (!rule.ok()) return rule.status();
         route.rules.insert(*rule);
       }
     }
     if (keys.contains("min_severity")) {
       const std::string path = field + ".min_severity";
-      const std::string expected = "INFO, HIGH, URGENT or CRITICAL";
-      absl::StatusOr<std::string> name = Text(keys["min_severity"], path, expected);
-      if (!name.ok()) return name.status();
-      pb::Severity severity = pb::SEVERITY_UNSPECIFIED;
-      if (!pb::Severity_Parse(*name, &severity) || severity == pb::SEVERITY_UNSPECIFIED) {
-        return Fail(Mark(keys["min_severity"], KeyMark(path)), path, fmt::format("expected {}, got {}", expected, Describe(keys["min_severity"])));
-      }
-      route.min_severity = severity;
+      absl::StatusOr<pb::Severity> severity =
+          Choice(keys["min_severity"], path, "INFO, HIGH, URGENT or CRITICAL", [](const std::string& s) {
+            pb::Severity parsed = pb::SEVERITY_UNSPECIFIED;
+            const bool known = pb::Severity_Parse(s, &parsed) && parsed != pb::SEVERITY_UNSPECIFIED;
+            return known ? std::optional<pb::Severity>(parsed) : std::nullopt;
+          });
+      if (!severity.ok()) return severity.status();
+      route.min_severity = *severity;
     }
     return absl::OkStatus();
   }
@@ -388,7 +453,8 @@ class ConfigReader {
 }  // namespace
 
 const ChannelConfig* NotifyConfig::FindChannel(std::string_view name) const {
-  const auto it = std::find_if(channels.begin(), channels.end(), [&](const ChannelConfig& c) { return c.name == name; });
+  const auto it =
+      std::find_if(channels.begin(), channels.end(), [&](const ChannelConfig& c) { return c.name == name; });
   return it == channels.end() ? nullptr : &*it;
 }
 

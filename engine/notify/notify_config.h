@@ -30,8 +30,8 @@ struct QuietHours {
 struct ChannelConfig {
   std::string name;  // [A-Za-z0-9_-]+, unique; appears in delivery keys and metric labels
   ChannelKind kind = ChannelKind::kWebhook;
-  std::string url;     // http(s)://...; Alertmanager: its base URL (…/api/v2/alerts is appended)
-  std::string secret;  // DingTalk / Feishu signing secret; empty = unsigned
+  std::string url;            // http(s)://...; Alertmanager: its base URL (…/api/v2/alerts is appended)
+  std::string secret;         // DingTalk / Feishu signing secret; empty = unsigned
   std::string body_template;  // webhook only: mustache over the view model plus `title` and `body`
   std::string content_type;   // webhook only; default application/json
   TemplateEscape body_escape = TemplateEscape::kJsonString;  // webhook: JSON bodies escape values
@@ -43,18 +43,18 @@ struct RecipientRoute {
   // Set when person_id is empty. RECIPIENT_ROLE_UNSPECIFIED is the on-call desk (config `on_call`),
   // for events that name no recipient.
   healthgrid::v1::RecipientRole role = healthgrid::v1::RECIPIENT_ROLE_UNSPECIFIED;
-  std::vector<std::string> channels;               // names of ChannelConfig, at least one
-  std::optional<Language> language;                // unset: the deployment's
-  std::set<healthgrid::v1::Rule> rules;            // empty: every rule
+  std::vector<std::string> channels;     // names of ChannelConfig, at least one
+  std::optional<Language> language;      // unset: the deployment's
+  std::set<healthgrid::v1::Rule> rules;  // empty: every rule
   healthgrid::v1::Severity min_severity = healthgrid::v1::INFO;
-  std::optional<QuietHours> quiet_hours;           // resolved: own, else the deployment's, else none
-  int line = 0;                                    // where the file defines it, for messages
+  std::optional<QuietHours> quiet_hours;  // resolved: own, else the deployment's, else none
+  int line = 0;                           // where the file defines it, for messages
 };
 
 struct NotifyConfig {
   Language language = kDefaultLanguage;
-  int utc_offset_minutes = 8 * 60;          // the grids' local time, +08:00 in China
-  std::optional<QuietHours> quiet_hours;    // the deployment's default
+  int utc_offset_minutes = 8 * 60;        // the grids' local time, +08:00 in China
+  std::optional<QuietHours> quiet_hours;  // the deployment's default
   std::vector<ChannelConfig> channels;
   std::vector<RecipientRoute> recipients;
 

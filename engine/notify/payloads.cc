@@ -24,9 +24,7 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string EnumLabel(bool valid, const std::string& name) {
-  return valid ? Lower(name) : "unknown";
-}
+std::string EnumLabel(bool valid, const std::string& name) { return valid ? Lower(name) : "unknown"; }
 
 // At most `max_bytes` of UTF-8 `text`, cut at a character boundary and marked as cut.
 std::string Truncated(const std::string& text, std::size_t max_bytes) {
@@ -98,7 +96,8 @@ absl::StatusOr<HttpRequest> WeComRequest(const ChannelConfig& channel, const Ren
 absl::StatusOr<HttpRequest> DingTalkRequest(const ChannelConfig& channel, const RenderedText& text, int64_t now_ms) {
   std::string url = channel.url;
   if (!channel.secret.empty()) {
-    url = WithQuery(url, fmt::format("timestamp={}&sign={}", now_ms, PercentEncode(DingTalkSignature(now_ms, channel.secret))));
+    url = WithQuery(
+        url, fmt::format("timestamp={}&sign={}", now_ms, PercentEncode(DingTalkSignature(now_ms, channel.secret))));
   }
   json body{{"msgtype", "markdown"},
             {"markdown", {{"title", text.title}, {"text", fmt::format("### {}\n\n{}", text.title, text.body)}}},
@@ -115,9 +114,9 @@ absl::StatusOr<HttpRequest> FeishuRequest(const ChannelConfig& channel, const pb
     body["sign"] = FeishuSignature(seconds, channel.secret);
   }
   body["msg_type"] = "interactive";
-  body["card"] = json{
-      {"header", {{"title", {{"tag", "plain_text"}, {"content", text.title}}}, {"template", CardColour(event)}}},
-      {"elements", json::array({json{{"tag", "div"}, {"text", {{"tag", "lark_md"}, {"content", text.body}}}}})}};
+  body["card"] =
+      json{{"header", {{"title", {{"tag", "plain_text"}, {"content", text.title}}}, {"template", CardColour(event)}}},
+           {"elements", json::array({json{{"tag", "div"}, {"text", {{"tag", "lark_md"}, {"content", text.body}}}}})}};
   return HttpRequest{"POST", channel.url, {kJsonContentType}, JsonText(body)};
 }
 
@@ -126,7 +125,9 @@ absl::StatusOr<HttpRequest> WebhookRequest(const ChannelConfig& channel, const R
   full["title"] = text.title;
   full["body"] = text.body;
   absl::StatusOr<std::string> body = RenderTemplate(channel.body_template, full, channel.body_escape);
-  if (!body.ok()) return absl::InvalidArgumentError(fmt::format("channel {}: body template: {}", channel.name, std::string(body.status().message())));
+  if (!body.ok())
+    return absl::InvalidArgumentError(
+        fmt::format("channel {}: body template: {}", channel.name, std::string(body.status().message())));
   if (channel.body_escape == TemplateEscape::kJsonString && !json::accept(*body)) {
     return absl::InvalidArgumentError(fmt::format(
         "channel {}: the body template rendered text that is not JSON although content_type is {}; quote each "
@@ -140,11 +141,16 @@ absl::StatusOr<HttpRequest> BuildRequest(const ChannelConfig& channel, const pb:
                                          const RenderedText& text, const pb::Recipient& recipient,
                                          const MessageLinks& links, const json& view, int64_t now_ms) {
   switch (channel.kind) {
-    case ChannelKind::kAlertmanager: return AlertmanagerRequest(channel, event, text, recipient, links);
-    case ChannelKind::kWeCom: return WeComRequest(channel, text);
-    case ChannelKind::kDingTalk: return DingTalkRequest(channel, text, now_ms);
-    case ChannelKind::kFeishu: return FeishuRequest(channel, event, text, now_ms);
-    case ChannelKind::kWebhook: return WebhookRequest(channel, text, view);
+    case ChannelKind::kAlertmanager:
+      return AlertmanagerRequest(channel, event, text, recipient, links);
+    case ChannelKind::kWeCom:
+      return WeComRequest(channel, text);
+    case ChannelKind::kDingTalk:
+      return DingTalkRequest(channel, text, now_ms);
+    case ChannelKind::kFeishu:
+      return FeishuRequest(channel, event, text, now_ms);
+    case ChannelKind::kWebhook:
+      return WebhookRequest(channel, text, view);
   }
   return absl::InvalidArgumentError(fmt::format("channel {}: unknown kind", channel.name));
 }

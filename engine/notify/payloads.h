@@ -12,11 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "engine/notify/notify_config.h"
@@ -60,11 +59,8 @@ nlohmann::json AlertLabels(const healthgrid::v1::Escalation& event, const health
                                                          const nlohmann::json& view);
 
 // The request for `channel`'s kind: the one entry point the delivery process calls.
-[[nodiscard]] absl::StatusOr<HttpRequest> BuildRequest(const ChannelConfig& channel,
-                                                       const healthgrid::v1::Escalation& event,
-                                                       const RenderedText& text,
-                                                       const healthgrid::v1::Recipient& recipient,
-                                                       const MessageLinks& links, const nlohmann::json& view,
-                                                       int64_t now_ms);
+[[nodiscard]] absl::StatusOr<HttpRequest> BuildRequest(
+    const ChannelConfig& channel, const healthgrid::v1::Escalation& event, const RenderedText& text,
+    const healthgrid::v1::Recipient& recipient, const MessageLinks& links, const nlohmann::json& view, int64_t now_ms);
 
 }  // namespace alertd::notify

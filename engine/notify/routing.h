@@ -23,7 +23,7 @@ struct Delivery {
   healthgrid::v1::Recipient recipient;  // as the escalation names them (or the on-call desk)
   std::string channel;                  // a ChannelConfig::name
   Language language = kDefaultLanguage;
-  int64_t held_until_ms = 0;            // 0: send now; else quiet hours end then (ms since epoch UTC)
+  int64_t held_until_ms = 0;  // 0: send now; else quiet hours end then (ms since epoch UTC)
 };
 
 // For each recipient the event names (none: the on-call desk, role `on_call`), the route for that

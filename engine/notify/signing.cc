@@ -14,8 +14,8 @@ std::string HmacSha256(std::string_view key, std::string_view message) {
   unsigned int length = 0;
   // HMAC() reads `message` and `key` only; an empty message needs a valid pointer, hence data().
   const unsigned char* result =
-      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-           message.size(), digest.data(), &length);
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &length);
   if (result == nullptr) return std::string();  // only on allocation failure; the request then fails to verify
   return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
@@ -27,7 +27,8 @@ std::string Base64(std::string_view bytes) {
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t n = (uint32_t{static_cast<unsigned char>(bytes[i])} << 16) |
-                       (uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8) | static_cast<unsigned char>(bytes[i + 2]);
+                       (uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8) |
+                       static_cast<unsigned char>(bytes[i + 2]);
     out += {kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], kAlphabet[n & 63]};
   }
   if (const std::size_t rest = bytes.size() - i; rest > 0) {

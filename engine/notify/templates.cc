@@ -2,11 +2,11 @@
 #include "engine/notify/templates.h"
 
 #include <fmt/format.h>
-#include <kainjow/mustache.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <kainjow/mustache.hpp>
 #include <sstream>
 #include <vector>
 
@@ -53,10 +53,14 @@ mstch::data ToMustache(const json& value) {
       for (const json& child : value) out.push_back(ToMustache(child));
       return out;
     }
-    case json::value_t::string: return mstch::data{value.get<std::string>()};
-    case json::value_t::boolean: return mstch::data{value.get<bool>()};
-    case json::value_t::null: return mstch::data{std::string()};
-    default: return mstch::data{JsonText(value)};
+    case json::value_t::string:
+      return mstch::data{value.get<std::string>()};
+    case json::value_t::boolean:
+      return mstch::data{value.get<bool>()};
+    case json::value_t::null:
+      return mstch::data{std::string()};
+    default:
+      return mstch::data{JsonText(value)};
   }
 }
 
@@ -152,9 +156,9 @@ absl::Status CheckTemplate(std::string_view text, const json& view, std::string_
     const char sigil = tag.empty() ? '\0' : tag.front();
     if (sigil == '!') continue;  // a comment
     if (sigil == '=' || sigil == '>') {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}:{}: {{{{{}}}}}: {} tags are not supported here; use the view's keys directly", source, line, tag,
-          sigil == '=' ? "set-delimiter" : "partial"));
+      return absl::InvalidArgumentError(
+          fmt::format("{}:{}: {{{{{}}}}}: {} tags are not supported here; use the view's keys directly", source, line,
+                      tag, sigil == '=' ? "set-delimiter" : "partial"));
     }
     std::string_view name = tag;
     if (sigil == '#' || sigil == '^' || sigil == '/' || sigil == '&') {
@@ -172,9 +176,9 @@ absl::Status CheckTemplate(std::string_view text, const json& view, std::string_
     }
     const json* value = Lookup(contexts, name);
     if (value == nullptr) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}:{}: {{{{{}}}}}: unknown key \"{}\" (mustache would render it as nothing); the view has: {}", source,
-          line, tag, name, TopLevelKeys(view)));
+      return absl::InvalidArgumentError(
+          fmt::format("{}:{}: {{{{{}}}}}: unknown key \"{}\" (mustache would render it as nothing); the view has: {}",
+                      source, line, tag, name, TopLevelKeys(view)));
     }
     if (sigil == '#' || sigil == '^') {
       const json* inner = sigil == '#' ? SectionContext(value) : nullptr;
@@ -182,9 +186,9 @@ absl::Status CheckTemplate(std::string_view text, const json& view, std::string_
       continue;
     }
     if (value->is_object() || value->is_array()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}:{}: {{{{{}}}}}: \"{}\" is a {}; open it as a section ({{{{#{}}}}}...{{{{/{}}}}})", source, line, tag,
-          name, value->is_array() ? "list" : "group of keys", name, name));
+      return absl::InvalidArgumentError(
+          fmt::format("{}:{}: {{{{{}}}}}: \"{}\" is a {}; open it as a section ({{{{#{}}}}}...{{{{/{}}}}})", source,
+                      line, tag, name, value->is_array() ? "list" : "group of keys", name, name));
     }
   }
   return absl::OkStatus();
@@ -211,9 +215,12 @@ absl::StatusOr<MessageTemplates> MessageTemplates::Load(const std::string& dir) 
     for (ChannelKind kind : kChannelKinds) {
       Pair& pair = out.texts_[{language, kind}];
       for (auto [part, text] : {std::pair{"title", &pair.title}, std::pair{"body", &pair.body}}) {
-        const std::string path = fmt::format("{}/{}/{}.{}.mustache", dir, LanguageTag(language), ChannelKindName(kind), part);
+        const std::string path =
+            fmt::format("{}/{}/{}.{}.mustache", dir, LanguageTag(language), ChannelKindName(kind), part);
         std::ifstream in(path, std::ios::binary);
-        if (!in) return absl::NotFoundError(fmt::format("{}: cannot read the template (every language needs a title and body per channel kind)", path));
+        if (!in)
+          return absl::NotFoundError(fmt::format(
+              "{}: cannot read the template (every language needs a title and body per channel kind)", path));
         std::ostringstream buffer;
         buffer << in.rdbuf();
         *text = buffer.str();
@@ -227,7 +234,8 @@ absl::StatusOr<MessageTemplates> MessageTemplates::Load(const std::string& dir) 
 absl::StatusOr<RenderedText> MessageTemplates::Render(ChannelKind kind, Language language, const json& view) const {
   const auto it = texts_.find({language, kind});
   if (it == texts_.end()) {
-    return absl::FailedPreconditionError(fmt::format("no templates loaded for {} in {}", ChannelKindName(kind), LanguageTag(language)));
+    return absl::FailedPreconditionError(
+        fmt::format("no templates loaded for {} in {}", ChannelKindName(kind), LanguageTag(language)));
   }
   absl::StatusOr<std::string> title = RenderTemplate(it->second.title, view, TemplateEscape::kNone);
   if (!title.ok()) return title.status();

@@ -10,11 +10,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "engine/notify/channel_kind.h"

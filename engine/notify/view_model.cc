@@ -62,8 +62,9 @@ std::string LocalTimeText(int64_t ms_since_epoch, int utc_offset_minutes) {
   const sys_days day = floor<days>(local);
   const year_month_day date{day};
   const hh_mm_ss<milliseconds> time{local - day};
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()), time.hours().count(), time.minutes().count());
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), time.hours().count(),
+                     time.minutes().count());
 }
 
 json BuildView(const pb::Escalation& event, const pb::Recipient& recipient, const MessageLinks& links,
@@ -108,8 +109,8 @@ json BuildView(const pb::Escalation& event, const pb::Recipient& recipient, cons
   for (const pb::EvidenceReading& r : event.evidence()) pressures.push_back(BloodPressureView(r, offset, language));
   view["has_blood_pressure"] = !pressures.empty();
   view["has_latest_blood_pressure"] = !pressures.empty();
-  view["latest_blood_pressure"] = pressures.empty() ? BloodPressureView(pb::EvidenceReading{}, offset, language)
-                                                    : pressures.back();
+  view["latest_blood_pressure"] =
+      pressures.empty() ? BloodPressureView(pb::EvidenceReading{}, offset, language) : pressures.back();
   view["blood_pressure"] = std::move(pressures);
 
   json glucose = json::array();

@@ -18,9 +18,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/notify/words.h"
 #include "health.pb.h"

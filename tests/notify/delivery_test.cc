@@ -1,12 +1,12 @@
 // DeliveryKey is deterministic and injective; RetryDelay's full-jitter backoff is capped and bounded.
+#include "engine/notify/delivery.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <set>
 #include <string>
-
-#include "engine/notify/delivery.h"
 
 namespace alertd::notify {
 namespace {
@@ -17,11 +17,11 @@ TEST(DeliveryKey, IsTheSameForTheSameTriple) {
 }
 
 TEST(DeliveryKey, DistinctTriplesNeverShareAKeyEvenWhenIdsHoldTheSeparator) {
-  const std::set<std::string> keys = {
-      DeliveryKey("a/b", "c", "d"), DeliveryKey("a", "b/c", "d"), DeliveryKey("a", "b", "c/d"),
-      DeliveryKey("a", "b", "c"),   DeliveryKey("a%2Fb", "c", "d"), DeliveryKey("", "a", "b/c"),
-      DeliveryKey("a", "", "b/c"),  DeliveryKey("ev-1", "HM0012", "am"), DeliveryKey("ev-1", "HM0013", "am"),
-      DeliveryKey("ev-2", "HM0012", "am")};
+  const std::set<std::string> keys = {DeliveryKey("a/b", "c", "d"),        DeliveryKey("a", "b/c", "d"),
+                                      DeliveryKey("a", "b", "c/d"),        DeliveryKey("a", "b", "c"),
+                                      DeliveryKey("a%2Fb", "c", "d"),      DeliveryKey("", "a", "b/c"),
+                                      DeliveryKey("a", "", "b/c"),         DeliveryKey("ev-1", "HM0012", "am"),
+                                      DeliveryKey("ev-1", "HM0013", "am"), DeliveryKey("ev-2", "HM0012", "am")};
   EXPECT_EQ(keys.size(), 10u);
 }
 
@@ -46,25 +46,23 @@ TEST_P(RetryDelayTest, FullJitterUnderADoublingCappedCeiling) {
 
 constexpr double kAlmostOne = 0.9999999999;
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, RetryDelayTest,
-    ::testing::Values(RetryCase{0, 0.5, std::nullopt},         // nothing failed yet: no retry to schedule
-                      RetryCase{1, 0.0, 0},                    // full jitter reaches down to zero
-                      RetryCase{1, kAlmostOne, 1000},          // ... and up to the ceiling, base * 2^0
-                      RetryCase{1, 0.5, 500},
-                      RetryCase{2, kAlmostOne, 2000},          // doubles
-                      RetryCase{3, kAlmostOne, 4000},
-                      RetryCase{6, kAlmostOne, 32000},
-                      RetryCase{7, kAlmostOne, 60000},         // 64 s capped at 60 s
-                      RetryCase{7, 0.5, 30000},                // jitter spans the capped ceiling
-                      RetryCase{9, kAlmostOne, 60000},         // the last retry
-                      RetryCase{10, 0.5, std::nullopt},        // 10 sends made: give up
-                      RetryCase{4000000000u, 0.5, std::nullopt},
-                      RetryCase{2, 1.0, 2000},                 // a faulty source at 1.0 stays within the ceiling
-                      RetryCase{2, 7.5, 2000},
-                      RetryCase{2, -3.0, 0},
-                      RetryCase{2, std::numeric_limits<double>::quiet_NaN(), 0}),
-    [](const auto& tc) { return "failed_" + std::to_string(tc.param.failed) + "_case_" + std::to_string(tc.index); });
+INSTANTIATE_TEST_SUITE_P(Table, RetryDelayTest,
+                         ::testing::Values(RetryCase{0, 0.5, std::nullopt},  // nothing failed yet: no retry to schedule
+                                           RetryCase{1, 0.0, 0},             // full jitter reaches down to zero
+                                           RetryCase{1, kAlmostOne, 1000},   // ... and up to the ceiling, base * 2^0
+                                           RetryCase{1, 0.5, 500}, RetryCase{2, kAlmostOne, 2000},  // doubles
+                                           RetryCase{3, kAlmostOne, 4000}, RetryCase{6, kAlmostOne, 32000},
+                                           RetryCase{7, kAlmostOne, 60000},   // 64 s capped at 60 s
+                                           RetryCase{7, 0.5, 30000},          // jitter spans the capped ceiling
+                                           RetryCase{9, kAlmostOne, 60000},   // the last retry
+                                           RetryCase{10, 0.5, std::nullopt},  // 10 sends made: give up
+                                           RetryCase{4000000000u, 0.5, std::nullopt},
+                                           RetryCase{2, 1.0, 2000},  // a faulty source at 1.0 stays within the ceiling
+                                           RetryCase{2, 7.5, 2000}, RetryCase{2, -3.0, 0},
+                                           RetryCase{2, std::numeric_limits<double>::quiet_NaN(), 0}),
+                         [](const auto& tc) {
+                           return "failed_" + std::to_string(tc.param.failed) + "_case_" + std::to_string(tc.index);
+                         });
 
 TEST(RetryDelay, HugeAttemptCountsAndBasesDoNotOverflowPastTheCap) {
   const RetryPolicy policy{std::numeric_limits<int64_t>::max() / 3, std::numeric_limits<int64_t>::max() / 2, 1000};

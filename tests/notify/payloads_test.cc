@@ -1,13 +1,13 @@
 // Channel payloads parsed back field by field; signatures against independently computed HMACs.
+#include "engine/notify/payloads.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/notify/payloads.h"
 #include "engine/notify/signing.h"
 #include "escalation_samples.h"
 
@@ -19,7 +19,8 @@ using testing::SampleEscalation;
 namespace pb = healthgrid::v1;
 
 constexpr int64_t kNowMs = 1700000000123;  // the signing time in the tests
-const RenderedText kText{"【紧急】班前适岗检测 · 杨建国", "**杨建国**\n> 血压:**168/104 mmHg**\n[确认收到](https://n/a)"};
+const RenderedText kText{"【紧急】班前适岗检测 · 杨建国",
+                         "**杨建国**\n> 血压:**168/104 mmHg**\n[确认收到](https://n/a)"};
 const MessageLinks kLinks{"https://n/a", "https://n/r", "https://n/s", "https://n/w/W000155"};
 
 ChannelConfig Channel(ChannelKind kind, std::string url, std::string secret = "") {
@@ -57,7 +58,8 @@ constexpr const char* kDingTalkSecret = "SEC1b5e3c0f8d2a4e6b9c7d1f3a5b7c9d1e3f5a
 
 TEST(Signatures, DingTalkMatchesTheVectorComputedWithTheOpensslCommandLine) {
   EXPECT_EQ(DingTalkSignature(1700000000000, kDingTalkSecret), "x5uI1/J7MK+xIj7iaQW0Wh/G6hvTG8QX4Wko9uRIJEc=");
-  EXPECT_EQ(PercentEncode(DingTalkSignature(1700000000000, kDingTalkSecret)), "x5uI1%2FJ7MK%2BxIj7iaQW0Wh%2FG6hvTG8QX4Wko9uRIJEc%3D");
+  EXPECT_EQ(PercentEncode(DingTalkSignature(1700000000000, kDingTalkSecret)),
+            "x5uI1%2FJ7MK%2BxIj7iaQW0Wh%2FG6hvTG8QX4Wko9uRIJEc%3D");
 }
 
 TEST(Signatures, FeishuMatchesTheVectorComputedWithTheOpensslCommandLine) {
@@ -99,8 +101,8 @@ TEST(PercentEncode, KeepsUnreservedBytesOnly) {
 
 TEST(Alertmanager, OneAlertWithIdLabelsTheTextAsAnnotationsAndTheWorkersPage) {
   const pb::Escalation event = SampleEscalation(pb::R4_PRE_SHIFT_FITNESS);
-  absl::StatusOr<HttpRequest> request =
-      AlertmanagerRequest(Channel(ChannelKind::kAlertmanager, "http://127.0.0.1:9093/"), event, kText, event.recipients(0), kLinks);
+  absl::StatusOr<HttpRequest> request = AlertmanagerRequest(
+      Channel(ChannelKind::kAlertmanager, "http://127.0.0.1:9093/"), event, kText, event.recipients(0), kLinks);
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->method, "POST");
   EXPECT_EQ(request->url, "http://127.0.0.1:9093/api/v2/alerts");
@@ -109,8 +111,14 @@ TEST(Alertmanager, OneAlertWithIdLabelsTheTextAsAnnotationsAndTheWorkersPage) {
   ASSERT_TRUE(body.is_array());
   ASSERT_EQ(body.size(), 1u);
   const json& alert = body[0];
-  EXPECT_EQ(alert["labels"], (json{{"alertname", "HealthEscalation"}, {"episode", "ep-19c2"}, {"unit", "U08"}, {"grid", "U08-G02"},
-                                   {"rule", "R4"}, {"level", "health_manager"}, {"severity", "urgent"}, {"recipient", "HM0012"}}));
+  EXPECT_EQ(alert["labels"], (json{{"alertname", "HealthEscalation"},
+                                   {"episode", "ep-19c2"},
+                                   {"unit", "U08"},
+                                   {"grid", "U08-G02"},
+                                   {"rule", "R4"},
+                                   {"level", "health_manager"},
+                                   {"severity", "urgent"},
+                                   {"recipient", "HM0012"}}));
   EXPECT_EQ(alert["annotations"]["summary"], kText.title);
   EXPECT_EQ(alert["annotations"]["description"], kText.body);
   EXPECT_EQ(alert["startsAt"], "2026-11-23T23:30:14.000Z");
@@ -129,8 +137,8 @@ TEST(Alertmanager, LabelsNeverCarryNamesOrHealthValues) {
 TEST(Alertmanager, AResolvedEventEndsTheAlertWhenAlertdDecidedIt) {
   pb::Escalation event = SampleEscalation(pb::R1_CRITICAL_BP, pb::RESOLVED);
   event.set_emitted_at_ms(testing::kMorningMs + 3600000);
-  absl::StatusOr<HttpRequest> request =
-      AlertmanagerRequest(Channel(ChannelKind::kAlertmanager, "http://am"), event, kText, event.recipients(0), MessageLinks{});
+  absl::StatusOr<HttpRequest> request = AlertmanagerRequest(Channel(ChannelKind::kAlertmanager, "http://am"), event,
+                                                            kText, event.recipients(0), MessageLinks{});
   ASSERT_TRUE(request.ok());
   const json alert = json::parse(request->body)[0];
   EXPECT_EQ(alert["startsAt"], "2026-11-23T23:30:14.000Z");
@@ -144,11 +152,13 @@ TEST(Rfc3339Utc, Formats) {
 }
 
 TEST(WeCom, MarkdownMessageWithTheTitleAsAHeading) {
-  absl::StatusOr<HttpRequest> request = WeComRequest(Channel(ChannelKind::kWeCom, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"), kText);
+  absl::StatusOr<HttpRequest> request =
+      WeComRequest(Channel(ChannelKind::kWeCom, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"), kText);
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->url, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k");
   const json body = json::parse(request->body);
-  EXPECT_EQ(body, (json{{"msgtype", "markdown"}, {"markdown", {{"content", "### " + kText.title + "\n" + kText.body}}}}));
+  EXPECT_EQ(body,
+            (json{{"msgtype", "markdown"}, {"markdown", {{"content", "### " + kText.title + "\n" + kText.body}}}}));
 }
 
 TEST(WeCom, ContentOverTheLimitIsCutAtACharacterBoundary) {
@@ -164,10 +174,12 @@ TEST(WeCom, ContentOverTheLimitIsCutAtACharacterBoundary) {
 }
 
 TEST(DingTalk, SignedRequestCarriesTimestampAndUrlEncodedSignInTheUrl) {
-  absl::StatusOr<HttpRequest> request =
-      DingTalkRequest(Channel(ChannelKind::kDingTalk, "https://oapi.dingtalk.com/robot/send?access_token=t", kDingTalkSecret), kText, kNowMs);
+  absl::StatusOr<HttpRequest> request = DingTalkRequest(
+      Channel(ChannelKind::kDingTalk, "https://oapi.dingtalk.com/robot/send?access_token=t", kDingTalkSecret), kText,
+      kNowMs);
   ASSERT_TRUE(request.ok());
-  const std::string sign = PercentEncode(IndependentHmacBase64(kDingTalkSecret, std::to_string(kNowMs) + "\n" + kDingTalkSecret));
+  const std::string sign =
+      PercentEncode(IndependentHmacBase64(kDingTalkSecret, std::to_string(kNowMs) + "\n" + kDingTalkSecret));
   EXPECT_EQ(request->url, "https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1700000000123&sign=" + sign);
   const json body = json::parse(request->body);
   EXPECT_EQ(body["msgtype"], "markdown");
@@ -177,15 +189,16 @@ TEST(DingTalk, SignedRequestCarriesTimestampAndUrlEncodedSignInTheUrl) {
 }
 
 TEST(DingTalk, UnsignedRobotGetsTheUrlAsConfigured) {
-  absl::StatusOr<HttpRequest> request = DingTalkRequest(Channel(ChannelKind::kDingTalk, "https://d/robot/send?access_token=t"), kText, kNowMs);
+  absl::StatusOr<HttpRequest> request =
+      DingTalkRequest(Channel(ChannelKind::kDingTalk, "https://d/robot/send?access_token=t"), kText, kNowMs);
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->url, "https://d/robot/send?access_token=t");
 }
 
 TEST(Feishu, SignedCardWithTimestampInSeconds) {
   const pb::Escalation event = SampleEscalation(pb::R1_CRITICAL_BP);
-  absl::StatusOr<HttpRequest> request =
-      FeishuRequest(Channel(ChannelKind::kFeishu, "https://open.feishu.cn/open-apis/bot/v2/hook/h", "fs"), event, kText, kNowMs);
+  absl::StatusOr<HttpRequest> request = FeishuRequest(
+      Channel(ChannelKind::kFeishu, "https://open.feishu.cn/open-apis/bot/v2/hook/h", "fs"), event, kText, kNowMs);
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->url, "https://open.feishu.cn/open-apis/bot/v2/hook/h");
   const json body = json::parse(request->body);
@@ -212,7 +225,8 @@ TEST(Webhook, BodyTemplateOverTheViewWithTitleAndBodyEscapedForJson) {
   ChannelConfig channel = Channel(ChannelKind::kWebhook, "http://127.0.0.1:8088/x");
   channel.content_type = "application/json";
   channel.body_escape = TemplateEscape::kJsonString;
-  channel.body_template = R"({"event": "{{event_id}}", "rule": "{{rule_code}}", "who": "{{worker_name}}", "title": "{{title}}", "text": "{{body}}"})";
+  channel.body_template =
+      R"({"event": "{{event_id}}", "rule": "{{rule_code}}", "who": "{{worker_name}}", "title": "{{title}}", "text": "{{body}}"})";
   pb::Escalation event = SampleEscalation(pb::R1_CRITICAL_BP);
   event.set_worker_name("Li \"Ming\"");
   const json view = BuildView(event, event.recipients(0), kLinks, {}, Language::kZhCN);
@@ -236,7 +250,9 @@ TEST(Webhook, ATemplateThatRendersBrokenJsonIsAnErrorNotARequest) {
   const absl::StatusOr<HttpRequest> request =
       WebhookRequest(channel, kText, BuildView(event, event.recipients(0), {}, {}, Language::kEn));
   ASSERT_FALSE(request.ok());
-  EXPECT_NE(std::string(request.status().message()).find("channel test: the body template rendered text that is not JSON"), std::string::npos);
+  EXPECT_NE(
+      std::string(request.status().message()).find("channel test: the body template rendered text that is not JSON"),
+      std::string::npos);
 }
 
 TEST(BuildRequest, DispatchesOnTheChannelKind) {
@@ -249,18 +265,19 @@ TEST(BuildRequest, DispatchesOnTheChannelKind) {
   };
   ChannelConfig webhook = Channel(ChannelKind::kWebhook, "http://hook");
   webhook.body_template = R"({"k": "{{rule_code}}"})";
-  for (const Case& c : {Case{Channel(ChannelKind::kAlertmanager, "http://am"), "http://am/api/v2/alerts", ""},
-                        Case{Channel(ChannelKind::kWeCom, "https://w"), "https://w", "msgtype"},
-                        Case{Channel(ChannelKind::kDingTalk, "https://d", "s"), "https://d?timestamp=", "msgtype"},
-                        Case{Channel(ChannelKind::kFeishu, "https://f"), "https://f", "msg_type"},
-                        Case{webhook, "http://hook", "k"}}) {
-    absl::StatusOr<HttpRequest> request = BuildRequest(c.channel, event, kText, event.recipients(0), kLinks, view, kNowMs);
+  for (const Case& c :
+       {Case{Channel(ChannelKind::kAlertmanager, "http://am"), "http://am/api/v2/alerts", ""},
+        Case{Channel(ChannelKind::kWeCom, "https://w"), "https://w", "msgtype"},
+        Case{Channel(ChannelKind::kDingTalk, "https://d", "s"), "https://d?timestamp=", "msgtype"},
+        Case{Channel(ChannelKind::kFeishu, "https://f"), "https://f", "msg_type"}, Case{webhook, "http://hook", "k"}}) {
+    absl::StatusOr<HttpRequest> request =
+        BuildRequest(c.channel, event, kText, event.recipients(0), kLinks, view, kNowMs);
     ASSERT_TRUE(request.ok()) << ChannelKindName(c.channel.kind) << ": " << request.status();
     EXPECT_TRUE(request->url.starts_with(c.url_prefix)) << request->url;
     const json body = json::parse(request->body);
     if (*c.body_key != '\0') {
-  EXPECT_TRUE(body.contains(c.body_key)) << request->body;
-}
+      EXPECT_TRUE(body.contains(c.body_key)) << request->body;
+    }
   }
 }
 
@@ -277,12 +294,14 @@ TEST(BuildRequest, InvalidUtf8InANameOrTextIsReplacedInsteadOfAbortingTheDeliver
   const json view = BuildView(event, event.recipients(0), kLinks, {}, Language::kEn);
   ChannelConfig webhook = Channel(ChannelKind::kWebhook, "http://hook");
   webhook.body_template = R"({"who": "{{worker_name}}", "title": "{{title}}"})";
-  for (const ChannelConfig& channel : {Channel(ChannelKind::kAlertmanager, "http://am"), Channel(ChannelKind::kWeCom, "https://w"),
-                                       Channel(ChannelKind::kDingTalk, "https://d"), Channel(ChannelKind::kFeishu, "https://f"), webhook}) {
+  for (const ChannelConfig& channel :
+       {Channel(ChannelKind::kAlertmanager, "http://am"), Channel(ChannelKind::kWeCom, "https://w"),
+        Channel(ChannelKind::kDingTalk, "https://d"), Channel(ChannelKind::kFeishu, "https://f"), webhook}) {
     absl::StatusOr<HttpRequest> request = BuildRequest(channel, event, text, event.recipients(0), kLinks, view, kNowMs);
     ASSERT_TRUE(request.ok()) << ChannelKindName(channel.kind) << ": " << request.status();
     EXPECT_TRUE(json::accept(request->body)) << request->body;
-    EXPECT_NE(request->body.find("\xEF\xBF\xBD"), std::string::npos) << ChannelKindName(channel.kind) << ": " << request->body;
+    EXPECT_NE(request->body.find("\xEF\xBF\xBD"), std::string::npos)
+        << ChannelKindName(channel.kind) << ": " << request->body;
   }
 }
 

@@ -1,9 +1,10 @@
 // Route(): person over role, rule and severity filters, the on-call desk, quiet hours at their edges.
+#include "engine/notify/routing.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "engine/notify/routing.h"
 #include "escalation_samples.h"
 
 namespace alertd::notify {
@@ -84,26 +85,79 @@ constexpr int64_t kNoon = 12 * 60;
 INSTANTIATE_TEST_SUITE_P(
     Table, RouteTest,
     ::testing::Values(
-        RouteCase{"role route, each channel", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kManager}, kNoon, "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
-        RouteCase{"person route replaces the role's", pb::R1_CRITICAL_BP, pb::URGENT, {kEnglishManager}, kNoon, "HM0042:ding:en "},
+        RouteCase{"role route, each channel",
+                  pb::R2_SUSTAINED_HYPERTENSION,
+                  pb::HIGH,
+                  {kManager},
+                  kNoon,
+                  "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
+        RouteCase{"person route replaces the role's",
+                  pb::R1_CRITICAL_BP,
+                  pb::URGENT,
+                  {kEnglishManager},
+                  kNoon,
+                  "HM0042:ding:en "},
         RouteCase{"person's rule filter", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kEnglishManager}, kNoon, ""},
         RouteCase{"below the minimum severity", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kSupervisor}, kNoon, ""},
-        RouteCase{"at the minimum severity", pb::R1_CRITICAL_BP, pb::URGENT, {kSupervisor}, kNoon, "US0007:ding:zh-CN "},
+        RouteCase{
+            "at the minimum severity", pb::R1_CRITICAL_BP, pb::URGENT, {kSupervisor}, kNoon, "US0007:ding:zh-CN "},
         RouteCase{"no route for the role", pb::R3_SELF_TEST_MISSED, pb::HIGH, {kWorker}, kNoon, ""},
         RouteCase{"nobody named: the on-call desk", pb::R1_CRITICAL_BP, pb::URGENT, {}, kNoon, "on-call:am:zh-CN "},
-        RouteCase{"recipients in order, a repeat once", pb::R1_CRITICAL_BP, pb::URGENT, {kSupervisor, kManager, kSupervisor}, kNoon,
+        RouteCase{"recipients in order, a repeat once",
+                  pb::R1_CRITICAL_BP,
+                  pb::URGENT,
+                  {kSupervisor, kManager, kSupervisor},
+                  kNoon,
                   "US0007:ding:zh-CN HM0012:wecom:zh-CN HM0012:am:zh-CN "},
         // Quiet hours 22:00-07:00 local: HIGH waits until 07:00, URGENT and CRITICAL never.
-        RouteCase{"HIGH at 21:59 goes", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kManager}, -(2 * 60 + 1), "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
-        RouteCase{"HIGH at 22:00 waits to 07:00", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kManager}, -2 * 60,
+        RouteCase{"HIGH at 21:59 goes",
+                  pb::R2_SUSTAINED_HYPERTENSION,
+                  pb::HIGH,
+                  {kManager},
+                  -(2 * 60 + 1),
+                  "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
+        RouteCase{"HIGH at 22:00 waits to 07:00",
+                  pb::R2_SUSTAINED_HYPERTENSION,
+                  pb::HIGH,
+                  {kManager},
+                  -2 * 60,
                   "HM0012:wecom:zh-CN:held+420m HM0012:am:zh-CN:held+420m "},
-        RouteCase{"HIGH at 00:00 waits", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kManager}, 0, "HM0012:wecom:zh-CN:held+420m HM0012:am:zh-CN:held+420m "},
-        RouteCase{"HIGH at 06:59 waits", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kManager}, 7 * 60 - 1,
+        RouteCase{"HIGH at 00:00 waits",
+                  pb::R2_SUSTAINED_HYPERTENSION,
+                  pb::HIGH,
+                  {kManager},
+                  0,
                   "HM0012:wecom:zh-CN:held+420m HM0012:am:zh-CN:held+420m "},
-        RouteCase{"HIGH at 07:00 goes", pb::R2_SUSTAINED_HYPERTENSION, pb::HIGH, {kManager}, 7 * 60, "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
-        RouteCase{"INFO at 03:00 waits", pb::R6_FOCUS_TRACKING, pb::INFO, {kManager}, 3 * 60, "HM0012:wecom:zh-CN:held+420m HM0012:am:zh-CN:held+420m "},
-        RouteCase{"URGENT at 03:00 goes", pb::R1_CRITICAL_BP, pb::URGENT, {kManager}, 3 * 60, "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
-        RouteCase{"CRITICAL at 03:00 goes", pb::R4_PRE_SHIFT_FITNESS, pb::CRITICAL, {kManager}, 3 * 60, "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
+        RouteCase{"HIGH at 06:59 waits",
+                  pb::R2_SUSTAINED_HYPERTENSION,
+                  pb::HIGH,
+                  {kManager},
+                  7 * 60 - 1,
+                  "HM0012:wecom:zh-CN:held+420m HM0012:am:zh-CN:held+420m "},
+        RouteCase{"HIGH at 07:00 goes",
+                  pb::R2_SUSTAINED_HYPERTENSION,
+                  pb::HIGH,
+                  {kManager},
+                  7 * 60,
+                  "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
+        RouteCase{"INFO at 03:00 waits",
+                  pb::R6_FOCUS_TRACKING,
+                  pb::INFO,
+                  {kManager},
+                  3 * 60,
+                  "HM0012:wecom:zh-CN:held+420m HM0012:am:zh-CN:held+420m "},
+        RouteCase{"URGENT at 03:00 goes",
+                  pb::R1_CRITICAL_BP,
+                  pb::URGENT,
+                  {kManager},
+                  3 * 60,
+                  "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
+        RouteCase{"CRITICAL at 03:00 goes",
+                  pb::R4_PRE_SHIFT_FITNESS,
+                  pb::CRITICAL,
+                  {kManager},
+                  3 * 60,
+                  "HM0012:wecom:zh-CN HM0012:am:zh-CN "},
         RouteCase{"quiet_hours off", pb::R1_CRITICAL_BP, pb::HIGH, {kEnglishManager}, 3 * 60, "HM0042:ding:en "}),
     [](const auto& tc) { return testing::CaseName(tc.param.name, tc.index); });
 
@@ -133,18 +187,20 @@ TEST_P(QuietHoursEndTest, EndsWhereTheSpanEnds) {
 
 INSTANTIATE_TEST_SUITE_P(
     Spans, QuietHoursEndTest,
-    ::testing::Values(
-        QuietCase{22 * 60, 7 * 60, 480, kLocalMidnightMs - 2 * 60 * kMinute, kLocalMidnightMs + 7 * 60 * kMinute},  // 22:00 wraps
-        QuietCase{22 * 60, 7 * 60, 480, kLocalMidnightMs + 7 * 60 * kMinute - 1, kLocalMidnightMs + 7 * 60 * kMinute},
-        QuietCase{22 * 60, 7 * 60, 480, kLocalMidnightMs + 7 * 60 * kMinute, std::nullopt},
-        QuietCase{12 * 60, 14 * 60, 480, kLocalMidnightMs + 12 * 60 * kMinute, kLocalMidnightMs + 14 * 60 * kMinute},  // same day
-        QuietCase{12 * 60, 14 * 60, 480, kLocalMidnightMs + 14 * 60 * kMinute, std::nullopt},
-        QuietCase{12 * 60, 14 * 60, 480, kLocalMidnightMs + 11 * 60 * kMinute, std::nullopt},
-        // The same instant, 16:00 UTC, is midnight in China and 11:00 at -05:00.
-        QuietCase{22 * 60, 7 * 60, 0, kLocalMidnightMs, std::nullopt},
-        QuietCase{10 * 60, 12 * 60, -300, kLocalMidnightMs, kLocalMidnightMs + 60 * kMinute},
-        // Before 1970: the local day still starts at local midnight.
-        QuietCase{22 * 60, 7 * 60, 0, -60 * kMinute, 7 * 60 * kMinute}),
+    ::testing::Values(QuietCase{22 * 60, 7 * 60, 480, kLocalMidnightMs - 2 * 60 * kMinute,
+                                kLocalMidnightMs + 7 * 60 * kMinute},  // 22:00 wraps
+                      QuietCase{22 * 60, 7 * 60, 480, kLocalMidnightMs + 7 * 60 * kMinute - 1,
+                                kLocalMidnightMs + 7 * 60 * kMinute},
+                      QuietCase{22 * 60, 7 * 60, 480, kLocalMidnightMs + 7 * 60 * kMinute, std::nullopt},
+                      QuietCase{12 * 60, 14 * 60, 480, kLocalMidnightMs + 12 * 60 * kMinute,
+                                kLocalMidnightMs + 14 * 60 * kMinute},  // same day
+                      QuietCase{12 * 60, 14 * 60, 480, kLocalMidnightMs + 14 * 60 * kMinute, std::nullopt},
+                      QuietCase{12 * 60, 14 * 60, 480, kLocalMidnightMs + 11 * 60 * kMinute, std::nullopt},
+                      // The same instant, 16:00 UTC, is midnight in China and 11:00 at -05:00.
+                      QuietCase{22 * 60, 7 * 60, 0, kLocalMidnightMs, std::nullopt},
+                      QuietCase{10 * 60, 12 * 60, -300, kLocalMidnightMs, kLocalMidnightMs + 60 * kMinute},
+                      // Before 1970: the local day still starts at local midnight.
+                      QuietCase{22 * 60, 7 * 60, 0, -60 * kMinute, 7 * 60 * kMinute}),
     [](const auto& tc) { return testing::CaseName("span", tc.index); });
 
 }  // namespace

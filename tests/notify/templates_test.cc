@@ -1,13 +1,13 @@
 // The message templates: every rule, state and level renders in both languages with every tag known.
+#include "engine/notify/templates.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <unistd.h>
-
-#include "engine/notify/templates.h"
 #include "engine/notify/view_model.h"
 #include "escalation_samples.h"
 
@@ -37,13 +37,15 @@ TEST(ShippedTemplates, EveryRuleStateAndLevelRendersInBothLanguagesWithNothingUn
   for (int rule = pb::R1_CRITICAL_BP; rule <= pb::R6_FOCUS_TRACKING; ++rule) {
     for (int state = pb::OPEN; state <= pb::RESOLVED; ++state) {
       for (int level = pb::WORKER; level <= pb::UNIT_SUPERVISOR; ++level) {
-        const pb::Escalation event = SampleEscalation(static_cast<pb::Rule>(rule), static_cast<pb::EscalationState>(state),
-                                                      static_cast<pb::EscalationLevel>(level));
+        const pb::Escalation event =
+            SampleEscalation(static_cast<pb::Rule>(rule), static_cast<pb::EscalationState>(state),
+                             static_cast<pb::EscalationLevel>(level));
         for (Language language : {Language::kZhCN, Language::kEn}) {
-          const nlohmann::json view = BuildView(event, event.recipients(0), links, MessagePlace{"钻井公司", "钻井三队", 480}, language);
+          const nlohmann::json view =
+              BuildView(event, event.recipients(0), links, MessagePlace{"钻井公司", "钻井三队", 480}, language);
           for (ChannelKind kind : kChannelKinds) {
-            const std::string where = ::testing::PrintToString(std::tuple(rule, state, level, std::string(LanguageTag(language)),
-                                                                          std::string(ChannelKindName(kind))));
+            const std::string where = ::testing::PrintToString(
+                std::tuple(rule, state, level, std::string(LanguageTag(language)), std::string(ChannelKindName(kind))));
             absl::StatusOr<RenderedText> text = templates.Render(kind, language, view);
             ASSERT_TRUE(text.ok()) << where << ": " << text.status();
             for (const std::string* part : {&text->title, &text->body}) {
@@ -59,16 +61,17 @@ TEST(ShippedTemplates, EveryRuleStateAndLevelRendersInBothLanguagesWithNothingUn
             EXPECT_TRUE(Contains(text->body, "2026-11-24 07:30")) << where;
             EXPECT_EQ(Contains(text->body, links.acknowledge), state != pb::RESOLVED) << where << "\n" << text->body;
             if (rule == pb::R5_GLUCOSE) {
-  EXPECT_TRUE(Contains(text->body, "2.6 mmol/L")) << where;
-}
+              EXPECT_TRUE(Contains(text->body, "2.6 mmol/L")) << where;
+            }
             if (rule == pb::R1_CRITICAL_BP || rule == pb::R4_PRE_SHIFT_FITNESS) {
               EXPECT_TRUE(Contains(text->body, "168/104 mmHg")) << where;
             }
             if (rule == pb::R2_SUSTAINED_HYPERTENSION) {
-  EXPECT_TRUE(Contains(text->body, "166/101 mmHg")) << where;
-}
+              EXPECT_TRUE(Contains(text->body, "166/101 mmHg")) << where;
+            }
             EXPECT_EQ(text->title.find('\n'), std::string::npos) << where;
-            EXPECT_FALSE(Contains(text->body, "\n\n\n")) << where << ": a left-out section left empty lines\n" << text->body;
+            EXPECT_FALSE(Contains(text->body, "\n\n\n")) << where << ": a left-out section left empty lines\n"
+                                                         << text->body;
             EXPECT_FALSE(text->body.starts_with("\n")) << where;
             ++rendered;
           }
@@ -107,7 +110,8 @@ TEST_P(CheckTemplateTest, RefusesWithTheFileLineAndTag) {
 INSTANTIATE_TEST_SUITE_P(
     Refusals, CheckTemplateTest,
     ::testing::Values(
-        BadTemplateCase{"misspelt key", "x\n{{worker_nmae}}", "zh-CN/wecom.body.mustache:2: {{worker_nmae}}: unknown key \"worker_nmae\""},
+        BadTemplateCase{"misspelt key", "x\n{{worker_nmae}}",
+                        "zh-CN/wecom.body.mustache:2: {{worker_nmae}}: unknown key \"worker_nmae\""},
         BadTemplateCase{"misspelt section", "{{#has_windw}}x{{/has_windw}}", ":1: {{#has_windw}}: unknown key"},
         BadTemplateCase{"element key outside its list", "{{systolic}}", "unknown key \"systolic\""},
         BadTemplateCase{"misspelt dotted key", "{{latest_blood_pressure.systolik}}", "unknown key"},
@@ -122,10 +126,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(CheckTemplate, AcceptsSectionsThatResolveInTheirOwnContextAndOuterKeysInside) {
   const nlohmann::json specimen = SpecimenView(Language::kEn);
-  for (const char* ok : {"{{#blood_pressure}}{{systolic}}/{{diastolic}} for {{worker_name}}{{/blood_pressure}}",
-                         "{{#window}}{{mean_systolic}}{{/window}}", "{{#has_window}}{{window.days}}{{/has_window}}",
-                         "{{^has_glucose}}none{{/has_glucose}}", "{{{reason}}} {{&action}} {{! a comment }}",
-                         "{{ worker_name }}"}) {
+  for (const char* ok :
+       {"{{#blood_pressure}}{{systolic}}/{{diastolic}} for {{worker_name}}{{/blood_pressure}}",
+        "{{#window}}{{mean_systolic}}{{/window}}", "{{#has_window}}{{window.days}}{{/has_window}}",
+        "{{^has_glucose}}none{{/has_glucose}}", "{{{reason}}} {{&action}} {{! a comment }}", "{{ worker_name }}"}) {
     EXPECT_TRUE(CheckTemplate(ok, specimen, "t").ok()) << ok << ": " << CheckTemplate(ok, specimen, "t");
   }
 }
@@ -133,7 +137,8 @@ TEST(CheckTemplate, AcceptsSectionsThatResolveInTheirOwnContextAndOuterKeysInsid
 TEST(RenderTemplate, JsonEscapingKeepsAHostileNameInsideItsString) {
   nlohmann::json view = SpecimenView(Language::kEn);
   view["worker_name"] = "Li \"Ming\"\n\\ </script>";
-  absl::StatusOr<std::string> body = RenderTemplate(R"({"name": "{{worker_name}}"})", view, TemplateEscape::kJsonString);
+  absl::StatusOr<std::string> body =
+      RenderTemplate(R"({"name": "{{worker_name}}"})", view, TemplateEscape::kJsonString);
   ASSERT_TRUE(body.ok()) << body.status();
   const nlohmann::json parsed = nlohmann::json::parse(*body);
   EXPECT_EQ(parsed["name"], "Li \"Ming\"\n\\ </script>");
@@ -144,8 +149,9 @@ TEST(RenderTemplate, ALineHoldingOnlyASectionTagLeavesNoLineBehind) {
   view["is_resolved"] = false;
   view["is_open"] = true;
   absl::StatusOr<std::string> text = RenderTemplate(
-      "{{! a comment line }}\na\n  {{#is_resolved}}\nresolved\n{{/is_resolved}}\n{{#is_open}}\nopen {{rule_code}}\n  {{/is_open}}  \nb", view,
-      TemplateEscape::kNone);
+      "{{! a comment line }}\na\n  {{#is_resolved}}\nresolved\n{{/is_resolved}}\n{{#is_open}}\nopen {{rule_code}}\n  "
+      "{{/is_open}}  \nb",
+      view, TemplateEscape::kNone);
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_EQ(*text, "a\nopen R1\nb");
 }
@@ -197,7 +203,8 @@ TEST_F(EditedTemplatesTest, AnUnknownKeyIsAnErrorNamingTheFileAndLine) {
   Write("zh-CN/alertmanager.title.mustache", "{{rule}}\n{{grid}}");
   const absl::StatusOr<MessageTemplates> templates = MessageTemplates::Load(dir_.string());
   ASSERT_FALSE(templates.ok());
-  EXPECT_TRUE(Contains(std::string(templates.status().message()), "zh-CN/alertmanager.title.mustache:2: {{grid}}: unknown key"))
+  EXPECT_TRUE(
+      Contains(std::string(templates.status().message()), "zh-CN/alertmanager.title.mustache:2: {{grid}}: unknown key"))
       << templates.status();
 }
 
@@ -205,7 +212,8 @@ TEST_F(EditedTemplatesTest, AMissingTemplateIsAnErrorNamingIt) {
   fs::remove(dir_ / "en/webhook.body.mustache");
   const absl::StatusOr<MessageTemplates> templates = MessageTemplates::Load(dir_.string());
   ASSERT_FALSE(templates.ok());
-  EXPECT_TRUE(Contains(std::string(templates.status().message()), "en/webhook.body.mustache: cannot read")) << templates.status();
+  EXPECT_TRUE(Contains(std::string(templates.status().message()), "en/webhook.body.mustache: cannot read"))
+      << templates.status();
 }
 
 TEST(MessageTemplates, RenderingWithoutLoadingIsAnErrorNotACrash) {

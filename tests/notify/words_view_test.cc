@@ -30,12 +30,14 @@ INSTANTIATE_TEST_SUITE_P(
     Boundaries, LocalTimeTest,
     ::testing::Values(LocalTimeCase{testing::kMorningMs, 8 * 60, "2026-11-24 07:30"},  // +08:00 crosses the date
                       LocalTimeCase{testing::kMorningMs, 0, "2026-11-23 23:30"},
-                      LocalTimeCase{1795449600000, 8 * 60, "2026-11-24 00:00"},       // 16:00 UTC = local midnight
+                      LocalTimeCase{1795449600000, 8 * 60, "2026-11-24 00:00"},  // 16:00 UTC = local midnight
                       LocalTimeCase{1795449599999, 8 * 60, "2026-11-23 23:59"},
                       LocalTimeCase{1795449600000, -(5 * 60 + 30), "2026-11-23 10:30"},
-                      LocalTimeCase{-60000, 0, "1969-12-31 23:59"},                    // before the epoch
+                      LocalTimeCase{-60000, 0, "1969-12-31 23:59"},  // before the epoch
                       LocalTimeCase{0, 8 * 60, ""}),
-    [](const auto& tc) { return testing::CaseName(tc.param.expected[0] ? tc.param.expected : "unset", tc.index); });                                  // unset stays empty
+    [](const auto& tc) {
+      return testing::CaseName(tc.param.expected[0] ? tc.param.expected : "unset", tc.index);
+    });  // unset stays empty
 
 TEST(UtcOffsetText, SignsAndPads) {
   EXPECT_EQ(UtcOffsetText(480), "+08:00");
@@ -67,7 +69,8 @@ TEST(BuildView, EveryEventHasTheSpecimensKeysSoTemplatesCheckedAgainstItFitAll) 
 TEST(BuildView, PutsTheEvidenceInWordsOnTheGridsClock) {
   pb::Escalation event = SampleEscalation(pb::R4_PRE_SHIFT_FITNESS);
   const MessageLinks links{"https://ack", "", "", "https://worker"};
-  const nlohmann::json zh = BuildView(event, event.recipients(0), links, MessagePlace{"钻井公司", "钻井三队", 480}, Language::kZhCN);
+  const nlohmann::json zh =
+      BuildView(event, event.recipients(0), links, MessagePlace{"钻井公司", "钻井三队", 480}, Language::kZhCN);
   EXPECT_EQ(zh["rule"], "班前适岗检测");
   EXPECT_EQ(zh["rule_code"], "R4");
   EXPECT_EQ(zh["severity"], "紧急");
@@ -151,10 +154,14 @@ INSTANTIATE_TEST_SUITE_P(
                       ActionCase{pb::R1_CRITICAL_BP, pb::URGENT, pb::HEALTH_MANAGER, 0, "30分钟内确认"},
                       ActionCase{pb::R3_SELF_TEST_MISSED, pb::HIGH, pb::WORKER, 0, "自测"},
                       ActionCase{pb::R5_GLUCOSE, pb::URGENT, pb::HEALTH_MANAGER, 2.6, "低血糖"},
-                      ActionCase{pb::R5_GLUCOSE, pb::URGENT, pb::HEALTH_MANAGER, 3.8, "低血糖"},   // just below 3.9
-                      ActionCase{pb::R5_GLUCOSE, pb::HIGH, pb::HEALTH_MANAGER, 3.9, "复查血糖"},   // 3.9 is not low
+                      ActionCase{pb::R5_GLUCOSE, pb::URGENT, pb::HEALTH_MANAGER, 3.8, "低血糖"},  // just below 3.9
+                      ActionCase{pb::R5_GLUCOSE, pb::HIGH, pb::HEALTH_MANAGER, 3.9, "复查血糖"},  // 3.9 is not low
                       ActionCase{pb::R5_GLUCOSE, pb::HIGH, pb::HEALTH_MANAGER, 12.4, "复查血糖"}),
-    [](const auto& tc) { return testing::CaseName(std::string(RuleCode(tc.param.rule)) + " " + pb::Severity_Name(tc.param.severity) + " " + pb::EscalationLevel_Name(tc.param.level), tc.index); });
+    [](const auto& tc) {
+      return testing::CaseName(std::string(RuleCode(tc.param.rule)) + " " + pb::Severity_Name(tc.param.severity) + " " +
+                                   pb::EscalationLevel_Name(tc.param.level),
+                               tc.index);
+    });
 
 TEST(ActionWords, AResolvedEventAsksForNothing) {
   const pb::Escalation event = SampleEscalation(pb::R1_CRITICAL_BP, pb::RESOLVED);
