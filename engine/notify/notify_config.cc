@@ -338,46 +338,58 @@ class ConfigReader {
         return Fail(item.Mark(), field,
                     "expected exactly one of person (a staff id from the escalation's recipients) or role");
       }
-      std::string selector;
-      if (keys.contains("person")) {
-        absl::StatusOr<std::string> id = Text(keys["person"], field + ".person", "a staff id");
-        if (!id.ok()) return id.status();
-        if (id->empty())
-          return Fail(KeyMark(field + ".person"), field + ".person", "expected a staff id, got an empty one");
-        route.person_id = *id;
-        selector = "person " + *id;
-      } else {
-        const std::string roles = "worker, health_manager, unit_supervisor, extra or on_call";
-        absl::StatusOr<const RoleName*> role = Choice(keys["role"], field + ".role", roles, [](const std::string& s) {
-          const auto* found =
-              std::find_if(std::begin(kRoles), std::end(kRoles), [&](const RoleName& r) { return r.name == s; });
-          return found == std::end(kRoles) ? std::nullopt : std::optional<const RoleName*>(found);
-        });
-        if (!role.ok()) return role.status();
-        route.role = (*role)->role;
-        selector = fmt::format("role {}", (*role)->name);
-      }
-      if (auto [first, inserted] = seen.emplace(selector, route.line); !inserted) {
+      absl::StatusOr<std::string> selector = ReadRouteSelector(keys, field, route);
+      if (!selector.ok()) return selector.status();
+      if (auto [first, inserted] = seen.emplace(*selector, route.line); !inserted) {
         return Fail(
             item.Mark(), field,
-            fmt::format("{} already has a route (line {}); list all its channels there", selector, first->second));
+            fmt::format("{} already has a route (line {}); list all its channels there", *selector, first->second));
       }
       if (absl::Status st = ReadRouteChannels(keys, field, config, route); !st.ok()) return st;
       if (absl::Status st = ReadRouteFilters(keys, field, route); !st.ok()) return st;
-      if (keys.contains("quiet_hours")) {
-        const YAML::Node& q = keys["quiet_hours"];
-        if (q.IsScalar() && q.Scalar() == "off") {
-          route.quiet_hours.reset();
-        } else {
-          absl::StatusOr<QuietHours> hours = ReadQuietHours(q, field + ".quiet_hours");
-          if (!hours.ok()) return hours.status();
-          route.quiet_hours = *hours;
-        }
-      } else {
-        route.quiet_hours = config.quiet_hours;
-      }
+      if (absl::Status st = ReadRouteQuietHours(keys, field, config, route); !st.ok()) return st;
       config.recipients.push_back(std::move(route));
     }
+    return absl::OkStatus();
+  }
+
+  // Who a route is for; returns "person X" / "role Y", the words that name it in a refusal.
+  absl::StatusOr<std::string> ReadRouteSelector(std::map<std::string, YAML::Node>& keys, const std::string& field,
+                                                RecipientRoute& route) {
+    if (keys.contains("person")) {
+      absl::StatusOr<std::string> id = Text(keys["person"], field + ".person", "a staff id");
+      if (!id.ok()) return id.status();
+      if (id->empty())
+        return Fail(KeyMark(field + ".person"), field + ".person", "expected a staff id, got an empty one");
+      route.person_id = *id;
+      return "person " + *id;
+    }
+    const std::string roles = "worker, health_manager, unit_supervisor, extra or on_call";
+    absl::StatusOr<const RoleName*> role = Choice(keys["role"], field + ".role", roles, [](const std::string& s) {
+      const auto* found =
+          std::find_if(std::begin(kRoles), std::end(kRoles), [&](const RoleName& r) { return r.name == s; });
+      return found == std::end(kRoles) ? std::nullopt : std::optional<const RoleName*>(found);
+    });
+    if (!role.ok()) return role.status();
+    route.role = (*role)->role;
+    return fmt::format("role {}", (*role)->name);
+  }
+
+  // A route's own quiet hours, `off`, or (absent) the deployment's.
+  absl::Status ReadRouteQuietHours(std::map<std::string, YAML::Node>& keys, const std::string& field,
+                                   const NotifyConfig& config, RecipientRoute& route) {
+    if (!keys.contains("quiet_hours")) {
+      route.quiet_hours = config.quiet_hours;
+      return absl::OkStatus();
+    }
+    const YAML::Node& q = keys["quiet_hours"];
+    if (q.IsScalar() && q.Scalar() == "off") {
+      route.quiet_hours.reset();
+      return absl::OkStatus();
+    }
+    absl::StatusOr<QuietHours> hours = ReadQuietHours(q, field + ".quiet_hours");
+    if (!hours.ok()) return hours.status();
+    route.quiet_hours = *hours;
     return absl::OkStatus();
   }
 

@@ -2,18 +2,7 @@
 //
 // Every key is present in every view (empty text, false or an empty list when the event lacks it),
 // so the set of keys a template may use is fixed and checked when templates load (templates.h).
-// The keys, for template authors (deploy/notify/templates/README.md lists them with examples):
-//   event_id episode_id sequence  worker_id worker_name  unit_id unit_name grid_id grid_name
-//   rule_code rule  severity_code severity is_urgent  state_code state is_open is_escalated
-//   is_renotified is_resolved  level_code level  recipient_id recipient_name recipient_role
-//   reason action  opened_at trigger_at emitted_at utc_offset  language
-//   has_latest_blood_pressure latest_blood_pressure{systolic diastolic pulse has_pulse category context measured_at}
-//   has_blood_pressure blood_pressure[ same keys as latest_blood_pressure ] (newest last)
-//   has_latest_glucose latest_glucose{mmol_per_l timing context measured_at}
-//   has_glucose glucose[ same keys as latest_glucose ] (newest last)
-//   has_window window{readings days mean_systolic mean_diastolic category from to}
-//   has_acknowledge_url acknowledge_url has_resolve_url resolve_url has_snooze_url snooze_url
-//   has_worker_url worker_url
+// deploy/notify/README.md lists the keys for template authors; SpecimenView shows them all.
 // Pure functions; any thread.
 #pragma once
 
