@@ -86,6 +86,40 @@ nlohmann::json WebhookSpecimen(Language language) {
   return view;
 }
 
+// The line (from 1) where a second YAML document starts, or 0. YAML::Load reads the first document
+// only, and a config whose second half is silently ignored is a config nobody meant. A document
+// marker ("---", or content after "...") stands at column 0 and cannot occur inside a scalar.
+int SecondDocumentLine(std::string_view text) {
+  bool content = false;  // the first document has begun
+  bool ended = false;    // "..." closed it
+  int line_number = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    auto marker = [&](std::string_view m) {
+      return line.starts_with(m) &&
+             (line.size() == m.size() || line[m.size()] == ' ' || line[m.size()] == '\t' || line[m.size()] == '\r');
+    };
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    const bool blank = first == std::string_view::npos || line[first] == '#';
+    if (marker("---")) {
+      if (content) return line_number;
+      content = true;  // "--- value" or a bare "---" opens the first document
+      continue;
+    }
+    if (marker("...")) {
+      ended = content;
+      continue;
+    }
+    if (blank || line.starts_with('%')) continue;  // comments and directives
+    if (ended) return line_number;
+    content = true;
+  }
+  return 0;
+}
+
 class ConfigReader {
  public:
   explicit ConfigReader(std::string_view source) : source_(source) {}
@@ -94,6 +128,11 @@ class ConfigReader {
     if (text.size() > kMaxConfigBytes) {
       return absl::InvalidArgumentError(fmt::format("{}: {} bytes; the notification config may hold at most {}",
                                                     source_, text.size(), kMaxConfigBytes));
+    }
+    if (const int second = SecondDocumentLine(text); second != 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}:{}:1: expected one YAML document, found a second one here (remove the \"---\" or \"...\" line)", source_,
+          second));
     }
     YAML::Node root;
     try {

@@ -34,6 +34,9 @@ struct RetryCase {
   uint32_t failed;
   double u;
   std::optional<int64_t> delay_ms;
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const RetryCase& c, std::ostream* os) { *os << "after " << c.failed << " failed, u=" << c.u; }
 };
 
 class RetryDelayTest : public ::testing::TestWithParam<RetryCase> {};

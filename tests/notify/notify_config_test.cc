@@ -45,6 +45,9 @@ struct BadConfigCase {
   const char* name;
   std::string yaml;
   const char* error;  // expected inside the message, from the file name on
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const BadConfigCase& c, std::ostream* os) { *os << c.name; }
 };
 
 class BadNotifyConfigTest : public ::testing::TestWithParam<BadConfigCase> {};
@@ -138,6 +141,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfigCase{"unknown route key",
                       std::string(kChannels) + "recipients:\n  - role: worker\n    channels: [hm]\n    lang: en\n",
                       "notify.yaml:8:5: recipients[0].lang: unknown field"},
+        BadConfigCase{"second document", std::string(kChannels) + kRoute + "---\nlanguage: en\n",
+                      "notify.yaml:8:1: expected one YAML document, found a second one here"},
+        BadConfigCase{"content after the end marker", std::string(kChannels) + kRoute + "...\n# c\nlanguage: en\n",
+                      "notify.yaml:10:1: expected one YAML document"},
         BadConfigCase{"key set twice", std::string("language: en\nlanguage: zh-CN\n") + kChannels + kRoute,
                       "notify.yaml:2:1: language: set twice"}),
     [](const auto& tc) { return testing::CaseName(tc.param.name, tc.index); });
@@ -164,6 +171,19 @@ TEST(NotifyConfig, AWebhookWithAPlainTextContentTypeDoesNotJsonEscape) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->channels[0].body_escape, TemplateEscape::kNone);
   EXPECT_EQ(config->channels[0].content_type, "text/plain");
+}
+
+TEST(NotifyConfig, ADocumentMarkerAtTheStartOrAnEndMarkerAtTheEndIsOneDocument) {
+  for (const std::string& yaml :
+       {"---\n" + std::string(kChannels) + kRoute, "--- # notify\n" + std::string(kChannels) + kRoute,
+        std::string(kChannels) + kRoute + "...\n# the end\n",
+        // "---" inside a block scalar is indented: text, not a marker
+        "channels:\n  d:\n    kind: webhook\n    url: http://x\n    content_type: text/plain\n"
+        "    body: |\n      a\n      ---\n      b\n" +
+            kRoute.substr(0, kRoute.find("[hm]")) + "[d]\n"}) {
+    const absl::StatusOr<NotifyConfig> config = ParseNotifyConfig(yaml, "n.yaml");
+    EXPECT_TRUE(config.ok()) << yaml << "\n" << config.status();
+  }
 }
 
 TEST(NotifyConfig, AMissingFileIsAnErrorNamingIt) {

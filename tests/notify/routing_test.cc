@@ -63,6 +63,9 @@ struct RouteCase {
   std::vector<pb::Recipient> recipients;
   int64_t local_minute;  // minutes after 2026-11-24 00:00 local
   const char* expected;
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const RouteCase& c, std::ostream* os) { *os << c.name; }
 };
 
 class RouteTest : public ::testing::TestWithParam<RouteCase> {};
@@ -176,6 +179,9 @@ struct QuietCase {
   int offset_minutes;
   int64_t now_ms;
   std::optional<int64_t> end_ms;
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const QuietCase& c, std::ostream* os) { *os << c.from << "-" << c.until << " at " << c.now_ms; }
 };
 
 class QuietHoursEndTest : public ::testing::TestWithParam<QuietCase> {};

@@ -97,6 +97,9 @@ struct BadTemplateCase {
   const char* name;
   const char* text;
   const char* error;  // expected inside the error message
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const BadTemplateCase& c, std::ostream* os) { *os << c.name; }
 };
 
 class CheckTemplateTest : public ::testing::TestWithParam<BadTemplateCase> {};

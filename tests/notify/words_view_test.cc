@@ -18,6 +18,11 @@ struct LocalTimeCase {
   int64_t ms;
   int offset_minutes;
   const char* expected;
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const LocalTimeCase& c, std::ostream* os) {
+    *os << c.ms << " ms at " << c.offset_minutes << " min";
+  }
 };
 
 class LocalTimeTest : public ::testing::TestWithParam<LocalTimeCase> {};
@@ -129,6 +134,12 @@ struct ActionCase {
   pb::EscalationLevel level;
   double glucose;  // 0: no glucose quoted
   const char* zh_contains;
+
+  // gtest names the case by this, not by its bytes.
+  friend void PrintTo(const ActionCase& c, std::ostream* os) {
+    *os << RuleCode(c.rule) << " " << healthgrid::v1::Severity_Name(c.severity) << " "
+        << healthgrid::v1::EscalationLevel_Name(c.level);
+  }
 };
 
 class ActionWordsTest : public ::testing::TestWithParam<ActionCase> {};
