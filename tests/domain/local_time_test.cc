@@ -59,7 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
                {2026, 11, 28, 23, 59, 59, 999}},
         DayRow{"before_1970_in_china", -kDayMs - 9 * kHourMs - 1, kChina, -2, {1969, 12, 30, 22, 59, 59, 999}},
         DayRow{"before_1970_in_new_york", -3 * kDayMs + 4 * kHourMs, kNewYork, -4, {1969, 12, 28, 23, 0, 0, 0}}),
-    [](const testing::TestParamInfo<DayRow>& info) { return info.param.name; });
+    [](const testing::TestParamInfo<DayRow>& row) { return row.param.name; });
 
 TEST(LocalMsTest, ClampsInstantsFarFromAnyRealTimeSoNoOffsetOverflows) {
   constexpr int64_t kFarthestMs = 100'000 * 366 * kDayMs;

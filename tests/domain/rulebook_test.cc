@@ -671,7 +671,7 @@ INSTANTIATE_TEST_SUITE_P(
         // Margin 0 is the bound itself: any mean below grade 2 resolves.
         R2ResolveRow{"margin_0_sys_mean_159_75", 160, 80, 159, 80, 0, true},
         R2ResolveRow{"margin_0_sys_mean_160_00", 160, 80, 160, 80, 0, false}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& row) { return std::string(row.param.name); });
 
 TEST(R2SustainedHypertensionTest, ResolvesWhenTheWindowSlidesPastTheHighReadings) {
   Scenario s;

@@ -223,7 +223,9 @@ TEST(InputBounds, AReadingIsRejectedAtEveryBoundAndAcceptedJustBelowIt) {
     Record rec = Of("readings", "W1", msg);
     auto decoded = DecodeReading(rec.raw());
     EXPECT_EQ(std::holds_alternative<domain::Reading>(decoded), c.accepted) << MessageOf(decoded);
-    if (!c.accepted) EXPECT_NE(MessageOf(decoded).find(c.message), std::string::npos) << MessageOf(decoded);
+    if (!c.accepted) {
+      EXPECT_NE(MessageOf(decoded).find(c.message), std::string::npos) << MessageOf(decoded);
+    }
   }
   auto unknown_context = GoodReading();
   unknown_context.set_context(static_cast<healthgrid::v1::MeasurementContext>(99));
