@@ -1,15 +1,10 @@
 // alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` and `print-policy` commands.
 #include <google/protobuf/stubs/logging.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <mutex>
@@ -20,6 +15,10 @@
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
 #include "engine/config/policy_file.h"
+#include "engine/tool/atomic_file.h"
+#include "engine/tool/kafka_client.h"
+#include "engine/tool/log.h"
+#include "engine/tool/stop_signal.h"
 
 namespace {
 
@@ -52,8 +51,6 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
-std::atomic<bool> g_stop{false};
-
 // protobuf reports some parse problems itself (e.g. invalid UTF-8 in a string field), once per bad
 // record: a hostile producer could flood stderr at record rate. Its words go to alertd's log instead,
 // at most one line per 5 s, each saying how many it stands for; the record itself is dead-lettered.
@@ -65,8 +62,6 @@ void LogProtobufComplaint(google::protobuf::LogLevel level, const char* file, in
   alertd::app::LogLimited(limiter, spd_level, "protobuf", "protobuf ({}:{}): {}", file, line, message);
 }
 
-extern "C" void OnSignal(int) { g_stop.store(true); }  // only flips a flag
-
 class SystemClock final : public alertd::domain::Clock {
  public:
   alertd::domain::ProcessingTime Now() const override {
@@ -74,28 +69,6 @@ class SystemClock final : public alertd::domain::Clock {
     return {duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
   }
 };
-
-// Writes `text` to `path` atomically, so a test polling the file never reads half of it.
-bool WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!(out << text)) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
-alertd::kafka::Properties ParseProperties(const std::vector<std::string>& pairs) {
-  alertd::kafka::Properties props;
-  for (const auto& p : pairs) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw CLI::ValidationError("--kafka-property", "'" + p + "' is not name=value");
-    }
-    props[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return props;
-}
 
 int DumpState(const std::string& db, int partition) {
   alertd::state::StoreOptions opts;
@@ -267,7 +240,8 @@ int main(int argc, char** argv) {
   cli.add_option("--http", http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
       ->capture_default_str();
   cli.add_option("--http-port-file", http_port_file, "Write the HTTP port here once listening");
-  cli.add_option("--kafka-property", kafka_props, "Extra librdkafka property name=value (repeatable)");
+  cli.add_option("--kafka-property", kafka_props, "Extra librdkafka property name=value (repeatable)")
+      ->check(alertd::tool::KafkaPropertyCheck());
   cli.add_flag("--no-sync", no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
   cli.add_option("--disk-reserve-mb", disk_reserve_mb,
                  "Free space kept on the state directory's filesystem for RocksDB's flushes and compactions: a "
@@ -334,7 +308,7 @@ int main(int argc, char** argv) {
   parked_cmd->add_option("--limit", parked_limit, "At most this many, oldest first")->capture_default_str();
   try {
     cli.parse(argc, argv);
-    auto props = ParseProperties(kafka_props);
+    auto props = alertd::tool::ParseKafkaProperties(kafka_props);
     opts.consumer_properties = props;
     if (!instance_id.empty()) opts.consumer_properties["group.instance.id"] = instance_id;
     opts.producer_properties = props;
@@ -379,11 +353,10 @@ int main(int argc, char** argv) {
     return cli.exit(e);
   }
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("alertd"));
+  alertd::tool::InitLog("alertd", spdlog::level::from_str(log_level), alertd::tool::LogStyle::kDaemon);
   google::protobuf::SetLogHandler(LogProtobufComplaint);  // before any thread parses: not thread-safe
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  // Every signal only flips the stop flag: the loop finishes its commit and shuts down in order.
+  alertd::tool::InstallStopHandlers(alertd::tool::SecondStopSignal::kRecords);
 
   // Checked before Kafka or RocksDB are touched: a bad policy must not half-start the engine.
   auto policy = EffectivePolicy(policy_file);
@@ -425,16 +398,20 @@ int main(int argc, char** argv) {
   }
   const std::string host = http.substr(0, http.rfind(':'));
   spdlog::info("metrics at http://{}:{}/metrics", host, (*server)->port());
-  if (!http_port_file.empty() && !WriteFileAtomically(http_port_file, std::to_string((*server)->port()) + "\n")) {
-    spdlog::critical("cannot write --http-port-file {}", http_port_file);
-    return kExitConfig;
+  if (!http_port_file.empty()) {
+    if (const absl::Status written =
+            alertd::tool::WriteFileAtomically(http_port_file, std::to_string((*server)->port()) + "\n");
+        !written.ok()) {
+      spdlog::critical("cannot write --http-port-file {}: {}", http_port_file, std::string(written.message()));
+      return kExitConfig;
+    }
   }
 
   if (auto st = engine.Start(); !st.ok()) {
     spdlog::critical("start: {} (exit {})", st.ToString(), ExitCodeFor(st));
     return ExitCodeFor(st);
   }
-  if (auto st = engine.Run(g_stop); !st.ok()) {
+  if (auto st = engine.Run(alertd::tool::StopFlag()); !st.ok()) {
     spdlog::critical("{} (exit {})", st.ToString(), ExitCodeFor(st));
     return ExitCodeFor(st);
   }

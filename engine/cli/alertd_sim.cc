@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <optional>
@@ -28,15 +29,25 @@
 #include <vector>
 
 #include "engine/cli/grid_time.h"
-#include "engine/cli/kafka_client.h"
-#include "engine/cli/stop_signal.h"
 #include "engine/cli/sim/simulation.h"
 #include "engine/cli/sim/week.h"
-#include "engine/cli/tool_log.h"
+#include "engine/tool/atomic_file.h"
+#include "engine/tool/kafka_client.h"
+#include "engine/tool/stop_signal.h"
+#include "engine/tool/tool_main.h"
 #include "health.pb.h"
 
 namespace alertd::cli {
 namespace {
+
+using tool::AddKafkaClientOptions;
+using tool::ClientProperties;
+using tool::InstallStopHandlers;
+using tool::KafkaClientOptions;
+using tool::KafkaEventLog;
+using tool::StopRequested;
+using tool::StopSignalName;
+using tool::TopicPartitionCounts;
 
 namespace hg = healthgrid::v1;
 using namespace sim;  // NOLINT(google-build-using-namespace): the tool is the model's one user
@@ -249,18 +260,17 @@ void CheckTopics(SimProducer& producer, const SimOptions& options) {
 }
 
 // worker TAB story TAB expectation, for tools (deploy/demo.sh) that pick the cast out of the tail.
-// Written to a temporary name and renamed, so a reader never sees half of it.
+// Written whole, so a reader never sees half of it.
 bool WriteStory(const std::string& path, const std::vector<StoryLine>& story) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* out = std::fopen(tmp.c_str(), "w");
-  if (out == nullptr) {
-    spdlog::error("cannot write --story-file {}", path);
+  std::string text;
+  for (const StoryLine& line : story) {
+    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\n", line.worker, line.story, line.expect);
+  }
+  if (const absl::Status written = tool::WriteFileAtomically(path, text); !written.ok()) {
+    spdlog::error("cannot write --story-file {}: {}", path, std::string(written.message()));
     return false;
   }
-  for (const StoryLine& line : story) fmt::print(out, "{}\t{}\t{}\n", line.worker, line.story, line.expect);
-  const bool written = std::fclose(out) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
-  if (!written) spdlog::error("cannot write --story-file {}", path);
-  return written;
+  return true;
 }
 
 // What a run produced, for the progress lines and the closing summary.
@@ -509,8 +519,7 @@ int main(int argc, char** argv) {
   app.add_option("--story-file", o.story_file, "--scenario week: write the script's workers here (worker TAB story TAB expectation)");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
-  try {
-    app.parse(argc, argv);
+  app.callback([&] {
     // Slower than one reading in 1000 s would stretch the pacing schedule past what the clock holds.
     if (o.rate > 0 && o.rate < 0.001) throw CLI::ValidationError("--rate", "must be 0 or at least 0.001 readings/s");
     if (!o.start.empty() && !ParseGridDate(o.start)) {
@@ -523,15 +532,6 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one",
                                                         o.population.grids, o.population.units));
     }
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-
-  InitToolLog("alertd-sim", o.verbose);
-  try {
-    return Run(o);
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return 1;
-  }
+  });
+  return alertd::tool::ToolMain(app, argc, argv, "alertd-sim", &o.verbose, [&] { return Run(o); });
 }

@@ -30,13 +30,21 @@
 #include <vector>
 
 #include "engine/cli/grid_time.h"
-#include "engine/cli/kafka_client.h"
-#include "engine/cli/stop_signal.h"
-#include "engine/cli/tool_log.h"
+#include "engine/tool/kafka_client.h"
+#include "engine/tool/stop_signal.h"
+#include "engine/tool/tool_main.h"
 #include "health.pb.h"
 
 namespace alertd::cli {
 namespace {
+
+using tool::AddKafkaClientOptions;
+using tool::ClientProperties;
+using tool::InstallStopHandlers;
+using tool::KafkaClientOptions;
+using tool::KafkaEventLog;
+using tool::StopRequested;
+using tool::TopicPartitionCounts;
 
 namespace hg = healthgrid::v1;
 using SteadyClock = std::chrono::steady_clock;
@@ -753,25 +761,17 @@ int main(int argc, char** argv) {
   app.add_option("--max-events", o.max_events, "Stop after printing N events (0 = no limit)")->capture_default_str();
   app.add_flag("--exit-at-end", o.exit_at_end, "Stop once every assigned partition has been read to its end");
   app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
-  try {
-    app.parse(argc, argv);
+  app.callback([&] {
     if (o.escalations_topic == o.dead_letters_topic) {
       throw CLI::ValidationError("--dead-letters-topic", "must differ from --escalations-topic");
     }
     if (o.referrals_topic == o.escalations_topic || o.referrals_topic == o.dead_letters_topic) {
       throw CLI::ValidationError("--referrals-topic", "must differ from the escalations and dead-letters topics");
     }
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-
-  InitToolLog("alertd-tail", o.verbose);
-  // https://no-color.org: a set NO_COLOR turns colour off like --no-color.
-  const bool color = !o.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-  try {
+  });
+  return alertd::tool::ToolMain(app, argc, argv, "alertd-tail", &o.verbose, [&] {
+    // https://no-color.org: a set NO_COLOR turns colour off like --no-color.
+    const bool color = !o.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
     return Tail(o, color).Run();
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return 1;
-  }
+  });
 }

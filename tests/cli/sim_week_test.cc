@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -92,6 +94,8 @@ struct CountCase {
   uint64_t late_uploads;
 };
 
+void PrintTo(const CountCase& c, std::ostream* os) { *os << "seed " << c.seed << ", " << c.workers << " workers"; }
+
 class SimWeekCountTest : public ::testing::TestWithParam<CountCase> {};
 
 TEST_P(SimWeekCountTest, EachTopicGetsItsPinnedNumberOfRecords) {
@@ -108,7 +112,11 @@ TEST_P(SimWeekCountTest, EachTopicGetsItsPinnedNumberOfRecords) {
 INSTANTIATE_TEST_SUITE_P(Weeks, SimWeekCountTest,
                          ::testing::Values(CountCase{kSeed, 120, 120, 1876, 82, 53, 33},
                                            CountCase{42, 9, 9, 148, 30, 12, 1},
-                                           CountCase{7, 500, 500, 7686, 397, 155, 115}));
+                                           CountCase{7, 500, 500, 7686, 397, 155, 115}),
+                         [](const ::testing::TestParamInfo<CountCase>& info) {
+                           return "Seed" + std::to_string(info.param.seed) + "Workers" +
+                                  std::to_string(info.param.workers);
+                         });
 
 // A scripted reading: whose story, what, and when (local time, as the story prints it).
 struct ScriptedMoment {
@@ -117,6 +125,8 @@ struct ScriptedMoment {
   double value;       // systolic mmHg, or glucose mmol/L
   std::string local;  // "03-13 10:15": the minute the script measures it
 };
+
+void PrintTo(const ScriptedMoment& m, std::ostream* os) { *os << m.story << " " << m.value << " at " << m.local; }
 
 class SimWeekScriptTest : public ::testing::TestWithParam<ScriptedMoment> {};
 
@@ -152,7 +162,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ScriptedMoment{"R5 high twice", hg::SELF_TEST, 8.1, "03-14 07:10"},
                       ScriptedMoment{"R5 severe hypoglycaemia", hg::SELF_TEST, 2.6, "03-13 10:15"},
                       ScriptedMoment{"R5 severe hypoglycaemia", hg::SELF_TEST, 5.4, "03-13 10:40"},
-                      ScriptedMoment{"R6 focus tracking", hg::SELF_TEST, 172, "03-12 08:05"}));
+                      ScriptedMoment{"R6 focus tracking", hg::SELF_TEST, 172, "03-12 08:05"}),
+    [](const ::testing::TestParamInfo<ScriptedMoment>& info) {
+      std::string name;
+      for (char c : info.param.story + " " + info.param.local) name += std::isalnum(c) != 0 ? c : '_';
+      return name;
+    });
 
 TEST(SimWeekTest, TheStoryNamesNineScriptedWorkersOncePerRule) {
   const PlayedWeek week = Play(kSeed, 120, kStart);
