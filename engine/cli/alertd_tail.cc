@@ -29,7 +29,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "engine/cli/grid_time.h"
+#include "engine/cli/tail_text.h"
 #include "engine/tool/kafka_client.h"
 #include "engine/tool/stop_signal.h"
 #include "engine/tool/tool_main.h"
@@ -96,127 +98,10 @@ class RecentIds {
   std::deque<const std::string*> order_;  // oldest first
 };
 
-// ---------------------------------------------------------------------------------------------
-// The health grid's words for the wire enums. Unknown values (a newer engine) print as numbers.
-
-std::string RuleLabel(hg::Rule rule) {
-  switch (rule) {
-    case hg::R1_CRITICAL_BP: return "R1 critical BP";
-    case hg::R2_SUSTAINED_HYPERTENSION: return "R2 sustained hypertension";
-    case hg::R3_SELF_TEST_MISSED: return "R3 self-test missed";
-    case hg::R4_PRE_SHIFT_FITNESS: return "R4 pre-shift fitness";
-    case hg::R5_GLUCOSE: return "R5 glucose";
-    case hg::R6_FOCUS_TRACKING: return "R6 focus tracking";
-    default: return fmt::format("rule {}", static_cast<int>(rule));
-  }
-}
-
-std::string SeverityLabel(hg::Severity severity) {
-  switch (severity) {
-    case hg::INFO: return "INFO";
-    case hg::HIGH: return "HIGH";
-    case hg::URGENT: return "URGENT";
-    case hg::CRITICAL: return "CRITICAL";
-    default: return fmt::format("SEV-{}", static_cast<int>(severity));
-  }
-}
-
-std::string StateLabel(hg::EscalationState state) {
-  switch (state) {
-    case hg::OPEN: return "OPEN";
-    case hg::ESCALATED: return "ESCALATED";
-    case hg::RENOTIFIED: return "RENOTIFIED";
-    case hg::RESOLVED: return "RESOLVED";
-    default: return fmt::format("STATE-{}", static_cast<int>(state));
-  }
-}
-
-std::string RoleLabel(hg::RecipientRole role) {
-  switch (role) {
-    case hg::ROLE_WORKER: return "worker";
-    case hg::ROLE_HEALTH_MANAGER: return "health manager";
-    case hg::ROLE_UNIT_SUPERVISOR: return "unit supervisor";
-    case hg::ROLE_EXTRA: return "policy recipient";
-    default: return fmt::format("role {}", static_cast<int>(role));
-  }
-}
-
-std::string UrgencyLabel(hg::ReferralUrgency urgency) {
-  switch (urgency) {
-    case hg::REFERRAL_ROUTINE: return "ROUTINE";
-    case hg::REFERRAL_URGENT: return "URGENT";
-    default: return fmt::format("URGENCY-{}", static_cast<int>(urgency));
-  }
-}
-
-std::string DeadLetterReasonLabel(hg::DeadLetterReason reason) {
-  const std::string& name = hg::DeadLetterReason_Name(reason);
-  return name.empty() ? fmt::format("REASON-{}", static_cast<int>(reason)) : name;
-}
-
 // Enum names as the proto spells them, for JSON: stable for scripts across label changes.
 Json EnumJson(const google::protobuf::EnumDescriptor* type, int value) {
   const google::protobuf::EnumValueDescriptor* named = type->FindValueByNumber(value);
   return named != nullptr ? Json(named->name()) : Json(value);
-}
-
-// Text from the wire, made safe for a terminal: control characters (escape sequences included)
-// become '?'. UTF-8 passes, so names written in Chinese characters still read.
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    out.push_back(byte < 0x20 || byte == 0x7f ? '?' : c);
-  }
-  return out;
-}
-
-// A Kafka key as people read it: worker ids are plain text; anything else is hex-escaped.
-std::string KeyText(const std::string* key) {
-  if (key == nullptr) return "(null)";
-  std::string out;
-  for (char c : *key) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out.push_back(c);
-    } else {
-      out += fmt::format("\\x{:02x}", byte);
-    }
-  }
-  return out;
-}
-
-std::string HexPreview(const char* data, size_t size) {
-  std::string out;
-  for (size_t i = 0; i < std::min(size, kPreviewBytes); ++i) {
-    if (i > 0) out.push_back(' ');
-    out += fmt::format("{:02x}", static_cast<unsigned char>(data[i]));
-  }
-  if (size > kPreviewBytes) out += " ...";
-  return out;
-}
-
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-                       static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 0x3f]);
-  }
-  if (const size_t rest = bytes.size() - i; rest > 0) {
-    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (rest == 2) n |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 0x3f]);
-    out.push_back(kAlphabet[(n >> 12) & 0x3f]);
-    out.push_back(rest == 2 ? kAlphabet[(n >> 6) & 0x3f] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 // Where a record came from, for every line and JSON object.
@@ -334,6 +219,7 @@ class EventPrinter {
   void Undecodable(const Origin& origin, const RdKafka::Message& message, const std::string& expected,
                    const std::string& why) {
     const auto* data = static_cast<const char*>(message.payload());
+    const std::string_view bytes(data == nullptr ? "" : data, message.len());
     if (json_) {
       return Emit(Json{{"type", "undecodable"},
                        {"topic", origin.topic},
@@ -343,12 +229,12 @@ class EventPrinter {
                        {"size", message.len()},
                        {"expected", expected},
                        {"error", why},
-                       {"value_base64", Base64(std::string_view(data == nullptr ? "" : data, message.len()))}});
+                       {"value_base64", absl::Base64Escape(absl::string_view(bytes.data(), bytes.size()))}});
     }
     Emit(fmt::format("{} {} {}[{}]@{} key={}: {} bytes are not a {}: {}{}", FormatGridTime(DisplayTime(origin, {})),
                      Styled(fmt::fg(fmt::terminal_color::magenta) | fmt::emphasis::bold, "UNDECODABLE"), origin.topic,
                      origin.partition, origin.offset, origin.key, message.len(), expected, why,
-                     message.len() > 0 ? " (starts " + HexPreview(data, message.len()) + ")" : ""));
+                     bytes.empty() ? "" : " (starts " + HexPreview(bytes, kPreviewBytes) + ")"));
   }
 
   void Summary(const Tally& t) {
@@ -516,7 +402,7 @@ class EventPrinter {
     j["rejected_at_ms"] = d.rejected_at_ms();
     j["rejected_at"] = FormatGridTimeIso(d.rejected_at_ms());
     // Whole and byte-exact, so a script can fix and replay the record.
-    j["original_value_base64"] = Base64(d.original_value());
+    j["original_value_base64"] = absl::Base64Escape(d.original_value());
     return j;
   }
 
