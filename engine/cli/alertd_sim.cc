@@ -40,15 +40,6 @@
 namespace alertd::cli {
 namespace {
 
-using tool::AddKafkaClientOptions;
-using tool::ClientProperties;
-using tool::InstallStopHandlers;
-using tool::KafkaClientOptions;
-using tool::KafkaEventLog;
-using tool::StopRequested;
-using tool::StopSignalName;
-using tool::TopicPartitionCounts;
-
 namespace hg = healthgrid::v1;
 using namespace sim;  // NOLINT(google-build-using-namespace): the tool is the model's one user
 using SteadyClock = std::chrono::steady_clock;
@@ -59,7 +50,7 @@ constexpr int kPollWhileQueueFullMs = 100;
 constexpr int kFlushStepMs = 500;
 
 struct SimOptions {
-  KafkaClientOptions kafka;
+  tool::KafkaClientOptions kafka;
   PopulationOptions population;
   ReadingOptions readings;
   uint64_t seed = 42;
@@ -112,7 +103,7 @@ class SimProducer {
   // client's murmur2_random partitioner, so that every producer of these topics, in any language,
   // puts a worker on the same partition number and co-partitioning holds.
   explicit SimProducer(const SimOptions& options) {
-    auto producer = kafka::NewProducer(options.kafka.bootstrap, ClientProperties(options.kafka, "alertd-sim"),
+    auto producer = kafka::NewProducer(options.kafka.bootstrap, tool::ClientProperties(options.kafka, "alertd-sim"),
                                        &deliveries_, &events_);
     if (!producer.ok()) throw std::runtime_error(std::string(producer.status().message()));
     producer_ = std::move(*producer);
@@ -142,7 +133,7 @@ class SimProducer {
         throw std::runtime_error(fmt::format("produce to {}: {}", topic, RdKafka::err2str(err)));
       }
       // Backpressure: the local queue is full until the broker acknowledges some of it.
-      if (StopRequested()) return false;
+      if (tool::StopRequested()) return false;
       producer_->poll(kPollWhileQueueFullMs);
     }
   }
@@ -168,7 +159,7 @@ class SimProducer {
     throw std::runtime_error(fmt::format("Kafka producer failed fatally: {}: {}", RdKafka::err2str(err), reason));
   }
 
-  KafkaEventLog events_;
+  tool::KafkaEventLog events_;
   DeliveryTally deliveries_;
   std::unique_ptr<RdKafka::Producer> producer_;
 };
@@ -185,12 +176,12 @@ class Pacer {
 
   // Waits for the next slot, serving delivery reports meanwhile. False if a stop was requested.
   bool Wait(SimProducer& producer) {
-    if (rate_ <= 0) return !StopRequested();
+    if (rate_ <= 0) return !tool::StopRequested();
     const auto due = start_ + std::chrono::duration_cast<SteadyClock::duration>(
                                   std::chrono::duration<double>(static_cast<double>(sent_) / rate_));
     ++sent_;
     for (;;) {
-      if (StopRequested()) return false;
+      if (tool::StopRequested()) return false;
       const auto now = SteadyClock::now();
       // After a stall (planning a day, a full queue) forgive the lag rather than burst to catch up.
       if (now - due > std::chrono::seconds(1)) {
@@ -242,7 +233,7 @@ void CheckTopics(SimProducer& producer, const SimOptions& options) {
     topics.push_back(options.acks_topic);
   }
   const std::map<std::string, int> counts =
-      TopicPartitionCounts(producer.handle(), options.kafka.bootstrap, topics, kMetadataTimeout);
+      tool::TopicPartitionCounts(producer.handle(), options.kafka.bootstrap, topics, kMetadataTimeout);
   for (const std::string& topic : topics) {
     if (counts.count(topic) == 0) {
       throw std::runtime_error(fmt::format("topic '{}' does not exist on {} (start alertd-kafka, or create it)", topic,
@@ -280,7 +271,9 @@ struct Produced {
 };
 
 // Producing on after a delivery failed only queues records that will fail the same way.
-bool Halted(const SimProducer& producer) { return StopRequested() || producer.deliveries().failed() > 0; }
+bool Halted(const SimProducer& producer) {
+  return tool::StopRequested() || producer.deliveries().failed() > 0;
+}
 
 // Profiles first, all delivered, so an engine reading both topics knows workers before readings.
 void ProduceProfiles(const SimOptions& options, const Population& pop, SimProducer& producer, Progress& progress,
@@ -293,29 +286,30 @@ void ProduceProfiles(const SimOptions& options, const Population& pop, SimProduc
   producer.Drain([&] { progress.Tick(produced.readings, "profiles"); });
 }
 
+const std::string& TopicOf(const SimOptions& options, WeekTopic topic) {
+  switch (topic) {
+    case WeekTopic::kProfiles: return options.profiles_topic;
+    case WeekTopic::kReadings: return options.readings_topic;
+    case WeekTopic::kShifts: return options.shifts_topic;
+    case WeekTopic::kAcks: return options.acks_topic;
+  }
+  return options.readings_topic;
+}
+
 // Sends the week's records in their order, each stamped with the moment it reached Kafka.
 void ProduceWeek(const SimOptions& options, WeekScenario& week, SimProducer& producer, Progress& progress,
                  Produced& produced) {
   const std::string phase = fmt::format("week of {}", FormatGridTime(week.frame().DayStart(0)).substr(0, 10));
   week.Play([&](const WeekRecord& record) {
-    if (Halted(producer)) return false;
+    if (Halted(producer) ||
+        !producer.Send(TopicOf(options, record.topic), record.key, record.value, record.timestamp_ms)) {
+      return false;
+    }
     switch (record.topic) {
-      case WeekTopic::kProfiles:
-        if (!producer.Send(options.profiles_topic, record.key, record.value, record.timestamp_ms)) return false;
-        ++produced.profiles;
-        break;
-      case WeekTopic::kReadings:
-        if (!producer.Send(options.readings_topic, record.key, record.value, record.timestamp_ms)) return false;
-        Count(*record.reading, &produced.readings);
-        break;
-      case WeekTopic::kShifts:
-        if (!producer.Send(options.shifts_topic, record.key, record.value, record.timestamp_ms)) return false;
-        ++produced.shifts;
-        break;
-      case WeekTopic::kAcks:
-        if (!producer.Send(options.acks_topic, record.key, record.value, record.timestamp_ms)) return false;
-        ++produced.acks;
-        break;
+      case WeekTopic::kProfiles: ++produced.profiles; break;
+      case WeekTopic::kReadings: Count(*record.reading, &produced.readings); break;
+      case WeekTopic::kShifts: ++produced.shifts; break;
+      case WeekTopic::kAcks: ++produced.acks; break;
     }
     progress.Tick(produced.readings, phase);
     return true;
@@ -423,7 +417,7 @@ int Summarize(const SimProducer& producer, const Produced& produced, const std::
 }
 
 int Run(const SimOptions& options) {
-  InstallStopHandlers();
+  tool::InstallStopHandlers();
   const auto started = SteadyClock::now();
   const int64_t now_ms = NowMs();
 
@@ -458,7 +452,7 @@ int Run(const SimOptions& options) {
   }
   if (options.live_seconds > 0 && !Halted(producer)) ProduceLive(options, sim, producer, pacer, progress, produced);
 
-  if (StopRequested()) spdlog::info("{}: stopped producing; waiting for deliveries", StopSignalName());
+  if (tool::StopRequested()) spdlog::info("{}: stopped producing; waiting for deliveries", tool::StopSignalName());
   if (producer.deliveries().failed() > 0) spdlog::error("stopped producing: deliveries are failing");
   producer.Drain([&] { progress.Tick(produced.readings, "flush"); });
   return Summarize(producer, produced, week ? week->story() : std::vector<StoryLine>{}, started);
@@ -471,7 +465,7 @@ int main(int argc, char** argv) {
   using namespace alertd::cli;
   SimOptions o;
   CLI::App app{"alertd-sim: simulate health-grid workers and their station readings into Kafka (protobuf)"};
-  AddKafkaClientOptions(app, &o.kafka);
+  alertd::tool::AddKafkaClientOptions(app, &o.kafka);
   app.add_option("--workers", o.population.workers, "Workers (W000001...)")->capture_default_str()->check(CLI::Range(1, 9999999));
   app.add_option("--units", o.population.units, "Operating units (U01...)")->capture_default_str()->check(CLI::Range(1, 99));
   app.add_option("--grids", o.population.grids, "Grids, spread over the units (U01-G01...)")
@@ -529,8 +523,9 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--workers", "--scenario week casts 9 workers in its script: give at least 9");
     }
     if (o.population.grids < o.population.units) {
-      throw CLI::ValidationError("--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one",
-                                                        o.population.grids, o.population.units));
+      throw CLI::ValidationError(
+          "--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one", o.population.grids,
+                                 o.population.units));
     }
   });
   return alertd::tool::ToolMain(app, argc, argv, "alertd-sim", &o.verbose, [&] { return Run(o); });

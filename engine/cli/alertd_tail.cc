@@ -40,14 +40,6 @@
 namespace alertd::cli {
 namespace {
 
-using tool::AddKafkaClientOptions;
-using tool::ClientProperties;
-using tool::InstallStopHandlers;
-using tool::KafkaClientOptions;
-using tool::KafkaEventLog;
-using tool::StopRequested;
-using tool::TopicPartitionCounts;
-
 namespace hg = healthgrid::v1;
 using SteadyClock = std::chrono::steady_clock;
 // Keys in insertion order: "type" first, then what a person scanning a line looks for.
@@ -58,7 +50,7 @@ constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr size_t kPreviewBytes = 16;
 
 struct TailOptions {
-  KafkaClientOptions kafka;
+  tool::KafkaClientOptions kafka;
   std::string group;
   bool from_beginning = false;
   double duration_seconds = 0;
@@ -485,7 +477,7 @@ class Tail {
       : options_(options), printer_(options.json, color), recent_(options.dedupe_window) {}
 
   int Run() {
-    InstallStopHandlers();
+    tool::InstallStopHandlers();
     google::protobuf::SetLogHandler(KeepProtobufComplaint);  // at start-up, as protobuf asks: not thread-safe
     // A throwaway group's offsets are never read again, so it does not commit them; a named group
     // (--group) resumes where it stopped. engine/kafka's consumer stores offsets by hand (the
@@ -494,7 +486,7 @@ class Tail {
     const std::string group = named_group ? options_.group : fmt::format("alertd-tail-{}", ::getpid());
     auto created = kafka::NewConsumer(
         options_.kafka.bootstrap, group,
-        ClientProperties(options_.kafka, "alertd-tail",
+        tool::ClientProperties(options_.kafka, "alertd-tail",
                          {{"auto.offset.reset", options_.from_beginning ? "earliest" : "latest"},
                           {"enable.auto.commit", named_group ? "true" : "false"},
                           {"enable.auto.offset.store", named_group ? "true" : "false"},
@@ -506,7 +498,7 @@ class Tail {
     std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
     if (!options_.referrals_topic.empty()) topics.push_back(options_.referrals_topic);
     const std::map<std::string, int> existing =
-        TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
+        tool::TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
     for (const std::string& topic : topics) {
       if (existing.count(topic) == 0) spdlog::warn("topic '{}' does not exist (yet); listening anyway", topic);
     }
@@ -527,7 +519,7 @@ class Tail {
                               ? SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
                                                          std::chrono::duration<double>(options_.duration_seconds))
                               : SteadyClock::time_point::max();
-    while (!StopRequested()) {
+    while (!tool::StopRequested()) {
       const auto now = SteadyClock::now();
       if (now >= deadline) break;
       const auto slice =
@@ -615,7 +607,7 @@ class Tail {
   RecentIds recent_;
   Tally tally_;
   uint64_t printed_ = 0;
-  KafkaEventLog events_;
+  tool::KafkaEventLog events_;
   Assignment assignment_;
 };
 
@@ -626,7 +618,7 @@ int main(int argc, char** argv) {
   using namespace alertd::cli;
   TailOptions o;
   CLI::App app{"alertd-tail: print escalations, referrals and dead letters as readable lines, each event once"};
-  AddKafkaClientOptions(app, &o.kafka);
+  alertd::tool::AddKafkaClientOptions(app, &o.kafka);
   app.add_option("--group", o.group, "Consumer group (default: a private alertd-tail-<pid>, offsets not committed)");
   app.add_flag("--from-beginning", o.from_beginning,
                "Start at the oldest retained message, not at new ones (a --group: only without committed offsets)");
