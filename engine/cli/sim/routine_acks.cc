@@ -5,19 +5,32 @@
 #include "engine/cli/sim/week_script.h"
 
 namespace alertd::cli::sim {
+namespace {
 
-void RoutineAcks(const Population& pop, const WeekFrame& week, const std::vector<TimedReading>& readings,
-                 const ShiftPlan& shifts, std::vector<PlannedAck>& acks, Rng& rng) {
-  struct BpSeen {
-    int64_t measured, arrival;
-    int systolic, diastolic;
-  };
-  struct GlucoseSeen {
-    int64_t measured, arrival;
-    bool high;
-  };
-  std::vector<std::vector<BpSeen>> bp(pop.workers.size());
-  std::vector<std::vector<GlucoseSeen>> glucose(pop.workers.size());
+// A reading as its health manager sees it: when measured, when it arrived, and what it said.
+struct BpSeen {
+  int64_t measured, arrival;
+  int systolic, diastolic;
+};
+struct GlucoseSeen {
+  int64_t measured, arrival;
+  bool high;
+};
+
+// What each worker's health manager has seen: readings by worker, valid ones only.
+struct Seen {
+  std::vector<std::vector<BpSeen>> bp;
+  std::vector<std::vector<GlucoseSeen>> glucose;
+};
+
+// Urgent pages acknowledged within minutes (mostly), focus-tracking alerts within hours; what was seen.
+Seen AckDrawnReadings(const Population& pop, const std::vector<TimedReading>& readings, std::vector<PlannedAck>& acks,
+                      Rng& rng) {
+  Seen seen;
+  std::vector<std::vector<BpSeen>>& bp = seen.bp;
+  std::vector<std::vector<GlucoseSeen>>& glucose = seen.glucose;
+  bp.resize(pop.workers.size());
+  glucose.resize(pop.workers.size());
   for (const TimedReading& t : readings) {
     const PlannedReading& r = t.reading;
     if (r.impossible || r.garbage) continue;
@@ -48,15 +61,15 @@ void RoutineAcks(const Population& pop, const WeekFrame& week, const std::vector
       }
     }
   }
-  // Sent home after an unfit retest: the health manager acknowledges before the page climbs.
-  for (const auto& [worker, retest_ms] : shifts.stood_down) {
-    if (Chance(rng, 0.85)) {
-      acks.push_back({retest_ms + UniformInt(rng, 3 * 60, 12 * 60) * kSecondMs, worker, hg::R4_PRE_SHIFT_FITNESS,
-                      hg::ACKNOWLEDGE, 0, false});
-    }
-  }
+  return seen;
+}
 
-  // The morning round: what the manager's app shows in red, as the engine's rules would see it.
+// The morning round: what the manager's app shows in red, as the engine's rules would see it. Sustained
+// hypertension and high glucose of referred workers are snoozed for a week.
+void MorningRounds(const Population& pop, const WeekFrame& week, const Seen& seen, std::vector<PlannedAck>& acks,
+                   Rng& rng) {
+  const std::vector<std::vector<BpSeen>>& bp = seen.bp;
+  const std::vector<std::vector<GlucoseSeen>>& glucose = seen.glucose;
   std::vector<std::vector<uint32_t>> by_grid(pop.grids.size());
   for (uint32_t i = 0; i < pop.workers.size(); ++i) by_grid[pop.workers[i].grid].push_back(i);
   std::vector<int64_t> r2_snoozed_until(pop.workers.size(), 0), r5_snoozed_until(pop.workers.size(), 0);
@@ -99,6 +112,21 @@ void RoutineAcks(const Population& pop, const WeekFrame& week, const std::vector
       }
     }
   }
+}
+
+}  // namespace
+
+void RoutineAcks(const Population& pop, const WeekFrame& week, const std::vector<TimedReading>& readings,
+                 const ShiftPlan& shifts, std::vector<PlannedAck>& acks, Rng& rng) {
+  const Seen seen = AckDrawnReadings(pop, readings, acks, rng);
+  // Sent home after an unfit retest: the health manager acknowledges before the page climbs.
+  for (const auto& [worker, retest_ms] : shifts.stood_down) {
+    if (Chance(rng, 0.85)) {
+      acks.push_back({retest_ms + UniformInt(rng, 3 * 60, 12 * 60) * kSecondMs, worker, hg::R4_PRE_SHIFT_FITNESS,
+                      hg::ACKNOWLEDGE, 0, false});
+    }
+  }
+  MorningRounds(pop, week, seen, acks, rng);
 }
 
 }  // namespace alertd::cli::sim
