@@ -31,6 +31,7 @@
 #include "engine/cli/grid_time.h"
 #include "engine/cli/sim/simulation.h"
 #include "engine/cli/sim/week.h"
+#include "engine/cli/sim_producer.h"
 #include "engine/tool/atomic_file.h"
 #include "engine/tool/kafka_client.h"
 #include "engine/tool/stop_signal.h"
@@ -42,12 +43,9 @@ namespace {
 
 namespace hg = healthgrid::v1;
 using namespace sim;  // NOLINT(google-build-using-namespace): the tool is the model's one user
-using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kProgressInterval = std::chrono::seconds(5);
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
-constexpr int kPollWhileQueueFullMs = 100;
-constexpr int kFlushStepMs = 500;
 
 struct SimOptions {
   tool::KafkaClientOptions kafka;
@@ -68,138 +66,6 @@ struct SimOptions {
   std::string story_file;
   bool quiet = false;
   bool verbose = false;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Kafka.
-
-// Counts delivery outcomes. librdkafka calls it from poll()/flush(), i.e. on the main thread.
-class DeliveryTally : public RdKafka::DeliveryReportCb {
- public:
-  void dr_cb(RdKafka::Message& message) override {
-    if (message.err() == RdKafka::ERR_NO_ERROR) {
-      ++delivered_;
-      return;
-    }
-    ++failed_;
-    if (failed_ <= kReportedFailures) {
-      spdlog::error("delivery to {} failed: {}", message.topic_name(), message.errstr());
-    } else if (failed_ == kReportedFailures + 1) {
-      spdlog::error("more deliveries failed; only counting them from now on");
-    }
-  }
-  uint64_t delivered() const { return delivered_; }
-  uint64_t failed() const { return failed_; }
-
- private:
-  static constexpr uint64_t kReportedFailures = 5;
-  uint64_t delivered_ = 0;
-  uint64_t failed_ = 0;
-};
-
-class SimProducer {
- public:
-  // engine/kafka's producer settings, the engine's own: idempotent, linger.ms=5, and the Java
-  // client's murmur2_random partitioner, so that every producer of these topics, in any language,
-  // puts a worker on the same partition number and co-partitioning holds.
-  explicit SimProducer(const SimOptions& options) {
-    auto producer = kafka::NewProducer(options.kafka.bootstrap, tool::ClientProperties(options.kafka, "alertd-sim"),
-                                       &deliveries_, &events_);
-    if (!producer.ok()) throw std::runtime_error(std::string(producer.status().message()));
-    producer_ = std::move(*producer);
-  }
-
-  RdKafka::Producer& handle() { return *producer_; }
-  const DeliveryTally& deliveries() const { return deliveries_; }
-
-  // Queues one record. Returns false if a stop was requested while waiting for queue space.
-  // `timestamp_ms` is the record's CreateTime; 0 means now.
-  bool Send(const std::string& topic, std::string_view key, const std::string& value, int64_t timestamp_ms = 0) {
-    for (;;) {
-      ThrowIfFatal();
-      // librdkafka copies the payload (RK_MSG_COPY) and never writes through the pointer. The backfill
-      // sends timestamp 0 (= now), not measured_at: a real broker with retention.ms of 7 days would
-      // delete a week-old backfill as soon as it arrived. --scenario week sets the simulated moment
-      // each record reached Kafka, for alertd --clock=stream (topics then need retention beyond it).
-      const RdKafka::ErrorCode err =
-          producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
-                             timestamp_ms, /*msg_opaque=*/nullptr);
-      if (err == RdKafka::ERR_NO_ERROR) {
-        producer_->poll(0);  // serve delivery reports as we go
-        return true;
-      }
-      if (err != RdKafka::ERR__QUEUE_FULL) {
-        throw std::runtime_error(fmt::format("produce to {}: {}", topic, RdKafka::err2str(err)));
-      }
-      // Backpressure: the local queue is full until the broker acknowledges some of it.
-      if (tool::StopRequested()) return false;
-      producer_->poll(kPollWhileQueueFullMs);
-    }
-  }
-
-  // Serves delivery reports for up to `timeout`, returning early when there are some. Used as the
-  // pacing sleep, so waiting for the next send slot is never a busy loop.
-  void Poll(std::chrono::milliseconds timeout) { producer_->poll(static_cast<int>(timeout.count())); }
-
-  // Waits until every queued record is delivered or failed (message.timeout.ms bounds that).
-  void Drain(const std::function<void()>& on_tick) {
-    while (producer_->outq_len() > 0) {
-      ThrowIfFatal();
-      producer_->flush(kFlushStepMs);
-      on_tick();
-    }
-  }
-
- private:
-  void ThrowIfFatal() {
-    if (!events_.fatal()) return;
-    std::string reason;
-    const RdKafka::ErrorCode err = producer_->fatal_error(reason);
-    throw std::runtime_error(fmt::format("Kafka producer failed fatally: {}: {}", RdKafka::err2str(err), reason));
-  }
-
-  tool::KafkaEventLog events_;
-  DeliveryTally deliveries_;
-  std::unique_ptr<RdKafka::Producer> producer_;
-};
-
-// Holds the send rate at --rate records per second; 0 means as fast as the producer takes them.
-class Pacer {
- public:
-  explicit Pacer(double rate) : rate_(rate) {}
-
-  void Restart() {
-    start_ = SteadyClock::now();
-    sent_ = 0;
-  }
-
-  // Waits for the next slot, serving delivery reports meanwhile. False if a stop was requested.
-  bool Wait(SimProducer& producer) {
-    if (rate_ <= 0) return !tool::StopRequested();
-    const auto due = start_ + std::chrono::duration_cast<SteadyClock::duration>(
-                                  std::chrono::duration<double>(static_cast<double>(sent_) / rate_));
-    ++sent_;
-    for (;;) {
-      if (tool::StopRequested()) return false;
-      const auto now = SteadyClock::now();
-      // After a stall (planning a day, a full queue) forgive the lag rather than burst to catch up.
-      if (now - due > std::chrono::seconds(1)) {
-        start_ = now;
-        sent_ = 1;
-        return true;
-      }
-      // Under a millisecond early is close enough; poll() cannot sleep less anyway.
-      if (due - now < std::chrono::milliseconds(1)) return true;
-      producer.Poll(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(due - now),
-                             std::chrono::milliseconds(200)));
-    }
-  }
-
- private:
-  double rate_;
-  SteadyClock::time_point start_ = SteadyClock::now();
-  uint64_t sent_ = 0;
 };
 
 class Progress {
@@ -422,7 +288,7 @@ int Run(const SimOptions& options) {
   const int64_t now_ms = NowMs();
 
   // Kafka first: a wrong flag or an unreachable cluster should fail before a large population is built.
-  SimProducer producer(options);
+  SimProducer producer(options.kafka);
   CheckTopics(producer, options);
 
   // The week's population lives up to the week's end, as the backfill's lives up to now.
@@ -458,14 +324,9 @@ int Run(const SimOptions& options) {
   return Summarize(producer, produced, week ? week->story() : std::vector<StoryLine>{}, started);
 }
 
-}  // namespace
-}  // namespace alertd::cli
-
-int main(int argc, char** argv) {
-  using namespace alertd::cli;
-  SimOptions o;
-  CLI::App app{"alertd-sim: simulate health-grid workers and their station readings into Kafka (protobuf)"};
-  alertd::tool::AddKafkaClientOptions(app, &o.kafka);
+// alertd-sim's flags, in the order --help lists them.
+void AddSimFlags(CLI::App& app, SimOptions& o) {
+  tool::AddKafkaClientOptions(app, &o.kafka);
   app.add_option("--workers", o.population.workers, "Workers (W000001...)")->capture_default_str()->check(CLI::Range(1, 9999999));
   app.add_option("--units", o.population.units, "Operating units (U01...)")->capture_default_str()->check(CLI::Range(1, 99));
   app.add_option("--grids", o.population.grids, "Grids, spread over the units (U01-G01...)")
@@ -513,20 +374,33 @@ int main(int argc, char** argv) {
   app.add_option("--story-file", o.story_file, "--scenario week: write the script's workers here (worker TAB story TAB expectation)");
   app.add_flag("-q,--quiet", o.quiet, "No progress on stderr");
   app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
-  app.callback([&] {
-    // Slower than one reading in 1000 s would stretch the pacing schedule past what the clock holds.
-    if (o.rate > 0 && o.rate < 0.001) throw CLI::ValidationError("--rate", "must be 0 or at least 0.001 readings/s");
-    if (!o.start.empty() && !ParseGridDate(o.start)) {
-      throw CLI::ValidationError("--start", "expected a date YYYY-MM-DD, got '" + o.start + "'");
-    }
-    if (o.scenario == "week" && o.population.workers < 9) {
-      throw CLI::ValidationError("--workers", "--scenario week casts 9 workers in its script: give at least 9");
-    }
-    if (o.population.grids < o.population.units) {
-      throw CLI::ValidationError(
-          "--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one", o.population.grids,
-                                 o.population.units));
-    }
-  });
+}
+
+// Checks across flags, once they are parsed.
+void CheckSimFlags(const SimOptions& o) {
+  // Slower than one reading in 1000 s would stretch the pacing schedule past what the clock holds.
+  if (o.rate > 0 && o.rate < 0.001) throw CLI::ValidationError("--rate", "must be 0 or at least 0.001 readings/s");
+  if (!o.start.empty() && !ParseGridDate(o.start)) {
+    throw CLI::ValidationError("--start", "expected a date YYYY-MM-DD, got '" + o.start + "'");
+  }
+  if (o.scenario == "week" && o.population.workers < 9) {
+    throw CLI::ValidationError("--workers", "--scenario week casts 9 workers in its script: give at least 9");
+  }
+  if (o.population.grids < o.population.units) {
+    throw CLI::ValidationError(
+        "--grids", fmt::format("{} grids cannot cover {} units (--units): every unit needs one", o.population.grids,
+                               o.population.units));
+  }
+}
+
+}  // namespace
+}  // namespace alertd::cli
+
+int main(int argc, char** argv) {
+  using namespace alertd::cli;
+  SimOptions o;
+  CLI::App app{"alertd-sim: simulate health-grid workers and their station readings into Kafka (protobuf)"};
+  AddSimFlags(app, o);
+  app.callback([&] { CheckSimFlags(o); });
   return alertd::tool::ToolMain(app, argc, argv, "alertd-sim", &o.verbose, [&] { return Run(o); });
 }
