@@ -1,10 +1,8 @@
 // What alertd-bench's phases share (see bench_support.h).
 #include "bench/bench_support.h"
 
-#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +15,7 @@
 #include <sstream>
 
 #include "engine/kafka/clients.h"
-
-extern char** environ;
+#include "engine/tool/child_process.h"
 
 namespace alertd::bench {
 namespace {
@@ -66,18 +63,10 @@ void KillChildrenOnSignals() {
 }
 
 pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) Die("cannot start " + argv[0]);
-  posix_spawn_file_actions_destroy(&fa);
-  g_children.push_back(pid);
-  return pid;
+  const absl::StatusOr<pid_t> pid = tool::SpawnWithLog(std::move(argv), log, tool::ChildLog::kTruncate);
+  if (!pid.ok()) Die(std::string(pid.status().message()));
+  g_children.push_back(*pid);
+  return *pid;
 }
 
 void Stop(pid_t pid) {

@@ -1,15 +1,10 @@
 // alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` and `print-policy` commands.
 #include <google/protobuf/stubs/logging.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <mutex>
@@ -20,6 +15,10 @@
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
 #include "engine/config/policy_file.h"
+#include "engine/tool/atomic_file.h"
+#include "engine/tool/kafka_client.h"
+#include "engine/tool/log.h"
+#include "engine/tool/stop_signal.h"
 
 namespace {
 
@@ -52,8 +51,6 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
-std::atomic<bool> g_stop{false};
-
 // protobuf reports some parse problems itself (e.g. invalid UTF-8 in a string field), once per bad
 // record: a hostile producer could flood stderr at record rate. Its words go to alertd's log instead,
 // at most one line per 5 s, each saying how many it stands for; the record itself is dead-lettered.
@@ -65,8 +62,6 @@ void LogProtobufComplaint(google::protobuf::LogLevel level, const char* file, in
   alertd::app::LogLimited(limiter, spd_level, "protobuf", "protobuf ({}:{}): {}", file, line, message);
 }
 
-extern "C" void OnSignal(int) { g_stop.store(true); }  // only flips a flag
-
 class SystemClock final : public alertd::domain::Clock {
  public:
   alertd::domain::ProcessingTime Now() const override {
@@ -74,28 +69,6 @@ class SystemClock final : public alertd::domain::Clock {
     return {duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
   }
 };
-
-// Writes `text` to `path` atomically, so a test polling the file never reads half of it.
-bool WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!(out << text)) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
-alertd::kafka::Properties ParseProperties(const std::vector<std::string>& pairs) {
-  alertd::kafka::Properties props;
-  for (const auto& p : pairs) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw CLI::ValidationError("--kafka-property", "'" + p + "' is not name=value");
-    }
-    props[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return props;
-}
 
 int DumpState(const std::string& db, int partition) {
   alertd::state::StoreOptions opts;
@@ -225,14 +198,9 @@ int PrintPolicy(const std::string& path, const std::string& worker, const std::s
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App cli{"alertd: real-time health alert engine (readings -> rules -> escalations)"};
-  cli.set_config("--config", "", "TOML config file whose keys are these flags' long names");
-  cli.allow_config_extras(false);
-
-  alertd::app::EngineOptions opts;
+// What the daemon's command line and --config file say.
+struct DaemonFlags {
+  alertd::app::EngineOptions engine;
   std::string db = "alertd-state";
   std::string http = "127.0.0.1:9464";
   std::string http_port_file;
@@ -245,59 +213,64 @@ int main(int argc, char** argv) {
   bool no_changelog = false;
   std::string members_topic;
   std::vector<std::string> kafka_props;
-  cli.add_option("--bootstrap", opts.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
-  cli.add_option("--db", db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
-  cli.add_option("--group", opts.group_id, "Kafka consumer group")->capture_default_str();
-  cli.add_option("--readings-topic", opts.readings_topic)->capture_default_str();
-  cli.add_option("--profiles-topic", opts.profiles_topic)->capture_default_str();
-  cli.add_option("--escalations-topic", opts.escalations_topic)->capture_default_str();
-  cli.add_option("--dead-letters-topic", opts.dead_letters_topic)->capture_default_str();
-  cli.add_option("--referrals-topic", opts.referrals_topic, "Clinic referrals (healthgrid.v1.Referral)")->capture_default_str();
-  cli.add_option("--shifts-topic", opts.shifts_topic, "Clock-ins (rule R4)")->capture_default_str();
-  cli.add_option("--acks-topic", opts.acks_topic, "Acknowledgements of escalations")->capture_default_str();
-  cli.add_option("--commit-interval-ms", opts.commit_interval_ms, "Commit at least this often")
+  std::string clock_mode = "wall";
+};
+
+// The daemon's flags, in the order --help lists them.
+void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
+  cli.add_option("--bootstrap", flags.engine.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
+  cli.add_option("--db", flags.db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
+  cli.add_option("--group", flags.engine.group_id, "Kafka consumer group")->capture_default_str();
+  cli.add_option("--readings-topic", flags.engine.readings_topic)->capture_default_str();
+  cli.add_option("--profiles-topic", flags.engine.profiles_topic)->capture_default_str();
+  cli.add_option("--escalations-topic", flags.engine.escalations_topic)->capture_default_str();
+  cli.add_option("--dead-letters-topic", flags.engine.dead_letters_topic)->capture_default_str();
+  cli.add_option("--referrals-topic", flags.engine.referrals_topic, "Clinic referrals (healthgrid.v1.Referral)")->capture_default_str();
+  cli.add_option("--shifts-topic", flags.engine.shifts_topic, "Clock-ins (rule R4)")->capture_default_str();
+  cli.add_option("--acks-topic", flags.engine.acks_topic, "Acknowledgements of escalations")->capture_default_str();
+  cli.add_option("--commit-interval-ms", flags.engine.commit_interval_ms, "Commit at least this often")
       ->check(CLI::Range(1, 60000))
       ->capture_default_str();
-  cli.add_option("--commit-max-records", opts.commit_max_records, "Commit after this many input records")
+  cli.add_option("--commit-max-records", flags.engine.commit_max_records, "Commit after this many input records")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  cli.add_option("--state-cache-workers", opts.state_cache_workers,
+  cli.add_option("--state-cache-workers", flags.engine.state_cache_workers,
                  "Committed worker states kept decoded in memory (LRU; 0 = read every state from RocksDB)")
       ->capture_default_str();
-  cli.add_option("--http", http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
+  cli.add_option("--http", flags.http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
       ->capture_default_str();
-  cli.add_option("--http-port-file", http_port_file, "Write the HTTP port here once listening");
-  cli.add_option("--kafka-property", kafka_props, "Extra librdkafka property name=value (repeatable)");
-  cli.add_flag("--no-sync", no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
-  cli.add_option("--disk-reserve-mb", disk_reserve_mb,
+  cli.add_option("--http-port-file", flags.http_port_file, "Write the HTTP port here once listening");
+  cli.add_option("--kafka-property", flags.kafka_props, "Extra librdkafka property name=value (repeatable)")
+      ->check(alertd::tool::KafkaPropertyCheck());
+  cli.add_flag("--no-sync", flags.no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
+  cli.add_option("--disk-reserve-mb", flags.disk_reserve_mb,
                  "Free space kept on the state directory's filesystem for RocksDB's flushes and compactions: a "
                  "commit that would eat into it stops alertd cleanly (exit 4) instead of filling the disk")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
       ->capture_default_str();
-  cli.add_option("--instance-id", instance_id,
+  cli.add_option("--instance-id", flags.instance_id,
                  "Static group membership (Kafka group.instance.id, KIP-345): a stable name per instance, e.g. the "
                  "host name. A restarted instance then gets its own partitions back without a rebalance, as long as "
                  "it returns within the session timeout; empty = dynamic membership");
-  cli.add_option("--changelog-topic", changelog_topic,
+  cli.add_option("--changelog-topic", flags.changelog_topic,
                  "State changelog topic: every change to a partition's state is also written here, so that the "
                  "partition's next owner restores it (several instances in one group, failover, a lost disk). "
                  "Needs as many partitions as the inputs and cleanup.policy=compact; default <group>-state-changelog");
-  cli.add_flag("--no-changelog", no_changelog,
+  cli.add_flag("--no-changelog", flags.no_changelog,
                "Keep state on this machine only: one instance, whose partitions never move (a moved partition "
                "is rebuilt only from what the input topics still hold)");
-  cli.add_option("--standby-replicas", opts.standby_replicas,
+  cli.add_option("--standby-replicas", flags.engine.standby_replicas,
                  "Warm copies of each partition kept by other instances of the group, which follow its changelog, "
                  "so that a failover to one of them restores only the tail (Kafka Streams' num.standby.replicas). "
                  "Needs the changelog and the members topic")
       ->check(CLI::Range(0, 16))
       ->capture_default_str();
-  cli.add_option("--members-topic", members_topic,
+  cli.add_option("--members-topic", flags.members_topic,
                  "Where the instances of the group announce the partitions they own, to place the standby replicas "
                  "(1 partition, cleanup.policy=compact); default <group>-members");
-  cli.add_option("--policy", policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  std::string clock_mode = "wall";
-  cli.add_option("--clock", clock_mode,
+  cli.add_option("--policy", flags.policy_file, "Global clinical policy, YAML (deploy/policy.yaml); empty = built-in defaults");
+  cli.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  cli.add_option("--clock", flags.clock_mode,
                  "Processing time of the rules. wall: this machine's clock; deadlines are looked up every second. "
                  "stream (replay, backtest): per input partition, the largest Kafka record timestamp seen so far "
                  "(CreateTime, never going backwards); each partition's records are merged across the four input "
@@ -307,96 +280,92 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"wall", "stream"}))
       ->capture_default_str();
 
-  CLI::App* dump = cli.add_subcommand("dump-state", "Print every worker's state as JSON lines (engine stopped)");
+}
+
+// The commands that read a stopped engine's state, and their flags.
+struct Commands {
   int dump_partition = -1;
   std::string dump_db = "alertd-state";
-  dump->add_option("--db", dump_db, "RocksDB directory")->capture_default_str();
-  dump->add_option("--partition", dump_partition, "Only this input partition (-1 = all)")->capture_default_str();
-  CLI::App* print_policy =
-      cli.add_subcommand(
-      "print-policy", "Print the effective global policy, or one worker's (--worker), as YAML in the --policy file's schema");
   std::string print_policy_file;
   std::string print_policy_worker;
   std::string print_policy_state = "alertd-state";
-  print_policy->add_option("--policy", print_policy_file, "Policy file to check and print (default: built-in)");
-  CLI::Option* print_worker = print_policy->add_option(
-      "--worker", print_policy_worker,
-      "Print this worker's effective policy: the global one with the overrides of their stored profile");
-  CLI::Option* print_state =
-      print_policy->add_option("--db", print_policy_state, "RocksDB directory to read --worker's profile from (engine stopped)")
-          ->capture_default_str();
-  print_state->needs(print_worker);
-  CLI::App* parked_cmd = cli.add_subcommand(
-      "parked", "List output the broker refused for good (parked instead of retried), as JSON lines (engine stopped)");
   std::string parked_db = "alertd-state";
   std::size_t parked_limit = 1000;
-  parked_cmd->add_option("--db", parked_db, "RocksDB directory")->capture_default_str();
-  parked_cmd->add_option("--limit", parked_limit, "At most this many, oldest first")->capture_default_str();
-  try {
-    cli.parse(argc, argv);
-    auto props = ParseProperties(kafka_props);
-    opts.consumer_properties = props;
-    if (!instance_id.empty()) opts.consumer_properties["group.instance.id"] = instance_id;
-    opts.producer_properties = props;
-    if (*dump) return DumpState(dump_db, dump_partition);
-    if (*parked_cmd) return ListParked(parked_db, parked_limit);
-    // `alertd --policy F print-policy` (or a --config file naming one) prints what the daemon would use.
-    if (*print_policy) {
-      return PrintPolicy(print_policy_file.empty() ? policy_file : print_policy_file, print_policy_worker,
-                         print_policy_state);
-    }
-    if (opts.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
-    if (no_changelog && !changelog_topic.empty()) {
-      throw CLI::ValidationError("--no-changelog", "cannot be combined with --changelog-topic");
-    }
-    opts.changelog_topic = no_changelog ? "" : changelog_topic.empty() ? opts.group_id + "-state-changelog" : changelog_topic;
-    if (opts.standby_replicas > 0 && no_changelog) {
-      throw CLI::ValidationError("--standby-replicas", "a standby follows the state changelog: drop --no-changelog");
-    }
-    if (!members_topic.empty() && opts.standby_replicas == 0) {
-      throw CLI::ValidationError("--members-topic", "is only used with --standby-replicas 1 or more");
-    }
-    opts.members_topic = members_topic.empty() ? opts.group_id + "-members" : members_topic;
-    // The name others see on the members topic: the static member name if there is one, else this host
-    // and state directory (stable across restarts, so a restarted instance stands by for the same
-    // partitions as before and finds its standby copies current up to their checkpoints).
-    opts.instance_id = instance_id;
-    if (opts.instance_id.empty()) {
-      char host[256] = {};
-      gethostname(host, sizeof host - 1);
-      std::error_code ec;
-      const std::filesystem::path abs = std::filesystem::absolute(db, ec);
-      opts.instance_id = std::string(host) + ":" + (ec ? db : abs.lexically_normal().string());
-    }
-    opts.clock_mode = clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
-  } catch (const CLI::ParseError& e) {
-    // A bad key or value in a --config file: name the file, since CLI11's message names only the key.
-    const CLI::Option* config = cli.get_config_ptr();
-    if (e.get_exit_code() != 0 && config != nullptr && config->count() > 0) {
-      std::cerr << "alertd: config file " << config->as<std::string>()
-                << " (keys are the long flag names, see alertd --help): ";
-    }
-    return cli.exit(e);
+  CLI::App* dump = nullptr;
+  CLI::App* print_policy = nullptr;
+  CLI::App* parked = nullptr;
+};
+
+void AddCommands(CLI::App& cli, Commands& commands) {
+  CLI::App* dump = cli.add_subcommand("dump-state", "Print every worker's state as JSON lines (engine stopped)");
+  dump->add_option("--db", commands.dump_db, "RocksDB directory")->capture_default_str();
+  dump->add_option("--partition", commands.dump_partition, "Only this input partition (-1 = all)")->capture_default_str();
+  CLI::App* print_policy = cli.add_subcommand(
+      "print-policy", "Print the effective global policy, or one worker's (--worker), as YAML in the --policy file's schema");
+  print_policy->add_option("--policy", commands.print_policy_file, "Policy file to check and print (default: built-in)");
+  CLI::Option* print_worker = print_policy->add_option(
+      "--worker", commands.print_policy_worker,
+      "Print this worker's effective policy: the global one with the overrides of their stored profile");
+  CLI::Option* print_state =
+      print_policy
+          ->add_option("--db", commands.print_policy_state,
+                       "RocksDB directory to read --worker's profile from (engine stopped)")
+          ->capture_default_str();
+  print_state->needs(print_worker);
+  CLI::App* parked = cli.add_subcommand(
+      "parked", "List output the broker refused for good (parked instead of retried), as JSON lines (engine stopped)");
+  parked->add_option("--db", commands.parked_db, "RocksDB directory")->capture_default_str();
+  parked->add_option("--limit", commands.parked_limit, "At most this many, oldest first")->capture_default_str();
+  commands.dump = dump;
+  commands.print_policy = print_policy;
+  commands.parked = parked;
+}
+
+// The engine options the flags imply; CLI::ParseError for flags that contradict each other.
+void ResolveEngineOptions(DaemonFlags& flags) {
+  if (flags.engine.bootstrap.empty()) throw CLI::RequiredError("--bootstrap");
+  if (flags.no_changelog && !flags.changelog_topic.empty()) {
+    throw CLI::ValidationError("--no-changelog", "cannot be combined with --changelog-topic");
   }
+  flags.engine.changelog_topic = flags.no_changelog               ? ""
+                                 : flags.changelog_topic.empty() ? flags.engine.group_id + "-state-changelog"
+                                                                 : flags.changelog_topic;
+  if (flags.engine.standby_replicas > 0 && flags.no_changelog) {
+    throw CLI::ValidationError("--standby-replicas", "a standby follows the state changelog: drop --no-changelog");
+  }
+  if (!flags.members_topic.empty() && flags.engine.standby_replicas == 0) {
+    throw CLI::ValidationError("--members-topic", "is only used with --standby-replicas 1 or more");
+  }
+  flags.engine.members_topic = flags.members_topic.empty() ? flags.engine.group_id + "-members" : flags.members_topic;
+  // The name others see on the members topic: the static member name if there is one, else this host
+  // and state directory (stable across restarts, so a restarted instance stands by for the same
+  // partitions as before and finds its standby copies current up to their checkpoints).
+  flags.engine.instance_id = flags.instance_id;
+  if (flags.engine.instance_id.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(flags.db, ec);
+    flags.engine.instance_id = std::string(host) + ":" + (ec ? flags.db : abs.lexically_normal().string());
+  }
+  flags.engine.clock_mode =
+      flags.clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
+}
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("alertd"));
-  google::protobuf::SetLogHandler(LogProtobufComplaint);  // before any thread parses: not thread-safe
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-
+// Runs the daemon until a stop signal or a fatal error; its exit code.
+int RunDaemon(const DaemonFlags& flags) {
   // Checked before Kafka or RocksDB are touched: a bad policy must not half-start the engine.
-  auto policy = EffectivePolicy(policy_file);
+  auto policy = EffectivePolicy(flags.policy_file);
   if (!policy.ok()) {
     spdlog::critical("{}", std::string(policy.status().message()));
     return kExitConfig;
   }
-  spdlog::info("policy: {}", policy_file.empty() ? "built-in defaults" : policy_file);
+  spdlog::info("policy: {}", flags.policy_file.empty() ? "built-in defaults" : flags.policy_file);
 
   alertd::state::StoreOptions store_opts;
-  store_opts.path = db;
-  store_opts.sync_commits = !no_sync;
-  store_opts.disk_reserve_bytes = disk_reserve_mb << 20;
+  store_opts.path = flags.db;
+  store_opts.sync_commits = !flags.no_sync;
+  store_opts.disk_reserve_bytes = flags.disk_reserve_mb << 20;
   auto store = alertd::state::OpenRocksStore(store_opts);
   if (!store.ok()) {
     spdlog::critical("{}", store.status().ToString());
@@ -408,36 +377,82 @@ int main(int argc, char** argv) {
     spdlog::log(recovery.mid_log_damage ? spdlog::level::err : spdlog::level::warn,
                 "state store {}: WAL recovery dropped {} commit(s), {} bytes; their input is consumed again from "
                 "Kafka: {}",
-                db, recovery.wal_commits_dropped, recovery.wal_bytes_skipped, recovery.detail);
+                flags.db, recovery.wal_commits_dropped, recovery.wal_bytes_skipped, recovery.detail);
     metrics.SetWalRecovery(recovery.wal_commits_dropped, recovery.wal_bytes_skipped);
   }
   SystemClock clock;
   alertd::domain::Rulebook rules{*std::move(policy)};
-  alertd::app::Engine engine(opts, **store, rules, metrics, clock);
+  alertd::app::Engine engine(flags.engine, **store, rules, metrics, clock);
 
   auto server = alertd::app::HttpServer::Start(
-      http, {.metrics = [&] { return metrics.Exposition(); },
-             .healthy = [&] { return clock.Now().ms - engine.LastLoopMs() < 10000; },
-             .ready = [&] { return engine.Ready(); }});
+      flags.http, {.metrics = [&] { return metrics.Exposition(); },
+                   .healthy = [&] { return clock.Now().ms - engine.LastLoopMs() < 10000; },
+                   .ready = [&] { return engine.Ready(); }});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return kExitConfig;  // the --http address cannot be bound
   }
-  const std::string host = http.substr(0, http.rfind(':'));
+  const std::string host = flags.http.substr(0, flags.http.rfind(':'));
   spdlog::info("metrics at http://{}:{}/metrics", host, (*server)->port());
-  if (!http_port_file.empty() && !WriteFileAtomically(http_port_file, std::to_string((*server)->port()) + "\n")) {
-    spdlog::critical("cannot write --http-port-file {}", http_port_file);
-    return kExitConfig;
+  if (!flags.http_port_file.empty()) {
+    if (const absl::Status written =
+            alertd::tool::WriteFileAtomically(flags.http_port_file, std::to_string((*server)->port()) + "\n");
+        !written.ok()) {
+      spdlog::critical("cannot write --http-port-file {}: {}", flags.http_port_file, std::string(written.message()));
+      return kExitConfig;
+    }
   }
 
   if (auto st = engine.Start(); !st.ok()) {
     spdlog::critical("start: {} (exit {})", st.ToString(), ExitCodeFor(st));
     return ExitCodeFor(st);
   }
-  if (auto st = engine.Run(g_stop); !st.ok()) {
+  if (auto st = engine.Run(alertd::tool::StopFlag()); !st.ok()) {
     spdlog::critical("{} (exit {})", st.ToString(), ExitCodeFor(st));
     return ExitCodeFor(st);
   }
   spdlog::info("stopped cleanly");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"alertd: real-time health alert engine (readings -> rules -> escalations)"};
+  cli.set_config("--config", "", "TOML config file whose keys are these flags' long names");
+  cli.allow_config_extras(false);
+
+  DaemonFlags flags;
+  AddDaemonFlags(cli, flags);
+  Commands commands;
+  AddCommands(cli, commands);
+  try {
+    cli.parse(argc, argv);
+    auto props = alertd::tool::ParseKafkaProperties(flags.kafka_props);
+    flags.engine.consumer_properties = props;
+    if (!flags.instance_id.empty()) flags.engine.consumer_properties["group.instance.id"] = flags.instance_id;
+    flags.engine.producer_properties = props;
+    if (*commands.dump) return DumpState(commands.dump_db, commands.dump_partition);
+    if (*commands.parked) return ListParked(commands.parked_db, commands.parked_limit);
+    // `alertd --policy F print-policy` (or a --config file naming one) prints what the daemon would use.
+    if (*commands.print_policy) {
+      return PrintPolicy(commands.print_policy_file.empty() ? flags.policy_file : commands.print_policy_file,
+                         commands.print_policy_worker, commands.print_policy_state);
+    }
+    ResolveEngineOptions(flags);
+  } catch (const CLI::ParseError& e) {
+    // A bad key or value in a --config file: name the file, since CLI11's message names only the key.
+    const CLI::Option* config = cli.get_config_ptr();
+    if (e.get_exit_code() != 0 && config != nullptr && config->count() > 0) {
+      std::cerr << "alertd: config file " << config->as<std::string>()
+                << " (keys are the long flag names, see alertd --help): ";
+    }
+    return cli.exit(e);
+  }
+
+  alertd::tool::InitLog("alertd", spdlog::level::from_str(flags.log_level), alertd::tool::LogStyle::kDaemon);
+  google::protobuf::SetLogHandler(LogProtobufComplaint);  // before any thread parses: not thread-safe
+  // Every signal only flips the stop flag: the loop finishes its commit and shuts down in order.
+  alertd::tool::InstallStopHandlers(alertd::tool::SecondStopSignal::kRecords);
+  return RunDaemon(flags);
 }

@@ -24,11 +24,17 @@
 #include <vector>
 
 #include "engine/cli/mock_faults.h"
-#include "engine/cli/stop_signal.h"
-#include "engine/cli/tool_log.h"
+#include "engine/tool/atomic_file.h"
+#include "engine/tool/stop_signal.h"
+#include "engine/tool/tool_main.h"
 
 namespace alertd::cli {
 namespace {
+
+using tool::BlockStopSignals;
+using tool::InstallStopHandlers;
+using tool::StopSignalName;
+using tool::WaitForStop;
 
 constexpr int kMaxPartitions = 100000;
 constexpr int kMetadataTimeoutMs = 10000;
@@ -159,19 +165,10 @@ void VerifyTopics(const std::string& bootstrap, const std::vector<TopicSpec>& to
   }
 }
 
-// Readers either see no file or the whole line: write a sibling temporary file, then rename over.
-void WriteFileAtomically(const std::string& path, const std::string& content) {
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << content;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + temporary + ": " + std::strerror(errno));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temporary.c_str());
-    throw std::runtime_error("cannot rename " + temporary + " to " + path + ": " + reason);
+// Readers either see no file or the whole line.
+void WriteWholeFile(const std::string& path, const std::string& content) {
+  if (const absl::Status written = tool::WriteFileAtomically(path, content); !written.ok()) {
+    throw std::runtime_error(std::string(written.message()));
   }
 }
 
@@ -241,11 +238,11 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
     for (const TopicSpec& topic : topics) names.push_back(topic.name);
     control = std::make_unique<MockFaultServer>(cluster.get(), options.brokers, std::move(names), options.control);
     control_port_content = std::to_string(control->port()) + "\n";
-    if (!options.control_port_file.empty()) WriteFileAtomically(options.control_port_file, control_port_content);
+    if (!options.control_port_file.empty()) WriteWholeFile(options.control_port_file, control_port_content);
   }
 
   const std::string file_content = bootstrap + "\n";
-  if (!options.bootstrap_file.empty()) WriteFileAtomically(options.bootstrap_file, file_content);
+  if (!options.bootstrap_file.empty()) WriteWholeFile(options.bootstrap_file, file_content);
 
   std::string topic_list;
   for (const TopicSpec& topic : topics) {
@@ -302,18 +299,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", options.verbose, "Show debug logs");
 
   std::vector<TopicSpec> topics;
-  try {
-    app.parse(argc, argv);
-    topics = ResolveTopics(options);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-
-  InitToolLog("alertd-kafka", options.verbose);
-  try {
-    return Run(options, topics);
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return 1;
-  }
+  app.callback([&] { topics = ResolveTopics(options); });
+  return alertd::tool::ToolMain(app, argc, argv, "alertd-kafka", &options.verbose,
+                                [&] { return Run(options, topics); });
 }

@@ -4,7 +4,6 @@
 // Output is at least once with deterministic event ids (DESIGN.md §6), so after a replay or failover
 // the same escalation can arrive twice; the tail drops repeats within a bounded window of recent ids
 // (referrals by referral_id).
-#include <fmt/color.h>
 #include <google/protobuf/stubs/logging.h>
 #include <fmt/format.h>
 #include <librdkafka/rdkafkacpp.h>
@@ -20,7 +19,6 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -30,25 +28,23 @@
 #include <vector>
 
 #include "engine/cli/grid_time.h"
-#include "engine/cli/kafka_client.h"
-#include "engine/cli/stop_signal.h"
-#include "engine/cli/tool_log.h"
+#include "engine/cli/tail_printer.h"
+#include "engine/cli/tail_text.h"
+#include "engine/tool/kafka_client.h"
+#include "engine/tool/stop_signal.h"
+#include "engine/tool/tool_main.h"
 #include "health.pb.h"
 
 namespace alertd::cli {
 namespace {
 
-namespace hg = healthgrid::v1;
 using SteadyClock = std::chrono::steady_clock;
-// Keys in insertion order: "type" first, then what a person scanning a line looks for.
-using Json = nlohmann::ordered_json;
 
 constexpr auto kConsumeSlice = std::chrono::milliseconds(200);  // how soon a signal or --duration is noticed
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
-constexpr size_t kPreviewBytes = 16;
 
 struct TailOptions {
-  KafkaClientOptions kafka;
+  tool::KafkaClientOptions kafka;
   std::string group;
   bool from_beginning = false;
   double duration_seconds = 0;
@@ -88,139 +84,6 @@ class RecentIds {
   std::deque<const std::string*> order_;  // oldest first
 };
 
-// ---------------------------------------------------------------------------------------------
-// The health grid's words for the wire enums. Unknown values (a newer engine) print as numbers.
-
-std::string RuleLabel(hg::Rule rule) {
-  switch (rule) {
-    case hg::R1_CRITICAL_BP: return "R1 critical BP";
-    case hg::R2_SUSTAINED_HYPERTENSION: return "R2 sustained hypertension";
-    case hg::R3_SELF_TEST_MISSED: return "R3 self-test missed";
-    case hg::R4_PRE_SHIFT_FITNESS: return "R4 pre-shift fitness";
-    case hg::R5_GLUCOSE: return "R5 glucose";
-    case hg::R6_FOCUS_TRACKING: return "R6 focus tracking";
-    default: return fmt::format("rule {}", static_cast<int>(rule));
-  }
-}
-
-std::string SeverityLabel(hg::Severity severity) {
-  switch (severity) {
-    case hg::INFO: return "INFO";
-    case hg::HIGH: return "HIGH";
-    case hg::URGENT: return "URGENT";
-    case hg::CRITICAL: return "CRITICAL";
-    default: return fmt::format("SEV-{}", static_cast<int>(severity));
-  }
-}
-
-std::string StateLabel(hg::EscalationState state) {
-  switch (state) {
-    case hg::OPEN: return "OPEN";
-    case hg::ESCALATED: return "ESCALATED";
-    case hg::RENOTIFIED: return "RENOTIFIED";
-    case hg::RESOLVED: return "RESOLVED";
-    default: return fmt::format("STATE-{}", static_cast<int>(state));
-  }
-}
-
-std::string RoleLabel(hg::RecipientRole role) {
-  switch (role) {
-    case hg::ROLE_WORKER: return "worker";
-    case hg::ROLE_HEALTH_MANAGER: return "health manager";
-    case hg::ROLE_UNIT_SUPERVISOR: return "unit supervisor";
-    case hg::ROLE_EXTRA: return "policy recipient";
-    default: return fmt::format("role {}", static_cast<int>(role));
-  }
-}
-
-std::string UrgencyLabel(hg::ReferralUrgency urgency) {
-  switch (urgency) {
-    case hg::REFERRAL_ROUTINE: return "ROUTINE";
-    case hg::REFERRAL_URGENT: return "URGENT";
-    default: return fmt::format("URGENCY-{}", static_cast<int>(urgency));
-  }
-}
-
-std::string DeadLetterReasonLabel(hg::DeadLetterReason reason) {
-  const std::string& name = hg::DeadLetterReason_Name(reason);
-  return name.empty() ? fmt::format("REASON-{}", static_cast<int>(reason)) : name;
-}
-
-// Enum names as the proto spells them, for JSON: stable for scripts across label changes.
-Json EnumJson(const google::protobuf::EnumDescriptor* type, int value) {
-  const google::protobuf::EnumValueDescriptor* named = type->FindValueByNumber(value);
-  return named != nullptr ? Json(named->name()) : Json(value);
-}
-
-// Text from the wire, made safe for a terminal: control characters (escape sequences included)
-// become '?'. UTF-8 passes, so names written in Chinese characters still read.
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    out.push_back(byte < 0x20 || byte == 0x7f ? '?' : c);
-  }
-  return out;
-}
-
-// A Kafka key as people read it: worker ids are plain text; anything else is hex-escaped.
-std::string KeyText(const std::string* key) {
-  if (key == nullptr) return "(null)";
-  std::string out;
-  for (char c : *key) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out.push_back(c);
-    } else {
-      out += fmt::format("\\x{:02x}", byte);
-    }
-  }
-  return out;
-}
-
-std::string HexPreview(const char* data, size_t size) {
-  std::string out;
-  for (size_t i = 0; i < std::min(size, kPreviewBytes); ++i) {
-    if (i > 0) out.push_back(' ');
-    out += fmt::format("{:02x}", static_cast<unsigned char>(data[i]));
-  }
-  if (size > kPreviewBytes) out += " ...";
-  return out;
-}
-
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-                       static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 0x3f]);
-  }
-  if (const size_t rest = bytes.size() - i; rest > 0) {
-    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (rest == 2) n |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 0x3f]);
-    out.push_back(kAlphabet[(n >> 12) & 0x3f]);
-    out.push_back(rest == 2 ? kAlphabet[(n >> 6) & 0x3f] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-// Where a record came from, for every line and JSON object.
-struct Origin {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  int64_t timestamp_ms = 0;  // Kafka record timestamp, 0 if absent
-  std::string key;           // printable
-  bool has_key = false;
-};
-
 Origin OriginOf(const RdKafka::Message& message) {
   Origin o;
   o.topic = message.topic_name();
@@ -231,14 +94,6 @@ Origin OriginOf(const RdKafka::Message& message) {
   o.key = KeyText(message.key());
   o.has_key = message.key() != nullptr;
   return o;
-}
-
-// The first non-zero of the given times, else the record's Kafka timestamp, else now.
-int64_t DisplayTime(const Origin& origin, std::initializer_list<int64_t> candidates) {
-  for (int64_t t : candidates) {
-    if (t > 0) return t;
-  }
-  return origin.timestamp_ms > 0 ? origin.timestamp_ms : NowMs();
 }
 
 // Protobuf tells why a parse failed (e.g. invalid UTF-8 in a string field) only through its log.
@@ -257,275 +112,6 @@ bool Parse(const char* data, int size, Message* out, std::string* why) {
   *why = g_protobuf_complaint.empty() ? "protobuf parse failed" : "protobuf parse failed: " + g_protobuf_complaint;
   return false;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Counting for --summary.
-
-struct Tally {
-  std::map<std::pair<int, int>, uint64_t> escalations;  // (rule, state) -> count
-  std::map<int, uint64_t> dead_letters;                 // reason -> count
-  std::map<std::pair<int, int>, uint64_t> referrals;    // (rule, urgency) -> count
-  uint64_t escalation_total = 0, dead_letter_total = 0, referral_total = 0, undecodable = 0, duplicates = 0;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Output.
-
-class EventPrinter {
- public:
-  EventPrinter(bool json, bool color) : json_(json), color_(color) {}
-
-  void Escalation(const Origin& origin, const hg::Escalation& e) {
-    if (json_) return Emit(EscalationJson(origin, e));
-    const int64_t when = DisplayTime(origin, {e.emitted_at_ms(), e.trigger_at_ms()});
-    std::string recipients;
-    for (const hg::Recipient& r : e.recipients()) {
-      if (!recipients.empty()) recipients += ", ";
-      recipients += fmt::format("{} ({})", Printable(r.name().empty() ? r.id() : r.name()), RoleLabel(r.role()));
-    }
-    // Backfilled or late readings trigger long after they were measured: say when.
-    std::string trigger;
-    if (e.trigger_at_ms() > 0 && std::abs(when - e.trigger_at_ms()) >= kMinuteMs) {
-      trigger = fmt::format(" [trigger {}]", FormatGridTime(e.trigger_at_ms()));
-    }
-    Emit(fmt::format("{} {} {} {} {} {:<8} {} {}  {}{}  -> {}", FormatGridTime(when),
-                     Styled(SeverityStyle(e.severity()), fmt::format("{:<8}", SeverityLabel(e.severity()))),
-                     fmt::format("{:<25}", RuleLabel(e.rule())),
-                     Styled(e.state() == hg::RESOLVED ? fmt::fg(fmt::terminal_color::green) : fmt::text_style(),
-                            fmt::format("{:<10}", StateLabel(e.state()))),
-                     Printable(e.unit_id()), Printable(e.grid_id()), Printable(e.worker_id()),
-                     Printable(e.worker_name()), Printable(e.reason()), trigger,
-                     recipients.empty() ? "(no recipients)" : recipients));
-  }
-
-  void Referral(const Origin& origin, const hg::Referral& r) {
-    if (json_) return Emit(ReferralJson(origin, r));
-    const int64_t when = DisplayTime(origin, {r.emitted_at_ms(), r.trigger_at_ms()});
-    std::string trigger;
-    if (r.trigger_at_ms() > 0 && std::abs(when - r.trigger_at_ms()) >= kMinuteMs) {
-      trigger = fmt::format(" [trigger {}]", FormatGridTime(r.trigger_at_ms()));
-    }
-    const hg::Person& manager = r.health_manager();
-    Emit(fmt::format("{} {} {} {} {} {:<8} {} {}  {}{}  -> clinic; follow-up {}", FormatGridTime(when),
-                     Styled(fmt::fg(fmt::terminal_color::blue) | fmt::emphasis::bold, "REFERRAL"),
-                     fmt::format("{:<8}", UrgencyLabel(r.urgency())), fmt::format("{:<25}", RuleLabel(r.rule())),
-                     Printable(r.unit_id()), Printable(r.grid_id()), Printable(r.worker_id()),
-                     Printable(r.worker_name()), Printable(r.reason()), trigger,
-                     manager.id().empty() ? "(no health manager)"
-                                          : Printable(manager.name().empty() ? manager.id() : manager.name())));
-  }
-
-  void DeadLetter(const Origin& origin, const hg::DeadLetter& d) {
-    if (json_) return Emit(DeadLetterJson(origin, d));
-    Emit(fmt::format("{} {} {} {}[{}]@{} key={}: {}", FormatGridTime(DisplayTime(origin, {d.rejected_at_ms()})),
-                     Styled(fmt::fg(fmt::terminal_color::magenta), "DEAD-LETTER"), DeadLetterReasonLabel(d.reason()),
-                     Printable(d.source_topic()), d.source_partition(), d.source_offset(), KeyText(&d.key()),
-                     Printable(d.message())));
-  }
-
-  void Undecodable(const Origin& origin, const RdKafka::Message& message, const std::string& expected,
-                   const std::string& why) {
-    const auto* data = static_cast<const char*>(message.payload());
-    if (json_) {
-      return Emit(Json{{"type", "undecodable"},
-                       {"topic", origin.topic},
-                       {"partition", origin.partition},
-                       {"offset", origin.offset},
-                       {"key", origin.has_key ? Json(origin.key) : Json(nullptr)},
-                       {"size", message.len()},
-                       {"expected", expected},
-                       {"error", why},
-                       {"value_base64", Base64(std::string_view(data == nullptr ? "" : data, message.len()))}});
-    }
-    Emit(fmt::format("{} {} {}[{}]@{} key={}: {} bytes are not a {}: {}{}", FormatGridTime(DisplayTime(origin, {})),
-                     Styled(fmt::fg(fmt::terminal_color::magenta) | fmt::emphasis::bold, "UNDECODABLE"), origin.topic,
-                     origin.partition, origin.offset, origin.key, message.len(), expected, why,
-                     message.len() > 0 ? " (starts " + HexPreview(data, message.len()) + ")" : ""));
-  }
-
-  void Summary(const Tally& t) {
-    if (json_) {
-      Json escalations = Json::array();
-      for (const auto& [rule_state, count] : t.escalations) {
-        escalations.push_back({{"rule", EnumJson(hg::Rule_descriptor(), rule_state.first)},
-                               {"state", EnumJson(hg::EscalationState_descriptor(), rule_state.second)},
-                               {"count", count}});
-      }
-      Json referrals = Json::array();
-      for (const auto& [rule_urgency, count] : t.referrals) {
-        referrals.push_back({{"rule", EnumJson(hg::Rule_descriptor(), rule_urgency.first)},
-                             {"urgency", EnumJson(hg::ReferralUrgency_descriptor(), rule_urgency.second)},
-                             {"count", count}});
-      }
-      Json dead_letters = Json::object();
-      for (const auto& [reason, count] : t.dead_letters) {
-        dead_letters[DeadLetterReasonLabel(static_cast<hg::DeadLetterReason>(reason))] = count;
-      }
-      return Emit(Json{{"type", "summary"},
-                       {"escalations", t.escalation_total},
-                       {"escalations_by_rule_and_state", escalations},
-                       {"dead_letters", t.dead_letter_total},
-                       {"dead_letters_by_reason", dead_letters},
-                       {"referrals", t.referral_total},
-                       {"referrals_by_rule_and_urgency", referrals},
-                       {"undecodable", t.undecodable},
-                       {"duplicates_dropped", t.duplicates}});
-    }
-    std::string out = fmt::format("alertd-tail summary: {} escalations, {} referrals, {} dead letters, {} undecodable, "
-                                  "{} duplicates dropped\n",
-                                  t.escalation_total, t.referral_total, t.dead_letter_total, t.undecodable,
-                                  t.duplicates);
-    if (!t.escalations.empty()) out += "  escalations by rule and state:\n";
-    for (auto it = t.escalations.begin(); it != t.escalations.end();) {
-      const int rule = it->first.first;
-      std::string states;
-      for (; it != t.escalations.end() && it->first.first == rule; ++it) {
-        if (!states.empty()) states += ", ";
-        states += fmt::format("{} {}", StateLabel(static_cast<hg::EscalationState>(it->first.second)), it->second);
-      }
-      out += fmt::format("    {:<27}{}\n", RuleLabel(static_cast<hg::Rule>(rule)), states);
-    }
-    if (!t.referrals.empty()) out += "  referrals by rule and urgency:\n";
-    for (auto it = t.referrals.begin(); it != t.referrals.end();) {
-      const int rule = it->first.first;
-      std::string urgencies;
-      for (; it != t.referrals.end() && it->first.first == rule; ++it) {
-        if (!urgencies.empty()) urgencies += ", ";
-        urgencies += fmt::format("{} {}", UrgencyLabel(static_cast<hg::ReferralUrgency>(it->first.second)), it->second);
-      }
-      out += fmt::format("    {:<27}{}\n", RuleLabel(static_cast<hg::Rule>(rule)), urgencies);
-    }
-    if (!t.dead_letters.empty()) out += "  dead letters by reason:\n";
-    for (const auto& [reason, count] : t.dead_letters) {
-      out += fmt::format("    {:<27}{}\n", DeadLetterReasonLabel(static_cast<hg::DeadLetterReason>(reason)), count);
-    }
-    out.pop_back();  // Emit adds the last newline
-    Emit(out);
-  }
-
- private:
-  static fmt::text_style SeverityStyle(hg::Severity severity) {
-    switch (severity) {
-      case hg::CRITICAL: return fmt::fg(fmt::terminal_color::bright_red) | fmt::emphasis::bold;
-      case hg::URGENT: return fmt::fg(fmt::terminal_color::red);
-      case hg::HIGH: return fmt::fg(fmt::terminal_color::yellow);
-      case hg::INFO: return fmt::fg(fmt::terminal_color::cyan);
-      default: return {};
-    }
-  }
-
-  std::string Styled(const fmt::text_style& style, const std::string& text) const {
-    return color_ ? fmt::format(style, "{}", text) : text;
-  }
-
-  static Json OriginJson(const Origin& o, const char* type) {
-    return Json{{"type", type},
-                {"topic", o.topic},
-                {"partition", o.partition},
-                {"offset", o.offset},
-                {"key", o.has_key ? Json(o.key) : Json(nullptr)}};
-  }
-
-  static Json EscalationJson(const Origin& origin, const hg::Escalation& e) {
-    Json j = OriginJson(origin, "escalation");
-    j["event_id"] = e.event_id();
-    j["episode_id"] = e.episode_id();
-    j["sequence"] = e.sequence();
-    j["worker_id"] = e.worker_id();
-    j["worker_name"] = e.worker_name();
-    j["unit_id"] = e.unit_id();
-    j["grid_id"] = e.grid_id();
-    j["rule"] = EnumJson(hg::Rule_descriptor(), e.rule());
-    j["severity"] = EnumJson(hg::Severity_descriptor(), e.severity());
-    j["level"] = EnumJson(hg::EscalationLevel_descriptor(), e.level());
-    j["state"] = EnumJson(hg::EscalationState_descriptor(), e.state());
-    j["reason"] = e.reason();
-    Json evidence = Json::array();
-    for (const hg::EvidenceReading& r : e.evidence()) {
-      evidence.push_back({{"measured_at_ms", r.measured_at_ms()},
-                          {"measured_at", FormatGridTimeIso(r.measured_at_ms())},
-                          {"systolic_mmhg", r.systolic_mmhg()},
-                          {"diastolic_mmhg", r.diastolic_mmhg()},
-                          {"pulse_bpm", r.pulse_bpm()},
-                          {"category", EnumJson(hg::BpCategory_descriptor(), r.category())},
-                          {"station_id", r.station_id()},
-                          {"device_id", r.device_id()},
-                          {"context", EnumJson(hg::MeasurementContext_descriptor(), r.context())}});
-    }
-    j["evidence"] = std::move(evidence);
-    if (e.has_window()) {
-      const hg::WindowStats& w = e.window();
-      j["window"] = {{"start_ms", w.start_ms()},
-                     {"end_ms", w.end_ms()},
-                     {"readings", w.readings()},
-                     {"days", w.days()},
-                     {"mean_systolic_mmhg", w.mean_systolic_mmhg()},
-                     {"mean_diastolic_mmhg", w.mean_diastolic_mmhg()},
-                     {"mean_category", EnumJson(hg::BpCategory_descriptor(), w.mean_category())}};
-    }
-    Json recipients = Json::array();
-    for (const hg::Recipient& r : e.recipients()) {
-      recipients.push_back({{"id", r.id()},
-                            {"name", r.name()},
-                            {"role", EnumJson(hg::RecipientRole_descriptor(), r.role())}});
-    }
-    j["recipients"] = std::move(recipients);
-    j["opened_at_ms"] = e.opened_at_ms();
-    j["trigger_at_ms"] = e.trigger_at_ms();
-    j["emitted_at_ms"] = e.emitted_at_ms();
-    j["emitted_at"] = FormatGridTimeIso(e.emitted_at_ms());
-    return j;
-  }
-
-  static Json ReferralJson(const Origin& origin, const hg::Referral& r) {
-    Json j = OriginJson(origin, "referral");
-    j["referral_id"] = r.referral_id();
-    j["episode_id"] = r.episode_id();
-    j["worker_id"] = r.worker_id();
-    j["worker_name"] = r.worker_name();
-    j["unit_id"] = r.unit_id();
-    j["grid_id"] = r.grid_id();
-    j["rule"] = EnumJson(hg::Rule_descriptor(), r.rule());
-    j["urgency"] = EnumJson(hg::ReferralUrgency_descriptor(), r.urgency());
-    j["reason"] = r.reason();
-    j["evidence_readings"] = r.evidence_size();
-    j["glucose_evidence_readings"] = r.glucose_evidence_size();
-    j["health_manager"] = {{"id", r.health_manager().id()}, {"name", r.health_manager().name()}};
-    j["trigger_at_ms"] = r.trigger_at_ms();
-    j["emitted_at_ms"] = r.emitted_at_ms();
-    j["emitted_at"] = FormatGridTimeIso(r.emitted_at_ms());
-    return j;
-  }
-
-  static Json DeadLetterJson(const Origin& origin, const hg::DeadLetter& d) {
-    Json j = OriginJson(origin, "dead_letter");
-    j["source_topic"] = d.source_topic();
-    j["source_partition"] = d.source_partition();
-    j["source_offset"] = d.source_offset();
-    j["source_key"] = KeyText(&d.key());
-    j["reason"] = EnumJson(hg::DeadLetterReason_descriptor(), d.reason());
-    j["message"] = d.message();
-    j["rejected_at_ms"] = d.rejected_at_ms();
-    j["rejected_at"] = FormatGridTimeIso(d.rejected_at_ms());
-    // Whole and byte-exact, so a script can fix and replay the record.
-    j["original_value_base64"] = Base64(d.original_value());
-    return j;
-  }
-
-  // One line per event, flushed at once: the reader is a person or a pipe waiting for it.
-  void Emit(const std::string& line) {
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-  }
-  void Emit(const Json& j) {
-    // Strings from the wire may hold invalid UTF-8; replace it rather than throw.
-    Emit(j.dump(-1, ' ', false, Json::error_handler_t::replace));
-  }
-
-  bool json_;
-  bool color_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Kafka.
@@ -591,7 +177,7 @@ class Tail {
       : options_(options), printer_(options.json, color), recent_(options.dedupe_window) {}
 
   int Run() {
-    InstallStopHandlers();
+    tool::InstallStopHandlers();
     google::protobuf::SetLogHandler(KeepProtobufComplaint);  // at start-up, as protobuf asks: not thread-safe
     // A throwaway group's offsets are never read again, so it does not commit them; a named group
     // (--group) resumes where it stopped. engine/kafka's consumer stores offsets by hand (the
@@ -600,7 +186,7 @@ class Tail {
     const std::string group = named_group ? options_.group : fmt::format("alertd-tail-{}", ::getpid());
     auto created = kafka::NewConsumer(
         options_.kafka.bootstrap, group,
-        ClientProperties(options_.kafka, "alertd-tail",
+        tool::ClientProperties(options_.kafka, "alertd-tail",
                          {{"auto.offset.reset", options_.from_beginning ? "earliest" : "latest"},
                           {"enable.auto.commit", named_group ? "true" : "false"},
                           {"enable.auto.offset.store", named_group ? "true" : "false"},
@@ -612,7 +198,7 @@ class Tail {
     std::vector<std::string> topics = {options_.escalations_topic, options_.dead_letters_topic};
     if (!options_.referrals_topic.empty()) topics.push_back(options_.referrals_topic);
     const std::map<std::string, int> existing =
-        TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
+        tool::TopicPartitionCounts(*consumer, options_.kafka.bootstrap, topics, kMetadataTimeout);
     for (const std::string& topic : topics) {
       if (existing.count(topic) == 0) spdlog::warn("topic '{}' does not exist (yet); listening anyway", topic);
     }
@@ -633,7 +219,7 @@ class Tail {
                               ? SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
                                                          std::chrono::duration<double>(options_.duration_seconds))
                               : SteadyClock::time_point::max();
-    while (!StopRequested()) {
+    while (!tool::StopRequested()) {
       const auto now = SteadyClock::now();
       if (now >= deadline) break;
       const auto slice =
@@ -708,7 +294,8 @@ class Tail {
                    const std::string& why) {
     ++tally_.undecodable;
     ++printed_;
-    printer_.Undecodable(origin, message, expected, why);
+    const auto* data = static_cast<const char*>(message.payload());
+    printer_.Undecodable(origin, std::string_view(data == nullptr ? "" : data, message.len()), expected, why);
   }
 
   void Duplicate() {
@@ -721,7 +308,7 @@ class Tail {
   RecentIds recent_;
   Tally tally_;
   uint64_t printed_ = 0;
-  KafkaEventLog events_;
+  tool::KafkaEventLog events_;
   Assignment assignment_;
 };
 
@@ -732,7 +319,7 @@ int main(int argc, char** argv) {
   using namespace alertd::cli;
   TailOptions o;
   CLI::App app{"alertd-tail: print escalations, referrals and dead letters as readable lines, each event once"};
-  AddKafkaClientOptions(app, &o.kafka);
+  alertd::tool::AddKafkaClientOptions(app, &o.kafka);
   app.add_option("--group", o.group, "Consumer group (default: a private alertd-tail-<pid>, offsets not committed)");
   app.add_flag("--from-beginning", o.from_beginning,
                "Start at the oldest retained message, not at new ones (a --group: only without committed offsets)");
@@ -753,25 +340,17 @@ int main(int argc, char** argv) {
   app.add_option("--max-events", o.max_events, "Stop after printing N events (0 = no limit)")->capture_default_str();
   app.add_flag("--exit-at-end", o.exit_at_end, "Stop once every assigned partition has been read to its end");
   app.add_flag("-v,--verbose", o.verbose, "Show debug logs");
-  try {
-    app.parse(argc, argv);
+  app.callback([&] {
     if (o.escalations_topic == o.dead_letters_topic) {
       throw CLI::ValidationError("--dead-letters-topic", "must differ from --escalations-topic");
     }
     if (o.referrals_topic == o.escalations_topic || o.referrals_topic == o.dead_letters_topic) {
       throw CLI::ValidationError("--referrals-topic", "must differ from the escalations and dead-letters topics");
     }
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-
-  InitToolLog("alertd-tail", o.verbose);
-  // https://no-color.org: a set NO_COLOR turns colour off like --no-color.
-  const bool color = !o.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-  try {
+  });
+  return alertd::tool::ToolMain(app, argc, argv, "alertd-tail", &o.verbose, [&] {
+    // https://no-color.org: a set NO_COLOR turns colour off like --no-color.
+    const bool color = !o.no_color && ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
     return Tail(o, color).Run();
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return 1;
-  }
+  });
 }

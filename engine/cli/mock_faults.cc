@@ -186,59 +186,91 @@ struct MockFaultServer::Impl {
     }
   }
 
+  // A route that applies one fault (a method of this class) and answers what it did (see Apply).
+  httplib::Server::Handler Fault(std::string (Impl::*fault)(const httplib::Request&)) {
+    return [this, fault](const httplib::Request& request, httplib::Response& response) {
+      Apply(request, response, [this, fault](const httplib::Request& r) { return (this->*fault)(r); });
+    };
+  }
+
+  // A broker goes down or comes back up.
+  std::string SetBrokerUpOrDown(const httplib::Request& r) {
+    const int32_t id = BrokerId(r.matches[1]);
+    const bool up = r.matches[2] == "up";
+    const std::string what = fmt::format("{} {}", BrokerName(id), up ? "up" : "down");
+    Check(up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), what);
+    return what;
+  }
+
+  // A broker answers late (?ms=), or on time again (?ms=0).
+  std::string SetBrokerRtt(const httplib::Request& r) {
+    const int32_t id = BrokerId(r.matches[1]);
+    const auto ms = ParseWhole(r.get_param_value("ms"), 0, kMaxRttMs);
+    if (!ms) throw BadRequest(fmt::format("?ms= must be a whole number of milliseconds in 0..{}", kMaxRttMs));
+    const std::string what = *ms == 0 ? fmt::format("{} answers without added delay", BrokerName(id))
+                                      : fmt::format("{} answers {} ms late", BrokerName(id), *ms);
+    Check(rd_kafka_mock_broker_set_rtt(cluster, id, *ms), what);
+    return what;
+  }
+
+  // The next ?count= requests of one API fail with ?error=, at every broker or one (?broker=).
+  std::string PushRequestErrors(const httplib::Request& r) {
+    const std::string api = r.matches[1];
+    const int16_t key = ApiKey(api);
+    const rd_kafka_resp_err_t err = Error(r);
+    int count = 1;
+    if (r.has_param("count")) {
+      const auto parsed = ParseWhole(r.get_param_value("count"), 1, kMaxErrorCount);
+      if (!parsed) throw BadRequest(fmt::format("?count= must be a whole number in 1..{}", kMaxErrorCount));
+      count = *parsed;
+    }
+    if (!r.has_param("broker")) {
+      const std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), err);
+      rd_kafka_mock_push_request_errors_array(cluster, key, errors.size(), errors.data());
+      return fmt::format("the next {} {} request(s) fail with {}", count, api, rd_kafka_err2name(err));
+    }
+    const std::string broker = r.get_param_value("broker");
+    const int32_t id = BrokerId(broker);
+    if (id == -1) throw BadRequest("?broker= names one broker; leave it out for every broker");
+    const std::string what =
+        fmt::format("the next {} {} request(s) to broker {} fail with {}", count, api, id, rd_kafka_err2name(err));
+    // The broker's stack takes one tuple (error, delay) per argument list; 2.0.2 has no array form.
+    for (int i = 0; i < count; ++i) {
+      Check(rd_kafka_mock_broker_push_request_error_rtts(cluster, id, key, 1, err, 0), what);
+    }
+    return what;
+  }
+
+  // Requests of one API no longer fail.
+  std::string ClearRequestErrors(const httplib::Request& r) {
+    const std::string api = r.matches[1];
+    rd_kafka_mock_clear_request_errors(cluster, ApiKey(api));
+    return fmt::format("{} requests no longer fail", api);
+  }
+
+  // Metadata answers ?error= for a topic.
+  std::string SetTopicError(const httplib::Request& r) {
+    const std::string& topic = Topic(r.matches[1]);
+    const rd_kafka_resp_err_t err = Error(r);
+    rd_kafka_mock_topic_set_error(cluster, topic.c_str(), err);
+    return fmt::format("metadata answers {} for topic {}", rd_kafka_err2name(err), topic);
+  }
+
+  // Metadata answers a topic normally again.
+  std::string ClearTopicError(const httplib::Request& r) {
+    const std::string& topic = Topic(r.matches[1]);
+    rd_kafka_mock_topic_set_error(cluster, topic.c_str(), RD_KAFKA_RESP_ERR_NO_ERROR);
+    return fmt::format("metadata answers topic {} normally", topic);
+  }
+
   void Route() {
     using httplib::Request;
     using httplib::Response;
     server.Get("/", [](const Request&, Response& response) { response.set_content(kUsage, "text/plain"); });
     server.Get("/errors", [](const Request&, Response& response) { response.set_content(ErrorNames(), "text/plain"); });
-    server.Post(R"(/brokers/([^/]+)/(down|up))", [this](const Request& request, Response& response) {
-      Apply(request, response, [this](const Request& r) {
-        const int32_t id = BrokerId(r.matches[1]);
-        const bool up = r.matches[2] == "up";
-        const std::string what = fmt::format("{} {}", BrokerName(id), up ? "up" : "down");
-        Check(up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), what);
-        return what;
-      });
-    });
-    server.Post(R"(/brokers/([^/]+)/rtt)", [this](const Request& request, Response& response) {
-      Apply(request, response, [this](const Request& r) {
-        const int32_t id = BrokerId(r.matches[1]);
-        const auto ms = ParseWhole(r.get_param_value("ms"), 0, kMaxRttMs);
-        if (!ms) throw BadRequest(fmt::format("?ms= must be a whole number of milliseconds in 0..{}", kMaxRttMs));
-        const std::string what = *ms == 0 ? fmt::format("{} answers without added delay", BrokerName(id))
-                                          : fmt::format("{} answers {} ms late", BrokerName(id), *ms);
-        Check(rd_kafka_mock_broker_set_rtt(cluster, id, *ms), what);
-        return what;
-      });
-    });
-    server.Post(R"(/requests/([^/]+)/errors)", [this](const Request& request, Response& response) {
-      Apply(request, response, [this](const Request& r) {
-        const std::string api = r.matches[1];
-        const int16_t key = ApiKey(api);
-        const rd_kafka_resp_err_t err = Error(r);
-        int count = 1;
-        if (r.has_param("count")) {
-          const auto parsed = ParseWhole(r.get_param_value("count"), 1, kMaxErrorCount);
-          if (!parsed) throw BadRequest(fmt::format("?count= must be a whole number in 1..{}", kMaxErrorCount));
-          count = *parsed;
-        }
-        if (!r.has_param("broker")) {
-          const std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), err);
-          rd_kafka_mock_push_request_errors_array(cluster, key, errors.size(), errors.data());
-          return fmt::format("the next {} {} request(s) fail with {}", count, api, rd_kafka_err2name(err));
-        }
-        const std::string broker = r.get_param_value("broker");
-        const int32_t id = BrokerId(broker);
-        if (id == -1) throw BadRequest("?broker= names one broker; leave it out for every broker");
-        const std::string what =
-            fmt::format("the next {} {} request(s) to broker {} fail with {}", count, api, id, rd_kafka_err2name(err));
-        // The broker's stack takes one tuple (error, delay) per argument list; 2.0.2 has no array form.
-        for (int i = 0; i < count; ++i) {
-          Check(rd_kafka_mock_broker_push_request_error_rtts(cluster, id, key, 1, err, 0), what);
-        }
-        return what;
-      });
-    });
+    server.Post(R"(/brokers/([^/]+)/(down|up))", Fault(&Impl::SetBrokerUpOrDown));
+    server.Post(R"(/brokers/([^/]+)/rtt)", Fault(&Impl::SetBrokerRtt));
+    server.Post(R"(/requests/([^/]+)/errors)", Fault(&Impl::PushRequestErrors));
     server.Get(R"(/brokers/([^/]+)/errors/([^/]+))", [this](const Request& request, Response& response) {
       try {
         const int32_t id = BrokerId(request.matches[1]);
@@ -254,28 +286,9 @@ struct MockFaultServer::Impl {
         response.set_content(std::string(e.what()) + "\n", "text/plain");
       }
     });
-    server.Delete(R"(/requests/([^/]+)/errors)", [this](const Request& request, Response& response) {
-      Apply(request, response, [this](const Request& r) {
-        const std::string api = r.matches[1];
-        rd_kafka_mock_clear_request_errors(cluster, ApiKey(api));
-        return fmt::format("{} requests no longer fail", api);
-      });
-    });
-    server.Post(R"(/topics/([^/]+)/error)", [this](const Request& request, Response& response) {
-      Apply(request, response, [this](const Request& r) {
-        const std::string& topic = Topic(r.matches[1]);
-        const rd_kafka_resp_err_t err = Error(r);
-        rd_kafka_mock_topic_set_error(cluster, topic.c_str(), err);
-        return fmt::format("metadata answers {} for topic {}", rd_kafka_err2name(err), topic);
-      });
-    });
-    server.Delete(R"(/topics/([^/]+)/error)", [this](const Request& request, Response& response) {
-      Apply(request, response, [this](const Request& r) {
-        const std::string& topic = Topic(r.matches[1]);
-        rd_kafka_mock_topic_set_error(cluster, topic.c_str(), RD_KAFKA_RESP_ERR_NO_ERROR);
-        return fmt::format("metadata answers topic {} normally", topic);
-      });
-    });
+    server.Delete(R"(/requests/([^/]+)/errors)", Fault(&Impl::ClearRequestErrors));
+    server.Post(R"(/topics/([^/]+)/error)", Fault(&Impl::SetTopicError));
+    server.Delete(R"(/topics/([^/]+)/error)", Fault(&Impl::ClearTopicError));
     server.set_error_handler([](const Request& request, Response& response) {
       if (response.status != 404) return;
       response.set_content(fmt::format("no such fault: {} {}\n\n{}", request.method, request.path, kUsage),

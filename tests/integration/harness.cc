@@ -1,12 +1,10 @@
 // Integration harness implementation: process control, HTTP scraping and Kafka clients for tests.
 #include "tests/integration/harness.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,26 +21,18 @@
 #include <tuple>
 
 #include "engine/kafka/clients.h"
-
-extern char** environ;
+#include "engine/tool/child_process.h"
 
 namespace alertd::testing {
 namespace fs = std::filesystem;
 
 Process::Process(std::vector<std::string> argv, std::string log_path) : log_path_(std::move(log_path)) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(rc);
-    pid_ = -1;
+  const absl::StatusOr<pid_t> pid = tool::SpawnWithLog(std::move(argv), log_path_, tool::ChildLog::kAppend);
+  if (!pid.ok()) {
+    ADD_FAILURE() << pid.status().message();
+    return;
   }
+  pid_ = *pid;
 }
 
 Process::~Process() {

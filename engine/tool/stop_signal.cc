@@ -1,5 +1,5 @@
-// SIGINT/SIGTERM handling for the command-line tools: the handlers only record that a stop was asked.
-#include "engine/cli/stop_signal.h"
+// SIGINT/SIGTERM handling for alertd and its tools: the handlers only record that a stop was asked.
+#include "engine/tool/stop_signal.h"
 
 #include <pthread.h>
 
@@ -9,18 +9,22 @@
 #include <stdexcept>
 #include <string>
 
-namespace alertd::cli {
+namespace alertd::tool {
 namespace {
 
 // Async-signal-safe only if lock-free; the handler touches nothing else.
 std::atomic<int> g_stop_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free);
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
 
 // Signal mask of the main thread before BlockStopSignals(), restored inside WaitForStop().
 sigset_t g_mask_before_block;
 bool g_blocked = false;
 
-extern "C" void RecordStopSignal(int signo) { g_stop_signal.store(signo, std::memory_order_relaxed); }
+extern "C" void RecordStopSignal(int signo) {
+  g_stop_signal.store(signo, std::memory_order_relaxed);
+  g_stop_requested.store(true, std::memory_order_relaxed);
+}
 
 sigset_t StopSignalSet() {
   sigset_t set;
@@ -32,11 +36,12 @@ sigset_t StopSignalSet() {
 
 }  // namespace
 
-void InstallStopHandlers() {
+void InstallStopHandlers(SecondStopSignal second) {
   struct sigaction action {};
   action.sa_handler = RecordStopSignal;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESETHAND;  // the second signal kills: see the header
+  // SA_RESTART as std::signal sets it: a signal does not fail the daemon's blocking calls with EINTR.
+  action.sa_flags = second == SecondStopSignal::kKills ? SA_RESETHAND : SA_RESTART;
   for (int signo : {SIGINT, SIGTERM}) {
     if (sigaction(signo, &action, nullptr) != 0) {
       throw std::runtime_error(std::string("sigaction: ") + std::strerror(errno));
@@ -44,7 +49,9 @@ void InstallStopHandlers() {
   }
 }
 
-bool StopRequested() noexcept { return g_stop_signal.load(std::memory_order_relaxed) != 0; }
+bool StopRequested() noexcept { return g_stop_requested.load(std::memory_order_relaxed); }
+
+const std::atomic<bool>& StopFlag() noexcept { return g_stop_requested; }
 
 const char* StopSignalName() noexcept {
   switch (g_stop_signal.load(std::memory_order_relaxed)) {
@@ -72,4 +79,4 @@ void WaitForStop() {
   while (!StopRequested()) sigsuspend(&wait_mask);
 }
 
-}  // namespace alertd::cli
+}  // namespace alertd::tool

@@ -1,5 +1,5 @@
-// What the command-line tools add to engine/kafka's client construction: flags, logs, fatal errors,
-// metadata checks.
+// What alertd and its tools add to engine/kafka's client construction: flags and properties; for the
+// tools also logs, fatal errors and metadata checks.
 //
 // Not thread-safe except where noted; each tool builds its clients in main().
 #pragma once
@@ -17,7 +17,7 @@
 
 #include "engine/kafka/clients.h"
 
-namespace alertd::cli {
+namespace alertd::tool {
 
 // The flags every Kafka client tool has.
 struct KafkaClientOptions {
@@ -29,6 +29,13 @@ struct KafkaClientOptions {
 // `-X, --kafka-property name=value` (kcat's spelling), which reaches librdkafka unchanged: that is
 // how one points a tool at a real cluster with TLS/SASL without new flags.
 void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options);
+
+// Accepts "name=value" with a non-empty name (the value may itself hold '=', as SASL JAAS strings do):
+// the check of every --kafka-property flag.
+CLI::Validator KafkaPropertyCheck();
+
+// "name=value" pairs (already checked) as properties, a later pair winning over an earlier one.
+kafka::Properties ParseKafkaProperties(const std::vector<std::string>& pairs);
 
 // Routes librdkafka's logs and error events to the tool's log, without repeating the same complaint
 // more than every 10 s (a broker that is down reports itself on every reconnect), and remembers a
@@ -66,4 +73,4 @@ std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const s
                                                 const std::vector<std::string>& topics,
                                                 std::chrono::milliseconds timeout);
 
-}  // namespace alertd::cli
+}  // namespace alertd::tool

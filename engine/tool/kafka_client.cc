@@ -1,5 +1,5 @@
-// librdkafka settings shared by the command-line tools: flags, defaults, logs, fatal errors, metadata.
-#include "engine/cli/kafka_client.h"
+// librdkafka settings shared by alertd and its tools: flags, defaults, logs, fatal errors, metadata.
+#include "engine/tool/kafka_client.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
-namespace alertd::cli {
+namespace alertd::tool {
 namespace {
 
 constexpr auto kRepeatInterval = std::chrono::seconds(10);
@@ -43,13 +43,26 @@ void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options) {
   app.add_option("-X,--kafka-property", options->properties,
                  "librdkafka property name=value, applied last (repeatable), e.g. -X security.protocol=ssl")
       ->type_name("NAME=VALUE")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            const auto eq = text.find('=');
-            if (eq == std::string::npos || eq == 0) return "expected NAME=VALUE, got '" + text + "'";
-            return {};
-          },
-          ""));
+      ->check(KafkaPropertyCheck());
+}
+
+CLI::Validator KafkaPropertyCheck() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto eq = text.find('=');
+        if (eq == std::string::npos || eq == 0) return "expected NAME=VALUE, got '" + text + "'";
+        return {};
+      },
+      "");
+}
+
+kafka::Properties ParseKafkaProperties(const std::vector<std::string>& pairs) {
+  kafka::Properties properties;
+  for (const std::string& text : pairs) {
+    auto [name, value] = SplitProperty(text);
+    properties[name] = std::move(value);
+  }
+  return properties;
 }
 
 void KafkaEventLog::event_cb(RdKafka::Event& event) {
@@ -101,10 +114,7 @@ kafka::Properties ClientProperties(const KafkaClientOptions& options, const std:
                                    const kafka::Properties& tool_settings) {
   kafka::Properties properties = tool_settings;
   properties.emplace("client.id", client_id);
-  for (const std::string& text : options.properties) {
-    auto [name, value] = SplitProperty(text);
-    properties[name] = std::move(value);
-  }
+  for (auto& [name, value] : ParseKafkaProperties(options.properties)) properties[name] = std::move(value);
   return properties;
 }
 
@@ -128,4 +138,4 @@ std::map<std::string, int> TopicPartitionCounts(RdKafka::Handle& client, const s
   return counts;
 }
 
-}  // namespace alertd::cli
+}  // namespace alertd::tool
