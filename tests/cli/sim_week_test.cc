@@ -113,9 +113,9 @@ INSTANTIATE_TEST_SUITE_P(Weeks, SimWeekCountTest,
                          ::testing::Values(CountCase{kSeed, 120, 120, 1876, 82, 53, 33},
                                            CountCase{42, 9, 9, 148, 30, 12, 1},
                                            CountCase{7, 500, 500, 7686, 397, 155, 115}),
-                         [](const ::testing::TestParamInfo<CountCase>& info) {
-                           return "Seed" + std::to_string(info.param.seed) + "Workers" +
-                                  std::to_string(info.param.workers);
+                         [](const ::testing::TestParamInfo<CountCase>& row) {
+                           return "Seed" + std::to_string(row.param.seed) + "Workers" +
+                                  std::to_string(row.param.workers);
                          });
 
 // A scripted reading: whose story, what, and when (local time, as the story prints it).
@@ -163,9 +163,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ScriptedMoment{"R5 severe hypoglycaemia", hg::SELF_TEST, 2.6, "03-13 10:15"},
                       ScriptedMoment{"R5 severe hypoglycaemia", hg::SELF_TEST, 5.4, "03-13 10:40"},
                       ScriptedMoment{"R6 focus tracking", hg::SELF_TEST, 172, "03-12 08:05"}),
-    [](const ::testing::TestParamInfo<ScriptedMoment>& info) {
+    [](const ::testing::TestParamInfo<ScriptedMoment>& row) {
       std::string name;
-      for (char c : info.param.story + " " + info.param.local) name += std::isalnum(c) != 0 ? c : '_';
+      for (char c : row.param.story + " " + row.param.local) name += std::isalnum(c) != 0 ? c : '_';
       return name;
     });
 
