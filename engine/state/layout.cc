@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -343,37 +342,7 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
                         batch.outbox_delete.size() + batch.timers_put.size() + batch.timers_delete.size() +
                         2 * batch.parked_put.size() + 1);
 
-  if (!batch.workers_before.empty() && batch.workers_before.size() != batch.workers.size()) {
-    return StoreError(absl::StatusCode::kInvalidArgument, store,
-                      absl::StrCat("the batch has ", batch.workers.size(), " workers but ", batch.workers_before.size(),
-                                   " states before them"));
-  }
-  // A worker twice in one batch: the later entry is compared with the earlier one's state.
-  std::unordered_map<std::string, const domain::WorkerState*> earlier;
-  for (size_t i = 0; i < batch.workers.size(); ++i) {
-    const auto& [key, state] = batch.workers[i];
-    if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
-    std::string key_bytes = WorkerKeyBytes(key);
-    const domain::WorkerState* before = nullptr;
-    std::optional<domain::WorkerState> read;
-    if (auto it = earlier.find(key_bytes); it != earlier.end()) {
-      before = it->second;
-    } else if (!batch.workers_before.empty() && batch.workers_before[i].known) {
-      if (batch.workers_before[i].state) before = &*batch.workers_before[i].state;
-    } else {
-      if (!stored) {
-        return StoreError(absl::StatusCode::kInvalidArgument, store,
-                          absl::StrCat("the state of ", Describe(key), " before the batch is unknown"));
-      }
-      absl::StatusOr<std::optional<domain::WorkerState>> stored_state = stored(key);
-      if (!stored_state.ok()) return stored_state.status();
-      read = *std::move(stored_state);
-      if (read) before = &*read;
-    }
-    const domain::WorkerState* after = state ? &*state : nullptr;
-    if (absl::Status status = AppendWorkerWrites(store, key, before, after, commit.writes); !status.ok()) return status;
-    earlier.insert_or_assign(std::move(key_bytes), after);
-  }
+  if (absl::Status status = AppendBatchWorkerWrites(store, batch, stored, commit.writes); !status.ok()) return status;
 
   for (const auto& [position, offset] : batch.next_offsets) {
     if (absl::Status status = CheckPosition(store, position); !status.ok()) return status;

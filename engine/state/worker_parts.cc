@@ -3,6 +3,7 @@
 
 #include <limits>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -189,6 +190,42 @@ absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key, c
   if (status.ok()) status = DiffWindow(store, key, PartKind::kGlucoseSample, was.glucose_window, now.glucose_window, writes);
   if (!status.ok()) writes.resize(first);
   return status;
+}
+
+absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch& batch, const StoredWorkerFn& stored,
+                                     std::vector<Change>& writes) {
+  if (!batch.workers_before.empty() && batch.workers_before.size() != batch.workers.size()) {
+    return StoreError(absl::StatusCode::kInvalidArgument, store,
+                      absl::StrCat("the batch has ", batch.workers.size(), " workers but ", batch.workers_before.size(),
+                                   " states before them"));
+  }
+  // A worker twice in one batch: the later entry is compared with the earlier one's state.
+  std::unordered_map<std::string, const domain::WorkerState*> earlier;
+  for (size_t i = 0; i < batch.workers.size(); ++i) {
+    const auto& [key, state] = batch.workers[i];
+    if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
+    std::string key_bytes = WorkerKeyBytes(key);
+    const domain::WorkerState* before = nullptr;
+    std::optional<domain::WorkerState> read;
+    if (auto it = earlier.find(key_bytes); it != earlier.end()) {
+      before = it->second;
+    } else if (!batch.workers_before.empty() && batch.workers_before[i].known) {
+      if (batch.workers_before[i].state) before = &*batch.workers_before[i].state;
+    } else {
+      if (!stored) {
+        return StoreError(absl::StatusCode::kInvalidArgument, store,
+                          absl::StrCat("the state of ", Describe(key), " before the batch is unknown"));
+      }
+      absl::StatusOr<std::optional<domain::WorkerState>> stored_state = stored(key);
+      if (!stored_state.ok()) return stored_state.status();
+      read = *std::move(stored_state);
+      if (read) before = &*read;
+    }
+    const domain::WorkerState* after = state ? &*state : nullptr;
+    if (absl::Status status = AppendWorkerWrites(store, key, before, after, writes); !status.ok()) return status;
+    earlier.insert_or_assign(std::move(key_bytes), after);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckHead(absl::string_view store, const WorkerKey& key, std::string_view value) {

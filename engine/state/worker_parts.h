@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/domain/worker_state.h"
+#include "engine/state/layout.h"
 #include "engine/state/store.h"
 
 namespace alertd::state::layout {
@@ -58,6 +59,12 @@ std::string PartKeyBytes(const PartKey& key);
 [[nodiscard]] absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key,
                                               const domain::WorkerState* before, const domain::WorkerState* after,
                                               std::vector<Change>& writes);
+
+// AppendWorkerWrites for every worker of the batch, in order, each against its state before it: an
+// earlier entry of the same worker, else CommitBatch::workers_before, else what `stored` reads.
+// InvalidArgument for a batch whose workers_before does not match its workers.
+[[nodiscard]] absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch& batch,
+                                                   const StoredWorkerFn& stored, std::vector<Change>& writes);
 
 // Visits the stored parts of one worker in key order (a scan of its WorkerPartsPrefix range).
 using PartScan = std::function<absl::Status(const std::function<bool(std::string_view key, std::string_view value)>&)>;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 #include <string_view>
 
@@ -373,6 +374,40 @@ absl::StatusOr<rec::WorkerStateRecord> ParseRecord(std::string_view bytes) {
   return record;
 }
 
+// One window sample as its own record: measured_at left out, since the sample's key holds it.
+template <typename Sample, typename Name>
+absl::StatusOr<std::string> EncodeSampleRecord(const Sample& sample, const Name& field) {
+  EncodeCheck check;
+  if constexpr (std::is_same_v<Sample, domain::BpSample>) {
+    check.Sample(sample, field);
+  } else {
+    check.Glucose(sample, field);
+  }
+  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
+  auto proto = wire::ToProto(sample);
+  proto.clear_measured_at_ms();
+  return Serialize(proto, "sample");
+}
+
+template <typename Proto>
+auto DecodeSampleRecord(std::string_view bytes, domain::EventTime measured_at, absl::string_view message)
+    -> absl::StatusOr<decltype(wire::FromProto(std::declval<const Proto&>()))> {
+  Proto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("not ", message, " (", bytes.size(), " bytes)"));
+  }
+  std::optional<std::string> problem;
+  if constexpr (std::is_same_v<Proto, pb::EvidenceReading>) {
+    problem = CheckSample(proto, "sample");
+  } else {
+    problem = CheckGlucose(proto, "sample");
+  }
+  if (problem) return absl::InvalidArgumentError(*problem);
+  auto sample = wire::FromProto(proto);
+  sample.measured_at = measured_at;
+  return sample;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) {
@@ -464,43 +499,19 @@ absl::StatusOr<domain::WorkerProfile> DecodeProfile(std::string_view bytes) {
 }
 
 absl::StatusOr<std::string> EncodeBpSample(const domain::BpSample& sample, size_t index) {
-  EncodeCheck check;
-  check.Sample(sample, [&] { return absl::StrCat("bp_window[", index, "]"); });
-  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
-  pb::EvidenceReading proto = wire::ToProto(sample);
-  proto.clear_measured_at_ms();  // the key holds it
-  return Serialize(proto, "sample");
+  return EncodeSampleRecord(sample, [&] { return absl::StrCat("bp_window[", index, "]"); });
 }
 
 absl::StatusOr<domain::BpSample> DecodeBpSample(std::string_view bytes, domain::EventTime measured_at) {
-  pb::EvidenceReading proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat("not an EvidenceReading (", bytes.size(), " bytes)"));
-  }
-  if (auto problem = CheckSample(proto, "sample")) return absl::InvalidArgumentError(*problem);
-  domain::BpSample sample = wire::FromProto(proto);
-  sample.measured_at = measured_at;
-  return sample;
+  return DecodeSampleRecord<pb::EvidenceReading>(bytes, measured_at, "an EvidenceReading");
 }
 
 absl::StatusOr<std::string> EncodeGlucoseSample(const domain::GlucoseSample& sample, size_t index) {
-  EncodeCheck check;
-  check.Glucose(sample, [&] { return absl::StrCat("glucose_window[", index, "]"); });
-  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
-  pb::EvidenceGlucose proto = wire::ToProto(sample);
-  proto.clear_measured_at_ms();  // the key holds it
-  return Serialize(proto, "sample");
+  return EncodeSampleRecord(sample, [&] { return absl::StrCat("glucose_window[", index, "]"); });
 }
 
 absl::StatusOr<domain::GlucoseSample> DecodeGlucoseSample(std::string_view bytes, domain::EventTime measured_at) {
-  pb::EvidenceGlucose proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat("not an EvidenceGlucose (", bytes.size(), " bytes)"));
-  }
-  if (auto problem = CheckGlucose(proto, "sample")) return absl::InvalidArgumentError(*problem);
-  domain::GlucoseSample sample = wire::FromProto(proto);
-  sample.measured_at = measured_at;
-  return sample;
+  return DecodeSampleRecord<pb::EvidenceGlucose>(bytes, measured_at, "an EvidenceGlucose");
 }
 
 }  // namespace alertd::state
