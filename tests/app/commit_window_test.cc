@@ -261,6 +261,8 @@ class ReadingCostTest : public CommitWindowTest, public ::testing::WithParamInte
 TEST_P(ReadingCostTest, OneMoreReadingCostsTheSameBytesWithTenSamplesAsWithAThousand) {
   const std::size_t ten = BytesOfOneMoreReading("WA", 10);
   const std::size_t thousand = BytesOfOneMoreReading("WB", 1000);
+  RecordProperty("bytes_with_10_samples", static_cast<int>(ten));
+  RecordProperty("bytes_with_1000_samples", static_cast<int>(thousand));
   EXPECT_LE(thousand, ten + 4) << "10 samples: " << ten << " B, 1,000 samples: " << thousand << " B";
   EXPECT_GE(thousand, ten);
   EXPECT_LT(ten, 160u) << "the head and one sample";
