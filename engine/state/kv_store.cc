@@ -100,12 +100,14 @@ class KvStateStore final : public StateStore {
     if (absl::Status status = CheckWritable("apply changelog changes"); !status.ok()) return status;
     if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
     if (absl::Status status = layout::CheckCheckpoint(name_, partition, checkpoint); !status.ok()) return status;
-    for (const Change& change : changes) {
+    std::vector<Change> split;
+    const std::vector<Change>& restored = layout::SplitWholeWorkerRecords(changes, split) ? split : changes;
+    for (const Change& change : restored) {
       if (absl::Status status = layout::CheckRestoredChange(name_, partition, change); !status.ok()) return status;
     }
     std::vector<layout::Write> writes;
-    writes.reserve(changes.size() + 1);
-    writes.insert(writes.end(), changes.begin(), changes.end());
+    writes.reserve(restored.size() + 1);
+    writes.insert(writes.end(), restored.begin(), restored.end());
     writes.push_back(layout::CheckpointWrite(partition, checkpoint));
     // Restored timers may fire earlier than any timer a scan has already passed.
     LowerTimerFloors(writes);

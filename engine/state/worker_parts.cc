@@ -1,6 +1,7 @@
 // A worker's head and parts: keys, the difference a commit writes, and reassembly; see worker_parts.h.
 #include "engine/state/worker_parts.h"
 
+#include <cstddef>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -226,6 +227,27 @@ absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch&
     earlier.insert_or_assign(std::move(key_bytes), after);
   }
   return absl::OkStatus();
+}
+
+bool SplitWholeWorkerRecords(const std::vector<Change>& changes, std::vector<Change>& out) {
+  const auto whole = [](const Change& change) -> std::optional<domain::WorkerState> {
+    if (change.family != Family::kWorkers || !change.value || DecodeWorkerHead(*change.value).ok()) return std::nullopt;
+    absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(*change.value);
+    if (!state.ok()) return std::nullopt;
+    return *std::move(state);
+  };
+  size_t first = 0;
+  std::optional<domain::WorkerState> state;
+  while (first < changes.size() && !(state = whole(changes[first]))) ++first;
+  if (first == changes.size()) return false;
+  out.assign(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(first));
+  for (size_t i = first; i < changes.size(); ++i) {
+    if (i > first) state = whole(changes[i]);
+    absl::StatusOr<WorkerKey> key = state ? ParseWorkerKey("", changes[i].key) : absl::StatusOr<WorkerKey>();
+    // Split as a commit from nothing writes it; a state the parts cannot hold stays whole, and is refused.
+    if (!state || !key.ok() || !AppendWorkerWrites("", *key, nullptr, &*state, out).ok()) out.push_back(changes[i]);
+  }
+  return true;
 }
 
 absl::Status CheckHead(absl::string_view store, const WorkerKey& key, std::string_view value) {

@@ -75,6 +75,12 @@ using PartScan = std::function<absl::Status(const std::function<bool(std::string
 [[nodiscard]] absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, const WorkerKey& key,
                                                                  std::string_view head, const PartScan& scan_parts);
 
+// A changelog written before schema 4 holds whole worker records, and compaction keeps a worker's last
+// one until the worker changes again. Fills `out` with `changes`, each such put in the workers family
+// replaced by the head and parts it stands for, and returns true; returns false (out untouched) when
+// there is none. A put that is neither a head nor a whole record is left for CheckRestoredChange to refuse.
+bool SplitWholeWorkerRecords(const std::vector<Change>& changes, std::vector<Change>& out);
+
 // DataLoss as above unless `value` is a valid head.
 [[nodiscard]] absl::Status CheckHead(absl::string_view store, const WorkerKey& key, std::string_view value);
 // DataLoss as above unless `change` (of family samples) has a part key and, for a put, a value of its kind.

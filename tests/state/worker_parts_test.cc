@@ -308,8 +308,8 @@ TEST(WorkerPartsCorruptionTest, ARestoredPartIsCheckedBeforeAnythingIsWritten) {
       {"a glucose sample that is no record",
        {Family::kSamples, layout::PartKeyBytes({.worker = key, .kind = PartKind::kGlucoseSample}), "\xFF\xFF"},
        "not an EvidenceGlucose"},
-      {"a whole schema-3 record as a head",
-       {Family::kWorkers, layout::WorkerKeyBytes(key), *EncodeWorkerState(FullState("W1"))}, "not a head"},
+      {"a head that is no record", {Family::kWorkers, layout::WorkerKeyBytes(key), "\xFF\xFF"},
+       "not a WorkerStateRecord"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -318,6 +318,23 @@ TEST(WorkerPartsCorruptionTest, ARestoredPartIsCheckedBeforeAnythingIsWritten) {
     EXPECT_NE(status.message().find(c.says), std::string::npos) << status;
   }
   EXPECT_EQ(*store->LoadCheckpoint(4), std::nullopt);
+}
+
+// A changelog written before schema 4 keeps a worker's whole record until the worker changes again.
+TYPED_TEST(WorkerPartsStoreTest, AWholeRecordOfAnOlderChangelogIsRestoredAsItsHeadAndParts) {
+  const WorkerKey key = Key(4, "W1");
+  const Change offsets{Family::kOffsets, layout::OffsetKeyBytes({"readings", 4}), layout::SeqKeyBytes(7)};
+  const Change whole{Family::kWorkers, layout::WorkerKeyBytes(key), *EncodeWorkerState(FullState("W1"))};
+  const absl::Status status = this->store().ApplyChanges(4, {offsets, whole, offsets}, {});
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(Loaded(this->store(), key), FullState("W1"));
+  EXPECT_TRUE(DecodeWorkerHead(**this->store().ReadChange(Family::kWorkers, layout::WorkerKeyBytes(key))).ok());
+  EXPECT_EQ(**this->store().LoadNextOffset({"readings", 4}), 7);
+  // The next commit compares with the split state like any other.
+  domain::WorkerState next = FullState("W1");
+  next.bp_window.erase(next.bp_window.begin());
+  ASSERT_TRUE(this->store().Commit(CommitBatch{.workers = {{key, next}}}).ok());
+  EXPECT_EQ(Loaded(this->store(), key), next);
 }
 
 // --- Migration ----------------------------------------------------------------------------------
