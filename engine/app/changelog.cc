@@ -14,7 +14,7 @@
 namespace alertd::app {
 namespace {
 
-constexpr uint8_t kMaxFamily = static_cast<uint8_t>(state::Family::kParked);
+constexpr uint8_t kMaxFamily = static_cast<uint8_t>(state::Family::kSamples);
 
 }  // namespace
 

@@ -38,12 +38,14 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
           d.state = *f->second;
           d.stored = true;
         }
+        d.before = {.known = true, .state = d.stored ? std::optional<domain::WorkerState>(d.state) : std::nullopt};
         return d.state;
       }
     }
     if (auto cached = cache_.find(it->first); cached != cache_.end()) {
       d.stored = true;
       d.state = std::move(cached->second.state);
+      d.before = {.known = true, .state = d.state};
       lru_.erase(cached->second.lru);
       cache_.erase(cached);
       return d.state;
@@ -60,9 +62,12 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
     }
     if (!loaded.ok()) {
       load_error_ = loaded.status();
-    } else if (*loaded) {
-      d.state = std::move(**loaded);
-      d.stored = true;
+    } else {
+      d.before = {.known = true, .state = *loaded};
+      if (*loaded) {
+        d.state = std::move(**loaded);
+        d.stored = true;
+      }
     }
   } else if (d.deleted) {
     d.deleted = false;
@@ -128,8 +133,10 @@ absl::Status CommitWindow::StartCommit() {
   }
   std::sort(order.begin(), order.end(), [](const DirtyWorker* a, const DirtyWorker* b) { return a->key < b->key; });
   c->batch.workers.reserve(order.size());
+  c->batch.workers_before.reserve(order.size());
   for (DirtyWorker* d : order) {
     c->batch.workers.emplace_back(d->key, d->deleted ? std::nullopt : std::optional<domain::WorkerState>(std::move(d->state)));
+    c->batch.workers_before.push_back(std::move(d->before));
   }
   for (const auto& [tp, offset] : next_offsets_) c->batch.next_offsets.push_back({{tp.first, tp.second}, offset});
   for (const auto& [partition, ms] : stream_times_) {

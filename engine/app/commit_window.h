@@ -117,6 +117,9 @@ class CommitWindow {
     domain::WorkerState state;
     bool deleted = false;
     bool stored = false;  // the worker had state before this window (in the store, cache or in flight)
+    // The state the store holds once the commit in flight (if any) is written, so the commit writes
+    // only the difference (CommitBatch::workers_before). Unknown for a worker deleted unseen.
+    state::WorkerBefore before;
   };
   // The commit being written by the background task, at most one.
   struct InFlightCommit {

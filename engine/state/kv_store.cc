@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/state/worker_parts.h"
 
 namespace alertd::state {
 namespace {
@@ -28,7 +29,7 @@ class KvStateStore final : public StateStore {
     absl::StatusOr<std::optional<std::string>> value = backend_->Get(Family::kWorkers, layout::WorkerKeyBytes(key));
     if (!value.ok()) return value.status();
     if (!value->has_value()) return std::nullopt;
-    absl::StatusOr<domain::WorkerState> state = layout::DecodeWorker(name_, key, **value);
+    absl::StatusOr<domain::WorkerState> state = Assemble(key, **value);
     if (!state.ok()) return state.status();
     return *std::move(state);
   }
@@ -58,7 +59,8 @@ class KvStateStore final : public StateStore {
   absl::Status Commit(const CommitBatch& batch, const ChangeHook& hook) override {
     if (absl::Status status = CheckWritable("commit"); !status.ok()) return status;
     if (batch.empty()) return absl::OkStatus();
-    absl::StatusOr<layout::EncodedCommit> commit = layout::EncodeCommit(name_, batch, next_outbox_seq_);
+    absl::StatusOr<layout::EncodedCommit> commit =
+        layout::EncodeCommit(name_, batch, next_outbox_seq_, [this](const WorkerKey& key) { return LoadWorker(key); });
     if (!commit.ok()) return commit.status();
     if (hook) {
       absl::StatusOr<std::vector<std::pair<int32_t, ChangelogCheckpoint>>> checkpoints = hook(commit->writes);
@@ -99,10 +101,14 @@ class KvStateStore final : public StateStore {
     for (const RestoredChanges& r : restored) {
       if (absl::Status status = layout::CheckPartition(name_, r.partition); !status.ok()) return status;
       if (absl::Status status = layout::CheckCheckpoint(name_, r.partition, r.checkpoint); !status.ok()) return status;
-      for (const Change& change : r.changes) {
+      // A schema-3 whole worker record (kept by compaction until the worker changes again) is split
+      // into its head and parts, as the migration splits a stored one.
+      std::vector<Change> split;
+      const std::vector<Change>& changes = layout::SplitWholeWorkerRecords(r.changes, split) ? split : r.changes;
+      for (const Change& change : changes) {
         if (absl::Status status = layout::CheckRestoredChange(name_, r.partition, change); !status.ok()) return status;
       }
-      writes.insert(writes.end(), r.changes.begin(), r.changes.end());
+      writes.insert(writes.end(), changes.begin(), changes.end());
       writes.push_back(layout::CheckpointWrite(r.partition, r.checkpoint));
     }
     if (writes.empty()) return absl::OkStatus();
@@ -154,7 +160,7 @@ class KvStateStore final : public StateStore {
             decode_status = worker_key.status();
             return false;
           }
-          absl::StatusOr<domain::WorkerState> state = layout::DecodeWorker(name_, *worker_key, value);
+          absl::StatusOr<domain::WorkerState> state = Assemble(*worker_key, value);
           if (!state.ok()) {
             decode_status = state.status();
             return false;
@@ -239,6 +245,14 @@ class KvStateStore final : public StateStore {
                               absl::StrCat("opened read-only; cannot ", what));
   }
 
+  // The worker's state from its head and the parts stored under it.
+  absl::StatusOr<domain::WorkerState> Assemble(const WorkerKey& key, std::string_view head) {
+    const std::string prefix = layout::WorkerPartsPrefix(key);
+    return layout::AssembleWorker(name_, key, head, [&](const auto& fn) {
+      return backend_->Scan(Family::kSamples, prefix, layout::PrefixSuccessor(prefix), fn);
+    });
+  }
+
   // Lowers the floor of each partition that `writes` puts a timer into below that timer. Called
   // before the write: should the write fail yet land, the floor still holds. Deletions never lower it.
   void LowerTimerFloors(const std::vector<layout::Write>& writes) {
@@ -268,14 +282,14 @@ class KvStateStore final : public StateStore {
   }
 
   // Visits every stored key of the partition that a changelog carries, family by family (workers,
-  // offsets, outbox, timers), each in key order, until fn returns false. The offsets family is small
+  // samples, offsets, outbox, timers), each in key order, until fn returns false. The offsets family is small
   // (a few keys per partition) and keyed topic first, so it is read whole.
   absl::Status ForEachKeyOf(int32_t partition,
                             const std::function<bool(Family, std::string_view, std::string_view)>& fn) {
     const std::string prefix = layout::PartitionPrefix(partition);
     const std::string end = layout::PrefixSuccessor(prefix);
     bool go_on = true;
-    for (Family family : {Family::kWorkers, Family::kOffsets, Family::kOutbox, Family::kTimers}) {
+    for (Family family : {Family::kWorkers, Family::kSamples, Family::kOffsets, Family::kOutbox, Family::kTimers}) {
       const bool whole = family == Family::kOffsets;
       const auto visit = [&](std::string_view key, std::string_view value) {
         if (whole && PartitionOfChange(Change{.family = family, .key = std::string(key), .value = {}}) != partition) {

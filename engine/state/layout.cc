@@ -10,30 +10,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "alertd_state.pb.h"
-#include "engine/state/worker_record.h"
+#include "engine/state/worker_parts.h"
 #include "engine/wire/convert.h"
 
 namespace alertd::state::layout {
 namespace {
 
-void AppendBigEndian32(std::string& out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
-}
-
-void AppendBigEndian64(std::string& out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
-}
-
-// `bytes` must hold at least sizeof(T) bytes.
-template <typename T>
-T ReadBigEndian(std::string_view bytes) {
-  T value = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) value = static_cast<T>((value << 8) | static_cast<unsigned char>(bytes[i]));
-  return value;
-}
-
 // Flipping the sign bit maps int64 order onto uint64 order: INT64_MIN -> 0, -1 -> 2^63 - 1, 0 -> 2^63.
-constexpr uint64_t kFireTimeSignBit = uint64_t{1} << 63;
+constexpr uint64_t kTimeSignBit = uint64_t{1} << 63;
 // Partition, fire time, rule, kind; the worker id fills the rest of the key.
 constexpr size_t kTimerFixedBytes = 4 + 8 + 1 + 4;
 
@@ -57,7 +41,7 @@ constexpr size_t kOutboxKeyBytes = 4 + 4 + 8;
 // An offsets key ends with '\0' and the partition.
 constexpr size_t kOffsetKeySuffixBytes = 1 + 4;
 
-bool IsKnown(Family family) { return static_cast<uint8_t>(family) <= static_cast<uint8_t>(Family::kParked); }
+bool IsKnown(Family family) { return static_cast<uint8_t>(family) <= static_cast<uint8_t>(Family::kSamples); }
 
 state::v1::OutboxRecord ToRecord(const OutboxEntry& entry) {
   state::v1::OutboxRecord record;
@@ -101,6 +85,15 @@ absl::Status CheckOutboxEntry(absl::string_view store, Family family, const Outb
 
 }  // namespace
 
+void AppendBigEndian32(std::string& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
+}
+
+void AppendBigEndian64(std::string& out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
+}
+
+
 const char* Name(Family family) {
   switch (family) {
     case Family::kWorkers:
@@ -115,6 +108,8 @@ const char* Name(Family family) {
       return "timers";
     case Family::kParked:
       return "parked";
+    case Family::kSamples:
+      return "samples";
   }
   return "unknown";
 }
@@ -246,10 +241,16 @@ absl::Status CheckPartition(absl::string_view store, int32_t partition) {
   return StoreError(absl::StatusCode::kInvalidArgument, store, absl::StrCat("invalid partition ", partition));
 }
 
+void AppendOrderedTime(std::string& out, int64_t ms) { AppendBigEndian64(out, static_cast<uint64_t>(ms) ^ kTimeSignBit); }
+
+int64_t ReadOrderedTime(std::string_view bytes) {
+  return static_cast<int64_t>(ReadBigEndian<uint64_t>(bytes) ^ kTimeSignBit);
+}
+
 std::string FireTimeBytes(domain::ProcessingTime time) {
   std::string bytes;
   bytes.reserve(8);
-  AppendBigEndian64(bytes, static_cast<uint64_t>(time.ms) ^ kFireTimeSignBit);
+  AppendOrderedTime(bytes, time.ms);
   return bytes;
 }
 
@@ -282,7 +283,7 @@ absl::StatusOr<domain::Timer> ParseTimer(absl::string_view store, std::string_vi
   const uint32_t partition = ReadBigEndian<uint32_t>(key);
   if (partition > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) return corrupt("negative partition");
   timer.partition = static_cast<int32_t>(partition);
-  timer.fire_at.ms = static_cast<int64_t>(ReadBigEndian<uint64_t>(key.substr(4)) ^ kFireTimeSignBit);
+  timer.fire_at.ms = ReadOrderedTime(key.substr(4));
   timer.rule = static_cast<domain::Rule>(static_cast<unsigned char>(key[12]));
   if (static_cast<int>(wire::ToProto(timer.rule)) == 0) {
     return corrupt(absl::StrCat("rule ", static_cast<int>(timer.rule), " is not one of its enumerators"));
@@ -335,22 +336,14 @@ std::string Describe(const Change& change) {
 // --- Values -----------------------------------------------------------------------------------
 
 absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const CommitBatch& batch,
-                                           uint64_t next_outbox_seq) {
+                                           uint64_t next_outbox_seq, const StoredWorkerFn& stored) {
   EncodedCommit commit;
   commit.next_outbox_seq = next_outbox_seq;
-  commit.writes.reserve(batch.workers.size() + batch.next_offsets.size() + batch.outbox_put.size() +
+  commit.writes.reserve(3 * batch.workers.size() + batch.next_offsets.size() + batch.outbox_put.size() +
                         batch.outbox_delete.size() + batch.timers_put.size() + batch.timers_delete.size() +
                         2 * batch.parked_put.size() + 1);
 
-  for (const auto& [key, state] : batch.workers) {
-    if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
-    Write& write =
-        commit.writes.emplace_back(Write{.family = Family::kWorkers, .key = WorkerKeyBytes(key), .value = {}});
-    if (!state) continue;  // delete
-    absl::StatusOr<std::string> value = EncodeWorkerState(*state);
-    if (!value.ok()) return CannotEncode(store, Family::kWorkers, Describe(key), value.status().message());
-    write.value = *std::move(value);
-  }
+  if (absl::Status status = AppendBatchWorkerWrites(store, batch, stored, commit.writes); !status.ok()) return status;
 
   for (const auto& [position, offset] : batch.next_offsets) {
     if (absl::Status status = CheckPosition(store, position); !status.ok()) return status;
@@ -425,13 +418,6 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
         Write{.family = Family::kMeta, .key = std::string(kOutboxNextSeqKey), .value = std::move(value)});
   }
   return commit;
-}
-
-absl::StatusOr<domain::WorkerState> DecodeWorker(absl::string_view store, const WorkerKey& key,
-                                                 std::string_view value) {
-  absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(value);
-  if (!state.ok()) return Corrupt(store, Family::kWorkers, Describe(key), state.status().message());
-  return state;
 }
 
 absl::StatusOr<int64_t> DecodeOffset(absl::string_view store, const InputPosition& position, std::string_view value) {
@@ -542,9 +528,12 @@ absl::Status CheckRestoredChange(absl::string_view store, int32_t partition, con
     case Family::kWorkers: {
       absl::StatusOr<WorkerKey> key = ParseWorkerKey(store, change.key);
       status = key.status();
-      if (status.ok() && change.value) status = DecodeWorker(store, *key, *change.value).status();
+      if (status.ok() && change.value) status = CheckHead(store, *key, *change.value);
       break;
     }
+    case Family::kSamples:
+      status = CheckPart(store, change);
+      break;
     case Family::kOffsets: {
       absl::StatusOr<InputPosition> position = ParseOffsetKey(store, change.key);
       status = position.status();
@@ -581,6 +570,7 @@ int32_t PartitionOfChange(const Change& change) {
     case Family::kWorkers:
     case Family::kOutbox:
     case Family::kTimers:
+    case Family::kSamples:
       if (change.key.size() >= 4) partition = layout::PartitionOf(change.key);
       break;
     case Family::kOffsets:

@@ -3,7 +3,8 @@
 // validation, ordering and error messages.
 //
 // Column families (RocksDB names):
-//   workers  key: 4-byte big-endian partition + worker id bytes   value: WorkerStateRecord
+//   workers  key: 4-byte big-endian partition + worker id bytes   value: WorkerStateRecord head
+//   samples  a worker's profile and window samples, one key each (worker_parts.h)
 //   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64
 //   outbox   key: 4-byte big-endian partition + 4-byte big-endian epoch + 8-byte big-endian seq
 //            (an OutboxId)                                         value: OutboxRecord
@@ -16,14 +17,16 @@
 // outbox reads back in id order (one range per partition) and each partition's timers in fire
 // order: the due timers of one partition are one key range, which no other partition's timers can
 // crowd. The fire time is its ms as a big-endian uint64 with the sign bit flipped, so negative times
-// sort before positive ones. Workers, outbox and timers of a partition share the prefix
+// sort before positive ones. Workers, samples, outbox and timers of a partition share the prefix
 // PartitionPrefix(partition); its offsets are the keys of the offsets family that end with it.
 //
 // Internal to engine/state.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,16 +41,18 @@
 namespace alertd::state::layout {
 
 using Family = state::Family;
-inline constexpr std::array<Family, 6> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox,
-                                                    Family::kMeta,    Family::kTimers,  Family::kParked};
+inline constexpr std::array<Family, 7> kFamilies = {Family::kWorkers, Family::kOffsets, Family::kOutbox,
+                                                    Family::kMeta,    Family::kTimers,  Family::kParked,
+                                                    Family::kSamples};
 inline constexpr size_t kFamilyCount = kFamilies.size();
 const char* Name(Family family);
 
 // Bump when a record or key changes in a way the previous build cannot read. (Adding a family does
 // not: older builds open families they do not know and leave them alone.) Version 2 put the partition
-// first in timer keys; version 3 keys outbox and parked entries by OutboxId instead of the bare seq.
-// Older stores are migrated when opened read-write (migrate.h).
-inline constexpr int kSchemaVersion = 3;
+// first in timer keys; version 3 keys outbox and parked entries by OutboxId instead of the bare seq;
+// version 4 splits a worker into a head and its parts (worker_parts.h). Older stores are migrated when
+// opened read-write (migrate.h).
+inline constexpr int kSchemaVersion = 4;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kOutboxNextSeqKey[] = "outbox_next_seq";
 inline constexpr char kCheckpointKeyPrefix[] = "changelog_checkpoint/";
@@ -66,6 +71,22 @@ struct EncodedCommit {
 
 // Names the store in every error: "state store <store>: ...".
 [[nodiscard]] absl::Status StoreError(absl::StatusCode code, absl::string_view store, absl::string_view message);
+
+// --- Bytes of keys and values ---------------------------------------------------------------------
+
+void AppendBigEndian32(std::string& out, uint32_t value);
+void AppendBigEndian64(std::string& out, uint64_t value);
+// `bytes` must hold at least sizeof(T) bytes.
+template <typename T>
+T ReadBigEndian(std::string_view bytes) {
+  T value = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) value = static_cast<T>((value << 8) | static_cast<unsigned char>(bytes[i]));
+  return value;
+}
+// A time in ms as 8 bytes that sort bytewise in time order, negative times first (big-endian with
+// the sign bit flipped), and back; `bytes` must hold at least 8 bytes.
+void AppendOrderedTime(std::string& out, int64_t ms);
+int64_t ReadOrderedTime(std::string_view bytes);
 
 // --- Keys -------------------------------------------------------------------------------------
 
@@ -125,12 +146,14 @@ std::string Describe(const domain::Timer& timer);
 
 // --- Values -----------------------------------------------------------------------------------
 
+// The worker's committed state as the store holds it (nullopt: none), for a worker of the batch whose
+// state before it the caller did not pass (CommitBatch::workers_before). Without one, such a worker
+// is refused (InvalidArgument).
+using StoredWorkerFn = std::function<absl::StatusOr<std::optional<domain::WorkerState>>(const WorkerKey&)>;
 [[nodiscard]] absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const CommitBatch& batch,
-                                                         uint64_t next_outbox_seq);
+                                                         uint64_t next_outbox_seq, const StoredWorkerFn& stored = {});
 
 // DataLoss naming the store, family and key when the bytes are not a valid record.
-[[nodiscard]] absl::StatusOr<domain::WorkerState> DecodeWorker(absl::string_view store, const WorkerKey& key,
-                                                               std::string_view value);
 [[nodiscard]] absl::StatusOr<int64_t> DecodeOffset(absl::string_view store, const InputPosition& position,
                                                    std::string_view value);
 [[nodiscard]] absl::StatusOr<OutboxEntry> DecodeOutbox(absl::string_view store, std::string_view key,

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "alertd_state.pb.h"
 #include "engine/state/layout.h"
+#include "engine/state/worker_parts.h"
+#include "engine/state/worker_record.h"
 
 namespace alertd::state {
 namespace {
@@ -86,6 +88,30 @@ absl::Status OutboxKeysById(KvBackend& backend, absl::string_view store, Family 
   return absl::OkStatus();
 }
 
+// Versions 1 to 3 held each worker whole in its `workers` record; version 4 keeps a head there and the
+// profile and window samples under keys of their own (worker_parts.h). The parts are written as a
+// commit from nothing writes them; the head takes the old record's key.
+absl::Status WorkersSplit(KvBackend& backend, absl::string_view store, std::vector<layout::Write>& writes) {
+  absl::Status bad;
+  absl::Status scan = backend.Scan(Family::kWorkers, "", "", [&](std::string_view key, std::string_view value) {
+    const auto refuse = [&](absl::string_view problem) {
+      bad = absl::DataLossError(absl::StrCat("state store ", store, ": column family workers: key \"",
+                                             absl::CHexEscape(absl::string_view(key.data(), key.size())), "\" ",
+                                             problem, "; not migrated"));
+      return false;
+    };
+    absl::StatusOr<WorkerKey> worker = layout::ParseWorkerKey(store, key);
+    if (!worker.ok()) return refuse("is not a worker key");
+    absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(value);
+    if (!state.ok()) return refuse(absl::StrCat("holds no readable version-3 record: ", state.status().message()));
+    absl::Status split = layout::AppendWorkerWrites(store, *worker, nullptr, &*state, writes);
+    if (!split.ok()) return refuse(absl::StrCat("cannot be split: ", split.message()));
+    return true;
+  });
+  if (!scan.ok()) return scan;
+  return bad;
+}
+
 }  // namespace
 
 absl::Status MigrateSchema(KvBackend& backend, absl::string_view store, int from) {
@@ -98,9 +124,12 @@ absl::Status MigrateSchema(KvBackend& backend, absl::string_view store, int from
   if (from <= 1) {
     if (absl::Status status = TimersPartitionFirst(backend, store, writes); !status.ok()) return status;
   }
-  for (Family family : {Family::kOutbox, Family::kParked}) {
-    if (absl::Status status = OutboxKeysById(backend, store, family, writes); !status.ok()) return status;
+  if (from <= 2) {
+    for (Family family : {Family::kOutbox, Family::kParked}) {
+      if (absl::Status status = OutboxKeysById(backend, store, family, writes); !status.ok()) return status;
+    }
   }
+  if (absl::Status status = WorkersSplit(backend, store, writes); !status.ok()) return status;
   writes.push_back({.family = Family::kMeta,
                     .key = std::string(layout::kSchemaVersionKey),
                     .value = std::to_string(layout::kSchemaVersion)});

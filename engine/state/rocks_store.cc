@@ -110,13 +110,23 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
 
   switch (family) {
     case Family::kWorkers:
-      // Every reading reads then rewrites its worker (a few hundred bytes to a few KiB). A large
-      // memtable absorbs repeated rewrites of active workers before they reach disk.
+      // Every reading rewrites its worker's head (counters and open episodes: a few hundred bytes at
+      // most). A large memtable absorbs repeated rewrites of active workers before they reach disk.
       cf.write_buffer_size = 64 << 20;
       cf.max_write_buffer_number = 3;
       // A first reading from a worker misses; the bloom filter (10 bits/key, ~1% false
       // positives) answers that without reading data blocks.
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      break;
+    case Family::kSamples:
+      // A worker's profile and window samples, a key each: a reading puts one, and the window's
+      // oldest are deleted as it moves on. A load reads one worker's range, so a bloom filter on
+      // whole keys would not help; the deletions gather inside the ranges loads read, so files dense
+      // with them are compacted early, as the outbox's are.
+      cf.write_buffer_size = 32 << 20;
+      cf.max_write_buffer_number = 3;
+      cf.table_properties_collector_factories.push_back(
+          rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/4096, /*deletion_trigger=*/2048));
       break;
     case Family::kOffsets:
     case Family::kMeta:
@@ -315,15 +325,16 @@ absl::Status CheckSchemaVersion(KvBackend& backend, const StoreOptions& options)
     return backend.Apply(
         {layout::Write{.family = Family::kMeta, .key = std::string(layout::kSchemaVersionKey), .value = expected}});
   }
-  if (**stored == "1" || **stored == "2") {
+  if (**stored == "1" || **stored == "2" || **stored == "3") {
     if (options.read_only) {
       return layout::StoreError(
           absl::StatusCode::kFailedPrecondition, options.path,
           absl::StrCat("schema version ", **stored, ", written by an older build: start alertd on it once to migrate "
                        "it to version ", expected, " (timer keys partition first, outbox and parked entries keyed by "
-                       "partition, epoch and seq), then read it"));
+                       "partition, epoch and seq, each worker's profile and samples under keys of their own), "
+                       "then read it"));
     }
-    return MigrateSchema(backend, options.path, **stored == "1" ? 1 : 2);
+    return MigrateSchema(backend, options.path, (**stored)[0] - '0');
   }
   if (**stored != expected) {
     return layout::StoreError(

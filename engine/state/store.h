@@ -75,8 +75,21 @@ struct ParkedEntry {
 // same key wins (so a seq or a timer both put and deleted in one batch is gone). The explicit `= {}` lets a
 // designated initializer name only the parts it changes (CommitBatch{.timers_put = ...}) without
 // -Wmissing-field-initializers.
+// A worker's committed state before a batch, as the batch's maker knows it.
+struct WorkerBefore {
+  bool known = false;                        // false: the store reads the state it holds
+  std::optional<domain::WorkerState> state;  // when known: the committed state; nullopt = none
+};
+
 struct CommitBatch {
   std::vector<std::pair<WorkerKey, std::optional<domain::WorkerState>>> workers = {};  // nullopt = delete
+  // Empty, or one per entry of `workers`: the state each had before this batch. The store writes a
+  // worker's difference from it (its head, the samples added, deletions of those evicted), so a reading
+  // costs the same bytes whatever its worker's windows hold. It must be what the store holds: a wrong
+  // one leaves parts behind or misses changes (a load reports parts that disagree with the head as
+  // DataLoss). An entry not known, or an empty vector, costs a read of the stored state. A later entry of the same worker is compared
+  // with the earlier one's state, whatever its `before` says.
+  std::vector<WorkerBefore> workers_before = {};
   std::vector<std::pair<InputPosition, int64_t>> next_offsets = {};  // next offset to consume, >= 0
   // Seqs strictly ascending and >= NextOutboxSeq(), source_partition >= 0, any epoch (entries restored
   // from a changelog come by ApplyChanges, never here).
@@ -119,7 +132,15 @@ struct RecoveryReport {
 };
 
 // The column families (RocksDB names in layout.h).
-enum class Family : uint8_t { kWorkers = 0, kOffsets = 1, kOutbox = 2, kMeta = 3, kTimers = 4, kParked = 5 };
+enum class Family : uint8_t {
+  kWorkers = 0,
+  kOffsets = 1,
+  kOutbox = 2,
+  kMeta = 3,
+  kTimers = 4,
+  kParked = 5,
+  kSamples = 6,  // a worker's profile and window samples, apart from its head in kWorkers (schema 4)
+};
 
 // One encoded write to one column family, as a commit applies it and as the changelog carries it
 // (the changelog record's key is the family byte followed by `key`; its value is `value`, null for a
@@ -197,11 +218,11 @@ class StateStore {
   // The stored value of one key, encoded; nullopt if absent. For rewriting the keys that a discarded
   // changelog write touched, so that compaction cannot keep it.
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> ReadChange(Family family, std::string_view key) = 0;
-  // Every record of the partition (>= 0) as puts, family by family (workers, offsets, outbox, timers),
+  // Every record of the partition (>= 0) as puts, family by family (workers, samples, offsets, outbox, timers),
   // each in key order: a snapshot for a changelog that does not have it yet. Stops when fn returns false.
   // The bytes as stored; the receiving store's ApplyChanges checks them.
   [[nodiscard]] virtual absl::Status ForEachChange(int32_t partition, const std::function<bool(const Change&)>& fn) = 0;
-  // Deletes everything of the partition (>= 0): workers, input offsets and stream time, outbox entries,
+  // Deletes everything of the partition (>= 0): workers and their samples, input offsets and stream time, outbox entries,
   // timers and its checkpoint, atomically. Parked entries stay.
   [[nodiscard]] virtual absl::Status DropPartition(int32_t partition) = 0;
   // Visits every worker of one partition (or of all partitions when partition < 0) in key order:

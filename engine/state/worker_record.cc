@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 #include <string_view>
 
@@ -270,22 +271,8 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
   return std::nullopt;
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) {
-  EncodeCheck check;
-  if (state.profile) check.Profile(*state.profile);
-  for (size_t i = 0; i < state.bp_window.size(); ++i) {
-    check.SampleNumbers(state.bp_window[i], [&] { return absl::StrCat("bp_window[", i, "]"); });
-  }
-  // Reused across calls: a commit encodes thousands of states, and a fresh record would allocate and
-  // free every repeated field and string each time. Clear() keeps the capacity.
-  thread_local rec::WorkerStateRecord record;
-  record.Clear();
-  if (check.ok()) {
-    PackWindow(state.bp_window, *record.mutable_bp_window());
-    check.WindowTexts(state.bp_window, record.bp_window());
-  }
+// The open episodes, as head and whole record both hold them.
+void CheckEpisodes(const domain::WorkerState& state, EncodeCheck& check) {
   for (size_t i = 0; i < state.open.size(); ++i) {
     const domain::OpenEpisode& episode = state.open[i];
     const std::string field = absl::StrCat("open[", i, "]");
@@ -301,12 +288,10 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
       check.Glucose(episode.glucose_evidence[j], [&] { return absl::StrCat(field, ".glucose_evidence[", j, "]"); });
     }
   }
-  for (size_t i = 0; i < state.glucose_window.size(); ++i) {
-    check.Glucose(state.glucose_window[i], [&] { return absl::StrCat("glucose_window[", i, "]"); });
-  }
-  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
+}
 
-  if (state.profile) *record.mutable_profile() = wire::ToProto(*state.profile);
+// Everything of the record but the profile and the two windows.
+void FillHeadFields(const domain::WorkerState& state, rec::WorkerStateRecord& record) {
   record.set_readings_accepted(state.readings_accepted);
   record.set_bp_readings(state.bp_readings);
   if (state.newest_bp_at) record.set_newest_bp_at_ms(state.newest_bp_at->ms);
@@ -336,32 +321,16 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
   record.set_episodes_opened(state.episodes_opened);
   if (state.self_test_since) record.set_self_test_since_ms(state.self_test_since->ms);
   if (state.self_test_due) record.set_self_test_due_ms(state.self_test_due->ms);
-  for (const domain::GlucoseSample& sample : state.glucose_window) *record.add_glucose_window() = wire::ToProto(sample);
-
-  std::string bytes;
-  if (!record.SerializeToString(&bytes)) {
-    return absl::InvalidArgumentError(absl::StrCat("record of ", record.ByteSizeLong(), " bytes cannot be serialized"));
-  }
-  return bytes;
 }
 
-absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
-  rec::WorkerStateRecord record;
-  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat("not a WorkerStateRecord (", bytes.size(), " bytes)"));
-  }
-  if (auto problem = CheckRecord(record)) return absl::InvalidArgumentError(*problem);
-
-  domain::WorkerState state;
-  if (record.has_profile()) state.profile = wire::FromProto(record.profile());
+// The counterpart of FillHeadFields; CheckRecord vouched for the enum values.
+void ReadHeadFields(const rec::WorkerStateRecord& record, domain::WorkerState& state) {
   state.readings_accepted = record.readings_accepted();
   state.bp_readings = record.bp_readings();
   if (record.has_newest_bp_at_ms()) state.newest_bp_at = domain::EventTime{record.newest_bp_at_ms()};
-  state.bp_window = UnpackWindow(record.bp_window());
   state.open.reserve(static_cast<size_t>(record.open_size()));
   for (const rec::OpenEpisodeRecord& in : record.open()) {
     domain::OpenEpisode& episode = state.open.emplace_back();
-    // CheckRecord vouched for the enum values.
     episode.rule = *wire::FromProtoEnum(in.rule());
     episode.episode_id = in.episode_id();
     episode.last_sequence = in.last_sequence();
@@ -385,9 +354,164 @@ absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
   state.episodes_opened = record.episodes_opened();
   if (record.has_self_test_since_ms()) state.self_test_since = domain::ProcessingTime{record.self_test_since_ms()};
   if (record.has_self_test_due_ms()) state.self_test_due = domain::ProcessingTime{record.self_test_due_ms()};
-  state.glucose_window.reserve(static_cast<size_t>(record.glucose_window_size()));
-  for (const pb::EvidenceGlucose& sample : record.glucose_window()) state.glucose_window.push_back(wire::FromProto(sample));
+}
+
+template <typename Message>
+absl::StatusOr<std::string> Serialize(const Message& message, absl::string_view what) {
+  std::string bytes;
+  if (!message.SerializeToString(&bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " of ", message.ByteSizeLong(), " bytes cannot be serialized"));
+  }
+  return bytes;
+}
+
+absl::StatusOr<rec::WorkerStateRecord> ParseRecord(std::string_view bytes) {
+  rec::WorkerStateRecord record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("not a WorkerStateRecord (", bytes.size(), " bytes)"));
+  }
+  if (auto problem = CheckRecord(record)) return absl::InvalidArgumentError(*problem);
+  return record;
+}
+
+// One window sample as its own record: measured_at left out, since the sample's key holds it.
+template <typename Sample, typename Name>
+absl::StatusOr<std::string> EncodeSampleRecord(const Sample& sample, const Name& field) {
+  EncodeCheck check;
+  if constexpr (std::is_same_v<Sample, domain::BpSample>) {
+    check.Sample(sample, field);
+  } else {
+    check.Glucose(sample, field);
+  }
+  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
+  auto proto = wire::ToProto(sample);
+  proto.clear_measured_at_ms();
+  return Serialize(proto, "sample");
+}
+
+template <typename Proto>
+auto DecodeSampleRecord(std::string_view bytes, domain::EventTime measured_at, absl::string_view message)
+    -> absl::StatusOr<decltype(wire::FromProto(std::declval<const Proto&>()))> {
+  Proto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("not ", message, " (", bytes.size(), " bytes)"));
+  }
+  std::optional<std::string> problem;
+  if constexpr (std::is_same_v<Proto, pb::EvidenceReading>) {
+    problem = CheckSample(proto, "sample");
+  } else {
+    problem = CheckGlucose(proto, "sample");
+  }
+  if (problem) return absl::InvalidArgumentError(*problem);
+  auto sample = wire::FromProto(proto);
+  sample.measured_at = measured_at;
+  return sample;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) {
+  EncodeCheck check;
+  if (state.profile) check.Profile(*state.profile);
+  for (size_t i = 0; i < state.bp_window.size(); ++i) {
+    check.SampleNumbers(state.bp_window[i], [&] { return absl::StrCat("bp_window[", i, "]"); });
+  }
+  rec::WorkerStateRecord record;
+  if (check.ok()) {
+    PackWindow(state.bp_window, *record.mutable_bp_window());
+    check.WindowTexts(state.bp_window, record.bp_window());
+  }
+  CheckEpisodes(state, check);
+  for (size_t i = 0; i < state.glucose_window.size(); ++i) {
+    check.Glucose(state.glucose_window[i], [&] { return absl::StrCat("glucose_window[", i, "]"); });
+  }
+  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
+
+  if (state.profile) *record.mutable_profile() = wire::ToProto(*state.profile);
+  FillHeadFields(state, record);
+  for (const domain::GlucoseSample& sample : state.glucose_window) *record.add_glucose_window() = wire::ToProto(sample);
+  return Serialize(record, "record");
+}
+
+absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
+  absl::StatusOr<rec::WorkerStateRecord> record = ParseRecord(bytes);
+  if (!record.ok()) return record.status();
+  domain::WorkerState state;
+  if (record->has_profile()) state.profile = wire::FromProto(record->profile());
+  state.bp_window = UnpackWindow(record->bp_window());
+  ReadHeadFields(*record, state);
+  state.glucose_window.reserve(static_cast<size_t>(record->glucose_window_size()));
+  for (const pb::EvidenceGlucose& sample : record->glucose_window()) {
+    state.glucose_window.push_back(wire::FromProto(sample));
+  }
   return state;
+}
+
+absl::StatusOr<std::string> EncodeWorkerHead(const domain::WorkerState& state) {
+  EncodeCheck check;
+  CheckEpisodes(state, check);
+  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
+  // Reused across calls: a commit encodes a head per changed worker, and a fresh record would
+  // allocate and free every repeated field each time. Clear() keeps the capacity.
+  thread_local rec::WorkerStateRecord record;
+  record.Clear();
+  FillHeadFields(state, record);
+  record.set_bp_samples(static_cast<uint32_t>(state.bp_window.size()));
+  record.set_glucose_samples(static_cast<uint32_t>(state.glucose_window.size()));
+  record.set_profile_stored(state.profile.has_value());
+  return Serialize(record, "head record");
+}
+
+absl::StatusOr<WorkerHead> DecodeWorkerHead(std::string_view bytes) {
+  absl::StatusOr<rec::WorkerStateRecord> record = ParseRecord(bytes);
+  if (!record.ok()) return record.status();
+  // A whole record of schema 3 or older where a head belongs: its parts would be lost in silence.
+  if (record->has_profile() || record->bp_window().measured_at_delta_ms_size() > 0 ||
+      record->glucose_window_size() > 0) {
+    return absl::InvalidArgumentError("a whole worker record (schema 3 or older), not a head: it holds its profile "
+                                      "or window samples, which schema 4 keeps in column family samples");
+  }
+  WorkerHead head;
+  ReadHeadFields(*record, head.state);
+  head.bp_samples = record->bp_samples();
+  head.glucose_samples = record->glucose_samples();
+  head.has_profile = record->profile_stored();
+  return head;
+}
+
+absl::StatusOr<std::string> EncodeProfile(const domain::WorkerProfile& profile) {
+  EncodeCheck check;
+  check.Profile(profile);
+  if (!check.ok()) return absl::InvalidArgumentError(check.problem());
+  return Serialize(wire::ToProto(profile), "profile");
+}
+
+absl::StatusOr<domain::WorkerProfile> DecodeProfile(std::string_view bytes) {
+  pb::WorkerProfile profile;
+  if (!profile.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("not a WorkerProfile (", bytes.size(), " bytes)"));
+  }
+  for (int i = 0; i < profile.high_risk_posts_size(); ++i) {
+    const pb::HighRiskPost post = profile.high_risk_posts(i);
+    if (!Known(post)) return absl::InvalidArgumentError(absl::StrCat("high_risk_posts[", i, "] has unknown value ", post));
+  }
+  return wire::FromProto(profile);
+}
+
+absl::StatusOr<std::string> EncodeBpSample(const domain::BpSample& sample, size_t index) {
+  return EncodeSampleRecord(sample, [&] { return absl::StrCat("bp_window[", index, "]"); });
+}
+
+absl::StatusOr<domain::BpSample> DecodeBpSample(std::string_view bytes, domain::EventTime measured_at) {
+  return DecodeSampleRecord<pb::EvidenceReading>(bytes, measured_at, "an EvidenceReading");
+}
+
+absl::StatusOr<std::string> EncodeGlucoseSample(const domain::GlucoseSample& sample, size_t index) {
+  return EncodeSampleRecord(sample, [&] { return absl::StrCat("glucose_window[", index, "]"); });
+}
+
+absl::StatusOr<domain::GlucoseSample> DecodeGlucoseSample(std::string_view bytes, domain::EventTime measured_at) {
+  return DecodeSampleRecord<pb::EvidenceGlucose>(bytes, measured_at, "an EvidenceGlucose");
 }
 
 }  // namespace alertd::state

@@ -122,6 +122,22 @@ TEST(ChangelogRecordTest, KeysAndValuesRoundTrip) {
   EXPECT_EQ(no_header->epoch, 0u);
 }
 
+// Every family a commit writes to a partition goes to its changelog, the worker parts of schema 4 too;
+// the byte after the last family is no family.
+TEST(ChangelogRecordTest, EveryFamilyOfAPartitionDecodesAndNoOtherDoes) {
+  const std::string_view value = "v";
+  for (state::Family family : {state::Family::kWorkers, state::Family::kOffsets, state::Family::kOutbox,
+                               state::Family::kTimers, state::Family::kSamples}) {
+    const state::Change change{family, std::string("\x00\x00\x00\x01k", 5), std::string(value)};
+    auto record = DecodeChangelogRecord(ChangelogKey(change), &value, EncodeEpoch(1));
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->change, change);
+  }
+  const std::string beyond(1, static_cast<char>(static_cast<uint8_t>(state::Family::kSamples) + 1));
+  EXPECT_EQ(DecodeChangelogRecord(beyond + "k", &value, std::nullopt).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ChangelogRecordTest, CommitAndFenceRecords) {
   auto commit = DecodeChangelogRecord(kCommitKey, nullptr, EncodeEpoch(7));
   ASSERT_TRUE(commit.ok());

@@ -214,3 +214,81 @@ TEST_F(CommitWindowTest, AFiredTimerStaysFiredUntilItsDeletionCommitsOrItIsSetAg
 
 }  // namespace
 }  // namespace alertd::app
+
+namespace alertd::app {
+namespace {
+
+// --- What one more reading costs ------------------------------------------------------------------
+
+// The bytes of one commit's changes (keys and values): what the changelog carries and RocksDB writes.
+class ReadingCostTest : public CommitWindowTest, public ::testing::WithParamInterface<std::size_t> {
+ protected:
+  ReadingCostTest() : CommitWindowTest(GetParam()) {
+    window_->SetChangeHook([this](const std::vector<state::Change>& changes)
+                               -> absl::StatusOr<std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>> {
+      bytes_ = 0;
+      for (const state::Change& c : changes) bytes_ += c.key.size() + (c.value ? c.value->size() : 0);
+      return std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>{};
+    });
+  }
+
+  static domain::BpSample Reading(int minute) {
+    return {.measured_at = domain::EventTime{1'700'000'000'000 + 60'000 * int64_t{minute}},
+            .systolic_mmhg = 150, .diastolic_mmhg = 95, .pulse_bpm = 70, .category = domain::BpCategory::kGrade1,
+            .station_id = "U07-G12-S1", .device_id = "omron-17", .context = domain::ReadingContext::kSelfTest};
+  }
+
+  // Gives `worker` a window of `samples` readings in one commit, then commits one more reading and
+  // returns what that second commit wrote.
+  std::size_t BytesOfOneMoreReading(const char* worker, int samples) {
+    domain::WorkerState& state = window_->Load(Key(worker));
+    for (int i = 0; i < samples; ++i) state.bp_window.push_back(Reading(i));
+    state.readings_accepted = state.bp_readings = static_cast<uint64_t>(samples);
+    EXPECT_TRUE(window_->CommitNow().ok());
+    domain::WorkerState& next = window_->Load(Key(worker));
+    next.bp_window.push_back(Reading(samples));
+    next.readings_accepted += 1;
+    next.bp_readings += 1;
+    EXPECT_TRUE(window_->CommitNow().ok());
+    return bytes_;
+  }
+
+  std::size_t bytes_ = 0;
+};
+
+// Issue 8 item 1: a worker with 1,000 samples costs what one with 10 does. The counters in the head
+// grow a varint byte or two with the window; a layout that rewrote the window would differ by KiB.
+TEST_P(ReadingCostTest, OneMoreReadingCostsTheSameBytesWithTenSamplesAsWithAThousand) {
+  const std::size_t ten = BytesOfOneMoreReading("WA", 10);
+  const std::size_t thousand = BytesOfOneMoreReading("WB", 1000);
+  RecordProperty("bytes_with_10_samples", static_cast<int>(ten));
+  RecordProperty("bytes_with_1000_samples", static_cast<int>(thousand));
+  EXPECT_LE(thousand, ten + 4) << "10 samples: " << ten << " B, 1,000 samples: " << thousand << " B";
+  EXPECT_GE(thousand, ten);
+  EXPECT_LT(ten, 160u) << "the head and one sample";
+}
+
+// With the cache, the commit window knows each worker's committed state and passes it with the batch;
+// without it the store reads what it holds. Both write only the difference.
+INSTANTIATE_TEST_SUITE_P(CachedOrNot, ReadingCostTest, ::testing::Values(std::size_t{1000}, std::size_t{0}),
+                         [](const ::testing::TestParamInfo<std::size_t>& cache) {
+                           return cache.param == 0 ? "NoCache" : "Cached";
+                         });
+
+TEST_F(CommitWindowTest, TheBatchCarriesEachWorkersCommittedStateBeforeIt) {
+  Touch("W1", 1);
+  const state::CommitBatch first = CommitOne();
+  ASSERT_EQ(first.workers_before.size(), 1u);
+  EXPECT_TRUE(first.workers_before[0].known);
+  EXPECT_EQ(first.workers_before[0].state, std::nullopt) << "a new worker";
+  Touch("W1", 2);
+  const state::CommitBatch batch = CommitOne();
+  ASSERT_EQ(batch.workers_before.size(), 1u);
+  ASSERT_TRUE(batch.workers_before[0].known);
+  ASSERT_TRUE(batch.workers_before[0].state.has_value());
+  EXPECT_EQ(batch.workers_before[0].state->readings_accepted, 1u);
+  EXPECT_EQ(batch.workers.at(0).second->readings_accepted, 2u);
+}
+
+}  // namespace
+}  // namespace alertd::app

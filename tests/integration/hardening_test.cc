@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -496,9 +497,8 @@ TEST(HardeningTest, AStoreThatComesBackOlderThanItsCleanCloseIsRefusedWithExitCo
   EmbeddedKafka kafka(dir.path(), 4);
   ASSERT_FALSE(kafka.bootstrap().empty());
   const std::string db = dir.path() + "/db";
-  // Which bytes of the MANIFEST make RocksDB fall back to an earlier version rather than refuse the
-  // file depends on the records it holds; this damage does it for a store without changelog
-  // checkpoints. The refusal itself is the store's, changelog or not.
+  // A MANIFEST whose last record is torn makes RocksDB fall back to the version before that record
+  // instead of refusing the file. The refusal itself is the store's, changelog or not.
   GradeAndStopCleanly(kafka.bootstrap(), db, dir.path() + "/first.log", {"--no-changelog"});
   // Damage in the MANIFEST can make RocksDB open an earlier version of the store (and delete the
   // newer files as obsolete): alertd would start over from offset 0 with no workers.
@@ -508,9 +508,30 @@ TEST(HardeningTest, AStoreThatComesBackOlderThanItsCleanCloseIsRefusedWithExitCo
   }
   ASSERT_FALSE(manifest.empty());
   {
+    // RocksDB's log format: 32 KiB blocks of records, each a 4-byte checksum, 2-byte little-endian
+    // length and 1-byte type before its payload. The last record's length is made to run past the end
+    // of the file, as a crash during its write leaves it: recovery stops before it, dropping it and the
+    // edits after it. The record at the middle of the file, so that the flushes of the last commits
+    // are among the dropped edits. (Damage the checksums find is refused as corrupt: not this case.)
+    std::ifstream in(manifest, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    constexpr std::size_t kBlock = 32768, kHeader = 7;
+    std::size_t offset = 0, torn = 0;
+    while (offset + kHeader <= bytes.size()) {
+      if (kBlock - offset % kBlock < kHeader) {  // a block's trailer too short for a header is padding
+        offset += kBlock - offset % kBlock;
+        continue;
+      }
+      const std::size_t length = static_cast<unsigned char>(bytes[offset + 4]) |
+                                 (static_cast<std::size_t>(static_cast<unsigned char>(bytes[offset + 5])) << 8);
+      if (offset <= bytes.size() / 2) torn = offset;
+      offset += kHeader + length;
+    }
+    ASSERT_EQ(offset, bytes.size()) << "the MANIFEST does not parse as whole records";
     std::fstream f(manifest, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(manifest) / 2));
-    for (int i = 0; i < 16; ++i) f.put('\xA5');
+    f.seekp(static_cast<std::streamoff>(torn + 4));
+    f.put('\xA5');
+    f.put('\xA5');
   }
   std::set<std::string> before;
   for (const auto& e : fs::directory_iterator(db)) before.insert(e.path().filename().string());
