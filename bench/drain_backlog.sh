@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A realistic backlog drained by a fresh alertd: alertd-sim's population (profiles, blood pressure,
+# glucose and body readings, 14 days of history at 8 readings a day) on the embedded cluster, then
+# each given alertd binary drains it from an empty disk, with the changelog on and fsync per commit.
+# Prints records/s, CPU per record, peak RSS and changelog bytes and records per input record.
+#   bench/drain_backlog.sh [ALERTD_BINARY ...]   (default: build/release/engine/app/alertd)
+#   WORKERS=5000 PARTITIONS=32 DAYS=14 PER_DAY=8 WORK=.bench-drain
+set -euo pipefail
+BUILD=${BUILD:-build/release}
+WORKERS=${WORKERS:-5000} PARTITIONS=${PARTITIONS:-32} DAYS=${DAYS:-14} PER_DAY=${PER_DAY:-8}
+WORK=$(realpath -m "${WORK:-.bench-drain}")
+bins=("$@")
+[ ${#bins[@]} -eq 0 ] && bins=("$BUILD/engine/app/alertd")
+for b in "${bins[@]}"; do [ -x "$b" ] || { echo "not an executable: $b" >&2; exit 2; }; done
+rm -rf "$WORK" && mkdir -p "$WORK"
+topics=readings,worker-profiles,escalations,dead-letters,referrals,shifts,escalation-acks
+for i in "${!bins[@]}"; do topics+=",drain$i-state-changelog"; done
+"$BUILD/engine/cli/alertd-kafka" --partitions "$PARTITIONS" --topics "$topics" --bootstrap-file "$WORK/bootstrap" \
+  >"$WORK/kafka.log" 2>&1 &
+kafka=$!
+trap 'kill $kafka 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$WORK/bootstrap" ] && break; sleep 0.1; done
+bootstrap=$(cat "$WORK/bootstrap")
+"$BUILD/engine/cli/alertd-sim" --bootstrap "$bootstrap" --workers "$WORKERS" --days "$DAYS" \
+  --readings-per-day "$PER_DAY" --rate 0 --quiet >"$WORK/sim.log" 2>&1
+echo "backlog: $(tail -1 "$WORK/sim.log")"
+metric() { curl -s "127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.0f", s}'; }
+for i in "${!bins[@]}"; do
+  "${bins[$i]}" --bootstrap "$bootstrap" --group "drain$i" --db "$WORK/db$i" --http 127.0.0.1:0 \
+    --http-port-file "$WORK/port$i" >"$WORK/alertd$i.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do [ -s "$WORK/port$i" ] && break; sleep 0.1; done
+  port=$(cat "$WORK/port$i")
+  start=$(date +%s.%N)
+  last=-1 steady=0 done_at=$start
+  # Drained: records committed, no lag, and nothing new for one second.
+  while [ $steady -lt 1 ]; do
+    sleep 0.5
+    committed=$(metric "$port" alertd_committed_records_total)
+    lag=$(metric "$port" alertd_consumer_lag)
+    if [ "$committed" -gt 0 ] && [ "$lag" -eq 0 ] && [ "$committed" -eq "$last" ]; then steady=1; else done_at=$(date +%s.%N); fi
+    last=$committed
+  done
+  seconds=$(echo "$done_at - $start" | bc -l)
+  cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
+  rss=$(awk '/VmHWM/ {print $2 / 1024}' "/proc/$pid/status")
+  bytes=$(metric "$port" alertd_changelog_bytes_total)
+  records=$(metric "$port" alertd_changelog_records_total)
+  kill "$pid" && wait "$pid" || true
+  printf '%s: %d records in %.2f s = %.0f records/s; %.2f us CPU/record; peak RSS %.0f MiB; changelog %.0f B and %.2f records per input record\n' \
+    "${bins[$i]}" "$committed" "$seconds" "$(echo "$committed / $seconds" | bc -l)" \
+    "$(echo "$cpu * 1000000 / $committed" | bc -l)" "$rss" "$(echo "$bytes / $committed" | bc -l)" \
+    "$(echo "$records / $committed" | bc -l)"
+done
