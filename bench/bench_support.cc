@@ -267,7 +267,6 @@ void ProduceProfiles(const std::string& bootstrap, int workers) {
     prof.set_unit_id("U" + std::to_string(1 + w % 17));
     prof.set_grid_id(prof.unit_id() + "-G" + std::to_string(w % 12));
     prof.mutable_health_manager()->set_id("HM-" + prof.grid_id());
-    prof.set_active(true);
     Send(*p, "worker-profiles", prof.worker_id(), prof.SerializeAsString());
     p->poll(0);
   }

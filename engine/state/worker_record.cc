@@ -9,6 +9,8 @@
 #include <vector>
 #include <string_view>
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "alertd_state.pb.h"
@@ -408,6 +410,30 @@ auto DecodeSampleRecord(std::string_view bytes, domain::EventTime measured_at, a
   return sample;
 }
 
+// Schema 3 stored a profile's enrolment as `bool active = 12`, which health.proto has since replaced
+// by `Enrolment enrolment = 14` (reserving 12): absent meant out of the programme. Whole records are
+// read and written in that form, so a migrated store keeps who had left.
+constexpr int kSchema3ActiveField = 12;
+
+bool Schema3Active(const pb::WorkerProfile& profile) {
+  const google::protobuf::UnknownFieldSet& unknown = profile.GetReflection()->GetUnknownFields(profile);
+  bool active = false;
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const google::protobuf::UnknownField& field = unknown.field(i);
+    if (field.number() == kSchema3ActiveField && field.type() == google::protobuf::UnknownField::TYPE_VARINT) {
+      active = field.varint() != 0;
+    }
+  }
+  return active;
+}
+
+pb::WorkerProfile Schema3Profile(const domain::WorkerProfile& profile) {
+  pb::WorkerProfile proto = wire::ToProto(profile);
+  proto.clear_enrolment();
+  if (profile.active) proto.GetReflection()->MutableUnknownFields(&proto)->AddVarint(kSchema3ActiveField, 1);
+  return proto;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) {
@@ -427,7 +453,7 @@ absl::StatusOr<std::string> EncodeWorkerState(const domain::WorkerState& state) 
   }
   if (!check.ok()) return absl::InvalidArgumentError(check.problem());
 
-  if (state.profile) *record.mutable_profile() = wire::ToProto(*state.profile);
+  if (state.profile) *record.mutable_profile() = Schema3Profile(*state.profile);
   FillHeadFields(state, record);
   for (const domain::GlucoseSample& sample : state.glucose_window) *record.add_glucose_window() = wire::ToProto(sample);
   return Serialize(record, "record");
@@ -437,7 +463,10 @@ absl::StatusOr<domain::WorkerState> DecodeWorkerState(std::string_view bytes) {
   absl::StatusOr<rec::WorkerStateRecord> record = ParseRecord(bytes);
   if (!record.ok()) return record.status();
   domain::WorkerState state;
-  if (record->has_profile()) state.profile = wire::FromProto(record->profile());
+  if (record->has_profile()) {
+    state.profile = wire::FromProto(record->profile());
+    state.profile->active = Schema3Active(record->profile());
+  }
   state.bp_window = UnpackWindow(record->bp_window());
   ReadHeadFields(*record, state);
   state.glucose_window.reserve(static_cast<size_t>(record->glucose_window_size()));

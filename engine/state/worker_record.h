@@ -1,5 +1,7 @@
 // Encoding of domain::WorkerState as alertd.state.v1 records (alertd_state.proto): the whole record of
-// schemas 1-3, and the parts schema 4 stores apart (head, profile, one record per window sample).
+// schemas 1-3, and the parts schema 4 stores apart (head, profile, one record per window sample). A
+// whole record keeps schema 3's form of the profile's enrolment (`bool active`, field 12, absent =
+// out of the programme), so a migrated store keeps who had left.
 //
 // Internal to engine/state: the store wraps these errors with its path, column family and key.
 #pragma once

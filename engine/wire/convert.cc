@@ -266,7 +266,8 @@ dm::WorkerProfile FromProto(const pb::WorkerProfile& proto) {
     profile.policy.renotify_interval_hours = ToInt(policy.renotify_interval_hours());
   }
   profile.policy.self_test_enrolled = policy.self_test_enrolled();
-  profile.active = proto.active();
+  // Only an explicit LEFT_PROGRAMME takes a worker out: an unknown value (a newer producer) does not.
+  profile.active = proto.enrolment() != pb::LEFT_PROGRAMME;
   profile.updated_at_ms = proto.updated_at_ms();
   return profile;
 }
@@ -304,7 +305,7 @@ pb::WorkerProfile ToProto(const dm::WorkerProfile& profile) {
   SetOptional(own.ack_timeout_minutes, [&](uint32_t v) { policy.set_ack_timeout_minutes(v); });
   SetOptional(own.renotify_interval_hours, [&](uint32_t v) { policy.set_renotify_interval_hours(v); });
   policy.set_self_test_enrolled(own.self_test_enrolled);
-  proto.set_active(profile.active);
+  proto.set_enrolment(profile.active ? pb::ENROLLED : pb::LEFT_PROGRAMME);
   proto.set_updated_at_ms(profile.updated_at_ms);
   return proto;
 }

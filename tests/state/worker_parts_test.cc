@@ -384,6 +384,27 @@ TEST(WorkerPartsMigrationTest, AVersionThreeStoreIsSplitIntoHeadsAndPartsWhenOpe
   EXPECT_EQ(Loaded(**again, w1), FullState("W001"));
 }
 
+// Schema 3 wrote a profile's enrolment as `bool active = 12` (absent = left the programme); health.proto
+// has replaced it by `enrolment = 14` with enrolled as the default. Hand-made schema-3 bytes: a record
+// whose only field is a profile (field 1) of worker "W9" (field 1), with or without active (field 12).
+TEST(WorkerPartsMigrationTest, ASchemaThreeProfileKeepsWhetherTheWorkerHadLeft) {
+  const std::string enrolled_profile("\x0a\x02W9\x60\x01", 6), left_profile("\x0a\x02W9", 4);
+  const std::string enrolled = std::string("\x0a\x06", 2) + enrolled_profile;
+  const std::string left = std::string("\x0a\x04", 2) + left_profile;
+  absl::StatusOr<domain::WorkerState> a = DecodeWorkerState(enrolled), b = DecodeWorkerState(left);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+  ASSERT_TRUE(a->profile && b->profile);
+  EXPECT_EQ(a->profile->worker.value, "W9");
+  EXPECT_TRUE(a->profile->active);
+  EXPECT_FALSE(b->profile->active);
+  // And the whole record this build writes for the tests' old stores says it schema 3's way.
+  const std::string active_field("\x60\x01", 2);
+  EXPECT_NE(EncodeWorkerState(*a)->find(active_field), std::string::npos);
+  EXPECT_EQ(EncodeWorkerState(*b)->find(active_field), std::string::npos);
+  EXPECT_TRUE(DecodeWorkerState(*EncodeWorkerState(*a))->profile->active);
+  EXPECT_FALSE(DecodeWorkerState(*EncodeWorkerState(*b))->profile->active);
+}
+
 TEST(WorkerPartsMigrationTest, ARecordTheMigrationCannotReadStopsItAndChangesNothing) {
   TempDir dir;
   const std::string path = dir.Sub("db");

@@ -21,7 +21,6 @@ healthgrid::v1::WorkerProfile MakeProfile(const std::string& worker, const std::
   p.mutable_health_manager()->set_name("Manager of " + grid);
   p.mutable_unit_supervisor()->set_id("US-" + unit);
   p.mutable_unit_supervisor()->set_name("Supervisor of " + unit);
-  p.set_active(true);
   return p;
 }
 

@@ -406,9 +406,17 @@ TEST(WorkerProfileTest, UnknownPostsAreSkipped) {
             (std::vector<dm::HighRiskPost>{dm::HighRiskPost::kHotWork, dm::HighRiskPost::kDriver}));
 }
 
-TEST(WorkerProfileTest, ProtoDefaultsMeanInactive) {
-  // proto3 bools default to false, unlike domain::WorkerProfile::active.
-  EXPECT_FALSE(FromProto(pb::WorkerProfile()).active);
+TEST(WorkerProfileTest, AProfileThatSaysNothingOfEnrolmentIsEnrolled) {
+  // The zero value is the safe reading: a producer that forgets the field takes no one out.
+  EXPECT_TRUE(FromProto(pb::WorkerProfile()).active);
+  pb::WorkerProfile left;
+  left.set_enrolment(pb::LEFT_PROGRAMME);
+  EXPECT_FALSE(FromProto(left).active);
+  pb::WorkerProfile newer;
+  newer.set_enrolment(static_cast<pb::Enrolment>(7));  // a value this build does not know
+  EXPECT_TRUE(FromProto(newer).active);
+  EXPECT_EQ(ToProto(FromProto(left)).enrolment(), pb::LEFT_PROGRAMME);
+  EXPECT_EQ(ToProto(FromProto(pb::WorkerProfile())).enrolment(), pb::ENROLLED);
 }
 
 TEST(WorkerProfileTest, ProtoRoundTripIsEquivalent) {

@@ -227,7 +227,7 @@ hg::WorkerProfile MakeProfile(const Population& pop, const Worker& worker) {
       policy->set_abnormal_diastolic_mmhg(static_cast<uint32_t>(worker.abnormal_diastolic));
     }
   }
-  profile.set_active(worker.active);
+  if (!worker.active) profile.set_enrolment(hg::LEFT_PROGRAMME);
   profile.set_updated_at_ms(worker.profile_updated_ms);
   return profile;
 }
