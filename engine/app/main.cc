@@ -447,7 +447,9 @@ int main(int argc, char** argv) {
       std::cerr << "alertd: config file " << config->as<std::string>()
                 << " (keys are the long flag names, see alertd --help): ";
     }
-    return cli.exit(e);
+    // CLI11 prints the message; the exit code is the project's for a configuration error, not CLI11's
+    // own numbers (105 for a validation error), so a supervisor reads every bad flag the same way.
+    return cli.exit(e) == 0 ? kExitOk : kExitConfig;
   }
 
   alertd::tool::InitLog("alertd", spdlog::level::from_str(flags.log_level), alertd::tool::LogStyle::kDaemon);

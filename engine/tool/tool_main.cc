@@ -14,7 +14,8 @@ int ToolMain(CLI::App& app, int argc, char** argv, const std::string& tool, cons
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a bad flag exits 2, as the daemon's do.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   InitToolLog(tool, *verbose);
   try {

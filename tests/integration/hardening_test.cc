@@ -88,6 +88,36 @@ std::vector<healthgrid::v1::DeadLetter> DeadLetters(const std::string& bootstrap
   return out;
 }
 
+// A bad flag is a configuration error like a bad policy file: exit 2 with the flag named, for the
+// daemon and its tools alike (not the argument parser's own numbers).
+TEST(HardeningTest, BadFlagsExitWithTheConfigurationErrorCodeNamingTheFlag) {
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> argv;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {{ALERTD_BIN, "--bootstrap", "127.0.0.1:1", "--no-changelog", "--changelog-topic", "x"}, "--no-changelog"},
+      {{ALERTD_BIN, "--bootstrap", "127.0.0.1:1", "--standby-replicas", "1", "--no-changelog"}, "--standby-replicas"},
+      {{ALERTD_BIN, "--bootstrap", "127.0.0.1:1", "--standby-replicas", "-1"}, "--standby-replicas"},
+      {{ALERTD_BIN, "--bootstrap", "127.0.0.1:1", "--members-topic", "m"}, "--members-topic"},
+      {{ALERTD_BIN, "--no-such-flag"}, "--no-such-flag"},
+      {{ALERTD_KAFKA_BIN, "--partitions", "0"}, "--partitions"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.argv[1] + " " + c.argv.back());
+    Process p(c.argv, dir.path() + "/flags-" + std::to_string(n++) + ".log");
+    ASSERT_TRUE(WaitFor([&] { return !p.Running(); }, 10s)) << p.LogTail();
+    EXPECT_EQ(p.Terminate(), 2) << p.LogTail();
+    EXPECT_NE(p.LogTail().find(c.names), std::string::npos) << p.LogTail();
+  }
+  // --help is no error.
+  Process help({ALERTD_BIN, "--help"}, dir.path() + "/help.log");
+  ASSERT_TRUE(WaitFor([&] { return !help.Running(); }, 10s));
+  EXPECT_EQ(help.Terminate(), 0);
+}
+
 TEST(HardeningTest, OversizedInputIsDeadLetteredBoundedAndNeverBlocksTheOutbox) {
   TempDir dir;
   EmbeddedKafka kafka(dir.path(), 4);
