@@ -126,8 +126,8 @@ TEST_F(PrintPolicyTest, RefusesClearly) {
       {"StateDirMissing", "--worker W000042 --db {state}/nope", 1,
        "--db {state}/nope is not a directory"},
       {"NotAState", "--worker W000042 --db " + dir_.Sub(""), 1, "cannot read alertd's state in"},
-      // CLI11 exits with its RequiresError code (107) when --db comes without --worker.
-      {"DbWithoutWorker", "--db {state}", 107, "--db requires --worker"},
+      // A flag that needs another is a configuration error like any bad flag: exit 2 (not CLI11's 107).
+      {"DbWithoutWorker", "--db {state}", 2, "--db requires --worker"},
       {"BadPolicyFile", "--policy /nonexistent.yaml --worker W000042 --db {state}", 2,
        "/nonexistent.yaml: cannot open the policy file"},
   };
