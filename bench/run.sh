@@ -4,5 +4,6 @@
 # reading, restore rate and failover time.
 set -euo pipefail
 BUILD=${BUILD:-build/release}
+# BENCH_DIR: the working directory (state and logs of every phase).
 exec "$BUILD/bench/alertd-bench" --alertd "$BUILD/engine/app/alertd" --kafka "$BUILD/engine/cli/alertd-kafka" \
-  --dir .bench "$@" ${BENCH_ARGS:-}
+  --dir "${BENCH_DIR:-.bench}" "$@" ${BENCH_ARGS:-}
