@@ -174,17 +174,8 @@ absl::Status Engine::CheckPartitionCounts() {
   if (!options_.changelog_topic.empty()) topics.push_back(options_.changelog_topic);
   std::map<std::string, int> counts;
   for (const std::string& name : topics) {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer_->c_ptr(), name.c_str(), nullptr);
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_->c_ptr(), 0, rkt, &md, 10000);
-    int count = -1;
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
-      err = md->topics[0].err;
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) count = md->topics[0].partition_cnt;
-    }
-    if (md != nullptr) rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    absl::StatusOr<int> count = kafka::PartitionCount(consumer_->c_ptr(), name, 10000);
+    if (absl::IsNotFound(count.status())) {
       return absl::FailedPreconditionError(
           "topic " + name + " does not exist" +
           (name == options_.changelog_topic
@@ -192,10 +183,8 @@ absl::Status Engine::CheckPartitionCounts() {
                      " and cleanup.policy=compact (README, Scale-out), or name another with --changelog-topic"
                : ""));
     }
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError("metadata of topic " + name + ": " + rd_kafka_err2str(err));
-    }
-    counts[name] = count;
+    if (!count.ok()) return count.status();
+    counts[name] = *count;
   }
   const int want = counts[options_.readings_topic];
   for (const auto& [name, count] : counts) {

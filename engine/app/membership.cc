@@ -53,25 +53,14 @@ absl::StatusOr<std::unique_ptr<Membership>> Membership::Create(const std::string
     return st;
   };
 
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(c, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(c, 0, rkt, &md, 10000);
-  rd_kafka_topic_destroy(rkt);
-  int partitions = 0;
-  rd_kafka_resp_err_t topic_err = err;
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
-    topic_err = md->topics[0].err;
-    partitions = md->topics[0].partition_cnt;
-  }
-  if (md != nullptr) rd_kafka_metadata_destroy(md);
-  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && partitions == 0)) {
+  const absl::StatusOr<int> count = kafka::PartitionCount(c, topic, 10000);
+  if (absl::IsNotFound(count.status())) {
     return fail(absl::FailedPreconditionError(absl::StrCat(
         "members topic ", topic, " does not exist: standby replicas need it (create it with 1 partition and "
         "cleanup.policy=compact, or name another with --members-topic)")));
   }
-  if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return fail(absl::UnavailableError(absl::StrCat("metadata of members topic ", topic, ": ", rd_kafka_err2str(topic_err))));
-  }
+  if (!count.ok()) return fail(count.status());
+  const int partitions = *count;
 
   // Each partition from the first announcement of the last kHistoryMs (or its end if there is none).
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);

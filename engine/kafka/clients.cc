@@ -119,4 +119,24 @@ absl::StatusOr<rd_kafka_t*> NewCClient(rd_kafka_type_t type, Properties defaults
   return handle;  // owns conf now
 }
 
+absl::StatusOr<int> PartitionCount(rd_kafka_t* client, const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(client, 0, rkt, &md, timeout_ms);
+  int count = 0;
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+    err = md->topics[0].err;
+    count = md->topics[0].partition_cnt;
+  }
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || (err == RD_KAFKA_RESP_ERR_NO_ERROR && count == 0)) {
+    return absl::NotFoundError("topic " + topic + " does not exist");
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError("metadata of topic " + topic + ": " + rd_kafka_err2str(err));
+  }
+  return count;
+}
+
 }  // namespace alertd::kafka

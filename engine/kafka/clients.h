@@ -37,4 +37,8 @@ absl::StatusOr<rd_kafka_t*> NewCClient(rd_kafka_type_t type, Properties defaults
                                        std::string_view client,
                                        const std::function<void(rd_kafka_conf_t*)>& configure = nullptr);
 
+// The partition count of `topic` as the cluster's metadata gives it: NotFound if the topic does not
+// exist, Unavailable (with librdkafka's words) if the cluster did not answer within `timeout_ms`.
+absl::StatusOr<int> PartitionCount(rd_kafka_t* client, const std::string& topic, int timeout_ms);
+
 }  // namespace alertd::kafka
