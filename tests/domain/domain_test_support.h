@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "engine/domain/clock.h"
@@ -32,6 +33,14 @@ inline void PrintTo(ReferralUrgency v, std::ostream* os) { *os << Name(v); }
 inline void PrintTo(const EventTime& t, std::ostream* os) { *os << "EventTime{" << t.ms << "}"; }
 inline void PrintTo(const ProcessingTime& t, std::ostream* os) { *os << "ProcessingTime{" << t.ms << "}"; }
 inline void PrintTo(const WorkerId& w, std::ostream* os) { *os << "WorkerId{" << w.value << "}"; }
+inline void PrintTo(const Escalation& e, std::ostream* os) {
+  *os << "Escalation{" << e.event_id << " " << Name(e.rule) << " " << Name(e.state) << " " << Name(e.severity) << " "
+      << Name(e.level) << "}";
+}
+inline void PrintTo(const OpenEpisode& e, std::ostream* os) {
+  *os << "OpenEpisode{" << e.episode_id << " " << Name(e.rule) << " " << Name(e.severity) << " " << Name(e.level)
+      << "}";
+}
 
 }  // namespace alertd::domain
 
@@ -105,6 +114,38 @@ inline auto Fields(const Escalation& e) {
                   e.severity, e.level, e.state, e.reason, e.evidence, e.glucose_evidence, e.window, e.recipients,
                   e.opened_at, e.trigger_at, e.emitted_at);
 }
+
+// The parts of an escalation (or open episode) a test cares about; unset parts are not checked.
+struct EscalationFields {
+  std::optional<Rule> rule = std::nullopt;
+  std::optional<EscalationState> state = std::nullopt;
+  std::optional<Severity> severity = std::nullopt;
+  std::optional<EscalationLevel> level = std::nullopt;
+};
+
+// One matcher for the field-by-field checks of an escalation or an open episode: names every part
+// that differs, e.g. EXPECT_THAT(e, IsEscalation({.state = EscalationState::kOpen, .level = ...})).
+MATCHER_P(HasEscalationFields, expected, "") {
+  bool ok = true;
+  auto check = [&](const char* field, const auto& want, const auto& got) {
+    if (want && *want != got) {
+      *result_listener << field << " is " << Name(got) << ", expected " << Name(*want) << "; ";
+      ok = false;
+    }
+  };
+  check("rule", expected.rule, arg.rule);
+  if constexpr (requires { arg.state; }) check("state", expected.state, arg.state);
+  check("severity", expected.severity, arg.severity);
+  check("level", expected.level, arg.level);
+  return ok;
+}
+inline void PrintTo(const EscalationFields& f, std::ostream* os) {
+  if (f.rule) *os << "rule " << Name(*f.rule) << " ";
+  if (f.state) *os << "state " << Name(*f.state) << " ";
+  if (f.severity) *os << "severity " << Name(*f.severity) << " ";
+  if (f.level) *os << "level " << Name(*f.level);
+}
+inline auto IsEscalation(const EscalationFields& expected) { return HasEscalationFields(expected); }
 
 inline bool SameEscalation(const Escalation& a, const Escalation& b) { return Fields(a) == Fields(b); }
 

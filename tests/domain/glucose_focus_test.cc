@@ -23,6 +23,7 @@ namespace {
 using test_support::At;
 using test_support::Contains;
 using test_support::Ev;
+using test_support::IsEscalation;
 using test_support::kWorker;
 using test_support::MakeProfile;
 using test_support::OfRule;
@@ -225,8 +226,8 @@ TEST_P(R5HypoAckTest, UnacknowledgedSevereHypoClimbsExactlyAt30Minutes) {
   const std::vector<Escalation> events = t.Take();
   ASSERT_EQ(events.size(), row.climbs ? 1u : 0u);
   if (row.climbs) {
-    EXPECT_EQ(events[0].state, EscalationState::kEscalated);
-    EXPECT_EQ(events[0].level, EscalationLevel::kUnitSupervisor);
+    EXPECT_THAT(events[0], IsEscalation({.state = EscalationState::kEscalated,
+                                         .level = EscalationLevel::kUnitSupervisor}));
     EXPECT_EQ(events[0].recipients, ManagerAndSupervisor());
     EXPECT_EQ(events[0].emitted_at, At(30 * kMinuteMs));
     EXPECT_EQ(events[0].glucose_evidence.size(), 1u);
@@ -267,8 +268,7 @@ TEST(R5LifecycleTest, SevereHypoOnAHighEpisodeRaisesItAndRestartsTheAck) {
   ASSERT_EQ(out.escalations.size(), 1u);
   const Escalation& e = out.escalations[0];
   EXPECT_EQ(e.episode_id, episode) << "one R5 episode per worker";
-  EXPECT_EQ(e.state, EscalationState::kEscalated);
-  EXPECT_EQ(e.severity, Severity::kUrgent);
+  EXPECT_THAT(e, IsEscalation({.state = EscalationState::kEscalated, .severity = Severity::kUrgent}));
   EXPECT_EQ(e.sequence, 2u);
   EXPECT_TRUE(Contains(e.reason, "Severe hypoglycaemia: 2.8 mmol/L")) << e.reason;
   EXPECT_EQ(e.glucose_evidence.back().mmol_per_l, 2.8);
@@ -345,8 +345,7 @@ TEST(R5LifecycleTest, RecoveryFromHypoIntoHighGlucoseOpensANewReferredEpisode) {
   EXPECT_EQ(out.escalations[0].episode_id, hypo);
   EXPECT_EQ(out.escalations[0].state, EscalationState::kResolved);
   EXPECT_NE(out.escalations[1].episode_id, hypo);
-  EXPECT_EQ(out.escalations[1].state, EscalationState::kOpen);
-  EXPECT_EQ(out.escalations[1].severity, Severity::kHigh);
+  EXPECT_THAT(out.escalations[1], IsEscalation({.state = EscalationState::kOpen, .severity = Severity::kHigh}));
   ASSERT_EQ(out.referrals.size(), 1u);
   EXPECT_EQ(out.referrals[0].episode_id, out.escalations[1].episode_id);
 }
@@ -475,8 +474,7 @@ TEST(R6FocusTest, EndingFocusTrackingWithdrawsTheEpisode) {
   p.policy.focus_tracking = false;
   const Outcome out = t.Profile(p);
   ASSERT_EQ(out.escalations.size(), 1u);
-  EXPECT_EQ(out.escalations[0].state, EscalationState::kResolved);
-  EXPECT_EQ(out.escalations[0].rule, Rule::kR6FocusTracking);
+  EXPECT_THAT(out.escalations[0], IsEscalation({.rule = Rule::kR6FocusTracking, .state = EscalationState::kResolved}));
   EXPECT_EQ(out.timers_cancel,
             (std::vector<TimerRequest>{{At(4 * kHourMs), Rule::kR6FocusTracking, TimerKind::kAckTimeout}}));
 }

@@ -21,6 +21,7 @@
 namespace alertd::domain {
 namespace {
 
+using test_support::IsEscalation;
 using test_support::kMar4UtcMs;
 using test_support::kWorker;
 using test_support::MakeProfile;
@@ -154,8 +155,8 @@ TEST_P(R3LadderTest, ClimbsExactlyAtItsDeadlines) {
   const Escalation& last = *r3.back();
   EXPECT_EQ(last.level, *row.level);
   EXPECT_EQ(last.sequence, row.events);
-  EXPECT_EQ(last.state, row.events == 1 ? EscalationState::kOpen : EscalationState::kEscalated);
-  EXPECT_EQ(last.severity, Severity::kHigh);
+  EXPECT_THAT(last, IsEscalation({.state = row.events == 1 ? EscalationState::kOpen : EscalationState::kEscalated,
+                                  .severity = Severity::kHigh}));
   EXPECT_EQ(last.episode_id, EpisodeId(kWorker, Rule::kR3SelfTestMissed, 1));
   EXPECT_EQ(last.event_id, EventId(last.episode_id, last.sequence));
 }
@@ -413,8 +414,7 @@ TEST_P(AckTimeoutTest, UnacknowledgedEpisodeClimbsExactlyAtTheTimeout) {
     EXPECT_EQ(e.state, EscalationState::kEscalated);
     EXPECT_EQ(e.sequence, 2u);
     EXPECT_EQ(e.event_id, EventId(episode, 2));
-    EXPECT_EQ(e.level, EscalationLevel::kUnitSupervisor);
-    EXPECT_EQ(e.severity, Severity::kUrgent);
+    EXPECT_THAT(e, IsEscalation({.severity = Severity::kUrgent, .level = EscalationLevel::kUnitSupervisor}));
     EXPECT_EQ(e.recipients, ManagerAndSupervisor());
     EXPECT_EQ(e.emitted_at, At(30 * kMinuteMs));
     EXPECT_TRUE(Contains(e.reason, "Not acknowledged within 30 min: escalated to the unit supervisor")) << e.reason;
@@ -622,8 +622,7 @@ TEST(SnoozeTest, SilencesUntilTheTimeThenResumesClimbing) {
   t.RunUntil(At(2 * kHourMs + 30 * kMinuteMs));
   got = t.Take();
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].state, EscalationState::kEscalated);
-  EXPECT_EQ(got[0].level, EscalationLevel::kUnitSupervisor);
+  EXPECT_THAT(got[0], IsEscalation({.state = EscalationState::kEscalated, .level = EscalationLevel::kUnitSupervisor}));
   EXPECT_EQ(got[0].sequence, 3u);
 }
 
@@ -675,9 +674,9 @@ TEST_P(R4FitnessTest, UnfitPreShiftReadingOpensUrgent) {
   ASSERT_EQ(r4.size(), row.unfit ? 1u : 0u);
   if (!row.unfit) return;
   const Escalation& e = *r4[0];
-  EXPECT_EQ(e.state, EscalationState::kOpen);
-  EXPECT_EQ(e.severity, Severity::kUrgent);
-  EXPECT_EQ(e.level, EscalationLevel::kHealthManager);
+  EXPECT_THAT(e, IsEscalation({.state = EscalationState::kOpen,
+                               .severity = Severity::kUrgent,
+                               .level = EscalationLevel::kHealthManager}));
   EXPECT_EQ(e.recipients, Manager());
   const std::string expected = "unfit for duty: " + std::to_string(row.sys) + "/" + std::to_string(row.dia) +
                                " mmHg before shift; retest after 5 min rest";
@@ -778,9 +777,9 @@ TEST(R4ClockInTest, UnfitClockedInEscalatesTheOpenEpisodeToCritical) {
   const Outcome out = t.Shift(At(10 * kHourMs));
   ASSERT_EQ(out.escalations.size(), 1u);
   const Escalation& e = out.escalations[0];
-  EXPECT_EQ(e.state, EscalationState::kEscalated);
-  EXPECT_EQ(e.severity, Severity::kCritical);
-  EXPECT_EQ(e.level, EscalationLevel::kUnitSupervisor);
+  EXPECT_THAT(e, IsEscalation({.state = EscalationState::kEscalated,
+                               .severity = Severity::kCritical,
+                               .level = EscalationLevel::kUnitSupervisor}));
   EXPECT_EQ(e.recipients, ManagerAndSupervisor());
   EXPECT_EQ(e.episode_id, episode);
   EXPECT_EQ(e.sequence, 2u);
@@ -801,8 +800,7 @@ TEST(R4ClockInTest, RetestAfterClockInDoesNotHideAnUnfitClockIn) {
   ASSERT_EQ(t.Open(Rule::kR4PreShiftFitness), nullptr);
   const Outcome out = t.Shift(At(10 * kHourMs));  // the shift event arrives last
   ASSERT_EQ(out.escalations.size(), 1u);
-  EXPECT_EQ(out.escalations[0].state, EscalationState::kOpen);
-  EXPECT_EQ(out.escalations[0].severity, Severity::kCritical);
+  EXPECT_THAT(out.escalations[0], IsEscalation({.state = EscalationState::kOpen, .severity = Severity::kCritical}));
   EXPECT_TRUE(Contains(out.escalations[0].reason, "168/104 mmHg")) << out.escalations[0].reason;
 }
 

@@ -26,6 +26,7 @@ namespace {
 using test_support::BodyReading;
 using test_support::BpReading;
 using test_support::GlucoseReading;
+using test_support::IsEscalation;
 using test_support::kNow;
 using test_support::kWorker;
 using test_support::MakeProfile;
@@ -309,11 +310,9 @@ TEST(R1CriticalBpTest, OpenEventCarriesProfileEvidenceAndIds) {
   const std::string episode = EpisodeId(kWorker, Rule::kR1CriticalBp, 1);
   const BpSample sample{Utc(0, 2), 184, 112, 96, BpCategory::kGrade3, r.station_id, r.device_id,
                         ReadingContext::kCheckup};
-  EXPECT_EQ(e.rule, Rule::kR1CriticalBp);
-  EXPECT_EQ(e.state, EscalationState::kOpen);
+  EXPECT_THAT(e, IsEscalation({.rule = Rule::kR1CriticalBp, .state = EscalationState::kOpen,
+                               .severity = Severity::kUrgent, .level = EscalationLevel::kHealthManager}));
   EXPECT_EQ(e.sequence, 1u);
-  EXPECT_EQ(e.severity, Severity::kUrgent);
-  EXPECT_EQ(e.level, EscalationLevel::kHealthManager);
   EXPECT_EQ(e.episode_id, episode);
   EXPECT_EQ(e.event_id, EventId(episode, 1));
   EXPECT_EQ(e.worker, kWorker);
@@ -333,8 +332,7 @@ TEST(R1CriticalBpTest, OpenEventCarriesProfileEvidenceAndIds) {
   EXPECT_EQ(ep.rule, Rule::kR1CriticalBp);
   EXPECT_EQ(ep.episode_id, episode);
   EXPECT_EQ(ep.last_sequence, 1u);
-  EXPECT_EQ(ep.severity, Severity::kUrgent);
-  EXPECT_EQ(ep.level, EscalationLevel::kHealthManager);
+  EXPECT_THAT(ep, IsEscalation({.severity = Severity::kUrgent, .level = EscalationLevel::kHealthManager}));
   EXPECT_EQ(ep.opened_at, Utc(0, 2));
   EXPECT_EQ(ep.last_trigger_at, Utc(0, 2));
   EXPECT_EQ(ep.trigger_count, 1u);
@@ -559,11 +557,9 @@ TEST(R2SustainedHypertensionTest, OpenEventCarriesWindowEvidenceAndIds) {
   ASSERT_EQ(out.escalations.size(), 1u);
   const Escalation& e = out.escalations[0];
   const std::string episode = EpisodeId(kWorker, Rule::kR2SustainedHypertension, 1);
-  EXPECT_EQ(e.rule, Rule::kR2SustainedHypertension);
-  EXPECT_EQ(e.state, EscalationState::kOpen);
+  EXPECT_THAT(e, IsEscalation({.rule = Rule::kR2SustainedHypertension, .state = EscalationState::kOpen,
+                               .severity = Severity::kHigh, .level = EscalationLevel::kHealthManager}));
   EXPECT_EQ(e.sequence, 1u);
-  EXPECT_EQ(e.severity, Severity::kHigh);
-  EXPECT_EQ(e.level, EscalationLevel::kHealthManager);
   EXPECT_EQ(e.episode_id, episode);
   EXPECT_EQ(e.event_id, EventId(episode, 1));
   EXPECT_EQ(e.worker, kWorker);
@@ -650,8 +646,7 @@ TEST_P(R2ResolveTest, ResolvesOnlyBelowTheBoundByTheMargin) {
   }
   ASSERT_EQ(out.escalations.size(), 1u);
   const Escalation& e = out.escalations[0];
-  EXPECT_EQ(e.rule, Rule::kR2SustainedHypertension);
-  EXPECT_EQ(e.state, EscalationState::kResolved);
+  EXPECT_THAT(e, IsEscalation({.rule = Rule::kR2SustainedHypertension, .state = EscalationState::kResolved}));
   EXPECT_EQ(e.sequence, 2u);
   EXPECT_EQ(e.episode_id, episode);
   EXPECT_EQ(e.event_id, EventId(episode, 2));
