@@ -31,6 +31,7 @@
 #include "bench/bench_support.h"
 #include "bench/scale_out.h"
 #include "engine/kafka/clients.h"
+#include "tests/support/records.h"
 #include "health.pb.h"
 
 namespace {
@@ -303,7 +304,7 @@ int main(int argc, char** argv) {
     std::thread producer([&] {
       auto p = MakeProducer(bootstrap);
       // An idempotent producer first fetches metadata and a producer id; that start-up is not latency.
-      auto warm = ReadingFactory::Bp("WARMUP", WallMs(), 120, 80);
+      auto warm = alertd::testing::MakeBp("WARMUP", WallMs(), 120, 80);
       Send(*p, "readings", warm.worker_id(), warm.SerializeAsString());
       p->flush(30000);
       ReadingFactory f(workers);
@@ -314,7 +315,7 @@ int main(int argc, char** argv) {
         for (; i < due; ++i) {
           healthgrid::v1::Reading r;
           if (i % 50 == 0) {
-            r = ReadingFactory::Bp("P" + std::to_string(probes.fetch_add(1)), WallMs(), 186, 114);
+            r = alertd::testing::MakeBp("P" + std::to_string(probes.fetch_add(1)), WallMs(), 186, 114);
           } else {
             r = f.Next(i, readings, now);
             r.set_measured_at_ms(WallMs());

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "engine/kafka/clients.h"
+#include "tests/support/records.h"
 #include "engine/tool/child_process.h"
 
 namespace alertd::bench {
@@ -184,20 +185,7 @@ healthgrid::v1::Reading ReadingFactory::Next(int64_t i, int64_t total, int64_t n
   std::normal_distribution<double> sys(hypertensive ? 162 : 121, 9), dia(hypertensive ? 100 : 77, 6);
   int s = static_cast<int>(sys(rng_)), d = static_cast<int>(dia(rng_));
   d = std::min(d, s - 20);
-  return Bp(WorkerId(w), now_ms - kSpanMs + (i / workers_) * step, s, d);
-}
-
-healthgrid::v1::Reading ReadingFactory::Bp(const std::string& worker, int64_t at, int s, int d) {
-  healthgrid::v1::Reading r;
-  r.set_worker_id(worker);
-  r.set_device_id("BENCH-DEV");
-  r.set_station_id("ST-BENCH");
-  r.set_measured_at_ms(at);
-  r.set_context(healthgrid::v1::SELF_TEST);
-  r.mutable_blood_pressure()->set_systolic_mmhg(s);
-  r.mutable_blood_pressure()->set_diastolic_mmhg(d);
-  r.mutable_blood_pressure()->set_pulse_bpm(70);
-  return r;
+  return testing::MakeBp(WorkerId(w), now_ms - kSpanMs + (i / workers_) * step, s, d);
 }
 
 std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,

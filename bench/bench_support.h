@@ -64,7 +64,6 @@ class ReadingFactory {
   // span is twice the 7-day window, so in the second half of the stream every worker's window prunes
   // as fast as it grows: the steady state in which memory must stay flat.
   healthgrid::v1::Reading Next(int64_t i, int64_t total, int64_t now_ms);
-  static healthgrid::v1::Reading Bp(const std::string& worker, int64_t at, int s, int d);
 
  private:
   int workers_;

@@ -12,6 +12,7 @@
 
 #include "bench/bench_support.h"
 #include "engine/kafka/clients.h"
+#include "tests/support/records.h"
 
 namespace alertd::bench {
 namespace {
@@ -217,7 +218,7 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_
   // Joined, with start offsets resolved, before the kill: the probes' times are the engine's.
   const auto c = JoinedConsumerAtEnd(s.bootstrap, "bench-" + name, escalations_topic);
   auto producer = MakeProducer(s.bootstrap);
-  const auto warm = ReadingFactory::Bp("WARMUP", WallMs(), 120, 80);
+  const auto warm = testing::MakeBp("WARMUP", WallMs(), 120, 80);
   Send(*producer, readings_topic, warm.worker_id(), warm.SerializeAsString());
   producer->flush(30000);
 
@@ -226,7 +227,7 @@ Failover MeasureFailover(const ScaleOut& s, int session_timeout_ms, int standby_
   // One grade-3 reading of a new worker on each moved partition: its R1 escalation is that partition
   // processing again.
   for (int p : moved) {
-    const auto r = ReadingFactory::Bp("F" + std::to_string(p), WallMs(), 186, 114);
+    const auto r = testing::MakeBp("F" + std::to_string(p), WallMs(), 186, 114);
     Send(*producer, readings_topic, r.worker_id(), r.SerializeAsString(), p);
   }
   producer->flush(30000);
