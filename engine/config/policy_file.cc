@@ -2,7 +2,6 @@
 #include "engine/config/policy_file.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "engine/config/policy_fields.h"
+#include "engine/config/yaml_source.h"
 #include "engine/config/policy_values.h"
 
 namespace alertd::config {
@@ -33,37 +33,7 @@ using domain::Policy;
 constexpr std::array<BpCategory, 5> kCategories = {BpCategory::kNormal, BpCategory::kHighNormal, BpCategory::kGrade1,
                                                    BpCategory::kGrade2, BpCategory::kGrade3};
 
-// How a value the file gave reads in an error message.
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "nothing";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  std::string text = node.Scalar();
-  constexpr size_t kShown = 40;  // enough to recognise the value; a pasted paragraph is cut
-  if (text.size() > kShown) text = text.substr(0, kShown) + "...";
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '\n') {
-      quoted += "\\n";  // a multi-line value stays on the message's one line
-      continue;
-    }
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
-// A quoted scalar ("120") is a string in YAML: numbers must be written bare, so a value that only
-// looks numeric is not silently accepted where the author may have meant something else.
-bool IsString(const YAML::Node& node) { return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str"; }
 
 std::string JoinKeys(const std::vector<std::string_view>& keys) { return fmt::format("{}", fmt::join(keys, ", ")); }
 
@@ -91,51 +61,6 @@ struct Setting {
   std::string text;
 };
 
-// The file's first YAML document, and where a second one starts if the file has one.
-struct FirstDocument {
-  YAML::Node root;                   // Null for an empty file
-  std::optional<YAML::Mark> second;  // set: the file holds more than one document
-};
-
-// Remembers where the first node of the document being parsed is.
-class FirstNodeMark : public YAML::EventHandler {
- public:
-  std::optional<YAML::Mark> mark;
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { Note(m); }
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Note(m); }
-  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { Note(m); }
-  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    Note(m);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    Note(m);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void Note(const YAML::Mark& m) {
-    if (!mark) mark = m;
-  }
-};
-
-// Parses no further than the second document: yaml-cpp 0.7's LoadAll never returns on some malformed
-// files (a stray ',' after a value, e.g. `'',`: it appends null documents until memory runs out; fixed
-// upstream by jbeder/yaml-cpp#1319), and a policy file must be refused, not hang the daemon's start.
-// Throws YAML::Exception, as LoadAll does.
-FirstDocument LoadFirstDocument(const std::string& text) {
-  FirstDocument out{YAML::Load(text), std::nullopt};
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  FirstNodeMark first;
-  parser.HandleNextDocument(first);
-  FirstNodeMark second;
-  if (parser.HandleNextDocument(second)) out.second = second.mark.value_or(YAML::Mark::null_mark());
-  return out;
-}
 
 // Checks a policy file in two passes: Collect walks the YAML structure (unknown keys, duplicates,
 // sections that are not mappings) and remembers each field's node; Read then converts the fields in
@@ -145,22 +70,17 @@ class PolicyReader {
   explicit PolicyReader(std::string_view source) : source_(source) {}
 
   absl::StatusOr<Policy> Parse(std::string_view text) {
-    FirstDocument document;
-    try {
-      document = LoadFirstDocument(std::string(text));
-    } catch (const YAML::Exception& e) {
-      return Fail(e.mark, "", fmt::format("invalid YAML: {}", e.msg));
-    }
+    absl::StatusOr<YAML::Node> document = LoadOneDocument(source_, text);
+    if (!document.ok()) return document.status();
     const std::string sections = JoinKeys(ChildKeys(""));
-    if (document.second) return Fail(*document.second, "", "expected one YAML document, found a second one here");
-    if (document.root.IsNull()) {
+    if (document->IsNull()) {
       return absl::InvalidArgumentError(
           fmt::format("{}: the policy file is empty; expected a mapping with sections {}", source_, sections));
     }
-    const YAML::Node& root = document.root;
+    const YAML::Node& root = *document;
     if (!root.IsMap()) {
       return Fail(root.Mark(), "",
-                  fmt::format("expected a mapping with sections {}, got {}", sections, Describe(root)));
+                  fmt::format("expected a mapping with sections {}, got {}", sections, DescribeYaml(root)));
     }
     if (absl::Status st = Collect(root, ""); !st.ok()) return st;
     Policy policy;
@@ -177,11 +97,7 @@ class PolicyReader {
   };
 
   absl::Status Fail(const YAML::Mark& mark, std::string_view field, std::string_view what) const {
-    // yaml-cpp counts from 0; editors count from 1.
-    const int line = mark.is_null() ? 1 : mark.line + 1;
-    const int column = mark.is_null() ? 1 : mark.column + 1;
-    return absl::InvalidArgumentError(
-        fmt::format("{}:{}:{}: {}{}{}", source_, line, column, field, field.empty() ? "" : ": ", what));
+    return YamlError(source_, mark, field, what);
   }
 
   // Read's checks run in sequence and the first refusal is the one reported: later checks may rely
@@ -197,7 +113,7 @@ class PolicyReader {
       const YAML::Node& key = entry.first;
       const YAML::Node& value = entry.second;
       if (!key.IsScalar()) {
-        return Fail(key.Mark(), prefix, fmt::format("expected a field name, got {}", Describe(key)));
+        return Fail(key.Mark(), prefix, fmt::format("expected a field name, got {}", DescribeYaml(key)));
       }
       const std::string path = prefix.empty() ? key.Scalar() : fmt::format("{}.{}", prefix, key.Scalar());
       if (std::find(allowed.begin(), allowed.end(), key.Scalar()) == allowed.end()) {
@@ -216,7 +132,7 @@ class PolicyReader {
       if (value.IsNull()) continue;
       if (!value.IsMap()) {
         return Fail(where, path,
-                    fmt::format("expected a mapping with keys {}, got {}", JoinKeys(ChildKeys(path)), Describe(value)));
+                    fmt::format("expected a mapping with keys {}, got {}", JoinKeys(ChildKeys(path)), DescribeYaml(value)));
       }
       if (absl::Status st = Collect(value, path); !st.ok()) return st;
     }
@@ -236,13 +152,13 @@ class PolicyReader {
   // The scalar text of `v`, or nullopt after refusing it as not `expected`.
   std::optional<std::string> Scalar(const Located& v, std::string_view path, std::string_view expected, bool bare) {
     if (!v.node.IsScalar()) {
-      Refuse(v.mark, path, fmt::format("expected {}, got {}", expected, Describe(v.node)));
+      Refuse(v.mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v.node)));
       return std::nullopt;
     }
-    if (bare && IsString(v.node)) {
+    if (bare && IsQuotedString(v.node)) {
       Refuse(v.mark, path,
              fmt::format("expected {}, got the quoted string {} (write numbers without quotes)", expected,
-                         Describe(v.node)));
+                         DescribeYaml(v.node)));
       return std::nullopt;
     }
     return v.node.Scalar();
@@ -256,7 +172,7 @@ class PolicyReader {
     const std::optional<std::string> text = Scalar(*v, path, expected, /*bare=*/true);
     if (!text) return;
     const std::optional<int64_t> n = ParseWholeNumber(*text);
-    if (!n) return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+    if (!n) return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v->node)));
     if (*n < lo || *n > hi) return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, *n));
     out = static_cast<T>(*n);
   }
@@ -268,7 +184,7 @@ class PolicyReader {
     const std::optional<std::string> text = Scalar(*v, path, expected, /*bare=*/true);
     if (!text) return;
     const std::optional<double> x = ParseDecimal(*text);
-    if (!x) return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+    if (!x) return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v->node)));
     if (*x <= 0 || *x > hi) return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DecimalText(*x)));
     out = *x;
   }
@@ -283,7 +199,7 @@ class PolicyReader {
     if (!text) return;
     const std::optional<int64_t> ms = ParseDuration(*text);
     if (!ms || *ms < lo_ms || *ms > kMaxDurationMs) {
-      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v->node)));
     }
     out = *ms;
   }
@@ -297,7 +213,7 @@ class PolicyReader {
     if (!text) return;
     const std::optional<int> minutes = ParseDayOffset(*text);
     if (!minutes || *minutes < kMinDayOffsetMinutes || *minutes > kMaxDayOffsetMinutes) {
-      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v->node)));
     }
     out_minutes = *minutes;
   }
@@ -319,7 +235,7 @@ class PolicyReader {
         return;
       }
     }
-    Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+    Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v->node)));
   }
 
   // YAML 1.2's two booleans, unquoted: "yes", "on" or "1" read differently across YAML versions.
@@ -329,8 +245,8 @@ class PolicyReader {
     constexpr std::string_view kExpected = "true or false";
     const std::optional<std::string> text = Scalar(*v, path, kExpected, /*bare=*/false);
     if (!text) return;
-    if (IsString(v->node) || (*text != "true" && *text != "false")) {
-      return Refuse(v->mark, path, fmt::format("expected {} (unquoted), got {}", kExpected, Describe(v->node)));
+    if (IsQuotedString(v->node) || (*text != "true" && *text != "false")) {
+      return Refuse(v->mark, path, fmt::format("expected {} (unquoted), got {}", kExpected, DescribeYaml(v->node)));
     }
     out = *text == "true";
   }
@@ -349,7 +265,7 @@ class PolicyReader {
     });
     const bool blank = std::all_of(text->begin(), text->end(), [](char c) { return c == ' '; });
     if (blank || control || text->size() > kMaxAdviceChars) {
-      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, Describe(v->node)));
+      return Refuse(v->mark, path, fmt::format("expected {}, got {}", expected, DescribeYaml(v->node)));
     }
     out = *text;
   }

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "absl/status/status.h"
+#include "engine/config/yaml_source.h"
 #include "engine/notify/view_model.h"
 
 namespace alertd::notify {
@@ -32,23 +33,6 @@ constexpr RoleName kRoles[] = {{"worker", pb::ROLE_WORKER},
                                {"extra", pb::ROLE_EXTRA},
                                {"on_call", pb::RECIPIENT_ROLE_UNSPECIFIED}};
 
-// How a value the file gave reads in an error message: quoted, one line, cut when long.
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "nothing";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  std::string text = node.Scalar();
-  if (text.size() > 40) text = text.substr(0, 40) + "...";
-  return JsonText(nlohmann::json(text));
-}
 
 // "22:00" -> minutes after midnight.
 std::optional<int> ParseClock(const std::string& s) {
@@ -86,39 +70,6 @@ nlohmann::json WebhookSpecimen(Language language) {
   return view;
 }
 
-// The line (from 1) where a second YAML document starts, or 0. YAML::Load reads the first document
-// only, and a config whose second half is silently ignored is a config nobody meant. A document
-// marker ("---", or content after "...") stands at column 0 and cannot occur inside a scalar.
-int SecondDocumentLine(std::string_view text) {
-  bool content = false;  // the first document has begun
-  bool ended = false;    // "..." closed it
-  int line_number = 0;
-  for (std::size_t start = 0; start < text.size();) {
-    const std::size_t end = std::min(text.find('\n', start), text.size());
-    const std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    auto marker = [&](std::string_view m) {
-      return line.starts_with(m) &&
-             (line.size() == m.size() || line[m.size()] == ' ' || line[m.size()] == '\t' || line[m.size()] == '\r');
-    };
-    const std::size_t first = line.find_first_not_of(" \t\r");
-    const bool blank = first == std::string_view::npos || line[first] == '#';
-    if (marker("---")) {
-      if (content) return line_number;
-      content = true;  // "--- value" or a bare "---" opens the first document
-      continue;
-    }
-    if (marker("...")) {
-      ended = content;
-      continue;
-    }
-    if (blank || line.starts_with('%')) continue;  // comments and directives
-    if (ended) return line_number;
-    content = true;
-  }
-  return 0;
-}
 
 class ConfigReader {
  public:
@@ -129,17 +80,9 @@ class ConfigReader {
       return absl::InvalidArgumentError(fmt::format("{}: {} bytes; the notification config may hold at most {}",
                                                     source_, text.size(), kMaxConfigBytes));
     }
-    if (const int second = SecondDocumentLine(text); second != 0) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}:{}:1: expected one YAML document, found a second one here (remove the \"---\" or \"...\" line)", source_,
-          second));
-    }
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      return Fail(e.mark, "", fmt::format("invalid YAML: {}", e.msg));
-    }
+    absl::StatusOr<YAML::Node> document = config::LoadOneDocument(source_, text);
+    if (!document.ok()) return document.status();
+    const YAML::Node& root = *document;
     if (root.IsNull()) {
       return absl::InvalidArgumentError(fmt::format(
           "{}: the notification config is empty; expected a mapping with language, utc_offset, quiet_hours, "
@@ -153,10 +96,7 @@ class ConfigReader {
 
  private:
   absl::Status Fail(const YAML::Mark& mark, std::string_view field, std::string_view what) const {
-    const int line = mark.is_null() ? 1 : mark.line + 1;  // yaml-cpp counts from 0, editors from 1
-    const int column = mark.is_null() ? 1 : mark.column + 1;
-    return absl::InvalidArgumentError(
-        fmt::format("{}:{}:{}: {}{}{}", source_, line, column, field, field.empty() ? "" : ": ", what));
+    return config::YamlError(source_, mark, field, what);
   }
 
   // Checks that `node` is a mapping whose keys are all in `allowed` and none repeats; fills `out`.
@@ -165,10 +105,10 @@ class ConfigReader {
     const std::string keys = fmt::format("{}", fmt::join(allowed, ", "));
     if (!node.IsMap())
       return Fail(Mark(node, where), path,
-                  fmt::format("expected a mapping with keys {}, got {}", keys, Describe(node)));
+                  fmt::format("expected a mapping with keys {}, got {}", keys, config::DescribeYaml(node)));
     for (const auto& entry : node) {
       const YAML::Node& key = entry.first;
-      if (!key.IsScalar()) return Fail(key.Mark(), path, fmt::format("expected a field name, got {}", Describe(key)));
+      if (!key.IsScalar()) return Fail(key.Mark(), path, fmt::format("expected a field name, got {}", config::DescribeYaml(key)));
       const std::string field = path.empty() ? key.Scalar() : fmt::format("{}.{}", path, key.Scalar());
       if (std::find(allowed.begin(), allowed.end(), key.Scalar()) == allowed.end()) {
         return Fail(key.Mark(), field, fmt::format("unknown field; allowed here: {}", keys));
@@ -192,7 +132,7 @@ class ConfigReader {
 
   absl::StatusOr<std::string> Text(const YAML::Node& node, const std::string& field, std::string_view expected) {
     if (!node.IsScalar())
-      return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, Describe(node)));
+      return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, config::DescribeYaml(node)));
     return node.Scalar();
   }
 
@@ -203,7 +143,7 @@ class ConfigReader {
     if (node.IsScalar()) {
       if (auto value = parse(node.Scalar())) return *value;
     }
-    return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, Describe(node)));
+    return Fail(Mark(node, KeyMark(field)), field, fmt::format("expected {}, got {}", expected, config::DescribeYaml(node)));
   }
 
   absl::StatusOr<Language> ReadLanguage(const YAML::Node& node, const std::string& field) {
@@ -265,14 +205,14 @@ class ConfigReader {
   absl::Status ReadChannels(const YAML::Node& node, NotifyConfig& config) {
     if (!node.IsMap())
       return Fail(Mark(node, KeyMark("channels")), "channels",
-                  fmt::format("expected a mapping from channel name to its settings, got {}", Describe(node)));
+                  fmt::format("expected a mapping from channel name to its settings, got {}", config::DescribeYaml(node)));
     for (const auto& entry : node) {
       const YAML::Node& name_node = entry.first;
       const std::string field = fmt::format("channels.{}", name_node.IsScalar() ? name_node.Scalar() : "?");
       if (!name_node.IsScalar() || !IsChannelName(name_node.Scalar())) {
         return Fail(name_node.Mark(), field,
                     fmt::format("expected a channel name of letters, digits, - and _ (at most 64), got {}",
-                                Describe(name_node)));
+                                config::DescribeYaml(name_node)));
       }
       if (config.FindChannel(name_node.Scalar()) != nullptr) return Fail(name_node.Mark(), field, "defined twice");
       marks_[field] = name_node.Mark();
@@ -298,7 +238,7 @@ class ConfigReader {
           url->find_first_of(" \t\r\n") != std::string::npos) {
         return Fail(Mark(keys["url"], KeyMark(field + ".url")), field + ".url",
                     fmt::format("expected an http:// or https:// URL without spaces (at most {} bytes), got {}",
-                                kMaxUrlBytes, Describe(keys["url"])));
+                                kMaxUrlBytes, config::DescribeYaml(keys["url"])));
       }
       channel.url = *url;
       if (keys.contains("secret")) {
@@ -359,7 +299,7 @@ class ConfigReader {
   absl::Status ReadRecipients(const YAML::Node& node, NotifyConfig& config) {
     if (!node.IsSequence() || node.size() == 0) {
       return Fail(Mark(node, KeyMark("recipients")), "recipients",
-                  fmt::format("expected a list of routes (person or role, channels), got {}", Describe(node)));
+                  fmt::format("expected a list of routes (person or role, channels), got {}", config::DescribeYaml(node)));
     }
     std::map<std::string, int> seen;  // "person X" / "role Y" -> line, so one selector has one route
     for (std::size_t i = 0; i < node.size(); ++i) {
@@ -441,14 +381,14 @@ class ConfigReader {
     const YAML::Node& list = keys["channels"];
     if (!list.IsSequence() || list.size() == 0)
       return Fail(Mark(list, KeyMark(path)), path,
-                  fmt::format("expected a list of channel names, got {}", Describe(list)));
+                  fmt::format("expected a list of channel names, got {}", config::DescribeYaml(list)));
     for (const YAML::Node& item : list) {
       if (!item.IsScalar() || config.FindChannel(item.Scalar()) == nullptr) {
         std::vector<std::string> names;
         for (const ChannelConfig& c : config.channels) names.push_back(c.name);
         return Fail(Mark(item, KeyMark(path)), path,
                     fmt::format("expected a channel defined under channels ({}), got {}", fmt::join(names, ", "),
-                                Describe(item)));
+                                config::DescribeYaml(item)));
       }
       if (std::find(route.channels.begin(), route.channels.end(), item.Scalar()) != route.channels.end()) {
         return Fail(item.Mark(), path, fmt::format("channel {} listed twice", item.Scalar()));
@@ -470,7 +410,7 @@ class ConfigReader {
       const YAML::Node& list = keys["rules"];
       if (!list.IsSequence() || list.size() == 0)
         return Fail(Mark(list, KeyMark(path)), path,
-                    fmt::format("expected a list of rules R1..R6, got {}", Describe(list)));
+                    fmt::format("expected a list of rules R1..R6, got {}", config::DescribeYaml(list)));
       for (const YAML::Node& item : list) {
         absl::StatusOr<pb::Rule> rule = Choice(item, path, "one of R1, R2, R3, R4, R5, R6", [](const std::string& s) {
           std::optional<pb::Rule> found;

@@ -142,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(
                       std::string(kChannels) + "recipients:\n  - role: worker\n    channels: [hm]\n    lang: en\n",
                       "notify.yaml:8:5: recipients[0].lang: unknown field"},
         BadConfigCase{"second document", std::string(kChannels) + kRoute + "---\nlanguage: en\n",
-                      "notify.yaml:8:1: expected one YAML document, found a second one here"},
+                      "notify.yaml:9:1: expected one YAML document, found a second one here"},
         BadConfigCase{"content after the end marker", std::string(kChannels) + kRoute + "...\n# c\nlanguage: en\n",
                       "notify.yaml:10:1: expected one YAML document"},
         BadConfigCase{"key set twice", std::string("language: en\nlanguage: zh-CN\n") + kChannels + kRoute,
