@@ -6,60 +6,30 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "engine/domain/types.h"
+#include "engine/wire/convert.h"
 
 namespace alertd::cli {
 
 namespace hg = healthgrid::v1;
 
-std::string RuleLabel(hg::Rule rule) {
-  switch (rule) {
-    case hg::R1_CRITICAL_BP: return "R1 critical BP";
-    case hg::R2_SUSTAINED_HYPERTENSION: return "R2 sustained hypertension";
-    case hg::R3_SELF_TEST_MISSED: return "R3 self-test missed";
-    case hg::R4_PRE_SHIFT_FITNESS: return "R4 pre-shift fitness";
-    case hg::R5_GLUCOSE: return "R5 glucose";
-    case hg::R6_FOCUS_TRACKING: return "R6 focus tracking";
-    default: return fmt::format("rule {}", static_cast<int>(rule));
-  }
+namespace {
+
+// The domain's words for a wire value (engine/domain/labels.h, one table per enum); a value the
+// domain does not know reads `unknown` with its number, so a newer producer's value still prints.
+template <typename ProtoEnum>
+std::string Words(ProtoEnum value, fmt::format_string<int> unknown) {
+  const auto known = wire::FromProtoEnum(value);
+  return known ? std::string(domain::Text(*known)) : fmt::format(unknown, static_cast<int>(value));
 }
 
-std::string SeverityLabel(hg::Severity severity) {
-  switch (severity) {
-    case hg::INFO: return "INFO";
-    case hg::HIGH: return "HIGH";
-    case hg::URGENT: return "URGENT";
-    case hg::CRITICAL: return "CRITICAL";
-    default: return fmt::format("SEV-{}", static_cast<int>(severity));
-  }
-}
+}  // namespace
 
-std::string StateLabel(hg::EscalationState state) {
-  switch (state) {
-    case hg::OPEN: return "OPEN";
-    case hg::ESCALATED: return "ESCALATED";
-    case hg::RENOTIFIED: return "RENOTIFIED";
-    case hg::RESOLVED: return "RESOLVED";
-    default: return fmt::format("STATE-{}", static_cast<int>(state));
-  }
-}
-
-std::string RoleLabel(hg::RecipientRole role) {
-  switch (role) {
-    case hg::ROLE_WORKER: return "worker";
-    case hg::ROLE_HEALTH_MANAGER: return "health manager";
-    case hg::ROLE_UNIT_SUPERVISOR: return "unit supervisor";
-    case hg::ROLE_EXTRA: return "policy recipient";
-    default: return fmt::format("role {}", static_cast<int>(role));
-  }
-}
-
-std::string UrgencyLabel(hg::ReferralUrgency urgency) {
-  switch (urgency) {
-    case hg::REFERRAL_ROUTINE: return "ROUTINE";
-    case hg::REFERRAL_URGENT: return "URGENT";
-    default: return fmt::format("URGENCY-{}", static_cast<int>(urgency));
-  }
-}
+std::string RuleLabel(hg::Rule rule) { return Words(rule, "rule {}"); }
+std::string SeverityLabel(hg::Severity severity) { return Words(severity, "SEV-{}"); }
+std::string StateLabel(hg::EscalationState state) { return Words(state, "STATE-{}"); }
+std::string RoleLabel(hg::RecipientRole role) { return Words(role, "role {}"); }
+std::string UrgencyLabel(hg::ReferralUrgency urgency) { return Words(urgency, "URGENCY-{}"); }
 
 std::string DeadLetterReasonLabel(hg::DeadLetterReason reason) {
   const std::string& name = hg::DeadLetterReason_Name(reason);
