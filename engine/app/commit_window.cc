@@ -140,7 +140,7 @@ absl::Status CommitWindow::StartCommit() {
   }
   for (const auto& [tp, offset] : next_offsets_) c->batch.next_offsets.push_back({{tp.first, tp.second}, offset});
   for (const auto& [partition, ms] : stream_times_) {
-    c->batch.next_offsets.push_back({{kStreamTimeTopic, partition}, std::max<int64_t>(0, ms)});
+    c->batch.stream_times.push_back({partition, std::max<int64_t>(0, ms)});
   }
   c->batch.outbox_put = std::move(outbox_put_);
   c->batch.outbox_delete = std::move(outbox_delete_);

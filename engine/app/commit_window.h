@@ -24,10 +24,6 @@
 
 namespace alertd::app {
 
-// Stream mode keeps each partition's clock in the offsets column family, under a name no Kafka topic
-// can have ('<' is not a legal topic character), so it commits atomically with the offsets it goes with.
-inline const std::string kStreamTimeTopic = "<stream-time>";
-
 // An input topic-partition, as the loop and the window key their offsets.
 using TopicPartition = std::pair<std::string, int32_t>;
 

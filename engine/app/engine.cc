@@ -355,7 +355,6 @@ void Engine::OnCommitted(const state::CommitBatch& batch) {
   // the output it owes.
   metrics_.SetOutboxPending(outbox_.unconfirmed());
   for (const auto& [position, offset] : batch.next_offsets) {
-    if (position.topic == kStreamTimeTopic) continue;
     metrics_.SetConsumerPosition(position.topic, position.partition, offset);
     // The lag of the partitions this commit moved, from the watermarks librdkafka last saw (no request).
     int64_t low = 0, high = 0;

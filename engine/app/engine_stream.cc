@@ -99,7 +99,7 @@ absl::Status Engine::LoadStreamState(int32_t partition) {
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t loaded = 0;
   absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
-    auto stored = store.LoadNextOffset({kStreamTimeTopic, partition});
+    auto stored = store.LoadStreamTime(partition);
     if (!stored.ok()) return stored.status();
     stream_time_[partition] = stored->value_or(0);
     stream_timers_.ErasePartition(partition);

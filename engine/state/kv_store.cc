@@ -34,6 +34,10 @@ class KvStateStore final : public StateStore {
     return *std::move(state);
   }
 
+  absl::StatusOr<std::optional<int64_t>> LoadStreamTime(int32_t partition) override {
+    return LoadNextOffset(layout::StreamTimePosition(partition));
+  }
+
   absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const InputPosition& position) override {
     if (absl::Status status = layout::CheckPosition(name_, position); !status.ok()) return status;
     absl::StatusOr<std::optional<std::string>> value =
@@ -351,7 +355,7 @@ class KvStateStore final : public StateStore {
 StateStore::~StateStore() = default;
 
 bool CommitBatch::empty() const {
-  return workers.empty() && next_offsets.empty() && outbox_put.empty() && outbox_delete.empty() &&
+  return workers.empty() && next_offsets.empty() && stream_times.empty() && outbox_put.empty() && outbox_delete.empty() &&
          timers_put.empty() && timers_delete.empty() && parked_put.empty();
 }
 

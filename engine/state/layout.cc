@@ -173,6 +173,8 @@ absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_vi
                    .worker = domain::WorkerId{std::string(bytes.substr(4))}};
 }
 
+InputPosition StreamTimePosition(int32_t partition) { return InputPosition{"<stream-time>", partition}; }
+
 std::string OffsetKeyBytes(const InputPosition& position) {
   std::string bytes;
   bytes.reserve(position.topic.size() + 5);
@@ -339,7 +341,8 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
                                            uint64_t next_outbox_seq, const StoredWorkerFn& stored) {
   EncodedCommit commit;
   commit.next_outbox_seq = next_outbox_seq;
-  commit.writes.reserve(3 * batch.workers.size() + batch.next_offsets.size() + batch.outbox_put.size() +
+  commit.writes.reserve(3 * batch.workers.size() + batch.next_offsets.size() + batch.stream_times.size() +
+                        batch.outbox_put.size() +
                         batch.outbox_delete.size() + batch.timers_put.size() + batch.timers_delete.size() +
                         2 * batch.parked_put.size() + 1);
 
@@ -353,6 +356,18 @@ absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const Commit
     }
     std::string value;
     AppendBigEndian64(value, static_cast<uint64_t>(offset));
+    commit.writes.push_back(
+        Write{.family = Family::kOffsets, .key = OffsetKeyBytes(position), .value = std::move(value)});
+  }
+  for (const auto& [partition, ms] : batch.stream_times) {
+    const InputPosition position = StreamTimePosition(partition);
+    if (absl::Status status = CheckPosition(store, position); !status.ok()) return status;
+    if (ms < 0) {
+      return CannotEncode(store, Family::kOffsets, Describe(position),
+                          absl::StrCat("stream time ", ms, " is negative; processing time starts at 0"));
+    }
+    std::string value;
+    AppendBigEndian64(value, static_cast<uint64_t>(ms));
     commit.writes.push_back(
         Write{.family = Family::kOffsets, .key = OffsetKeyBytes(position), .value = std::move(value)});
   }

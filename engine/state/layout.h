@@ -5,7 +5,8 @@
 // Column families (RocksDB names):
 //   workers  key: 4-byte big-endian partition + worker id bytes   value: WorkerStateRecord head
 //   samples  a worker's profile and window samples, one key each (worker_parts.h)
-//   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64
+//   offsets  key: topic bytes + '\0' + 4-byte big-endian partition value: 8-byte big-endian int64;
+//            topic "<stream-time>": the partition's stream time in ms (StreamTimePosition)
 //   outbox   key: 4-byte big-endian partition + 4-byte big-endian epoch + 8-byte big-endian seq
 //            (an OutboxId)                                         value: OutboxRecord
 //   meta     "schema_version" -> decimal text; "outbox_next_seq" -> 8-byte big-endian uint64;
@@ -102,6 +103,10 @@ int32_t PartitionOf(std::string_view key);
 [[nodiscard]] absl::StatusOr<WorkerKey> ParseWorkerKey(absl::string_view store, std::string_view bytes);
 
 std::string OffsetKeyBytes(const InputPosition& position);
+// Where a partition's stream time (CommitBatch::stream_times) is kept: an offsets-family key under a
+// topic name Kafka cannot have ('<' is not allowed in topic names), so it travels with the
+// partition's offsets through the changelog and never meets a real topic.
+InputPosition StreamTimePosition(int32_t partition);
 // DataLoss naming the store and key unless `key` is a topic, '\0' and a 4-byte partition >= 0. The
 // topic is not checked (CheckPosition does).
 [[nodiscard]] absl::StatusOr<InputPosition> ParseOffsetKey(absl::string_view store, std::string_view key);

@@ -91,6 +91,8 @@ struct CommitBatch {
   // with the earlier one's state, whatever its `before` says.
   std::vector<WorkerBefore> workers_before = {};
   std::vector<std::pair<InputPosition, int64_t>> next_offsets = {};  // next offset to consume, >= 0
+  // Replay mode (--clock=stream): each partition's processing time, ms >= 0, committed with its offsets.
+  std::vector<std::pair<int32_t, int64_t>> stream_times = {};
   // Seqs strictly ascending and >= NextOutboxSeq(), source_partition >= 0, any epoch (entries restored
   // from a changelog come by ApplyChanges, never here).
   std::vector<OutboxEntry> outbox_put = {};
@@ -191,6 +193,8 @@ class StateStore {
 
   [[nodiscard]] virtual absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key) = 0;
   [[nodiscard]] virtual absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const InputPosition& position) = 0;
+  // The partition's processing time in replay mode (CommitBatch::stream_times); nullopt: none stored.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<int64_t>> LoadStreamTime(int32_t partition) = 0;
   // Every pending entry, ascending id (partition, epoch, seq).
   [[nodiscard]] virtual absl::StatusOr<std::vector<OutboxEntry>> LoadOutbox() = 0;
   // The pending entries of one partition (>= 0), ascending id: one key range.

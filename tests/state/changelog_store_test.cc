@@ -30,7 +30,7 @@ using Changes = std::vector<Change>;
 using Checkpoints = std::vector<std::pair<int32_t, ChangelogCheckpoint>>;
 
 constexpr int64_t kT0 = 1'717'000'000'000;  // a processing time in 2024, ms
-const std::string kStreamTime = "<stream-time>";  // the engine's pseudo-topic of a partition's stream time
+const std::string kStreamTime = layout::StreamTimePosition(0).topic;  // where a partition's stream time is kept
 
 WorkerKey Key(int32_t partition, const std::string& worker) {
   return WorkerKey{.partition = partition, .worker = domain::WorkerId{worker}};
@@ -60,9 +60,8 @@ constexpr ChangelogCheckpoint kCheckpoint{.next_offset = 41, .epoch = 3, .fence_
 CommitBatch PartitionBatch(int32_t partition, uint64_t seq) {
   CommitBatch batch;
   batch.workers = {{Key(partition, "W001"), FullState("W001")}, {Key(partition, "W002"), CountedState(5)}};
-  batch.next_offsets = {{{"readings", partition}, 100 + partition},
-                        {{"worker-profiles", partition}, 7},
-                        {{kStreamTime, partition}, kT0}};
+  batch.next_offsets = {{{"readings", partition}, 100 + partition}, {{"worker-profiles", partition}, 7}};
+  batch.stream_times = {{partition, kT0}};
   batch.outbox_put = {Entry(seq, partition), Entry(seq + 1, partition)};
   batch.timers_put = {MakeTimer(kT0 + 60'000, partition, "W001"), MakeTimer(kT0 - 5, partition, "W002", 2)};
   return batch;
@@ -81,9 +80,10 @@ PartitionView View(StateStore& store, int32_t partition) {
   PartitionView view;
   view.w1 = *store.LoadWorker(Key(partition, "W001"));
   view.w2 = *store.LoadWorker(Key(partition, "W002"));
-  for (const std::string& topic : {std::string("readings"), std::string("worker-profiles"), kStreamTime}) {
+  for (const std::string& topic : {std::string("readings"), std::string("worker-profiles")}) {
     view.offsets.push_back(*store.LoadNextOffset({topic, partition}));
   }
+  view.offsets.push_back(*store.LoadStreamTime(partition));
   view.outbox = *store.LoadOutbox(partition);
   view.timers = *store.LoadTimers(partition);
   return view;

@@ -152,6 +152,30 @@ TYPED_TEST(StateStoreTest, LaterEntryForTheSameKeyWins) {
   EXPECT_EQ(this->store().NextOutboxSeq(), 3U);
 }
 
+TYPED_TEST(StateStoreTest, StreamTimePerPartitionIsKeptApartFromTheOffsets) {
+  CommitBatch batch;
+  batch.next_offsets = {{{"readings", 0}, 5}};
+  batch.stream_times = {{0, 1'700'000'000'000}, {3, 0}};
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  CommitBatch later;
+  later.stream_times = {{0, 1'700'000'060'000}};
+  ASSERT_TRUE(this->store().Commit(later).ok());
+  this->Reopen();
+  EXPECT_EQ(*this->store().LoadStreamTime(0), 1'700'000'060'000);
+  EXPECT_EQ(*this->store().LoadStreamTime(3), 0);
+  EXPECT_EQ(*this->store().LoadStreamTime(1), std::nullopt);
+  EXPECT_EQ(this->Offset("readings", 0), 5);
+  EXPECT_EQ(this->Offset("readings", 3), std::nullopt);
+
+  CommitBatch negative;
+  negative.stream_times = {{1, -1}};
+  const absl::Status refused = this->store().Commit(negative);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_NE(refused.message().find("stream time -1 is negative"), std::string::npos) << refused;
+  EXPECT_EQ(*this->store().LoadStreamTime(1), std::nullopt);
+  EXPECT_EQ(this->store().LoadStreamTime(-1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TYPED_TEST(StateStoreTest, OffsetsPerTopicAndPartition) {
   CommitBatch batch;
   batch.next_offsets = {{{"readings", 0}, 5},
