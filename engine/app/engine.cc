@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/app/kafka_error.h"
 #include "engine/app/steady_time.h"
+#include "engine/tool/kafka_client.h"
 
 namespace alertd::app {
 namespace {
@@ -40,32 +41,19 @@ class Engine::Callbacks final : public RdKafka::RebalanceCb, public RdKafka::Del
 
   void dr_cb(RdKafka::Message& m) override { engine_.outbox_.OnDelivery(m); }
 
-  void event_cb(RdKafka::Event& e) override {
-    switch (e.type()) {
-      case RdKafka::Event::EVENT_ERROR:
-        if (e.fatal()) {
-          spdlog::critical("kafka fatal error: {}", e.str());
-          if (engine_.callback_error_.ok()) engine_.callback_error_ = absl::AbortedError("kafka fatal error: " + e.str());
-        } else {
-          // Transient (a broker down, a connection refused): librdkafka retries by itself. Counted,
-          // and logged at most every few seconds per kind, however long the outage.
-          const std::string name = ErrorName(e.err());
-          engine_.metrics_.CountKafkaError("client", name);
-          LogLimited(engine_.log_limiter_, spdlog::level::warn, "client " + name, "kafka: {} ({})", e.str(), name);
-        }
-        break;
-      case RdKafka::Event::EVENT_LOG:
-        if (e.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
-          LogLimited(engine_.log_limiter_, spdlog::level::warn, "log " + e.fac(), "kafka {}: {}", e.fac(), e.str());
-        }
-        break;
-      default:
-        break;
-    }
-  }
+  void event_cb(RdKafka::Event& e) override { events_.event_cb(e); }
 
  private:
   Engine& engine_;
+  // Transient errors are counted and logged at most every few seconds however long an outage lasts
+  // (librdkafka retries by itself); a fatal one stops the loop.
+  tool::KafkaEventLog events_{tool::KafkaEventHooks{
+      .transient_error = [this](RdKafka::ErrorCode err) { engine_.metrics_.CountKafkaError("client", ErrorName(err)); },
+      .fatal =
+          [this](const std::string& text) {
+            if (engine_.callback_error_.ok()) engine_.callback_error_ = absl::AbortedError("kafka fatal error: " + text);
+          },
+      .min_level = spdlog::level::warn}};
 };
 
 Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Rulebook& rules,

@@ -68,18 +68,22 @@ kafka::Properties ParseKafkaProperties(const std::vector<std::string>& pairs) {
 void KafkaEventLog::event_cb(RdKafka::Event& event) {
   switch (event.type()) {
     case RdKafka::Event::EVENT_ERROR: {
+      const std::string text = fmt::format("{}: {}", RdKafka::err2str(event.err()), event.str());
       if (event.fatal()) {
         fatal_.store(true, std::memory_order_relaxed);
-        spdlog::error("kafka fatal error: {}: {}", RdKafka::err2str(event.err()), event.str());
+        spdlog::critical("kafka fatal error: {}", text);
+        if (hooks_.fatal) hooks_.fatal(text);
         return;
       }
-      Warn(fmt::format("{}: {}", RdKafka::err2str(event.err()), event.str()));
+      if (hooks_.transient_error) hooks_.transient_error(event.err());
+      Warn(text);
       return;
     }
     case RdKafka::Event::EVENT_LOG: {
       // A broker failure is logged as FAIL and also raised as an error event; report it once.
       if (event.fac() == "FAIL") return;
       const auto level = LogLevelOf(event.severity());
+      if (level < hooks_.min_level) return;
       const std::string text = fmt::format("{}: {}", event.fac(), event.str());
       if (spdlog::should_log(level) && ShouldReport(text)) spdlog::log(level, "librdkafka {}", text);
       return;

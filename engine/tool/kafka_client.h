@@ -5,14 +5,17 @@
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/kafka/clients.h"
@@ -43,8 +46,18 @@ kafka::Properties ParseKafkaProperties(const std::vector<std::string>& pairs);
 //
 // Thread-safe: error events arrive on the thread that polls the client, but log lines arrive on
 // librdkafka's own threads, concurrently.
+//
+// The daemon adds what it does beside logging through the hooks: it counts each transient error in
+// its metrics and stops its loop on a fatal one.
+struct KafkaEventHooks {
+  std::function<void(RdKafka::ErrorCode)> transient_error = {};  // a non-fatal error event (librdkafka retries)
+  std::function<void(const std::string& text)> fatal = {};       // the client cannot go on
+  spdlog::level::level_enum min_level = spdlog::level::trace;  // librdkafka log lines below it are dropped
+};
+
 class KafkaEventLog : public RdKafka::EventCb {
  public:
+  explicit KafkaEventLog(KafkaEventHooks hooks = {}) : hooks_(std::move(hooks)) {}
   void event_cb(RdKafka::Event& event) override;
   bool fatal() const { return fatal_.load(std::memory_order_relaxed); }
 
@@ -54,6 +67,7 @@ class KafkaEventLog : public RdKafka::EventCb {
  private:
   bool ShouldReport(const std::string& text);
 
+  const KafkaEventHooks hooks_;
   std::atomic<bool> fatal_{false};
   std::mutex mutex_;  // guards last_reported_
   std::map<std::string, std::chrono::steady_clock::time_point> last_reported_;
