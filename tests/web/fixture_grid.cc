@@ -105,6 +105,7 @@ FixtureGrid::FixtureGrid(int64_t now_ms) {
   // A name a page must print as text, never run.
   FixtureWorker zhao = MakeWorker("W003", "<img src=x onerror=\"window.__xss=1\">赵六", "G01", 2);
   AddBp(zhao, now_ms - 26 * kHour, 118, 76);
+  AddGlucose(zhao, now_ms - 26 * kHour, 3.2, false);
 
   // Grade-2 hypertension, enrolled in the weekly self-test, two days overdue, nothing measured in the window.
   FixtureWorker chen = MakeWorker("W004", "陈静", "G01", 3);

@@ -325,7 +325,8 @@
     const times = bp.map((r) => r.measured_at_ms).concat(glucose.map((r) => r.measured_at_ms));
     const t0 = Math.min(...times);
     const t1 = Math.max(Date.now(), ...times);
-    const width = 640;
+    // Drawn at the container's own width, so its text keeps its size on a phone.
+    const width = Math.max(300, Math.min(960, Math.round($('chart').getBoundingClientRect().width) || 640));
     const x = { left: 40, right: width - 8 };
     x.at = (t) => x.left + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (x.right - x.left);
     const bpTop = 24;
@@ -370,10 +371,11 @@
       });
     }
     const axisY = height - 8;
-    for (let i = 0; i <= 4; i++) {
-      const t = t0 + ((t1 - t0) * i) / 4;
+    const steps = width < 500 ? 2 : 4;
+    for (let i = 0; i <= steps; i++) {
+      const t = t0 + ((t1 - t0) * i) / steps;
       const d = new Date(t);
-      svg.append(s('text', { class: 'tick', x: x.at(t), y: axisY, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' },
+      svg.append(s('text', { class: 'tick', x: x.at(t), y: axisY, 'text-anchor': i === 0 ? 'start' : i === steps ? 'end' : 'middle' },
         `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`));
     }
     const legend = h('div', { class: 'legend' },
@@ -410,6 +412,12 @@
     if (st.newest_bp_at_ms) parts.push(` · 最近血压 Last BP ${clock(st.newest_bp_at_ms)}`);
     return parts;
   }
+  let shownWorker = null;
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (shownWorker && $('chart')) fill('chart', drawChart(shownWorker)); }, 200);
+  });
   async function loadWorker() {
     const answer = await api(`/api/v1/workers/${encodeURIComponent(pageId)}`);
     if (answer.status === 404) {
@@ -430,6 +438,7 @@
       .filter(Boolean).join(' · ');
     fill('notices', [flash].filter(Boolean));
     flash = null;
+    shownWorker = w;
     fill('chart', drawChart(w));
     fill('escalations', escalationList(w.episodes || [], false));
     const rows = readingRows(w);
