@@ -1,5 +1,5 @@
-// A small health grid for the grid view's tests: workers, readings and episodes shaped exactly as the
-// /api/v1 answers of /work/briefs' contract (tests/web/README.md), with times relative to "now".
+// A small health grid for the grid view's tests: workers, readings and episodes shaped exactly as alertd's
+// /api/v1 answers (issue 10's API contract), with times relative to "now".
 #pragma once
 
 #include <cstdint>

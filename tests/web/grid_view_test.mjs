@@ -276,7 +276,8 @@ await check('a partial answer says some partitions did not answer', async () => 
 await check('an expired link shows 链接已过期 / Link expired, from the server and from the script', async () => {
   const visibleNotice = () => {
     const e = document.getElementById('expired');
-    return e && e.getBoundingClientRect().height > 0 ? e.textContent : null;
+    const heading = e && e.querySelector('h1');
+    return heading && heading.getBoundingClientRect().height > 0 ? heading.textContent : null;
   };
   // Refused when the page opens (expired, out of scope, no token), and expired between page and API call.
   for (const [route, shot] of [['/grid/G01?t=expired-token', 'expired'], ['/grid/G01?t=worker-token', null],
