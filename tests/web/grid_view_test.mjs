@@ -2,12 +2,13 @@
 // red and marked, the buttons' POSTs, the worker chart, expired links, partial answers, a 375 px phone.
 // Usage: node grid_view_test.mjs --fixture BIN --chromium BIN --artifacts DIR (ctest runs it: web.browser.*).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { Browser } from './devtools.mjs';
+import { clickAndWait, isRed, openView, readEpisodes, readRows } from './grid_view_page.mjs';
 
 const { values: options } = parseArgs({
   options: { fixture: { type: 'string' }, chromium: { type: 'string' }, artifacts: { type: 'string' } },
@@ -58,42 +59,7 @@ async function screenshot(name) {
   const file = await page.screenshot(path.join(options.artifacts, `${name}.png`));
   console.log(`# screenshot ${file}`);
 }
-async function open(route) {
-  await page.goto(`${base}${route}`);
-  return page.waitFor(() => document.body.dataset.state !== 'loading' && document.body.dataset.state,
-    [], { what: `${route} to load` });
-}
-const loads = () => page.evaluate(() => Number(document.body.dataset.loads || 0));
-
-// Red as the stylesheet's --abnormal (#c62828): a strong red channel, weak green and blue.
-const isRed = (css) => {
-  const m = /rgba?\((\d+), (\d+), (\d+)/.exec(css || '');
-  return !!m && Number(m[1]) >= 150 && Number(m[2]) <= 90 && Number(m[3]) <= 90;
-};
-
-// Each grid row's values as the person sees them: text, class and the colour the browser computed.
-function readRows() {
-  const cell = (td) => {
-    const v = td.querySelector('.value');
-    return v ? { text: v.textContent, abnormal: v.classList.contains('abnormal'), color: getComputedStyle(v).color }
-      : { text: td.textContent, abnormal: false, color: getComputedStyle(td).color };
-  };
-  const rows = {};
-  for (const tr of document.querySelectorAll('#workers tbody tr[data-worker-id]')) {
-    rows[tr.dataset.workerId] = {
-      name: tr.querySelector('.name a').textContent, bp: cell(tr.querySelector('.bp')),
-      glucose: cell(tr.querySelector('.glucose')), alerts: tr.querySelector('.alerts').textContent,
-    };
-  }
-  return rows;
-}
-
-function readEpisodes() {
-  return [...document.querySelectorAll('#escalations article.episode')].map((a) => ({
-    id: a.dataset.episodeId, worker: a.dataset.workerId, text: a.textContent,
-    buttons: [...a.querySelectorAll('.actions button')].map((b) => b.dataset.action),
-  }));
-}
+const open = (route) => openView(page, `${base}${route}`);
 
 const results = [];
 async function check(name, body) {
@@ -159,9 +125,8 @@ await check('open escalations are listed oldest first with level, severity, age 
 });
 
 await check('确认 Acknowledge POSTs the episode to /api/v1/acks with the page\'s token, then the view refreshes', async () => {
-  const before = await loads();
-  await page.click('article[data-episode-id="ep-W001-R4"] button[data-action="acknowledge"]');
-  await page.waitFor((n) => Number(document.body.dataset.loads) > n, [before], { what: 'the refresh after the POST' });
+  assert.equal(await clickAndWait(page, 'article[data-episode-id="ep-W001-R4"] button[data-action="acknowledge"]'),
+    'acknowledge ep-W001-R4 202');
   const posts = await fixtureJson('/__fixture/acks');
   assert.equal(posts.length, 1);
   assert.deepEqual(posts[0].body, { worker_id: 'W001', episode_id: 'ep-W001-R4', rule: 'R4', action: 'acknowledge' });
@@ -179,10 +144,9 @@ await check('暂缓 Snooze asks until when and POSTs that time', async () => {
   assert.equal(await page.evaluate(choiceShown), false, 'the until-choice waits for 暂缓 Snooze');
   await page.click('article[data-episode-id="ep-W004-R3"] button[data-action="snooze"]');
   assert.equal(await page.evaluate(choiceShown), true);
-  const before = await loads();
   const sentAfter = Date.now();
-  await page.click('article[data-episode-id="ep-W004-R3"] button[data-snooze="4h"]');
-  await page.waitFor((n) => Number(document.body.dataset.loads) > n, [before], { what: 'the refresh after the POST' });
+  assert.equal(await clickAndWait(page, 'article[data-episode-id="ep-W004-R3"] button[data-snooze="4h"]'),
+    'snooze ep-W004-R3 202');
   const post = (await fixtureJson('/__fixture/acks')).at(-1);
   const { snooze_until_ms: until, ...rest } = post.body;
   assert.deepEqual(rest, { worker_id: 'W004', episode_id: 'ep-W004-R3', rule: 'R3', action: 'snooze' });
@@ -193,9 +157,8 @@ await check('暂缓 Snooze asks until when and POSTs that time', async () => {
 });
 
 await check('解除 Resolve POSTs resolve and the episode leaves the list', async () => {
-  const before = await loads();
-  await page.click('article[data-episode-id="ep-W002-R5"] button[data-action="resolve"]');
-  await page.waitFor((n) => Number(document.body.dataset.loads) > n, [before], { what: 'the refresh after the POST' });
+  assert.equal(await clickAndWait(page, 'article[data-episode-id="ep-W002-R5"] button[data-action="resolve"]'),
+    'resolve ep-W002-R5 202');
   const post = (await fixtureJson('/__fixture/acks')).at(-1);
   assert.deepEqual(post.body, { worker_id: 'W002', episode_id: 'ep-W002-R5', rule: 'R5', action: 'resolve' });
   assert.deepEqual((await page.evaluate(readEpisodes)).map((e) => e.id), ['ep-W004-R3', 'ep-W001-R4']);
@@ -291,9 +254,42 @@ await check('an expired link shows 链接已过期 / Link expired, from the serv
   assert.equal(await page.evaluate(() => document.querySelectorAll('#workers tbody tr').length), 0);
 });
 
+await check('an episode closed meanwhile answers 409 and the page says so', async () => {
+  assert.equal(await open('/worker/W004?t=grid-token'), 'loaded');
+  // Someone else resolves it from another page (the fixture's store then has no such open episode).
+  const res = await fetch(`${base}/api/v1/acks`, {
+    method: 'POST', headers: { Authorization: 'Bearer operator-token', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ worker_id: 'W004', episode_id: 'ep-W004-R3', rule: 'R3', action: 'resolve' }),
+  });
+  assert.equal(res.status, 202);
+  assert.equal(await clickAndWait(page, 'article[data-episode-id="ep-W004-R3"] button[data-action="acknowledge"]'),
+    'acknowledge ep-W004-R3 409');
+  assert.match(await page.evaluate(() => document.getElementById('notices').textContent), /该预警已关闭/);
+});
+
+await check('grid_view_probe.mjs (for tests against a real alertd) reports the view and acknowledges', async () => {
+  const probe = (...args) => {
+    const run = spawnSync(process.execPath, [new URL('./grid_view_probe.mjs', import.meta.url).pathname,
+      '--chromium', options.chromium, ...args], { encoding: 'utf8', timeout: 30000 });
+    return { status: run.status, stderr: run.stderr, outcome: JSON.parse(run.stdout) };
+  };
+  const acked = probe('--url', `${base}/grid/G02?t=unit-token`, '--acknowledge', 'ep-W005-R1');
+  assert.equal(acked.status, 0, acked.stderr);
+  assert.equal(acked.outcome.last_action, 'acknowledge ep-W005-R1 202');
+  assert.deepEqual([acked.outcome.rows.W005.bp.text, acked.outcome.rows.W005.bp.abnormal, acked.outcome.rows.W005.bp.red],
+    ['182/112↑', true, true]);
+  assert.deepEqual(acked.outcome.episodes.map((e) => [e.id, e.acknowledged]), [['ep-W005-R1', true]]);
+  assert.deepEqual((await fixtureJson('/__fixture/acks')).at(-1).body,
+    { worker_id: 'W005', episode_id: 'ep-W005-R1', rule: 'R1', action: 'acknowledge' });
+  // Acknowledged now, its card offers no such button: the probe fails and says why.
+  const again = probe('--url', `${base}/grid/G02?t=unit-token`, '--acknowledge', 'ep-W005-R1');
+  assert.equal(again.status, 1);
+  assert.match(again.outcome.error, /no element article\[data-episode-id="ep-W005-R1"\] button/);
+});
+
 await check('no page threw, logged an error or broke its content security policy', async () => {
-  // The expired pages answer 401/403, which the browser logs as a failed resource: that is their point.
-  const problems = page.problems.filter((p) => !(p.kind === 'log:network:error' && / (401|403) /.test(p.text)));
+  // The expired pages answer 401/403 and a closed episode 409, which the browser logs as failed resources.
+  const problems = page.problems.filter((p) => !(p.kind === 'log:network:error' && / (401|403|409) /.test(p.text)));
   assert.deepEqual(problems, []);
 });
 

@@ -192,6 +192,7 @@
         return undefined;
       }
       const name = ep.worker_name || ep.worker_id;
+      body.dataset.lastAction = `${action} ${ep.episode_id} ${answer.status}`;  // for tests driving the page
       if (answer.status === 202) {
         const done = { acknowledge: ['已确认', 'acknowledged'], resolve: ['已解除', 'resolved'], snooze: ['已暂缓', 'snoozed'] }[action];
         flash = notice('ok', `${name}：${ep.rule} ${done[0]}`, `${ep.rule} ${done[1]}; the view shows it once alertd has applied it.`);
