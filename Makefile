@@ -46,7 +46,11 @@ soak: build
 	  ALERTD_CHAOS_DAYS=$${ALERTD_CHAOS_DAYS:-42} $(BUILD)/tests/integration/integration_chaos_test
 
 # The demo plays a simulated week in replay mode, then DEMO_SECONDS (default 20; 0 = none) of live readings.
-demo: build
+# It builds only the programs it runs, not the tests.
+DEMO_TARGETS := alertd alertd-kafka alertd-sim alertd-tail
+demo: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target $(DEMO_TARGETS)
 	@BUILD=$(BUILD) bash deploy/demo.sh
 
 bench: build
