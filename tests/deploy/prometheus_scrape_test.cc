@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -222,6 +224,22 @@ TEST(PrometheusScrapeTest, TheEngineSeriesArriveAndTheRecordingRulesGiveTheProgr
   }
   EXPECT_EQ(evaluated, 18);
   EXPECT_TRUE(prometheus.Query("ALERTS{alertstate=\"firing\"}").empty());
+
+  // The dashboard's PromQL, queried on this Prometheus, naming only what this alertd's /metrics holds.
+  const std::string exposed = dir.path() + "/alertd-metrics.txt";
+  std::ofstream(exposed) << alertd.Get("/metrics");
+  const std::string source = ALERTD_SOURCE_DIR;
+  const std::string report = dir.path() + "/dashboard_promql.txt";
+  const std::string command = std::string(PYTHON3_BIN) + " " + source + "/tests/deploy/dashboard_promql.py online" +
+                              " --prometheus " + prometheus.url() + " --exposed " + exposed + " --dashboard " +
+                              source + "/deploy/grafana/dashboards/alertd.json --rules " + source +
+                              "/deploy/prometheus/rules/*.yml --notify-metrics " + source +
+                              "/tests/deploy/notify_metrics.txt > " + report + " 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream in(report);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(status, 0) << command << "\n" << output;
+  std::cout << output;
 }
 
 }  // namespace
