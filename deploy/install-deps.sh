@@ -9,6 +9,7 @@ packages=(
   libkainjow-mustache-dev libssl-dev  # alertd-notify: message templates (mustache.hpp), HMAC signatures
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 with libFuzzer and the sanitizer runtimes
   chromium nodejs fonts-noto-cjk  # the grid view's browser test: headless Chromium driven from node, CJK glyphs in its screenshots
+  prometheus prometheus-alertmanager yamllint shellcheck  # deploy/ checked in make test: promtool, amtool, a real Prometheus scraping alertd, YAML and shell lint
 )
 missing=()
 for p in "${packages[@]}"; do
