@@ -15,6 +15,7 @@
 #include "engine/backtest/report.h"
 #include "engine/config/policy_file.h"
 #include "engine/config/policy_values.h"
+#include "engine/tool/log.h"
 #include "engine/tool/stop_signal.h"
 
 namespace alertd::backtest {
@@ -31,6 +32,7 @@ struct CommandFlags {
   std::size_t max_workers = 20;
   std::size_t buffer_records = 2000;
   bool json = false;
+  bool verbose = false;
   app::Topics topics{.readings = "readings",
                      .profiles = "worker-profiles",
                      .shifts = "shifts",
@@ -266,6 +268,7 @@ BacktestCommand::BacktestCommand(CLI::App& cli) : flags_(std::make_unique<Comman
       ->capture_default_str();
   backtest_->add_option("--events", f.events, "Also write every compared event of both policies here, as JSON lines");
   backtest_->add_flag("--json", f.json, "Print the report as one JSON document");
+  backtest_->add_flag("-v,--verbose", f.verbose, "Log what the engine logs (ignored acks, dead letters) on stderr");
   backtest_->require_subcommand(0, 1);
   export_ = backtest_->add_subcommand(
       "export", "Write the retained input history (from --from minus --lead-in) to a file that alertd backtest "
@@ -281,6 +284,8 @@ BacktestCommand::~BacktestCommand() = default;
 bool BacktestCommand::given() const { return backtest_->parsed(); }
 
 int BacktestCommand::Run(const std::string& daemon_policy) const {
+  // The engine's own lines (an ignored ack, a dead letter) are counted in the report instead.
+  tool::InitLog("alertd backtest", flags_->verbose ? spdlog::level::info : spdlog::level::warn, tool::LogStyle::kTool);
   tool::InstallStopHandlers();
   if (export_->parsed()) return RunExport(*flags_);
   return RunBacktest(*flags_, daemon_policy);

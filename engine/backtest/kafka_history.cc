@@ -66,9 +66,10 @@ absl::StatusOr<std::unique_ptr<KafkaHistory>> KafkaHistory::Open(const KafkaHist
   }
   for (RdKafka::TopicPartition* tp : starts) {
     Range& r = h->ranges_[{tp->topic(), tp->partition()}];
-    // No record at or after the start time: nothing to read in this partition (offset -1, the end).
+    // Offset -1 means no record at or after the start time on a real broker, but also comes from
+    // brokers that cannot look times up (librdkafka's mock cluster): such a partition is read from
+    // its low watermark and filtered here, which gives the same records either way.
     if (tp->err() == RdKafka::ERR_NO_ERROR && tp->offset() >= 0) r.start = std::max(r.start, tp->offset());
-    else r.start = r.end;
     if (r.start > r.end) r.start = r.end;
     h->total_ += static_cast<uint64_t>(r.end - r.start);
   }
@@ -130,21 +131,26 @@ absl::Status KafkaHistory::ReadInto(HistoryMerge& merge, const std::function<voi
     if (it == ranges_.end()) continue;
     Range& r = it->second;
     if (m->offset() >= r.end || r.start >= r.end) continue;  // produced after the backtest began
+    const bool last = m->offset() + 1 >= r.end;
+    const int64_t timestamp =
+        m->timestamp().type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? -1 : m->timestamp().timestamp;
+    ++read;
+    // Like offsetsForTimes: the partition starts at its first record at or after the start time.
+    if (!r.started && timestamp >= options_.start_ms) r.started = true;
     HistoryRecord rec;
     rec.input = r.input;
     rec.partition = r.partition;
     rec.offset = m->offset();
-    rec.timestamp = m->timestamp().type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? -1 : m->timestamp().timestamp;
+    rec.timestamp = timestamp;
     if (m->key() != nullptr) rec.key = *m->key();
     rec.tombstone = m->payload() == nullptr;
     if (!rec.tombstone) rec.value.assign(static_cast<const char*>(m->payload()), m->len());
-    if (merge.Push(std::move(rec))) SetPaused(r.partition, r.input, true);
-    if (m->offset() + 1 >= r.end) {
+    if (r.started && merge.Push(std::move(rec))) SetPaused(r.partition, r.input, true);
+    if (last) {
       r.start = r.end;
       merge.End(r.partition, r.input);
       --open;
     }
-    ++read;
     merge.Drain(resume);
     if (progress && read % 1024 == 0) progress(read);
   }

@@ -53,6 +53,7 @@ class KafkaHistory {
     int32_t partition = 0;
     int64_t start = 0;
     int64_t end = 0;  // high watermark at Open()
+    bool started = false;  // a record at or after the start time was read
   };
   explicit KafkaHistory(KafkaHistoryOptions options) : options_(std::move(options)) {}
   void SetPaused(int32_t partition, int input, bool paused);
