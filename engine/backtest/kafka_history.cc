@@ -21,7 +21,7 @@ absl::StatusOr<std::unique_ptr<KafkaHistory>> KafkaHistory::Open(const KafkaHist
   auto consumer = kafka::NewConsumer(options.bootstrap, "alertd-backtest-" + std::to_string(getpid()),
                                      [&] {
                                        kafka::Properties p = {{"enable.partition.eof", "false"},
-                                                              {"queued.max.messages.kbytes", "65536"},
+                                                              {"queued.max.messages.kbytes", "8192"},
                                                               {"fetch.wait.max.ms", "100"}};
                                        for (const auto& [k, v] : options.properties) p[k] = v;
                                        return p;

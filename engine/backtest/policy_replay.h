@@ -31,11 +31,12 @@ using OutputSink = std::function<void(const std::string& topic, const std::strin
 // The caller hands in the records of each partition in the stream merge's order (app::StreamMerge).
 //
 // Memory: one WorkerState per worker, held decoded (the commit window's cache) and encoded (the
-// in-memory store it commits to every `commit_every` records, which bounds the window's timer sets),
+// in-memory store it commits to every `commit_every` records, which bounds the window's timer sets;
+// each commit encodes every worker the window touched, so commits are rare),
 // plus the pending timers. Thread-compatible.
 class PolicyReplay {
  public:
-  PolicyReplay(domain::Policy policy, app::Topics topics, OutputSink sink, std::size_t commit_every = 20000);
+  PolicyReplay(domain::Policy policy, app::Topics topics, OutputSink sink, std::size_t commit_every = 250000);
   PolicyReplay(const PolicyReplay&) = delete;
   PolicyReplay& operator=(const PolicyReplay&) = delete;
 
