@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <variant>
+
 #include "health.pb.h"
 
 namespace alertd::backtest {
@@ -47,6 +50,20 @@ void Backtest::Replay(const HistoryRecord& record) {
   records_[static_cast<std::size_t>(record.input)] += 1;
   const kafka::RawRecord raw = RawOf(record, topic);
   for (auto& replay : replays_) replay->Process(raw, record.timestamp);
+  if (options_.post && topic == options_.topics.profiles) TrackPost(raw);
+}
+
+void Backtest::TrackPost(const kafka::RawRecord& raw) {
+  auto decoded = kafka::DecodeProfile(raw);
+  const auto* profile = std::get_if<std::optional<domain::WorkerProfile>>(&decoded);
+  if (profile == nullptr) return;
+  const std::string worker(raw.key);
+  if (*profile && std::find((*profile)->high_risk_posts.begin(), (*profile)->high_risk_posts.end(), *options_.post) !=
+                      (*profile)->high_risk_posts.end()) {
+    in_post_.insert(worker);
+  } else {
+    in_post_.erase(worker);
+  }
 }
 
 absl::Status Backtest::status() const {
@@ -64,7 +81,7 @@ void Backtest::Output(Side side, const std::string& topic, const std::string& va
       return;
     }
     const EventSummary s = SummaryOf(e);
-    if (!comparison_.InPeriod(s.trigger_at_ms)) return;
+    if (!comparison_.InPeriod(s.trigger_at_ms) || !Counted(s.worker)) return;
     comparison_.AddEvent(side, s);
     if (events_.is_open()) {
       events_ << nlohmann::json{{"policy", SideName(side)},    {"event_id", s.event_id},
@@ -82,6 +99,7 @@ void Backtest::Output(Side side, const std::string& topic, const std::string& va
       output_status_ = absl::InternalError("a referral the engine encoded does not decode");
       return;
     }
+    if (!Counted(r.worker_id())) return;
     comparison_.AddReferral(side, {.referral_id = r.referral_id(),
                                    .worker = r.worker_id(),
                                    .unit = r.unit_id(),

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +28,9 @@ struct BacktestOptions {
   app::Topics topics;             // names the replays route records by, as alertd's flags do
   std::size_t max_changed = 20;   // workers listed in the report (all are counted)
   std::string events_path;        // if set: every event in the period of both sides, as JSON lines
+  // If set: only the events and referrals of workers whose profile lists this high-risk post when
+  // they are emitted ("how many more pages for drivers?"); the policies still apply to everyone.
+  std::optional<domain::HighRiskPost> post;
 };
 
 // Dead letters of one input topic and reason (the same bad records are refused under either
@@ -58,6 +63,9 @@ class Backtest {
 
  private:
   void Output(Side side, const std::string& topic, const std::string& value);
+  // Keeps in_post_ up to date with a profile record (a bad one changes nothing: it is dead-lettered).
+  void TrackPost(const kafka::RawRecord& raw);
+  bool Counted(const std::string& worker) const { return !options_.post || in_post_.count(worker) > 0; }
 
   const BacktestOptions options_;
   const std::array<std::string, kInputs> input_topics_;
@@ -65,6 +73,7 @@ class Backtest {
   std::array<uint64_t, kInputs> records_{};
   std::map<std::pair<std::string, std::string>, Pair> dead_letters_;
   std::ofstream events_;
+  std::unordered_set<std::string> in_post_;  // workers in options_.post, by their latest profile
   absl::Status output_status_;
   std::array<std::unique_ptr<PolicyReplay>, kSides> replays_;
 };

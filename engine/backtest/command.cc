@@ -16,6 +16,7 @@
 #include "engine/config/policy_file.h"
 #include "engine/config/policy_values.h"
 #include "engine/tool/log.h"
+#include "health.pb.h"
 #include "engine/tool/stop_signal.h"
 
 namespace alertd::backtest {
@@ -29,6 +30,7 @@ struct CommandFlags {
   std::string utc_offset = "+08:00";
   std::string lead_in = "30d";
   std::string events;
+  std::string post;
   std::size_t max_workers = 20;
   std::size_t buffer_records = 2000;
   bool json = false;
@@ -222,12 +224,23 @@ int RunBacktest(const CommandFlags& f, const std::string& daemon_policy) {
     std::cerr << "alertd backtest: --policy: " << candidate.status().message() << "\n";
     return kExitConfig;
   }
+  std::optional<domain::HighRiskPost> post;
+  if (!f.post.empty()) {
+    healthgrid::v1::HighRiskPost value{};
+    if (!healthgrid::v1::HighRiskPost_Parse(f.post, &value) || value == healthgrid::v1::HIGH_RISK_POST_UNSPECIFIED) {
+      std::cerr << "alertd backtest: --post: expected DRIVER, WORK_AT_HEIGHT, HOT_WORK or CONFINED_SPACE, got '"
+                << f.post << "'\n";
+      return kExitConfig;
+    }
+    post = static_cast<domain::HighRiskPost>(value);  // equal numbers: engine/wire/convert.cc checks it
+  }
   Backtest backtest({.period = r.period,
                      .baseline = *std::move(baseline),
                      .candidate = *std::move(candidate),
                      .topics = f.topics,
                      .max_changed = f.max_workers,
-                     .events_path = f.events});
+                     .events_path = f.events,
+                     .post = post});
   if (absl::Status st = backtest.Start(); !st.ok()) {
     std::cerr << "alertd backtest: " << st.message() << "\n";
     return kExitConfig;
@@ -239,7 +252,7 @@ int RunBacktest(const CommandFlags& f, const std::string& daemon_policy) {
     std::cerr << "alertd backtest: " << st.message() << "\n";
     return ExitFor(st);
   }
-  const ReportLabels labels{baseline_path.empty() ? "built-in defaults" : baseline_path, f.policy};
+  const ReportLabels labels{baseline_path.empty() ? "built-in defaults" : baseline_path, f.policy, f.post};
   const BacktestReport report = backtest.Finish();
   if (f.json) std::cout << ReportJson(report, labels).dump(2) << "\n";
   else PrintReport(report, labels, std::cout);
@@ -267,6 +280,9 @@ BacktestCommand::BacktestCommand(CLI::App& cli) : flags_(std::make_unique<Comman
   backtest_->add_option("--workers", f.max_workers, "Workers listed whose escalations change (all are counted)")
       ->capture_default_str();
   backtest_->add_option("--events", f.events, "Also write every compared event of both policies here, as JSON lines");
+  backtest_->add_option("--post", f.post,
+                        "Count only the events of workers whose profile lists this high-risk post (DRIVER, "
+                        "WORK_AT_HEIGHT, HOT_WORK, CONFINED_SPACE); both policies still apply to everyone");
   backtest_->add_flag("--json", f.json, "Print the report as one JSON document");
   backtest_->add_flag("-v,--verbose", f.verbose, "Log what the engine logs (ignored acks, dead letters) on stderr");
   backtest_->require_subcommand(0, 1);

@@ -62,6 +62,7 @@ void PrintReport(const BacktestReport& report, const ReportLabels& labels, std::
   out << fmt::format("alertd backtest: events triggered {} .. {} (UTC{}), {} week{}\n", LocalText(p.from_ms, p, true),
                      LocalText(p.to_ms, p, true), OffsetText(p), c.weeks, c.weeks == 1 ? "" : "s");
   out << fmt::format("baseline:  {}\ncandidate: {}\n", labels.baseline, labels.candidate);
+  if (!labels.post.empty()) out << fmt::format("counted:   events of workers in high-risk post {} only\n", labels.post);
   out << "records replayed:";
   for (int i = 0; i < kInputs; ++i) out << fmt::format(" {} {}", report.topics[i], report.records[i]);
   out << "\n\n";
@@ -142,6 +143,7 @@ nlohmann::json ReportJson(const BacktestReport& report, const ReportLabels& labe
                  {"utc_offset", OffsetText(p)},
                  {"weeks", c.weeks}};
   j["policies"] = {{"baseline", labels.baseline}, {"candidate", labels.candidate}};
+  j["post"] = labels.post.empty() ? nlohmann::json() : nlohmann::json(labels.post);
   nlohmann::json records = nlohmann::json::object();
   for (int i = 0; i < kInputs; ++i) records[report.topics[i]] = report.records[i];
   j["records_replayed"] = records;

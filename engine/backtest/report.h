@@ -14,6 +14,7 @@ namespace alertd::backtest {
 struct ReportLabels {
   std::string baseline;   // a policy file, or "built-in defaults"
   std::string candidate;
+  std::string post;  // the high-risk post the events are limited to, or empty for all workers
 };
 
 // Deterministic: no wall-clock times, rates or paths beyond the labels, so the same input prints the

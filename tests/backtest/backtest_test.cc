@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -63,12 +64,13 @@ class Timeline {
 };
 
 BacktestReport Replay(const Timeline& t, domain::Policy baseline, domain::Policy candidate,
-                   const std::string& events_path = "") {
+                   const std::string& events_path = "", std::optional<domain::HighRiskPost> post = std::nullopt) {
   Backtest b({.period = {.from_ms = kFrom, .to_ms = kFrom + 14 * kDay},
               .baseline = std::move(baseline),
               .candidate = std::move(candidate),
               .topics = Topics(),
-              .events_path = events_path});
+              .events_path = events_path,
+              .post = post});
   EXPECT_TRUE(b.Start().ok());
   for (const HistoryRecord& r : t.records()) b.Replay(r);
   EXPECT_TRUE(b.status().ok()) << b.status();
@@ -178,6 +180,26 @@ TEST(BacktestTest, DeadlinesFireInStreamTimeOnlyWhenALaterRecordPassesThem) {
   EXPECT_EQ(lines, 2) << "one event per policy";
 }
 
+TEST(BacktestTest, APostCountsOnlyTheWorkersWhoseProfileListsIt) {
+  Timeline t;
+  t.Profile(Driver("D1"), kFrom - kDay).Profile(MakeProfile("O1", "U07", "U07-G01"), kFrom - kDay);
+  // O1 becomes a driver later: their earlier page is not a driver's, their later one is.
+  t.Reading(MakeBp("D1", kFrom + kHour, 172, 100), kFrom + kHour)
+      .Reading(MakeBp("O1", kFrom + kHour, 172, 100), kFrom + kHour)
+      .Reading(MakeBp("O1", kFrom + 2 * kHour, 120, 80), kFrom + 2 * kHour)
+      .Profile(Driver("O1"), kFrom + 3 * kHour)
+      .Reading(MakeBp("O1", kFrom + 4 * kHour, 172, 100), kFrom + 4 * kHour);
+  const BacktestReport all = Replay(t, Critical(180, 110), Critical(170, 105));
+  const BacktestReport drivers =
+      Replay(t, Critical(180, 110), Critical(170, 105), "", domain::HighRiskPost::kDriver);
+  EXPECT_EQ(all.comparison.changed_workers, 2u);
+  EXPECT_EQ(drivers.comparison.changed_workers, 2u) << "O1 is a driver for their second page";
+  EXPECT_EQ(all.comparison.referrals_total, (Pair{0, 3}));
+  EXPECT_EQ(drivers.comparison.referrals_total, (Pair{0, 2})) << "O1's first page was not a driver's";
+  const BacktestReport hot = Replay(t, Critical(180, 110), Critical(170, 105), "", domain::HighRiskPost::kHotWork);
+  EXPECT_EQ(hot.comparison.total, (Pair{0, 0}));
+}
+
 TEST(BacktestTest, BadRecordsAreCountedAsDeadLettersOnBothSides) {
   Timeline t;
   t.Raw(kReadings, "X1", "not a protobuf \xff\xff", kFrom + kHour)
@@ -204,9 +226,9 @@ TEST(BacktestTest, TheReportIsTheSameBytesForTheSameInput) {
   for (int run = 0; run < 2; ++run) {
     const BacktestReport r = Replay(t, {}, Critical(170, 105));
     std::ostringstream out;
-    PrintReport(r, {"built-in defaults", "new.yaml"}, out);
+    PrintReport(r, {"built-in defaults", "new.yaml", ""}, out);
     text[run] = out.str();
-    json[run] = ReportJson(r, {"built-in defaults", "new.yaml"}).dump();
+    json[run] = ReportJson(r, {"built-in defaults", "new.yaml", ""}).dump();
   }
   EXPECT_EQ(text[0], text[1]);
   EXPECT_EQ(json[0], json[1]);
