@@ -96,7 +96,7 @@ struct Resolved {
 };
 
 // The period and the start of reading; ValidationError naming the flag otherwise.
-Resolved ResolvePeriod(const CommandFlags& f, bool need_to) {
+Resolved ParsePeriod(const CommandFlags& f, bool need_to) {
   Resolved r;
   const std::optional<int> offset = config::ParseDayOffset(f.utc_offset);
   if (!offset) throw CLI::ValidationError("--utc-offset", "expected +HH:MM or -HH:MM, got '" + f.utc_offset + "'");
@@ -116,6 +116,16 @@ Resolved ResolvePeriod(const CommandFlags& f, bool need_to) {
     r.period.to_ms = *to;
   }
   return r;
+}
+
+// The period, or nullopt after telling `command`'s user which flag is wrong.
+std::optional<Resolved> ResolvePeriod(const CommandFlags& f, bool need_to, const std::string& command) {
+  try {
+    return ParsePeriod(f, need_to);
+  } catch (const CLI::ValidationError& e) {
+    std::cerr << command << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
 }
 
 absl::StatusOr<domain::Policy> LoadPolicy(const std::string& path) {
@@ -169,20 +179,15 @@ int RunExport(const CommandFlags& f) {
     std::cerr << "alertd backtest export: --bootstrap and --output are required\n";
     return kExitConfig;
   }
-  Resolved r;
-  try {
-    r = ResolvePeriod(f, /*need_to=*/false);
-  } catch (const CLI::ValidationError& e) {
-    std::cerr << "alertd backtest export: " << e.what() << "\n";
-    return kExitConfig;
-  }
+  const std::optional<Resolved> r = ResolvePeriod(f, /*need_to=*/false, "alertd backtest export");
+  if (!r) return kExitConfig;
   auto writer = ExportWriter::Create(f.output, InputTopicNames(f.topics));
   if (!writer.ok()) {
     std::cerr << "alertd backtest export: " << writer.status().message() << "\n";
     return kExitConfig;
   }
   absl::Status written;
-  absl::Status st = ReadKafka(f, r.start_ms, [&](const HistoryRecord& rec) {
+  absl::Status st = ReadKafka(f, r->start_ms, [&](const HistoryRecord& rec) {
     if (written.ok()) written = (*writer)->Write(rec);
   });
   if (st.ok()) st = written;
@@ -206,13 +211,8 @@ int RunBacktest(const CommandFlags& f, const std::string& daemon_policy) {
     std::cerr << "alertd backtest: give exactly one of --bootstrap (read Kafka) and --input (an export file)\n";
     return kExitConfig;
   }
-  Resolved r;
-  try {
-    r = ResolvePeriod(f, /*need_to=*/true);
-  } catch (const CLI::ValidationError& e) {
-    std::cerr << "alertd backtest: " << e.what() << "\n";
-    return kExitConfig;
-  }
+  const std::optional<Resolved> r = ResolvePeriod(f, /*need_to=*/true, "alertd backtest");
+  if (!r) return kExitConfig;
   const std::string baseline_path = f.baseline_policy.empty() ? daemon_policy : f.baseline_policy;
   auto baseline = LoadPolicy(baseline_path);
   if (!baseline.ok()) {
@@ -234,7 +234,7 @@ int RunBacktest(const CommandFlags& f, const std::string& daemon_policy) {
     }
     post = static_cast<domain::HighRiskPost>(value);  // equal numbers: engine/wire/convert.cc checks it
   }
-  Backtest backtest({.period = r.period,
+  Backtest backtest({.period = r->period,
                      .baseline = *std::move(baseline),
                      .candidate = *std::move(candidate),
                      .topics = f.topics,
@@ -246,7 +246,7 @@ int RunBacktest(const CommandFlags& f, const std::string& daemon_policy) {
     return kExitConfig;
   }
   const auto visit = [&](const HistoryRecord& rec) { backtest.Replay(rec); };
-  absl::Status st = f.input.empty() ? ReadKafka(f, r.start_ms, visit) : ReadFile(f, r.start_ms, visit);
+  absl::Status st = f.input.empty() ? ReadKafka(f, r->start_ms, visit) : ReadFile(f, r->start_ms, visit);
   if (st.ok()) st = backtest.status();
   if (!st.ok()) {
     std::cerr << "alertd backtest: " << st.message() << "\n";

@@ -34,8 +34,12 @@ std::string PerWeek(int64_t difference, int weeks) {
 
 std::string UnitName(const std::string& unit) { return unit.empty() ? "(no profile)" : unit; }
 
-nlohmann::json PairJson(const Pair& p) {
-  return {{"baseline", p.baseline}, {"candidate", p.candidate}, {"difference", p.difference()}};
+// A row of both sides' counts with the fields that name it.
+nlohmann::json PairJson(const Pair& p, nlohmann::json fields = nlohmann::json::object()) {
+  fields["baseline"] = p.baseline;
+  fields["candidate"] = p.candidate;
+  fields["difference"] = p.difference();
+  return fields;
 }
 
 nlohmann::json FatigueJson(const Fatigue& f) {
@@ -150,38 +154,25 @@ nlohmann::json ReportJson(const BacktestReport& report, const ReportLabels& labe
   j["total"] = PairJson(c.total);
   nlohmann::json weeks = nlohmann::json::array();
   for (const WeekRow& row : c.by_week) {
-    nlohmann::json w = PairJson(row.events);
-    w["week"] = row.week + 1;
-    w["starts"] = LocalText(p.from_ms + row.week * kWeekMs, p, false);
-    w["rule"] = row.rule;
-    w["severity"] = row.severity;
-    w["unit"] = row.unit;
-    weeks.push_back(std::move(w));
+    weeks.push_back(PairJson(row.events, {{"week", row.week + 1},
+                                          {"starts", LocalText(p.from_ms + row.week * kWeekMs, p, false)},
+                                          {"rule", row.rule},
+                                          {"severity", row.severity},
+                                          {"unit", row.unit}}));
   }
   j["by_week"] = std::move(weeks);
   nlohmann::json changed = nlohmann::json::array();
-  for (const WorkerChange& w : c.changed) {
-    nlohmann::json x = PairJson(w.events);
-    x["worker"] = w.worker;
-    x["unit"] = w.unit;
-    changed.push_back(std::move(x));
-  }
+  for (const WorkerChange& w : c.changed) changed.push_back(PairJson(w.events, {{"worker", w.worker}, {"unit", w.unit}}));
   j["changed_workers"] = {{"count", c.changed_workers}, {"first", std::move(changed)}};
   j["alerts_per_worker_day"] = {{"baseline", FatigueJson(c.fatigue[0])}, {"candidate", FatigueJson(c.fatigue[1])}};
   nlohmann::json referrals = nlohmann::json::array();
   for (const ReferralRow& r : c.referrals) {
-    nlohmann::json x = PairJson(r.referrals);
-    x["rule"] = r.rule;
-    x["urgency"] = r.urgency;
-    referrals.push_back(std::move(x));
+    referrals.push_back(PairJson(r.referrals, {{"rule", r.rule}, {"urgency", r.urgency}}));
   }
   j["referrals"] = {{"total", PairJson(c.referrals_total)}, {"by_rule", std::move(referrals)}};
   nlohmann::json dead = nlohmann::json::array();
   for (const DeadLetterRow& d : report.dead_letters) {
-    nlohmann::json x = PairJson(d.records);
-    x["topic"] = d.topic;
-    x["reason"] = d.reason;
-    dead.push_back(std::move(x));
+    dead.push_back(PairJson(d.records, {{"topic", d.topic}, {"reason", d.reason}}));
   }
   j["dead_letters"] = std::move(dead);
   j["pending_timers"] = PairJson(report.pending_timers);
