@@ -50,6 +50,7 @@ void Comparison::AddEvent(Side side, const EventSummary& e) {
   if (!InPeriod(e.trigger_at_ms)) return;
   const int week = static_cast<int>((e.trigger_at_ms - period_.from_ms) / kWeekMs);
   by_week_[{week, e.rule, e.severity, e.unit}].of(side) += 1;
+  by_state_[{e.rule, e.state}].of(side) += 1;
   WorkerTrack& w = workers_[e.worker];
   if (w.unit.empty()) w.unit = e.unit;
   w.events.of(side) += 1;
@@ -73,6 +74,7 @@ ComparisonResult Comparison::Result(std::size_t max_changed) const {
     out.total.baseline += pair.baseline;
     out.total.candidate += pair.candidate;
   }
+  for (const auto& [key, pair] : by_state_) out.by_state.push_back({key.first, key.second, pair});
   for (const auto& [worker, track] : workers_) {
     if (track.fingerprint[0] == track.fingerprint[1] && track.events.baseline == track.events.candidate) continue;
     ++out.changed_workers;

@@ -87,6 +87,14 @@ struct Fatigue {
   friend bool operator==(const Fatigue&, const Fatigue&) = default;
 };
 
+// Events of one rule in one state (OPEN, ESCALATED, RENOTIFIED, RESOLVED): new episodes apart from
+// the later notifications of each.
+struct StateRow {
+  std::string rule;
+  std::string state;
+  Pair events;
+};
+
 struct ReferralRow {
   std::string rule;
   std::string urgency;
@@ -99,6 +107,7 @@ struct ComparisonResult {
   int weeks = 0;                      // weeks in the period, the last one possibly short
   std::vector<WeekRow> by_week;       // (week, rule, severity, unit); rows with any event
   Pair total;                         // events in the period
+  std::vector<StateRow> by_state;     // (rule, state)
   std::vector<WorkerChange> changed;  // the first `max_changed` by worker id
   uint64_t changed_workers = 0;       // all of them
   std::array<Fatigue, kSides> fatigue;
@@ -129,6 +138,7 @@ class Comparison {
   };
   const Period period_;
   std::map<std::tuple<int, std::string, std::string, std::string>, Pair> by_week_;
+  std::map<std::pair<std::string, std::string>, Pair> by_state_;
   std::unordered_map<std::string, WorkerTrack> workers_;
   std::unordered_map<std::string, Pair> worker_days_;  // worker id '\x1f' local day number
   std::map<std::pair<std::string, std::string>, Pair> referrals_;

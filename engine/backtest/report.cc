@@ -82,6 +82,13 @@ void PrintReport(const BacktestReport& report, const ReportLabels& labels, std::
       out << fmt::format("  {:<28} {:<9} {:>9} {:>9} {:>7} {:>9}\n", key.first, key.second, pair.baseline,
                          pair.candidate, Signed(pair.difference()), PerWeek(pair.difference(), c.weeks));
     }
+    out << "\nBy rule and state (OPEN: a new episode; ESCALATED, RENOTIFIED: a later page of one)\n";
+    out << fmt::format("  {:<28} {:<10} {:>9} {:>9} {:>7} {:>9}\n", "rule", "state", "baseline", "candidate", "diff",
+                       "diff/week");
+    for (const StateRow& row : c.by_state) {
+      out << fmt::format("  {:<28} {:<10} {:>9} {:>9} {:>7} {:>9}\n", row.rule, row.state, row.events.baseline,
+                         row.events.candidate, Signed(row.events.difference()), PerWeek(row.events.difference(), c.weeks));
+    }
     out << "\nBy unit\n";
     out << fmt::format("  {:<14} {:>9} {:>9} {:>7} {:>9}\n", "unit", "baseline", "candidate", "diff", "diff/week");
     for (const auto& [unit, pair] : TotalsBy(c, [](const WeekRow& r) { return r.unit; })) {
@@ -161,6 +168,9 @@ nlohmann::json ReportJson(const BacktestReport& report, const ReportLabels& labe
                                           {"unit", row.unit}}));
   }
   j["by_week"] = std::move(weeks);
+  nlohmann::json states = nlohmann::json::array();
+  for (const StateRow& row : c.by_state) states.push_back(PairJson(row.events, {{"rule", row.rule}, {"state", row.state}}));
+  j["by_state"] = std::move(states);
   nlohmann::json changed = nlohmann::json::array();
   for (const WorkerChange& w : c.changed) changed.push_back(PairJson(w.events, {{"worker", w.worker}, {"unit", w.unit}}));
   j["changed_workers"] = {{"count", c.changed_workers}, {"first", std::move(changed)}};

@@ -56,6 +56,19 @@ TEST(ComparisonTest, RowsByWeekRuleSeverityAndUnitCarryBothSides) {
   EXPECT_EQ(r.total.difference(), 1);
 }
 
+TEST(ComparisonTest, NewEpisodesApartFromLaterPages) {
+  Comparison c = TwoWeeks();
+  c.AddEvent(Side::kBaseline, Event("W1", "U1", "R1_CRITICAL_BP", kFrom + kHour, "OPEN"));
+  c.AddEvent(Side::kCandidate, Event("W1", "U1", "R1_CRITICAL_BP", kFrom + kHour, "OPEN"));
+  c.AddEvent(Side::kCandidate, Event("W1", "U1", "R1_CRITICAL_BP", kFrom + 2 * kHour, "ESCALATED"));
+  const ComparisonResult r = c.Result(10);
+  ASSERT_EQ(r.by_state.size(), 2u);
+  EXPECT_EQ(r.by_state[0].state, "ESCALATED");
+  EXPECT_EQ(r.by_state[0].events, (Pair{0, 1}));
+  EXPECT_EQ(r.by_state[1].state, "OPEN");
+  EXPECT_EQ(r.by_state[1].events, (Pair{1, 1}));
+}
+
 TEST(ComparisonTest, AWorkerChangesWhenTheirEventsDifferNotWhenTheyAreTheSame) {
   Comparison c = TwoWeeks();
   for (Side side : {Side::kBaseline, Side::kCandidate}) c.AddEvent(side, Event("SAME", "U1", "R2", kFrom + kHour));
