@@ -1,4 +1,4 @@
-// alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state` and `print-policy` commands.
+// alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state`, `print-policy` and `backtest` commands.
 #include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 
@@ -14,6 +14,7 @@
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
+#include "engine/backtest/command.h"
 #include "engine/config/policy_file.h"
 #include "engine/tool/atomic_file.h"
 #include "engine/tool/kafka_client.h"
@@ -426,6 +427,7 @@ int main(int argc, char** argv) {
   AddDaemonFlags(cli, flags);
   Commands commands;
   AddCommands(cli, commands);
+  const auto backtest = alertd::backtest::AddBacktestCommand(cli);
   try {
     cli.parse(argc, argv);
     auto props = alertd::tool::ParseKafkaProperties(flags.kafka_props);
@@ -434,6 +436,7 @@ int main(int argc, char** argv) {
     flags.engine.producer_properties = props;
     if (*commands.dump) return DumpState(commands.dump_db, commands.dump_partition);
     if (*commands.parked) return ListParked(commands.parked_db, commands.parked_limit);
+    if (backtest->given()) return backtest->Run(flags.policy_file);
     // `alertd --policy F print-policy` (or a --config file naming one) prints what the daemon would use.
     if (*commands.print_policy) {
       return PrintPolicy(commands.print_policy_file.empty() ? flags.policy_file : commands.print_policy_file,
