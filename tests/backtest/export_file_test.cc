@@ -16,7 +16,7 @@ const std::array<std::string, kInputs> kTopics{"worker-profiles", "readings", "s
 std::vector<HistoryRecord> Sample() {
   return {{.input = 0, .partition = 2, .offset = 7, .timestamp = 1'741'190'400'000, .key = "W1", .value = "profile"},
           {.input = 1, .partition = 2, .offset = 0, .timestamp = -1, .key = "", .value = std::string("a\0b", 3)},
-          {.input = 0, .partition = 3, .offset = 9, .timestamp = 5, .key = "W2", .tombstone = true},
+          {.input = 0, .partition = 3, .offset = 9, .timestamp = 5, .key = "W2", .tombstone = true, .value = ""},
           {.input = 3, .partition = 0, .offset = 1LL << 40, .timestamp = 6, .key = "W3", .value = ""}};
 }
 
