@@ -1,0 +1,91 @@
+// The delivery's request: the Idempotency-Key header, the worker page's link, and the robots' answers.
+#include <gtest/gtest.h>
+
+#include "engine/notifyd/http_sender.h"
+#include "engine/notifyd/message.h"
+#include "tests/notify/escalation_samples.h"
+
+namespace alertd::notifyd {
+namespace {
+
+namespace pb = healthgrid::v1;
+using notify::ChannelKind;
+
+TEST(LinksFor, TheWorkerPageIsTheBaseUrlWithTheWorkerIdAndNothingElseIsOfferedYet) {
+  const pb::Escalation event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
+  const notify::MessageLinks links = LinksFor(event, event.recipients(0), "https://alertd.example/", 0);
+  EXPECT_EQ(links.worker_page, "https://alertd.example/worker/W000155");
+  EXPECT_TRUE(links.acknowledge.empty());
+  EXPECT_TRUE(LinksFor(event, event.recipients(0), "", 0).worker_page.empty());
+}
+
+TEST(RequestFor, CarriesTheDeliveryKeyAsIdempotencyKey) {
+  absl::StatusOr<notify::NotifyConfig> config = notify::ParseNotifyConfig(R"(
+channels:
+  hook:
+    kind: wecom
+    url: http://127.0.0.1:1/send
+recipients:
+  - role: health_manager
+    channels: [hook]
+)", "test.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
+  ASSERT_TRUE(templates.ok()) << templates.status();
+  DeliveryJob job;
+  job.key = "ev-7f3a/HM0001/hook";
+  job.channel = "hook";
+  job.event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
+  job.recipient = job.event.recipients(0);
+  const MessageContext context{&*config, &*templates, "http://pages"};
+  absl::StatusOr<notify::HttpRequest> request = RequestFor(job, context, 0);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->url, "http://127.0.0.1:1/send");
+  const auto header = std::find(request->headers.begin(), request->headers.end(),
+                                std::pair<std::string, std::string>{"Idempotency-Key", job.key});
+  EXPECT_NE(header, request->headers.end());
+  EXPECT_NE(request->body.find("http://pages/worker/W000155"), std::string::npos) << request->body;
+
+  job.channel = "gone";
+  EXPECT_FALSE(RequestFor(job, context, 0).ok()) << "a channel the config no longer has cannot be sent";
+}
+
+struct AnswerCase {
+  ChannelKind kind;
+  long status;
+  std::string body;
+  bool accepted;
+  friend void PrintTo(const AnswerCase& c, std::ostream* os) {
+    *os << notify::ChannelKindName(c.kind) << " " << c.status << " " << c.body;
+  }
+};
+
+class JudgeResponseTest : public ::testing::TestWithParam<AnswerCase> {};
+
+TEST_P(JudgeResponseTest, AcceptsOnlyWhatTheChannelSaysItTook) {
+  const AnswerCase& c = GetParam();
+  EXPECT_EQ(JudgeResponse(c.kind, c.status, c.body).ok(), c.accepted)
+      << notify::ChannelKindName(c.kind) << " " << c.status << " " << c.body;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Answers, JudgeResponseTest,
+    ::testing::Values(AnswerCase{ChannelKind::kWeCom, 200, R"({"errcode":0,"errmsg":"ok"})", true},
+                      AnswerCase{ChannelKind::kWeCom, 200, R"({"errcode":93000,"errmsg":"invalid webhook url"})", false},
+                      AnswerCase{ChannelKind::kWeCom, 200, "<html>gateway</html>", false},
+                      AnswerCase{ChannelKind::kWeCom, 200, R"({"errmsg":"ok"})", false},
+                      AnswerCase{ChannelKind::kDingTalk, 200, R"({"errcode":0})", true},
+                      AnswerCase{ChannelKind::kDingTalk, 200, R"({"errcode":310000,"errmsg":"sign not match"})", false},
+                      AnswerCase{ChannelKind::kFeishu, 200, R"({"code":0,"msg":"success"})", true},
+                      AnswerCase{ChannelKind::kFeishu, 200, R"({"StatusCode":0,"StatusMessage":"success"})", true},
+                      AnswerCase{ChannelKind::kFeishu, 200, R"({"code":19021,"msg":"sign match fail"})", false},
+                      AnswerCase{ChannelKind::kAlertmanager, 200, "", true},
+                      AnswerCase{ChannelKind::kAlertmanager, 400, "bad alert", false},
+                      AnswerCase{ChannelKind::kWebhook, 204, "", true},
+                      AnswerCase{ChannelKind::kWebhook, 199, "", false},
+                      AnswerCase{ChannelKind::kWebhook, 300, "", false},
+                      AnswerCase{ChannelKind::kWebhook, 500, "", false},
+                      AnswerCase{ChannelKind::kWeCom, 503, R"({"errcode":0})", false}));
+
+}  // namespace
+}  // namespace alertd::notifyd
