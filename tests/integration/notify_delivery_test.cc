@@ -199,5 +199,60 @@ TEST_F(NotifyDeliveryTest, Kill9MidSendLosesNothingAndRepeatsAtMostTheSendsInFli
   EXPECT_EQ(distinct(), expected) << "every delivery key reached the receiver";
 }
 
+
+// "HH:MM" on the grids' clock (+08:00), `shift_minutes` from now.
+std::string LocalClockIn(int shift_minutes) {
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t minute_of_day = ((now_s / 60 + 8 * 60 + shift_minutes) % 1440 + 1440) % 1440;
+  char text[8];
+  std::snprintf(text, sizeof text, "%02d:%02d", static_cast<int>(minute_of_day / 60), static_cast<int>(minute_of_day % 60));
+  return text;
+}
+
+TEST_F(NotifyDeliveryTest, QuietHoursHoldAHighEventOnDeliveriesWhileAnUrgentOneGoesAndARestartKeepsTheHold) {
+  NotifyReceiver receiver([](int, const ReceivedMessage&) { return ReceiverAnswer{200, "{}"}; });
+  const std::string config = dir_.path() + "/quiet.yaml";
+  WriteFile(config, "quiet_hours:\n  from: \"" + LocalClockIn(-60) + "\"\n  until: \"" + LocalClockIn(60) +
+                        "\"\nchannels:\n  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
+                        "\n    body: '{\"event\": \"{{event_id}}\"}'\n"
+                        "recipients:\n  - role: health_manager\n    channels: [desk]\n");
+  pb::Escalation high = Event(1);  // R2: HIGH, waits
+  pb::Escalation urgent = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);  // URGENT: never waits
+  urgent.set_event_id("ev-urgent");
+  TestProducer producer(kafka_.bootstrap());
+  producer.Send("escalations", high.worker_id(), high.SerializeAsString());
+  producer.Send("escalations", urgent.worker_id(), urgent.SerializeAsString());
+  producer.Flush();
+  auto notify = StartNotify(config, {});
+
+  const std::string held_key = notify::DeliveryKey(high.event_id(), "HM0012", "desk");
+  const std::string urgent_key = notify::DeliveryKey("ev-urgent", "HM0012", "desk");
+  ASSERT_TRUE(WaitFor([&] {
+    const Outcomes o = ReadOutcomes(kafka_.bootstrap());
+    return o.held == 1 && o.last.contains(urgent_key);
+  }, 60s, 300ms)) << notify->process().LogTail();
+  pb::Delivery held;
+  for (const ConsumedRecord& r : ReadToEnd(kafka_.bootstrap(), "deliveries")) {
+    pb::Delivery d;
+    if (d.ParseFromString(r.value) && d.status() == pb::DELIVERY_HELD) held = d;
+  }
+  EXPECT_EQ(held.delivery_key(), held_key);
+  EXPECT_GT(held.held_until_ms(), held.at_ms() + 55 * 60 * 1000) << "held until the quiet hours end, ~1 h on";
+  EXPECT_EQ(held.event().event_id(), high.event_id()) << "the record carries what to send after a restart";
+  ASSERT_EQ(receiver.Received().size(), 1u);
+  EXPECT_EQ(receiver.Received()[0].idempotency_key, urgent_key);
+  EXPECT_TRUE(WaitFor([&] { return notify->Metric("alertd_notify_held") == 1; }, 10s));
+
+  // The hold outlives the process: restored from `deliveries`, not re-read from `escalations`.
+  ASSERT_EQ(notify->process().Terminate(), 0);
+  notify = StartNotify(config, {}, "notify2.log");
+  EXPECT_TRUE(WaitFor([&] { return notify->Metric("alertd_notify_held") == 1; }, 30s)) << notify->process().LogTail();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(notify->Metric("alertd_notify_deliveries_total", {{"outcome", "duplicate"}}), 0)
+      << "the committed offset is past both events";
+  EXPECT_EQ(receiver.Received().size(), 1u);
+}
+
 }  // namespace
 }  // namespace alertd::testing
