@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1L, 600000L));
   app.add_option("--send-timeout-ms", options.timeouts.total_ms, "Whole send, answer included")
       ->capture_default_str()->check(CLI::Range(1L, 600000L));
+  app.add_option("--alertmanager-repost-ms", options.alertmanager_repost_ms,
+                 "Post open episodes' Alertmanager alerts again this often, within its resolve_timeout; 0: never")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{86400000}));
   app.add_flag("-v,--verbose", flags.verbose, "Debug log");
 
   return tool::ToolMain(app, argc, argv, "alertd-notify", &flags.verbose, [&]() -> int {

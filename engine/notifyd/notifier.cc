@@ -7,13 +7,16 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "engine/kafka/codec.h"
 #include "engine/notify/delivery.h"
 #include "engine/notify/routing.h"
+#include "engine/notify/view_model.h"
 #include "engine/notifyd/deliveries_log.h"
 #include "engine/notifyd/message.h"
+#include "engine/notifyd/open_alerts.h"
 #include "engine/notifyd/partition_book.h"
 #include "engine/tool/kafka_client.h"
 
@@ -62,6 +65,7 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
         metrics_(metrics),
         context_{&config, &templates, options.page_base_url},
         scheduler_(options.scheduler),
+        open_alerts_(options.alertmanager_repost_ms),
         random_(std::random_device{}()) {}
 
   absl::Status Run(const std::atomic<bool>& stop, std::atomic<bool>* ready, std::atomic<int64_t>* heartbeat_ms);
@@ -88,6 +92,9 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
   void Produce(std::unique_ptr<Pending> pending);
   void Commit(bool sync, const std::vector<int32_t>& only = {});
   void UpdateGauges();
+  void Repost();
+  bool Reposting(const std::string& channel) const;
+  DeliveryJob JobFromRecord(const pb::Delivery& record, int32_t partition) const;
   double Uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
 
   const NotifierOptions& options_;
@@ -95,6 +102,7 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
   NotifyMetrics& metrics_;
   MessageContext context_;
   DeliveryScheduler scheduler_;
+  OpenAlerts open_alerts_;
   std::mt19937_64 random_;
   tool::KafkaEventLog events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
@@ -103,6 +111,8 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
   std::unique_ptr<HttpSender> sender_;
   std::map<int32_t, Owned> owned_;
   std::map<uint64_t, std::string> sending_;  // job id -> channel, while its send is in flight
+  std::map<uint64_t, std::string> reposting_;  // re-post id -> channel, while in flight
+  uint64_t next_repost_id_ = uint64_t{1} << 62;  // apart from the scheduler's job ids
   std::vector<std::unique_ptr<Pending>> to_retry_;
   absl::Status failure_;  // set in a callback when the loop cannot go on
   uint64_t next_generation_ = 1;
@@ -176,12 +186,14 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
     Owned owned{next_generation_++, PartitionBook(options_.dedupe_horizon_ms), -1};
     int64_t records = 0;
     int64_t unreadable = 0;
+    std::vector<pb::Delivery> sent_alerts;  // Alertmanager alerts, to re-post while open
     const auto started = std::chrono::steady_clock::now();
     const absl::Status restored = ReadPartition(
         *restore_reader_, options_.deliveries_topic, p, options_.restore_timeout_ms,
         [&](const pb::Delivery& record) {
           ++records;
           owned.book.Record(record);
+          if (record.status() == pb::DELIVERY_SENT && record.has_event()) sent_alerts.push_back(record);
         },
         &unreadable);
     if (!restored.ok()) {
@@ -192,25 +204,65 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
     if (unreadable > 0) spdlog::warn("{}[{}]: {} records did not parse and were skipped", options_.deliveries_topic, p, unreadable);
     const std::vector<pb::Delivery> held = owned.book.Held();
     for (const pb::Delivery& record : held) {
-      DeliveryJob job;
-      job.partition = p;
-      job.key = record.delivery_key();
-      job.channel = record.channel();
-      job.event = record.event();
-      job.language = notify::ParseLanguage(record.language()).value_or(config_.language);
-      job.recipient.set_id(record.recipient_id());
-      for (const pb::Recipient& recipient : record.event().recipients()) {
-        if (recipient.id() == record.recipient_id()) job.recipient = recipient;
-      }
+      DeliveryJob job = JobFromRecord(record, p);
       job.due_ms = record.held_until_ms();
       job.held = true;
       scheduler_.Add(std::move(job));
     }
+    for (const pb::Delivery& record : sent_alerts) open_alerts_.Delivered(JobFromRecord(record, p), now);
     spdlog::info("{}[{}] assigned: restored {} delivery records in {:.2f} s ({} done keys, {} held)",
                  options_.escalations_topic, p, records,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                  owned.book.done_keys(), held.size());
     owned_.insert_or_assign(p, std::move(owned));
+  }
+}
+
+DeliveryJob Notifier::JobFromRecord(const pb::Delivery& record, int32_t partition) const {
+  DeliveryJob job;
+  job.partition = partition;
+  job.key = record.delivery_key();
+  job.channel = record.channel();
+  job.event = record.event();
+  job.language = notify::ParseLanguage(record.language()).value_or(config_.language);
+  job.recipient.set_id(record.recipient_id());
+  for (const pb::Recipient& recipient : record.event().recipients()) {
+    if (recipient.id() == record.recipient_id()) job.recipient = recipient;
+  }
+  return job;
+}
+
+bool Notifier::Reposting(const std::string& channel) const {
+  const notify::ChannelConfig* config = config_.FindChannel(channel);
+  return options_.alertmanager_repost_ms > 0 && config != nullptr &&
+         config->kind == notify::ChannelKind::kAlertmanager;
+}
+
+void Notifier::Repost() {
+  constexpr std::size_t kAlertsPerPost = 200;  // bounds one request's size
+  const int64_t now = NowMs();
+  std::map<std::string, std::vector<nlohmann::json>> batches;  // channel -> alerts
+  for (const DeliveryJob* job : open_alerts_.Due(now)) {
+    absl::StatusOr<notify::HttpRequest> request = RequestFor(*job, context_, now);
+    if (!request.ok()) continue;  // the channel left the config: nothing to keep open
+    const nlohmann::json alerts = nlohmann::json::parse(request->body, nullptr, false);
+    if (!alerts.is_array()) continue;
+    for (const nlohmann::json& alert : alerts) batches[job->channel].push_back(alert);
+  }
+  for (auto& [channel, alerts] : batches) {
+    const notify::ChannelConfig* config = config_.FindChannel(channel);
+    for (std::size_t from = 0; from < alerts.size(); from += kAlertsPerPost) {
+      const std::size_t to = std::min(alerts.size(), from + kAlertsPerPost);
+      notify::HttpRequest request;
+      std::string base = config->url;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      request.url = base + "/api/v2/alerts";
+      request.headers = {{"Content-Type", "application/json"}};
+      request.body = notify::JsonText(nlohmann::json(std::vector<nlohmann::json>(alerts.begin() + from, alerts.begin() + to)));
+      const uint64_t id = next_repost_id_++;
+      reposting_[id] = channel;
+      sender_->Start(id, notify::ChannelKind::kAlertmanager, request);
+    }
   }
 }
 
@@ -228,6 +280,7 @@ void Notifier::Revoke(const std::vector<RdKafka::TopicPartition*>& partitions, b
       sending_.erase(id);
     }
     owned_.erase(p);
+    open_alerts_.DropPartition(p);
     metrics_.ClearConsumerLag(p);
     spdlog::info("{}[{}] {}", options_.escalations_topic, p, lost ? "lost" : "revoked");
   }
@@ -318,6 +371,14 @@ void Notifier::StartSends() {
 
 void Notifier::FinishSends(int wait_ms) {
   for (const SendResult& result : sender_->Poll(wait_ms)) {
+    if (const auto repost = reposting_.find(result.id); repost != reposting_.end()) {
+      metrics_.CountAttempt(repost->second, result.seconds);
+      if (!result.status.ok()) {
+        spdlog::warn("re-posting open alerts to {}: {}", repost->second, std::string(result.status.message()));
+      }
+      reposting_.erase(repost);
+      continue;
+    }
     const auto sent = sending_.find(result.id);
     if (sent == sending_.end()) continue;
     metrics_.CountAttempt(sent->second, result.seconds);
@@ -342,6 +403,13 @@ void Notifier::Record(const DeliveryJob& job, pb::DeliveryStatus status, int64_t
   pending->partition = job.partition;
   pending->key = job.event.worker_id();
   pending->outcome = OutcomeRecord(job, status, NowMs());
+  if (status == pb::DELIVERY_SENT && Reposting(job.channel)) {
+    // The alert stays open in Alertmanager only while it is posted again: the record keeps what
+    // to post, so the partition's next owner goes on doing it.
+    *pending->outcome->mutable_event() = job.event;
+    pending->outcome->set_language(std::string(notify::LanguageTag(job.language)));
+    open_alerts_.Delivered(job, NowMs());
+  }
   pending->value = pending->outcome->SerializeAsString();
   pending->generation = it->second.generation;
   pending->settles = settles;
@@ -458,6 +526,7 @@ absl::Status Notifier::Run(const std::atomic<bool>& stop, std::atomic<bool>* rea
     if (now - last_commit >= std::chrono::milliseconds(options_.commit_interval_ms)) {
       Commit(/*sync=*/false);
       UpdateGauges();
+      if (options_.alertmanager_repost_ms > 0) Repost();
       last_commit = now;
     }
     if (now - last_evict >= std::chrono::minutes(1)) {

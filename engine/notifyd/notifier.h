@@ -38,6 +38,9 @@ struct NotifierOptions {
   int commit_interval_ms = 1000;
   int restore_timeout_ms = 60000;  // reading one deliveries partition to its end
   int shutdown_grace_ms = 12000;   // sends in flight at SIGTERM may finish and be recorded
+  // Open episodes' Alertmanager alerts are posted again this often (well within Alertmanager's
+  // resolve_timeout, 5 min by default); 0: never.
+  int64_t alertmanager_repost_ms = 60000;
 };
 
 // Runs the loop until `stop`; an error is returned when it cannot go on (a fatal Kafka error, a

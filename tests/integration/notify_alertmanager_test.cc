@@ -1,5 +1,6 @@
 // alertd-notify against a real Alertmanager (Debian prometheus-alertmanager) on loopback: the alert
-// arrives with the episode's labels, amtool sees it, and a RESOLVED event ends it.
+// arrives with the episode's labels, amtool sees it, it stays while the episode is open (posted again
+// within resolve_timeout), and a RESOLVED event ends it.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/integration/harness.h"
 #include "tests/notify/escalation_samples.h"
@@ -56,14 +58,16 @@ std::string AmtoolQuery(int port) {
   return pclose(pipe) == 0 ? out : "";
 }
 
-TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsAndResolvedEndsIt) {
+TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsStaysWhileOpenAndResolvedEndsIt) {
   ASSERT_TRUE(std::filesystem::exists(kAlertmanagerBin))
       << kAlertmanagerBin << " is missing: install the Debian package prometheus-alertmanager (deploy/install-deps.sh)";
   ASSERT_TRUE(std::filesystem::exists(kAmtoolBin)) << kAmtoolBin << " is missing: it ships in prometheus-alertmanager";
   TempDir dir;
   EmbeddedKafka kafka(dir.path(), 2);
 
-  WriteFile(dir.path() + "/alertmanager.yml", "route:\n  receiver: programme\nreceivers:\n  - name: programme\n");
+  // A short resolve_timeout: an alert nobody posts again ends after 3 s.
+  WriteFile(dir.path() + "/alertmanager.yml",
+            "global:\n  resolve_timeout: 3s\nroute:\n  receiver: programme\nreceivers:\n  - name: programme\n");
   const int am_port = FreeLoopbackPort();
   Process alertmanager({kAlertmanagerBin, "--config.file=" + dir.path() + "/alertmanager.yml",
                         "--storage.path=" + dir.path() + "/am-data",
@@ -79,7 +83,8 @@ TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsAndResolvedEnds
             "channels:\n  am:\n    kind: alertmanager\n    url: http://127.0.0.1:" + std::to_string(am_port) +
                 "\nrecipients:\n  - role: health_manager\n    channels: [am]\n");
   NotifyProcess notify(ALERTD_NOTIFY_BIN, kafka.bootstrap(), dir.path() + "/notify.yaml", ALERTD_NOTIFY_TEMPLATES,
-                       dir.path() + "/notify.log", {"--page-base-url", "http://grid.example"});
+                       dir.path() + "/notify.log",
+                       {"--page-base-url", "http://grid.example", "--alertmanager-repost-ms", "1000"});
 
   pb::Escalation open = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
   open.set_event_id("ev-am-1");
@@ -114,6 +119,11 @@ TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsAndResolvedEnds
   const json seen = json::parse(amtool, nullptr, false);
   ASSERT_TRUE(seen.is_array()) << "amtool: " << amtool;
   EXPECT_FALSE(AlertOfEpisode(seen, "ep-am-1").is_null()) << "amtool does not list the alert: " << amtool;
+
+  // Posted again every second, the open episode's alert outlives the resolve_timeout.
+  std::this_thread::sleep_for(6s);
+  EXPECT_FALSE(AlertOfEpisode(ActiveAlerts(am_port), "ep-am-1").is_null())
+      << "the open episode's alert ended: it was not posted again within resolve_timeout";
 
   pb::Escalation resolved = open;
   resolved.set_event_id("ev-am-2");
