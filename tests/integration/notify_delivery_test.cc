@@ -1,6 +1,7 @@
 // alertd-notify through real processes: receivers that fail, time out and answer garbage, duplicate
 // events, a restart, and kill -9 in the middle of sends; every outcome read back from `deliveries`.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <fstream>
 #include <map>
@@ -252,6 +253,54 @@ TEST_F(NotifyDeliveryTest, QuietHoursHoldAHighEventOnDeliveriesWhileAnUrgentOneG
   EXPECT_EQ(notify->Metric("alertd_notify_deliveries_total", {{"outcome", "duplicate"}}), 0)
       << "the committed offset is past both events";
   EXPECT_EQ(receiver.Received().size(), 1u);
+}
+
+
+TEST_F(NotifyDeliveryTest, TwoInstancesShareThePartitionsAndTheSurvivorTakesOverWithoutRepeats) {
+  NotifyReceiver receiver([](int, const ReceivedMessage&) { return ReceiverAnswer{200, "{}"}; });
+  const std::string config =
+      Config("  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
+                 "\n    body: '{\"event\": \"{{event_id}}\"}'\n",
+             "desk");
+  auto first = StartNotify(config, {}, "first.log");
+  auto second = StartNotify(config, {}, "second.log");
+  TestProducer producer(kafka_.bootstrap());
+  // Workers spread over the four partitions.
+  auto send = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      pb::Escalation e = Event(i);
+      e.set_worker_id("W" + std::to_string(i));
+      producer.Send("escalations", e.worker_id(), e.SerializeAsString());
+    }
+    producer.Flush();
+  };
+  auto distinct = [&] {
+    std::set<std::string> keys;
+    for (const ReceivedMessage& m : receiver.Received()) keys.insert(m.idempotency_key);
+    return keys.size();
+  };
+  // Both instances own partitions before the first events (each shows /readyz only when it does).
+  ASSERT_TRUE(WaitFor([&] {
+    auto ready = [](const NotifyProcess& p) {
+      httplib::Client c("127.0.0.1", p.http_port());
+      auto res = c.Get("/readyz");
+      return res && res->status == 200;
+    };
+    return ready(*first) && ready(*second);
+  }, 60s, 200ms)) << first->process().LogTail() << second->process().LogTail();
+  send(0, 20);
+  ASSERT_TRUE(WaitFor([&] { return distinct() == 20; }, 60s, 100ms)) << first->process().LogTail();
+  EXPECT_GT(first->Metric("alertd_notify_deliveries_total", {{"outcome", "sent"}}), 0) << "both instances deliver";
+  EXPECT_GT(second->Metric("alertd_notify_deliveries_total", {{"outcome", "sent"}}), 0) << "both instances deliver";
+
+  // The first stops; its partitions move to the second, which sends only what is new.
+  ASSERT_EQ(first->process().Terminate(), 0) << first->process().LogTail();
+  send(20, 40);
+  ASSERT_TRUE(WaitFor([&] { return distinct() == 40; }, 60s, 100ms)) << second->process().LogTail();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(receiver.Received().size(), 40u) << "nothing was sent twice across the handover";
+  EXPECT_EQ(second->Metric("alertd_notify_consumer_lag"), 0) << "the survivor owns every partition, caught up";
+  EXPECT_EQ(ReadOutcomes(kafka_.bootstrap()).finals.size(), 40u);
 }
 
 }  // namespace
