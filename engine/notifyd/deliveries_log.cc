@@ -28,6 +28,35 @@ pb::Delivery OutcomeRecord(const DeliveryJob& job, pb::DeliveryStatus status, in
   return record;
 }
 
+DeliveryJob JobFromRecord(const pb::Delivery& record, int32_t partition, notify::Language fallback) {
+  DeliveryJob job;
+  job.partition = partition;
+  job.key = record.delivery_key();
+  job.channel = record.channel();
+  job.event = record.event();
+  job.language = notify::ParseLanguage(record.language()).value_or(fallback);
+  job.recipient.set_id(record.recipient_id());
+  for (const pb::Recipient& recipient : record.event().recipients()) {
+    if (recipient.id() == record.recipient_id()) job.recipient = recipient;
+  }
+  return job;
+}
+
+std::string_view OutcomeLabel(pb::DeliveryStatus status) {
+  switch (status) {
+    case pb::DELIVERY_SENT:
+      return "sent";
+    case pb::DELIVERY_FAILED:
+      return "failed";
+    case pb::DELIVERY_HELD:
+      return "held";
+    case pb::DELIVERY_SKIPPED:
+      return "skipped";
+    default:
+      return "unknown";
+  }
+}
+
 absl::Status ReadPartition(RdKafka::KafkaConsumer& reader, const std::string& topic, int32_t partition, int timeout_ms,
                            const std::function<void(const pb::Delivery&)>& each, int64_t* unreadable) {
   int64_t low = 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "engine/notifyd/delivery_scheduler.h"
@@ -19,6 +20,13 @@ namespace alertd::notifyd {
 // The outcome record of `job` with `status` at `now_ms`. A HELD record carries the event and the
 // language, so a restart can send it when quiet hours end without the escalation's offset.
 healthgrid::v1::Delivery OutcomeRecord(const DeliveryJob& job, healthgrid::v1::DeliveryStatus status, int64_t now_ms);
+
+// The job a record stands for (a HELD one to send, an Alertmanager alert to re-post): its event,
+// recipient (from the event, else the id alone) and language (`fallback` if the record has none).
+DeliveryJob JobFromRecord(const healthgrid::v1::Delivery& record, int32_t partition, notify::Language fallback);
+
+// "sent", "failed", "held", "skipped": the outcome label of the metrics.
+std::string_view OutcomeLabel(healthgrid::v1::DeliveryStatus status);
 
 // Every record of `topic` partition `partition` from its start to the end it has when called, each
 // to `each` in offset order; records that do not parse are counted in `*unreadable` and skipped.

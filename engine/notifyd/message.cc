@@ -1,6 +1,8 @@
 // LinksFor and RequestFor: one delivery's message from the notify core's pure parts.
 #include "engine/notifyd/message.h"
 
+#include <map>
+
 #include "engine/notify/signing.h"
 
 namespace alertd::notifyd {
@@ -30,6 +32,33 @@ absl::StatusOr<notify::HttpRequest> RequestFor(const DeliveryJob& job, const Mes
   if (!request.ok()) return request.status();
   request->headers.emplace_back("Idempotency-Key", job.key);
   return request;
+}
+
+std::vector<RepostRequest> RepostRequests(const std::vector<const DeliveryJob*>& jobs, const MessageContext& context,
+                                          int64_t now_ms) {
+  std::map<std::string, std::vector<nlohmann::json>> batches;  // channel -> alerts
+  for (const DeliveryJob* job : jobs) {
+    absl::StatusOr<notify::HttpRequest> request = RequestFor(*job, context, now_ms);
+    if (!request.ok()) continue;
+    const nlohmann::json alerts = nlohmann::json::parse(request->body, nullptr, /*allow_exceptions=*/false);
+    if (!alerts.is_array()) continue;
+    for (const nlohmann::json& alert : alerts) batches[job->channel].push_back(alert);
+  }
+  std::vector<RepostRequest> out;
+  for (const auto& [channel, alerts] : batches) {
+    std::string base = context.config->FindChannel(channel)->url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    for (std::size_t from = 0; from < alerts.size(); from += kAlertsPerRepost) {
+      const auto first = alerts.begin() + static_cast<std::ptrdiff_t>(from);
+      const auto last = alerts.begin() + static_cast<std::ptrdiff_t>(std::min(alerts.size(), from + kAlertsPerRepost));
+      RepostRequest repost{channel, {}};
+      repost.request.url = base + "/api/v2/alerts";
+      repost.request.headers = {{"Content-Type", "application/json"}};
+      repost.request.body = notify::JsonText(nlohmann::json(std::vector<nlohmann::json>(first, last)));
+      out.push_back(std::move(repost));
+    }
+  }
+  return out;
 }
 
 }  // namespace alertd::notifyd

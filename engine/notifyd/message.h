@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/notify/notify_config.h"
@@ -31,5 +32,18 @@ struct MessageContext {
 // be built) means the delivery can never be sent as it stands.
 [[nodiscard]] absl::StatusOr<notify::HttpRequest> RequestFor(const DeliveryJob& job, const MessageContext& context,
                                                              int64_t now_ms);
+
+// A request that re-posts open alerts to one Alertmanager channel.
+struct RepostRequest {
+  std::string channel;
+  notify::HttpRequest request;
+};
+
+// The open alerts `jobs` as Alertmanager requests: one list of alerts per channel, at most
+// kAlertsPerRepost alerts each, so one request stays small however many episodes are open. A job
+// whose channel left the config or whose message cannot be built is left out.
+inline constexpr std::size_t kAlertsPerRepost = 200;
+std::vector<RepostRequest> RepostRequests(const std::vector<const DeliveryJob*>& jobs, const MessageContext& context,
+                                          int64_t now_ms);
 
 }  // namespace alertd::notifyd

@@ -7,13 +7,11 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "engine/kafka/codec.h"
 #include "engine/notify/delivery.h"
 #include "engine/notify/routing.h"
-#include "engine/notify/view_model.h"
 #include "engine/notifyd/deliveries_log.h"
 #include "engine/notifyd/message.h"
 #include "engine/notifyd/open_alerts.h"
@@ -28,21 +26,6 @@ namespace pb = healthgrid::v1;
 int64_t NowMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string_view OutcomeName(pb::DeliveryStatus status) {
-  switch (status) {
-    case pb::DELIVERY_SENT:
-      return "sent";
-    case pb::DELIVERY_FAILED:
-      return "failed";
-    case pb::DELIVERY_HELD:
-      return "held";
-    case pb::DELIVERY_SKIPPED:
-      return "skipped";
-    default:
-      return "unknown";
-  }
 }
 
 // A record on its way to the broker, and what its acknowledgement settles.
@@ -94,7 +77,6 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
   void UpdateGauges();
   void Repost();
   bool Reposting(const std::string& channel) const;
-  DeliveryJob JobFromRecord(const pb::Delivery& record, int32_t partition) const;
   double Uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
 
   const NotifierOptions& options_;
@@ -204,32 +186,18 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
     if (unreadable > 0) spdlog::warn("{}[{}]: {} records did not parse and were skipped", options_.deliveries_topic, p, unreadable);
     const std::vector<pb::Delivery> held = owned.book.Held();
     for (const pb::Delivery& record : held) {
-      DeliveryJob job = JobFromRecord(record, p);
+      DeliveryJob job = JobFromRecord(record, p, config_.language);
       job.due_ms = record.held_until_ms();
       job.held = true;
       scheduler_.Add(std::move(job));
     }
-    for (const pb::Delivery& record : sent_alerts) open_alerts_.Delivered(JobFromRecord(record, p), now);
+    for (const pb::Delivery& record : sent_alerts) open_alerts_.Delivered(JobFromRecord(record, p, config_.language), now);
     spdlog::info("{}[{}] assigned: restored {} delivery records in {:.2f} s ({} done keys, {} held)",
                  options_.escalations_topic, p, records,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                  owned.book.done_keys(), held.size());
     owned_.insert_or_assign(p, std::move(owned));
   }
-}
-
-DeliveryJob Notifier::JobFromRecord(const pb::Delivery& record, int32_t partition) const {
-  DeliveryJob job;
-  job.partition = partition;
-  job.key = record.delivery_key();
-  job.channel = record.channel();
-  job.event = record.event();
-  job.language = notify::ParseLanguage(record.language()).value_or(config_.language);
-  job.recipient.set_id(record.recipient_id());
-  for (const pb::Recipient& recipient : record.event().recipients()) {
-    if (recipient.id() == record.recipient_id()) job.recipient = recipient;
-  }
-  return job;
 }
 
 bool Notifier::Reposting(const std::string& channel) const {
@@ -239,30 +207,10 @@ bool Notifier::Reposting(const std::string& channel) const {
 }
 
 void Notifier::Repost() {
-  constexpr std::size_t kAlertsPerPost = 200;  // bounds one request's size
-  const int64_t now = NowMs();
-  std::map<std::string, std::vector<nlohmann::json>> batches;  // channel -> alerts
-  for (const DeliveryJob* job : open_alerts_.Due(now)) {
-    absl::StatusOr<notify::HttpRequest> request = RequestFor(*job, context_, now);
-    if (!request.ok()) continue;  // the channel left the config: nothing to keep open
-    const nlohmann::json alerts = nlohmann::json::parse(request->body, nullptr, false);
-    if (!alerts.is_array()) continue;
-    for (const nlohmann::json& alert : alerts) batches[job->channel].push_back(alert);
-  }
-  for (auto& [channel, alerts] : batches) {
-    const notify::ChannelConfig* config = config_.FindChannel(channel);
-    for (std::size_t from = 0; from < alerts.size(); from += kAlertsPerPost) {
-      const std::size_t to = std::min(alerts.size(), from + kAlertsPerPost);
-      notify::HttpRequest request;
-      std::string base = config->url;
-      while (!base.empty() && base.back() == '/') base.pop_back();
-      request.url = base + "/api/v2/alerts";
-      request.headers = {{"Content-Type", "application/json"}};
-      request.body = notify::JsonText(nlohmann::json(std::vector<nlohmann::json>(alerts.begin() + from, alerts.begin() + to)));
-      const uint64_t id = next_repost_id_++;
-      reposting_[id] = channel;
-      sender_->Start(id, notify::ChannelKind::kAlertmanager, request);
-    }
+  for (const RepostRequest& repost : RepostRequests(open_alerts_.Due(NowMs()), context_, NowMs())) {
+    const uint64_t id = next_repost_id_++;
+    reposting_[id] = repost.channel;
+    sender_->Start(id, notify::ChannelKind::kAlertmanager, repost.request);
   }
 }
 
@@ -397,7 +345,7 @@ void Notifier::FinishSends(int wait_ms) {
 void Notifier::Record(const DeliveryJob& job, pb::DeliveryStatus status, int64_t settles) {
   const auto it = owned_.find(job.partition);
   if (it == owned_.end()) return;
-  metrics_.CountDelivery(job.channel, OutcomeName(status));
+  metrics_.CountDelivery(job.channel, OutcomeLabel(status));
   auto pending = std::make_unique<Pending>();
   pending->topic = options_.deliveries_topic;
   pending->partition = job.partition;

@@ -50,6 +50,40 @@ recipients:
   EXPECT_FALSE(RequestFor(job, context, 0).ok()) << "a channel the config no longer has cannot be sent";
 }
 
+TEST(RepostRequests, OneListOfAlertsPerAlertmanagerChannelCutAtTheBatchSize) {
+  absl::StatusOr<notify::NotifyConfig> config = notify::ParseNotifyConfig(R"(
+channels:
+  am:
+    kind: alertmanager
+    url: http://127.0.0.1:9093/
+recipients:
+  - role: health_manager
+    channels: [am]
+)", "test.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
+  ASSERT_TRUE(templates.ok()) << templates.status();
+  std::vector<DeliveryJob> jobs(kAlertsPerRepost + 1);
+  std::vector<const DeliveryJob*> due;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].channel = i == 3 ? "gone" : "am";
+    jobs[i].event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
+    jobs[i].event.set_episode_id("ep-" + std::to_string(i));
+    jobs[i].recipient = jobs[i].event.recipients(0);
+    due.push_back(&jobs[i]);
+  }
+  const std::vector<RepostRequest> reposts = RepostRequests(due, MessageContext{&*config, &*templates, ""}, 0);
+  ASSERT_EQ(reposts.size(), 1u) << "the job of a channel no longer configured is left out: 200 alerts, one request";
+  EXPECT_EQ(reposts[0].channel, "am");
+  EXPECT_EQ(reposts[0].request.url, "http://127.0.0.1:9093/api/v2/alerts");
+  const nlohmann::json alerts = nlohmann::json::parse(reposts[0].request.body);
+  ASSERT_EQ(alerts.size(), kAlertsPerRepost);
+  EXPECT_EQ(alerts[0]["labels"]["episode"], "ep-0");
+
+  jobs[3].channel = "am";
+  EXPECT_EQ(RepostRequests(due, MessageContext{&*config, &*templates, ""}, 0).size(), 2u) << "201 alerts: two requests";
+}
+
 struct AnswerCase {
   ChannelKind kind;
   long status;

@@ -17,6 +17,7 @@ using notify::ChannelKind;
 struct PhoneCase {
   ChannelKind kind;
   std::string app;
+  friend void PrintTo(const PhoneCase& c, std::ostream* os) { *os << notify::ChannelKindName(c.kind); }
 };
 
 class PhoneTextTest : public ::testing::TestWithParam<PhoneCase> {};
