@@ -86,8 +86,7 @@ absl::Status ReadPartition(RdKafka::KafkaConsumer& reader, const std::string& to
     if (message->err() != RdKafka::ERR_NO_ERROR) continue;  // transient; the deadline bounds the wait
     next = message->offset() + 1;
     pb::Delivery record;
-    if (message->payload() == nullptr ||
-        !record.ParseFromArray(message->payload(), static_cast<int>(message->len()))) {
+    if (message->payload() == nullptr || !record.ParseFromArray(message->payload(), static_cast<int>(message->len()))) {
       ++*unreadable;
       continue;
     }

@@ -33,7 +33,8 @@ std::string_view OutcomeLabel(healthgrid::v1::DeliveryStatus status);
 // `reader` is a consumer used by hand (assign, never subscribe or commit). Unavailable if the
 // broker does not answer or the end is not reached within `timeout_ms`.
 [[nodiscard]] absl::Status ReadPartition(RdKafka::KafkaConsumer& reader, const std::string& topic, int32_t partition,
-                                         int timeout_ms, const std::function<void(const healthgrid::v1::Delivery&)>& each,
+                                         int timeout_ms,
+                                         const std::function<void(const healthgrid::v1::Delivery&)>& each,
                                          int64_t* unreadable);
 
 }  // namespace alertd::notifyd

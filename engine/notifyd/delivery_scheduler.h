@@ -31,10 +31,10 @@ struct DeliveryJob {
   healthgrid::v1::Escalation event;
   healthgrid::v1::Recipient recipient;
   notify::Language language = notify::kDefaultLanguage;
-  uint32_t attempts = 0;    // sends started
-  int64_t due_ms = 0;       // not sent before this
-  bool held = false;        // due_ms is a quiet-hours end (the HELD record is written)
-  std::string last_error;   // the last failed send's reason
+  uint32_t attempts = 0;   // sends started
+  int64_t due_ms = 0;      // not sent before this
+  bool held = false;       // due_ms is a quiet-hours end (the HELD record is written)
+  std::string last_error;  // the last failed send's reason
 };
 
 struct SchedulerOptions {

@@ -125,8 +125,7 @@ std::vector<SendResult> HttpSender::Poll(int timeout_ms) {
     curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
     SendResult result;
     result.id = transfer->id;
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - transfer->started).count();
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - transfer->started).count();
     if (message->data.result != CURLE_OK) {
       result.status = absl::UnavailableError(curl_easy_strerror(message->data.result));
     } else {

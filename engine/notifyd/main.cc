@@ -62,14 +62,17 @@ int main(int argc, char** argv) {
   CLI::App app{"alertd-notify: delivers escalations to health staff through Alertmanager and chat robots"};
   tool::AddKafkaClientOptions(app, &flags.kafka);
   app.add_option("--config", flags.config_path, "Notification config (deploy/notify/notify.yaml)")
-      ->required()->check(CLI::ExistingFile);
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_option("--templates", flags.templates_dir, "Message templates directory (deploy/notify/templates)")
-      ->required()->check(CLI::ExistingDirectory);
+      ->required()
+      ->check(CLI::ExistingDirectory);
   app.add_option("--group", options.group, "Consumer group; instances of one group share the partitions")
       ->capture_default_str();
   app.add_option("--escalations-topic", options.escalations_topic)->capture_default_str();
   app.add_option("--deliveries-topic", options.deliveries_topic,
-                 "Delivery outcomes, co-partitioned with the escalations (the changelog)")->capture_default_str();
+                 "Delivery outcomes, co-partitioned with the escalations (the changelog)")
+      ->capture_default_str();
   app.add_option("--dead-letters-topic", options.dead_letters_topic)->capture_default_str();
   app.add_option("--http", flags.http, "host:port of /metrics /healthz /readyz (port 0: any free port)")
       ->capture_default_str();
@@ -77,25 +80,34 @@ int main(int argc, char** argv) {
   app.add_option("--page-base-url", options.page_base_url,
                  "alertd's page address, e.g. https://alertd.example/ (links <url>/worker/<id>)");
   app.add_option("--link-secret-file", flags.link_secret_file,
-                 "HMAC key of the signed acknowledge links, shared with alertd")->check(CLI::ExistingFile);
+                 "HMAC key of the signed acknowledge links, shared with alertd")
+      ->check(CLI::ExistingFile);
   app.add_option("--max-in-flight", options.scheduler.max_in_flight_per_channel, "Sends at once per channel")
-      ->capture_default_str()->check(CLI::Range(1, 256));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--max-queued", options.scheduler.max_queued_per_channel,
-                 "Deliveries queued per channel before consuming pauses")->capture_default_str()
+                 "Deliveries queued per channel before consuming pauses")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
-  app.add_option("--retry-base-ms", flags.retry_base_ms, "First retry waits up to this")->capture_default_str()
+  app.add_option("--retry-base-ms", flags.retry_base_ms, "First retry waits up to this")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
-  app.add_option("--retry-max-ms", flags.retry_max_ms, "No retry waits longer")->capture_default_str()
+  app.add_option("--retry-max-ms", flags.retry_max_ms, "No retry waits longer")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{86400000}));
   app.add_option("--max-attempts", flags.max_attempts, "Sends per delivery, the first included")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--connect-timeout-ms", options.timeouts.connect_ms)->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--connect-timeout-ms", options.timeouts.connect_ms)
+      ->capture_default_str()
       ->check(CLI::Range(1L, 600000L));
   app.add_option("--send-timeout-ms", options.timeouts.total_ms, "Whole send, answer included")
-      ->capture_default_str()->check(CLI::Range(1L, 600000L));
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 600000L));
   app.add_option("--alertmanager-repost-ms", options.alertmanager_repost_ms,
                  "Post open episodes' Alertmanager alerts again this often, within its resolve_timeout; 0: never")
-      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86400000}));
   app.add_flag("-v,--verbose", flags.verbose, "Debug log");
 
   return tool::ToolMain(app, argc, argv, "alertd-notify", &flags.verbose, [&]() -> int {
@@ -149,8 +161,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
-    const absl::Status ran = notifyd::RunNotifier(options, *config, *templates, metrics, tool::StopFlag(), &ready,
-                                                  &heartbeat);
+    const absl::Status ran =
+        notifyd::RunNotifier(options, *config, *templates, metrics, tool::StopFlag(), &ready, &heartbeat);
     if (!ran.ok()) {
       spdlog::critical("{}", std::string(ran.message()));
       return ExitCodeFor(ran);

@@ -34,8 +34,8 @@ struct Pending {
   int32_t partition = 0;
   std::string key;
   std::string value;
-  uint64_t generation = 0;  // the partition's assignment it belongs to
-  int64_t settles = -1;     // escalation offset it settles; -1: none
+  uint64_t generation = 0;              // the partition's assignment it belongs to
+  int64_t settles = -1;                 // escalation offset it settles; -1: none
   std::optional<pb::Delivery> outcome;  // set for deliveries records
 };
 
@@ -92,8 +92,8 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::unique_ptr<HttpSender> sender_;
   std::map<int32_t, Owned> owned_;
-  std::map<uint64_t, std::string> sending_;  // job id -> channel, while its send is in flight
-  std::map<uint64_t, std::string> reposting_;  // re-post id -> channel, while in flight
+  std::map<uint64_t, std::string> sending_;      // job id -> channel, while its send is in flight
+  std::map<uint64_t, std::string> reposting_;    // re-post id -> channel, while in flight
   uint64_t next_repost_id_ = uint64_t{1} << 62;  // apart from the scheduler's job ids
   std::vector<std::unique_ptr<Pending>> to_retry_;
   absl::Status failure_;  // set in a callback when the loop cannot go on
@@ -120,9 +120,9 @@ absl::Status Notifier::Open() {
   sender_ = std::move(*sender);
 
   // deliveries partition p must exist for every escalations partition p, or outcomes had no home.
-  const std::map<std::string, int> counts = tool::TopicPartitionCounts(
-      *producer_, options_.bootstrap, {options_.escalations_topic, options_.deliveries_topic},
-      std::chrono::seconds(10));
+  const std::map<std::string, int> counts =
+      tool::TopicPartitionCounts(*producer_, options_.bootstrap,
+                                 {options_.escalations_topic, options_.deliveries_topic}, std::chrono::seconds(10));
   const auto escalations = counts.find(options_.escalations_topic);
   const auto deliveries = counts.find(options_.deliveries_topic);
   if (escalations == counts.end()) {
@@ -168,14 +168,16 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
     Owned owned{next_generation_++, PartitionBook(options_.dedupe_horizon_ms), -1};
     int64_t records = 0;
     int64_t unreadable = 0;
-    std::vector<pb::Delivery> sent_alerts;  // Alertmanager alerts, to re-post while open
     const auto started = std::chrono::steady_clock::now();
     const absl::Status restored = ReadPartition(
         *restore_reader_, options_.deliveries_topic, p, options_.restore_timeout_ms,
         [&](const pb::Delivery& record) {
           ++records;
           owned.book.Record(record);
-          if (record.status() == pb::DELIVERY_SENT && record.has_event()) sent_alerts.push_back(record);
+          // An Alertmanager alert delivered: re-posted while its episode is open.
+          if (record.status() == pb::DELIVERY_SENT && record.has_event()) {
+            open_alerts_.Delivered(JobFromRecord(record, p, config_.language), now);
+          }
         },
         &unreadable);
     if (!restored.ok()) {
@@ -183,7 +185,9 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
       return;
     }
     owned.book.Evict(now);
-    if (unreadable > 0) spdlog::warn("{}[{}]: {} records did not parse and were skipped", options_.deliveries_topic, p, unreadable);
+    if (unreadable > 0) {
+      spdlog::warn("{}[{}]: {} records did not parse and were skipped", options_.deliveries_topic, p, unreadable);
+    }
     const std::vector<pb::Delivery> held = owned.book.Held();
     for (const pb::Delivery& record : held) {
       DeliveryJob job = JobFromRecord(record, p, config_.language);
@@ -191,7 +195,6 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
       job.held = true;
       scheduler_.Add(std::move(job));
     }
-    for (const pb::Delivery& record : sent_alerts) open_alerts_.Delivered(JobFromRecord(record, p, config_.language), now);
     spdlog::info("{}[{}] assigned: restored {} delivery records in {:.2f} s ({} done keys, {} held)",
                  options_.escalations_topic, p, records,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
@@ -202,8 +205,7 @@ void Notifier::Assign(const std::vector<RdKafka::TopicPartition*>& partitions) {
 
 bool Notifier::Reposting(const std::string& channel) const {
   const notify::ChannelConfig* config = config_.FindChannel(channel);
-  return options_.alertmanager_repost_ms > 0 && config != nullptr &&
-         config->kind == notify::ChannelKind::kAlertmanager;
+  return options_.alertmanager_repost_ms > 0 && config != nullptr && config->kind == notify::ChannelKind::kAlertmanager;
 }
 
 void Notifier::Repost() {
@@ -331,9 +333,8 @@ void Notifier::FinishSends(int wait_ms) {
     if (sent == sending_.end()) continue;
     metrics_.CountAttempt(sent->second, result.seconds);
     sending_.erase(sent);
-    std::optional<DeliveryJob> done =
-        scheduler_.Finish(result.id, result.status.ok(), std::string(result.status.message()), NowMs(),
-                          [this] { return Uniform(); });
+    std::optional<DeliveryJob> done = scheduler_.Finish(
+        result.id, result.status.ok(), std::string(result.status.message()), NowMs(), [this] { return Uniform(); });
     if (!done) continue;  // to be tried again after its backoff
     if (!result.status.ok()) {
       spdlog::warn("delivery {} failed for good after {} attempts: {}", done->key, done->attempts, done->last_error);
@@ -366,9 +367,9 @@ void Notifier::Record(const DeliveryJob& job, pb::DeliveryStatus status, int64_t
 
 void Notifier::Produce(std::unique_ptr<Pending> pending) {
   Pending* raw = pending.get();
-  const RdKafka::ErrorCode err = producer_->produce(
-      raw->topic, raw->partition, RdKafka::Producer::RK_MSG_COPY, raw->value.data(), raw->value.size(),
-      raw->key.data(), raw->key.size(), 0, raw);
+  const RdKafka::ErrorCode err =
+      producer_->produce(raw->topic, raw->partition, RdKafka::Producer::RK_MSG_COPY, raw->value.data(),
+                         raw->value.size(), raw->key.data(), raw->key.size(), 0, raw);
   if (err == RdKafka::ERR_NO_ERROR) {
     pending.release();  // dr_cb owns it now
     return;
@@ -425,7 +426,8 @@ void Notifier::UpdateGauges() {
       int64_t high = 0;
       if (tp->offset() < 0 ||
           consumer_->get_watermark_offsets(options_.escalations_topic, tp->partition(), &low, &high) !=
-              RdKafka::ERR_NO_ERROR || high < 0) {
+              RdKafka::ERR_NO_ERROR ||
+          high < 0) {
         continue;
       }
       metrics_.SetConsumerLag(tp->partition(), std::max<int64_t>(0, high - tp->offset()));

@@ -64,8 +64,6 @@ void NotifyMetrics::ClearConsumerLag(int32_t partition) {
 
 void NotifyMetrics::CountDeadLetter() { dead_letters_.Increment(); }
 
-std::string NotifyMetrics::Exposition() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
-}
+std::string NotifyMetrics::Exposition() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
 
 }  // namespace alertd::notifyd

@@ -57,7 +57,7 @@ class PartitionBook {
   std::unordered_map<std::string, int64_t> done_;  // key -> at_ms of its final outcome
   std::map<std::string, healthgrid::v1::Delivery> held_;
   std::unordered_map<std::string, bool> claimed_;  // keys handed out, not yet done
-  std::map<int64_t, int> pending_;                  // unsettled offset -> things still to record
+  std::map<int64_t, int> pending_;                 // unsettled offset -> things still to record
   std::optional<int64_t> last_consumed_;
 };
 

@@ -14,9 +14,9 @@
 namespace alertd::notifyd {
 
 struct PhoneMessage {
-  std::string app;                 // "企业微信", "钉钉", "飞书", "Alertmanager", "Webhook"
+  std::string app;  // "企业微信", "钉钉", "飞书", "Alertmanager", "Webhook"
   std::string title;
-  std::vector<std::string> lines;  // the body as a person reads it: markdown marks removed
+  std::vector<std::string> lines;                          // the body as a person reads it: markdown marks removed
   std::vector<std::pair<std::string, std::string>> links;  // (words, address), in order
 };
 

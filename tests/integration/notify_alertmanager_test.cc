@@ -48,8 +48,8 @@ json AlertOfEpisode(const json& alerts, const std::string& episode) {
 
 // What amtool prints for `alert query -o json`, or "" if it failed.
 std::string AmtoolQuery(int port) {
-  const std::string command = std::string(kAmtoolBin) + " --alertmanager.url=http://127.0.0.1:" +
-                              std::to_string(port) + " alert query -o json 2>&1";
+  const std::string command = std::string(kAmtoolBin) + " --alertmanager.url=http://127.0.0.1:" + std::to_string(port) +
+                              " alert query -o json 2>&1";
   std::string out;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return out;
@@ -73,11 +73,14 @@ TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsStaysWhileOpenA
                         "--storage.path=" + dir.path() + "/am-data",
                         "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
                        dir.path() + "/alertmanager.log");
-  ASSERT_TRUE(WaitFor([&] {
-    httplib::Client c("127.0.0.1", am_port);
-    auto res = c.Get("/-/ready");
-    return res && res->status == 200;
-  }, 20s, 100ms)) << alertmanager.LogTail();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        httplib::Client c("127.0.0.1", am_port);
+        auto res = c.Get("/-/ready");
+        return res && res->status == 200;
+      },
+      20s, 100ms))
+      << alertmanager.LogTail();
 
   WriteFile(dir.path() + "/notify.yaml",
             "channels:\n  am:\n    kind: alertmanager\n    url: http://127.0.0.1:" + std::to_string(am_port) +
@@ -90,7 +93,8 @@ TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsStaysWhileOpenA
   open.set_event_id("ev-am-1");
   open.set_episode_id("ep-am-1");
   const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   open.set_opened_at_ms(now_ms - 60000);
   open.set_emitted_at_ms(now_ms - 59000);
   TestProducer producer(kafka.bootstrap());
@@ -98,10 +102,13 @@ TEST(NotifyAlertmanagerTest, AnEpisodeBecomesAnAlertWithItsLabelsStaysWhileOpenA
   producer.Flush();
 
   json alert;
-  ASSERT_TRUE(WaitFor([&] {
-    alert = AlertOfEpisode(ActiveAlerts(am_port), "ep-am-1");
-    return !alert.is_null();
-  }, 60s, 200ms)) << notify.process().LogTail();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        alert = AlertOfEpisode(ActiveAlerts(am_port), "ep-am-1");
+        return !alert.is_null();
+      },
+      60s, 200ms))
+      << notify.process().LogTail();
   const json& labels = alert["labels"];
   EXPECT_EQ(labels.value("alertname", ""), "HealthEscalation");
   EXPECT_EQ(labels.value("rule", ""), "R1");

@@ -67,13 +67,14 @@ class NotifyDeliveryTest : public ::testing::Test {
  protected:
   std::string Config(const std::string& channels, const std::string& route) {
     const std::string path = dir_.path() + "/notify.yaml";
-    WriteFile(path, "channels:\n" + channels + "recipients:\n  - role: health_manager\n    channels: [" + route + "]\n");
+    WriteFile(path,
+              "channels:\n" + channels + "recipients:\n  - role: health_manager\n    channels: [" + route + "]\n");
     return path;
   }
   std::unique_ptr<NotifyProcess> StartNotify(const std::string& config, std::vector<std::string> flags,
                                              const std::string& log = "notify.log") {
-    return std::make_unique<NotifyProcess>(ALERTD_NOTIFY_BIN, kafka_.bootstrap(), config,
-                                           ALERTD_NOTIFY_TEMPLATES, dir_.path() + "/" + log, std::move(flags));
+    return std::make_unique<NotifyProcess>(ALERTD_NOTIFY_BIN, kafka_.bootstrap(), config, ALERTD_NOTIFY_TEMPLATES,
+                                           dir_.path() + "/" + log, std::move(flags));
   }
 
   TempDir dir_;
@@ -93,12 +94,14 @@ TEST_F(NotifyDeliveryTest, ReceiversThatFailTimeOutOrAnswerGarbageGetEachMessage
   NotifyReceiver garbage([&](int seen, const ReceivedMessage&) {
     return seen < 1 ? ReceiverAnswer{200, "<html>proxy error</html>"} : ReceiverAnswer{200, kFeishuOk};
   });
-  const std::string config = Config(
-      "  flaky:\n    kind: webhook\n    url: " + flaky.url("/hook") +
-          "\n    body: '{\"event\": \"{{event_id}}\", \"title\": \"{{title}}\"}'\n"
-          "  slow:\n    kind: wecom\n    url: " + slow.url("/cgi-bin/webhook/send?key=k") + "\n"
-          "  garbage:\n    kind: feishu\n    url: " + garbage.url("/open-apis/bot/v2/hook/h") + "\n",
-      "flaky, slow, garbage");
+  const std::string config = Config("  flaky:\n    kind: webhook\n    url: " + flaky.url("/hook") +
+                                        "\n    body: '{\"event\": \"{{event_id}}\", \"title\": \"{{title}}\"}'\n"
+                                        "  slow:\n    kind: wecom\n    url: " +
+                                        slow.url("/cgi-bin/webhook/send?key=k") +
+                                        "\n"
+                                        "  garbage:\n    kind: feishu\n    url: " +
+                                        garbage.url("/open-apis/bot/v2/hook/h") + "\n",
+                                    "flaky, slow, garbage");
 
   constexpr int kEvents = 6;
   TestProducer producer(kafka_.bootstrap());
@@ -106,10 +109,10 @@ TEST_F(NotifyDeliveryTest, ReceiversThatFailTimeOutOrAnswerGarbageGetEachMessage
     producer.Send("escalations", Event(i).worker_id(), Event(i).SerializeAsString());
   }
   producer.Send("escalations", Event(2).worker_id(), Event(2).SerializeAsString());  // a duplicate
-  producer.Send("escalations", "W001", std::string("\x07not an escalation", 18));     // does not parse
+  producer.Send("escalations", "W001", std::string("\x07not an escalation", 18));    // does not parse
   producer.Flush();
 
-  const std::vector<std::string> flags = {"--retry-base-ms", "100", "--retry-max-ms", "400",
+  const std::vector<std::string> flags = {"--retry-base-ms",   "100", "--retry-max-ms",       "400",
                                           "--send-timeout-ms", "700", "--connect-timeout-ms", "500"};
   auto notify = StartNotify(config, flags);
   const std::size_t expected = kEvents * 3;
@@ -148,9 +151,12 @@ TEST_F(NotifyDeliveryTest, ReceiversThatFailTimeOutOrAnswerGarbageGetEachMessage
   notify = StartNotify(config, flags, "notify2.log");
   producer.Send("escalations", Event(4).worker_id(), Event(4).SerializeAsString());  // redelivered once more
   producer.Flush();
-  ASSERT_TRUE(WaitFor([&] {
-    return notify->Metric("alertd_notify_deliveries_total", {{"outcome", "duplicate"}}) >= 3;
-  }, 30s, 200ms)) << notify->process().LogTail();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return notify->Metric("alertd_notify_deliveries_total", {{"outcome", "duplicate"}}) >= 3;
+      },
+      30s, 200ms))
+      << notify->process().LogTail();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(flaky.Received().size() + slow.Received().size() + garbage.Received().size(), requests_before);
   EXPECT_EQ(ReadOutcomes(kafka_.bootstrap()).finals.size(), expected);
@@ -158,10 +164,9 @@ TEST_F(NotifyDeliveryTest, ReceiversThatFailTimeOutOrAnswerGarbageGetEachMessage
 
 TEST_F(NotifyDeliveryTest, Kill9MidSendLosesNothingAndRepeatsAtMostTheSendsInFlight) {
   NotifyReceiver receiver([](int, const ReceivedMessage&) { return ReceiverAnswer{200, "{}", 300ms}; });
-  const std::string config =
-      Config("  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
-                 "\n    body: '{\"event\": \"{{event_id}}\"}'\n",
-             "desk");
+  const std::string config = Config("  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
+                                        "\n    body: '{\"event\": \"{{event_id}}\"}'\n",
+                                    "desk");
   constexpr int kEvents = 60;
   TestProducer producer(kafka_.bootstrap());
   for (int i = 0; i < kEvents; ++i) producer.Send("escalations", Event(i).worker_id(), Event(i).SerializeAsString());
@@ -200,14 +205,14 @@ TEST_F(NotifyDeliveryTest, Kill9MidSendLosesNothingAndRepeatsAtMostTheSendsInFli
   EXPECT_EQ(distinct(), expected) << "every delivery key reached the receiver";
 }
 
-
 // "HH:MM" on the grids' clock (+08:00), `shift_minutes` from now.
 std::string LocalClockIn(int shift_minutes) {
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const int64_t minute_of_day = ((now_s / 60 + 8 * 60 + shift_minutes) % 1440 + 1440) % 1440;
   char text[8];
-  std::snprintf(text, sizeof text, "%02d:%02d", static_cast<int>(minute_of_day / 60), static_cast<int>(minute_of_day % 60));
+  std::snprintf(text, sizeof text, "%02d:%02d", static_cast<int>(minute_of_day / 60),
+                static_cast<int>(minute_of_day % 60));
   return text;
 }
 
@@ -218,7 +223,7 @@ TEST_F(NotifyDeliveryTest, QuietHoursHoldAHighEventOnDeliveriesWhileAnUrgentOneG
                         "\"\nchannels:\n  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
                         "\n    body: '{\"event\": \"{{event_id}}\"}'\n"
                         "recipients:\n  - role: health_manager\n    channels: [desk]\n");
-  pb::Escalation high = Event(1);  // R2: HIGH, waits
+  pb::Escalation high = Event(1);                                                 // R2: HIGH, waits
   pb::Escalation urgent = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);  // URGENT: never waits
   urgent.set_event_id("ev-urgent");
   TestProducer producer(kafka_.bootstrap());
@@ -229,10 +234,13 @@ TEST_F(NotifyDeliveryTest, QuietHoursHoldAHighEventOnDeliveriesWhileAnUrgentOneG
 
   const std::string held_key = notify::DeliveryKey(high.event_id(), "HM0012", "desk");
   const std::string urgent_key = notify::DeliveryKey("ev-urgent", "HM0012", "desk");
-  ASSERT_TRUE(WaitFor([&] {
-    const Outcomes o = ReadOutcomes(kafka_.bootstrap());
-    return o.held == 1 && o.last.contains(urgent_key);
-  }, 60s, 300ms)) << notify->process().LogTail();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const Outcomes o = ReadOutcomes(kafka_.bootstrap());
+        return o.held == 1 && o.last.contains(urgent_key);
+      },
+      60s, 300ms))
+      << notify->process().LogTail();
   pb::Delivery held;
   for (const ConsumedRecord& r : ReadToEnd(kafka_.bootstrap(), "deliveries")) {
     pb::Delivery d;
@@ -255,13 +263,11 @@ TEST_F(NotifyDeliveryTest, QuietHoursHoldAHighEventOnDeliveriesWhileAnUrgentOneG
   EXPECT_EQ(receiver.Received().size(), 1u);
 }
 
-
 TEST_F(NotifyDeliveryTest, TwoInstancesShareThePartitionsAndTheSurvivorTakesOverWithoutRepeats) {
   NotifyReceiver receiver([](int, const ReceivedMessage&) { return ReceiverAnswer{200, "{}"}; });
-  const std::string config =
-      Config("  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
-                 "\n    body: '{\"event\": \"{{event_id}}\"}'\n",
-             "desk");
+  const std::string config = Config("  desk:\n    kind: webhook\n    url: " + receiver.url("/alerts") +
+                                        "\n    body: '{\"event\": \"{{event_id}}\"}'\n",
+                                    "desk");
   auto first = StartNotify(config, {}, "first.log");
   auto second = StartNotify(config, {}, "second.log");
   TestProducer producer(kafka_.bootstrap());
@@ -280,14 +286,17 @@ TEST_F(NotifyDeliveryTest, TwoInstancesShareThePartitionsAndTheSurvivorTakesOver
     return keys.size();
   };
   // Both instances own partitions before the first events (each shows /readyz only when it does).
-  ASSERT_TRUE(WaitFor([&] {
-    auto ready = [](const NotifyProcess& p) {
-      httplib::Client c("127.0.0.1", p.http_port());
-      auto res = c.Get("/readyz");
-      return res && res->status == 200;
-    };
-    return ready(*first) && ready(*second);
-  }, 60s, 200ms)) << first->process().LogTail() << second->process().LogTail();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto ready = [](const NotifyProcess& p) {
+          httplib::Client c("127.0.0.1", p.http_port());
+          auto res = c.Get("/readyz");
+          return res && res->status == 200;
+        };
+        return ready(*first) && ready(*second);
+      },
+      60s, 200ms))
+      << first->process().LogTail() << second->process().LogTail();
   send(0, 20);
   ASSERT_TRUE(WaitFor([&] { return distinct() == 20; }, 60s, 100ms)) << first->process().LogTail();
   EXPECT_GT(first->Metric("alertd_notify_deliveries_total", {{"outcome", "sent"}}), 0) << "both instances deliver";

@@ -54,16 +54,20 @@ TEST(NotifyPhoneTest, TheDemoConfigDeliversEveryRoleToThePhoneWhichPrintsEachMes
   const std::vector<std::string> apps = {"📱 企业微信", "📱 钉钉", "📱 飞书", "📱 Webhook"};
   auto printed = [&] {
     const std::string log = ReadAll(phone.log_path());
-    return std::all_of(apps.begin(), apps.end(), [&](const std::string& a) { return log.find(a) != std::string::npos; });
+    return std::all_of(apps.begin(), apps.end(),
+                       [&](const std::string& a) { return log.find(a) != std::string::npos; });
   };
   ASSERT_TRUE(WaitFor(printed, 60s, 200ms)) << ReadAll(phone.log_path()) << notify.process().LogTail();
   const std::string log = ReadAll(phone.log_path());
   EXPECT_NE(log.find("杨建国"), std::string::npos) << "the worker's name is in the message (not in any log or label)";
   EXPECT_NE(log.find("168/104"), std::string::npos);
   EXPECT_NE(log.find("🔗 查看职工详情: http://127.0.0.1:8080/worker/W000155"), std::string::npos) << log;
-  EXPECT_TRUE(WaitFor([&] {
-    return notify.Metric("alertd_notify_deliveries_total", {{"outcome", "sent"}}) == 4;
-  }, 10s)) << "DingTalk's signed request and every robot's answer were accepted";
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return notify.Metric("alertd_notify_deliveries_total", {{"outcome", "sent"}}) == 4;
+      },
+      10s))
+      << "DingTalk's signed request and every robot's answer were accepted";
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The delivery's request: the Idempotency-Key header, the worker page's link, and the robots' answers.
+#include "engine/notifyd/message.h"
+
 #include <gtest/gtest.h>
 
 #include "engine/notifyd/http_sender.h"
-#include "engine/notifyd/message.h"
 #include "tests/notify/escalation_samples.h"
 
 namespace alertd::notifyd {
@@ -28,7 +29,8 @@ channels:
 recipients:
   - role: health_manager
     channels: [hook]
-)", "test.yaml");
+)",
+                                                                          "test.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
   ASSERT_TRUE(templates.ok()) << templates.status();
@@ -59,7 +61,8 @@ channels:
 recipients:
   - role: health_manager
     channels: [am]
-)", "test.yaml");
+)",
+                                                                          "test.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
   ASSERT_TRUE(templates.ok()) << templates.status();
@@ -104,22 +107,21 @@ TEST_P(JudgeResponseTest, AcceptsOnlyWhatTheChannelSaysItTook) {
 
 INSTANTIATE_TEST_SUITE_P(
     Answers, JudgeResponseTest,
-    ::testing::Values(AnswerCase{ChannelKind::kWeCom, 200, R"({"errcode":0,"errmsg":"ok"})", true},
-                      AnswerCase{ChannelKind::kWeCom, 200, R"({"errcode":93000,"errmsg":"invalid webhook url"})", false},
-                      AnswerCase{ChannelKind::kWeCom, 200, "<html>gateway</html>", false},
-                      AnswerCase{ChannelKind::kWeCom, 200, R"({"errmsg":"ok"})", false},
-                      AnswerCase{ChannelKind::kDingTalk, 200, R"({"errcode":0})", true},
-                      AnswerCase{ChannelKind::kDingTalk, 200, R"({"errcode":310000,"errmsg":"sign not match"})", false},
-                      AnswerCase{ChannelKind::kFeishu, 200, R"({"code":0,"msg":"success"})", true},
-                      AnswerCase{ChannelKind::kFeishu, 200, R"({"StatusCode":0,"StatusMessage":"success"})", true},
-                      AnswerCase{ChannelKind::kFeishu, 200, R"({"code":19021,"msg":"sign match fail"})", false},
-                      AnswerCase{ChannelKind::kAlertmanager, 200, "", true},
-                      AnswerCase{ChannelKind::kAlertmanager, 400, "bad alert", false},
-                      AnswerCase{ChannelKind::kWebhook, 204, "", true},
-                      AnswerCase{ChannelKind::kWebhook, 199, "", false},
-                      AnswerCase{ChannelKind::kWebhook, 300, "", false},
-                      AnswerCase{ChannelKind::kWebhook, 500, "", false},
-                      AnswerCase{ChannelKind::kWeCom, 503, R"({"errcode":0})", false}));
+    ::testing::Values(
+        AnswerCase{ChannelKind::kWeCom, 200, R"({"errcode":0,"errmsg":"ok"})", true},
+        AnswerCase{ChannelKind::kWeCom, 200, R"({"errcode":93000,"errmsg":"invalid webhook url"})", false},
+        AnswerCase{ChannelKind::kWeCom, 200, "<html>gateway</html>", false},
+        AnswerCase{ChannelKind::kWeCom, 200, R"({"errmsg":"ok"})", false},
+        AnswerCase{ChannelKind::kDingTalk, 200, R"({"errcode":0})", true},
+        AnswerCase{ChannelKind::kDingTalk, 200, R"({"errcode":310000,"errmsg":"sign not match"})", false},
+        AnswerCase{ChannelKind::kFeishu, 200, R"({"code":0,"msg":"success"})", true},
+        AnswerCase{ChannelKind::kFeishu, 200, R"({"StatusCode":0,"StatusMessage":"success"})", true},
+        AnswerCase{ChannelKind::kFeishu, 200, R"({"code":19021,"msg":"sign match fail"})", false},
+        AnswerCase{ChannelKind::kAlertmanager, 200, "", true},
+        AnswerCase{ChannelKind::kAlertmanager, 400, "bad alert", false},
+        AnswerCase{ChannelKind::kWebhook, 204, "", true}, AnswerCase{ChannelKind::kWebhook, 199, "", false},
+        AnswerCase{ChannelKind::kWebhook, 300, "", false}, AnswerCase{ChannelKind::kWebhook, 500, "", false},
+        AnswerCase{ChannelKind::kWeCom, 503, R"({"errcode":0})", false}));
 
 }  // namespace
 }  // namespace alertd::notifyd

@@ -55,12 +55,11 @@ TEST_P(PhoneTextTest, ShowsTheTitleTheWordsAndTheLinksOfTheRealPayload) {
   EXPECT_NE(shown.find("http://grid.example/worker/W000155"), std::string::npos) << shown;
 }
 
-INSTANTIATE_TEST_SUITE_P(Channels, PhoneTextTest,
-                         ::testing::Values(PhoneCase{ChannelKind::kWeCom, "企业微信"},
-                                           PhoneCase{ChannelKind::kDingTalk, "钉钉"},
-                                           PhoneCase{ChannelKind::kFeishu, "飞书"},
-                                           PhoneCase{ChannelKind::kAlertmanager, "Alertmanager"}),
-                         [](const ::testing::TestParamInfo<PhoneCase>& p) { return std::string(notify::ChannelKindName(p.param.kind)); });
+INSTANTIATE_TEST_SUITE_P(
+    Channels, PhoneTextTest,
+    ::testing::Values(PhoneCase{ChannelKind::kWeCom, "企业微信"}, PhoneCase{ChannelKind::kDingTalk, "钉钉"},
+                      PhoneCase{ChannelKind::kFeishu, "飞书"}, PhoneCase{ChannelKind::kAlertmanager, "Alertmanager"}),
+    [](const ::testing::TestParamInfo<PhoneCase>& p) { return std::string(notify::ChannelKindName(p.param.kind)); });
 
 TEST(PhoneText, AWebhookBodyWithoutTitleOrTextIsShownRawAndCut) {
   const std::string body(5000, 'x');
