@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "engine/notifyd/http_sender.h"
 #include "tests/notify/escalation_samples.h"
 
@@ -20,26 +22,36 @@ TEST(LinksFor, TheWorkerPageIsTheBaseUrlWithTheWorkerIdAndNothingElseIsOfferedYe
   EXPECT_TRUE(LinksFor(event, event.recipients(0), "", 0).worker_page.empty());
 }
 
-TEST(RequestFor, CarriesTheDeliveryKeyAsIdempotencyKey) {
-  absl::StatusOr<notify::NotifyConfig> config = notify::ParseNotifyConfig(R"(
-channels:
-  hook:
-    kind: wecom
-    url: http://127.0.0.1:1/send
-recipients:
-  - role: health_manager
-    channels: [hook]
-)",
-                                                                          "test.yaml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
-  ASSERT_TRUE(templates.ok()) << templates.status();
+// A config with one channel `c` of `kind` for health managers, and the shipped templates.
+class MessageTest : public ::testing::Test {
+ protected:
+  void Use(const std::string& kind, const std::string& url) {
+    absl::StatusOr<notify::NotifyConfig> config =
+        notify::ParseNotifyConfig("channels:\n  c:\n    kind: " + kind + "\n    url: " + url +
+                                      "\nrecipients:\n  - role: health_manager\n    channels: [c]\n",
+                                  "test.yaml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = *std::move(config);
+    absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
+    ASSERT_TRUE(templates.ok()) << templates.status();
+    templates_ = *std::move(templates);
+  }
+  MessageContext Context(const std::string& page_base_url = "") {
+    return MessageContext{&config_, &*templates_, page_base_url};
+  }
+
+  notify::NotifyConfig config_;
+  std::optional<notify::MessageTemplates> templates_;
+};
+
+TEST_F(MessageTest, RequestForCarriesTheDeliveryKeyAsIdempotencyKey) {
+  Use("wecom", "http://127.0.0.1:1/send");
   DeliveryJob job;
-  job.key = "ev-7f3a/HM0001/hook";
-  job.channel = "hook";
+  job.key = "ev-7f3a/HM0001/c";
+  job.channel = "c";
   job.event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
   job.recipient = job.event.recipients(0);
-  const MessageContext context{&*config, &*templates, "http://pages"};
+  const MessageContext context = Context("http://pages");
   absl::StatusOr<notify::HttpRequest> request = RequestFor(job, context, 0);
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->url, "http://127.0.0.1:1/send");
@@ -52,39 +64,27 @@ recipients:
   EXPECT_FALSE(RequestFor(job, context, 0).ok()) << "a channel the config no longer has cannot be sent";
 }
 
-TEST(RepostRequests, OneListOfAlertsPerAlertmanagerChannelCutAtTheBatchSize) {
-  absl::StatusOr<notify::NotifyConfig> config = notify::ParseNotifyConfig(R"(
-channels:
-  am:
-    kind: alertmanager
-    url: http://127.0.0.1:9093/
-recipients:
-  - role: health_manager
-    channels: [am]
-)",
-                                                                          "test.yaml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(ALERTD_NOTIFY_TEMPLATES);
-  ASSERT_TRUE(templates.ok()) << templates.status();
+TEST_F(MessageTest, RepostRequestsMakeOneListOfAlertsPerAlertmanagerChannelCutAtTheBatchSize) {
+  Use("alertmanager", "http://127.0.0.1:9093/");
   std::vector<DeliveryJob> jobs(kAlertsPerRepost + 1);
   std::vector<const DeliveryJob*> due;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    jobs[i].channel = i == 3 ? "gone" : "am";
+    jobs[i].channel = i == 3 ? "gone" : "c";
     jobs[i].event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
     jobs[i].event.set_episode_id("ep-" + std::to_string(i));
     jobs[i].recipient = jobs[i].event.recipients(0);
     due.push_back(&jobs[i]);
   }
-  const std::vector<RepostRequest> reposts = RepostRequests(due, MessageContext{&*config, &*templates, ""}, 0);
+  const std::vector<RepostRequest> reposts = RepostRequests(due, Context(), 0);
   ASSERT_EQ(reposts.size(), 1u) << "the job of a channel no longer configured is left out: 200 alerts, one request";
-  EXPECT_EQ(reposts[0].channel, "am");
+  EXPECT_EQ(reposts[0].channel, "c");
   EXPECT_EQ(reposts[0].request.url, "http://127.0.0.1:9093/api/v2/alerts");
   const nlohmann::json alerts = nlohmann::json::parse(reposts[0].request.body);
   ASSERT_EQ(alerts.size(), kAlertsPerRepost);
   EXPECT_EQ(alerts[0]["labels"]["episode"], "ep-0");
 
-  jobs[3].channel = "am";
-  EXPECT_EQ(RepostRequests(due, MessageContext{&*config, &*templates, ""}, 0).size(), 2u) << "201 alerts: two requests";
+  jobs[3].channel = "c";
+  EXPECT_EQ(RepostRequests(due, Context(), 0).size(), 2u) << "201 alerts: two requests";
 }
 
 struct AnswerCase {
