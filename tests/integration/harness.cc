@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <set>
@@ -508,6 +512,126 @@ std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::s
     return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
   });
   return out;
+}
+
+
+// ---- alertd-notify and the HTTP receivers its messages reach ----
+
+NotifyProcess::NotifyProcess(const std::string& binary, const std::string& bootstrap, const std::string& config_path,
+                             const std::string& templates_dir, const std::string& log_path,
+                             std::vector<std::string> extra_flags) {
+  const std::string port_file = log_path + ".port";
+  std::error_code ec;
+  fs::remove(port_file, ec);
+  std::vector<std::string> argv{binary,        "--bootstrap", bootstrap,   "--config",         config_path,
+                                "--templates", templates_dir, "--http",    "127.0.0.1:0",      "--http-port-file",
+                                port_file};
+  for (auto& f : extra_flags) argv.push_back(std::move(f));
+  process_ = std::make_unique<Process>(std::move(argv), log_path);
+  if (!WaitFor([&] { return fs::exists(port_file) || !process_->Running(); }, std::chrono::seconds(20)) ||
+      !fs::exists(port_file)) {
+    ADD_FAILURE() << "alertd-notify did not start: " << process_->LogTail();
+    return;
+  }
+  http_port_ = std::stoi(ReadFileTrimmed(port_file));
+}
+
+double NotifyProcess::Metric(const std::string& metric, const std::map<std::string, std::string>& labels) const {
+  httplib::Client c("127.0.0.1", http_port_);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(2);
+  auto res = c.Get("/metrics");
+  if (!res || res->status != 200) return 0;
+  double sum = 0;
+  for (const Sample& s : Samples(res->body, metric)) {
+    const bool match = std::all_of(labels.begin(), labels.end(), [&](const auto& l) {
+      const auto it = s.labels.find(l.first);
+      return it != s.labels.end() && it->second == l.second;
+    });
+    if (match) sum += s.value;
+  }
+  return sum;
+}
+
+struct NotifyReceiver::Impl {
+  Behaviour answer;
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  mutable std::mutex mutex;  // guards received
+  std::vector<ReceivedMessage> received;
+};
+
+NotifyReceiver::NotifyReceiver(Behaviour answer) : impl_(std::make_unique<Impl>()) {
+  impl_->answer = std::move(answer);
+  Impl* impl = impl_.get();
+  impl->server.Post(".*", [impl](const httplib::Request& req, httplib::Response& res) {
+    ReceivedMessage message;
+    message.path = req.path;
+    message.idempotency_key = req.get_header_value("Idempotency-Key");
+    message.body = req.body;
+    message.arrived = std::chrono::steady_clock::now();
+    int seen_before = 0;
+    std::size_t index = 0;
+    {
+      std::lock_guard<std::mutex> lock(impl->mutex);
+      for (const ReceivedMessage& m : impl->received) seen_before += m.idempotency_key == message.idempotency_key;
+      index = impl->received.size();
+      impl->received.push_back(message);
+    }
+    const ReceiverAnswer reply = impl->answer(seen_before, message);
+    if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
+    res.status = reply.status;
+    res.set_content(reply.body, "application/json");
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    impl->received[index].status = reply.status;
+    impl->received[index].answer = reply.body;
+    impl->received[index].answered = std::chrono::steady_clock::now();
+  });
+  impl->port = impl->server.bind_to_any_port("127.0.0.1");
+  if (impl->port <= 0) {
+    ADD_FAILURE() << "receiver cannot listen on 127.0.0.1";
+    return;
+  }
+  impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  WaitFor([impl] { return impl->server.is_running(); }, std::chrono::seconds(5), std::chrono::milliseconds(5));
+}
+
+NotifyReceiver::~NotifyReceiver() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string NotifyReceiver::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port) + path;
+}
+
+std::vector<ReceivedMessage> NotifyReceiver::Received() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->received;
+}
+
+int NotifyReceiver::open() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return static_cast<int>(std::count_if(impl_->received.begin(), impl_->received.end(),
+                                        [](const ReceivedMessage& m) { return m.status == 0; }));
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);  // free again; another process could take it before the caller does, rarely on loopback
+  return port;
 }
 
 }  // namespace alertd::testing

@@ -152,4 +152,65 @@ std::map<int32_t, std::pair<int64_t, int64_t>> Watermarks(const std::string& boo
 std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::string& topic,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+
+// ---- alertd-notify and the HTTP receivers its messages reach (issue 10) ----
+
+// alertd-notify as its own process (`binary`: the test's ALERTD_NOTIFY_BIN), with an HTTP port
+// picked by the OS; the port is known once the constructor returns.
+class NotifyProcess {
+ public:
+  NotifyProcess(const std::string& binary, const std::string& bootstrap, const std::string& config_path,
+                const std::string& templates_dir, const std::string& log_path,
+                std::vector<std::string> extra_flags = {});
+  Process& process() { return *process_; }
+  int http_port() const { return http_port_; }
+  // Sum of every sample of `metric` whose labels include all of `labels` (0 if unreachable).
+  double Metric(const std::string& metric, const std::map<std::string, std::string>& labels = {}) const;
+
+ private:
+  std::unique_ptr<Process> process_;
+  int http_port_ = 0;
+};
+
+// One request a NotifyReceiver got.
+struct ReceivedMessage {
+  std::string path;
+  std::string idempotency_key;  // the Idempotency-Key header: alertd-notify's delivery key
+  std::string body;
+  int status = 0;               // what the receiver answered; 0 while the answer is still being made
+  std::string answer;           // the body it answered with
+  std::chrono::steady_clock::time_point arrived;
+  std::chrono::steady_clock::time_point answered;
+};
+
+// How a receiver answers one request.
+struct ReceiverAnswer {
+  int status = 200;
+  std::string body;
+  std::chrono::milliseconds delay{0};  // before answering: a slow or hanging endpoint
+};
+
+// An HTTP endpoint on 127.0.0.1 (cpp-httplib) that records every POST and answers as told.
+class NotifyReceiver {
+ public:
+  // `answer(seen_before, request)`: seen_before = requests with this Idempotency-Key before this one.
+  using Behaviour = std::function<ReceiverAnswer(int seen_before, const ReceivedMessage& request)>;
+  explicit NotifyReceiver(Behaviour answer);
+  ~NotifyReceiver();
+  NotifyReceiver(const NotifyReceiver&) = delete;
+  NotifyReceiver& operator=(const NotifyReceiver&) = delete;
+
+  std::string url(const std::string& path = "/") const;
+  std::vector<ReceivedMessage> Received() const;  // in arrival order, answered or not
+  // Requests being answered now (arrived, answer not yet written).
+  int open() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A port on 127.0.0.1 free right now (for servers that cannot report the port they chose).
+int FreeLoopbackPort();
+
 }  // namespace alertd::testing

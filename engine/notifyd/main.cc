@@ -1,0 +1,173 @@
+// alertd-notify: delivers alertd's escalations to people through Alertmanager and the chat robots.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "engine/app/http_server.h"
+#include "engine/notify/notify_config.h"
+#include "engine/notify/templates.h"
+#include "engine/notifyd/notifier.h"
+#include "engine/notifyd/notify_metrics.h"
+#include "engine/tool/atomic_file.h"
+#include "engine/tool/kafka_client.h"
+#include "engine/tool/stop_signal.h"
+#include "engine/tool/tool_main.h"
+
+namespace {
+
+using namespace alertd;
+
+// Exit codes, as alertd's: 2 a bad flag, config or template; 5 a fatal Kafka error; 1 anything else.
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return 0;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+      return 2;
+    case absl::StatusCode::kAborted:
+      return 5;
+    default:
+      return 1;
+  }
+}
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+struct Flags {
+  tool::KafkaClientOptions kafka;
+  std::string config_path;
+  std::string templates_dir;
+  std::string http = "127.0.0.1:0";
+  std::string http_port_file;
+  std::string link_secret_file;
+  int64_t retry_base_ms = 1000;
+  int64_t retry_max_ms = 5 * 60 * 1000;
+  uint32_t max_attempts = 10;
+  bool verbose = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  notifyd::NotifierOptions options;
+  CLI::App app{"alertd-notify: delivers escalations to health staff through Alertmanager and chat robots"};
+  tool::AddKafkaClientOptions(app, &flags.kafka);
+  app.add_option("--config", flags.config_path, "Notification config (deploy/notify/notify.yaml)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--templates", flags.templates_dir, "Message templates directory (deploy/notify/templates)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--group", options.group, "Consumer group; instances of one group share the partitions")
+      ->capture_default_str();
+  app.add_option("--escalations-topic", options.escalations_topic)->capture_default_str();
+  app.add_option("--deliveries-topic", options.deliveries_topic,
+                 "Delivery outcomes, co-partitioned with the escalations (the changelog)")
+      ->capture_default_str();
+  app.add_option("--dead-letters-topic", options.dead_letters_topic)->capture_default_str();
+  app.add_option("--http", flags.http, "host:port of /metrics /healthz /readyz (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--http-port-file", flags.http_port_file, "Write the HTTP port here once listening");
+  app.add_option("--page-base-url", options.page_base_url,
+                 "alertd's page address, e.g. https://alertd.example/ (links <url>/worker/<id>)");
+  app.add_option("--link-secret-file", flags.link_secret_file,
+                 "HMAC key of the signed acknowledge links, shared with alertd")
+      ->check(CLI::ExistingFile);
+  app.add_option("--max-in-flight", options.scheduler.max_in_flight_per_channel, "Sends at once per channel")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--max-queued", options.scheduler.max_queued_per_channel,
+                 "Deliveries queued per channel before consuming pauses")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--retry-base-ms", flags.retry_base_ms, "First retry waits up to this")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
+  app.add_option("--retry-max-ms", flags.retry_max_ms, "No retry waits longer")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400000}));
+  app.add_option("--max-attempts", flags.max_attempts, "Sends per delivery, the first included")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--connect-timeout-ms", options.timeouts.connect_ms)
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 600000L));
+  app.add_option("--send-timeout-ms", options.timeouts.total_ms, "Whole send, answer included")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 600000L));
+  app.add_option("--alertmanager-repost-ms", options.alertmanager_repost_ms,
+                 "Post open episodes' Alertmanager alerts again this often, within its resolve_timeout; 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  app.add_flag("-v,--verbose", flags.verbose, "Debug log");
+
+  return tool::ToolMain(app, argc, argv, "alertd-notify", &flags.verbose, [&]() -> int {
+    tool::InstallStopHandlers(tool::SecondStopSignal::kRecords);
+    options.bootstrap = flags.kafka.bootstrap;
+    options.consumer_properties = tool::ClientProperties(flags.kafka, "alertd-notify");
+    options.producer_properties = tool::ClientProperties(flags.kafka, "alertd-notify");
+    options.scheduler.retry = {flags.retry_base_ms, flags.retry_max_ms, flags.max_attempts};
+
+    absl::StatusOr<notify::NotifyConfig> config = notify::LoadNotifyConfig(flags.config_path);
+    if (!config.ok()) {
+      spdlog::critical("--config {}", std::string(config.status().message()));
+      return 2;
+    }
+    absl::StatusOr<notify::MessageTemplates> templates = notify::MessageTemplates::Load(flags.templates_dir);
+    if (!templates.ok()) {
+      spdlog::critical("--templates {}", std::string(templates.status().message()));
+      return 2;
+    }
+    if (!flags.link_secret_file.empty()) {
+      std::ifstream in(flags.link_secret_file);
+      std::stringstream secret;
+      secret << in.rdbuf();
+      if (secret.str().find_first_not_of(" \t\r\n") == std::string::npos) {
+        spdlog::critical("--link-secret-file {}: the file is empty; expected the HMAC key of the signed links",
+                         flags.link_secret_file);
+        return 2;
+      }
+      // Held for ack_link's SignedLinks (see notifyd/message.h): until that is wired in, messages
+      // carry the worker page's link only.
+      spdlog::info("--link-secret-file read; acknowledge links are not signed by this build yet");
+    }
+
+    notifyd::NotifyMetrics metrics;
+    std::atomic<bool> ready{false};
+    std::atomic<int64_t> heartbeat{NowMs()};
+    auto server = app::HttpServer::Start(
+        flags.http, {[&] { return metrics.Exposition(); }, [&] { return NowMs() - heartbeat.load() < 30000; },
+                     [&] { return ready.load(); }});
+    if (!server.ok()) {
+      spdlog::critical("{}", std::string(server.status().message()));
+      return 2;
+    }
+    spdlog::info("alertd-notify listening on {} (port {}); group {}, {} -> {}", flags.http, (*server)->port(),
+                 options.group, options.escalations_topic, options.deliveries_topic);
+    if (!flags.http_port_file.empty()) {
+      if (absl::Status written =
+              tool::WriteFileAtomically(flags.http_port_file, std::to_string((*server)->port()) + "\n");
+          !written.ok()) {
+        spdlog::critical("--http-port-file {}: {}", flags.http_port_file, std::string(written.message()));
+        return 2;
+      }
+    }
+    const absl::Status ran =
+        notifyd::RunNotifier(options, *config, *templates, metrics, tool::StopFlag(), &ready, &heartbeat);
+    if (!ran.ok()) {
+      spdlog::critical("{}", std::string(ran.message()));
+      return ExitCodeFor(ran);
+    }
+    spdlog::info("stopped by {}", tool::StopSignalName());
+    return 0;
+  });
+}
