@@ -16,6 +16,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The FHIR validator of tests/fhir (@medplum/core 4.5.2, fetched by `npm ci`) needs Node >= 20.19 with npm (NodeSource's nodejs; bookworm's is 18).
+command -v node >/dev/null && ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' && echo "warning: node $(node --version) is older than 20.19: the fhir.validator tests will fail" >&2
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}"
 sudo=""

@@ -210,6 +210,8 @@ inline constexpr auto kPolicyFields = std::to_array<PolicyField>({
     Duration("rules.r6_focus_tracking.ack_timeout", At<&Policy::r6_ack_timeout_ms>, kMinute, kClimbs),
     Duration("escalation.renotify_interval", At<&Policy::renotify_interval_ms>, kMinute,
              "acknowledged, still open: re-sent this often"),
+    Duration("referrals.cooldown", At<&Policy::referral_cooldown_ms>, 0,
+             "per worker, rule and urgency; 0d: every one is sent"),
     Whole("limits.max_window_samples", At<&Policy::max_window_samples>, "readings", 1, kMaxWindowSamples,
           "readings kept for rule windows; the oldest go first"),
     Whole("limits.max_evidence", At<&Policy::max_evidence>, "readings", 1, kMaxEvidence,
@@ -269,6 +271,10 @@ inline constexpr auto kSectionNotes = std::to_array<SectionNote>({
      "abnormal reading escalates: blood pressure at or above these (the worker's abnormal_* override\n"
      "them) or hypotension; glucose high or low by the glucose bounds."},
     {"escalation", "Escalation lifecycle, every rule."},
+    {"referrals",
+     "Clinic referrals (R1 urgent; R2 and R5 high glucose routine). After one is sent for a worker,\n"
+     "another of the same rule and urgency waits until `cooldown` of event time has passed; the\n"
+     "episode's escalations still reach the health manager."},
     {"limits", "Memory bounds per worker."},
 });
 

@@ -120,8 +120,34 @@ OpenEpisode& EpisodeEmitter::Open(Rule rule, Severity severity, EscalationLevel 
   return state_.open.back();
 }
 
+const ReferralSent* HeldBackBy(const WorkerState& s, Rule rule, ReferralUrgency urgency, EventTime at,
+                               int64_t cooldown_ms) {
+  if (cooldown_ms <= 0) return nullptr;
+  for (const ReferralSent& sent : s.referrals_sent) {
+    if (sent.rule == rule && sent.urgency == urgency && at.ms < sent.at.ms + cooldown_ms) return &sent;
+  }
+  return nullptr;
+}
+
 void EpisodeEmitter::Refer(const OpenEpisode& e, ReferralUrgency urgency, std::string reason,
                            std::optional<WindowStats> window) {
+  const EventTime at = e.last_trigger_at;
+  if (const ReferralSent* sent = HeldBackBy(state_, e.rule, urgency, at, policy_.referral_cooldown_ms)) {
+    for (auto ev = out_.escalations.rbegin(); ev != out_.escalations.rend(); ++ev) {
+      if (ev->episode_id != e.episode_id || ev->state != EscalationState::kOpen) continue;
+      ev->reason += "; no new clinic referral: one went out for a reading at " + LocalTimeText(sent->at, policy_) +
+                    " (referral cool-down " + DurationText(policy_.referral_cooldown_ms) + ")";
+      break;
+    }
+    return;
+  }
+  auto same = std::find_if(state_.referrals_sent.begin(), state_.referrals_sent.end(),
+                           [&](const ReferralSent& s) { return s.rule == e.rule && s.urgency == urgency; });
+  if (same == state_.referrals_sent.end()) {
+    state_.referrals_sent.push_back(ReferralSent{e.rule, urgency, at});
+  } else {
+    same->at = std::max(same->at, at);
+  }
   Referral r;
   r.referral_id = ReferralId(e.episode_id);
   r.episode_id = e.episode_id;

@@ -65,7 +65,8 @@ class EpisodeEmitter {
                     std::vector<GlucoseSample> glucose_evidence = {});
 
   // The clinic referral of an episode, sent once, in the call that opens it. It quotes the episode's
-  // evidence as it stands at opening.
+  // evidence as it stands at opening. Within the referral cool-down of the last one sent for the
+  // worker, rule and urgency it is held back, and the episode's OPEN event says so instead.
   void Refer(const OpenEpisode& e, ReferralUrgency urgency, std::string reason, std::optional<WindowStats> window);
 
   // Emits the next event of a still-open episode (ESCALATED or RENOTIFIED) with its current severity,
@@ -102,6 +103,11 @@ class EpisodeEmitter {
   ProcessingTime now_;
   Outcome& out_;
 };
+
+// The referral sent for (rule, urgency) whose cool-down still holds back one triggered at `at`, or
+// nullptr. A cool-down of 0 holds back nothing; a trigger older than the last referral is held back.
+const ReferralSent* HeldBackBy(const WorkerState& s, Rule rule, ReferralUrgency urgency, EventTime at,
+                               int64_t cooldown_ms);
 
 // Acknowledges an open episode (the caller has checked it is not acknowledged yet): it stops climbing
 // and is re-sent every renotify interval while it stays open, unless snoozed.

@@ -64,6 +64,12 @@ struct Policy {
   int64_t r4_ack_timeout_ms = 15 * kMinuteMs;
   int64_t renotify_interval_ms = 24 * kHourMs;
 
+  // Referral cool-down: after a clinic referral for a worker, rule and urgency, another for the same
+  // three is held back until this much event time has passed since the one sent (0: never held back),
+  // so readings hovering at a threshold do not refer the worker again at every crossing. The
+  // episode's escalations still go to the health manager.
+  int64_t referral_cooldown_ms = 7 * kDayMs;
+
   // R3 weekly self-test: who is enrolled, how often, and the reminder ladder after the due time.
   int r3_min_diagnosed_grade = 2;              // diagnosed hypertension grade that enrols a worker
   int64_t self_test_interval_ms = 7 * kDayMs;  // IndividualPolicy::self_test_interval_days overrides

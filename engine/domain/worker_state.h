@@ -37,6 +37,15 @@ struct OpenEpisode {
   friend bool operator==(const OpenEpisode&, const OpenEpisode&) = default;
 };
 
+// The newest clinic referral sent for one (rule, urgency) of a worker: the referral cool-down
+// (Policy::referral_cooldown_ms) holds back another within the period.
+struct ReferralSent {
+  Rule rule = Rule::kR1CriticalBp;
+  ReferralUrgency urgency = ReferralUrgency::kRoutine;
+  EventTime at;  // event time of the reading that triggered it
+  friend bool operator==(const ReferralSent&, const ReferralSent&) = default;
+};
+
 struct WorkerState {
   std::optional<WorkerProfile> profile;
   uint64_t readings_accepted = 0;  // every valid reading, any kind; never counts one twice
@@ -54,6 +63,9 @@ struct WorkerState {
   // joins without a recent reading gets a full interval. Both unset while not enrolled.
   std::optional<ProcessingTime> self_test_since;
   std::optional<ProcessingTime> self_test_due;  // the pending TimerKind::kSelfTestDue; unset while R3 is open
+
+  // At most one per (rule, urgency), so at most a dozen: the newest referral of each.
+  std::vector<ReferralSent> referrals_sent;
   friend bool operator==(const WorkerState&, const WorkerState&) = default;
 };
 

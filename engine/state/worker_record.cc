@@ -270,6 +270,13 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
   for (int i = 0; i < record.glucose_window_size(); ++i) {
     if (auto problem = CheckGlucose(record.glucose_window(i), absl::StrCat("glucose_window[", i, "]"))) return problem;
   }
+  for (int i = 0; i < record.referrals_sent_size(); ++i) {
+    const rec::ReferralSentRecord& sent = record.referrals_sent(i);
+    if (!Known(sent.rule())) return absl::StrCat("referrals_sent[", i, "].rule has unknown value ", sent.rule());
+    if (!Known(sent.urgency())) {
+      return absl::StrCat("referrals_sent[", i, "].urgency has unknown value ", sent.urgency());
+    }
+  }
   return std::nullopt;
 }
 
@@ -289,6 +296,10 @@ void CheckEpisodes(const domain::WorkerState& state, EncodeCheck& check) {
     for (size_t j = 0; j < episode.glucose_evidence.size(); ++j) {
       check.Glucose(episode.glucose_evidence[j], [&] { return absl::StrCat(field, ".glucose_evidence[", j, "]"); });
     }
+  }
+  for (size_t i = 0; i < state.referrals_sent.size(); ++i) {
+    check.Enum(state.referrals_sent[i].rule, absl::StrCat("referrals_sent[", i, "].rule"));
+    check.Enum(state.referrals_sent[i].urgency, absl::StrCat("referrals_sent[", i, "].urgency"));
   }
 }
 
@@ -323,6 +334,12 @@ void FillHeadFields(const domain::WorkerState& state, rec::WorkerStateRecord& re
   record.set_episodes_opened(state.episodes_opened);
   if (state.self_test_since) record.set_self_test_since_ms(state.self_test_since->ms);
   if (state.self_test_due) record.set_self_test_due_ms(state.self_test_due->ms);
+  for (const domain::ReferralSent& sent : state.referrals_sent) {
+    rec::ReferralSentRecord& out = *record.add_referrals_sent();
+    out.set_rule(wire::ToProto(sent.rule));
+    out.set_urgency(wire::ToProto(sent.urgency));
+    out.set_at_ms(sent.at.ms);
+  }
 }
 
 // The counterpart of FillHeadFields; CheckRecord vouched for the enum values.
@@ -356,6 +373,12 @@ void ReadHeadFields(const rec::WorkerStateRecord& record, domain::WorkerState& s
   state.episodes_opened = record.episodes_opened();
   if (record.has_self_test_since_ms()) state.self_test_since = domain::ProcessingTime{record.self_test_since_ms()};
   if (record.has_self_test_due_ms()) state.self_test_due = domain::ProcessingTime{record.self_test_due_ms()};
+  state.referrals_sent.reserve(static_cast<size_t>(record.referrals_sent_size()));
+  for (const rec::ReferralSentRecord& in : record.referrals_sent()) {
+    state.referrals_sent.push_back(domain::ReferralSent{*wire::FromProtoEnum(in.rule()),
+                                                        *wire::FromProtoEnum(in.urgency()),
+                                                        domain::EventTime{in.at_ms()}});
+  }
 }
 
 template <typename Message>

@@ -52,7 +52,7 @@ TEST_P(PolicyRefusalTest, NamesFileLineAndField) {
 const RefusalCase kRefusals[] = {
     // Unknown keys, at every depth, list what is allowed there.
     {"UnknownSection", "blood_pressure: {}\nblod_pressure:\n  grade_1: {systolic: 140}\n", 2, "blod_pressure",
-     "unknown field; allowed here: blood_pressure, glucose, plausible, time, rules, escalation, limits"},
+     "unknown field; allowed here: blood_pressure, glucose, plausible, time, rules, escalation, referrals, limits"},
     {"UnknownCategory", "blood_pressure:\n  grade_4: {systolic: 200}\n", 2, "blood_pressure.grade_4",
      "allowed here: high_normal, grade_1, grade_2, grade_3, hypotension_below"},
     {"UnknownLeaf", "plausible:\n  pulse_bpm: {min: 20, maximum: 250}\n", 2, "plausible.pulse_bpm.maximum",
@@ -216,6 +216,8 @@ const RefusalCase kRefusals[] = {
      "got \"24\""},
     {"GlucoseSamplesZero", "limits:\n  max_glucose_samples: 0\n", 2, "limits.max_glucose_samples",
      "between 1 and 10000, got 0"},
+    {"CooldownAsNumber", "referrals:\n  cooldown: 7\n", 2, "referrals.cooldown", "got \"7\""},
+    {"CooldownNegative", "referrals:\n  cooldown: -1d\n", 2, "referrals.cooldown", "between 0s and 3650d"},
 
     // Durations that must be positive (and an interval of at least an hour).
     {"ZeroR1AckTimeout", "rules:\n  r1_critical_bp:\n    ack_timeout: 0m\n", 3, "rules.r1_critical_bp.ack_timeout",
@@ -306,7 +308,7 @@ const RefusalCase kRefusals[] = {
     {"StrayCommaAfterValue", "'',\n", 1, "", "expected one YAML document, found a second one here"},
     {"LoneComma", "\n,\n", 2, "", "expected one YAML document, found a second one here"},
     {"TopLevelList", "- blood_pressure\n", 1, "",
-     "expected a mapping with sections blood_pressure, glucose, plausible, time, rules, escalation, limits, got a list"},
+     "expected a mapping with sections blood_pressure, glucose, plausible, time, rules, escalation, referrals, limits, got a list"},
     {"TopLevelScalar", "hello\n", 1, "", "got \"hello\""},
 };
 
@@ -431,6 +433,8 @@ rules:
     ack_timeout: 2h
 escalation:
   renotify_interval: 12h
+referrals:
+  cooldown: 3d
 limits:
   max_window_samples: 512
   max_evidence: 7
@@ -496,6 +500,7 @@ Policy EveryFieldChanged() {
   p.r6_abnormal_diastolic = 85;
   p.r6_ack_timeout_ms = 2 * kHourMs;
   p.renotify_interval_ms = 12 * kHourMs;
+  p.referral_cooldown_ms = 3 * kDayMs;
   p.max_glucose_samples = 32;
   return p;
 }
@@ -562,6 +567,7 @@ TEST(PolicyFileTest, EveryFieldLandsInItsPolicyField) {
   EXPECT_EQ(p.r6_abnormal_diastolic, want.r6_abnormal_diastolic);
   EXPECT_EQ(p.r6_ack_timeout_ms, want.r6_ack_timeout_ms);
   EXPECT_EQ(p.renotify_interval_ms, want.renotify_interval_ms);
+  EXPECT_EQ(p.referral_cooldown_ms, want.referral_cooldown_ms);
   EXPECT_EQ(p.max_glucose_samples, want.max_glucose_samples);
   EXPECT_TRUE(p == want) << "a field is compared by Policy's operator== but not above";
   // Guards the fixture itself: a field left at its default would prove nothing.
@@ -618,6 +624,7 @@ TEST(PolicyFileTest, EdgesOfEachBoundAreAccepted) {
          return p.r1_ack_timeout_ms == kMinuteMs && p.self_test_interval_ms == kHourMs &&
                 p.renotify_interval_ms == kMinuteMs;
        }},
+      {"CooldownOff", "referrals:\n  cooldown: 0d\n", [](const Policy& p) { return p.referral_cooldown_ms == 0; }},
       {"HighWindowEqualsRetention", "rules:\n  r5_glucose:\n    high_window: 30d\n",
        [](const Policy& p) { return p.r5_high_window_ms == 30 * kDayMs; }},
       {"HighMinReadingsAtSamples", "limits:\n  max_glucose_samples: 4\nrules:\n  r5_glucose: {high_min_readings: 4}\n",

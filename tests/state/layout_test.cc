@@ -214,6 +214,14 @@ TEST(WorkerRecordTest, UnknownEnumValuesAreRefusedNotGuessed) {
          r.mutable_profile()->add_high_risk_posts(healthgrid::v1::HIGH_RISK_POST_UNSPECIFIED);
        },
        "profile.high_risk_posts[5] has unknown value 0"},
+      {"referral rule",
+       [](v1::WorkerStateRecord& r) { r.mutable_referrals_sent(1)->set_rule(healthgrid::v1::RULE_UNSPECIFIED); },
+       "referrals_sent[1].rule has unknown value 0"},
+      {"referral urgency",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_referrals_sent(0)->set_urgency(static_cast<healthgrid::v1::ReferralUrgency>(5));
+       },
+       "referrals_sent[0].urgency has unknown value 5"},
   };
   absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
   ASSERT_TRUE(bytes.ok());
@@ -226,6 +234,22 @@ TEST(WorkerRecordTest, UnknownEnumValuesAreRefusedNotGuessed) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(status.message(), c.message);
   }
+}
+
+// Records written before the referral cool-down have no referrals_sent: no referral sent yet, and
+// everything else as it was.
+TEST(WorkerRecordTest, RecordWithoutReferralsSentReadsAsNoneSent) {
+  absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  v1::WorkerStateRecord record;
+  ASSERT_TRUE(record.ParseFromString(*bytes));
+  ASSERT_EQ(record.referrals_sent_size(), 2);
+  record.clear_referrals_sent();
+  absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(record.SerializeAsString());
+  ASSERT_TRUE(state.ok()) << state.status();
+  domain::WorkerState expected = FullState();
+  expected.referrals_sent.clear();
+  EXPECT_EQ(*state, expected);
 }
 
 TEST(WorkerRecordTest, GarbageIsRefused) {

@@ -182,6 +182,8 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
   state.episodes_opened = 9;
   state.self_test_since = ProcessingTime{1'716'900'000'000};
   state.self_test_due = ProcessingTime{1'717'605'000'000};
+  state.referrals_sent = {{Rule::kR1CriticalBp, ReferralUrgency::kUrgent, EventTime{1'717'000'400'000}},
+                          {Rule::kR5Glucose, ReferralUrgency::kRoutine, EventTime{1'716'995'000'000}}};
   return state;
 }
 

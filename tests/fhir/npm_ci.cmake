@@ -1,0 +1,26 @@
+# Installs the pinned FHIR validator (package.json + package-lock.json) into VALIDATOR_DIR with
+# `npm ci`, once per lock file: a copy of the lock beside node_modules says what is installed.
+foreach(var SOURCE_DIR VALIDATOR_DIR NPM)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "npm_ci.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+file(MAKE_DIRECTORY ${VALIDATOR_DIR})
+set(installed_lock ${VALIDATOR_DIR}/node_modules/.alertd-package-lock.json)
+if(EXISTS ${installed_lock})
+  file(SHA256 ${installed_lock} have)
+  file(SHA256 ${SOURCE_DIR}/package-lock.json want)
+  if(have STREQUAL want)
+    message(STATUS "FHIR validator already installed in ${VALIDATOR_DIR} (package-lock.json unchanged)")
+    return()
+  endif()
+endif()
+configure_file(${SOURCE_DIR}/package.json ${VALIDATOR_DIR}/package.json COPYONLY)
+configure_file(${SOURCE_DIR}/package-lock.json ${VALIDATOR_DIR}/package-lock.json COPYONLY)
+execute_process(COMMAND ${NPM} ci --no-audit --no-fund --ignore-scripts
+                WORKING_DIRECTORY ${VALIDATOR_DIR} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "npm ci of the FHIR validator (tests/fhir/package-lock.json) failed in ${VALIDATOR_DIR} "
+                      "(exit ${rc}): the fhir.validator tests need the npm registry once per lock file")
+endif()
+configure_file(${SOURCE_DIR}/package-lock.json ${installed_lock} COPYONLY)
