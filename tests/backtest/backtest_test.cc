@@ -189,14 +189,16 @@ TEST(BacktestTest, APostCountsOnlyTheWorkersWhoseProfileListsIt) {
       .Reading(MakeBp("O1", kFrom + 2 * kHour, 120, 80), kFrom + 2 * kHour)
       .Profile(Driver("O1"), kFrom + 3 * kHour)
       .Reading(MakeBp("O1", kFrom + 4 * kHour, 172, 100), kFrom + 4 * kHour);
-  const BacktestReport all = Replay(t, Critical(180, 110), Critical(170, 105));
-  const BacktestReport drivers =
-      Replay(t, Critical(180, 110), Critical(170, 105), "", domain::HighRiskPost::kDriver);
+  // Without the referral cool-down, each page refers, so the referrals show whose pages are counted.
+  domain::Policy baseline = Critical(180, 110), candidate = Critical(170, 105);
+  baseline.referral_cooldown_ms = candidate.referral_cooldown_ms = 0;
+  const BacktestReport all = Replay(t, baseline, candidate);
+  const BacktestReport drivers = Replay(t, baseline, candidate, "", domain::HighRiskPost::kDriver);
   EXPECT_EQ(all.comparison.changed_workers, 2u);
   EXPECT_EQ(drivers.comparison.changed_workers, 2u) << "O1 is a driver for their second page";
   EXPECT_EQ(all.comparison.referrals_total, (Pair{0, 3}));
   EXPECT_EQ(drivers.comparison.referrals_total, (Pair{0, 2})) << "O1's first page was not a driver's";
-  const BacktestReport hot = Replay(t, Critical(180, 110), Critical(170, 105), "", domain::HighRiskPost::kHotWork);
+  const BacktestReport hot = Replay(t, baseline, candidate, "", domain::HighRiskPost::kHotWork);
   EXPECT_EQ(hot.comparison.total, (Pair{0, 0}));
 }
 
