@@ -7,6 +7,7 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev kcat
   libabsl-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   libkainjow-mustache-dev libssl-dev  # alertd-notify: message templates (mustache.hpp), HMAC signatures
+  libjwt-dev  # signed action and view links (JWT HS256), alertd-notify signs and alertd verifies
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 with libFuzzer and the sanitizer runtimes
 )
 missing=()
