@@ -187,6 +187,7 @@ absl::Status Engine::CheckPartitionCounts() {
     counts[name] = *count;
   }
   const int want = counts[options_.readings_topic];
+  partition_count_.store(want);
   for (const auto& [name, count] : counts) {
     if (count != want) {
       return absl::FailedPreconditionError(
@@ -540,6 +541,10 @@ absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles
     for (const std::string& topic : InputTopics()) SetInputPaused(topic, partition, false);
   }
   owned_partitions_.insert(partition);
+  {
+    std::lock_guard<std::mutex> lock(served_mu_);
+    served_ = owned_partitions_;
+  }
   if (stream_mode()) {
     if (auto st = LoadStreamState(partition); !st.ok()) return st;
   } else {
@@ -598,6 +603,10 @@ void Engine::Deactivate(int32_t partition) {
                                     [&](const Restorer::Finished& f) { return f.partition == partition; }),
                      to_activate_.end());
   if (owned_partitions_.erase(partition) == 0) return;
+  {
+    std::lock_guard<std::mutex> lock(served_mu_);
+    served_ = owned_partitions_;
+  }
   for (const std::string& topic : InputTopics()) {
     const TopicPartition tp{topic, partition};
     positions_.erase(tp);
@@ -617,6 +626,11 @@ void Engine::Deactivate(int32_t partition) {
   stream_time_.erase(partition);
   for (int input = 0; input < 4; ++input) received_next_.erase(int64_t{partition} * 4 + input);
   outbox_.SetEpoch(partition, 0);
+}
+
+std::set<int32_t> Engine::ServedPartitions() const {
+  std::lock_guard<std::mutex> lock(served_mu_);
+  return served_;
 }
 
 void Engine::UpdateReady() {

@@ -29,7 +29,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <set>
@@ -116,6 +118,17 @@ class Engine {
   bool Ready() const { return ready_.load(); }
   // Wall-clock time (the injected clock) of the last loop iteration, for /healthz, in both modes.
   int64_t LastLoopMs() const { return last_loop_ms_.load(); }
+
+  // For the query API, from any thread. Runs `read` on the store between the engine's own uses of it
+  // (the committed state; the window being processed is not in it yet).
+  [[nodiscard]] absl::Status ReadState(const std::function<absl::Status(state::StateStore&)>& read) {
+    return window_.Read(read);
+  }
+  // The partitions restored and processing here now: the store's copies of others (standbys, partitions
+  // that moved away) are not answers.
+  std::set<int32_t> ServedPartitions() const;
+  // The inputs' partition count, once checked at start; 0 before.
+  int PartitionCount() const { return partition_count_.load(); }
 
  private:
   class Callbacks;
@@ -250,6 +263,9 @@ class Engine {
 
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> last_loop_ms_{0};
+  mutable std::mutex served_mu_;  // guards served_, the query API's copy of owned_partitions_
+  std::set<int32_t> served_;
+  std::atomic<int> partition_count_{0};
 };
 
 }  // namespace alertd::app

@@ -21,6 +21,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   }
   std::unique_ptr<HttpServer> s(new HttpServer());
   s->server_ = std::make_unique<httplib::Server>();
+  s->server_->set_payload_max_length(kMaxRequestBodyBytes);
+  s->server_->set_read_timeout(kRequestTimeoutSeconds, 0);
+  s->server_->set_write_timeout(kRequestTimeoutSeconds, 0);
+  if (handlers.register_api) handlers.register_api(*s->server_);
+  if (handlers.register_pages) handlers.register_pages(*s->server_);
   auto h = std::make_shared<HttpHandlers>(std::move(handlers));
   s->server_->Get("/metrics", [h](const httplib::Request&, httplib::Response& res) {
     res.set_content(h->metrics(), "text/plain; version=0.0.4; charset=utf-8");

@@ -5,12 +5,16 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <mutex>
 #include <optional>
 #include <unistd.h>
 
+#include "engine/app/ack_sender.h"
+#include "engine/app/api_routes.h"
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
@@ -214,6 +218,9 @@ struct DaemonFlags {
   std::string members_topic;
   std::vector<std::string> kafka_props;
   std::string clock_mode = "wall";
+  std::string api_token_file;
+  std::string link_secret_file;
+  std::string advertise_http;
 };
 
 // The daemon's flags, in the order --help lists them.
@@ -240,6 +247,15 @@ void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
   cli.add_option("--http", flags.http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
       ->capture_default_str();
   cli.add_option("--http-port-file", flags.http_port_file, "Write the HTTP port here once listening");
+  cli.add_option("--api-token-file", flags.api_token_file,
+                 "File holding the operator's bearer token for the query API (/api/v1) and the grid view's pages; "
+                 "absent or empty = both disabled (404)");
+  cli.add_option("--link-secret-file", flags.link_secret_file,
+                 "File holding the HMAC key of signed links (JWT HS256), the same as alertd-notify's: /act and view "
+                 "links work only with it");
+  cli.add_option("--advertise-http", flags.advertise_http,
+                 "host:port the other instances of the group reach this one's HTTP listener at (announced on the "
+                 "members topic); default the --http address with its bound port");
   cli.add_option("--kafka-property", flags.kafka_props, "Extra librdkafka property name=value (repeatable)")
       ->check(alertd::tool::KafkaPropertyCheck());
   cli.add_flag("--no-sync", flags.no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
@@ -352,6 +368,30 @@ void ResolveEngineOptions(DaemonFlags& flags) {
       flags.clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
 }
 
+// The first line of a secret file, without trailing whitespace; "" for no file. InvalidArgument naming
+// the flag and the file if it cannot be read.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& flag, const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(flag + " " + path + ": cannot read the file");
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
+
+// The query API's view of the running engine.
+alertd::app::ApiBackend ApiBackendOf(alertd::app::Engine& engine, alertd::app::AckSender& acks,
+                                     const alertd::domain::Policy& policy, const alertd::domain::Clock& clock) {
+  return {.read_store = [&engine](const auto& read) { return engine.ReadState(read); },
+          .served_partitions = [&engine] { return engine.ServedPartitions(); },
+          .partition_count = [&engine] { return engine.PartitionCount(); },
+          .send_ack = [&acks](const healthgrid::v1::EscalationAck& ack) { return acks.Send(ack); },
+          .now_ms = [&clock] { return clock.Now().ms; },
+          .peers = nullptr,
+          .policy = policy};
+}
+
 // Runs the daemon until a stop signal or a fatal error; its exit code.
 int RunDaemon(const DaemonFlags& flags) {
   // Checked before Kafka or RocksDB are touched: a bad policy must not half-start the engine.
@@ -380,14 +420,37 @@ int RunDaemon(const DaemonFlags& flags) {
                 flags.db, recovery.wal_commits_dropped, recovery.wal_bytes_skipped, recovery.detail);
     metrics.SetWalRecovery(recovery.wal_commits_dropped, recovery.wal_bytes_skipped);
   }
+  auto api_token = ReadSecretFile("--api-token-file", flags.api_token_file);
+  auto link_secret = ReadSecretFile("--link-secret-file", flags.link_secret_file);
+  for (const auto* secret : {&api_token, &link_secret}) {
+    if (!secret->ok()) {
+      spdlog::critical("{}", std::string(secret->status().message()));
+      return kExitConfig;
+    }
+  }
+  auto acks = alertd::app::AckSender::Create(flags.engine.bootstrap, flags.engine.acks_topic,
+                                             flags.engine.producer_properties);
+  if (!acks.ok()) {
+    spdlog::critical("{}", acks.status().ToString());
+    return kExitConfig;
+  }
   SystemClock clock;
+  const alertd::domain::Policy api_policy = *policy;
   alertd::domain::Rulebook rules{*std::move(policy)};
   alertd::app::Engine engine(flags.engine, **store, rules, metrics, clock);
 
+  const alertd::app::ApiConfig api_config{
+      .api_token = *api_token, .link_secret = *link_secret, .instance_id = flags.engine.instance_id, .peer_timeout_ms = 2000};
   auto server = alertd::app::HttpServer::Start(
       flags.http, {.metrics = [&] { return metrics.Exposition(); },
                    .healthy = [&] { return clock.Now().ms - engine.LastLoopMs() < 10000; },
-                   .ready = [&] { return engine.Ready(); }});
+                   .ready = [&] { return engine.Ready(); },
+                   .register_api =
+                       [&](httplib::Server& http) {
+                         alertd::app::RegisterApiRoutes(http, api_config,
+                                                        ApiBackendOf(engine, **acks, api_policy, clock));
+                       },
+                   .register_pages = nullptr});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return kExitConfig;  // the --http address cannot be bound
