@@ -152,4 +152,19 @@ std::map<int32_t, std::pair<int64_t, int64_t>> Watermarks(const std::string& boo
 std::vector<ConsumedRecord> ReadToEnd(const std::string& bootstrap, const std::string& topic,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// --- The HTTP API (api_*_test.cc) ---------------------------------------------------------------
+
+// Writes `content` to `path` (a token or secret file, a policy file); fails the test if it cannot.
+void WriteTextFile(const std::string& path, const std::string& content);
+
+// An answer of alertd's HTTP listener: status -1 when it did not answer within 5 s.
+struct HttpAnswer {
+  int status = -1;
+  std::string body;
+};
+// GET `path` on 127.0.0.1:`port` with `Authorization: Bearer <bearer>` (none if empty).
+HttpAnswer HttpGet(int port, const std::string& path, const std::string& bearer = "");
+// POST an HTML form (application/x-www-form-urlencoded) to `path`.
+HttpAnswer HttpPostForm(int port, const std::string& path, const std::map<std::string, std::string>& form);
+
 }  // namespace alertd::testing
