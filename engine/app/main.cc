@@ -349,8 +349,12 @@ void ResolveEngineOptions(DaemonFlags& flags) {
   if (flags.engine.standby_replicas > 0 && flags.no_changelog) {
     throw CLI::ValidationError("--standby-replicas", "a standby follows the state changelog: drop --no-changelog");
   }
-  if (!flags.members_topic.empty() && flags.engine.standby_replicas == 0) {
-    throw CLI::ValidationError("--members-topic", "is only used with --standby-replicas 1 or more");
+  if (!flags.members_topic.empty() && flags.engine.standby_replicas == 0 && flags.api_token_file.empty()) {
+    throw CLI::ValidationError("--members-topic",
+                               "is only used with --standby-replicas 1 or more, or the query API (--api-token-file)");
+  }
+  if (!flags.advertise_http.empty() && flags.advertise_http.rfind(':') == std::string::npos) {
+    throw CLI::ValidationError("--advertise-http", "expected host:port, e.g. alertd-1.grid.local:9464");
   }
   flags.engine.members_topic = flags.members_topic.empty() ? flags.engine.group_id + "-members" : flags.members_topic;
   // The name others see on the members topic: the static member name if there is one, else this host
@@ -388,7 +392,7 @@ alertd::app::ApiBackend ApiBackendOf(alertd::app::Engine& engine, alertd::app::A
           .partition_count = [&engine] { return engine.PartitionCount(); },
           .send_ack = [&acks](const healthgrid::v1::EscalationAck& ack) { return acks.Send(ack); },
           .now_ms = [&clock] { return clock.Now().ms; },
-          .peers = nullptr,
+          .peers = [&engine] { return engine.PeerHttpAddresses(); },
           .policy = policy};
 }
 
@@ -457,6 +461,21 @@ int RunDaemon(const DaemonFlags& flags) {
   }
   const std::string host = flags.http.substr(0, flags.http.rfind(':'));
   spdlog::info("metrics at http://{}:{}/metrics", host, (*server)->port());
+  if (!api_token->empty()) {
+    // The others reach this instance's ?local=1 answers here: the bound port, and this host's name
+    // when the listener is on every interface.
+    std::string advertised = flags.advertise_http;
+    if (advertised.empty()) {
+      std::string advertised_host = host;
+      if (advertised_host.empty() || advertised_host == "0.0.0.0" || advertised_host == "::") {
+        char name[256] = {};
+        gethostname(name, sizeof name - 1);
+        advertised_host = name;
+      }
+      advertised = advertised_host + ":" + std::to_string((*server)->port());
+    }
+    engine.SetAdvertisedHttp(advertised);
+  }
   if (!flags.http_port_file.empty()) {
     if (const absl::Status written =
             alertd::tool::WriteFileAtomically(flags.http_port_file, std::to_string((*server)->port()) + "\n");
