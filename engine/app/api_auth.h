@@ -29,7 +29,9 @@ absl::StatusOr<Caller> Authenticate(std::string_view authorization, std::string_
 // A caller may read (and act on) a worker when operator, or when the view link's scope is that worker,
 // their grid or their unit.
 bool MayReadWorker(const Caller& caller, std::string_view worker_id, std::string_view grid_id, std::string_view unit_id);
-// A caller may read a grid or unit ("grid"/"unit" and its id) when operator or when that is the link's scope.
+// A caller may read a grid or unit ("grid"/"unit" and its id) when operator or when that is the link's
+// scope; a unit's link also reads the grids of the unit, but only the unit's workers in them
+// (GroupScope::within_unit).
 bool MayReadGroup(const Caller& caller, std::string_view kind, std::string_view id);
 
 // Equal contents, in time that does not depend on where they differ.

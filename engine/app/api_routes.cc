@@ -157,7 +157,8 @@ json LocalGroupPart(const Api& api, const GroupScope& scope, GroupAnswer answer)
 
 json GatherGroup(const Api& api, const GroupScope& scope, GroupAnswer answer, const std::string& path) {
   std::vector<json> parts = {LocalGroupPart(api, scope, answer)};
-  for (PeerReply& reply : AskPeers(api, path + "?local=1")) {
+  const std::string within = scope.within_unit.empty() ? "" : "&within_unit=" + notify::PercentEncode(scope.within_unit);
+  for (PeerReply& reply : AskPeers(api, path + "?local=1" + within)) {
     if (reply.status == 200) parts.push_back(std::move(reply.body));
   }
   std::set<int32_t> covered;
@@ -239,7 +240,11 @@ void GetGroup(const Api& api, const httplib::Request& req, httplib::Response& re
   if (!MayReadGroup(*caller, *kind == GroupKind::kGrid ? "grid" : "unit", id)) {
     return Error(res, 403, "this link does not show that grid or unit");
   }
-  const GroupScope scope{*kind, id};
+  // A unit's link reading one of its grids sees the unit's workers there; ?within_unit narrows a peer's part
+  // the same way (narrowing only: it can never widen what the token reads).
+  std::string within_unit = req.get_param_value("within_unit");
+  if (!caller->is_operator && caller->scope.kind == "unit" && *kind == GroupKind::kGrid) within_unit = caller->scope.id;
+  const GroupScope scope{*kind, id, within_unit};
   if (req.has_param("local")) return Reply(res, 200, LocalGroupPart(api, scope, *answer));
   Reply(res, 200, GatherGroup(api, scope, *answer, req.path));
 }
@@ -354,7 +359,29 @@ void PostAct(const Api& api, const httplib::Request& req, httplib::Response& res
   Page(res, 200, ActDonePage(*claims, already ? ActOutcome::kAlreadyAcknowledged : ActOutcome::kSent, until, offset));
 }
 
+PageVerdict AuthorizePage(const Api& api, const httplib::Request& req, std::string_view scope) {
+  if (api.config.api_token.empty()) return PageVerdict::kDisabled;
+  const std::string bearer =
+      req.has_param("t") ? "Bearer " + req.get_param_value("t") : req.get_header_value("Authorization");
+  const absl::StatusOr<Caller> caller =
+      Authenticate(bearer, api.config.api_token, api.config.link_secret, api.backend.now_ms());
+  if (!caller.ok()) return absl::IsPermissionDenied(caller.status()) ? PageVerdict::kForbidden : PageVerdict::kExpired;
+  const std::optional<notify::LinkScope> page = notify::ParseLinkScope(scope);
+  if (!page) return PageVerdict::kForbidden;
+  if (page->kind != "worker") {
+    return MayReadGroup(*caller, page->kind, page->id) ? PageVerdict::kAllowed : PageVerdict::kForbidden;
+  }
+  if (MayReadWorker(*caller, page->id, "", "")) return PageVerdict::kAllowed;
+  const WorkerAnswer found = FindWorker(api, page->id, false);
+  return found.found == Found::kYes && MayRead(*caller, found.answer) ? PageVerdict::kAllowed : PageVerdict::kForbidden;
+}
+
 }  // namespace
+
+PageAuthorizer MakePageAuthorizer(ApiConfig config, ApiBackend backend) {
+  auto api = std::make_shared<const Api>(Api{std::move(config), std::move(backend)});
+  return [api](const httplib::Request& req, std::string_view scope) { return AuthorizePage(*api, req, scope); };
+}
 
 void RegisterApiRoutes(httplib::Server& server, ApiConfig config, ApiBackend backend) {
   auto api = std::make_shared<const Api>(Api{std::move(config), std::move(backend)});

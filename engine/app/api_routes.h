@@ -12,6 +12,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,6 +22,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace alertd::app {
@@ -45,5 +47,15 @@ struct ApiBackend {
 };
 
 void RegisterApiRoutes(httplib::Server& server, ApiConfig config, ApiBackend backend);
+
+// What a grid view page's token allows (engine/web's PageAccess, the same four in the same order).
+enum class PageVerdict { kAllowed, kDisabled, kExpired, kForbidden };
+// The check engine/web's RegisterPages asks for each page of `scope` ("grid:<id>", "unit:<id>",
+// "worker:<id>"): the token is the `t` parameter, else the Authorization bearer. Disabled without an
+// operator token; allowed for the operator and for a view link whose scope covers the page (a worker's
+// page by the worker's, their grid's or their unit's link; a grid's by its own or its unit's link);
+// expired for an expired or forged token; forbidden otherwise. Any thread.
+using PageAuthorizer = std::function<PageVerdict(const httplib::Request&, std::string_view scope)>;
+PageAuthorizer MakePageAuthorizer(ApiConfig config, ApiBackend backend);
 
 }  // namespace alertd::app

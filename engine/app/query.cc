@@ -52,6 +52,7 @@ bool SortAndCap(GroupAnswer answer, std::vector<json>& items, std::size_t max) {
 
 bool GroupScope::Holds(const domain::WorkerState& state) const {
   if (!state.profile) return false;
+  if (!within_unit.empty() && state.profile->unit_id != within_unit) return false;
   return (kind == GroupKind::kGrid ? state.profile->grid_id : state.profile->unit_id) == id;
 }
 

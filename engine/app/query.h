@@ -28,7 +28,9 @@ enum class GroupAnswer { kWorkers, kEscalations, kCompliance };
 struct GroupScope {
   GroupKind kind = GroupKind::kGrid;
   std::string id;
-  // The worker's profile puts them in this grid or unit.
+  // Non-empty: only the workers of this unit (a unit's view link reading one of the unit's grids).
+  std::string within_unit = {};
+  // The worker's profile puts them in this grid or unit (and in `within_unit`).
   bool Holds(const domain::WorkerState& state) const;
 };
 

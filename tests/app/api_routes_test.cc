@@ -31,7 +31,8 @@ class ApiRoutesTest : public ::testing::Test {
     Put(1, "W2", WorkerWithEpisode("G2", "U1", "ep-2", false));
     Put(1, "W3", WorkerWithEpisode("G1", "U1", "", false));  // no open episode
     Put(5, "W9", WorkerWithEpisode("G1", "U1", "ep-9", false));  // a partition this instance does not serve
-    ApiBackend backend{
+    Put(0, "W4", WorkerWithEpisode("G1", "U2", "", false));      // in grid G1 but of another unit
+    backend_ = ApiBackend{
         .read_store = [this](const std::function<absl::Status(state::StateStore&)>& read) {
           std::lock_guard<std::mutex> lock(mu_);
           return read(*store_);
@@ -48,12 +49,12 @@ class ApiRoutesTest : public ::testing::Test {
         .now_ms = [] { return kNow; },
         .peers = nullptr,
         .policy = domain::Policy{}};
-    ApiConfig config{.api_token = kOperator, .link_secret = kSecret, .instance_id = "alertd-a", .peer_timeout_ms = 500};
+    config_ = ApiConfig{.api_token = kOperator, .link_secret = kSecret, .instance_id = "alertd-a", .peer_timeout_ms = 500};
     auto server = HttpServer::Start(
         "127.0.0.1:0", {.metrics = [] { return std::string(); },
                         .healthy = [] { return true; },
                         .ready = [] { return true; },
-                        .register_api = [&](httplib::Server& s) { RegisterApiRoutes(s, config, backend); },
+                        .register_api = [&](httplib::Server& s) { RegisterApiRoutes(s, config_, backend_); },
                         .register_pages = nullptr});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -125,6 +126,8 @@ class ApiRoutesTest : public ::testing::Test {
   }
 
   std::mutex mu_;
+  ApiConfig config_;
+  ApiBackend backend_;
   std::unique_ptr<state::StateStore> store_;
   std::vector<pb::EscalationAck> sent_;
   bool send_ok_ = true;
@@ -265,15 +268,52 @@ TEST_F(ApiRoutesTest, AGridAnswerSaysWhichPartitionsNobodyAnsweredFor) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   const json body = json::parse(res->body);
-  ASSERT_EQ(body["workers"].size(), 2u);  // W1 and W3; W9's partition is not served here
+  ASSERT_EQ(body["workers"].size(), 3u);  // W1, W3, W4; W9's partition is not served here
   EXPECT_EQ(body["workers"][0]["id"], "W1");
   EXPECT_EQ(body["workers"][1]["id"], "W3");
+  EXPECT_EQ(body["workers"][2]["id"], "W4");
   EXPECT_EQ(body["partial"], true);
   EXPECT_EQ(body["missing_partitions"], json({2}));
   const json escalations = json::parse(Get("/api/v1/units/U1/escalations", kOperator)->body);
   EXPECT_EQ(escalations["escalations"].size(), 2u);
   const json local = json::parse(Get("/api/v1/grids/G1/compliance?local=1", kOperator)->body);
   EXPECT_EQ(local["partitions"], json({0, 1}));
+}
+
+TEST_F(ApiRoutesTest, AUnitsLinkReadsItsGridsButOnlyTheUnitsWorkersInThem) {
+  auto res = Get("/api/v1/grids/G1/workers", ViewLink("unit:U1"));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json body = json::parse(res->body);
+  ASSERT_EQ(body["workers"].size(), 2u);  // not W4, of unit U2
+  EXPECT_EQ(body["workers"][0]["id"], "W1");
+  EXPECT_EQ(body["workers"][1]["id"], "W3");
+  EXPECT_EQ(json::parse(Get("/api/v1/grids/G1/workers?within_unit=U2", kOperator)->body)["workers"].size(), 1u);
+  EXPECT_EQ(Get("/api/v1/units/U2/workers", ViewLink("unit:U1"))->status, 403);
+}
+
+TEST_F(ApiRoutesTest, APageIsServedOnlyToATokenThatCoversItsScope) {
+  const PageAuthorizer authorize = MakePageAuthorizer(config_, backend_);
+  auto verdict = [&](const std::string& token, std::string_view scope) {
+    httplib::Request req;
+    req.params.emplace("t", token);
+    return authorize(req, scope);
+  };
+  EXPECT_EQ(verdict(kOperator, "grid:G1"), PageVerdict::kAllowed);
+  EXPECT_EQ(verdict(ViewLink("grid:G1"), "grid:G1"), PageVerdict::kAllowed);
+  EXPECT_EQ(verdict(ViewLink("grid:G1"), "grid:G2"), PageVerdict::kForbidden);
+  EXPECT_EQ(verdict(ViewLink("unit:U1"), "grid:G2"), PageVerdict::kAllowed);
+  EXPECT_EQ(verdict(ViewLink("grid:G1"), "worker:W1"), PageVerdict::kAllowed);
+  EXPECT_EQ(verdict(ViewLink("grid:G1"), "worker:W2"), PageVerdict::kForbidden);
+  EXPECT_EQ(verdict(ViewLink("worker:W2"), "worker:W2"), PageVerdict::kAllowed);
+  EXPECT_EQ(verdict(ViewLink("worker:W2", kNow - 1), "worker:W2"), PageVerdict::kExpired);
+  EXPECT_EQ(verdict("forged", "grid:G1"), PageVerdict::kExpired);
+  EXPECT_EQ(verdict(Link(notify::LinkAction::kAcknowledge, "W1", "ep-1"), "worker:W1"), PageVerdict::kForbidden);
+  httplib::Request bearer;
+  bearer.headers.emplace("Authorization", std::string("Bearer ") + kOperator);
+  EXPECT_EQ(authorize(bearer, "unit:U1"), PageVerdict::kAllowed);
+  const PageAuthorizer disabled = MakePageAuthorizer(ApiConfig{}, backend_);
+  EXPECT_EQ(disabled(bearer, "unit:U1"), PageVerdict::kDisabled);
 }
 
 TEST_F(ApiRoutesTest, TheAcksRouteSendsOnlyForAnOpenEpisode) {
