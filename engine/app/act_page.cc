@@ -22,33 +22,24 @@ std::string Document(std::string_view title, std::string_view body) {
       HtmlEscape(title), body);
 }
 
-// "确认收到 / Acknowledge"
-std::string_view ActionZh(notify::LinkAction action) {
-  switch (action) {
-    case notify::LinkAction::kAcknowledge:
-      return "确认收到";
-    case notify::LinkAction::kResolve:
-      return "标记已处理";
-    case notify::LinkAction::kSnooze:
-      return "暂缓提醒";
-    case notify::LinkAction::kView:
-      return "查看";
-  }
-  return "";
-}
+// The button's words: "确认收到" / "Acknowledge".
+struct ActionWords {
+  std::string_view zh;
+  std::string_view en;
+};
 
-std::string_view ActionEn(notify::LinkAction action) {
+ActionWords WordsOf(notify::LinkAction action) {
   switch (action) {
     case notify::LinkAction::kAcknowledge:
-      return "Acknowledge";
+      return {"确认收到", "Acknowledge"};
     case notify::LinkAction::kResolve:
-      return "Resolve";
+      return {"标记已处理", "Resolve"};
     case notify::LinkAction::kSnooze:
-      return "Snooze";
+      return {"暂缓提醒", "Snooze"};
     case notify::LinkAction::kView:
-      return "View";
+      break;
   }
-  return "";
+  return {"查看", "View"};
 }
 
 std::string Line(std::string_view zh, std::string_view en) {
@@ -89,8 +80,8 @@ std::string ActConfirmPage(const notify::LinkClaims& claims, std::string_view to
                            int64_t now_ms, int utc_offset_minutes) {
   const healthgrid::v1::Rule rule = claims.rule;
   const std::string who = HtmlEscape(worker_name.empty() ? claims.worker_id : worker_name);
-  std::string body = fmt::format("<h1>{} <span class=\"en\">/ {}</span></h1>", ActionZh(claims.action),
-                                 ActionEn(claims.action));
+  const ActionWords action = WordsOf(claims.action);
+  std::string body = fmt::format("<h1>{} <span class=\"en\">/ {}</span></h1>", action.zh, action.en);
   body += Line(fmt::format("职工：{}（{}）", who, HtmlEscape(claims.worker_id)),
                fmt::format("Worker: {} ({})", who, HtmlEscape(claims.worker_id)));
   body += Line(fmt::format("规则：{} {}", notify::RuleCode(rule), notify::RuleWords(rule, notify::Language::kZhCN)),
@@ -107,9 +98,8 @@ std::string ActConfirmPage(const notify::LinkClaims& claims, std::string_view to
       first = false;
     }
   }
-  body += fmt::format("<button type=\"submit\">{} / {}</button></form>", ActionZh(claims.action),
-                      ActionEn(claims.action));
-  return Document(fmt::format("{} / {}", ActionZh(claims.action), ActionEn(claims.action)), body);
+  body += fmt::format("<button type=\"submit\">{} / {}</button></form>", action.zh, action.en);
+  return Document(fmt::format("{} / {}", action.zh, action.en), body);
 }
 
 std::string ActDonePage(const notify::LinkClaims& claims, ActOutcome outcome, int64_t snooze_until_ms,
@@ -140,7 +130,7 @@ std::string ActDonePage(const notify::LinkClaims& claims, ActOutcome outcome, in
       body = "<h1>已确认 <span class=\"en\">/ Acknowledged</span></h1>";
   }
   body += Line("谢谢，升级流程已收到您的操作。", "Thank you: the escalation ladder has your answer.");
-  return Document(fmt::format("{} / {}", ActionZh(claims.action), ActionEn(claims.action)), body);
+  return Document(fmt::format("{} / {}", WordsOf(claims.action).zh, WordsOf(claims.action).en), body);
 }
 
 std::string ActProblemPage(std::string_view zh, std::string_view en) {

@@ -454,6 +454,8 @@ int RunDaemon(const DaemonFlags& flags) {
                          alertd::app::RegisterApiRoutes(http, api_config,
                                                         ApiBackendOf(engine, **acks, api_policy, clock));
                        },
+                   // The grid view's pages (engine/web's RegisterPages) plug in here, checked by
+                   // alertd::app::MakePageAuthorizer(api_config, ApiBackendOf(...)); none without an operator token.
                    .register_pages = nullptr});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
