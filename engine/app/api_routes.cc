@@ -48,7 +48,8 @@ enum class Found { kYes, kNo, kUnknown };
 
 struct WorkerAnswer {
   Found found = Found::kNo;
-  json answer;  // WorkerJson when found
+  json answer;                // WorkerJson when found
+  std::set<int32_t> covered;  // partitions looked in, when not found
 };
 
 WorkerAnswer LocalWorker(const Api& api, const std::string& id) {
@@ -63,12 +64,12 @@ WorkerAnswer LocalWorker(const Api& api, const std::string& id) {
     });
     if (!read.ok()) {
       spdlog::warn("query: reading a worker of partition {}: {}", partition, std::string(read.message()));
-      out.found = Found::kUnknown;
       continue;
     }
     if (state) {
-      return {Found::kYes, WorkerJson(*state, id, api.backend.policy, partition, api.config.instance_id)};
+      return {Found::kYes, WorkerJson(*state, id, api.backend.policy, partition, api.config.instance_id), {}};
     }
+    out.covered.insert(partition);
   }
   return out;
 }
@@ -106,15 +107,23 @@ std::vector<PeerReply> AskPeers(const Api& api, const std::string& path) {
 }
 
 // The worker from this instance's store or, unless `local_only`, from the instance that holds them.
+// Not found is said only when every partition was looked in (here or by a peer that answered 404 with
+// the partitions it looked in); otherwise the worker may be in one nobody answered for: unknown.
 WorkerAnswer FindWorker(const Api& api, const std::string& id, bool local_only) {
-  WorkerAnswer local = LocalWorker(api, id);
-  if (local.found == Found::kYes || local_only) return local;
-  bool unanswered = local.found == Found::kUnknown;
+  WorkerAnswer found = LocalWorker(api, id);
+  if (found.found == Found::kYes || local_only) return found;
   for (PeerReply& reply : AskPeers(api, "/api/v1/workers/" + notify::PercentEncode(id) + "?local=1")) {
-    if (reply.status == 200) return {Found::kYes, std::move(reply.body)};
-    if (reply.status != 404) unanswered = true;
+    if (reply.status == 200) return {Found::kYes, std::move(reply.body), {}};
+    if (reply.status != 404) continue;
+    for (const json& p : reply.body.value("partitions", json::array())) {
+      if (p.is_number_integer()) found.covered.insert(p.get<int32_t>());
+    }
   }
-  return {unanswered ? Found::kUnknown : Found::kNo, json()};
+  const int count = api.backend.partition_count();
+  bool all = count > 0;
+  for (int32_t p = 0; p < count && all; ++p) all = found.covered.count(p) > 0;
+  found.found = all ? Found::kNo : Found::kUnknown;
+  return found;
 }
 
 bool MayRead(const Caller& caller, const json& worker_answer) {
@@ -222,7 +231,11 @@ void GetWorker(const Api& api, const httplib::Request& req, httplib::Response& r
   if (!caller) return;
   const std::string id = req.matches[1];
   if (id.size() > kMaxIdBytes) return Error(res, 400, "worker id longer than 128 bytes");
-  WorkerAnswer found = FindWorker(api, id, req.has_param("local"));
+  const bool local_only = req.has_param("local");
+  WorkerAnswer found = FindWorker(api, id, local_only);
+  if (found.found != Found::kYes && local_only) {
+    return Reply(res, 404, {{"error", "unknown worker"}, {"partitions", found.covered}});
+  }
   if (found.found == Found::kNo) return Error(res, 404, "unknown worker");
   if (found.found == Found::kUnknown) return Error(res, 503, "the instance that holds this worker did not answer");
   if (!MayRead(*caller, found.answer)) return Error(res, 403, "this link does not show that worker");

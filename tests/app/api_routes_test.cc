@@ -38,7 +38,7 @@ class ApiRoutesTest : public ::testing::Test {
           return read(*store_);
         },
         .served_partitions = [] { return std::set<int32_t>{0, 1}; },
-        .partition_count = [] { return 3; },
+        .partition_count = [this] { return partitions_; },
         .send_ack =
             [this](const pb::EscalationAck& ack) {
               std::lock_guard<std::mutex> lock(mu_);
@@ -126,6 +126,7 @@ class ApiRoutesTest : public ::testing::Test {
   }
 
   std::mutex mu_;
+  int partitions_ = 3;  // partition 2 is served nowhere: answers about it are partial or unknown
   ApiConfig config_;
   ApiBackend backend_;
   std::unique_ptr<state::StateStore> store_;
@@ -201,6 +202,7 @@ TEST_F(ApiRoutesTest, AReplayedPostAnswersKindlyAndLeavesTheDecisionToTheEngine)
 }
 
 TEST_F(ApiRoutesTest, AClosedEpisodeIsSaidSoAndNothingIsSent) {
+  partitions_ = 2;  // every partition served here: an unknown worker is known to be unknown
   auto res = PostAct(Link(notify::LinkAction::kResolve, "W3", "ep-old"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
@@ -244,6 +246,11 @@ TEST_F(ApiRoutesTest, TheWorkerRouteNeedsABearerAndAnswersFromServedPartitionsOn
   EXPECT_EQ(body["partition"], 0);
   EXPECT_EQ(body["owner"], "alertd-a");
   EXPECT_EQ(body["episodes"][0]["episode_id"], "ep-1");
+  // Partition 2 is served nowhere: the worker may be there.
+  EXPECT_EQ(Get("/api/v1/workers/W404", kOperator)->status, 503);
+  const json local = json::parse(Get("/api/v1/workers/W404?local=1", kOperator)->body);
+  EXPECT_EQ(local["partitions"], json({0, 1}));
+  partitions_ = 2;
   auto unknown = Get("/api/v1/workers/W404", kOperator);
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(json::parse(unknown->body)["error"], "unknown worker");
@@ -314,6 +321,14 @@ TEST_F(ApiRoutesTest, APageIsServedOnlyToATokenThatCoversItsScope) {
   EXPECT_EQ(authorize(bearer, "unit:U1"), PageVerdict::kAllowed);
   const PageAuthorizer disabled = MakePageAuthorizer(ApiConfig{}, backend_);
   EXPECT_EQ(disabled(bearer, "unit:U1"), PageVerdict::kDisabled);
+}
+
+TEST_F(ApiRoutesTest, AnActionOnAWorkerNobodyAnswersForIsSentForTheEngineToDecide) {
+  auto res = PostAct(Link(notify::LinkAction::kAcknowledge, "W404", "ep-x"));  // partition 2 is served nowhere
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("已确认"), std::string::npos);
+  EXPECT_EQ(Sent().size(), 1u);
 }
 
 TEST_F(ApiRoutesTest, TheAcksRouteSendsOnlyForAnOpenEpisode) {
