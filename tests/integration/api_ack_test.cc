@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/notify/ack_link.h"
 #include "tests/integration/harness.h"
 #include "tests/support/records.h"
 
@@ -22,16 +21,7 @@ constexpr char kSecret[] = "integration-link-secret";
 constexpr char kToken[] = "integration-operator-token";
 
 std::string Link(notify::LinkAction action, const std::string& worker, const std::string& episode, int64_t expires) {
-  notify::LinkClaims c;
-  c.action = action;
-  c.person_id = "HM-G1";
-  c.person_name = "Zhou Bo";
-  c.worker_id = worker;
-  c.episode_id = episode;
-  c.rule = pb::R1_CRITICAL_BP;
-  c.issued_ms = NowMs();
-  c.expires_ms = expires;
-  return notify::SignLink(c, kSecret);
+  return SignedActionLink(action, worker, episode, expires, kSecret);
 }
 
 // The worker's answer from the API once `ready` holds for it (fails the test after 30 s).

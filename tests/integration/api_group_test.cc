@@ -7,14 +7,12 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "engine/notify/ack_link.h"
 #include "tests/integration/harness.h"
 #include "tests/support/records.h"
 
 namespace alertd::testing {
 namespace {
 
-namespace pb = healthgrid::v1;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
@@ -83,16 +81,8 @@ TEST(ApiGroupTest, TwoInstancesAnswerForEachOtherAndSayWhenOneIsSilent) {
   const std::string episode = via_a["episodes"][0]["episode_id"];
 
   // A signed link opened on a acts on b's worker: the page names them and b applies the ack.
-  notify::LinkClaims claims;
-  claims.action = notify::LinkAction::kAcknowledge;
-  claims.person_id = "HM-G1";
-  claims.person_name = "Zhou Bo";
-  claims.worker_id = held_by_b;
-  claims.episode_id = episode;
-  claims.rule = pb::R1_CRITICAL_BP;
-  claims.issued_ms = NowMs();
-  claims.expires_ms = NowMs() + 3600 * 1000;
-  const std::string link = notify::SignLink(claims, kSecret);
+  const std::string link =
+      SignedActionLink(notify::LinkAction::kAcknowledge, held_by_b, episode, NowMs() + 3600 * 1000, kSecret);
   EXPECT_NE(HttpGet(a.http_port(), "/act?t=" + link).body.find("Worker " + held_by_b), std::string::npos);
   EXPECT_EQ(HttpPostForm(a.http_port(), "/act", {{"t", link}}).status, 200);
   EXPECT_TRUE(WaitFor(

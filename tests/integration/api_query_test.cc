@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/notify/ack_link.h"
 #include "tests/integration/harness.h"
 #include "tests/support/records.h"
 
@@ -19,16 +18,7 @@ using nlohmann::json;
 constexpr char kSecret[] = "query-link-secret";
 constexpr char kToken[] = "query-operator-token";
 
-std::string ViewLink(const std::string& scope) {
-  notify::LinkClaims c;
-  c.action = notify::LinkAction::kView;
-  c.person_id = "HM-G1";
-  c.person_name = "Zhou Bo";
-  c.scope = scope;
-  c.issued_ms = NowMs();
-  c.expires_ms = NowMs() + 3600 * 1000;
-  return notify::SignLink(c, kSecret);
-}
+std::string ViewLink(const std::string& scope) { return SignedViewLink(scope, NowMs() + 3600 * 1000, kSecret); }
 
 TEST(ApiQueryTest, AGridsWorkersEscalationsAndComplianceAsThePageReadsThem) {
   TempDir dir;

@@ -91,6 +91,11 @@ std::string Without(const std::string& claim) {
   return RawToken(grants, times, JWT_ALG_HS256, kSecret);
 }
 
+std::string OneByteChanged(std::string token, size_t at) {
+  token[at] = token[at] == 'A' ? 'B' : 'A';
+  return token;
+}
+
 struct VerifyRow {
   const char* name;
   std::function<std::string()> token;
@@ -125,18 +130,14 @@ INSTANTIATE_TEST_SUITE_P(
                   kExpiresMs + 24 * kHourMs, "expired"},
         VerifyRow{"one_payload_byte_changed",
                   [] {
-                    std::string token = SignLink(AcknowledgeClaims(), kSecret);
-                    const size_t at = token.find('.') + 5;
-                    token[at] = token[at] == 'A' ? 'B' : 'A';
-                    return token;
+                    const std::string token = SignLink(AcknowledgeClaims(), kSecret);
+                    return OneByteChanged(token, token.find('.') + 5);
                   },
                   kMorningMs, "signature"},
         VerifyRow{"one_signature_byte_changed",
                   [] {
-                    std::string token = SignLink(AcknowledgeClaims(), kSecret);
-                    const size_t at = token.rfind('.') + 3;
-                    token[at] = token[at] == 'A' ? 'B' : 'A';
-                    return token;
+                    const std::string token = SignLink(AcknowledgeClaims(), kSecret);
+                    return OneByteChanged(token, token.rfind('.') + 3);
                   },
                   kMorningMs, "signature"},
         VerifyRow{"other_secret", [] { return SignLink(AcknowledgeClaims(), "another-deployment-secret"); }, kMorningMs,
