@@ -8,6 +8,7 @@ packages=(
   libabsl-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   libkainjow-mustache-dev libssl-dev  # alertd-notify: message templates (mustache.hpp), HMAC signatures
   libcurl4-openssl-dev prometheus-alertmanager  # alertd-notify: sends (libcurl); its test: a real Alertmanager, amtool
+  libjwt-dev  # signed action and view links (JWT HS256), alertd-notify signs and alertd verifies
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 with libFuzzer and the sanitizer runtimes
   chromium nodejs fonts-noto-cjk  # the grid view's browser test: headless Chromium driven from node, CJK glyphs in its screenshots
   prometheus prometheus-alertmanager yamllint shellcheck  # deploy/ checked in make test: promtool, amtool, a real Prometheus scraping alertd, YAML and shell lint

@@ -120,15 +120,21 @@ absl::Status Engine::Start() {
                                      window_, metrics_, log_limiter_);
     if (!restorer.ok()) return restorer.status();
     restorer_ = std::move(*restorer);
-    if (options_.standby_replicas > 0) {
-      auto membership = Membership::Create(options_.bootstrap, options_.members_topic, options_.instance_id,
-                                           options_.consumer_properties, options_.producer_properties, metrics_,
-                                           log_limiter_);
-      if (!membership.ok()) return membership.status();
-      membership_ = std::move(*membership);
-    }
     ChangelogWriter* changelog = changelog_.get();
     window_.SetChangeHook([changelog](const std::vector<state::Change>& changes) { return changelog->Write(changes); });
+  }
+  if (options_.standby_replicas > 0 || !options_.advertise_http.empty()) {
+    auto membership = Membership::Create(options_.bootstrap, options_.members_topic, options_.instance_id,
+                                         options_.advertise_http, options_.consumer_properties,
+                                         options_.producer_properties, metrics_, log_limiter_);
+    if (membership.ok()) {
+      membership_ = std::move(*membership);
+    } else if (options_.standby_replicas > 0 || !absl::IsFailedPrecondition(membership.status())) {
+      return membership.status();
+    } else {
+      // The query API still answers, from this instance's partitions, and names the others as missing.
+      spdlog::warn("{}; the query API cannot reach the group's other instances", std::string(membership.status().message()));
+    }
   }
   // Only the readings topic is subscribed: the group's assignor balances its partitions, and each
   // assigned partition brings the same partition of the other inputs (OnAssign).
@@ -145,7 +151,9 @@ absl::Status Engine::Start() {
                options_.changelog_topic.empty() ? "none (state stays on this machine)" : options_.changelog_topic,
                membership_ == nullptr ? std::string()
                                       : absl::StrCat("; ", options_.standby_replicas, " standby replica(s), members on ",
-                                                     options_.members_topic, " as ", options_.instance_id));
+                                                     options_.members_topic, " as ", options_.instance_id,
+                                                     options_.advertise_http.empty() ? "" : " at ",
+                                                     options_.advertise_http));
   return absl::OkStatus();
 }
 
@@ -175,6 +183,7 @@ absl::Status Engine::CheckPartitionCounts() {
     counts[name] = *count;
   }
   const int want = counts[options_.readings_topic];
+  partition_count_.store(want);
   for (const auto& [name, count] : counts) {
     if (count != want) {
       return absl::FailedPreconditionError(
@@ -527,6 +536,10 @@ absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles
     for (const std::string& topic : InputTopics()) SetInputPaused(topic, partition, false);
   }
   owned_partitions_.insert(partition);
+  {
+    std::lock_guard<std::mutex> lock(served_mu_);
+    served_ = owned_partitions_;
+  }
   if (stream_mode()) {
     if (auto st = LoadStreamState(partition); !st.ok()) return st;
   } else {
@@ -585,6 +598,10 @@ void Engine::Deactivate(int32_t partition) {
                                     [&](const Restorer::Finished& f) { return f.partition == partition; }),
                      to_activate_.end());
   if (owned_partitions_.erase(partition) == 0) return;
+  {
+    std::lock_guard<std::mutex> lock(served_mu_);
+    served_ = owned_partitions_;
+  }
   for (const std::string& topic : InputTopics()) {
     const TopicPartition tp{topic, partition};
     positions_.erase(tp);
@@ -606,6 +623,16 @@ void Engine::Deactivate(int32_t partition) {
   outbox_.SetEpoch(partition, 0);
 }
 
+std::set<int32_t> Engine::ServedPartitions() const {
+  std::lock_guard<std::mutex> lock(served_mu_);
+  return served_;
+}
+
+std::vector<std::string> Engine::PeerHttpAddresses() const {
+  std::lock_guard<std::mutex> lock(served_mu_);
+  return peers_;
+}
+
 void Engine::UpdateReady() {
   ready_.store(assigned_once_ && (restorer_ == nullptr || restorer_->restoring() == 0) && to_activate_.empty());
 }
@@ -613,6 +640,11 @@ void Engine::UpdateReady() {
 void Engine::UpdateStandbys() {
   last_standby_update_ms_ = SteadyMs();
   membership_->Poll(assigned_);
+  {
+    std::lock_guard<std::mutex> lock(served_mu_);
+    peers_ = membership_->PeerHttpAddresses();
+  }
+  if (options_.standby_replicas == 0) return;
   std::set<int32_t> standbys = membership_->Standbys(options_.standby_replicas);
   for (int32_t p : assigned_) standbys.erase(p);
   restorer_->Follow(standbys);

@@ -29,7 +29,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <set>
@@ -80,6 +82,10 @@ struct EngineOptions {
   int standby_replicas = 0;
   std::string members_topic;
   std::string instance_id;
+  // Where this instance's query API answers the others (`host:port`), announced on `members_topic`
+  // with its partitions; "" = no API to announce. The members topic is then read even without
+  // standbys, to learn the others' addresses (if it exists: without it, answers are this instance's).
+  std::string advertise_http;
   int64_t punctuate_interval_ms = 1000;  // how often due deadlines (timers) are looked up
   int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
@@ -116,6 +122,21 @@ class Engine {
   bool Ready() const { return ready_.load(); }
   // Wall-clock time (the injected clock) of the last loop iteration, for /healthz, in both modes.
   int64_t LastLoopMs() const { return last_loop_ms_.load(); }
+
+  // For the query API, from any thread. Runs `read` on the store between the engine's own uses of it
+  // (the committed state; the window being processed is not in it yet).
+  [[nodiscard]] absl::Status ReadState(const std::function<absl::Status(state::StateStore&)>& read) {
+    return window_.Read(read);
+  }
+  // The partitions restored and processing here now: the store's copies of others (standbys, partitions
+  // that moved away) are not answers.
+  std::set<int32_t> ServedPartitions() const;
+  // The inputs' partition count, once checked at start; 0 before.
+  int PartitionCount() const { return partition_count_.load(); }
+  // The HTTP addresses the other live instances of the group announced (options.advertise_http).
+  std::vector<std::string> PeerHttpAddresses() const;
+  // Before Start(): the address to announce, known once the HTTP listener is bound.
+  void SetAdvertisedHttp(std::string address) { options_.advertise_http = std::move(address); }
 
  private:
   class Callbacks;
@@ -181,7 +202,8 @@ class Engine {
   // not read are missing (Activate then asks on its own).
   std::map<int32_t, int64_t> ProfileEnds(const std::vector<int32_t>& partitions);
   [[nodiscard]] absl::Status ActivateRestored();
-  // Announces this instance's partitions and follows the partitions it stands by for.
+  // Announces this instance's partitions (and HTTP address), learns the others' addresses, and follows
+  // the partitions it stands by for.
   void UpdateStandbys();
   void Deactivate(int32_t partition);
   [[nodiscard]] absl::Status CheckPartitionCounts();
@@ -250,6 +272,10 @@ class Engine {
 
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> last_loop_ms_{0};
+  mutable std::mutex served_mu_;  // guards served_, the query API's copy of owned_partitions_
+  std::set<int32_t> served_;
+  std::vector<std::string> peers_;  // guarded by served_mu_ too: the members' HTTP addresses
+  std::atomic<int> partition_count_{0};
 };
 
 }  // namespace alertd::app

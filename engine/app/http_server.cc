@@ -3,6 +3,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <thread>
+
 #include "absl/status/status.h"
 
 namespace alertd::app {
@@ -21,6 +24,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   }
   std::unique_ptr<HttpServer> s(new HttpServer());
   s->server_ = std::make_unique<httplib::Server>();
+  s->server_->set_payload_max_length(kMaxRequestBodyBytes);
+  s->server_->set_read_timeout(kRequestTimeoutSeconds, 0);
+  s->server_->set_write_timeout(kRequestTimeoutSeconds, 0);
+  if (handlers.register_api) handlers.register_api(*s->server_);
+  if (handlers.register_pages) handlers.register_pages(*s->server_);
   auto h = std::make_shared<HttpHandlers>(std::move(handlers));
   s->server_->Get("/metrics", [h](const httplib::Request&, httplib::Response& res) {
     res.set_content(h->metrics(), "text/plain; version=0.0.4; charset=utf-8");
@@ -43,6 +51,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   if (s->port_ <= 0) return absl::UnavailableError("--http " + address + ": cannot listen (port in use?)");
   httplib::Server* raw = s->server_.get();
   s->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing before the listening loop has started, which would leave a
+  // server stopped early (a short test, a failed start) listening for ever and its destructor waiting.
+  for (int i = 0; i < 5000 && !raw->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return s;
 }
 

@@ -5,12 +5,16 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <mutex>
 #include <optional>
 #include <unistd.h>
 
+#include "engine/app/ack_sender.h"
+#include "engine/app/api_routes.h"
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
@@ -19,7 +23,9 @@
 #include "engine/tool/atomic_file.h"
 #include "engine/tool/kafka_client.h"
 #include "engine/tool/log.h"
+#include "engine/tool/secret_file.h"
 #include "engine/tool/stop_signal.h"
+#include "engine/web/pages.h"
 
 namespace {
 
@@ -215,6 +221,9 @@ struct DaemonFlags {
   std::string members_topic;
   std::vector<std::string> kafka_props;
   std::string clock_mode = "wall";
+  std::string api_token_file;
+  std::string link_secret_file;
+  std::string advertise_http;
 };
 
 // The daemon's flags, in the order --help lists them.
@@ -241,6 +250,15 @@ void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
   cli.add_option("--http", flags.http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
       ->capture_default_str();
   cli.add_option("--http-port-file", flags.http_port_file, "Write the HTTP port here once listening");
+  cli.add_option("--api-token-file", flags.api_token_file,
+                 "File holding the operator's bearer token for the query API (/api/v1) and the grid view's pages; "
+                 "absent or empty = both disabled (404)");
+  cli.add_option("--link-secret-file", flags.link_secret_file,
+                 "File holding the HMAC key of signed links (JWT HS256), the same as alertd-notify's: /act and view "
+                 "links work only with it");
+  cli.add_option("--advertise-http", flags.advertise_http,
+                 "host:port the other instances of the group reach this one's HTTP listener at (announced on the "
+                 "members topic); default the --http address with its bound port");
   cli.add_option("--kafka-property", flags.kafka_props, "Extra librdkafka property name=value (repeatable)")
       ->check(alertd::tool::KafkaPropertyCheck());
   cli.add_flag("--no-sync", flags.no_sync, "Do not fsync the RocksDB WAL on commit (survives kill -9, not power loss)");
@@ -334,8 +352,12 @@ void ResolveEngineOptions(DaemonFlags& flags) {
   if (flags.engine.standby_replicas > 0 && flags.no_changelog) {
     throw CLI::ValidationError("--standby-replicas", "a standby follows the state changelog: drop --no-changelog");
   }
-  if (!flags.members_topic.empty() && flags.engine.standby_replicas == 0) {
-    throw CLI::ValidationError("--members-topic", "is only used with --standby-replicas 1 or more");
+  if (!flags.members_topic.empty() && flags.engine.standby_replicas == 0 && flags.api_token_file.empty()) {
+    throw CLI::ValidationError("--members-topic",
+                               "is only used with --standby-replicas 1 or more, or the query API (--api-token-file)");
+  }
+  if (!flags.advertise_http.empty() && flags.advertise_http.rfind(':') == std::string::npos) {
+    throw CLI::ValidationError("--advertise-http", "expected host:port, e.g. alertd-1.grid.local:9464");
   }
   flags.engine.members_topic = flags.members_topic.empty() ? flags.engine.group_id + "-members" : flags.members_topic;
   // The name others see on the members topic: the static member name if there is one, else this host
@@ -351,6 +373,29 @@ void ResolveEngineOptions(DaemonFlags& flags) {
   }
   flags.engine.clock_mode =
       flags.clock_mode == "stream" ? alertd::app::ClockMode::kStream : alertd::app::ClockMode::kWall;
+}
+
+// The grid view's verdict for a page from the query API's check.
+alertd::web::PageAccess PageAccessOf(alertd::app::PageVerdict verdict) {
+  switch (verdict) {
+    case alertd::app::PageVerdict::kAllowed: return alertd::web::PageAccess::kAllowed;
+    case alertd::app::PageVerdict::kExpired: return alertd::web::PageAccess::kExpired;
+    case alertd::app::PageVerdict::kForbidden: return alertd::web::PageAccess::kForbidden;
+    case alertd::app::PageVerdict::kDisabled: break;
+  }
+  return alertd::web::PageAccess::kDisabled;
+}
+
+// The query API's view of the running engine.
+alertd::app::ApiBackend ApiBackendOf(alertd::app::Engine& engine, alertd::app::AckSender& acks,
+                                     const alertd::domain::Policy& policy, const alertd::domain::Clock& clock) {
+  return {.read_store = [&engine](const auto& read) { return engine.ReadState(read); },
+          .served_partitions = [&engine] { return engine.ServedPartitions(); },
+          .partition_count = [&engine] { return engine.PartitionCount(); },
+          .send_ack = [&acks](const healthgrid::v1::EscalationAck& ack) { return acks.Send(ack); },
+          .now_ms = [&clock] { return clock.Now().ms; },
+          .peers = [&engine] { return engine.PeerHttpAddresses(); },
+          .policy = policy};
 }
 
 // Runs the daemon until a stop signal or a fatal error; its exit code.
@@ -381,20 +426,67 @@ int RunDaemon(const DaemonFlags& flags) {
                 flags.db, recovery.wal_commits_dropped, recovery.wal_bytes_skipped, recovery.detail);
     metrics.SetWalRecovery(recovery.wal_commits_dropped, recovery.wal_bytes_skipped);
   }
+  auto api_token = alertd::tool::ReadSecretFile("--api-token-file", flags.api_token_file);
+  auto link_secret = alertd::tool::ReadSecretFile("--link-secret-file", flags.link_secret_file);
+  for (const auto* secret : {&api_token, &link_secret}) {
+    if (!secret->ok()) {
+      spdlog::critical("{}", std::string(secret->status().message()));
+      return kExitConfig;
+    }
+  }
+  auto acks = alertd::app::AckSender::Create(flags.engine.bootstrap, flags.engine.acks_topic,
+                                             flags.engine.producer_properties);
+  if (!acks.ok()) {
+    spdlog::critical("{}", acks.status().ToString());
+    return kExitConfig;
+  }
   SystemClock clock;
+  const alertd::domain::Policy api_policy = *policy;
   alertd::domain::Rulebook rules{*std::move(policy)};
   alertd::app::Engine engine(flags.engine, **store, rules, metrics, clock);
 
+  const alertd::app::ApiConfig api_config{
+      .api_token = *api_token, .link_secret = *link_secret, .instance_id = flags.engine.instance_id, .peer_timeout_ms = 2000};
   auto server = alertd::app::HttpServer::Start(
       flags.http, {.metrics = [&] { return metrics.Exposition(); },
                    .healthy = [&] { return clock.Now().ms - engine.LastLoopMs() < 10000; },
-                   .ready = [&] { return engine.Ready(); }});
+                   .ready = [&] { return engine.Ready(); },
+                   .register_api =
+                       [&](httplib::Server& http) {
+                         alertd::app::RegisterApiRoutes(http, api_config,
+                                                        ApiBackendOf(engine, **acks, api_policy, clock));
+                       },
+                   // The grid view's pages, each checked like the API (none without an operator token).
+                   .register_pages =
+                       [&](httplib::Server& http) {
+                         alertd::web::RegisterPages(
+                             http, {.authorize = [authorize = alertd::app::MakePageAuthorizer(
+                                                      api_config, ApiBackendOf(engine, **acks, api_policy, clock))](
+                                                     const httplib::Request& request, std::string_view scope) {
+                               return PageAccessOf(authorize(request, scope));
+                             }});
+                       }});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return kExitConfig;  // the --http address cannot be bound
   }
   const std::string host = flags.http.substr(0, flags.http.rfind(':'));
   spdlog::info("metrics at http://{}:{}/metrics", host, (*server)->port());
+  if (!api_token->empty()) {
+    // The others reach this instance's ?local=1 answers here: the bound port, and this host's name
+    // when the listener is on every interface.
+    std::string advertised = flags.advertise_http;
+    if (advertised.empty()) {
+      std::string advertised_host = host;
+      if (advertised_host.empty() || advertised_host == "0.0.0.0" || advertised_host == "::") {
+        char name[256] = {};
+        gethostname(name, sizeof name - 1);
+        advertised_host = name;
+      }
+      advertised = advertised_host + ":" + std::to_string((*server)->port());
+    }
+    engine.SetAdvertisedHttp(advertised);
+  }
   if (!flags.http_port_file.empty()) {
     if (const absl::Status written =
             alertd::tool::WriteFileAtomically(flags.http_port_file, std::to_string((*server)->port()) + "\n");

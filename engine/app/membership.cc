@@ -28,7 +28,7 @@ int64_t WallMs() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Membership>> Membership::Create(const std::string& bootstrap, std::string topic,
-                                                               std::string instance,
+                                                               std::string instance, std::string http_address,
                                                                const kafka::Properties& consumer_properties,
                                                                const kafka::Properties& producer_properties,
                                                                metrics::EngineMetrics& metrics,
@@ -93,15 +93,16 @@ absl::StatusOr<std::unique_ptr<Membership>> Membership::Create(const std::string
                                     });
   if (!producer.ok()) return fail(producer.status());
   return std::unique_ptr<Membership>(
-      new Membership(c, *producer, std::move(topic), std::move(instance), metrics, log_limiter));
+      new Membership(c, *producer, std::move(topic), std::move(instance), std::move(http_address), metrics, log_limiter));
 }
 
 Membership::Membership(rd_kafka_t* consumer, rd_kafka_t* producer, std::string topic, std::string instance,
-                       metrics::EngineMetrics& metrics, LogLimiter& log_limiter)
+                       std::string http_address, metrics::EngineMetrics& metrics, LogLimiter& log_limiter)
     : consumer_(consumer),
       producer_(producer),
       topic_(std::move(topic)),
       instance_(std::move(instance)),
+      http_address_(std::move(http_address)),
       metrics_(metrics),
       log_limiter_(log_limiter) {}
 
@@ -132,6 +133,7 @@ void Membership::Read() {
       bad = "no instance id (the record key)";
     } else if (m->payload == nullptr) {
       plan_.Leave(instance);
+      http_of_.erase(instance);
     } else {
       const nlohmann::json j =
           nlohmann::json::parse(static_cast<const char*>(m->payload), static_cast<const char*>(m->payload) + m->len,
@@ -148,7 +150,16 @@ void Membership::Read() {
       } else {
         bad = "not a JSON object with an \"owned\" array";
       }
-      if (bad.empty()) plan_.Note(instance, owned, at);
+      // "http" is optional: values written before the query API have none.
+      if (bad.empty() && j.contains("http") && !j["http"].is_string()) bad = "\"http\" is not a host:port string";
+      if (bad.empty()) {
+        plan_.Note(instance, owned, at);
+        if (j.contains("http")) {
+          http_of_[instance] = j["http"].get<std::string>();
+        } else {
+          http_of_.erase(instance);
+        }
+      }
     }
     if (!bad.empty()) {
       metrics_.CountKafkaError("members", "BAD_RECORD");
@@ -161,7 +172,11 @@ void Membership::Read() {
 
 void Membership::Announce(const std::set<int32_t>* owned) {
   std::string value;
-  if (owned != nullptr) value = nlohmann::json{{"owned", std::vector<int32_t>(owned->begin(), owned->end())}}.dump();
+  if (owned != nullptr) {
+    nlohmann::json announcement{{"owned", std::vector<int32_t>(owned->begin(), owned->end())}};
+    if (!http_address_.empty()) announcement["http"] = http_address_;
+    value = announcement.dump();
+  }
   rd_kafka_vu_t vus[5];
   vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   vus[4].u.i = RD_KAFKA_MSG_F_COPY;  // the value lives on this stack frame
@@ -199,6 +214,15 @@ void Membership::Poll(const std::set<int32_t>& owned) {
 }
 
 std::set<int32_t> Membership::Standbys(int replicas) const { return plan_.StandbysOf(instance_, replicas, WallMs()); }
+
+std::vector<std::string> Membership::PeerHttpAddresses() const {
+  std::vector<std::string> peers;
+  for (const std::string& instance : plan_.Live(WallMs())) {
+    if (instance == instance_) continue;
+    if (auto it = http_of_.find(instance); it != http_of_.end() && !it->second.empty()) peers.push_back(it->second);
+  }
+  return peers;
+}
 
 void Membership::Leave(int wait_ms) {
   Announce(nullptr);

@@ -14,6 +14,7 @@
 #include "engine/notifyd/notify_metrics.h"
 #include "engine/tool/atomic_file.h"
 #include "engine/tool/kafka_client.h"
+#include "engine/tool/secret_file.h"
 #include "engine/tool/stop_signal.h"
 #include "engine/tool/tool_main.h"
 
@@ -48,6 +49,7 @@ struct Flags {
   std::string http = "127.0.0.1:0";
   std::string http_port_file;
   std::string link_secret_file;
+  int link_ttl_hours = 72;
   int64_t retry_base_ms = 1000;
   int64_t retry_max_ms = 5 * 60 * 1000;
   uint32_t max_attempts = 10;
@@ -77,11 +79,15 @@ int main(int argc, char** argv) {
   app.add_option("--http", flags.http, "host:port of /metrics /healthz /readyz (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--http-port-file", flags.http_port_file, "Write the HTTP port here once listening");
-  app.add_option("--page-base-url", options.page_base_url,
+  app.add_option("--page-base-url", options.links.page_base_url,
                  "alertd's page address, e.g. https://alertd.example/ (links <url>/worker/<id>)");
   app.add_option("--link-secret-file", flags.link_secret_file,
                  "HMAC key of the signed acknowledge links, shared with alertd")
       ->check(CLI::ExistingFile);
+  app.add_option("--link-ttl-hours", flags.link_ttl_hours,
+                 "How long a message's acknowledge, resolve, snooze and page links work after sending")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 30));
   app.add_option("--max-in-flight", options.scheduler.max_in_flight_per_channel, "Sends at once per channel")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -127,19 +133,22 @@ int main(int argc, char** argv) {
       spdlog::critical("--templates {}", std::string(templates.status().message()));
       return 2;
     }
-    if (!flags.link_secret_file.empty()) {
-      std::ifstream in(flags.link_secret_file);
-      std::stringstream secret;
-      secret << in.rdbuf();
-      if (secret.str().find_first_not_of(" \t\r\n") == std::string::npos) {
-        spdlog::critical("--link-secret-file {}: the file is empty; expected the HMAC key of the signed links",
-                         flags.link_secret_file);
-        return 2;
-      }
-      // Held for ack_link's SignedLinks (see notifyd/message.h): until that is wired in, messages
-      // carry the worker page's link only.
-      spdlog::info("--link-secret-file read; acknowledge links are not signed by this build yet");
+    absl::StatusOr<std::string> link_secret = tool::ReadSecretFile("--link-secret-file", flags.link_secret_file);
+    if (!link_secret.ok()) {
+      spdlog::critical("{}", std::string(link_secret.status().message()));
+      return 2;
     }
+    if (!flags.link_secret_file.empty() && link_secret->empty()) {
+      spdlog::critical("--link-secret-file {}: the first line is empty; expected the HMAC key of the signed links",
+                       flags.link_secret_file);
+      return 2;
+    }
+    if (link_secret->empty() || options.links.page_base_url.empty()) {
+      spdlog::warn("messages carry no acknowledge, resolve or snooze links: give --link-secret-file and "
+                   "--page-base-url (alertd's address) to sign them");
+    }
+    options.links.secret = *std::move(link_secret);
+    options.links.ttl_ms = int64_t{flags.link_ttl_hours} * 3600 * 1000;
 
     notifyd::NotifyMetrics metrics;
     std::atomic<bool> ready{false};

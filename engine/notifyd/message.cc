@@ -3,15 +3,19 @@
 
 #include <map>
 
+#include "engine/notify/ack_link.h"
 #include "engine/notify/signing.h"
 
 namespace alertd::notifyd {
 
-notify::MessageLinks LinksFor(const healthgrid::v1::Escalation& event, const healthgrid::v1::Recipient& /*recipient*/,
-                              const std::string& page_base_url, int64_t /*now_ms*/) {
+notify::MessageLinks LinksFor(const healthgrid::v1::Escalation& event, const healthgrid::v1::Recipient& recipient,
+                              const LinkSettings& settings, int64_t now_ms) {
+  if (!settings.secret.empty()) {
+    return notify::SignedLinks(event, recipient, settings.page_base_url, settings.secret, now_ms, settings.ttl_ms);
+  }
   notify::MessageLinks links;
-  if (!page_base_url.empty() && !event.worker_id().empty()) {
-    std::string base = page_base_url;
+  if (!settings.page_base_url.empty() && !event.worker_id().empty()) {
+    std::string base = settings.page_base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     links.worker_page = base + "/worker/" + notify::PercentEncode(event.worker_id());
   }
@@ -21,7 +25,7 @@ notify::MessageLinks LinksFor(const healthgrid::v1::Escalation& event, const hea
 absl::StatusOr<notify::HttpRequest> RequestFor(const DeliveryJob& job, const MessageContext& context, int64_t now_ms) {
   const notify::ChannelConfig* channel = context.config->FindChannel(job.channel);
   if (channel == nullptr) return absl::NotFoundError("channel " + job.channel + " is not in the config");
-  const notify::MessageLinks links = LinksFor(job.event, job.recipient, context.page_base_url, now_ms);
+  const notify::MessageLinks links = LinksFor(job.event, job.recipient, context.links, now_ms);
   notify::MessagePlace place;
   place.utc_offset_minutes = context.config->utc_offset_minutes;
   const nlohmann::json view = notify::BuildView(job.event, job.recipient, links, place, job.language);

@@ -16,16 +16,24 @@
 
 namespace alertd::notifyd {
 
-// What a message links to. The worker's page is `<page_base_url>/worker/<worker id>`; an empty base
-// offers no link. The acknowledge / resolve / snooze links are signed per recipient and episode by
-// notify::SignedLinks (engine/notify/ack_link.h) once it exists: this is the one place to switch.
+// Where a message's links point and how they are signed.
+struct LinkSettings {
+  std::string page_base_url = {};  // alertd's address; "": no links at all
+  std::string secret = {};         // the HMAC key shared with alertd; "": only an unsigned worker-page link
+  int64_t ttl_ms = int64_t{72} * 3600 * 1000;  // a link does nothing once this has passed since sending
+};
+
+// What a message links to: with a secret, the acknowledge / resolve / snooze links and the worker's
+// page, signed for this recipient and episode and expiring `ttl_ms` after `now_ms`
+// (notify::SignedLinks); without one, `<page_base_url>/worker/<worker id>` only, which asks the reader
+// for the operator's token.
 notify::MessageLinks LinksFor(const healthgrid::v1::Escalation& event, const healthgrid::v1::Recipient& recipient,
-                              const std::string& page_base_url, int64_t now_ms);
+                              const LinkSettings& links, int64_t now_ms);
 
 struct MessageContext {
   const notify::NotifyConfig* config = nullptr;
   const notify::MessageTemplates* templates = nullptr;
-  std::string page_base_url;
+  LinkSettings links;
 };
 
 // The request for `job` at `now_ms`; an error (unknown channel, a template or payload that cannot

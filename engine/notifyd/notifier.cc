@@ -46,7 +46,7 @@ class Notifier : public RdKafka::RebalanceCb, public RdKafka::DeliveryReportCb {
       : options_(options),
         config_(config),
         metrics_(metrics),
-        context_{&config, &templates, options.page_base_url},
+        context_{&config, &templates, options.links},
         scheduler_(options.scheduler),
         open_alerts_(options.alertmanager_repost_ms),
         random_(std::random_device{}()) {}

@@ -19,6 +19,7 @@
 #include "engine/notify/templates.h"
 #include "engine/notifyd/delivery_scheduler.h"
 #include "engine/notifyd/http_sender.h"
+#include "engine/notifyd/message.h"
 #include "engine/notifyd/notify_metrics.h"
 
 namespace alertd::notifyd {
@@ -31,7 +32,7 @@ struct NotifierOptions {
   std::string escalations_topic = "escalations";
   std::string deliveries_topic = "deliveries";
   std::string dead_letters_topic = "dead-letters";
-  std::string page_base_url;  // "": messages carry no worker-page link
+  LinkSettings links;  // where messages link to, and the key that signs the links
   SchedulerOptions scheduler;
   SendTimeouts timeouts;
   int64_t dedupe_horizon_ms = int64_t{7} * 24 * 3600 * 1000;  // a duplicate later than this is sent again

@@ -634,4 +634,30 @@ int FreeLoopbackPort() {
   return port;
 }
 
+void WriteTextFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) ADD_FAILURE() << "cannot write " << path;
+}
+
+HttpAnswer HttpGet(int port, const std::string& path, const std::string& bearer) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(5);
+  httplib::Headers headers;
+  if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
+  auto res = c.Get(path, headers);
+  return res ? HttpAnswer{res->status, res->body} : HttpAnswer{};
+}
+
+HttpAnswer HttpPostForm(int port, const std::string& path, const std::map<std::string, std::string>& form) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(10);
+  httplib::Params params(form.begin(), form.end());
+  auto res = c.Post(path, params);
+  return res ? HttpAnswer{res->status, res->body} : HttpAnswer{};
+}
+
 }  // namespace alertd::testing

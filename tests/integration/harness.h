@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/notify/ack_link.h"
 #include "health.pb.h"
 #include "tests/support/records.h"
 
@@ -212,5 +213,47 @@ class NotifyReceiver {
 
 // A port on 127.0.0.1 free right now (for servers that cannot report the port they chose).
 int FreeLoopbackPort();
+
+// --- The HTTP API (api_*_test.cc) ---------------------------------------------------------------
+
+// Writes `content` to `path` (a token or secret file, a policy file); fails the test if it cannot.
+void WriteTextFile(const std::string& path, const std::string& content);
+
+// An answer of alertd's HTTP listener: status -1 when it did not answer within 5 s.
+struct HttpAnswer {
+  int status = -1;
+  std::string body;
+};
+// GET `path` on 127.0.0.1:`port` with `Authorization: Bearer <bearer>` (none if empty).
+HttpAnswer HttpGet(int port, const std::string& path, const std::string& bearer = "");
+// POST an HTML form (application/x-www-form-urlencoded) to `path`.
+HttpAnswer HttpPostForm(int port, const std::string& path, const std::map<std::string, std::string>& form);
+
+// Links as alertd-notify signs them, by the grid's health manager "HM-G1" ("Zhou Bo"), issued now:
+// an R1 action link on (worker, episode), or a view link of `scope`. Inline: only the api_*_test.cc
+// that call them link alertd_notify_core.
+inline std::string SignedActionLink(notify::LinkAction action, const std::string& worker, const std::string& episode,
+                                    int64_t expires_ms, const std::string& secret) {
+  notify::LinkClaims c;
+  c.action = action;
+  c.person_id = "HM-G1";
+  c.person_name = "Zhou Bo";
+  c.worker_id = worker;
+  c.episode_id = episode;
+  c.rule = healthgrid::v1::R1_CRITICAL_BP;
+  c.issued_ms = NowMs();
+  c.expires_ms = expires_ms;
+  return notify::SignLink(c, secret);
+}
+inline std::string SignedViewLink(const std::string& scope, int64_t expires_ms, const std::string& secret) {
+  notify::LinkClaims c;
+  c.action = notify::LinkAction::kView;
+  c.person_id = "HM-G1";
+  c.person_name = "Zhou Bo";
+  c.scope = scope;
+  c.issued_ms = NowMs();
+  c.expires_ms = expires_ms;
+  return notify::SignLink(c, secret);
+}
 
 }  // namespace alertd::testing

@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "engine/notify/ack_link.h"
 #include "engine/notifyd/http_sender.h"
 #include "tests/notify/escalation_samples.h"
 
@@ -14,12 +15,33 @@ namespace {
 namespace pb = healthgrid::v1;
 using notify::ChannelKind;
 
-TEST(LinksFor, TheWorkerPageIsTheBaseUrlWithTheWorkerIdAndNothingElseIsOfferedYet) {
+TEST(LinksFor, WithoutASecretOnlyTheUnsignedWorkerPageIsOffered) {
   const pb::Escalation event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
-  const notify::MessageLinks links = LinksFor(event, event.recipients(0), "https://alertd.example/", 0);
+  const notify::MessageLinks links = LinksFor(event, event.recipients(0), {.page_base_url = "https://alertd.example/"}, 0);
   EXPECT_EQ(links.worker_page, "https://alertd.example/worker/W000155");
   EXPECT_TRUE(links.acknowledge.empty());
-  EXPECT_TRUE(LinksFor(event, event.recipients(0), "", 0).worker_page.empty());
+  EXPECT_TRUE(LinksFor(event, event.recipients(0), {}, 0).worker_page.empty());
+}
+
+TEST(LinksFor, WithASecretEachActionIsASignedLinkForThisRecipientAndEpisodeThatExpires) {
+  const pb::Escalation event = notify::testing::SampleEscalation(pb::R1_CRITICAL_BP);
+  const int64_t now = 1'764'460'800'000;
+  const LinkSettings settings{.page_base_url = "https://alertd.example", .secret = "k3y", .ttl_ms = 3'600'000};
+  const notify::MessageLinks links = LinksFor(event, event.recipients(0), settings, now);
+  const std::string prefix = "https://alertd.example/act?t=";
+  ASSERT_EQ(links.acknowledge.rfind(prefix, 0), 0u) << links.acknowledge;
+  const absl::StatusOr<notify::LinkClaims> claims =
+      notify::VerifyLink(links.acknowledge.substr(prefix.size()), "k3y", now + 1000);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->action, notify::LinkAction::kAcknowledge);
+  EXPECT_EQ(claims->episode_id, event.episode_id());
+  EXPECT_EQ(claims->person_id, event.recipients(0).id());
+  EXPECT_FALSE(notify::VerifyLink(links.acknowledge.substr(prefix.size()), "k3y", now + 3'600'001).ok())
+      << "expired an hour after sending";
+  EXPECT_FALSE(notify::VerifyLink(links.acknowledge.substr(prefix.size()), "other", now + 1000).ok());
+  EXPECT_NE(links.resolve, links.acknowledge);
+  EXPECT_NE(links.snooze, links.acknowledge);
+  EXPECT_EQ(links.worker_page.rfind("https://alertd.example/worker/W000155?t=", 0), 0u) << links.worker_page;
 }
 
 // A config with one channel `c` of `kind` for health managers, and the shipped templates.
@@ -37,7 +59,7 @@ class MessageTest : public ::testing::Test {
     templates_ = *std::move(templates);
   }
   MessageContext Context(const std::string& page_base_url = "") {
-    return MessageContext{&config_, &*templates_, page_base_url};
+    return MessageContext{&config_, &*templates_, {.page_base_url = page_base_url}};
   }
 
   notify::NotifyConfig config_;
