@@ -31,6 +31,8 @@ void Address(Escalation& ev, const WorkerId& worker, const WorkerState& state) {
   ev.worker_name = p.name;
   ev.unit_id = p.unit_id;
   ev.grid_id = p.grid_id;
+  ev.unit_name = p.unit_name;
+  ev.grid_name = p.grid_name;
   switch (ev.level) {
     case EscalationLevel::kWorker:
       ev.recipients.push_back({p.worker.value, p.name, RecipientRole::kWorker});

@@ -172,6 +172,8 @@ struct Escalation {
   std::string worker_name;
   std::string unit_id;
   std::string grid_id;
+  std::string unit_name;  // display names from the profile, for the messages people read
+  std::string grid_name;
   Rule rule = Rule::kR1CriticalBp;
   Severity severity = Severity::kUrgent;
   EscalationLevel level = EscalationLevel::kHealthManager;

@@ -23,8 +23,8 @@ struct MessageLinks {
   std::string worker_page;
 };
 
-// What the escalation does not carry but a person needs: the unit's and grid's display names (from
-// the worker profiles the caller follows; empty = the ids stand in) and the grid's clock.
+// Where the event happened, in words: the unit's and grid's display names (the escalation carries them
+// from the worker's profile; empty = the ids stand in) and the grid's clock.
 struct MessagePlace {
   std::string unit_name;
   std::string grid_name;

@@ -26,7 +26,9 @@ absl::StatusOr<notify::HttpRequest> RequestFor(const DeliveryJob& job, const Mes
   const notify::ChannelConfig* channel = context.config->FindChannel(job.channel);
   if (channel == nullptr) return absl::NotFoundError("channel " + job.channel + " is not in the config");
   const notify::MessageLinks links = LinksFor(job.event, job.recipient, context.links, now_ms);
-  notify::MessagePlace place;
+  notify::MessagePlace place;  // the names the escalation carries from the worker's profile
+  place.unit_name = job.event.unit_name();
+  place.grid_name = job.event.grid_name();
   place.utc_offset_minutes = context.config->utc_offset_minutes;
   const nlohmann::json view = notify::BuildView(job.event, job.recipient, links, place, job.language);
   absl::StatusOr<notify::RenderedText> text = context.templates->Render(channel->kind, job.language, view);

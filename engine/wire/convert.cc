@@ -373,6 +373,8 @@ dm::Escalation FromProto(const pb::Escalation& proto) {
   escalation.worker_name = proto.worker_name();
   escalation.unit_id = proto.unit_id();
   escalation.grid_id = proto.grid_id();
+  escalation.unit_name = proto.unit_name();
+  escalation.grid_name = proto.grid_name();
   escalation.rule = FromProtoEnum(proto.rule()).value_or(escalation.rule);
   escalation.severity = FromProtoEnum(proto.severity()).value_or(escalation.severity);
   escalation.level = FromProtoEnum(proto.level()).value_or(escalation.level);
@@ -408,6 +410,8 @@ void ToProto(const dm::Escalation& escalation, pb::Escalation& proto) {
   proto.set_worker_name(escalation.worker_name);
   proto.set_unit_id(escalation.unit_id);
   proto.set_grid_id(escalation.grid_id);
+  proto.set_unit_name(escalation.unit_name);
+  proto.set_grid_name(escalation.grid_name);
   proto.set_rule(ToProto(escalation.rule));
   proto.set_severity(ToProto(escalation.severity));
   proto.set_level(ToProto(escalation.level));

@@ -110,9 +110,9 @@ inline WorkerProfile MakeProfile(const WorkerId& worker = kWorker) {
 
 // Every field of an escalation, for whole-value comparison (Escalation has no operator==).
 inline auto Fields(const Escalation& e) {
-  return std::tie(e.event_id, e.episode_id, e.sequence, e.worker, e.worker_name, e.unit_id, e.grid_id, e.rule,
-                  e.severity, e.level, e.state, e.reason, e.evidence, e.glucose_evidence, e.window, e.recipients,
-                  e.opened_at, e.trigger_at, e.emitted_at);
+  return std::tie(e.event_id, e.episode_id, e.sequence, e.worker, e.worker_name, e.unit_id, e.grid_id, e.unit_name,
+                  e.grid_name, e.rule, e.severity, e.level, e.state, e.reason, e.evidence, e.glucose_evidence, e.window,
+                  e.recipients, e.opened_at, e.trigger_at, e.emitted_at);
 }
 
 // The parts of an escalation (or open episode) a test cares about; unset parts are not checked.

@@ -319,6 +319,8 @@ TEST(R1CriticalBpTest, OpenEventCarriesProfileEvidenceAndIds) {
   EXPECT_EQ(e.worker_name, "Zhang Wei");
   EXPECT_EQ(e.unit_id, "unit-07");
   EXPECT_EQ(e.grid_id, "grid-03");
+  EXPECT_EQ(e.unit_name, "Rolling mill");
+  EXPECT_EQ(e.grid_name, "East district");
   EXPECT_EQ(e.evidence, std::vector<BpSample>{sample});
   EXPECT_EQ(e.opened_at, Utc(0, 2));
   EXPECT_EQ(e.trigger_at, Utc(0, 2));

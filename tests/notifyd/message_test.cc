@@ -86,6 +86,21 @@ TEST_F(MessageTest, RequestForCarriesTheDeliveryKeyAsIdempotencyKey) {
   EXPECT_FALSE(RequestFor(job, context, 0).ok()) << "a channel the config no longer has cannot be sent";
 }
 
+TEST_F(MessageTest, TheMessageNamesTheUnitAndGridTheEscalationCarries) {
+  Use("wecom", "http://127.0.0.1:1/send");
+  DeliveryJob job;
+  job.key = "k";
+  job.channel = "c";
+  job.event = notify::testing::SampleEscalation(pb::R4_PRE_SHIFT_FITNESS);
+  job.event.set_unit_name("第七采油厂");
+  job.event.set_grid_name("井队12");
+  job.recipient = job.event.recipients(0);
+  absl::StatusOr<notify::HttpRequest> request = RequestFor(job, Context(), 0);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_NE(request->body.find("第七采油厂"), std::string::npos) << request->body;
+  EXPECT_NE(request->body.find("井队12"), std::string::npos) << request->body;
+}
+
 TEST_F(MessageTest, RepostRequestsMakeOneListOfAlertsPerAlertmanagerChannelCutAtTheBatchSize) {
   Use("alertmanager", "http://127.0.0.1:9093/");
   std::vector<DeliveryJob> jobs(kAlertsPerRepost + 1);

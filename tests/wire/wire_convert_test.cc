@@ -56,6 +56,8 @@ void ExpectSameEscalation(const dm::Escalation& a, const dm::Escalation& b) {
   EXPECT_EQ(a.worker_name, b.worker_name);
   EXPECT_EQ(a.unit_id, b.unit_id);
   EXPECT_EQ(a.grid_id, b.grid_id);
+  EXPECT_EQ(a.unit_name, b.unit_name);
+  EXPECT_EQ(a.grid_name, b.grid_name);
   EXPECT_EQ(a.rule, b.rule);
   EXPECT_EQ(a.severity, b.severity);
   EXPECT_EQ(a.level, b.level);
@@ -499,6 +501,8 @@ dm::Escalation FullEscalation() {
   escalation.worker_name = "Li";
   escalation.unit_id = "U07";
   escalation.grid_id = "U07-G12";
+  escalation.unit_name = "Seventh Oil Production Plant";
+  escalation.grid_name = "Well team 12";
   escalation.rule = dm::Rule::kR2SustainedHypertension;
   escalation.severity = dm::Severity::kHigh;
   escalation.level = dm::EscalationLevel::kUnitSupervisor;
