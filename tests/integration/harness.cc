@@ -660,4 +660,15 @@ HttpAnswer HttpPostForm(int port, const std::string& path, const std::map<std::s
   return res ? HttpAnswer{res->status, res->body} : HttpAnswer{};
 }
 
+FinishedCommand RunToEnd(std::vector<std::string> argv, const std::string& log_path, std::chrono::milliseconds timeout) {
+  Process command(std::move(argv), log_path);
+  FinishedCommand done;
+  // Terminate() after the command has ended only reads its exit code; at the timeout it stops it.
+  const bool ended = WaitFor([&] { return !command.Running(); }, timeout, std::chrono::milliseconds(100));
+  const int code = command.Terminate(std::chrono::seconds(5));
+  done.exit_code = ended ? code : -1;
+  done.output = command.LogTail(1 << 20);
+  return done;
+}
+
 }  // namespace alertd::testing

@@ -256,4 +256,14 @@ inline std::string SignedViewLink(const std::string& scope, int64_t expires_ms, 
   return notify::SignLink(c, secret);
 }
 
+// --- Tools run to their end (browser_grid_test.cc) ------------------------------------------------
+
+// What a command run to its end left: its exit code (-1 if killed at the timeout or not started) and
+// everything it wrote to stdout and stderr, which go to `log_path` as well.
+struct FinishedCommand {
+  int exit_code = -1;
+  std::string output;
+};
+FinishedCommand RunToEnd(std::vector<std::string> argv, const std::string& log_path, std::chrono::milliseconds timeout);
+
 }  // namespace alertd::testing
