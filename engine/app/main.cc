@@ -228,7 +228,8 @@ struct DaemonFlags {
 
 // The daemon's flags, in the order --help lists them.
 void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
-  cli.add_option("--bootstrap", flags.engine.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)");
+  cli.add_option("--bootstrap", flags.engine.bootstrap, "Kafka bootstrap servers, host:port[,host:port] (required)")
+      ->check(alertd::tool::BootstrapCheck());
   cli.add_option("--db", flags.db, "RocksDB directory for state, offsets and outbox")->capture_default_str();
   cli.add_option("--group", flags.engine.group_id, "Kafka consumer group")->capture_default_str();
   cli.add_option("--readings-topic", flags.engine.readings_topic)->capture_default_str();

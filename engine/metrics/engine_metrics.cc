@@ -1,7 +1,7 @@
 // Prometheus metric families of alertd and their label discipline.
 #include "engine/metrics/engine_metrics.h"
 
-#include <prometheus/text_serializer.h>
+#include "engine/metrics/process_metrics.h"
 
 namespace alertd::metrics {
 namespace {
@@ -203,6 +203,12 @@ EngineMetrics::EngineMetrics()
                             .Name("alertd_open_escalations")
                             .Help("Open escalation episodes of the owned workers, by unit, rule and current level")
                             .Register(*registry_)),
+      open_escalations_opened_(
+          prometheus::BuildGauge()
+              .Name("alertd_open_escalations_opened_timestamp_seconds_sum")
+              .Help("Sum over the open episodes of alertd_open_escalations of the event time each opened at "
+                    "(seconds since the epoch); time() minus this over the count is their mean age")
+              .Register(*registry_)),
       self_test_enrolled_(prometheus::BuildGauge()
                               .Name("alertd_self_test_enrolled_workers")
                               .Help("Owned workers enrolled in weekly blood-pressure self-tests (R3), by unit")
@@ -392,11 +398,15 @@ void EngineMetrics::AddWorker(const WorkerGauges& g, double sign) {
     key_buffer_ += static_cast<char>(g.open_level[rule]);
     auto it = open_gauges_.find(key_buffer_);
     if (it == open_gauges_.end()) {
-      prometheus::Gauge& gauge = open_escalations_.Add(
-          {{"unit", std::string(unit)}, {"rule", domain::Name(r)}, {"level", domain::Name(level)}});
-      it = open_gauges_.emplace(key_buffer_, &gauge).first;
+      const std::map<std::string, std::string> labels = {
+          {"unit", std::string(unit)}, {"rule", domain::Name(r)}, {"level", domain::Name(level)}};
+      it = open_gauges_
+               .emplace(key_buffer_, OpenSeries{.count = &open_escalations_.Add(labels),
+                                                .opened_sum = &open_escalations_opened_.Add(labels)})
+               .first;
     }
-    it->second->Increment(sign);
+    it->second.count->Increment(sign);
+    it->second.opened_sum->Increment(sign * static_cast<double>(g.opened_at_s[rule]));
   }
   if (g.enrolled) AddSelfTest(g.unit, static_cast<int>(sign), g.overdue ? static_cast<int>(sign) : 0);
 }
@@ -425,7 +435,10 @@ void EngineMetrics::AddSelfTest(const std::string& unit_id, int enrolled, int ov
 }
 
 void EngineMetrics::ClearWorkerGauges() {
-  for (const auto& [_, gauge] : open_gauges_) open_escalations_.Remove(gauge);
+  for (const auto& [_, series] : open_gauges_) {
+    open_escalations_.Remove(series.count);
+    open_escalations_opened_.Remove(series.opened_sum);
+  }
   open_gauges_.clear();
   for (const auto& [_, t] : self_test_) {
     self_test_enrolled_.Remove(t.enrolled_gauge);
@@ -435,6 +448,6 @@ void EngineMetrics::ClearWorkerGauges() {
   self_test_.clear();
 }
 
-std::string EngineMetrics::Exposition() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+std::string EngineMetrics::Exposition() const { return ExpositionWithProcess(*registry_); }
 
 }  // namespace alertd::metrics

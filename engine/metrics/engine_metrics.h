@@ -140,6 +140,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Gauge>& standby_lag_;
   prometheus::Gauge& group_members_;
   prometheus::Family<prometheus::Gauge>& open_escalations_;
+  prometheus::Family<prometheus::Gauge>& open_escalations_opened_;
   prometheus::Family<prometheus::Gauge>& self_test_enrolled_;
   prometheus::Family<prometheus::Gauge>& self_test_overdue_;
   prometheus::Family<prometheus::Gauge>& self_test_compliance_;
@@ -149,7 +150,11 @@ class EngineMetrics {
   std::string key_buffer_;
   // Dashboard series by flat key (unit, rule, level), and the per-unit self-test tallies the
   // compliance ratio is computed from; the ratio's series exists only while a unit has enrolled workers.
-  std::unordered_map<std::string, prometheus::Gauge*> open_gauges_;
+  struct OpenSeries {
+    prometheus::Gauge* count = nullptr;      // alertd_open_escalations
+    prometheus::Gauge* opened_sum = nullptr; // alertd_open_escalations_opened_timestamp_seconds_sum
+  };
+  std::unordered_map<std::string, OpenSeries> open_gauges_;
   struct SelfTestTally {
     int64_t enrolled = 0;
     int64_t overdue = 0;

@@ -19,6 +19,9 @@ struct WorkerGauges {
   static constexpr std::size_t kRules = 7;  // indexed by domain::Rule's value (1..6)
   std::string unit;                          // the profile's unit_id, "" without a profile
   std::array<uint8_t, kRules> open_level{};  // EscalationLevel value of the rule's open episode, 0 if none
+  // Event time the rule's open episode opened at, whole seconds since the epoch (0 if none): its sum
+  // per series, over the count, gives the dashboard the open episodes' mean age.
+  std::array<int64_t, kRules> opened_at_s{};
   bool enrolled = false;                     // in weekly self-tests (R3): self_test_since is set
   bool overdue = false;                      // enrolled and an R3 episode is open
   bool empty() const { return !enrolled && open_level == std::array<uint8_t, kRules>{}; }

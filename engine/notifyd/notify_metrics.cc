@@ -1,7 +1,7 @@
 // NotifyMetrics on prometheus-cpp, exposed as text by the HTTP endpoint.
 #include "engine/notifyd/notify_metrics.h"
 
-#include <prometheus/text_serializer.h>
+#include "engine/metrics/process_metrics.h"
 
 namespace alertd::notifyd {
 
@@ -64,6 +64,6 @@ void NotifyMetrics::ClearConsumerLag(int32_t partition) {
 
 void NotifyMetrics::CountDeadLetter() { dead_letters_.Increment(); }
 
-std::string NotifyMetrics::Exposition() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+std::string NotifyMetrics::Exposition() const { return metrics::ExpositionWithProcess(*registry_); }
 
 }  // namespace alertd::notifyd

@@ -6,7 +6,11 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace alertd::tool {
 namespace {
@@ -39,11 +43,32 @@ spdlog::level::level_enum LogLevelOf(RdKafka::Event::Severity severity) {
 void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options) {
   app.add_option("--bootstrap", options->bootstrap, "Kafka bootstrap servers, host:port[,host:port...]")
       ->envname("ALERTD_BOOTSTRAP")
-      ->required();
+      ->required()
+      ->check(BootstrapCheck());
   app.add_option("-X,--kafka-property", options->properties,
                  "librdkafka property name=value, applied last (repeatable), e.g. -X security.protocol=ssl")
       ->type_name("NAME=VALUE")
       ->check(KafkaPropertyCheck());
+}
+
+CLI::Validator BootstrapCheck() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.empty()) return "expected host:port[,host:port...], got an empty list";
+        for (absl::string_view broker : absl::StrSplit(text, ',')) {
+          // librdkafka also takes a protocol prefix, e.g. SSL://host:9093.
+          if (const auto scheme = broker.find("://"); scheme != absl::string_view::npos) broker.remove_prefix(scheme + 3);
+          const auto colon = broker.rfind(':');
+          int port = 0;
+          if (colon == absl::string_view::npos || colon == 0 ||
+              !absl::SimpleAtoi(broker.substr(colon + 1), &port) || port < 1 || port > 65535) {
+            return "expected host:port[,host:port...] with ports 1-65535, got '" + std::string(broker) + "' in '" +
+                   text + "'";
+          }
+        }
+        return {};
+      },
+      "");
 }
 
 CLI::Validator KafkaPropertyCheck() {

@@ -33,6 +33,10 @@ struct KafkaClientOptions {
 // how one points a tool at a real cluster with TLS/SASL without new flags.
 void AddKafkaClientOptions(CLI::App& app, KafkaClientOptions* options);
 
+// Accepts a non-empty comma-separated list of host:port (an optional PROTOCOL:// prefix each), so a
+// mistyped or empty --bootstrap fails at start instead of after librdkafka's metadata timeout.
+CLI::Validator BootstrapCheck();
+
 // Accepts "name=value" with a non-empty name (the value may itself hold '=', as SASL JAAS strings do):
 // the check of every --kafka-property flag.
 CLI::Validator KafkaPropertyCheck();

@@ -140,7 +140,7 @@ def offline(args):
         problems.append("promtool cannot parse a dashboard expression:\n" + r.stdout + r.stderr)
     registered = set()
     for src in args.metric_sources:
-        registered |= set(re.findall(r'\.Name\("([a-z_:]+)"\)', open(src).read()))
+        registered |= set(re.findall(r'(?:\.Name\(|Family\()"([a-z_:]+)"', open(src).read()))
     known = families(registered) | {n + s for n in registered for s in HISTOGRAM_SUFFIXES}
     known |= notify_metrics(args.notify_metrics) | records | {"up"}
     for where, expr in [(w, e) for w, e, err in queries if not err] + rule_exprs:

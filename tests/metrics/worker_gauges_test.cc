@@ -138,6 +138,39 @@ TEST(EngineMetricsGaugesTest, DifferencesAddUpAndRatioIsOmittedWithoutEnrolment)
   EXPECT_EQ(Line(m, "alertd_self_test_enrolled_workers{unit=\"U01\"}"), "1");
 }
 
+TEST(GaugesOfTest, OpenedAtIsTheEpisodesEventTimeInWholeSeconds) {
+  domain::WorkerState s = State("U01", {{Rule::kR1CriticalBp, EscalationLevel::kHealthManager}}, false);
+  s.open[0].opened_at = domain::EventTime{1'700'000'000'999};
+  EXPECT_EQ(GaugesOf(s).opened_at_s[static_cast<std::size_t>(Rule::kR1CriticalBp)], 1'700'000'000);
+  EXPECT_EQ(GaugesOf(s).opened_at_s[static_cast<std::size_t>(Rule::kR2SustainedHypertension)], 0);
+}
+
+// The opened-at sum follows the episodes from series to series, so time() - sum / count is their mean age.
+TEST(EngineMetricsGaugesTest, OpenedAtSumsFollowTheEpisodesAcrossLevels) {
+  EngineMetrics m;
+  const auto r1 = static_cast<std::size_t>(Rule::kR1CriticalBp);
+  WorkerGauges a = Gauges("U01", {{Rule::kR1CriticalBp, EscalationLevel::kHealthManager}}, false, false);
+  a.opened_at_s[r1] = 1'700'000'000;
+  WorkerGauges b = a;
+  b.opened_at_s[r1] = 1'700'003'600;
+  m.ApplyWorkerChange({}, a);
+  m.ApplyWorkerChange({}, b);
+  const std::string hm = "{level=\"health_manager\",rule=\"R1_critical_bp\",unit=\"U01\"}";
+  const std::string sup = "{level=\"unit_supervisor\",rule=\"R1_critical_bp\",unit=\"U01\"}";
+  EXPECT_EQ(Line(m, "alertd_open_escalations" + hm), "2");
+  EXPECT_EQ(std::stod(Line(m, "alertd_open_escalations_opened_timestamp_seconds_sum" + hm)), 3'400'003'600.0);
+
+  // b climbs: its opening time moves with it to the supervisor's series.
+  WorkerGauges b_climbed = b;
+  b_climbed.open_level[r1] = static_cast<uint8_t>(EscalationLevel::kUnitSupervisor);
+  m.ApplyWorkerChange(b, b_climbed);
+  EXPECT_EQ(std::stod(Line(m, "alertd_open_escalations_opened_timestamp_seconds_sum" + hm)), 1'700'000'000.0);
+  EXPECT_EQ(std::stod(Line(m, "alertd_open_escalations_opened_timestamp_seconds_sum" + sup)), 1'700'003'600.0);
+
+  m.ClearWorkerGauges();
+  EXPECT_EQ(m.Exposition().find("alertd_open_escalations_opened_timestamp_seconds_sum{"), std::string::npos);
+}
+
 TEST(EngineMetricsGaugesTest, PreShiftChecksCountFitAndUnfitByUnit) {
   EngineMetrics m;
   m.CountPreShiftCheck("U02", true);
