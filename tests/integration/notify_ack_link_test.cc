@@ -55,12 +55,8 @@ TEST(NotifyAckLinkTest, TheAcknowledgeLinkOfARealMessageStopsThatEpisodesLadder)
   TempDir dir;
   EmbeddedKafka kafka(dir.path(), 1);  // one partition: one stream clock for every worker
   ASSERT_FALSE(kafka.bootstrap().empty());
-  WriteTextFile(dir.path() + "/policy.yaml", "rules:\n  r1_critical_bp:\n    ack_timeout: 1m\n");
-  WriteTextFile(dir.path() + "/token", std::string(kToken) + "\n");
-  WriteTextFile(dir.path() + "/secret", std::string(kSecret) + "\n");
-  AlertdProcess alertd(kafka.bootstrap(), dir.path() + "/db", dir.path() + "/alertd.log",
-                       {"--clock", "stream", "--policy", dir.path() + "/policy.yaml", "--api-token-file",
-                        dir.path() + "/token", "--link-secret-file", dir.path() + "/secret"});
+  const std::unique_ptr<AlertdProcess> started = StartAlertdWithLinks(dir.path(), kafka.bootstrap(), kToken, kSecret);
+  AlertdProcess& alertd = *started;
   ASSERT_GT(alertd.http_port(), 0);
 
   // The grid's health managers read their WeChat Work group; the robot is a local receiver.
@@ -77,12 +73,7 @@ TEST(NotifyAckLinkTest, TheAcknowledgeLinkOfARealMessageStopsThatEpisodesLadder)
   // W-ACKED's 186/114 is acknowledged from the message; W-CONTROL's 185/112 is not and must climb.
   const int64_t t0 = NowMs() - 30 * 1000;
   TestProducer producer(kafka.bootstrap());
-  for (const char* w : {"W-ACKED", "W-CONTROL", "W-CLOCK"}) {
-    producer.SendAt("worker-profiles", w, MakeProfile(w, "U1", "G1").SerializeAsString(), t0);
-  }
-  producer.SendAt("readings", "W-ACKED", MakeBp("W-ACKED", t0 + 1000, 186, 114).SerializeAsString(), t0 + 1000);
-  producer.SendAt("readings", "W-CONTROL", MakeBp("W-CONTROL", t0 + 1000, 185, 112).SerializeAsString(), t0 + 1000);
-  producer.Flush();
+  SendTwoCriticalBpEpisodes(producer, t0, "W-ACKED", "W-CONTROL", "W-CLOCK");
 
   std::string link;
   ASSERT_TRUE(WaitFor(
