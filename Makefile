@@ -47,7 +47,7 @@ soak: build
 
 # The demo plays a simulated week in replay mode, then DEMO_SECONDS (default 20; 0 = none) of live readings.
 # It builds only the programs it runs, not the tests.
-DEMO_TARGETS := alertd alertd-kafka alertd-sim alertd-tail
+DEMO_TARGETS := alertd alertd-kafka alertd-sim alertd-tail alertd-notify alertd-phone
 demo: deps
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target $(DEMO_TARGETS)

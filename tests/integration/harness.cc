@@ -26,6 +26,7 @@
 
 #include "engine/kafka/clients.h"
 #include "engine/tool/child_process.h"
+#include "tests/support/records.h"
 
 namespace alertd::testing {
 namespace fs = std::filesystem;
@@ -669,6 +670,27 @@ FinishedCommand RunToEnd(std::vector<std::string> argv, const std::string& log_p
   done.exit_code = ended ? code : -1;
   done.output = command.LogTail(1 << 20);
   return done;
+}
+
+std::unique_ptr<AlertdProcess> StartAlertdWithLinks(const std::string& dir, const std::string& bootstrap,
+                                                    const std::string& api_token, const std::string& link_secret) {
+  WriteTextFile(dir + "/policy.yaml", "rules:\n  r1_critical_bp:\n    ack_timeout: 1m\n");
+  WriteTextFile(dir + "/token", api_token + "\n");
+  WriteTextFile(dir + "/secret", link_secret + "\n");
+  return std::make_unique<AlertdProcess>(bootstrap, dir + "/db", dir + "/alertd.log",
+                                         std::vector<std::string>{"--clock", "stream", "--policy", dir + "/policy.yaml",
+                                                                  "--api-token-file", dir + "/token",
+                                                                  "--link-secret-file", dir + "/secret"});
+}
+
+void SendTwoCriticalBpEpisodes(TestProducer& producer, int64_t t0, const std::string& acked, const std::string& control,
+                               const std::string& clock) {
+  for (const std::string& w : {acked, control, clock}) {
+    producer.SendAt("worker-profiles", w, MakeProfile(w, "U1", "G1").SerializeAsString(), t0);
+  }
+  producer.SendAt("readings", acked, MakeBp(acked, t0 + 1000, 186, 114).SerializeAsString(), t0 + 1000);
+  producer.SendAt("readings", control, MakeBp(control, t0 + 1000, 185, 112).SerializeAsString(), t0 + 1000);
+  producer.Flush();
 }
 
 }  // namespace alertd::testing

@@ -266,4 +266,18 @@ struct FinishedCommand {
 };
 FinishedCommand RunToEnd(std::vector<std::string> argv, const std::string& log_path, std::chrono::milliseconds timeout);
 
+// --- Acknowledgements through real processes (notify_ack_link_test.cc) ------------------------------
+
+// alertd as the acknowledgement tests run it: replay clock (--clock stream), the R1 ack timeout cut to
+// 1 min, the query API behind `api_token` and links signed with `link_secret`, each written to a file
+// in `dir` (policy.yaml, token, secret; the secret file's path is `dir` + "/secret" for alertd-notify).
+std::unique_ptr<AlertdProcess> StartAlertdWithLinks(const std::string& dir, const std::string& bootstrap,
+                                                    const std::string& api_token, const std::string& link_secret);
+
+// Grid G1 of unit U1 (health manager "HM-G1"): the profiles of `acked`, `control` and `clock` at `t0`, then
+// 186/114 for `acked` and 185/112 for `control` at t0 + 1 s: two R1 episodes, one to acknowledge and one
+// that must climb; `clock`'s later readings move stream time. Flushed.
+void SendTwoCriticalBpEpisodes(TestProducer& producer, int64_t t0, const std::string& acked, const std::string& control,
+                               const std::string& clock);
+
 }  // namespace alertd::testing
