@@ -70,6 +70,18 @@ pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
   return *pid;
 }
 
+int RunToEnd(std::vector<std::string> argv, const std::string& log, int seconds) {
+  const std::string what = argv.empty() ? std::string() : argv[0] + (argv.size() > 1 ? " " + argv[1] : "");
+  const pid_t pid = Spawn(std::move(argv), log);
+  int status = 0;
+  for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    if (i >= seconds * 20) Die(what + " still running after " + std::to_string(seconds) + " s (log: " + log + ")");
+    usleep(50000);
+  }
+  Forget(pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 void Stop(pid_t pid) {
   kill(pid, SIGTERM);
   int status = 0;

@@ -28,6 +28,8 @@ void KillChildrenOnSignals();
 
 // Starts a child with stdout and stderr in `log`.
 pid_t Spawn(std::vector<std::string> argv, const std::string& log);
+// Runs a child to its end; its exit code (128 + signal if killed). Dies after `seconds`.
+int RunToEnd(std::vector<std::string> argv, const std::string& log, int seconds);
 // SIGTERM, then SIGKILL after 10 s.
 void Stop(pid_t pid);
 // SIGKILL and reap: a crash, as the engine sees it.
