@@ -205,6 +205,8 @@ int main(int argc, char** argv) {
   if (realistic && sim_bin.empty()) Die("--sim: the realistic workload needs the alertd-sim binary");
   if (out.empty()) out = work;
   KillChildrenOnSignals();
+  // Line by line even into a pipe or file (`make bench | tee`): a long run shows where it is.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (synthetic && (sparse_workers < 1 || dense_workers < 1 || std::max(sparse_workers, dense_workers) > workers)) {
     Die("--sparse-workers and --dense-workers must be between 1 and --workers (the roster of profiles)");
   }
@@ -238,6 +240,7 @@ int main(int argc, char** argv) {
   Report report;
   Ratios last_lines;
   if (synthetic) {
+    const auto synthetic_t0 = Clock::now();
     std::printf("synthetic: %lld readings per phase\n", static_cast<long long>(readings));
 
     const int64_t now = WallMs();
@@ -246,16 +249,7 @@ int main(int argc, char** argv) {
     // Phase 1: consume-only.
     double consume_rate = 0, produce_rate_1 = 0;
     {
-      auto c = alertd::kafka::NewConsumer(bootstrap, "bench-consume-only", {}, nullptr, nullptr);
-      if (!c.ok()) Die(std::string(c.status().message()));
-      (*c)->subscribe({"readings-raw"});
-      // Join the group before the clock starts: alertd has joined by the time its phase starts too.
-      std::vector<RdKafka::TopicPartition*> assigned;
-      for (int i = 0; i < 300 && assigned.empty(); ++i) {
-        std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-        (*c)->assignment(assigned);
-      }
-      RdKafka::TopicPartition::destroy(assigned);
+      const auto c = JoinedConsumer(bootstrap, "bench-consume-only", "readings-raw");
       std::atomic<bool> produced{false};
       const double broker0 = CpuSeconds(kafka);
       auto t0 = Clock::now();
@@ -267,7 +261,7 @@ int main(int argc, char** argv) {
       // C++ wrapper's per-message allocations.
       int64_t n = 0, bytes = 0;
       while (n < readings && Since(t0) < 300) {
-        rd_kafka_message_t* m = rd_kafka_consumer_poll((*c)->c_ptr(), 100);
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(c->c_ptr(), 100);
         if (m == nullptr) continue;
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           ++n;
@@ -277,11 +271,11 @@ int main(int argc, char** argv) {
       }
       consume_rate = n / Since(t0);
       producer.join();
-      (*c)->close();
+      c->close();
       if (n < readings) Die("consume-only phase saw " + std::to_string(n) + " of " + std::to_string(readings));
       std::printf(
           "consume-only: %lld readings (%.1f MB) at %.0f readings/s (producer %.0f/s); broker used %.2f CPU s\n",
-                  static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1, CpuSeconds(kafka) - broker0);
+          static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1, CpuSeconds(kafka) - broker0);
     }
 
     // The roster first: the drain's alertd reads it before its readings, as alertd in phase 3 does.
@@ -354,6 +348,7 @@ int main(int argc, char** argv) {
     // Phase 4: latency at a steady rate. Probe workers get exactly one grade-3 reading each, so each
     // probe opens one R1 episode; the rest of the traffic is ordinary readings.
     std::vector<double> latencies_ms;
+    std::vector<std::pair<int64_t, double>> timed_latencies;  // (trigger ms, latency ms) for the series
     {
       // Joined, with start offsets resolved, before the first probe, so a probe's latency is not the
       // time it took this consumer to start.
@@ -396,6 +391,7 @@ int main(int argc, char** argv) {
         if (!e.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
         if (e.worker_id().rfind("P", 0) == 0 && e.state() == healthgrid::v1::OPEN) {
           latencies_ms.push_back(static_cast<double>(seen - e.trigger_at_ms()));
+          timed_latencies.emplace_back(e.trigger_at_ms(), latencies_ms.back());
           if (trace) std::fprintf(trace, "%lld %lld %s\n", static_cast<long long>(e.trigger_at_ms()),
                                   static_cast<long long>(seen - e.trigger_at_ms()), e.worker_id().c_str());
         }
@@ -404,8 +400,8 @@ int main(int argc, char** argv) {
       c->close();
       if (trace) std::fclose(trace);
       std::printf("latency at %d readings/s for %d s: %zu of %d probe escalations seen\n", latency_rate,
-                  latency_seconds,
-                  latencies_ms.size(), probes.load());
+                  latency_seconds, latencies_ms.size(), probes.load());
+      report.SampleLatencies("synthetic latency", timed_latencies);
     }
     const Percentiles lat = Of(latencies_ms);
     const long peak_kb = RssKb(alertd, "VmHWM:");
@@ -464,12 +460,15 @@ int main(int argc, char** argv) {
     report.Add("synthetic: latency p99", "ms", lat.p99);
     report.Add("synthetic: alertd peak RSS", "MiB", peak_kb / 1024.0);
     last_lines = {drain_alertd_rate / drain_consume_rate, alertd_rate / consume_rate};
+    std::printf("the synthetic phases took %.0f s\n", Since(synthetic_t0));
   }  // synthetic
 
   if (realistic) {
     std::printf("\nrealistic workload: alertd-sim, %d workers, %d days at %g readings/day, %d repetitions\n", workers,
                 ro.days, ro.readings_per_day, ro.repetitions);
+    const auto realistic_t0 = Clock::now();
     last_lines = RunRealistic(ro, report);
+    std::printf("the realistic phases took %.0f s\n", Since(realistic_t0));
     Stop(kafka);
   }
 

@@ -200,9 +200,10 @@ healthgrid::v1::Reading ReadingFactory::Next(int64_t i, int64_t total, int64_t n
   return testing::MakeBp(WorkerId(w), now_ms - kSpanMs + (i / workers_) * step, s, d);
 }
 
-std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
-                                                            const std::string& topic) {
-  auto c = alertd::kafka::NewConsumer(bootstrap, group, {{"auto.offset.reset", "latest"}}, nullptr, nullptr);
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootstrap, const std::string& group,
+                                                       const std::string& topic,
+                                                       const std::map<std::string, std::string>& extra) {
+  auto c = alertd::kafka::NewConsumer(bootstrap, group, extra, nullptr, nullptr);
   if (!c.ok()) Die(std::string(c.status().message()));
   (*c)->subscribe({topic});
   std::vector<RdKafka::TopicPartition*> assigned;
@@ -210,13 +211,22 @@ std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& b
     std::unique_ptr<RdKafka::Message>((*c)->consume(100));
     (*c)->assignment(assigned);
   }
-  for (int i = 0; i < 100; ++i) {
-    (*c)->position(assigned);
-    if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
-    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-  }
   RdKafka::TopicPartition::destroy(assigned);
   return std::move(*c);
+}
+
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
+                                                            const std::string& topic) {
+  auto c = JoinedConsumer(bootstrap, group, topic, {{"auto.offset.reset", "latest"}});
+  std::vector<RdKafka::TopicPartition*> assigned;
+  c->assignment(assigned);
+  for (int i = 0; i < 100; ++i) {
+    c->position(assigned);
+    if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
+    std::unique_ptr<RdKafka::Message>(c->consume(100));
+  }
+  RdKafka::TopicPartition::destroy(assigned);
+  return c;
 }
 
 std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap) {

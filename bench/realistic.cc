@@ -181,20 +181,6 @@ int64_t CountRecords(RdKafka::KafkaConsumer& c, int64_t n, Report& report, const
   return seen;
 }
 
-std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootstrap, const std::string& group,
-                                                       const std::string& topic) {
-  auto c = kafka::NewConsumer(bootstrap, group, {}, nullptr, nullptr);
-  if (!c.ok()) Die(std::string(c.status().message()));
-  (*c)->subscribe({topic});
-  std::vector<RdKafka::TopicPartition*> assigned;
-  for (int i = 0; i < 300 && assigned.empty(); ++i) {
-    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-    (*c)->assignment(assigned);
-  }
-  RdKafka::TopicPartition::destroy(assigned);
-  return std::move(*c);
-}
-
 // The bare consumer, joined before the clock starts, reads `records` while they are produced to `topic`.
 double ConsumeWhileProduced(const RealisticOptions& o, const std::string& topic, const Records& records,
                             Report& report, const std::string& phase) {
@@ -346,8 +332,6 @@ LatencyRun MeasureLatency(const RealisticOptions& o, const Alertd& a, const std:
   const auto c = JoinedConsumerAtEnd(o.bootstrap, "bench-" + phase, "escalations");
   std::atomic<int> probes{0};
   std::atomic<bool> producing{true};
-  const double report_t0 = report.Now();
-  const int64_t wall_t0 = WallMs();
   std::thread producer([&] {
     auto p = MakeProducer(o.bootstrap);
     // An idempotent producer first fetches metadata and a producer id; that start-up is not latency.
@@ -380,7 +364,7 @@ LatencyRun MeasureLatency(const RealisticOptions& o, const Alertd& a, const std:
     producing = false;
   });
   std::vector<double> all;
-  std::map<int64_t, std::vector<double>> by_second;
+  std::vector<std::pair<int64_t, double>> timed;
   const auto t0 = Clock::now();
   auto checked = Clock::now();
   while (Since(t0) < o.latency_seconds + 15 && (producing || static_cast<int>(all.size()) < probes.load())) {
@@ -397,14 +381,11 @@ LatencyRun MeasureLatency(const RealisticOptions& o, const Alertd& a, const std:
     if (e.worker_id().rfind(probe_prefix, 0) != 0 || e.state() != hg::OPEN) continue;
     const auto ms = static_cast<double>(seen - e.trigger_at_ms());
     all.push_back(ms);
-    by_second[(e.trigger_at_ms() - wall_t0) / 1000].push_back(ms);
+    timed.emplace_back(e.trigger_at_ms(), ms);
   }
   producer.join();
   c->close();
-  for (const auto& [second, values] : by_second) {
-    report.Sample(phase, kNone, kNone, Percentile(values, 0.5), Percentile(values, 0.99), Percentile(values, 1.0),
-                  report_t0 + static_cast<double>(second) + 0.5);
-  }
+  report.SampleLatencies(phase, timed);
   LatencyRun run;
   run.seen = all.size();
   run.probes = probes.load();
@@ -552,6 +533,7 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o) {
 }
 
 Ratios RunRealistic(const RealisticOptions& o, Report& report) {
+  const auto fill_t0 = Clock::now();
   const Population main = Fill(o, "main", o.workers, o.readings_per_day);
   const Population sparse = Fill(o, "sparse", o.workers, 1);
   const Population dense = Fill(o, "dense", std::max(1, o.workers / 50), 50);
@@ -561,9 +543,11 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
   const std::string sparse_label = "sparse (" + std::to_string(sparse.workers) + " workers, 1/day)";
   const std::string dense_label = "dense (" + std::to_string(dense.workers) + " workers, 50/day)";
   const auto n = static_cast<int64_t>(main.readings.size());
+  std::printf("the populations were filled and read back in %.0f s\n", Since(fill_t0));
 
   for (int rep = 0; rep < o.repetitions; ++rep) {
     std::printf("-- realistic, repetition %d of %d\n", rep + 1, o.repetitions);
+    const auto rep_t0 = Clock::now();
     const std::string drain = RepName(rep, "drain"), live = RepName(rep, "live");
     // The bare consumer while the stream is produced (this fills the topic the drains read), then
     // draining it full, then alertd draining it.
@@ -611,6 +595,7 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add("realistic: latency p99.9" + at, "ms", lat.p999);
     report.Add("realistic: restart after kill -9, start to first reading processed", "s", restart.processed_s);
     report.Add("realistic: restart after kill -9, start to partitions assigned", "s", restart.assigned_s);
+    std::printf("repetition %d took %.0f s\n", rep + 1, Since(rep_t0));
   }
   if (o.memory_workers > 0) MemoryRun(o, report);
   return {report.Of("realistic: drain ratio alertd/consume-only").median,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 namespace alertd::bench {
 namespace {
@@ -34,9 +35,11 @@ set key outside right top
 set grid
 # One time axis for the three panels; ($N) rather than N in `using`, so a phase's gaps break the lines.
 set xrange [0:ARG3]
+set lmargin at screen 0.07
+set rmargin at screen 0.78
 set multiplot layout 3,1 title "alertd-bench: the run over time (phases in the series CSV)"
 set ylabel "records/s"
-plot ARG1 every ::1 using 1:($3) with lines title "records/s (alertd or the bare consumer)"
+plot ARG1 every ::1 using 1:($3) with lines title "records/s"
 set ylabel "ms"
 set logscale y
 plot ARG1 every ::1 using 1:($5) with points pt 7 ps 0.4 title "latency p50", \
@@ -105,6 +108,17 @@ void Report::Sample(const std::string& phase, double records_per_s, double rss_m
   rows_.push_back({std::isnan(t) ? Now() : t, phase, records_per_s, rss_mib, lat_p50_ms, lat_p99_ms, lat_max_ms});
 }
 
+void Report::SampleLatencies(const std::string& phase, const std::vector<std::pair<int64_t, double>>& latencies) {
+  const double now = Now();
+  const int64_t wall_now = WallMs();
+  std::map<int64_t, std::vector<double>> by_second;
+  for (const auto& [at_ms, ms] : latencies) by_second[at_ms / 1000].push_back(ms);
+  for (const auto& [second, values] : by_second) {
+    const double t = now - static_cast<double>(wall_now - (second * 1000 + 500)) / 1000;
+    Sample(phase, kNone, kNone, Percentile(values, 0.5), Percentile(values, 0.99), Percentile(values, 1.0), t);
+  }
+}
+
 void Report::WriteFigures(const std::string& path) const {
   std::ofstream out(path);
   out << "name,unit,median,min,max,repetitions\n";
@@ -122,7 +136,10 @@ void Report::WriteSeries(const std::string& path) const {
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.t < b.t; });
   std::ofstream out(path);
   out << "t_s,phase,records_per_s,rss_mib,latency_p50_ms,latency_p99_ms,latency_max_ms\n";
-  for (const Row& r : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    // A blank line between phases: gnuplot breaks its lines there (CSV readers skip it).
+    if (i > 0 && rows[i - 1].phase != r.phase) out << '\n';
     out << Field(r.t) << ',' << r.phase << ',' << Field(r.records_per_s) << ',' << Field(r.rss_mib) << ','
         << Field(r.p50) << ',' << Field(r.p99) << ',' << Field(r.max) << '\n';
   }

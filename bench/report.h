@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,10 @@ class Report {
   // One row of the time series at `t` (Now() unless given); kNone where the phase does not measure it.
   void Sample(const std::string& phase, double records_per_s, double rss_mib, double lat_p50_ms = kNone,
               double lat_p99_ms = kNone, double lat_max_ms = kNone, double t = kNone);
+
+  // Per-second latency percentiles of probes, each (trigger time, ms since epoch; latency ms), by the
+  // second they were produced in.
+  void SampleLatencies(const std::string& phase, const std::vector<std::pair<int64_t, double>>& latencies);
 
   // Every figure: name,unit,median,min,max,repetitions.
   void WriteFigures(const std::string& path) const;
