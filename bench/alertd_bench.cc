@@ -17,6 +17,10 @@
 //      latency = time the R1 escalation is consumed - time its reading was produced;
 //   5. scale-out (scale_out.h): changelog and RocksDB bytes per reading for sparse and dense workers,
 //      each run's changelog restored by a fresh instance, and a kill -9 failover between two instances.
+// Those are the synthetic workload (--workload synthetic); the realistic one (realistic.h: alertd-sim's
+// population and mix) follows them, each figure over --repetitions runs. Every figure goes to
+// figures.csv, the run's time series to series.csv and plot.png (report.h); the last two lines are the
+// drain and live ratios, of the realistic workload when it ran.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <unistd.h>
@@ -29,6 +33,8 @@
 #include <thread>
 
 #include "bench/bench_support.h"
+#include "bench/realistic.h"
+#include "bench/report.h"
 #include "bench/scale_out.h"
 #include "engine/kafka/clients.h"
 #include "tests/support/records.h"
@@ -88,7 +94,7 @@ struct LiveRun {
 
 // alertd grades `stream` on `topic` while the producer writes it.
 LiveRun ReadWhileProduced(const Alertd& a, pid_t kafka, const std::string& bootstrap, const std::string& topic,
-                          const EncodedStream& stream, int workers, const std::string& label) {
+                          const EncodedStream& stream, int workers, const std::string& label, Report& report) {
   const int64_t readings = static_cast<int64_t>(stream.size());
   // Wait for the profiles to be committed so the phase measures readings only.
   while (ScrapeMetric(a.port, "alertd_committed_records_total") < workers) {
@@ -103,12 +109,18 @@ LiveRun ReadWhileProduced(const Alertd& a, pid_t kafka, const std::string& boots
   const double main0 = CpuSeconds(a.pid, a.pid);
   const double broker0 = CpuSeconds(kafka);
   std::thread producer([&] { run.produce_rate = ProduceAll(bootstrap, topic, stream); });
-  double done = 0;
+  double done = 0, sampled_done = 0;
+  auto sampled = Clock::now();
   while (done < readings && Since(t0) < 600) {
     usleep(250000);  // each scrape costs alertd a serialization of its registry
     CheckAlive(a.pid, a.log);
     done = ScrapeMetric(a.port, "alertd_committed_records_total") - base;
     run.rss.emplace_back(done / readings, RssKb(a.pid, "VmRSS:"));
+    if (Since(sampled) >= 0.5) {
+      report.Sample("synthetic " + label, (done - sampled_done) / Since(sampled), run.rss.back().second / 1024.0);
+      sampled = Clock::now();
+      sampled_done = done;
+    }
   }
   run.rate = done / Since(t0);
   producer.join();
@@ -139,7 +151,7 @@ int main(int argc, char** argv) {
   cli.add_option("--alertd", alertd_bin, "alertd binary")->required();
   cli.add_option("--kafka", kafka_bin, "alertd-kafka binary")->required();
   cli.add_option("--dir", work, "Working directory (state, logs)")->capture_default_str();
-  cli.add_option("--readings", readings, "Readings per throughput phase")->capture_default_str();
+  cli.add_option("--readings", readings, "Readings per synthetic throughput phase")->capture_default_str();
   cli.add_option("--workers", workers, "Distinct workers")->capture_default_str();
   cli.add_option("--partitions", partitions, "Partitions per topic (the mock cluster keeps ~5 MiB each)")
       ->capture_default_str();
@@ -162,9 +174,40 @@ int main(int argc, char** argv) {
   cli.add_option("--failover-readings", failover_readings,
                  "Readings graded before the failover: the state the moved partitions carry")
       ->capture_default_str();
+  std::string sim_bin, workload = "both", out;
+  cli.add_option("--sim", sim_bin, "alertd-sim binary (the realistic workload)");
+  cli.add_option("--workload", workload, "realistic: alertd-sim's population and mix; synthetic: the bench's own "
+                                         "stream (--readings); both")
+      ->check(CLI::IsMember({"realistic", "synthetic", "both"}))
+      ->capture_default_str();
+  cli.add_option("--out", out, "Where figures.csv, series.csv and plot.png go (default: --dir)");
+  RealisticOptions ro;
+  cli.add_option("--repetitions", ro.repetitions, "Runs of each realistic measurement; each figure is their median")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
+  cli.add_option("--days", ro.days, "Days of history alertd-sim writes (realistic)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60));
+  cli.add_option("--readings-per-day", ro.readings_per_day, "alertd-sim's self-tests per worker per day (realistic)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cli.add_option("--memory-workers", ro.memory_workers,
+                 "Workers of the memory and restart run (the issue's 1000000; long); 0 = not run")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 9999999));
+  cli.add_option("--memory-readings-per-day", ro.memory_readings_per_day,
+                 "alertd-sim's self-tests per worker per day in the memory run (its readings must fit the "
+                 "embedded cluster's ~5 MiB per partition)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   CLI11_PARSE(cli, argc, argv);
+  const bool synthetic = workload != "realistic", realistic = workload != "synthetic";
+  if (realistic && sim_bin.empty()) Die("--sim: the realistic workload needs the alertd-sim binary");
+  if (out.empty()) out = work;
   KillChildrenOnSignals();
-  if (sparse_workers < 1 || dense_workers < 1 || std::max(sparse_workers, dense_workers) > workers) {
+  // Line by line even into a pipe or file (`make bench | tee`): a long run shows where it is.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (synthetic && (sparse_workers < 1 || dense_workers < 1 || std::max(sparse_workers, dense_workers) > workers)) {
     Die("--sparse-workers and --dense-workers must be between 1 and --workers (the roster of profiles)");
   }
 
@@ -176,222 +219,269 @@ int main(int argc, char** argv) {
       "readings,worker-profiles,shifts,escalation-acks,escalations,dead-letters,referrals,readings-raw,readings-nocl,"
       "alertd-state-changelog,alertd-drain-state-changelog";
   for (const auto& t : ScaleOutTopics({"sparse", "dense"}, FailoverStandbys(session_timeout_ms))) topics += "," + t;
+  ro.alertd_bin = alertd_bin;
+  ro.sim_bin = sim_bin;
+  ro.work = work;
+  ro.partitions = partitions;
+  ro.workers = workers;
+  ro.latency_rate = latency_rate;
+  ro.latency_seconds = latency_seconds;
+  ro.alertd_flags = alertd_flags;
+  if (realistic) {
+    for (const auto& t : RealisticTopics(ro)) topics += "," + t;
+  }
   pid_t kafka = Spawn({kafka_bin, "--partitions", std::to_string(partitions), "--topics", topics, "--bootstrap-file",
                        work + "/bootstrap"},
                       work + "/kafka.log");
   const std::string bootstrap = WaitForFile(work + "/bootstrap", 30, kafka, work + "/kafka.log");
-  std::printf("embedded kafka at %s, %d partitions per topic, %lld readings per phase, %d workers\n",
-              bootstrap.c_str(), partitions, static_cast<long long>(readings), workers);
+  ro.bootstrap = bootstrap;
+  std::printf("embedded kafka at %s, %d partitions per topic, %d workers; workload %s\n", bootstrap.c_str(),
+              partitions, workers, workload.c_str());
+  Report report;
+  Ratios last_lines;
+  if (synthetic) {
+    const auto synthetic_t0 = Clock::now();
+    std::printf("synthetic: %lld readings per phase\n", static_cast<long long>(readings));
 
-  const int64_t now = WallMs();
-  auto stream = EncodeStream(readings, workers, now);
+    const int64_t now = WallMs();
+    auto stream = EncodeStream(readings, workers, now);
 
-  // Phase 1: consume-only.
-  double consume_rate = 0, produce_rate_1 = 0;
-  {
-    auto c = alertd::kafka::NewConsumer(bootstrap, "bench-consume-only", {}, nullptr, nullptr);
-    if (!c.ok()) Die(std::string(c.status().message()));
-    (*c)->subscribe({"readings-raw"});
-    // Join the group before the clock starts: alertd has joined by the time its phase starts too.
-    std::vector<RdKafka::TopicPartition*> assigned;
-    for (int i = 0; i < 300 && assigned.empty(); ++i) {
-      std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-      (*c)->assignment(assigned);
-    }
-    RdKafka::TopicPartition::destroy(assigned);
-    std::atomic<bool> produced{false};
-    const double broker0 = CpuSeconds(kafka);
-    auto t0 = Clock::now();
-    std::thread producer([&] {
-      produce_rate_1 = ProduceAll(bootstrap, "readings-raw", stream);
-      produced = true;
-    });
-    // The C poll API, as alertd's loop uses: the baseline must be the fastest plain consumer, not the
-    // C++ wrapper's per-message allocations.
-    int64_t n = 0, bytes = 0;
-    while (n < readings && Since(t0) < 300) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll((*c)->c_ptr(), 100);
-      if (m == nullptr) continue;
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ++n;
-        bytes += static_cast<int64_t>(m->len);
-      }
-      rd_kafka_message_destroy(m);
-    }
-    consume_rate = n / Since(t0);
-    producer.join();
-    (*c)->close();
-    if (n < readings) Die("consume-only phase saw " + std::to_string(n) + " of " + std::to_string(readings));
-    std::printf("consume-only: %lld readings (%.1f MB) at %.0f readings/s (producer %.0f/s); broker used %.2f CPU s\n",
-                static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1, CpuSeconds(kafka) - broker0);
-  }
-
-  // The roster first: the drain's alertd reads it before its readings, as alertd in phase 3 does.
-  ProduceProfiles(bootstrap, workers);
-
-  // Phase 2: drain the topic phase 1 filled, first with a bare consumer, then with alertd. Each rate
-  // runs from the first reading seen to the last, so neither counts its start-up or group join.
-  double drain_consume_rate = 0, drain_alertd_rate = 0;
-  {
-    auto c = alertd::kafka::NewConsumer(bootstrap, "bench-drain", {}, nullptr, nullptr);
-    if (!c.ok()) Die(std::string(c.status().message()));
-    (*c)->subscribe({"readings-raw"});
-    int64_t n = 0;
-    Clock::time_point first;
-    const auto limit = Clock::now();
-    while (n < readings && Since(limit) < 300) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll((*c)->c_ptr(), 100);
-      if (m == nullptr) continue;
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && n++ == 0) first = Clock::now();
-      rd_kafka_message_destroy(m);
-    }
-    drain_consume_rate = n / Since(first);
-    (*c)->close();
-    if (n < readings) Die("drain phase (consumer) saw " + std::to_string(n) + " of " + std::to_string(readings));
-    std::printf("drain, consumer: %lld readings of a full topic at %.0f readings/s\n", static_cast<long long>(n),
-                drain_consume_rate);
-  }
-  // With the changelog (the default) and without: the ratio is what the changelog costs.
-  double drain_alertd_nocl_rate = 0;
-  {
-    std::vector<std::string> extra{"--group", "alertd-drain", "--readings-topic", "readings-raw"};
-    extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
-    drain_alertd_rate = DrainWithAlertd(alertd_bin, bootstrap, work, "drain", extra, readings, workers);
-    extra[1] = "alertd-drain-nocl";
-    extra.push_back("--no-changelog");
-    drain_alertd_nocl_rate = DrainWithAlertd(alertd_bin, bootstrap, work, "drain-nocl", extra, readings, workers);
-  }
-
-  // Phase 3: alertd, reading while the producer writes; without the changelog first, on its own topic
-  // and group, then with it (that instance stays for the latency phase).
-  double alertd_nocl_rate = 0;
-  {
-    std::vector<std::string> extra{"--group", "alertd-nocl", "--readings-topic", "readings-nocl", "--no-changelog"};
-    extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
-    const Alertd nocl = StartAlertd(alertd_bin, bootstrap, work, "nocl", extra);
-    alertd_nocl_rate =
-        ReadWhileProduced(nocl, kafka, bootstrap, "readings-nocl", stream, workers, "alertd --no-changelog:").rate;
-    Stop(nocl.pid);
-  }
-  const Alertd main_alertd = StartAlertd(alertd_bin, bootstrap, work, "main", alertd_flags);
-  const pid_t alertd = main_alertd.pid;
-  const int port = main_alertd.port;
-  const LiveRun live = ReadWhileProduced(main_alertd, kafka, bootstrap, "readings", stream, workers, "alertd:      ");
-  const double alertd_rate = live.rate;
-  const auto& rss = live.rss;
-  std::printf("alertd commits: %.0f, mean %.1f ms; engine loop waited %.2f s for commits\n",
-              ScrapeMetric(port, "alertd_commit_duration_seconds_count"),
-              1000 * ScrapeMetric(port, "alertd_commit_duration_seconds_sum") /
-                  std::max(1.0, ScrapeMetric(port, "alertd_commit_duration_seconds_count")),
-              ScrapeMetric(port, "alertd_commit_wait_seconds_total"));
-  std::printf("alertd RSS by progress:");
-  for (double q : {0.25, 0.5, 0.75, 1.0}) {
-    auto it = std::find_if(rss.begin(), rss.end(), [q](const auto& s) { return s.first >= q - 1e-9; });
-    if (it != rss.end()) std::printf("  %.0f%%: %.1f MiB", q * 100, it->second / 1024.0);
-  }
-  std::printf("\n");
-
-  // Phase 4: latency at a steady rate. Probe workers get exactly one grade-3 reading each, so each
-  // probe opens one R1 episode; the rest of the traffic is ordinary readings.
-  std::vector<double> latencies_ms;
-  {
-    // Joined, with start offsets resolved, before the first probe, so a probe's latency is not the
-    // time it took this consumer to start.
-    const auto c = JoinedConsumerAtEnd(bootstrap, "bench-latency", "escalations");
-    std::atomic<int> probes{0};
-    // ALERTD_BENCH_TRACE=file: one line per probe (event time, latency ms, worker) for looking at the tail.
-    FILE* trace = std::getenv("ALERTD_BENCH_TRACE") ? std::fopen(std::getenv("ALERTD_BENCH_TRACE"), "w") : nullptr;
-    std::thread producer([&] {
-      auto p = MakeProducer(bootstrap);
-      // An idempotent producer first fetches metadata and a producer id; that start-up is not latency.
-      auto warm = alertd::testing::MakeBp("WARMUP", WallMs(), 120, 80);
-      Send(*p, "readings", warm.worker_id(), warm.SerializeAsString());
-      p->flush(30000);
-      ReadingFactory f(workers);
-      const auto t0 = Clock::now();
-      int64_t i = 0;
-      while (Since(t0) < latency_seconds) {
-        const int64_t due = static_cast<int64_t>(Since(t0) * latency_rate);
-        for (; i < due; ++i) {
-          healthgrid::v1::Reading r;
-          if (i % 50 == 0) {
-            r = alertd::testing::MakeBp("P" + std::to_string(probes.fetch_add(1)), WallMs(), 186, 114);
-          } else {
-            r = f.Next(i, readings, now);
-            r.set_measured_at_ms(WallMs());
-          }
-          Send(*p, "readings", r.worker_id(), r.SerializeAsString());
+    // Phase 1: consume-only.
+    double consume_rate = 0, produce_rate_1 = 0;
+    {
+      const auto c = JoinedConsumer(bootstrap, "bench-consume-only", "readings-raw");
+      std::atomic<bool> produced{false};
+      const double broker0 = CpuSeconds(kafka);
+      auto t0 = Clock::now();
+      std::thread producer([&] {
+        produce_rate_1 = ProduceAll(bootstrap, "readings-raw", stream);
+        produced = true;
+      });
+      // The C poll API, as alertd's loop uses: the baseline must be the fastest plain consumer, not the
+      // C++ wrapper's per-message allocations.
+      int64_t n = 0, bytes = 0;
+      while (n < readings && Since(t0) < 300) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(c->c_ptr(), 100);
+        if (m == nullptr) continue;
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          ++n;
+          bytes += static_cast<int64_t>(m->len);
         }
-        p->poll(1);
+        rd_kafka_message_destroy(m);
       }
-      p->flush(60000);
-    });
-    const auto t0 = Clock::now();
-    while (Since(t0) < latency_seconds + 15 &&
-           (static_cast<int>(latencies_ms.size()) < probes.load() || Since(t0) < latency_seconds)) {
-      std::unique_ptr<RdKafka::Message> m(c->consume(100));
-      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      const int64_t seen = WallMs();
-      healthgrid::v1::Escalation e;
-      if (!e.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
-      if (e.worker_id().rfind("P", 0) == 0 && e.state() == healthgrid::v1::OPEN) {
-        latencies_ms.push_back(static_cast<double>(seen - e.trigger_at_ms()));
-        if (trace) std::fprintf(trace, "%lld %lld %s\n", static_cast<long long>(e.trigger_at_ms()),
-                                static_cast<long long>(seen - e.trigger_at_ms()), e.worker_id().c_str());
-      }
+      consume_rate = n / Since(t0);
+      producer.join();
+      c->close();
+      if (n < readings) Die("consume-only phase saw " + std::to_string(n) + " of " + std::to_string(readings));
+      std::printf(
+          "consume-only: %lld readings (%.1f MB) at %.0f readings/s (producer %.0f/s); broker used %.2f CPU s\n",
+          static_cast<long long>(n), bytes / 1e6, consume_rate, produce_rate_1, CpuSeconds(kafka) - broker0);
     }
-    producer.join();
-    c->close();
-    if (trace) std::fclose(trace);
-    std::printf("latency at %d readings/s for %d s: %zu of %d probe escalations seen\n", latency_rate, latency_seconds,
-                latencies_ms.size(), probes.load());
-  }
-  const Percentiles lat = Of(latencies_ms);
-  const long peak_kb = RssKb(alertd, "VmHWM:");
-  Stop(alertd);
 
-  // Phase 5: scale-out.
-  ScaleOut so{alertd_bin, bootstrap, work, partitions, workers, now, alertd_flags, kafka, work + "/kafka.log"};
-  std::vector<StateCost> costs;
-  if (state_cost_readings > 0) {
-    costs.push_back(MeasureStateCost(so, "sparse", sparse_workers, state_cost_readings));
-    costs.push_back(MeasureStateCost(so, "dense", dense_workers, state_cost_readings));
-  }
-  std::vector<Failover> failovers;
-  for (int standbys : FailoverStandbys(session_timeout_ms)) {
-    failovers.push_back(MeasureFailover(so, session_timeout_ms, standbys, workers, failover_readings));
-  }
-  Stop(kafka);
+    // The roster first: the drain's alertd reads it before its readings, as alertd in phase 3 does.
+    ProduceProfiles(bootstrap, workers);
 
-  std::printf("\n");
-  std::printf("consume-only readings/s:          %.0f\n", consume_rate);
-  std::printf("alertd readings/s:                %.0f (--no-changelog: %.0f)\n", alertd_rate, alertd_nocl_rate);
-  std::printf("drain consume-only readings/s:    %.0f\n", drain_consume_rate);
-  std::printf("drain alertd readings/s:          %.0f (--no-changelog: %.0f)\n", drain_alertd_rate,
-              drain_alertd_nocl_rate);
-  std::printf("produce->escalation latency p50:  %.0f ms\n", lat.p50);
-  std::printf("produce->escalation latency p99:  %.0f ms (max %.0f ms)\n", lat.p99, lat.max);
-  std::printf("alertd peak RSS:                  %.1f MiB\n", peak_kb / 1024.0);
-  // Concurrent: both read while the producer writes, so both rates lean on the producer's. Drain: both
-  // read the same full topic, so the ratio is alertd's cost against a bare consumer's.
-  std::printf("ratio alertd/consume-only, concurrent (both read while the producer writes): %.2f\n",
-              alertd_rate / consume_rate);
-  std::printf("ratio alertd/consume-only, drain (both read the same full topic):           %.2f\n",
-              drain_alertd_rate / drain_consume_rate);
-  std::printf("ratio changelog on/off, concurrent:                                           %.2f\n",
-              alertd_rate / alertd_nocl_rate);
-  std::printf("ratio changelog on/off, drain:                                                %.2f\n",
-              drain_alertd_rate / drain_alertd_nocl_rate);
-  for (const StateCost& c : costs) {
-    std::printf("%-6s (%5d workers): changelog %.0f B/reading, RocksDB disk writes %.0f B/reading, restore "
-                "%.0f records/s %.1f MiB/s\n",
-                c.name.c_str(), c.workers, c.changelog_bytes_per_reading, c.disk_bytes_per_reading,
-                c.restore_records / c.restore_seconds, c.restore_bytes / 1048576 / c.restore_seconds);
+    // Phase 2: drain the topic phase 1 filled, first with a bare consumer, then with alertd. Each rate
+    // runs from the first reading seen to the last, so neither counts its start-up or group join.
+    double drain_consume_rate = 0, drain_alertd_rate = 0;
+    {
+      auto c = alertd::kafka::NewConsumer(bootstrap, "bench-drain", {}, nullptr, nullptr);
+      if (!c.ok()) Die(std::string(c.status().message()));
+      (*c)->subscribe({"readings-raw"});
+      int64_t n = 0;
+      Clock::time_point first;
+      const auto limit = Clock::now();
+      while (n < readings && Since(limit) < 300) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll((*c)->c_ptr(), 100);
+        if (m == nullptr) continue;
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && n++ == 0) first = Clock::now();
+        rd_kafka_message_destroy(m);
+      }
+      drain_consume_rate = n / Since(first);
+      (*c)->close();
+      if (n < readings) Die("drain phase (consumer) saw " + std::to_string(n) + " of " + std::to_string(readings));
+      std::printf("drain, consumer: %lld readings of a full topic at %.0f readings/s\n", static_cast<long long>(n),
+                  drain_consume_rate);
+    }
+    // With the changelog (the default) and without: the ratio is what the changelog costs.
+    double drain_alertd_nocl_rate = 0;
+    {
+      std::vector<std::string> extra{"--group", "alertd-drain", "--readings-topic", "readings-raw"};
+      extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
+      drain_alertd_rate = DrainWithAlertd(alertd_bin, bootstrap, work, "drain", extra, readings, workers);
+      extra[1] = "alertd-drain-nocl";
+      extra.push_back("--no-changelog");
+      drain_alertd_nocl_rate = DrainWithAlertd(alertd_bin, bootstrap, work, "drain-nocl", extra, readings, workers);
+    }
+
+    // Phase 3: alertd, reading while the producer writes; without the changelog first, on its own topic
+    // and group, then with it (that instance stays for the latency phase).
+    double alertd_nocl_rate = 0;
+    {
+      std::vector<std::string> extra{"--group", "alertd-nocl", "--readings-topic", "readings-nocl", "--no-changelog"};
+      extra.insert(extra.end(), alertd_flags.begin(), alertd_flags.end());
+      const Alertd nocl = StartAlertd(alertd_bin, bootstrap, work, "nocl", extra);
+      alertd_nocl_rate =
+          ReadWhileProduced(nocl, kafka, bootstrap, "readings-nocl", stream, workers, "alertd --no-changelog:", report)
+              .rate;
+      Stop(nocl.pid);
+    }
+    const Alertd main_alertd = StartAlertd(alertd_bin, bootstrap, work, "main", alertd_flags);
+    const pid_t alertd = main_alertd.pid;
+    const int port = main_alertd.port;
+    const LiveRun live =
+        ReadWhileProduced(main_alertd, kafka, bootstrap, "readings", stream, workers, "alertd:      ", report);
+    const double alertd_rate = live.rate;
+    const auto& rss = live.rss;
+    std::printf("alertd commits: %.0f, mean %.1f ms; engine loop waited %.2f s for commits\n",
+                ScrapeMetric(port, "alertd_commit_duration_seconds_count"),
+                1000 * ScrapeMetric(port, "alertd_commit_duration_seconds_sum") /
+                    std::max(1.0, ScrapeMetric(port, "alertd_commit_duration_seconds_count")),
+                ScrapeMetric(port, "alertd_commit_wait_seconds_total"));
+    std::printf("alertd RSS by progress:");
+    for (double q : {0.25, 0.5, 0.75, 1.0}) {
+      auto it = std::find_if(rss.begin(), rss.end(), [q](const auto& s) { return s.first >= q - 1e-9; });
+      if (it != rss.end()) std::printf("  %.0f%%: %.1f MiB", q * 100, it->second / 1024.0);
+    }
+    std::printf("\n");
+
+    // Phase 4: latency at a steady rate. Probe workers get exactly one grade-3 reading each, so each
+    // probe opens one R1 episode; the rest of the traffic is ordinary readings.
+    std::vector<double> latencies_ms;
+    std::vector<std::pair<int64_t, double>> timed_latencies;  // (trigger ms, latency ms) for the series
+    {
+      // Joined, with start offsets resolved, before the first probe, so a probe's latency is not the
+      // time it took this consumer to start.
+      const auto c = JoinedConsumerAtEnd(bootstrap, "bench-latency", "escalations");
+      std::atomic<int> probes{0};
+      // ALERTD_BENCH_TRACE=file: one line per probe (event time, latency ms, worker) for looking at the tail.
+      FILE* trace = std::getenv("ALERTD_BENCH_TRACE") ? std::fopen(std::getenv("ALERTD_BENCH_TRACE"), "w") : nullptr;
+      std::thread producer([&] {
+        auto p = MakeProducer(bootstrap);
+        // An idempotent producer first fetches metadata and a producer id; that start-up is not latency.
+        auto warm = alertd::testing::MakeBp("WARMUP", WallMs(), 120, 80);
+        Send(*p, "readings", warm.worker_id(), warm.SerializeAsString());
+        p->flush(30000);
+        ReadingFactory f(workers);
+        const auto t0 = Clock::now();
+        int64_t i = 0;
+        while (Since(t0) < latency_seconds) {
+          const int64_t due = static_cast<int64_t>(Since(t0) * latency_rate);
+          for (; i < due; ++i) {
+            healthgrid::v1::Reading r;
+            if (i % 50 == 0) {
+              r = alertd::testing::MakeBp("P" + std::to_string(probes.fetch_add(1)), WallMs(), 186, 114);
+            } else {
+              r = f.Next(i, readings, now);
+              r.set_measured_at_ms(WallMs());
+            }
+            Send(*p, "readings", r.worker_id(), r.SerializeAsString());
+          }
+          p->poll(1);
+        }
+        p->flush(60000);
+      });
+      const auto t0 = Clock::now();
+      while (Since(t0) < latency_seconds + 15 &&
+             (static_cast<int>(latencies_ms.size()) < probes.load() || Since(t0) < latency_seconds)) {
+        std::unique_ptr<RdKafka::Message> m(c->consume(100));
+        if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+        const int64_t seen = WallMs();
+        healthgrid::v1::Escalation e;
+        if (!e.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
+        if (e.worker_id().rfind("P", 0) == 0 && e.state() == healthgrid::v1::OPEN) {
+          latencies_ms.push_back(static_cast<double>(seen - e.trigger_at_ms()));
+          timed_latencies.emplace_back(e.trigger_at_ms(), latencies_ms.back());
+          if (trace) std::fprintf(trace, "%lld %lld %s\n", static_cast<long long>(e.trigger_at_ms()),
+                                  static_cast<long long>(seen - e.trigger_at_ms()), e.worker_id().c_str());
+        }
+      }
+      producer.join();
+      c->close();
+      if (trace) std::fclose(trace);
+      std::printf("latency at %d readings/s for %d s: %zu of %d probe escalations seen\n", latency_rate,
+                  latency_seconds, latencies_ms.size(), probes.load());
+      report.SampleLatencies("synthetic latency", timed_latencies);
+    }
+    const Percentiles lat = Of(latencies_ms);
+    const long peak_kb = RssKb(alertd, "VmHWM:");
+    Stop(alertd);
+
+    // Phase 5: scale-out.
+    ScaleOut so{alertd_bin, bootstrap, work, partitions, workers, now, alertd_flags, kafka, work + "/kafka.log"};
+    std::vector<StateCost> costs;
+    if (state_cost_readings > 0) {
+      costs.push_back(MeasureStateCost(so, "sparse", sparse_workers, state_cost_readings));
+      costs.push_back(MeasureStateCost(so, "dense", dense_workers, state_cost_readings));
+    }
+    std::vector<Failover> failovers;
+    for (int standbys : FailoverStandbys(session_timeout_ms)) {
+      failovers.push_back(MeasureFailover(so, session_timeout_ms, standbys, workers, failover_readings));
+    }
+    if (!realistic) Stop(kafka);
+
+    std::printf("\n");
+    std::printf("consume-only readings/s:          %.0f\n", consume_rate);
+    std::printf("alertd readings/s:                %.0f (--no-changelog: %.0f)\n", alertd_rate, alertd_nocl_rate);
+    std::printf("drain consume-only readings/s:    %.0f\n", drain_consume_rate);
+    std::printf("drain alertd readings/s:          %.0f (--no-changelog: %.0f)\n", drain_alertd_rate,
+                drain_alertd_nocl_rate);
+    std::printf("produce->escalation latency p50:  %.0f ms\n", lat.p50);
+    std::printf("produce->escalation latency p99:  %.0f ms (max %.0f ms)\n", lat.p99, lat.max);
+    std::printf("alertd peak RSS:                  %.1f MiB\n", peak_kb / 1024.0);
+    // Concurrent: both read while the producer writes, so both rates lean on the producer's. Drain: both
+    // read the same full topic, so the ratio is alertd's cost against a bare consumer's.
+    std::printf("ratio alertd/consume-only, concurrent (both read while the producer writes): %.2f\n",
+                alertd_rate / consume_rate);
+    std::printf("ratio alertd/consume-only, drain (both read the same full topic):           %.2f\n",
+                drain_alertd_rate / drain_consume_rate);
+    std::printf("ratio changelog on/off, concurrent:                                           %.2f\n",
+                alertd_rate / alertd_nocl_rate);
+    std::printf("ratio changelog on/off, drain:                                                %.2f\n",
+                drain_alertd_rate / drain_alertd_nocl_rate);
+    for (const StateCost& c : costs) {
+      std::printf("%-6s (%5d workers): changelog %.0f B/reading, RocksDB disk writes %.0f B/reading, restore "
+                  "%.0f records/s %.1f MiB/s\n",
+                  c.name.c_str(), c.workers, c.changelog_bytes_per_reading, c.disk_bytes_per_reading,
+                  c.restore_records / c.restore_seconds, c.restore_bytes / 1048576 / c.restore_seconds);
+    }
+    for (const Failover& f : failovers) {
+      std::printf("failover, %d standby (kill -9, session.timeout.ms=%d): moved partitions processing again after "
+                  "%.2f s (last probe escalation), survivor restored all after %.2f s, %.0f changelog records read\n",
+                  f.standby_replicas, f.session_timeout_ms, f.last_probe_s, f.restored_s, f.restored_records);
+    }
+    report.Add("synthetic: consume-only live (while produced)", "readings/s", consume_rate);
+    report.Add("synthetic: alertd live (while produced)", "readings/s", alertd_rate);
+    report.Add("synthetic: alertd live --no-changelog", "readings/s", alertd_nocl_rate);
+    report.Add("synthetic: consume-only drain", "readings/s", drain_consume_rate);
+    report.Add("synthetic: alertd drain", "readings/s", drain_alertd_rate);
+    report.Add("synthetic: alertd drain --no-changelog", "readings/s", drain_alertd_nocl_rate);
+    report.Add("synthetic: latency p50", "ms", lat.p50);
+    report.Add("synthetic: latency p99", "ms", lat.p99);
+    report.Add("synthetic: alertd peak RSS", "MiB", peak_kb / 1024.0);
+    last_lines = {drain_alertd_rate / drain_consume_rate, alertd_rate / consume_rate};
+    std::printf("the synthetic phases took %.0f s\n", Since(synthetic_t0));
+  }  // synthetic
+
+  if (realistic) {
+    std::printf("\nrealistic workload: alertd-sim, %d workers, %d days at %g readings/day, %d repetitions\n", workers,
+                ro.days, ro.readings_per_day, ro.repetitions);
+    const auto realistic_t0 = Clock::now();
+    last_lines = RunRealistic(ro, report);
+    std::printf("the realistic phases took %.0f s\n", Since(realistic_t0));
+    Stop(kafka);
   }
-  for (const Failover& f : failovers) {
-    std::printf("failover, %d standby (kill -9, session.timeout.ms=%d): moved partitions processing again after "
-                "%.2f s (last probe escalation), survivor restored all after %.2f s, %.0f changelog records read\n",
-                f.standby_replicas, f.session_timeout_ms, f.last_probe_s, f.restored_s, f.restored_records);
-  }
+
+  fs::create_directories(out);
+  const std::string figures = out + "/figures.csv", series = out + "/series.csv", plot = out + "/plot.png";
+  report.WriteFigures(figures);
+  report.WriteSeries(series);
+  const bool plotted = report.Plot(series, plot, out + "/gnuplot.log");
+  std::printf("\nfigures (median over the runs, min..max):\n");
+  report.PrintFigures();
+  std::printf("every figure: %s\ntime series: %s\n", figures.c_str(), series.c_str());
+  if (plotted) std::printf("plot: %s\n", plot.c_str());
+  std::printf("drain ratio alertd/consume-only: %.2f\n", last_lines.drain);
+  std::printf("live ratio alertd/consume-only: %.2f\n", last_lines.live);
   return 0;
 }

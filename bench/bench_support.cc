@@ -70,6 +70,18 @@ pid_t Spawn(std::vector<std::string> argv, const std::string& log) {
   return *pid;
 }
 
+int RunToEnd(std::vector<std::string> argv, const std::string& log, int seconds) {
+  const std::string what = argv.empty() ? std::string() : argv[0] + (argv.size() > 1 ? " " + argv[1] : "");
+  const pid_t pid = Spawn(std::move(argv), log);
+  int status = 0;
+  for (int i = 0; waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    if (i >= seconds * 20) Die(what + " still running after " + std::to_string(seconds) + " s (log: " + log + ")");
+    usleep(50000);
+  }
+  Forget(pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 void Stop(pid_t pid) {
   kill(pid, SIGTERM);
   int status = 0;
@@ -188,9 +200,10 @@ healthgrid::v1::Reading ReadingFactory::Next(int64_t i, int64_t total, int64_t n
   return testing::MakeBp(WorkerId(w), now_ms - kSpanMs + (i / workers_) * step, s, d);
 }
 
-std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
-                                                            const std::string& topic) {
-  auto c = alertd::kafka::NewConsumer(bootstrap, group, {{"auto.offset.reset", "latest"}}, nullptr, nullptr);
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootstrap, const std::string& group,
+                                                       const std::string& topic,
+                                                       const std::map<std::string, std::string>& extra) {
+  auto c = alertd::kafka::NewConsumer(bootstrap, group, extra, nullptr, nullptr);
   if (!c.ok()) Die(std::string(c.status().message()));
   (*c)->subscribe({topic});
   std::vector<RdKafka::TopicPartition*> assigned;
@@ -198,13 +211,22 @@ std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& b
     std::unique_ptr<RdKafka::Message>((*c)->consume(100));
     (*c)->assignment(assigned);
   }
-  for (int i = 0; i < 100; ++i) {
-    (*c)->position(assigned);
-    if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
-    std::unique_ptr<RdKafka::Message>((*c)->consume(100));
-  }
   RdKafka::TopicPartition::destroy(assigned);
   return std::move(*c);
+}
+
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
+                                                            const std::string& topic) {
+  auto c = JoinedConsumer(bootstrap, group, topic, {{"auto.offset.reset", "latest"}});
+  std::vector<RdKafka::TopicPartition*> assigned;
+  c->assignment(assigned);
+  for (int i = 0; i < 100; ++i) {
+    c->position(assigned);
+    if (std::all_of(assigned.begin(), assigned.end(), [](auto* tp) { return tp->offset() >= 0; })) break;
+    std::unique_ptr<RdKafka::Message>(c->consume(100));
+  }
+  RdKafka::TopicPartition::destroy(assigned);
+  return c;
 }
 
 std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -28,6 +29,8 @@ void KillChildrenOnSignals();
 
 // Starts a child with stdout and stderr in `log`.
 pid_t Spawn(std::vector<std::string> argv, const std::string& log);
+// Runs a child to its end; its exit code (128 + signal if killed). Dies after `seconds`.
+int RunToEnd(std::vector<std::string> argv, const std::string& log, int seconds);
 // SIGTERM, then SIGKILL after 10 s.
 void Stop(pid_t pid);
 // SIGKILL and reap: a crash, as the engine sees it.
@@ -73,6 +76,12 @@ class ReadingFactory {
 using EncodedStream = std::vector<std::pair<std::string, std::string>>;  // (key, Reading bytes)
 
 std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap);
+// A consumer of `topic` in group `group` (from the start of the topic unless `extra` says otherwise)
+// that has joined and has its partitions before it returns: a phase's clock starts after the join, as
+// alertd has joined by the time its phase starts.
+std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootstrap, const std::string& group,
+                                                       const std::string& topic,
+                                                       const std::map<std::string, std::string>& extra = {});
 // A consumer of `topic` from its end, in group `group`, that has joined and resolved its start offsets
 // before it returns: what it then sees was produced after the call, and its latency is not its start's.
 std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,

@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 with libFuzzer and the sanitizer runtimes
   chromium nodejs fonts-noto-cjk  # the grid view's browser test: headless Chromium driven from node, CJK glyphs in its screenshots
   prometheus prometheus-alertmanager yamllint shellcheck  # deploy/ checked in make test: promtool, amtool, a real Prometheus scraping alertd, YAML and shell lint
+  gnuplot-nox  # make bench: the plot of throughput, latency percentiles and RSS over the run (plot.png)
 )
 missing=()
 for p in "${packages[@]}"; do

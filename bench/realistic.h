@@ -1,0 +1,39 @@
+// alertd-bench on the workload users have: alertd-sim's population and mix (profiles, blood pressure
+// with pre-shift checks, glucose and body readings, 14 days of history) instead of the synthetic stream.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench/report.h"
+
+namespace alertd::bench {
+
+struct RealisticOptions {
+  std::string alertd_bin, sim_bin, bootstrap, work;
+  int partitions = 128;
+  int workers = 20000;  // also the sparse workers of the bytes-per-reading runs; dense ones are 1/50 of them
+  int days = 14;
+  double readings_per_day = 8;
+  int repetitions = 3;
+  int latency_rate = 5000, latency_seconds = 20;
+  // The memory and restart run with a large population (the 1,000,000); 0 = not run.
+  int memory_workers = 0;
+  double memory_readings_per_day = 0.1;
+  std::vector<std::string> alertd_flags;
+};
+
+// Every topic the realistic phases read or write, changelogs included, for alertd-kafka's --topics.
+std::vector<std::string> RealisticTopics(const RealisticOptions& o);
+
+struct Ratios {
+  double drain = 0, live = 0;  // medians over the repetitions
+};
+
+// Fills the topics with alertd-sim, then each repetition: the bare consumer while the stream is produced
+// and again draining it, alertd draining it, alertd while it is produced, latency at a steady rate,
+// restart after kill -9, bytes per reading for sparse and dense workers; then the memory run if asked.
+// Each figure goes to `report`; prints a line per measurement.
+Ratios RunRealistic(const RealisticOptions& o, Report& report);
+
+}  // namespace alertd::bench
