@@ -3,7 +3,10 @@
 // duplicates are not POSTed, a 400 fails for good, and kill -9 mid-stream loses no referral.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/wait.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -138,6 +141,24 @@ Outcomes ReadOutcomes(const std::string& bootstrap) {
   return out;
 }
 
+// Runs tests/fhir's validator (@medplum/core against the R4 profiles) on `bundles`; its exit code and output.
+std::pair<int, std::string> ValidateWithMedplum(const std::vector<std::pair<std::string, json>>& bundles,
+                                                const std::string& dir) {
+  json file{{"bundles", json::array()}, {"flags", json::array()}};
+  for (const auto& [name, bundle] : bundles) file["bundles"].push_back({{"name", name}, {"bundle", bundle}});
+  const std::string path = dir + "/received-bundles.json";
+  WriteTextFile(path, file.dump());
+  const std::string command = std::string(FHIR_NODE_BIN) + " " + FHIR_VALIDATE_SCRIPT + " --modules " +
+                              FHIR_VALIDATOR_MODULES + " --received " + path + " 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, "cannot run " + command};
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
 const char kTransactionResponse[] = R"({"resourceType":"Bundle","type":"transaction-response","entry":[]})";
 
 class NotifyFhirTest : public ::testing::Test {
@@ -226,10 +247,15 @@ TEST_F(NotifyFhirTest, EachReferralReachesTheClinicOnceThroughFailuresTimeoutsAn
       << "the 400 is not retried and the duplicate of rf-4 is not POSTed";
   const std::map<std::string, int> accepted = clinic.Accepted();
   EXPECT_EQ(accepted, (std::map<std::string, int>{{"rf-0", 1}, {"rf-1", 1}, {"rf-2", 1}, {"rf-4", 1}, {"rf-5", 1}}));
+  std::vector<std::pair<std::string, json>> got;
   for (const FhirReceiver::Request& r : clinic.Received()) {
     const int i = std::stoi(r.referral_id.substr(3));
     EXPECT_EQ(json::parse(r.body), ExpectedBundle(Referral(i))) << r.referral_id;
+    if (r.status >= 200 && r.status < 300) got.emplace_back(r.referral_id, json::parse(r.body));
   }
+  const auto [validator_exit, validator_output] = ValidateWithMedplum(got, dir_.path());
+  EXPECT_EQ(validator_exit, 0) << "the Bundles the clinic accepted fail FHIR R4 validation:\n" << validator_output;
+  EXPECT_NE(validator_output.find("in 5 bundles"), std::string::npos) << validator_output;
 
   // The topic: each referral's Bundle once, keyed by its referral id.
   std::map<std::string, int> on_topic;
