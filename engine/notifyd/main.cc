@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -44,6 +45,22 @@ int ExitCodeFor(const absl::Status& status) {
 int64_t NowMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The secret in the file `flag` gives (its first line), "" when the flag is not given; nullopt after
+// saying why not (unreadable, or an empty first line where `expected` should be).
+std::optional<std::string> SecretFromFlag(const std::string& flag, const std::string& path,
+                                          const std::string& expected) {
+  absl::StatusOr<std::string> secret = tool::ReadSecretFile(flag, path);
+  if (!secret.ok()) {
+    spdlog::critical("{}", std::string(secret.status().message()));
+    return std::nullopt;
+  }
+  if (!path.empty() && secret->empty()) {
+    spdlog::critical("{} {}: the first line is empty; expected {}", flag, path, expected);
+    return std::nullopt;
+  }
+  return *std::move(secret);
 }
 
 struct Flags {
@@ -156,16 +173,9 @@ int main(int argc, char** argv) {
       spdlog::critical("--templates {}", std::string(templates.status().message()));
       return 2;
     }
-    absl::StatusOr<std::string> link_secret = tool::ReadSecretFile("--link-secret-file", flags.link_secret_file);
-    if (!link_secret.ok()) {
-      spdlog::critical("{}", std::string(link_secret.status().message()));
-      return 2;
-    }
-    if (!flags.link_secret_file.empty() && link_secret->empty()) {
-      spdlog::critical("--link-secret-file {}: the first line is empty; expected the HMAC key of the signed links",
-                       flags.link_secret_file);
-      return 2;
-    }
+    std::optional<std::string> link_secret =
+        SecretFromFlag("--link-secret-file", flags.link_secret_file, "the HMAC key of the signed links");
+    if (!link_secret) return 2;
     if (link_secret->empty() || options.links.page_base_url.empty()) {
       spdlog::warn("messages carry no acknowledge, resolve or snooze links: give --link-secret-file and "
                    "--page-base-url (alertd's address) to sign them");
@@ -178,16 +188,9 @@ int main(int argc, char** argv) {
       spdlog::critical("--fhir-token-file needs --fhir-base-url: the token is for the clinic's FHIR endpoint");
       return 2;
     }
-    absl::StatusOr<std::string> fhir_token = tool::ReadSecretFile("--fhir-token-file", flags.fhir_token_file);
-    if (!fhir_token.ok()) {
-      spdlog::critical("{}", std::string(fhir_token.status().message()));
-      return 2;
-    }
-    if (!flags.fhir_token_file.empty() && fhir_token->empty()) {
-      spdlog::critical("--fhir-token-file {}: the first line is empty; expected the clinic endpoint's bearer token",
-                       flags.fhir_token_file);
-      return 2;
-    }
+    std::optional<std::string> fhir_token =
+        SecretFromFlag("--fhir-token-file", flags.fhir_token_file, "the clinic endpoint's bearer token");
+    if (!fhir_token) return 2;
     fhir.bearer_token = *std::move(fhir_token);
     fhir.bootstrap = options.bootstrap;
     fhir.consumer_properties = options.consumer_properties;
