@@ -45,11 +45,12 @@ struct MockClusterOptions {
   // The changelog (alertd's default for group `alertd`) is co-partitioned with the inputs: partition N's
   // state is restored from changelog partition N. The members topic (standby replicas) has one
   // partition, as has any topic named *-members unless --topic-partitions says otherwise. `deliveries`
-  // (alertd-notify's outcomes and changelog) is co-partitioned with `escalations` likewise.
+  // (alertd-notify's outcomes and changelog) is co-partitioned with `escalations` likewise, and
+  // `referral-deliveries` (its FHIR loop's) with `referrals`; `referrals-fhir` holds the FHIR Bundles.
   std::vector<std::string> topics = {"readings",        "worker-profiles",        "escalations",
                                      "dead-letters",    "referrals",              "shifts",
                                      "escalation-acks", "alertd-state-changelog", "alertd-members",
-                                     "deliveries"};
+                                     "deliveries",      "referral-deliveries",    "referrals-fhir"};
   std::vector<std::string> topic_partitions;  // "name=N" overrides of `partitions`
   std::string bootstrap_file;
   std::string control;  // HOST:PORT of the fault control API; empty: none

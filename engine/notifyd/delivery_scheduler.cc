@@ -37,7 +37,7 @@ std::vector<const DeliveryJob*> DeliveryScheduler::Start(int64_t now_ms) {
 }
 
 std::optional<DeliveryJob> DeliveryScheduler::Finish(uint64_t id, bool ok, const std::string& error, int64_t now_ms,
-                                                     const std::function<double()>& uniform) {
+                                                     const std::function<double()>& uniform, bool retryable) {
   if (in_flight_.erase(id) == 0) return std::nullopt;
   const auto it = jobs_.find(id);
   Lane& lane = lanes_[it->second.channel];
@@ -45,7 +45,9 @@ std::optional<DeliveryJob> DeliveryScheduler::Finish(uint64_t id, bool ok, const
   DeliveryJob& job = it->second;
   if (!ok) {
     job.last_error = error;
-    if (const std::optional<int64_t> delay = notify::RetryDelay(job.attempts, options_.retry, uniform)) {
+    const std::optional<int64_t> delay =
+        retryable ? notify::RetryDelay(job.attempts, options_.retry, uniform) : std::nullopt;
+    if (delay) {
       job.due_ms = now_ms + *delay;
       lane.waiting.emplace(job.due_ms, id);
       return std::nullopt;

@@ -58,9 +58,10 @@ class DeliveryScheduler {
 
   // A finished send of job `id`. ok: the job is done and returned. A failure with attempts left
   // queues it again after RetryDelay and returns nullopt; with none left the job is returned with
-  // its last_error set. Unknown ids (dropped with their partition) return nullopt.
+  // its last_error set, and so is one whose failure is not `retryable` (a refusal that would come
+  // again). Unknown ids (dropped with their partition) return nullopt.
   std::optional<DeliveryJob> Finish(uint64_t id, bool ok, const std::string& error, int64_t now_ms,
-                                    const std::function<double()>& uniform);
+                                    const std::function<double()>& uniform, bool retryable = true);
 
   // Forgets every job of `partition` (revoked); returns the ids of those in flight, to abort.
   std::vector<uint64_t> DropPartition(int32_t partition);

@@ -131,6 +131,7 @@ std::vector<SendResult> HttpSender::Poll(int timeout_ms) {
     } else {
       long http_status = 0;
       curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &http_status);
+      result.http_status = http_status;
       result.status = JudgeResponse(transfer->kind, http_status, transfer->answer);
     }
     results.push_back(std::move(result));

@@ -31,6 +31,7 @@ struct SendTimeouts {
 struct SendResult {
   uint64_t id = 0;
   absl::Status status;  // ok: accepted
+  long http_status = 0;  // the answer's status; 0 when none arrived (no connection, a timeout)
   double seconds = 0;   // from start to answer (or failure)
 };
 

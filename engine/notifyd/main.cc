@@ -2,16 +2,21 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "engine/app/http_server.h"
 #include "engine/notify/notify_config.h"
 #include "engine/notify/templates.h"
 #include "engine/notifyd/notifier.h"
 #include "engine/notifyd/notify_metrics.h"
+#include "engine/notifyd/referral_loop.h"
 #include "engine/tool/atomic_file.h"
 #include "engine/tool/kafka_client.h"
 #include "engine/tool/secret_file.h"
@@ -42,6 +47,22 @@ int64_t NowMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// The secret in the file `flag` gives (its first line), "" when the flag is not given; nullopt after
+// saying why not (unreadable, or an empty first line where `expected` should be).
+std::optional<std::string> SecretFromFlag(const std::string& flag, const std::string& path,
+                                          const std::string& expected) {
+  absl::StatusOr<std::string> secret = tool::ReadSecretFile(flag, path);
+  if (!secret.ok()) {
+    spdlog::critical("{}", std::string(secret.status().message()));
+    return std::nullopt;
+  }
+  if (!path.empty() && secret->empty()) {
+    spdlog::critical("{} {}: the first line is empty; expected {}", flag, path, expected);
+    return std::nullopt;
+  }
+  return *std::move(secret);
+}
+
 struct Flags {
   tool::KafkaClientOptions kafka;
   std::string config_path;
@@ -53,6 +74,7 @@ struct Flags {
   int64_t retry_base_ms = 1000;
   int64_t retry_max_ms = 5 * 60 * 1000;
   uint32_t max_attempts = 10;
+  std::string fhir_token_file;
   bool verbose = false;
 };
 
@@ -114,6 +136,24 @@ int main(int argc, char** argv) {
                  "Post open episodes' Alertmanager alerts again this often, within its resolve_timeout; 0: never")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  notifyd::ReferralLoopOptions fhir;
+  app.add_option("--fhir-base-url", fhir.fhir.base_url,
+                 "The clinic's FHIR R4 base, e.g. https://clinic.example/fhir: each referral is POSTed there as a "
+                 "transaction Bundle")
+      ->check([](const std::string& url) -> std::string {
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return "expected an http:// or https:// URL";
+        if (url.back() == '/') return "expected no trailing '/'";
+        return "";
+      });
+  app.add_option("--fhir-token-file", flags.fhir_token_file,
+                 "Bearer token of the clinic's FHIR endpoint (its first line); never logged")
+      ->check(CLI::ExistingFile);
+  app.add_option("--referrals-topic", fhir.referrals_topic)->capture_default_str();
+  app.add_option("--referral-deliveries-topic", fhir.referral_deliveries_topic,
+                 "Referral delivery outcomes, co-partitioned with the referrals (the FHIR loop's changelog)")
+      ->capture_default_str();
+  app.add_option("--referrals-fhir-topic", fhir.referrals_fhir_topic,
+                 "Also produce each referral's Bundle JSON here (key: referral id), once per referral");
   app.add_flag("-v,--verbose", flags.verbose, "Debug log");
 
   return tool::ToolMain(app, argc, argv, "alertd-notify", &flags.verbose, [&]() -> int {
@@ -133,16 +173,9 @@ int main(int argc, char** argv) {
       spdlog::critical("--templates {}", std::string(templates.status().message()));
       return 2;
     }
-    absl::StatusOr<std::string> link_secret = tool::ReadSecretFile("--link-secret-file", flags.link_secret_file);
-    if (!link_secret.ok()) {
-      spdlog::critical("{}", std::string(link_secret.status().message()));
-      return 2;
-    }
-    if (!flags.link_secret_file.empty() && link_secret->empty()) {
-      spdlog::critical("--link-secret-file {}: the first line is empty; expected the HMAC key of the signed links",
-                       flags.link_secret_file);
-      return 2;
-    }
+    std::optional<std::string> link_secret =
+        SecretFromFlag("--link-secret-file", flags.link_secret_file, "the HMAC key of the signed links");
+    if (!link_secret) return 2;
     if (link_secret->empty() || options.links.page_base_url.empty()) {
       spdlog::warn("messages carry no acknowledge, resolve or snooze links: give --link-secret-file and "
                    "--page-base-url (alertd's address) to sign them");
@@ -150,12 +183,32 @@ int main(int argc, char** argv) {
     options.links.secret = *std::move(link_secret);
     options.links.ttl_ms = int64_t{flags.link_ttl_hours} * 3600 * 1000;
 
+    const bool fhir_loop = !fhir.fhir.base_url.empty() || !fhir.referrals_fhir_topic.empty();
+    if (!flags.fhir_token_file.empty() && fhir.fhir.base_url.empty()) {
+      spdlog::critical("--fhir-token-file needs --fhir-base-url: the token is for the clinic's FHIR endpoint");
+      return 2;
+    }
+    std::optional<std::string> fhir_token =
+        SecretFromFlag("--fhir-token-file", flags.fhir_token_file, "the clinic endpoint's bearer token");
+    if (!fhir_token) return 2;
+    fhir.bearer_token = *std::move(fhir_token);
+    fhir.bootstrap = options.bootstrap;
+    fhir.consumer_properties = options.consumer_properties;
+    fhir.producer_properties = options.producer_properties;
+    fhir.group = options.group + "-fhir";
+    fhir.dead_letters_topic = options.dead_letters_topic;
+    fhir.scheduler = options.scheduler;
+    fhir.timeouts = options.timeouts;
+
     notifyd::NotifyMetrics metrics;
     std::atomic<bool> ready{false};
+    std::atomic<bool> fhir_ready{!fhir_loop};
     std::atomic<int64_t> heartbeat{NowMs()};
+    std::atomic<int64_t> fhir_heartbeat{INT64_MAX};
     auto server = app::HttpServer::Start(
-        flags.http, {[&] { return metrics.Exposition(); }, [&] { return NowMs() - heartbeat.load() < 30000; },
-                     [&] { return ready.load(); }});
+        flags.http, {[&] { return metrics.Exposition(); },
+                     [&] { return NowMs() - std::min(heartbeat.load(), fhir_heartbeat.load()) < 30000; },
+                     [&] { return ready.load() && fhir_ready.load(); }});
     if (!server.ok()) {
       spdlog::critical("{}", std::string(server.status().message()));
       return 2;
@@ -170,8 +223,32 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
-    const absl::Status ran =
-        notifyd::RunNotifier(options, *config, *templates, metrics, tool::StopFlag(), &ready, &heartbeat);
+    // Both loops stop together: on SIGTERM, or when either cannot go on.
+    std::atomic<bool> stop{false};
+    absl::Status fhir_ran;
+    std::thread fhir_thread;
+    if (fhir_loop) {
+      fhir_heartbeat.store(NowMs());
+      spdlog::info("FHIR referrals: group {}, {} -> {}{}{}", fhir.group, fhir.referrals_topic,
+                   fhir.fhir.base_url.empty() ? "" : "POST to the clinic's FHIR base, ",
+                   fhir.referrals_fhir_topic.empty() ? "" : "Bundles on " + fhir.referrals_fhir_topic + ", ",
+                   "outcomes on " + fhir.referral_deliveries_topic);
+      fhir_thread = std::thread([&] {
+        fhir_ran = notifyd::RunReferralLoop(fhir, metrics, stop, &fhir_ready, &fhir_heartbeat);
+        stop.store(true);
+      });
+    }
+    std::thread relay([&] {
+      while (!stop.load()) {
+        if (tool::StopRequested()) stop.store(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+    absl::Status ran = notifyd::RunNotifier(options, *config, *templates, metrics, stop, &ready, &heartbeat);
+    stop.store(true);
+    if (fhir_thread.joinable()) fhir_thread.join();
+    relay.join();
+    if (ran.ok()) ran = fhir_ran;
     if (!ran.ok()) {
       spdlog::critical("{}", std::string(ran.message()));
       return ExitCodeFor(ran);

@@ -2,9 +2,12 @@
 // every resource in it against its base StructureDefinition and each profile it claims in
 // meta.profile (the R4 vital-signs profiles), and each pre-shift Flag. Any error fails the run.
 // With --broken it checks the validator itself: each deliberately broken copy of a good bundle
-// (missing status, wrong panel code, missing component, bad dateTime, ...) must be rejected.
+// (missing status, wrong panel code, missing component, bad dateTime, ...) must be rejected. With
+// --received it validates bundles a test's FHIR receiver got, from a file of the samples' shape
+// ({"bundles": [{"name", "bundle"}], "flags": []}).
 //
 //   node validate_bundles.mjs --modules <dir>/node_modules --samples <fhir_bundle_samples> [--broken]
+//   node validate_bundles.mjs --modules <dir>/node_modules --received <file.json>
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,8 +23,9 @@ function argument(name) {
 }
 
 const modules = argument('--modules');
-const samples = argument('--samples');
-const broken = process.argv.includes('--broken');
+const received = process.argv.includes('--received') ? argument('--received') : null;
+const samples = received ? null : argument('--samples');
+const broken = !received && process.argv.includes('--broken');
 
 const require = createRequire(path.join(path.resolve(modules), 'noop.js'));
 let core;
@@ -95,9 +99,11 @@ function bundleErrors(bundle) {
   return errors;
 }
 
-const output = JSON.parse(execFileSync(samples, { encoding: 'utf8', maxBuffer: 64 << 20 }));
-if (!output.bundles?.length || !output.flags?.length) {
-  console.error('validate_bundles.mjs: the samples program wrote no bundles or no flags');
+const output = received ? JSON.parse(readFileSync(received, 'utf8'))
+  : JSON.parse(execFileSync(samples, { encoding: 'utf8', maxBuffer: 64 << 20 }));
+if (!output.bundles?.length || (!received && !output.flags?.length)) {
+  console.error(received ? `validate_bundles.mjs: ${received} holds no bundles`
+    : 'validate_bundles.mjs: the samples program wrote no bundles or no flags');
   process.exit(1);
 }
 
@@ -140,7 +146,7 @@ if (!broken) {
     for (const e of errors) console.log(`    ${e}`);
     failed += errors.length ? 1 : 0;
   }
-  for (const { name, flag } of output.flags) {
+  for (const { name, flag } of output.flags ?? []) {
     const errors = resourceErrors(flag);
     resources += 1;
     console.log(`${errors.length ? 'FAIL' : 'ok  '} flag ${name}`);
@@ -148,7 +154,7 @@ if (!broken) {
     failed += errors.length ? 1 : 0;
   }
   printWarnings();
-  console.log(`${resources} resources in ${output.bundles.length} bundles and ${output.flags.length} flags; ${failed} failed`);
+  console.log(`${resources} resources in ${output.bundles.length} bundles and ${(output.flags ?? []).length} flags; ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
 

@@ -53,6 +53,18 @@ TEST(DeliveryScheduler, AFailedSendIsRetriedAfterItsBackoffThenFailsForGood) {
   EXPECT_EQ(s.Queued("wecom"), 0u);
 }
 
+TEST(DeliveryScheduler, AFailureThatIsNotRetryableEndsTheJobAtOnce) {
+  DeliveryScheduler s(Options());
+  const uint64_t id = s.Add(Job("k", "fhir"));
+  ASSERT_EQ(s.Start(0).size(), 1u);
+  const std::optional<DeliveryJob> done = s.Finish(id, false, "HTTP status 400", 0, kMaxJitter, /*retryable=*/false);
+  ASSERT_TRUE(done.has_value()) << "a refusal is not tried again";
+  EXPECT_EQ(done->attempts, 1u);
+  EXPECT_EQ(done->last_error, "HTTP status 400");
+  EXPECT_EQ(s.Queued("fhir"), 0u);
+  EXPECT_EQ(s.Start(1000000).size(), 0u);
+}
+
 TEST(DeliveryScheduler, ASuccessAfterFailuresReturnsTheJobWithItsAttempts) {
   DeliveryScheduler s(Options());
   const uint64_t id = s.Add(Job("k", "wecom"));
