@@ -41,5 +41,8 @@ topic "$G-members" 1 compact
 topic escalations "$P" delete "retention.ms=$WEEK"
 topic deliveries "$P" delete "retention.ms=$((WEEK + 86400000))"
 topic referrals "$P" delete "retention.ms=$MONTH"
+# alertd-notify's FHIR loop: its changelog, co-partitioned with referrals, and the Bundles for Kafka readers.
+topic referral-deliveries "$P" delete "retention.ms=$((WEEK + 86400000))"
+topic referrals-fhir "$P" delete "retention.ms=$MONTH"
 topic dead-letters "$P" delete "retention.ms=$MONTH"
 echo "alertd topics ready: $P partitions, replication $R"
