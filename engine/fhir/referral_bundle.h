@@ -47,7 +47,8 @@ inline constexpr const char* kPatientReferralSnomed = "3457005";
 inline constexpr const char* kFhirContentType = "application/fhir+json";
 
 // The transaction Bundle of `referral`. An error (InvalidArgument, naming the field) for a referral
-// without referral_id or worker_id, with an unknown urgency, or quoting an impossible reading.
+// without referral_id or worker_id, with an unknown urgency, or quoting a reading without its time or
+// values (the ranges of the values were checked by the engine when the reading arrived).
 [[nodiscard]] absl::StatusOr<nlohmann::json> ReferralBundle(const healthgrid::v1::Referral& referral,
                                                            const FhirOptions& options);
 
