@@ -93,6 +93,8 @@ class CommitWindow {
   // effect, on_committed sees it, its states go to the cache.
   [[nodiscard]] absl::Status FinishCommit(bool wait);
   [[nodiscard]] absl::Status CommitNow();
+  // A commit is being written (until FinishCommit() has completed it).
+  bool committing() const { return in_flight_ != nullptr; }
   // The partitions' state may change on another instance before they come back here.
   void DropCache();
   std::size_t cached_workers() const { return cache_.size(); }

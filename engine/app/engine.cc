@@ -211,8 +211,11 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     // every record, a measurable share of the per-reading cost.
     // While partitions restore, the loop comes back at once to read their changelogs.
     const bool restoring = restorer_ != nullptr && restorer_->restoring() > 0;
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(
-        consumer_->c_ptr(), merge_ready_ ? 0 : static_cast<int>(std::min<int64_t>(until_commit, restoring ? 2 : 100)));
+    // While a commit is written the loop comes back every millisecond, so its output leaves as soon as
+    // it is durable rather than when the next record or the interval wakes the poll.
+    const int64_t max_wait = window_.committing() ? 1 : restoring ? 2 : 100;
+    rd_kafka_message_t* m =
+        rd_kafka_consumer_poll(consumer_->c_ptr(), merge_ready_ ? 0 : static_cast<int>(std::min(until_commit, max_wait)));
     if (!Failure().ok()) {
       if (m != nullptr) rd_kafka_message_destroy(m);
       return Failure();
@@ -255,10 +258,12 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     outbox_.Poll(0);
     after = SteadyMs();
     outbox_.RetryFailedDeliveries();
-    if (window_.records() >= options_.commit_max_records || after - last_commit_ms_ >= options_.commit_interval_ms) {
+    if (auto st = window_.FinishCommit(/*wait=*/false); !st.ok()) return st;
+    const bool group_commit = options_.group_commit && window_.records() > 0 && !window_.committing();
+    if (group_commit || window_.records() >= options_.commit_max_records ||
+        after - last_commit_ms_ >= options_.commit_interval_ms) {
       if (auto st = StartCommit(); !st.ok()) return st;
     }
-    if (auto st = window_.FinishCommit(/*wait=*/false); !st.ok()) return st;
     if (!stream && after - last_punctuate_ms_ >= options_.punctuate_interval_ms) {
       if (auto st = Punctuate(); !st.ok()) return st;
     }
