@@ -41,6 +41,15 @@ std::vector<const Escalation*> EventsOf(const Timeline& t, const std::string& ep
   return of;
 }
 
+// An R1 episode to the health manager, acknowledged at 10 min and re-sent daily for `days` days.
+void AcknowledgedAndResentDaily(Timeline& t, int64_t days) {
+  t.Profile(MakeProfile());
+  t.BpNow(184, 112);
+  t.RunUntil(At(10 * kMinuteMs));
+  t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge);
+  t.RunUntil(At(10 * kMinuteMs + days * kDayMs));
+}
+
 struct HistoryRow {
   const char* name;
   Rule rule;
@@ -132,10 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(EpisodeHistoryTest, AcknowledgingIsNotAStepButIsKeptWithTheEpisode) {
   Timeline t;
-  t.Profile(MakeProfile());
-  t.BpNow(184, 112);
-  t.RunUntil(At(10 * kMinuteMs));
-  t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge);
+  AcknowledgedAndResentDaily(t, 0);
   const OpenEpisode* e = t.Open(Rule::kR1CriticalBp);
   ASSERT_NE(e, nullptr);
   ASSERT_EQ(e->history.size(), 1u);  // no event was emitted for the acknowledgement
@@ -158,11 +164,7 @@ TEST_P(HistoryBoundTest, KeepsTheOpenStepAndTheNewestMaxHistory) {
   Policy p;
   p.max_history = row.max_history;
   Timeline t(p);
-  t.Profile(MakeProfile());
-  t.BpNow(184, 112);
-  t.RunUntil(At(10 * kMinuteMs));
-  t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge);
-  t.RunUntil(At(10 * kMinuteMs + 10 * 24 * kHourMs));
+  AcknowledgedAndResentDaily(t, 10);
   const OpenEpisode* e = t.Open(Rule::kR1CriticalBp);
   ASSERT_NE(e, nullptr);
   ASSERT_EQ(e->last_sequence, 11u);
@@ -176,11 +178,7 @@ TEST_P(HistoryBoundTest, KeepsTheOpenStepAndTheNewestMaxHistory) {
   Policy roomy;
   roomy.max_history = 100;
   Timeline unbounded(roomy);
-  unbounded.Profile(MakeProfile());
-  unbounded.BpNow(184, 112);
-  unbounded.RunUntil(At(10 * kMinuteMs));
-  unbounded.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge);
-  unbounded.RunUntil(At(10 * kMinuteMs + 10 * 24 * kHourMs));
+  AcknowledgedAndResentDaily(unbounded, 10);
   ASSERT_EQ(t.events.size(), unbounded.events.size());
   for (std::size_t i = 0; i < t.events.size(); ++i) {
     EXPECT_TRUE(test_support::SameEscalation(t.events[i], unbounded.events[i])) << "event " << i;
@@ -197,11 +195,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(HistoryBoundTest, ManyRenotificationsStayWithinTheDefaultBound) {
   Timeline t;
-  t.Profile(MakeProfile());
-  t.BpNow(184, 112);
-  t.RunUntil(At(10 * kMinuteMs));
-  t.Ack(Rule::kR1CriticalBp, EscalationAck::Action::kAcknowledge);
-  t.RunUntil(At(10 * kMinuteMs + 200 * 24 * kHourMs));
+  AcknowledgedAndResentDaily(t, 200);
   const OpenEpisode* e = t.Open(Rule::kR1CriticalBp);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->last_sequence, 201u);
