@@ -2,6 +2,9 @@
 #include "engine/app/worker_json.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/domain/blood_pressure.h"
 #include "engine/domain/rules/glucose_findings.h"
@@ -31,6 +34,38 @@ json ConditionsJson(const domain::WorkerProfile& profile) {
   if (profile.coronary_heart_disease) conditions.push_back("coronary_heart_disease");
   if (profile.diabetes) conditions.push_back("diabetes");
   return conditions;
+}
+
+// "HEALTH_MANAGER" and the like, as levels are spelled: the role's proto name without its "ROLE_".
+std::string RoleWord(domain::RecipientRole role) {
+  const std::string name = pb::RecipientRole_Name(wire::ToProto(role));
+  return name.starts_with("ROLE_") ? name.substr(5) : name;
+}
+
+json RecipientsJson(const std::vector<domain::Recipient>& recipients) {
+  json people = json::array();
+  for (const domain::Recipient& r : recipients) {
+    people.push_back({{"role", RoleWord(r.role)}, {"staff_id", r.id}, {"name", r.name}});
+  }
+  return people;
+}
+
+json StepJson(const domain::EpisodeStep& step) {
+  return {{"sequence", step.sequence},
+          {"state", pb::EscalationState_Name(wire::ToProto(step.state))},
+          {"level", pb::EscalationLevel_Name(wire::ToProto(step.level))},
+          {"severity", pb::Severity_Name(wire::ToProto(step.severity))},
+          {"at_ms", step.at.ms},
+          {"recipients", RecipientsJson(step.recipients)}};
+}
+
+// The newest step, compact: enough for a list of a grid's escalations to say who has it now.
+json ToldJson(const domain::OpenEpisode& e) {
+  if (e.history.empty()) return nullptr;  // a record from before the history existed
+  const domain::EpisodeStep& newest = e.history.back();
+  return {{"at_ms", newest.at.ms},
+          {"state", pb::EscalationState_Name(wire::ToProto(newest.state))},
+          {"recipients", RecipientsJson(newest.recipients)}};
 }
 
 json WorkerIdentity(const domain::WorkerState& state, const std::string& worker_id) {
@@ -97,7 +132,14 @@ json EpisodeJson(const domain::WorkerState& state, const std::string& worker_id,
           {"acked_by", e.acknowledged ? json{{"id", e.acked_by.id}, {"name", e.acked_by.name}} : json(nullptr)},
           {"acked_at_ms", e.acknowledged ? json(e.acked_at.ms) : json(nullptr)},
           {"snoozed_until_ms", OptionalMs(e.snoozed_until)},
-          {"next_deadline_ms", OptionalMs(e.next_deadline)}};
+          {"next_deadline_ms", OptionalMs(e.next_deadline)},
+          {"told", ToldJson(e)}};
+}
+
+json HistoryJson(const domain::OpenEpisode& e) {
+  json steps = json::array();
+  for (const domain::EpisodeStep& step : e.history) steps.push_back(StepJson(step));
+  return steps;
 }
 
 SelfTestClock SelfTestOf(const domain::WorkerState& state) {
@@ -123,7 +165,11 @@ json WorkerJson(const domain::WorkerState& state, const std::string& worker_id, 
   json glucose = json::array();
   for (const domain::GlucoseSample& s : state.glucose_window) glucose.push_back(GlucoseJson(s, p));
   json episodes = json::array();
-  for (const domain::OpenEpisode& e : state.open) episodes.push_back(EpisodeJson(state, worker_id, e));
+  for (const domain::OpenEpisode& e : state.open) {
+    json episode = EpisodeJson(state, worker_id, e);
+    episode["history"] = HistoryJson(e);
+    episodes.push_back(std::move(episode));
+  }
   const SelfTestClock self_test = SelfTestOf(state);
   return {{"worker", worker},
           {"partition", partition},

@@ -22,9 +22,14 @@ const char* CategoryWord(domain::BpCategory category);
 
 nlohmann::json BpJson(const domain::BpSample& sample, const domain::Policy& policy);
 nlohmann::json GlucoseJson(const domain::GlucoseSample& sample, const domain::Policy& policy);
-// The contract's Episode, for a worker whose profile names them (or not: empty name).
+// The contract's Episode, for a worker whose profile names them (or not: empty name), with "told": the
+// newest step of its history, {"at_ms","state","recipients":[{"role","staff_id","name"}]}, or null
+// when the store has no history for it (a record written before episodes kept one).
 nlohmann::json EpisodeJson(const domain::WorkerState& state, const std::string& worker_id,
                            const domain::OpenEpisode& episode);
+// Who was told and when, oldest first: [{"sequence","state","level","severity","at_ms","recipients"}].
+// The OPEN step and the newest Policy::max_history; a gap in the sequences is steps left out.
+nlohmann::json HistoryJson(const domain::OpenEpisode& episode);
 
 // Enrolled in weekly self-tests, with the due time (an open R3 episode's due time while it is open).
 struct SelfTestClock {
@@ -33,8 +38,8 @@ struct SelfTestClock {
 };
 SelfTestClock SelfTestOf(const domain::WorkerState& state);
 
-// GET /api/v1/workers/<id>: the whole answer. `global` is the engine's policy; the worker's own
-// overrides are applied here.
+// GET /api/v1/workers/<id>: the whole answer, each open episode with its "history". `global` is the
+// engine's policy; the worker's own overrides are applied here.
 nlohmann::json WorkerJson(const domain::WorkerState& state, const std::string& worker_id, const domain::Policy& global,
                           int32_t partition, const std::string& owner);
 

@@ -24,6 +24,7 @@ inline constexpr int64_t kMaxDurationMs = 3650 * domain::kDayMs;  // ten years
 inline constexpr int64_t kMaxWindowSamples = 10000;               // per worker, times tens of thousands of workers
 inline constexpr int64_t kMaxEvidence = 100;                      // quoted in every escalation message
 inline constexpr int64_t kMaxGlucoseSamples = 10000;              // per worker, like kMaxWindowSamples
+inline constexpr int64_t kMaxHistory = 100;                       // per open episode, stored with the worker
 inline constexpr double kMaxMmolPerL = 200;                       // above any glucose a body can produce
 inline constexpr size_t kMaxAdviceChars = 200;                    // one line of a notification
 inline constexpr int kMinDayOffsetMinutes = -12 * 60;             // UTC-12:00 .. UTC+14:00: every zone on Earth
@@ -218,6 +219,8 @@ inline constexpr auto kPolicyFields = std::to_array<PolicyField>({
           "readings quoted as evidence in an escalation"),
     Whole("limits.max_glucose_samples", At<&Policy::max_glucose_samples>, "readings", 1, kMaxGlucoseSamples,
           "glucose readings kept for R5's window"),
+    Whole("limits.max_history", At<&Policy::max_history>, "steps", 1, kMaxHistory,
+          "steps of an open episode's history (who was told, when) kept after its first"),
 });
 
 }  // namespace fields

@@ -81,6 +81,14 @@ void AddEvidence(OpenEpisode& e, const GlucoseSample& s, std::size_t max_evidenc
   KeepNewest(e.glucose_evidence, max_evidence);
 }
 
+void RememberStep(OpenEpisode& e, const Escalation& told, std::size_t max_history) {
+  e.history.push_back(EpisodeStep{told.sequence, told.state, told.level, told.severity, told.emitted_at, told.recipients});
+  // The first step stays: who was told when it opened is what a manager asks about first.
+  if (e.history.size() > max_history + 1) {
+    e.history.erase(e.history.begin() + 1, e.history.end() - static_cast<std::ptrdiff_t>(max_history));
+  }
+}
+
 std::optional<int64_t> ClimbDelayMs(const Policy& p, const OpenEpisode& e) {
   if (e.level == EscalationLevel::kUnitSupervisor) return std::nullopt;
   switch (e.rule) {
@@ -117,9 +125,12 @@ OpenEpisode& EpisodeEmitter::Open(Rule rule, Severity severity, EscalationLevel 
   e.evidence = std::move(evidence);
   e.glucose_evidence = std::move(glucose_evidence);
   e.next_deadline = NextClimb(policy_, e, now_);
-  state_.open.push_back(e);
-  Emit(e, EscalationState::kOpen, at, std::move(window), std::move(reason), e.evidence, e.glucose_evidence);
-  return state_.open.back();
+  OpenEpisode& opened = state_.open.emplace_back(std::move(e));
+  RememberStep(opened,
+               Emit(opened, EscalationState::kOpen, at, std::move(window), std::move(reason), opened.evidence,
+                    opened.glucose_evidence),
+               policy_.max_history);
+  return opened;
 }
 
 const ReferralSent* HeldBackBy(const WorkerState& s, Rule rule, ReferralUrgency urgency, EventTime at,
@@ -181,7 +192,8 @@ void EpisodeEmitter::Refer(const OpenEpisode& e, ReferralUrgency urgency, std::s
 
 void EpisodeEmitter::Update(OpenEpisode& e, EscalationState st, std::string reason) {
   e.last_sequence += 1;
-  Emit(e, st, e.last_trigger_at, std::nullopt, std::move(reason), e.evidence, e.glucose_evidence);
+  RememberStep(e, Emit(e, st, e.last_trigger_at, std::nullopt, std::move(reason), e.evidence, e.glucose_evidence),
+               policy_.max_history);
 }
 
 void EpisodeEmitter::Raise(OpenEpisode& e, Severity severity, EscalationLevel level, std::string reason) {
@@ -230,9 +242,10 @@ void EpisodeEmitter::EndSnooze(OpenEpisode& e) {
   Update(e, EscalationState::kRenotified, "Snooze ended and the condition persists");
 }
 
-void EpisodeEmitter::Emit(const OpenEpisode& e, EscalationState st, EventTime trigger_at,
-                          std::optional<WindowStats> window, std::string reason, const std::vector<BpSample>& evidence,
-                          const std::vector<GlucoseSample>& glucose_evidence) {
+const Escalation& EpisodeEmitter::Emit(const OpenEpisode& e, EscalationState st, EventTime trigger_at,
+                                       std::optional<WindowStats> window, std::string reason,
+                                       const std::vector<BpSample>& evidence,
+                                       const std::vector<GlucoseSample>& glucose_evidence) {
   Escalation ev;
   ev.episode_id = e.episode_id;
   ev.sequence = e.last_sequence;
@@ -249,7 +262,7 @@ void EpisodeEmitter::Emit(const OpenEpisode& e, EscalationState st, EventTime tr
   ev.trigger_at = trigger_at;
   ev.emitted_at = now_;
   Address(ev, worker_, state_);
-  out_.escalations.push_back(std::move(ev));
+  return out_.escalations.emplace_back(std::move(ev));
 }
 
 void Acknowledge(OpenEpisode& e, const Person& by, ProcessingTime at, const Policy& p, ProcessingTime now) {

@@ -43,6 +43,10 @@ void Retrigger(OpenEpisode& e, EventTime at);
 void AddEvidence(OpenEpisode& e, const BpSample& s, std::size_t max_evidence);
 void AddEvidence(OpenEpisode& e, const GlucoseSample& s, std::size_t max_evidence);
 
+// Remembers an event of an open episode as the newest step of its history, keeping the OPEN step and
+// the newest `max_history` after it.
+void RememberStep(OpenEpisode& e, const Escalation& told, std::size_t max_history);
+
 // How long an unacknowledged episode waits at its current level before climbing; nullopt at the top
 // level or for rules without a ladder. R3's ladder is measured from its due time: level 1 at due,
 // level 2 at due + level2 delay, level 3 at due + level3 delay.
@@ -93,9 +97,10 @@ class EpisodeEmitter {
   void EndSnooze(OpenEpisode& e);
 
  private:
-  void Emit(const OpenEpisode& e, EscalationState st, EventTime trigger_at, std::optional<WindowStats> window,
-            std::string reason, const std::vector<BpSample>& evidence,
-            const std::vector<GlucoseSample>& glucose_evidence);
+  // Emits the event and returns it, as addressed.
+  const Escalation& Emit(const OpenEpisode& e, EscalationState st, EventTime trigger_at,
+                         std::optional<WindowStats> window, std::string reason, const std::vector<BpSample>& evidence,
+                         const std::vector<GlucoseSample>& glucose_evidence);
 
   const Policy& policy_;
   const WorkerId& worker_;

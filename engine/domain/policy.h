@@ -107,6 +107,7 @@ struct Policy {
   std::size_t max_window_samples = 256;
   std::size_t max_evidence = 5;
   std::size_t max_glucose_samples = 64;  // glucose history kept for R5's window
+  std::size_t max_history = 12;          // steps of an open episode's history kept after its OPEN
 
   // A policy file must load to exactly the policy it prints (engine/config).
   friend bool operator==(const Policy&, const Policy&) = default;

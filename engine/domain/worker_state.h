@@ -10,6 +10,18 @@
 
 namespace alertd::domain {
 
+// One event of an open episode as it was told: when, at what state, level and severity, and to whom
+// (the event's recipients, as addressed then). The reason's words stay on the escalations topic.
+struct EpisodeStep {
+  uint32_t sequence = 1;  // the event's sequence within the episode
+  EscalationState state = EscalationState::kOpen;
+  EscalationLevel level = EscalationLevel::kHealthManager;
+  Severity severity = Severity::kUrgent;
+  ProcessingTime at;  // when alertd decided and sent it (the event's emitted_at)
+  std::vector<Recipient> recipients;
+  friend bool operator==(const EpisodeStep&, const EpisodeStep&) = default;
+};
+
 // One open (worker, rule) episode. At most one per rule: repeated triggers update it in place.
 struct OpenEpisode {
   Rule rule = Rule::kR1CriticalBp;
@@ -34,6 +46,11 @@ struct OpenEpisode {
   ProcessingTime acked_at;
   std::optional<ProcessingTime> snoozed_until;  // set: silent until then; next_deadline equals it
   std::optional<ProcessingTime> next_deadline;
+
+  // Who was told and when, oldest first: the OPEN step and the newest Policy::max_history after it
+  // (a gap in the sequences says steps between were dropped). RESOLVED is never kept: it closes the
+  // episode. Acknowledging and snoozing emit no event, so they are the fields above, not steps.
+  std::vector<EpisodeStep> history;
   friend bool operator==(const OpenEpisode&, const OpenEpisode&) = default;
 };
 

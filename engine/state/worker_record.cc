@@ -112,6 +112,20 @@ class EncodeCheck {
     Text(p.name, [&] { return absl::StrCat(field, ".name"); });
   }
 
+  template <typename Name>
+  void Step(const domain::EpisodeStep& step, const Name& field) {
+    Enum(step.state, [&] { return PathOf(field) + ".state"; });
+    Enum(step.level, [&] { return PathOf(field) + ".level"; });
+    Enum(step.severity, [&] { return PathOf(field) + ".severity"; });
+    for (size_t k = 0; k < step.recipients.size(); ++k) {
+      const domain::Recipient& r = step.recipients[k];
+      const auto recipient = [&] { return absl::StrCat(PathOf(field), ".recipients[", k, "]"); };
+      Enum(r.role, [&] { return recipient() + ".role"; });
+      Text(r.id, [&] { return recipient() + ".id"; });
+      Text(r.name, [&] { return recipient() + ".name"; });
+    }
+  }
+
   void Profile(const domain::WorkerProfile& p) {
     Text(p.worker.value, "profile.worker");
     Text(p.name, "profile.name");
@@ -169,6 +183,22 @@ std::optional<std::string> CheckSample(const pb::EvidenceReading& s, absl::strin
 std::optional<std::string> CheckGlucose(const pb::EvidenceGlucose& s, absl::string_view field) {
   if (!Known(s.timing())) return absl::StrCat(field, ".timing has unknown value ", s.timing());
   if (!Known(s.context())) return absl::StrCat(field, ".context has unknown value ", s.context());
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckStep(const rec::EpisodeStepRecord& step, int index, absl::string_view field) {
+  if (!Known(step.state())) return absl::StrCat(field, ".state has unknown value ", step.state());
+  if (!Known(step.level())) return absl::StrCat(field, ".level has unknown value ", step.level());
+  if (!Known(step.severity())) return absl::StrCat(field, ".severity has unknown value ", step.severity());
+  if (step.same_recipients() && (index == 0 || step.recipients_size() > 0)) {
+    return absl::StrCat(field, index == 0 ? " repeats the recipients of a step before the first"
+                                          : " both repeats the previous step's recipients and lists its own");
+  }
+  for (int k = 0; k < step.recipients_size(); ++k) {
+    if (!Known(step.recipients(k).role())) {
+      return absl::StrCat(field, ".recipients[", k, "].role has unknown value ", step.recipients(k).role());
+    }
+  }
   return std::nullopt;
 }
 
@@ -266,6 +296,9 @@ std::optional<std::string> CheckRecord(const rec::WorkerStateRecord& record) {
         return problem;
       }
     }
+    for (int j = 0; j < episode.history_size(); ++j) {
+      if (auto problem = CheckStep(episode.history(j), j, absl::StrCat(field, ".history[", j, "]"))) return problem;
+    }
   }
   for (int i = 0; i < record.glucose_window_size(); ++i) {
     if (auto problem = CheckGlucose(record.glucose_window(i), absl::StrCat("glucose_window[", i, "]"))) return problem;
@@ -295,6 +328,9 @@ void CheckEpisodes(const domain::WorkerState& state, EncodeCheck& check) {
     }
     for (size_t j = 0; j < episode.glucose_evidence.size(); ++j) {
       check.Glucose(episode.glucose_evidence[j], [&] { return absl::StrCat(field, ".glucose_evidence[", j, "]"); });
+    }
+    for (size_t j = 0; j < episode.history.size(); ++j) {
+      check.Step(episode.history[j], [&] { return absl::StrCat(field, ".history[", j, "]"); });
     }
   }
   for (size_t i = 0; i < state.referrals_sent.size(); ++i) {
@@ -330,6 +366,20 @@ void FillHeadFields(const domain::WorkerState& state, rec::WorkerStateRecord& re
     out.set_acked_at_ms(episode.acked_at.ms);
     if (episode.snoozed_until) out.set_snoozed_until_ms(episode.snoozed_until->ms);
     if (episode.next_deadline) out.set_next_deadline_ms(episode.next_deadline->ms);
+    for (size_t j = 0; j < episode.history.size(); ++j) {
+      const domain::EpisodeStep& step = episode.history[j];
+      rec::EpisodeStepRecord& told = *out.add_history();
+      told.set_sequence(step.sequence);
+      told.set_state(wire::ToProto(step.state));
+      told.set_level(wire::ToProto(step.level));
+      told.set_severity(wire::ToProto(step.severity));
+      told.set_at_ms(step.at.ms);
+      if (j > 0 && step.recipients == episode.history[j - 1].recipients) {
+        told.set_same_recipients(true);
+        continue;
+      }
+      for (const domain::Recipient& r : step.recipients) wire::ToProto(r, *told.add_recipients());
+    }
   }
   record.set_episodes_opened(state.episodes_opened);
   if (state.self_test_since) record.set_self_test_since_ms(state.self_test_since->ms);
@@ -369,6 +419,18 @@ void ReadHeadFields(const rec::WorkerStateRecord& record, domain::WorkerState& s
     episode.acked_at = domain::ProcessingTime{in.acked_at_ms()};
     if (in.has_snoozed_until_ms()) episode.snoozed_until = domain::ProcessingTime{in.snoozed_until_ms()};
     if (in.has_next_deadline_ms()) episode.next_deadline = domain::ProcessingTime{in.next_deadline_ms()};
+    episode.history.reserve(static_cast<size_t>(in.history_size()));
+    for (const rec::EpisodeStepRecord& told : in.history()) {
+      domain::EpisodeStep step{told.sequence(), *wire::FromProtoEnum(told.state()), *wire::FromProtoEnum(told.level()),
+                               *wire::FromProtoEnum(told.severity()), domain::ProcessingTime{told.at_ms()}, {}};
+      if (told.same_recipients()) {
+        step.recipients = episode.history.back().recipients;  // CheckRecord: never on the first step
+      } else {
+        step.recipients.reserve(static_cast<size_t>(told.recipients_size()));
+        for (const pb::Recipient& r : told.recipients()) step.recipients.push_back(wire::FromProto(r));
+      }
+      episode.history.push_back(std::move(step));
+    }
   }
   state.episodes_opened = record.episodes_opened();
   if (record.has_self_test_since_ms()) state.self_test_since = domain::ProcessingTime{record.self_test_since_ms()};

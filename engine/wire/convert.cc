@@ -329,6 +329,10 @@ pb::EvidenceReading ToProto(const dm::BpSample& sample) {
   return proto;
 }
 
+dm::Recipient FromProto(const pb::Recipient& proto) { return RecipientFromProto(proto); }
+
+void ToProto(const dm::Recipient& recipient, pb::Recipient& out) { FillProto(recipient, out); }
+
 dm::GlucoseSample FromProto(const pb::EvidenceGlucose& proto) {
   dm::GlucoseSample sample;
   sample.measured_at = dm::EventTime{proto.measured_at_ms()};

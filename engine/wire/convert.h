@@ -53,6 +53,11 @@ healthgrid::v1::EvidenceGlucose ToProto(const domain::GlucoseSample& sample);
 domain::WindowStats FromProto(const healthgrid::v1::WindowStats& proto);
 healthgrid::v1::WindowStats ToProto(const domain::WindowStats& stats);
 
+// A recipient as an escalation names it (and a stored episode history remembers it). An unknown role
+// reads as HEALTH_MANAGER; the store checks the role first.
+domain::Recipient FromProto(const healthgrid::v1::Recipient& proto);
+void ToProto(const domain::Recipient& recipient, healthgrid::v1::Recipient& out);
+
 // `window` is set iff the message has one.
 domain::Escalation FromProto(const healthgrid::v1::Escalation& proto);
 

@@ -150,6 +150,62 @@ TEST(WorkerJson, AnEpisodeSaysWhoAcknowledgedAndWhatIsPending) {
   EXPECT_EQ(WorkerRowJson(s, "W1", domain::Policy{})["open_episodes"], 2);
 }
 
+// An R1 episode told to the health manager, climbed to the unit supervisor, then re-sent to both.
+domain::OpenEpisode ToldThrice() {
+  domain::OpenEpisode e = Episode(domain::Rule::kR1CriticalBp, kNow, domain::Severity::kUrgent);
+  const domain::Recipient manager{"HM-7", "周波", domain::RecipientRole::kHealthManager};
+  const domain::Recipient supervisor{"SUP-2", "陈军", domain::RecipientRole::kUnitSupervisor};
+  const domain::Recipient doctor{"DR-9", "刘医生", domain::RecipientRole::kExtra};
+  e.history = {{1, domain::EscalationState::kOpen, domain::EscalationLevel::kHealthManager, domain::Severity::kUrgent,
+                domain::ProcessingTime{kNow + 1000}, {manager, doctor}},
+               {2, domain::EscalationState::kEscalated, domain::EscalationLevel::kUnitSupervisor,
+                domain::Severity::kUrgent, domain::ProcessingTime{kNow + 1000 + 30 * 60000}, {manager, supervisor}},
+               {5, domain::EscalationState::kRenotified, domain::EscalationLevel::kUnitSupervisor,
+                domain::Severity::kCritical, domain::ProcessingTime{kNow + 3 * domain::kDayMs}, {manager, supervisor}}};
+  e.last_sequence = 5;
+  return e;
+}
+
+TEST(WorkerJson, AnEpisodesHistorySaysWhoWasToldAndWhen) {
+  domain::WorkerState s = Worker("G1", "U1");
+  s.open = {ToldThrice()};
+  const json got = WorkerJson(s, "W1", domain::Policy{}, 0, "a")["episodes"][0];
+  const json manager = {{"role", "HEALTH_MANAGER"}, {"staff_id", "HM-7"}, {"name", "周波"}};
+  const json supervisor = {{"role", "UNIT_SUPERVISOR"}, {"staff_id", "SUP-2"}, {"name", "陈军"}};
+  const json doctor = {{"role", "EXTRA"}, {"staff_id", "DR-9"}, {"name", "刘医生"}};
+  EXPECT_EQ(got["history"], json::parse(R"([
+    {"sequence": 1, "state": "OPEN", "level": "HEALTH_MANAGER", "severity": "URGENT", "at_ms": 1795476615000,
+     "recipients": [)" + manager.dump() + "," + doctor.dump() + R"(]},
+    {"sequence": 2, "state": "ESCALATED", "level": "UNIT_SUPERVISOR", "severity": "URGENT", "at_ms": 1795478415000,
+     "recipients": [)" + manager.dump() + "," + supervisor.dump() + R"(]},
+    {"sequence": 5, "state": "RENOTIFIED", "level": "UNIT_SUPERVISOR", "severity": "CRITICAL", "at_ms": 1795735814000,
+     "recipients": [)" + manager.dump() + "," + supervisor.dump() + R"(]}])"));
+  EXPECT_EQ(got["told"], (json{{"at_ms", kNow + 3 * domain::kDayMs},
+                               {"state", "RENOTIFIED"},
+                               {"recipients", {manager, supervisor}}}));
+}
+
+TEST(WorkerJson, AnEpisodeStoredWithoutHistoryHasAnEmptyOneAndNobodyTold) {
+  domain::WorkerState s = Worker("G1", "U1");
+  s.open = {Episode(domain::Rule::kR2SustainedHypertension, kNow, domain::Severity::kHigh)};
+  const json got = WorkerJson(s, "W1", domain::Policy{}, 0, "a")["episodes"][0];
+  EXPECT_EQ(got["history"], json::array());
+  EXPECT_TRUE(got["told"].is_null());
+}
+
+TEST(GroupReport, EscalationsSayWhoWasToldLastButNotTheWholeHistory) {
+  domain::WorkerState a = Worker("G1", "U1");
+  a.open = {ToldThrice()};
+  GroupReport escalations({GroupKind::kGrid, "G1"}, GroupAnswer::kEscalations, domain::Policy{}, kNow);
+  escalations.Add("A", a);
+  const json e = escalations.Json()["escalations"];
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["told"]["at_ms"], kNow + 3 * domain::kDayMs);
+  EXPECT_EQ(e[0]["told"]["recipients"].size(), 2u);
+  EXPECT_EQ(e[0]["told"]["recipients"][1]["staff_id"], "SUP-2");
+  EXPECT_FALSE(e[0].contains("history"));
+}
+
 TEST(WorkerJson, AnOpenR3EpisodeIsTheMissedDueTime) {
   domain::WorkerState s = Worker("G1", "U1");
   EXPECT_FALSE(SelfTestOf(s).enrolled);

@@ -68,7 +68,7 @@ const RefusalCase kRefusals[] = {
     {"UnknownEscalationField", "escalation:\n  renotify: 1d\n", 2, "escalation.renotify",
      "allowed here: renotify_interval"},
     {"UnknownLimit", "limits:\n  max_glucose: 5\n", 2, "limits.max_glucose",
-     "allowed here: max_window_samples, max_evidence, max_glucose_samples"},
+     "allowed here: max_window_samples, max_evidence, max_glucose_samples, max_history"},
     {"RuleFieldAtWrongRule", "rules:\n  r1_critical_bp:\n    window: 7d\n", 3, "rules.r1_critical_bp.window",
      "allowed here: at_or_above, ack_timeout"},
     {"KeySetTwice", "limits:\n  max_evidence: 5\n  max_evidence: 6\n", 3, "limits.max_evidence",
@@ -439,6 +439,7 @@ limits:
   max_window_samples: 512
   max_evidence: 7
   max_glucose_samples: 32
+  max_history: 20
 )";
 
 Policy EveryFieldChanged() {
@@ -502,6 +503,7 @@ Policy EveryFieldChanged() {
   p.renotify_interval_ms = 12 * kHourMs;
   p.referral_cooldown_ms = 3 * kDayMs;
   p.max_glucose_samples = 32;
+  p.max_history = 20;
   return p;
 }
 

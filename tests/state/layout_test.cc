@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "alertd_state.pb.h"
+#include "engine/domain/policy.h"
 #include "engine/state/worker_record.h"
 #include "tests/state/state_test_support.h"
 
@@ -222,6 +226,29 @@ TEST(WorkerRecordTest, UnknownEnumValuesAreRefusedNotGuessed) {
          r.mutable_referrals_sent(0)->set_urgency(static_cast<healthgrid::v1::ReferralUrgency>(5));
        },
        "referrals_sent[0].urgency has unknown value 5"},
+      {"history state",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_open(2)->mutable_history(1)->set_state(static_cast<healthgrid::v1::EscalationState>(7));
+       },
+       "open[2].history[1].state has unknown value 7"},
+      {"history level",
+       [](v1::WorkerStateRecord& r) { r.mutable_open(0)->mutable_history(0)->set_level(healthgrid::v1::ESCALATION_LEVEL_UNSPECIFIED); },
+       "open[0].history[0].level has unknown value 0"},
+      {"history recipient role",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_open(0)->mutable_history(1)->mutable_recipients(2)->set_role(
+             healthgrid::v1::RECIPIENT_ROLE_UNSPECIFIED);
+       },
+       "open[0].history[1].recipients[2].role has unknown value 0"},
+      {"history repeats before its first step",
+       [](v1::WorkerStateRecord& r) {
+         r.mutable_open(1)->mutable_history(0)->clear_recipients();
+         r.mutable_open(1)->mutable_history(0)->set_same_recipients(true);
+       },
+       "open[1].history[0] repeats the recipients of a step before the first"},
+      {"history repeats and lists recipients",
+       [](v1::WorkerStateRecord& r) { r.mutable_open(0)->mutable_history(2)->add_recipients()->set_id("X"); },
+       "open[0].history[2] both repeats the previous step's recipients and lists its own"},
   };
   absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
   ASSERT_TRUE(bytes.ok());
@@ -236,20 +263,88 @@ TEST(WorkerRecordTest, UnknownEnumValuesAreRefusedNotGuessed) {
   }
 }
 
-// Records written before the referral cool-down have no referrals_sent: no referral sent yet, and
-// everything else as it was.
-TEST(WorkerRecordTest, RecordWithoutReferralsSentReadsAsNoneSent) {
+// Records written before a field existed lack it, and read as its empty value with everything else as
+// it was (no migration): no referral sent yet (the referral cool-down), no step remembered (episode
+// histories).
+TEST(WorkerRecordTest, ARecordFromBeforeAFieldReadsAsItsEmptyValue) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::WorkerStateRecord&)> strip;
+    std::function<void(domain::WorkerState&)> expect;
+  };
+  const std::vector<Case> cases = {
+      {"referrals_sent", [](v1::WorkerStateRecord& r) { r.clear_referrals_sent(); },
+       [](domain::WorkerState& s) { s.referrals_sent.clear(); }},
+      {"history",
+       [](v1::WorkerStateRecord& r) {
+         for (v1::OpenEpisodeRecord& e : *r.mutable_open()) e.clear_history();
+       },
+       [](domain::WorkerState& s) {
+         for (domain::OpenEpisode& e : s.open) e.history.clear();
+       }},
+  };
   absl::StatusOr<std::string> bytes = EncodeWorkerState(FullState());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::WorkerStateRecord record;
+    ASSERT_TRUE(record.ParseFromString(*bytes));
+    c.strip(record);
+    ASSERT_NE(record.SerializeAsString(), *bytes) << "the full state has something to strip";
+    absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(record.SerializeAsString());
+    ASSERT_TRUE(state.ok()) << state.status();
+    domain::WorkerState expected = FullState();
+    c.expect(expected);
+    EXPECT_EQ(*state, expected);
+  }
+}
+
+// A step telling the same people as the one before stores none of its own; the decoder copies them.
+TEST(WorkerRecordTest, AStepTellingTheSamePeopleStoresThemOnce) {
+  absl::StatusOr<std::string> bytes = EncodeWorkerHead(FullState());
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   v1::WorkerStateRecord record;
   ASSERT_TRUE(record.ParseFromString(*bytes));
-  ASSERT_EQ(record.referrals_sent_size(), 2);
-  record.clear_referrals_sent();
-  absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(record.SerializeAsString());
-  ASSERT_TRUE(state.ok()) << state.status();
-  domain::WorkerState expected = FullState();
-  expected.referrals_sent.clear();
-  EXPECT_EQ(*state, expected);
+  const v1::OpenEpisodeRecord& r1 = record.open(0);
+  ASSERT_EQ(r1.history_size(), 3);
+  EXPECT_FALSE(r1.history(0).same_recipients());
+  EXPECT_EQ(r1.history(1).recipients_size(), 3);
+  EXPECT_FALSE(r1.history(1).same_recipients());
+  EXPECT_TRUE(r1.history(2).same_recipients());
+  EXPECT_EQ(r1.history(2).recipients_size(), 0);
+  // Nobody told is not "the same as before".
+  const v1::OpenEpisodeRecord& r4 = record.open(3);
+  ASSERT_EQ(r4.history_size(), 2);
+  EXPECT_FALSE(r4.history(1).same_recipients());
+  EXPECT_EQ(r4.history(1).recipients_size(), 0);
+  absl::StatusOr<WorkerHead> head = DecodeWorkerHead(*bytes);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->state.open, FullState().open);
+}
+
+// The head goes to the changelog on every commit that touches the worker: a full history (the OPEN
+// step, a climb and 11 re-notifications to three people) must stay a few hundred bytes: about 20
+// bytes a step once the people are stored.
+TEST(WorkerRecordTest, AFullHistoryStaysSmall) {
+  domain::WorkerState state;
+  domain::OpenEpisode& e = state.open.emplace_back();
+  e.episode_id = "W000042-R1-17";
+  const std::vector<domain::Recipient> told = {
+      {.id = "HM-0031", .name = "王芳芳", .role = domain::RecipientRole::kHealthManager},
+      {.id = "SUP-0012", .name = "陈军", .role = domain::RecipientRole::kUnitSupervisor},
+      {.id = "DR-0009", .name = "刘医生", .role = domain::RecipientRole::kExtra}};
+  e.history.push_back({1, domain::EscalationState::kOpen, domain::EscalationLevel::kHealthManager,
+                       domain::Severity::kUrgent, domain::ProcessingTime{1'717'000'000'000}, {told[0], told[2]}});
+  for (uint32_t seq = 2; seq <= 1 + domain::Policy{}.max_history; ++seq) {
+    e.history.push_back({seq, seq == 2 ? domain::EscalationState::kEscalated : domain::EscalationState::kRenotified,
+                         domain::EscalationLevel::kUnitSupervisor, domain::Severity::kUrgent,
+                         domain::ProcessingTime{1'717'000'000'000 + seq * 86'400'000LL}, told});
+  }
+  absl::StatusOr<std::string> with = EncodeWorkerHead(state);
+  state.open[0].history.clear();
+  absl::StatusOr<std::string> without = EncodeWorkerHead(state);
+  ASSERT_TRUE(with.ok() && without.ok());
+  EXPECT_LE(with->size() - without->size(), 400u) << with->size() << " bytes with, " << without->size() << " without";
 }
 
 TEST(WorkerRecordTest, GarbageIsRefused) {

@@ -390,6 +390,13 @@ TYPED_TEST(StateStoreTest, RefusedBatchWritesNothing) {
          b.workers.push_back({this->Key(4, "W9"), state});
        },
        "profile.policy.extra_recipients[0].name is not valid UTF-8"},
+      {"non-UTF-8 name of someone told",
+       [this](CommitBatch& b) {
+         domain::WorkerState state = FullState();
+         state.open[2].history[1].recipients[0].name = "\xED\xA0\x80";
+         b.workers.push_back({this->Key(4, "W9"), state});
+       },
+       "open[2].history[1].recipients[0].name is not valid UTF-8"},
       {"negative pressure",
        [this](CommitBatch& b) {
          domain::WorkerState state = FullState();

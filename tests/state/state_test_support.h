@@ -177,6 +177,28 @@ inline domain::WorkerState FullState(const std::string& worker = "W001") {
     }
     if (i % 3 == 0) episode.snoozed_until = ProcessingTime{1'717'100'000'000};
     if (i % 3 != 2) episode.next_deadline = ProcessingTime{1'717'100'000'000 + static_cast<int64_t>(i)};
+    // Who was told: none (a record from before the history), or steps whose recipients change, repeat
+    // the step before, and are nobody (no profile then).
+    const Recipient manager{.id = "HM-3", .name = "王芳", .role = RecipientRole::kHealthManager};
+    const Recipient supervisor{.id = "SUP-1", .name = "Chen Jun", .role = RecipientRole::kUnitSupervisor};
+    const Recipient extra{.id = "DR-9", .name = "Dr. Liu", .role = RecipientRole::kExtra};
+    const Recipient self{.id = "W001", .name = "张伟", .role = RecipientRole::kWorker};
+    const int64_t told = 1'717'000'000'000 + static_cast<int64_t>(i) * 1000;
+    if (i != 5) {
+      episode.history.push_back({1, EscalationState::kOpen, levels[i % std::size(levels)],
+                                 severities[i % std::size(severities)], ProcessingTime{told}, {self}});
+    }
+    if (i % 2 == 0) {
+      episode.history.push_back({2, EscalationState::kEscalated, EscalationLevel::kUnitSupervisor, Severity::kCritical,
+                                 ProcessingTime{told + 1'800'000}, {manager, supervisor, extra}});
+      episode.history.push_back({static_cast<uint32_t>(i + 2), EscalationState::kRenotified,
+                                 EscalationLevel::kUnitSupervisor, Severity::kCritical,
+                                 ProcessingTime{told + 86'400'000}, {manager, supervisor, extra}});
+    }
+    if (i == 3) {
+      episode.history.push_back({2, EscalationState::kRenotified, EscalationLevel::kHealthManager, Severity::kHigh,
+                                 ProcessingTime{told + 60'000}, {}});
+    }
     state.open.push_back(episode);
   }
   state.episodes_opened = 9;

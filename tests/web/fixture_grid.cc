@@ -69,6 +69,27 @@ json Episode(const FixtureWorker& w, const std::string& rule, const std::string&
           {"snoozed_until_ms", nullptr}, {"next_deadline_ms", opened_at_ms + 4 * kHour}};
 }
 
+json Told(const std::string& role, const std::string& staff_id, const std::string& name) {
+  return {{"role", role}, {"staff_id", staff_id}, {"name", name}};
+}
+
+// One step of an episode's history, as GET /api/v1/workers/<id> lists them.
+json Step(int sequence, const std::string& state, const std::string& level, const std::string& severity,
+          int64_t at_ms, json recipients) {
+  return {{"sequence", sequence}, {"state", state}, {"level", level}, {"severity", severity}, {"at_ms", at_ms},
+          {"recipients", std::move(recipients)}};
+}
+
+// Sets the episode's history and "told" (its newest step, compact) together, as alertd answers them.
+void SetHistory(json& episode, json history) {
+  const json& newest = history.back();
+  episode["told"] = {{"at_ms", newest["at_ms"]}, {"state", newest["state"]}, {"recipients", newest["recipients"]}};
+  episode["history"] = std::move(history);
+}
+
+const json kManager = Told("HEALTH_MANAGER", "hm-g01", "王芳");
+const json kSupervisor = Told("UNIT_SUPERVISOR", "sup-u01", "刘洋");
+
 int SeverityRank(const std::string& severity) {
   static const std::vector<std::string> kOrder = {"INFO", "HIGH", "URGENT", "CRITICAL"};
   return static_cast<int>(std::find(kOrder.begin(), kOrder.end(), severity) - kOrder.begin());
@@ -82,8 +103,9 @@ FixtureGrid::FixtureGrid(int64_t now_ms) {
   AddMonth(zhang, now_ms, 150, 95);
   AddBp(zhang, now_ms - 2 * kHour, 168, 104);
   AddGlucose(zhang, now_ms - 2 * kHour, 5.4, true);
-  episodes_.push_back(Episode(zhang, "R4", "上岗前体检", "pre-shift fitness", "URGENT", "HEALTH_MANAGER",
-                              now_ms - 2 * kHour));
+  json fitness = Episode(zhang, "R4", "上岗前体检", "pre-shift fitness", "URGENT", "HEALTH_MANAGER", now_ms - 2 * kHour);
+  SetHistory(fitness, {Step(1, "OPEN", "HEALTH_MANAGER", "URGENT", now_ms - 2 * kHour + 2000, {kManager})});
+  episodes_.push_back(fitness);
 
   // Focus-tracked with thresholds of her own (135/85): 128/82 is normal for her, glucose 13.2 is not.
   FixtureWorker li = MakeWorker("W002", "李娜", "G01", 1);
@@ -100,6 +122,8 @@ FixtureGrid::FixtureGrid(int64_t now_ms) {
   glucose_episode["acknowledged"] = true;
   glucose_episode["acked_by"] = {{"id", "hm-g01"}, {"name", "王芳"}};
   glucose_episode["acked_at_ms"] = now_ms - 30 * kMinute;
+  SetHistory(glucose_episode, {Step(1, "OPEN", "WORKER", "HIGH", now_ms - 3 * kHour + 1000,
+                                    {Told("WORKER", "W002", "李娜")})});
   episodes_.push_back(glucose_episode);
 
   // A name a page must print as text, never run.
@@ -110,14 +134,24 @@ FixtureGrid::FixtureGrid(int64_t now_ms) {
   // Grade-2 hypertension, enrolled in the weekly self-test, two days overdue, nothing measured in the window.
   FixtureWorker chen = MakeWorker("W004", "陈静", "G01", 3);
   chen.self_test = {{"enrolled", true}, {"due_at_ms", now_ms - 2 * kDay}, {"newest_bp_at_ms", now_ms - 9 * kDay}};
-  episodes_.push_back(Episode(chen, "R3", "每周自测未完成", "self-test missed", "HIGH", "HEALTH_MANAGER",
-                              now_ms - 26 * kHour));
+  // Reminded, climbed to the health manager, then told again after a snooze; the step between is one
+  // the engine no longer keeps (sequence 3).
+  json self_test = Episode(chen, "R3", "每周自测未完成", "self-test missed", "HIGH", "HEALTH_MANAGER",
+                           now_ms - 26 * kHour);
+  SetHistory(self_test, {Step(1, "OPEN", "WORKER", "HIGH", now_ms - 2 * kDay, {Told("WORKER", "W004", "陈静")}),
+                         Step(2, "ESCALATED", "HEALTH_MANAGER", "HIGH", now_ms - kDay, {kManager}),
+                         Step(4, "RENOTIFIED", "HEALTH_MANAGER", "HIGH", now_ms - kHour, {kManager})});
+  episodes_.push_back(self_test);
 
   // The other grid of the unit: critical blood pressure at the unit supervisor.
   FixtureWorker zhou = MakeWorker("W005", "周强", "G02", 3, json::array({"work_at_height"}));
   AddBp(zhou, now_ms - 50 * kMinute, 182, 112);
-  episodes_.push_back(Episode(zhou, "R1", "危急血压", "critical blood pressure", "CRITICAL", "UNIT_SUPERVISOR",
-                              now_ms - 50 * kMinute));
+  json critical = Episode(zhou, "R1", "危急血压", "critical blood pressure", "CRITICAL", "UNIT_SUPERVISOR",
+                          now_ms - 50 * kMinute);
+  SetHistory(critical, {Step(1, "OPEN", "HEALTH_MANAGER", "CRITICAL", now_ms - 50 * kMinute, {kManager}),
+                        Step(2, "ESCALATED", "UNIT_SUPERVISOR", "CRITICAL", now_ms - 20 * kMinute,
+                             {kManager, kSupervisor})});
+  episodes_.push_back(critical);
 
   for (FixtureWorker* w : {&zhang, &li, &zhao, &chen, &zhou}) workers_[w->profile["id"].get<std::string>()] = std::move(*w);
   std::sort(episodes_.begin(), episodes_.end(),
@@ -195,7 +229,10 @@ json FixtureGrid::Escalations(const std::string& group, const std::string& id) c
   json list = json::array();
   for (const json& e : episodes_) {
     for (const FixtureWorker* w : Members(group, id)) {
-      if (w->profile["id"] == e["worker_id"]) list.push_back(e);
+      if (w->profile["id"] != e["worker_id"]) continue;
+      json compact = e;
+      compact.erase("history");  // the worker's answer alone lists it
+      list.push_back(std::move(compact));
     }
   }
   return {{"escalations", list}, {"partial", PartialAnswer(group)},

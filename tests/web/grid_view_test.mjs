@@ -1,5 +1,6 @@
 // The grid view in headless Chromium against web_fixture_server (tests/web/fixture_grid.cc): abnormal values
-// red and marked, the buttons' POSTs, the worker chart, expired links, partial answers, a 375 px phone.
+// red and marked, the buttons' POSTs, the worker chart, who was told, expired links, partial answers, a
+// 375 px phone.
 // Usage: node grid_view_test.mjs --fixture BIN --chromium BIN --artifacts DIR (ctest runs it: web.browser.*).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -211,10 +212,51 @@ await check('the worker page lists open episodes with who acknowledged and when'
   assert.equal(rows, 12, 'the latest twelve readings');
 });
 
+await check('under each open episode the worker page lists who was told and when (通知记录 / Who was told)', async () => {
+  const worker = await fixtureJson('/api/v1/workers/W004', 'grid-token');
+  assert.equal(await open('/worker/W004?t=grid-token'), 'loaded');
+  const tables = await page.evaluate(() => [...document.querySelectorAll('#escalations article.episode')].map((a) => {
+    const t = a.querySelector('table.told');
+    return {
+      episode: a.dataset.episodeId, table: t ? t.dataset.episodeId : null, caption: t?.caption.textContent,
+      head: t ? [...t.querySelectorAll('thead th')].map((th) => th.textContent) : [],
+      rows: t ? [...t.querySelectorAll('tbody tr')].map((tr) => ({
+        sequence: tr.dataset.sequence ?? null, cells: [...tr.cells].map((td) => td.textContent),
+      })) : [],
+    };
+  }));
+  assert.equal(tables.length, 1);
+  const [t] = tables;
+  assert.equal(t.table, t.episode, 'the table sits in its episode\'s card');
+  assert.equal(t.caption, '通知记录 / Who was told');
+  assert.deepEqual(t.head, ['时间 Time', '级别 Level', '状态 State', '通知对象 Recipients']);
+  // Steps 1, 2 and 4 as the API lists them; sequence 3 is no longer kept, and the table says so.
+  assert.deepEqual(t.rows.map((r) => r.sequence), ['1', '2', null, '4']);
+  const steps = worker.episodes[0].history;
+  const clocks = await page.evaluate((times) => times.map((ms) => {
+    const d = new Date(ms);
+    const two = (n) => String(n).padStart(2, '0');
+    return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  }), steps.map((step) => step.at_ms));
+  assert.deepEqual(t.rows[0].cells, [clocks[0], '职工本人 Worker', '首次通知 Opened', '陈静 职工本人 Worker']);
+  assert.deepEqual(t.rows[1].cells,
+    [clocks[1], '健康管理员 Health manager', '已升级 Escalated', '王芳 健康管理员 Health manager']);
+  assert.match(t.rows[2].cells[0], /另有1条未保留 \/ 1 earlier step not kept/);
+  assert.deepEqual(t.rows[3].cells,
+    [clocks[2], '健康管理员 Health manager', '再次通知 Re-sent', '王芳 健康管理员 Health manager']);
+  await screenshot('worker-history');
+
+  // A grid's cards name only the newest step, from the escalations answer's "told".
+  assert.equal(await open('/grid/G02?t=unit-token'), 'loaded');
+  const card = (await page.evaluate(readEpisodes)).find((e) => e.id === 'ep-W005-R1');
+  assert.match(card.text, /最近通知 Last told \d\d-\d\d \d\d:\d\d: 王芳 健康管理员 Health manager、刘洋 单位主管 Unit supervisor/);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('#escalations table.told').length), 0);
+});
+
 await check('a 375 px phone screen has no horizontal scroll on the grid, unit and worker pages', async () => {
   await page.setViewport(375, 812, { mobile: true, scale: 2 });
   for (const [route, shot] of [['/grid/G01?t=grid-token', 'grid-phone'], ['/unit/U01?t=unit-token', 'unit-phone'],
-    ['/worker/W002?t=worker-token', 'worker-phone']]) {
+    ['/worker/W002?t=worker-token', 'worker-phone'], ['/worker/W004?t=grid-token', 'worker-history-phone']]) {
     assert.equal(await open(route), 'loaded');
     const { scrollWidth, innerWidth } = await page.evaluate(() => ({
       scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), innerWidth: window.innerWidth,

@@ -465,6 +465,21 @@ TEST(WindowStatsTest, RoundTrip) {
   EXPECT_EQ(FromProto(pb::WindowStats()), dm::WindowStats());
 }
 
+TEST(RecipientTest, EveryRoleRoundTripsAndAnUnknownOneReadsAsHealthManager) {
+  for (dm::RecipientRole role : {dm::RecipientRole::kWorker, dm::RecipientRole::kHealthManager,
+                                 dm::RecipientRole::kUnitSupervisor, dm::RecipientRole::kExtra}) {
+    const dm::Recipient recipient{.id = "HM-3", .name = "王芳", .role = role};
+    pb::Recipient proto;
+    ToProto(recipient, proto);
+    EXPECT_EQ(proto.role(), ToProto(role));
+    EXPECT_EQ(FromProto(proto), recipient);
+  }
+  pb::Recipient unknown;
+  unknown.set_id("X");
+  unknown.set_role(static_cast<pb::RecipientRole>(9));
+  EXPECT_EQ(FromProto(unknown), (dm::Recipient{.id = "X", .name = "", .role = dm::RecipientRole::kHealthManager}));
+}
+
 // --- Glucose evidence ---------------------------------------------------------------------------
 
 TEST(GlucoseSampleTest, EveryTimingAndContextRoundTrips) {

@@ -15,6 +15,14 @@
     HEALTH_MANAGER: ['健康管理员', 'Health manager'],
     UNIT_SUPERVISOR: ['单位主管', 'Unit supervisor'],
   };
+  const STATE = {
+    OPEN: ['首次通知', 'Opened'],
+    ESCALATED: ['已升级', 'Escalated'],
+    RENOTIFIED: ['再次通知', 'Re-sent'],
+    RESOLVED: ['已解除', 'Resolved'],
+  };
+  // A recipient's role is named like the level that reaches them; EXTRA are the worker's own additions.
+  const ROLE = { ...LEVEL, EXTRA: ['另行通知', 'Also told'] };
   // Keys without '_' or '-': the API may spell them "grade_1" (the engine's labels) or "grade1".
   const CATEGORY = {
     normal: ['正常', 'normal'],
@@ -167,6 +175,41 @@
     }
     return lines;
   }
+  // ---- who was told and when
+  const person = (r) => h('span', { class: 'person' }, r.name || r.staff_id, ' ',
+    h('small', { class: 'inline' }, words(ROLE, r.role)));
+  const people = (recipients) => (recipients && recipients.length ? recipients.map(person)
+    : [h('span', { class: 'none' }, '无人 Nobody')]);
+  // The grid's cards: the newest step only.
+  function toldLine(ep) {
+    if (!ep.told) return null;
+    return h('p', { class: 'meta told' }, `最近通知 Last told ${clock(ep.told.at_ms)}: `,
+      people(ep.told.recipients).flatMap((p, i) => (i ? ['、', p] : [p])));
+  }
+  // The worker's page: every step kept, oldest first; a jump in the sequence is steps the engine
+  // no longer keeps (it keeps the first and the newest few).
+  function historyTable(ep) {
+    const steps = ep.history || [];
+    if (!steps.length) return h('p', { class: 'none told-none' }, '无通知记录 No record of who was told');
+    const rows = [];
+    steps.forEach((step, i) => {
+      const skipped = i > 0 ? step.sequence - steps[i - 1].sequence - 1 : 0;
+      if (skipped > 0) {
+        rows.push(h('tr', { class: 'skipped' }, h('td', { colspan: '4', class: 'none' },
+          `…… 另有${skipped}条未保留 / ${skipped} earlier step${skipped > 1 ? 's' : ''} not kept`)));
+      }
+      rows.push(h('tr', { 'data-sequence': String(step.sequence), class: `state-${step.state}` },
+        h('td', { class: 'when' }, clock(step.at_ms)),
+        h('td', { class: 'level' }, words(LEVEL, step.level)),
+        h('td', { class: 'state' }, words(STATE, step.state)),
+        h('td', { class: 'recipients' }, people(step.recipients))));
+    });
+    return h('table', { class: 'told', 'data-episode-id': ep.episode_id },
+      h('caption', {}, '通知记录 ', h('span', { lang: 'en' }, '/ Who was told')),
+      h('thead', {}, h('tr', {}, h('th', { class: 'when' }, '时间 Time'), h('th', { class: 'level' }, '级别 Level'),
+        h('th', { class: 'state' }, '状态 State'), h('th', { class: 'recipients' }, '通知对象 Recipients'))),
+      h('tbody', {}, rows));
+  }
   function tomorrowAtEight() {
     const d = new Date();
     d.setDate(d.getDate() + 1);
@@ -228,7 +271,9 @@
       h('p', { class: 'meta age' }, `开始 Opened ${clock(ep.opened_at_ms)} · ${ago(ep.opened_at_ms)}`,
         ep.trigger_count > 1 ? ` · 触发${ep.trigger_count}次 / triggered ${ep.trigger_count}×` : ''),
       ackLine(ep),
-      actions(ep));
+      withWorker ? toldLine(ep) : null,
+      actions(ep),
+      withWorker ? null : historyTable(ep));
   }
   function escalationList(episodes, withWorker) {
     if (!episodes.length) return [h('p', { class: 'none' }, '无待处理预警 No open escalations')];
