@@ -44,8 +44,11 @@ expect alertd-members 1 cleanup.policy=compact
 expect escalations 12 cleanup.policy=delete
 expect deliveries 12 cleanup.policy=delete
 expect referrals 12 cleanup.policy=delete
+# alertd-notify's FHIR loop reads referral-deliveries as its changelog: co-partitioned with referrals.
+expect referral-deliveries 12 cleanup.policy=delete
+expect referrals-fhir 12 cleanup.policy=delete
 expect dead-letters 12 cleanup.policy=delete
-[ "$(ls "$work/topics" | wc -l)" -eq 10 ] || { echo "topics: $(ls "$work/topics" | tr '\n' ' '), expected 10" >&2; failures=$((failures + 1)); }
+[ "$(ls "$work/topics" | wc -l)" -eq 12 ] || { echo "topics: $(ls "$work/topics" | tr '\n' ' '), expected 12" >&2; failures=$((failures + 1)); }
 
 # A readings topic that exists with another partition count breaks co-partitioning: the script refuses.
 rm -rf "$work/topics"; mkdir "$work/topics"; echo "8 cleanup.policy=delete" > "$work/topics/readings"
@@ -54,5 +57,5 @@ if BOOTSTRAP=kafka:9092 PARTITIONS=12 KAFKA_TOPICS="$work/kafka-topics.sh" sh "$
 elif ! grep -q "topic readings has 8 partitions, alertd needs 12" "$work/err"; then
   echo "refused without naming the topic: $(cat "$work/err")" >&2; failures=$((failures + 1))
 fi
-[ "$failures" -eq 0 ] && echo "10 topics created as alertd needs them; a mis-partitioned one refused"
+[ "$failures" -eq 0 ] && echo "12 topics created as alertd needs them; a mis-partitioned one refused"
 exit "$failures"
