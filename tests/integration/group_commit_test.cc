@@ -29,7 +29,7 @@ class GroupCommitTest : public ::testing::Test {
 TEST_F(GroupCommitTest, ALoneReadingsEscalationLeavesWithoutWaitingForTheInterval) {
   ASSERT_FALSE(kafka_.bootstrap().empty());
   AlertdProcess alertd(kafka_.bootstrap(), dir_.path() + "/db", dir_.path() + "/alertd.log",
-                       {"--commit-interval-ms", "10000"});
+                       {"--commit-interval-ms", "10000", "--group-commit"});
   TestProducer producer(kafka_.bootstrap());
   for (const char* w : {"W1", "W2", "W3"}) {
     producer.Send("worker-profiles", w, MakeProfile(w, "U01", "U01-G01").SerializeAsString());
@@ -57,7 +57,7 @@ TEST_F(GroupCommitTest, ALoneReadingsEscalationLeavesWithoutWaitingForTheInterva
 TEST_F(GroupCommitTest, ABurstIsGatheredIntoFewCommits) {
   ASSERT_FALSE(kafka_.bootstrap().empty());
   AlertdProcess alertd(kafka_.bootstrap(), dir_.path() + "/db", dir_.path() + "/alertd.log",
-                       {"--commit-interval-ms", "60000"});
+                       {"--commit-interval-ms", "60000", "--group-commit"});
   TestProducer producer(kafka_.bootstrap());
   constexpr int kWorkers = 200;
   constexpr int kPerWorker = 50;
