@@ -229,8 +229,8 @@ std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& b
   return c;
 }
 
-std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap) {
-  auto p = alertd::kafka::NewProducer(bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"},
+std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap, int linger_ms) {
+  auto p = alertd::kafka::NewProducer(bootstrap, {{"linger.ms", std::to_string(linger_ms)}, {"batch.num.messages", "10000"},
                                                   {"queue.buffering.max.messages", "1000000"}},
                                       nullptr, nullptr);
   if (!p.ok()) Die(std::string(p.status().message()));

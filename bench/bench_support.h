@@ -75,7 +75,9 @@ class ReadingFactory {
 
 using EncodedStream = std::vector<std::pair<std::string, std::string>>;  // (key, Reading bytes)
 
-std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap);
+// `linger_ms` 20 batches a backlog; the latency phases send each reading as it is taken (0), as a
+// station does.
+std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap, int linger_ms = 20);
 // A consumer of `topic` in group `group` (from the start of the topic unless `extra` says otherwise)
 // that has joined and has its partitions before it returns: a phase's clock starts after the join, as
 // alertd has joined by the time its phase starts.

@@ -333,7 +333,7 @@ LatencyRun MeasureLatency(const RealisticOptions& o, const Alertd& a, const std:
   std::atomic<int> probes{0};
   std::atomic<bool> producing{true};
   std::thread producer([&] {
-    auto p = MakeProducer(o.bootstrap);
+    auto p = MakeProducer(o.bootstrap, /*linger_ms=*/0);
     // An idempotent producer first fetches metadata and a producer id; that start-up is not latency.
     const auto warm = testing::MakeBp(probe_prefix + "WARMUP", WallMs(), 120, 80);
     Send(*p, topic, warm.worker_id(), warm.SerializeAsString());

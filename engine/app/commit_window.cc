@@ -50,15 +50,13 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
       cache_.erase(cached);
       return d.state;
     }
-    absl::StatusOr<std::optional<domain::WorkerState>> loaded;
-    {
-      std::lock_guard<std::mutex> lock(store_mu_);
+    // Beside the commit in flight, without waiting for it: that commit does not touch this worker (it
+    // would have been found above), and the store allows this one read during a write (store.h).
+    absl::StatusOr<std::optional<domain::WorkerState>> loaded = store_.LoadWorker(key);
+    for (int attempt = 1; absl::IsUnavailable(loaded.status()) && attempt < kStoreAttempts; ++attempt) {
+      metrics_.CountStoreRetry();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
       loaded = store_.LoadWorker(key);
-      for (int attempt = 1; absl::IsUnavailable(loaded.status()) && attempt < kStoreAttempts; ++attempt) {
-        metrics_.CountStoreRetry();
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-        loaded = store_.LoadWorker(key);
-      }
     }
     if (!loaded.ok()) {
       load_error_ = loaded.status();

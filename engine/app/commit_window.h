@@ -34,7 +34,9 @@ using TopicPartition = std::pair<std::string, int32_t>;
 // state it has: this window's, the commit in flight's, the cache of committed states, the store.
 //
 // Thread-compatible: every method runs on the engine thread. The background commit is the only other
-// user of the store; Read() and Load() take turns with it.
+// user of the store; Read() takes turns with it, while Load() reads beside it (store.h, "Threads"), so
+// that with a commit always in flight (group commit) a reading of a worker not in the cache does not
+// wait for the commit.
 class CommitWindow {
  public:
   // Told of each commit once it is durable, before its states move to the cache: the place to hand
@@ -102,7 +104,7 @@ class CommitWindow {
   // Each commit's changes go through `hook` first (the changelog): see state::ChangeHook.
   void SetChangeHook(state::ChangeHook hook) { hook_ = std::move(hook); }
 
-  // Reads the store between the background commit's writes.
+  // Reads the store between the background commit's writes (waits for the one being written).
   template <typename Fn>
   auto Read(Fn&& read) {
     std::lock_guard<std::mutex> lock(store_mu_);
@@ -161,7 +163,7 @@ class CommitWindow {
   std::unordered_map<std::string, CachedWorker> cache_;
   std::list<std::string> lru_;  // most recent at the front
 
-  std::mutex store_mu_;  // the store is thread-compatible: the committer and the loop take turns
+  std::mutex store_mu_;  // the committer and the loop's Read() take turns (Load() does not: store.h)
   // After the mutex, so it is destroyed first: waiting for the committer, which takes the mutex.
   std::unique_ptr<InFlightCommit> in_flight_;
 };

@@ -90,11 +90,10 @@ struct EngineOptions {
   int64_t commit_interval_ms = 100;      // commit at least this often while records arrive
   // Group commit: a commit starts as soon as the previous one is durable when input records are
   // waiting, so a lone reading is committed (and its escalation sent) at once and, under load, a
-  // window gathers what arrived during the previous commit. Off by default: the loop's store reads
-  // wait for the commit in flight (one store mutex), so with a commit always in flight a steady
-  // 5,000 readings/s of new workers queued for seconds (bench, 2026-12-01). Off: only the interval and
-  // the size start one.
-  bool group_commit = false;
+  // window gathers what arrived during the previous commit. The loop reads workers beside the commit
+  // in flight (CommitWindow::Load), so a commit always in flight holds nothing back. Off: only the
+  // interval and the size start one.
+  bool group_commit = true;
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
   int64_t shutdown_flush_ms = 10000;     // how long shutdown waits for the broker to confirm output
   std::size_t state_cache_workers = 100000;  // committed worker states kept decoded in memory (LRU)

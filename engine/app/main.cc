@@ -243,7 +243,7 @@ void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
       ->check(CLI::Range(1, 60000))
       ->capture_default_str();
   cli.add_flag("--group-commit,!--no-group-commit", flags.engine.group_commit,
-               "Start a commit as soon as the previous one is durable when records wait (default off)");
+               "Start a commit as soon as the previous one is durable when records wait (default on)");
   cli.add_option("--commit-max-records", flags.engine.commit_max_records, "Commit after this many input records")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();

@@ -24,6 +24,7 @@ class KvStateStore final : public StateStore {
         next_outbox_seq_(next_outbox_seq),
         read_only_(read_only) {}
 
+  // Touches nothing a write changes but the backend's data (store.h, "Threads"): runs beside Commit.
   absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key) override {
     if (absl::Status status = layout::CheckKey(name_, key); !status.ok()) return status;
     absl::StatusOr<std::optional<std::string>> value = backend_->Get(Family::kWorkers, layout::WorkerKeyBytes(key));

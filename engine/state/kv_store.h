@@ -19,7 +19,8 @@
 namespace alertd::state {
 
 // Ordered byte storage with column families, keys compared bytewise (memcmp order).
-// Thread-compatible. Errors are already named after the store.
+// Thread-compatible, except that Get and Scan may run beside Apply (store.h, "Threads"). Errors are
+// already named after the store.
 class KvBackend {
  public:
   virtual ~KvBackend() = default;

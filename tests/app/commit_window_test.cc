@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -38,6 +40,7 @@ class CountingStore final : public state::StateStore {
   uint64_t NextOutboxSeq() const override { return inner_->NextOutboxSeq(); }
   using state::StateStore::Commit;
   absl::Status Commit(const state::CommitBatch& batch, const state::ChangeHook& hook) override {
+    if (before_commit) before_commit();
     return inner_->Commit(batch, hook);
   }
   absl::StatusOr<std::optional<state::ChangelogCheckpoint>> LoadCheckpoint(int32_t partition) override {
@@ -74,6 +77,7 @@ class CountingStore final : public state::StateStore {
   state::RecoveryReport Recovery() const override { return inner_->Recovery(); }
 
   std::atomic<int> worker_reads{0};
+  std::function<void()> before_commit;  // runs on the committer's thread as each commit starts
 
  private:
   std::unique_ptr<state::StateStore> inner_ = state::NewMemoryStore();
@@ -121,6 +125,30 @@ TEST_F(CommitWindowTest, LoadContinuesFromTheCommitInFlightWithoutReadingTheStor
   ASSERT_EQ(committed_.size(), 1u);
   EXPECT_EQ(committed_[0].workers.at(0).second->readings_accepted, 5u);
   EXPECT_EQ(CommitOne().workers.at(0).second->readings_accepted, 6u);
+}
+
+// With a commit always in flight (group commit), a reading of a worker the cache does not hold must
+// not wait for that commit to be written.
+TEST_F(CommitWindowTest, LoadReadsTheStoreBesideTheCommitInFlight) {
+  Touch("W2", 7);
+  CommitOne();
+  window_->DropCache();  // W2 now comes from the store
+  std::promise<void> entered;
+  std::promise<void> loaded;
+  std::shared_future<void> loaded_done = loaded.get_future().share();
+  std::atomic<bool> waited_out{false};
+  store_.before_commit = [&] {
+    entered.set_value();
+    if (loaded_done.wait_for(std::chrono::seconds(3)) != std::future_status::ready) waited_out = true;
+  };
+  Touch("W1", 5);
+  ASSERT_TRUE(window_->StartCommit().ok());
+  entered.get_future().wait();  // the commit is being written
+  EXPECT_EQ(window_->Load(Key("W2")).readings_accepted, 7u);
+  loaded.set_value();
+  ASSERT_TRUE(window_->FinishCommit(/*wait=*/true).ok());
+  store_.before_commit = nullptr;
+  EXPECT_FALSE(waited_out.load()) << "the read waited for the commit in flight";
 }
 
 TEST_F(CommitWindowTest, ANewWorkerLeftAsNewIsNotStored) {
