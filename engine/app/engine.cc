@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/app/kafka_error.h"
+#include "engine/app/start_steps.h"
 #include "engine/app/steady_time.h"
 #include "engine/tool/kafka_client.h"
 
@@ -309,6 +310,7 @@ void Engine::Process(const rd_kafka_message_t& m) {
   raw.value = m.payload;
   raw.value_len = m.len;
   task_.Process(raw, now_);
+  if (Starting() && topic == options_.readings_topic) StartDone("first reading processed");
   if (topic == options_.profiles_topic) {
     auto loading = profiles_loading_.find(raw.partition);
     if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) ResumeReadings(raw.partition);
@@ -416,6 +418,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
   }
   if (!added.empty()) {
     spdlog::info("assigned partitions {} of {}", absl::StrJoin(added, ","), absl::StrJoin(InputTopics(), ", "));
+    LogStartStep(absl::StrCat("partitions ", absl::StrJoin(added, ","), " assigned by the group"));
   }
   const std::map<int32_t, int64_t> profile_ends = restorer_ ? std::map<int32_t, int64_t>() : ProfileEnds(added);
   for (int32_t p : added) {
@@ -427,6 +430,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
       return st;
     }
   }
+  if (!restorer_ && !added.empty()) LogStartStep(absl::StrCat("partitions ", absl::StrJoin(added, ","), " processing"));
   UpdateReady();
   return absl::OkStatus();
 }
@@ -458,6 +462,7 @@ absl::Status Engine::ActivateRestored() {
     std::vector<int32_t> partitions;
     for (const ChangelogWriter::Takeover& t : takeovers) partitions.push_back(t.partition);
     const std::map<int32_t, int64_t> profile_ends = ProfileEnds(partitions);
+    std::vector<int32_t> activated;
     for (std::size_t i = 0; i < takeovers.size(); ++i) {
       const ChangelogWriter::Takeover& t = takeovers[i];
       const state::ChangelogCheckpoint& checkpoint = (*checkpoints)[i];
@@ -481,6 +486,10 @@ absl::Status Engine::ActivateRestored() {
                    t.epoch, options_.changelog_topic, t.partition, checkpoint.fence_offset, t.repairs.size());
       outbox_.SetEpoch(t.partition, t.epoch);
       if (auto act = Activate(t.partition, EndOf(profile_ends, t.partition)); !act.ok()) return act;
+      activated.push_back(t.partition);
+    }
+    if (!activated.empty()) {
+      LogStartStep(absl::StrCat("partitions ", absl::StrJoin(activated, ","), " restored, fenced and processing"));
     }
   }
   to_activate_ = std::move(waiting);
