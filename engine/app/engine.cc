@@ -65,11 +65,13 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
       callbacks_(std::make_unique<Callbacks>(*this)),
       window_(store, metrics, options_.state_cache_workers,
               [this](const state::CommitBatch& batch) { OnCommitted(batch); }),
+      gauge_count_(window_, metrics),
       outbox_(TopicsOf(options_), window_, metrics, clock, log_limiter_),
       task_(TopicsOf(options_), rules, window_, outbox_, metrics, log_limiter_),
       merge_(options_.stream_buffer_records,
              [this](int32_t partition, int input) { return StillAtEnd(partition, input); }) {
   if (stream_mode()) window_.MirrorTimers(&stream_timers_);
+  task_.CountGaugesWith(&gauge_count_);
   // The merge must know when a topic-partition has nothing more to give.
   if (stream_mode()) options_.consumer_properties["enable.partition.eof"] = "true";
   // A position Kafka no longer holds (retention deleted it while alertd was down or behind) is reset
@@ -559,7 +561,8 @@ absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles
   } else {
     PauseReadingsUntilProfilesLoaded(partition, profiles_end);
   }
-  if (auto st = AddWorkerGauges(partition, 1); !st.ok()) return st;
+  // Before any of its records: the count is exact only from a state nothing changed yet.
+  gauge_count_.Add(partition);
   // Output the partition's previous owner committed but did not see confirmed.
   auto pending = window_.Read([&](state::StateStore& store) { return store.LoadOutbox(partition); });
   if (!pending.ok()) return pending.status();
@@ -595,6 +598,9 @@ absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& parti
   } else {
     consumer_->unassign();
   }
+  // The revoked partitions' share of the dashboard gauges goes without reading their workers: the
+  // gauges start again from the partitions still owned, counted in the background.
+  if (!revoked.empty()) gauge_count_.Recount(owned_partitions_);
   // The partitions' state may change on another instance before it comes back here.
   window_.DropCache();
   metrics_.SetAssignedPartitions(owned_partitions_.size() * InputTopics().size());
@@ -624,11 +630,6 @@ void Engine::Deactivate(int32_t partition) {
     metrics_.ClearConsumerLag(topic, partition);
   }
   profiles_loading_.erase(partition);
-  if (auto st = AddWorkerGauges(partition, -1); !st.ok()) {
-    spdlog::warn("dashboard gauges of partition {}: {}; they are rebuilt at the next assignment", partition,
-                 st.ToString());
-    metrics_.ClearWorkerGauges();
-  }
   // Buffered records were not processed: the next owner reads them again from the stored offsets.
   merge_.RemovePartition(partition);
   stream_timers_.ErasePartition(partition);
@@ -662,29 +663,6 @@ void Engine::UpdateStandbys() {
   std::set<int32_t> standbys = membership_->Standbys(options_.standby_replicas);
   for (int32_t p : assigned_) standbys.erase(p);
   restorer_->Follow(standbys);
-}
-
-absl::Status Engine::AddWorkerGauges(int32_t partition, int sign) {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::size_t workers = 0, contributing = 0;
-  absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
-    return store.ForEachWorker(partition, [&](const state::WorkerKey&, const domain::WorkerState& s) {
-      ++workers;
-      if (metrics::Contributes(s)) {
-        ++contributing;
-        if (sign > 0) {
-          metrics_.ApplyWorkerChange({}, metrics::GaugesOf(s));
-        } else {
-          metrics_.ApplyWorkerChange(metrics::GaugesOf(s), {});
-        }
-      }
-      return true;
-    });
-  });
-  if (!st.ok()) return st;
-  spdlog::debug("dashboard gauges {} {} workers of partition {} ({} with open episodes or enrolled) in {:.3f} s",
-                sign > 0 ? "add" : "remove", workers, partition, contributing, SecondsSince(t0));
-  return absl::OkStatus();
 }
 
 void Engine::PauseReadingsUntilProfilesLoaded(int32_t partition, std::optional<int64_t> end) {
