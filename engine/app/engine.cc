@@ -607,8 +607,9 @@ absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& parti
     consumer_->unassign();
   }
   // The revoked partitions' share of the dashboard gauges goes without reading their workers: the
-  // gauges start again from the partitions still owned, counted in the background.
-  if (!revoked.empty()) gauge_count_.Recount(owned_partitions_);
+  // gauges start again from the partitions still owned, counted in the background. Not on shutdown:
+  // the process exits, and a count still running is abandoned with it.
+  if (!revoked.empty() && !shutting_down_) gauge_count_.Recount(owned_partitions_);
   // The partitions' state may change on another instance before it comes back here.
   window_.DropCache();
   metrics_.SetAssignedPartitions(owned_partitions_.size() * InputTopics().size());
