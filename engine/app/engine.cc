@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/app/kafka_error.h"
+#include "engine/app/start_steps.h"
 #include "engine/app/steady_time.h"
 #include "engine/tool/kafka_client.h"
 
@@ -64,11 +65,13 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
       callbacks_(std::make_unique<Callbacks>(*this)),
       window_(store, metrics, options_.state_cache_workers,
               [this](const state::CommitBatch& batch) { OnCommitted(batch); }),
+      gauge_count_(window_, metrics),
       outbox_(TopicsOf(options_), window_, metrics, clock, log_limiter_),
       task_(TopicsOf(options_), rules, window_, outbox_, metrics, log_limiter_),
       merge_(options_.stream_buffer_records,
              [this](int32_t partition, int input) { return StillAtEnd(partition, input); }) {
   if (stream_mode()) window_.MirrorTimers(&stream_timers_);
+  task_.CountGaugesWith(&gauge_count_);
   // The merge must know when a topic-partition has nothing more to give.
   if (stream_mode()) options_.consumer_properties["enable.partition.eof"] = "true";
   // A position Kafka no longer holds (retention deleted it while alertd was down or behind) is reset
@@ -309,6 +312,7 @@ void Engine::Process(const rd_kafka_message_t& m) {
   raw.value = m.payload;
   raw.value_len = m.len;
   task_.Process(raw, now_);
+  if (Starting() && topic == options_.readings_topic) StartDone("first reading processed");
   if (topic == options_.profiles_topic) {
     auto loading = profiles_loading_.find(raw.partition);
     if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) ResumeReadings(raw.partition);
@@ -416,6 +420,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
   }
   if (!added.empty()) {
     spdlog::info("assigned partitions {} of {}", absl::StrJoin(added, ","), absl::StrJoin(InputTopics(), ", "));
+    LogStartStep(absl::StrCat("partitions ", absl::StrJoin(added, ","), " assigned by the group"));
   }
   const std::map<int32_t, int64_t> profile_ends = restorer_ ? std::map<int32_t, int64_t>() : ProfileEnds(added);
   for (int32_t p : added) {
@@ -427,6 +432,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
       return st;
     }
   }
+  if (!restorer_ && !added.empty()) LogStartStep(absl::StrCat("partitions ", absl::StrJoin(added, ","), " processing"));
   UpdateReady();
   return absl::OkStatus();
 }
@@ -458,6 +464,8 @@ absl::Status Engine::ActivateRestored() {
     std::vector<int32_t> partitions;
     for (const ChangelogWriter::Takeover& t : takeovers) partitions.push_back(t.partition);
     const std::map<int32_t, int64_t> profile_ends = ProfileEnds(partitions);
+    // The fenced partitions' checkpoints go to the store in one write (one fsync), not one each.
+    std::vector<state::RestoredChanges> fenced;
     for (std::size_t i = 0; i < takeovers.size(); ++i) {
       const ChangelogWriter::Takeover& t = takeovers[i];
       const state::ChangelogCheckpoint& checkpoint = (*checkpoints)[i];
@@ -474,13 +482,24 @@ absl::Status Engine::ActivateRestored() {
         restorer_->Add(t.partition);
         continue;
       }
-      absl::Status st =
-          window_.Read([&](state::StateStore& store) { return store.ApplyChanges(t.partition, {}, checkpoint); });
-      if (!st.ok()) return st;
       spdlog::info("partition {} fenced with epoch {} at {}[{}] offset {} ({} keys written again)", t.partition,
                    t.epoch, options_.changelog_topic, t.partition, checkpoint.fence_offset, t.repairs.size());
+      fenced.push_back({.partition = t.partition, .changes = {}, .checkpoint = checkpoint});
+    }
+    if (!fenced.empty()) {
+      absl::Status st = window_.Read([&](state::StateStore& store) { return store.ApplyChanges(fenced); });
+      if (!st.ok()) return st;
+    }
+    std::vector<int32_t> activated;
+    for (std::size_t i = 0; i < takeovers.size(); ++i) {
+      const ChangelogWriter::Takeover& t = takeovers[i];
+      if ((*checkpoints)[i].fence_offset != to_activate_[i].next_offset) continue;
       outbox_.SetEpoch(t.partition, t.epoch);
       if (auto act = Activate(t.partition, EndOf(profile_ends, t.partition)); !act.ok()) return act;
+      activated.push_back(t.partition);
+    }
+    if (!activated.empty()) {
+      LogStartStep(absl::StrCat("partitions ", absl::StrJoin(activated, ","), " restored, fenced and processing"));
     }
   }
   to_activate_ = std::move(waiting);
@@ -550,7 +569,8 @@ absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles
   } else {
     PauseReadingsUntilProfilesLoaded(partition, profiles_end);
   }
-  if (auto st = AddWorkerGauges(partition, 1); !st.ok()) return st;
+  // Before any of its records: the count is exact only from a state nothing changed yet.
+  gauge_count_.Add(partition);
   // Output the partition's previous owner committed but did not see confirmed.
   auto pending = window_.Read([&](state::StateStore& store) { return store.LoadOutbox(partition); });
   if (!pending.ok()) return pending.status();
@@ -586,6 +606,10 @@ absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& parti
   } else {
     consumer_->unassign();
   }
+  // The revoked partitions' share of the dashboard gauges goes without reading their workers: the
+  // gauges start again from the partitions still owned, counted in the background. Not on shutdown:
+  // the process exits, and a count still running is abandoned with it.
+  if (!revoked.empty() && !shutting_down_) gauge_count_.Recount(owned_partitions_);
   // The partitions' state may change on another instance before it comes back here.
   window_.DropCache();
   metrics_.SetAssignedPartitions(owned_partitions_.size() * InputTopics().size());
@@ -615,11 +639,6 @@ void Engine::Deactivate(int32_t partition) {
     metrics_.ClearConsumerLag(topic, partition);
   }
   profiles_loading_.erase(partition);
-  if (auto st = AddWorkerGauges(partition, -1); !st.ok()) {
-    spdlog::warn("dashboard gauges of partition {}: {}; they are rebuilt at the next assignment", partition,
-                 st.ToString());
-    metrics_.ClearWorkerGauges();
-  }
   // Buffered records were not processed: the next owner reads them again from the stored offsets.
   merge_.RemovePartition(partition);
   stream_timers_.ErasePartition(partition);
@@ -653,29 +672,6 @@ void Engine::UpdateStandbys() {
   std::set<int32_t> standbys = membership_->Standbys(options_.standby_replicas);
   for (int32_t p : assigned_) standbys.erase(p);
   restorer_->Follow(standbys);
-}
-
-absl::Status Engine::AddWorkerGauges(int32_t partition, int sign) {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::size_t workers = 0, contributing = 0;
-  absl::Status st = window_.Read([&](state::StateStore& store) -> absl::Status {
-    return store.ForEachWorker(partition, [&](const state::WorkerKey&, const domain::WorkerState& s) {
-      ++workers;
-      if (metrics::Contributes(s)) {
-        ++contributing;
-        if (sign > 0) {
-          metrics_.ApplyWorkerChange({}, metrics::GaugesOf(s));
-        } else {
-          metrics_.ApplyWorkerChange(metrics::GaugesOf(s), {});
-        }
-      }
-      return true;
-    });
-  });
-  if (!st.ok()) return st;
-  spdlog::debug("dashboard gauges {} {} workers of partition {} ({} with open episodes or enrolled) in {:.3f} s",
-                sign > 0 ? "add" : "remove", workers, partition, contributing, SecondsSince(t0));
-  return absl::OkStatus();
 }
 
 void Engine::PauseReadingsUntilProfilesLoaded(int32_t partition, std::optional<int64_t> end) {

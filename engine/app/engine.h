@@ -46,6 +46,7 @@
 #include "absl/status/statusor.h"
 #include "engine/app/changelog.h"
 #include "engine/app/commit_window.h"
+#include "engine/app/gauge_count.h"
 #include "engine/app/log_limiter.h"
 #include "engine/app/membership.h"
 #include "engine/app/outbox.h"
@@ -176,8 +177,6 @@ class Engine {
   void RetryPauses();
   // Stream mode, on activation: the partition's clock and pending timers from the store.
   [[nodiscard]] absl::Status LoadStreamState(int32_t partition);
-  // The partition's workers' committed states added to (sign 1) or taken from (-1) the dashboard gauges.
-  [[nodiscard]] absl::Status AddWorkerGauges(int32_t partition, int sign);
 
   void Process(const rd_kafka_message_t& m);
   // Fires the deadlines that are due, for the partitions this instance owns.
@@ -231,6 +230,7 @@ class Engine {
   int64_t last_standby_update_ms_ = 0;
   LogLimiter log_limiter_;  // shared by the loop, the task and the outbox: one limit per kind of line
   CommitWindow window_;
+  GaugeCount gauge_count_;  // after the window it reads, destroyed before it
   Outbox outbox_;
   Task task_;
 

@@ -18,6 +18,7 @@
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
+#include "engine/app/start_steps.h"
 #include "engine/backtest/command.h"
 #include "engine/config/policy_file.h"
 #include "engine/tool/atomic_file.h"
@@ -415,11 +416,13 @@ int RunDaemon(const DaemonFlags& flags) {
   store_opts.path = flags.db;
   store_opts.sync_commits = !flags.no_sync;
   store_opts.disk_reserve_bytes = flags.disk_reserve_mb << 20;
+  alertd::app::LogStartStep("opening the state store " + flags.db);
   auto store = alertd::state::OpenRocksStore(store_opts);
   if (!store.ok()) {
     spdlog::critical("{}", store.status().ToString());
     return ExitCodeFor(store.status());
   }
+  alertd::app::LogStartStep("state store open (RocksDB opened, its WAL replayed)");
   alertd::metrics::EngineMetrics metrics;
   if (const alertd::state::RecoveryReport recovery = (*store)->Recovery(); !recovery.detail.empty()) {
     // State and offsets rolled back together to the last intact commit; Kafka redelivers the rest.
@@ -503,6 +506,7 @@ int RunDaemon(const DaemonFlags& flags) {
     spdlog::critical("start: {} (exit {})", st.ToString(), ExitCodeFor(st));
     return ExitCodeFor(st);
   }
+  alertd::app::LogStartStep("Kafka clients created; joining the consumer group " + flags.engine.group_id);
   if (auto st = engine.Run(alertd::tool::StopFlag()); !st.ok()) {
     spdlog::critical("{} (exit {})", st.ToString(), ExitCodeFor(st));
     return ExitCodeFor(st);

@@ -54,8 +54,9 @@ void Task::ProcessReading(const kafka::RawRecord& raw, domain::ProcessingTime no
   if (outcome.bp && outcome.bp->isolated_systolic) metrics_.CountBpFlag("isolated_systolic", unit, grid);
   if (outcome.bp && outcome.bp->hypotension) metrics_.CountBpFlag("hypotension", unit, grid);
   if (outcome.pre_shift_fit) metrics_.CountPreShiftCheck(unit, *outcome.pre_shift_fit);
-  Apply(outcome, {raw.partition, reading.worker});
-  TrackGauges(before, state);
+  const state::WorkerKey key{raw.partition, reading.worker};
+  Apply(outcome, key);
+  TrackGauges(key, before, state);
 }
 
 void Task::ProcessProfile(const kafka::RawRecord& raw, domain::ProcessingTime now) {
@@ -67,7 +68,7 @@ void Task::ProcessProfile(const kafka::RawRecord& raw, domain::ProcessingTime no
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   Apply(rules_.OnWorkerProfile(key.worker, profile, state, now), key);
   if (!profile) window_.MarkDeleted(key);
-  TrackGauges(before, state);
+  TrackGauges(key, before, state);
 }
 
 void Task::ProcessShift(const kafka::RawRecord& raw, domain::ProcessingTime now) {
@@ -78,7 +79,7 @@ void Task::ProcessShift(const kafka::RawRecord& raw, domain::ProcessingTime now)
   domain::WorkerState& state = window_.Load(key);
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   Apply(rules_.OnShift(shift, state, now), key);
-  TrackGauges(before, state);
+  TrackGauges(key, before, state);
 }
 
 void Task::ProcessAck(const kafka::RawRecord& raw, domain::ProcessingTime now) {
@@ -96,7 +97,7 @@ void Task::ProcessAck(const kafka::RawRecord& raw, domain::ProcessingTime now) {
                outcome.ignored_reason);
   }
   Apply(outcome, key);
-  TrackGauges(before, state);
+  TrackGauges(key, before, state);
 }
 
 void Task::FireTimer(const domain::Timer& timer, domain::ProcessingTime now) {
@@ -104,7 +105,7 @@ void Task::FireTimer(const domain::Timer& timer, domain::ProcessingTime now) {
   domain::WorkerState& state = window_.Load(key);
   const metrics::WorkerGauges before = metrics::GaugesOf(state);
   Apply(rules_.OnTimer(timer, state, now), key);
-  TrackGauges(before, state);
+  TrackGauges(key, before, state);
   window_.DeleteFiredTimer(timer);
   metrics_.CountTimerFired(domain::Name(timer.rule));
 }
@@ -123,9 +124,12 @@ void Task::Apply(const domain::Outcome& outcome, const state::WorkerKey& key) {
   for (const auto& t : outcome.timers_set) window_.PutTimer({t.fire_at, key.partition, key.worker, t.rule, t.kind});
 }
 
-void Task::TrackGauges(const metrics::WorkerGauges& before, const domain::WorkerState& after) {
-  // Most workers have nothing open and are not enrolled: nothing to compute.
+void Task::TrackGauges(const state::WorkerKey& key, const metrics::WorkerGauges& before,
+                       const domain::WorkerState& after) {
+  // Most workers have nothing open and are not enrolled: nothing to compute. (Nor for a background
+  // count: a worker that contributes nothing before or after adds nothing whichever state it reads.)
   if (before.empty() && !metrics::Contributes(after)) return;
+  if (gauge_count_ != nullptr) return gauge_count_->Track(key, before, metrics::GaugesOf(after));
   metrics_.ApplyWorkerChange(before, metrics::GaugesOf(after));
 }
 

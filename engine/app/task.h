@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/app/commit_window.h"
+#include "engine/app/gauge_count.h"
 #include "engine/app/log_limiter.h"
 #include "engine/domain/rulebook.h"
 #include "engine/domain/timer.h"
@@ -51,6 +52,9 @@ class Task {
   void Process(const kafka::RawRecord& raw, domain::ProcessingTime now);
   // A deadline came due; `now` >= its fire_at.
   void FireTimer(const domain::Timer& timer, domain::ProcessingTime now);
+  // The dashboard gauges' changes go through `count` (not owned), which may be counting stored workers
+  // in the background; without one, straight to the metrics.
+  void CountGaugesWith(GaugeCount* count) { gauge_count_ = count; }
 
  private:
   void ProcessReading(const kafka::RawRecord& raw, domain::ProcessingTime now);
@@ -60,7 +64,7 @@ class Task {
   // Emits the outcome's events and records its timer requests for the next commit.
   void Apply(const domain::Outcome& outcome, const state::WorkerKey& key);
   // Applies the difference of one worker's dashboard contribution across a change.
-  void TrackGauges(const metrics::WorkerGauges& before, const domain::WorkerState& after);
+  void TrackGauges(const state::WorkerKey& key, const metrics::WorkerGauges& before, const domain::WorkerState& after);
   void DeadLetter(const kafka::RawRecord& raw, const domain::Rejection& why, domain::ProcessingTime now);
 
   const Topics topics_;
@@ -69,6 +73,7 @@ class Task {
   Emitter& emitter_;
   metrics::EngineMetrics& metrics_;
   LogLimiter& log_limiter_;
+  GaugeCount* gauge_count_ = nullptr;
 };
 
 }  // namespace alertd::app

@@ -199,6 +199,13 @@ EngineMetrics::EngineMetrics()
                          .Help("Live alertd instances of the group, as announced on the members topic")
                          .Register(*registry_)
                          .Add({})),
+      counting_partitions_(prometheus::BuildGauge()
+                               .Name("alertd_dashboard_partitions_counting")
+                               .Help("Owned partitions whose stored workers are still being counted into the "
+                                     "dashboard gauges (alertd_open_escalations, alertd_self_test_*), in the "
+                                     "background after an assignment; the gauges are exact once it is 0")
+                               .Register(*registry_)
+                               .Add({})),
       open_escalations_(prometheus::BuildGauge()
                             .Name("alertd_open_escalations")
                             .Help("Open escalation episodes of the owned workers, by unit, rule and current level")
@@ -342,6 +349,8 @@ void EngineMetrics::CountRestored(std::size_t records, std::size_t bytes) {
   restore_bytes_.Increment(static_cast<double>(bytes));
 }
 
+void EngineMetrics::SetCountingPartitions(std::size_t n) { counting_partitions_.Set(static_cast<double>(n)); }
+
 void EngineMetrics::SetRestoringPartitions(std::size_t n) { restoring_partitions_.Set(static_cast<double>(n)); }
 
 void EngineMetrics::SetRestoreRemaining(int32_t partition, int64_t records) {
@@ -392,16 +401,16 @@ void EngineMetrics::AddWorker(const WorkerGauges& g, double sign) {
     if (g.open_level[rule] == 0) continue;
     const auto r = static_cast<domain::Rule>(rule);
     const auto level = static_cast<domain::EscalationLevel>(g.open_level[rule]);
-    key_buffer_.assign(unit);
-    key_buffer_ += '\x1f';
-    key_buffer_ += static_cast<char>(rule);
-    key_buffer_ += static_cast<char>(g.open_level[rule]);
-    auto it = open_gauges_.find(key_buffer_);
+    gauge_key_buffer_.assign(unit);
+    gauge_key_buffer_ += '\x1f';
+    gauge_key_buffer_ += static_cast<char>(rule);
+    gauge_key_buffer_ += static_cast<char>(g.open_level[rule]);
+    auto it = open_gauges_.find(gauge_key_buffer_);
     if (it == open_gauges_.end()) {
       const std::map<std::string, std::string> labels = {
           {"unit", std::string(unit)}, {"rule", domain::Name(r)}, {"level", domain::Name(level)}};
       it = open_gauges_
-               .emplace(key_buffer_, OpenSeries{.count = &open_escalations_.Add(labels),
+               .emplace(gauge_key_buffer_, OpenSeries{.count = &open_escalations_.Add(labels),
                                                 .opened_sum = &open_escalations_opened_.Add(labels)})
                .first;
     }

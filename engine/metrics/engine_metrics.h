@@ -90,6 +90,10 @@ class EngineMetrics {
   void ApplyWorkerChange(const WorkerGauges& before, const WorkerGauges& after);
   // Every dashboard series removed (partitions revoked; the next assignment adds them again).
   void ClearWorkerGauges();
+  // The two above may run on another thread than the other methods (the background count of
+  // engine/app/gauge_count.h), one thread at a time: they share no buffer with the counters.
+  // Owned partitions whose stored workers are not yet counted into the dashboard gauges.
+  void SetCountingPartitions(std::size_t n);
 
   std::string Exposition() const;
   prometheus::Registry& registry() { return *registry_; }
@@ -139,6 +143,7 @@ class EngineMetrics {
   prometheus::Gauge& standby_partitions_;
   prometheus::Family<prometheus::Gauge>& standby_lag_;
   prometheus::Gauge& group_members_;
+  prometheus::Gauge& counting_partitions_;
   prometheus::Family<prometheus::Gauge>& open_escalations_;
   prometheus::Family<prometheus::Gauge>& open_escalations_opened_;
   prometheus::Family<prometheus::Gauge>& self_test_enrolled_;
@@ -155,6 +160,7 @@ class EngineMetrics {
     prometheus::Gauge* opened_sum = nullptr; // alertd_open_escalations_opened_timestamp_seconds_sum
   };
   std::unordered_map<std::string, OpenSeries> open_gauges_;
+  std::string gauge_key_buffer_;  // AddWorker's own: it may run on the gauge count's thread
   struct SelfTestTally {
     int64_t enrolled = 0;
     int64_t overdue = 0;

@@ -157,9 +157,24 @@ class KvStateStore final : public StateStore {
   absl::Status ForEachWorker(int32_t partition,
                              const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) override {
     const std::string prefix = partition < 0 ? std::string() : layout::PartitionPrefix(partition);
+    return ForEachWorkerIn(prefix, layout::PrefixSuccessor(prefix), fn);
+  }
+
+  absl::Status ForEachWorkerAfter(int32_t partition, std::string_view after,
+                                  const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) override {
+    if (absl::Status status = layout::CheckPartition(name_, partition); !status.ok()) return status;
+    const std::string prefix = layout::PartitionPrefix(partition);
+    // The smallest key after the worker's own: its bytes and a zero byte.
+    std::string begin = after.empty() ? prefix : layout::WorkerKeyBytes({partition, domain::WorkerId{std::string(after)}});
+    if (!after.empty()) begin.push_back('\0');
+    return ForEachWorkerIn(begin, layout::PrefixSuccessor(prefix), fn);
+  }
+
+  absl::Status ForEachWorkerIn(std::string_view begin, std::string_view end,
+                               const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) {
     absl::Status decode_status;
     absl::Status scan_status = backend_->Scan(
-        Family::kWorkers, prefix, layout::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view value) {
+        Family::kWorkers, begin, end, [&](std::string_view key, std::string_view value) {
           absl::StatusOr<WorkerKey> worker_key = layout::ParseWorkerKey(name_, key);
           if (!worker_key.ok()) {
             decode_status = worker_key.status();

@@ -235,6 +235,16 @@ class StateStore {
   // partition ascending, then worker id bytewise. Stops early when fn returns false.
   [[nodiscard]] virtual absl::Status ForEachWorker(
       int32_t partition, const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) = 0;
+  // As ForEachWorker, for the workers of one partition (>= 0) whose id sorts after `after` (bytewise;
+  // "" = from the first): a long scan taken in pieces, each piece a short turn at the store. This
+  // default reads the partition from its start; the stores seek.
+  [[nodiscard]] virtual absl::Status ForEachWorkerAfter(
+      int32_t partition, std::string_view after,
+      const std::function<bool(const WorkerKey&, const domain::WorkerState&)>& fn) {
+    return ForEachWorker(partition, [&](const WorkerKey& key, const domain::WorkerState& state) {
+      return key.worker.value <= after || fn(key, state);
+    });
+  }
 
   // The due timers of one partition (>= 0): fire_at <= now, in fire order (then rule, kind, worker id
   // bytewise), at most `limit`. A timer stays due until a commit deletes it. Reads only that

@@ -330,6 +330,35 @@ TYPED_TEST(StateStoreTest, ForEachWorkerByPartitionAndAll) {
   EXPECT_EQ(counts, (std::vector<uint64_t>{256}));
 }
 
+TYPED_TEST(StateStoreTest, ForEachWorkerAfterResumesAPartitionPastAWorkerId) {
+  CommitBatch batch;
+  for (const auto& [partition, worker] : std::vector<std::pair<int32_t, std::string>>{
+           {2, "W2"}, {2, "W10"}, {2, "W1"}, {2, "W1\x01"}, {3, "W0"}, {1, "W9"}, {256, "W1"}}) {
+    batch.workers.push_back({this->Key(partition, worker), CountedState(static_cast<uint64_t>(partition))});
+  }
+  ASSERT_TRUE(this->store().Commit(batch).ok());
+  using Keys = std::vector<WorkerKey>;
+  const auto after = [&](int32_t partition, const std::string& worker, size_t stop_after = SIZE_MAX) {
+    Keys keys;
+    absl::Status status = this->store().ForEachWorkerAfter(partition, worker, [&](const WorkerKey& key,
+                                                                                  const domain::WorkerState&) {
+      keys.push_back(key);
+      return keys.size() < stop_after;
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return keys;
+  };
+  // Bytewise after the id, never the id itself, never another partition.
+  EXPECT_EQ(after(2, ""), (Keys{this->Key(2, "W1"), this->Key(2, "W1\x01"), this->Key(2, "W10"), this->Key(2, "W2")}));
+  EXPECT_EQ(after(2, "W1"), (Keys{this->Key(2, "W1\x01"), this->Key(2, "W10"), this->Key(2, "W2")}));
+  EXPECT_EQ(after(2, "W1\x01"), (Keys{this->Key(2, "W10"), this->Key(2, "W2")}));
+  EXPECT_EQ(after(2, "W100"), (Keys{this->Key(2, "W2")}));  // not stored itself
+  EXPECT_EQ(after(2, "W2"), Keys{});
+  EXPECT_EQ(after(1, "W9"), Keys{});
+  EXPECT_EQ(after(256, ""), (Keys{this->Key(256, "W1")}));
+  EXPECT_EQ(after(2, "W1", /*stop_after=*/1), (Keys{this->Key(2, "W1\x01")}));
+}
+
 TYPED_TEST(StateStoreTest, SameWorkerInTwoPartitionsStaysSeparate) {
   CommitBatch batch;
   batch.workers.push_back({this->Key(0, "W001"), CountedState(10)});
