@@ -118,10 +118,10 @@ struct CommitBatch {
 // restart once space is freed; Unavailable = transient, the same call may be retried; anything else
 // is fatal: stop, restart and recover from what was committed.
 //
-// Threads: one call at a time (the engine loop owns the store), with one exception: LoadWorker may run
-// on other threads while a Commit or ApplyChanges is being written, for a worker that write does not
-// touch, and sees the worker as stored (the loop reads the next window's workers beside the commit in
-// flight). Callbacks must not call back into the store.
+// Threads: one call at a time (the engine's calls take turns on one mutex), with one exception:
+// LoadWorker may run on another thread beside any call, a Commit or ApplyChanges being written
+// included, for a worker that write does not touch, and sees the worker as stored (the loop reads the
+// next window's workers beside the commit in flight). Callbacks must not call back into the store.
 // What opening the store had to give up of the write-ahead log. The WAL is replayed with
 // point-in-time recovery: it stops at the first damaged record, so state and input offsets roll
 // back together to the last intact commit (and the input after it is consumed again from Kafka,
