@@ -114,12 +114,15 @@ std::optional<int64_t> ChangelogReplay::TakeReady(std::vector<state::Change>& ch
   return next;
 }
 
-// One record on its way to the broker; the delivery report fills in where it landed.
+// One record on its way to the broker; the delivery report fills in where it landed. The value and
+// the epoch header point into the caller's changes and epochs, which outlive Send(): it returns only
+// once every record has its delivery report, so the producer may keep referring to them until then
+// and needs no copy of its own.
 struct ChangelogWriter::Outgoing {
   int32_t partition = 0;
   std::string key;
-  std::optional<std::string> value;
-  std::string epoch;  // header bytes
+  const std::string* value = nullptr;  // nullptr: a null value (a deletion, a commit record)
+  const std::string* epoch = nullptr;  // header bytes
   int64_t offset = -1;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
 };
@@ -180,13 +183,13 @@ absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
       vus[1].vtype = RD_KAFKA_VTYPE_PARTITION;
       vus[1].u.i32 = r.partition;
       vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-      vus[2].u.i = RD_KAFKA_MSG_F_COPY;
+      vus[2].u.i = 0;  // no copy of the value: it outlives the delivery report (see Outgoing)
       vus[3].vtype = RD_KAFKA_VTYPE_KEY;
       vus[3].u.mem = {const_cast<char*>(r.key.data()), r.key.size()};
       vus[4].vtype = RD_KAFKA_VTYPE_VALUE;
       vus[4].u.mem = {r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0};
       vus[5].vtype = RD_KAFKA_VTYPE_HEADER;
-      vus[5].u.header = {kEpochHeader, r.epoch.data(), static_cast<ssize_t>(r.epoch.size())};
+      vus[5].u.header = {kEpochHeader, r.epoch->data(), static_cast<ssize_t>(r.epoch->size())};
       vus[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
       vus[6].u.ptr = &r;
       rd_kafka_error_t* error = rd_kafka_produceva(producer_, vus, 7);
@@ -223,12 +226,17 @@ absl::StatusOr<std::vector<state::ChangelogCheckpoint>> ChangelogWriter::Fence(
     const std::vector<Takeover>& takeovers) {
   std::vector<Outgoing> records;
   std::vector<std::pair<std::size_t, std::size_t>> spans;  // each takeover's [first, last] record
+  std::vector<std::string> epochs;  // one per takeover; reserved, so records may point into it
+  epochs.reserve(takeovers.size());
   for (const Takeover& t : takeovers) {
-    const std::string epoch_bytes = EncodeEpoch(t.epoch);
+    const std::string& epoch_bytes = epochs.emplace_back(EncodeEpoch(t.epoch));
     const std::size_t first = records.size();
-    records.push_back({t.partition, std::string(kFenceKey), epoch_bytes, epoch_bytes});
-    for (const state::Change& c : t.repairs) records.push_back({t.partition, ChangelogKey(c), c.value, epoch_bytes});
-    records.push_back({t.partition, std::string(kCommitKey), std::nullopt, epoch_bytes});
+    // The fence's value is its epoch.
+    records.push_back({t.partition, std::string(kFenceKey), &epoch_bytes, &epoch_bytes});
+    for (const state::Change& c : t.repairs) {
+      records.push_back({t.partition, ChangelogKey(c), c.value ? &*c.value : nullptr, &epoch_bytes});
+    }
+    records.push_back({t.partition, std::string(kCommitKey), nullptr, &epoch_bytes});
     spans.emplace_back(first, records.size() - 1);
   }
   if (records.empty()) return std::vector<state::ChangelogCheckpoint>();
@@ -258,15 +266,17 @@ absl::StatusOr<std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>> Chan
     owned = owned_;
   }
   std::vector<Outgoing> records;
-  std::set<int32_t> touched;
+  records.reserve(changes.size() + 1);
+  std::map<int32_t, std::string> touched;  // partition -> epoch header bytes; the nodes stay put
   for (const state::Change& c : changes) {
     const int32_t p = state::PartitionOfChange(c);
     auto it = owned.find(p);
     if (it == owned.end()) continue;
-    records.push_back({p, ChangelogKey(c), c.value, EncodeEpoch(it->second.epoch)});
-    touched.insert(p);
+    auto epoch = touched.find(p);
+    if (epoch == touched.end()) epoch = touched.emplace(p, EncodeEpoch(it->second.epoch)).first;
+    records.push_back({p, ChangelogKey(c), c.value ? &*c.value : nullptr, &epoch->second});
   }
-  for (int32_t p : touched) records.push_back({p, std::string(kCommitKey), std::nullopt, EncodeEpoch(owned[p].epoch)});
+  for (const auto& [p, epoch] : touched) records.push_back({p, std::string(kCommitKey), nullptr, &epoch});
   std::vector<std::pair<int32_t, state::ChangelogCheckpoint>> checkpoints;
   if (records.empty()) return checkpoints;
   if (auto st = Send(records); !st.ok()) return st;
@@ -287,7 +297,7 @@ absl::StatusOr<std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>> Chan
     }
     o.last_offset = std::max(o.last_offset, r.offset);
   }
-  for (int32_t p : touched) {
+  for (const auto& [p, _] : touched) {
     auto it = owned_.find(p);
     if (it == owned_.end()) continue;
     checkpoints.push_back({p, state::ChangelogCheckpoint{.next_offset = it->second.last_offset + 1,

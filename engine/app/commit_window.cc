@@ -33,12 +33,15 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
     d.key = key;
     if (in_flight_) {
       if (auto f = in_flight_->states.find(it->first); f != in_flight_->states.end()) {
-        // Being committed right now: continue from that state (a copy; the committer reads it).
+        // Being committed right now: continue from a copy of that state, since the committer reads it.
+        // Its state before this window is that same state, moved over once the commit is done
+        // (FinishCommit), rather than copied a second time now.
         if (f->second != nullptr) {
           d.state = *f->second;
           d.stored = true;
+          d.before_in_flight = true;
         }
-        d.before = {.known = true, .state = d.stored ? std::optional<domain::WorkerState>(d.state) : std::nullopt};
+        d.before = {.known = true, .state = std::nullopt};
         return d.state;
       }
     }
@@ -185,16 +188,29 @@ absl::Status CommitWindow::FinishCommit(bool wait) {
   }
   absl::Status st = in_flight_->result.get();
   std::unique_ptr<InFlightCommit> c = std::move(in_flight_);
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    // What the store holds of the workers continued from this commit is unknown now: it reads it.
+    for (auto& [_, d] : dirty_) {
+      if (d.before_in_flight) d.before = {};
+      d.before_in_flight = false;
+    }
+    return st;
+  }
   for (const auto& t : c->batch.timers_delete) fired_uncommitted_.erase(t);
   // Output only after its commit: a crash before this point re-derives it from the same input.
   if (on_committed_) on_committed_(c->batch);
   metrics_.ObserveCommit(c->seconds, c->records);
   for (auto& [key, worker] : c->batch.workers) {
-    if (worker) {
-      CacheCommitted(DirtyKey(key), std::move(*worker));
+    std::string dirty_key = DirtyKey(key);
+    if (auto d = dirty_.find(dirty_key); worker && d != dirty_.end() && d->second.before_in_flight) {
+      // Continued by this window: the committed state is its `before` (see Load), and its newer state
+      // goes to the cache after its own commit.
+      d->second.before.state = std::move(*worker);
+      d->second.before_in_flight = false;
+    } else if (worker) {
+      CacheCommitted(std::move(dirty_key), std::move(*worker));
     } else {
-      Uncache(DirtyKey(key));
+      Uncache(dirty_key);
     }
   }
   return absl::OkStatus();

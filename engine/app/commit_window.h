@@ -120,6 +120,9 @@ class CommitWindow {
     // The state the store holds once the commit in flight (if any) is written, so the commit writes
     // only the difference (CommitBatch::workers_before). Unknown for a worker deleted unseen.
     state::WorkerBefore before;
+    // Continued from the commit in flight: `before` is that commit's state, which FinishCommit moves
+    // in once the commit is done (until then the committer reads it).
+    bool before_in_flight = false;
   };
   // The commit being written by the background task, at most one.
   struct InFlightCommit {

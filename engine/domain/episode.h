@@ -30,6 +30,15 @@ void InsertByEventTime(std::vector<Sample>& samples, Sample sample) {
   samples.insert(at, std::move(sample));
 }
 
+// Drops the samples measured at or before `cutoff` from a window kept in ascending measured_at (see
+// InsertByEventTime): they are its front, found by binary search rather than by testing every sample.
+template <typename Sample>
+void DropMeasuredAtOrBefore(std::vector<Sample>& samples, EventTime cutoff) {
+  auto keep = std::upper_bound(samples.begin(), samples.end(), cutoff,
+                               [](EventTime t, const Sample& s) { return t < s.measured_at; });
+  samples.erase(samples.begin(), keep);
+}
+
 template <typename Sample>
 void KeepNewest(std::vector<Sample>& samples, std::size_t n) {
   if (samples.size() > n) samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(n));

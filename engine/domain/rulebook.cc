@@ -27,8 +27,7 @@ void RememberBp(const BpSample& sample, const Policy& policy, WorkerState& state
   state.newest_bp_at = std::max(state.newest_bp_at.value_or(sample.measured_at), sample.measured_at);
   InsertByEventTime(state.bp_window, sample);
   const EventTime newest = *state.newest_bp_at;
-  std::erase_if(state.bp_window,
-                [&](const BpSample& s) { return s.measured_at.ms <= newest.ms - policy.r2_window_ms; });
+  DropMeasuredAtOrBefore(state.bp_window, EventTime{newest.ms - policy.r2_window_ms});
   KeepNewest(state.bp_window, policy.max_window_samples);
 }
 
@@ -37,8 +36,7 @@ void RememberBp(const BpSample& sample, const Policy& policy, WorkerState& state
 void RememberGlucose(const GlucoseSample& sample, const Policy& policy, WorkerState& state) {
   InsertByEventTime(state.glucose_window, sample);
   const EventTime newest = state.glucose_window.back().measured_at;
-  std::erase_if(state.glucose_window,
-                [&](const GlucoseSample& s) { return s.measured_at.ms <= newest.ms - policy.r5_high_window_ms; });
+  DropMeasuredAtOrBefore(state.glucose_window, EventTime{newest.ms - policy.r5_high_window_ms});
   KeepNewest(state.glucose_window, policy.max_glucose_samples);
 }
 

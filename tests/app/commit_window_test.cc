@@ -320,5 +320,19 @@ TEST_F(CommitWindowTest, TheBatchCarriesEachWorkersCommittedStateBeforeIt) {
   EXPECT_EQ(batch.workers.at(0).second->readings_accepted, 2u);
 }
 
+TEST_F(CommitWindowTest, AWorkerContinuedFromTheCommitInFlightIsDiffedAgainstThatCommitsState) {
+  Touch("W1", 1);
+  ASSERT_TRUE(window_->StartCommit().ok());  // in flight until the next commit starts
+  Touch("W1", 2);
+  ASSERT_TRUE(window_->CommitNow().ok());
+  ASSERT_EQ(committed_.size(), 2u);
+  const state::CommitBatch& second = committed_[1];
+  ASSERT_EQ(second.workers_before.size(), 1u);
+  ASSERT_TRUE(second.workers_before[0].known);
+  ASSERT_TRUE(second.workers_before[0].state.has_value()) << "the state the first commit wrote";
+  EXPECT_EQ(second.workers_before[0].state->readings_accepted, 1u);
+  EXPECT_EQ(second.workers.at(0).second->readings_accepted, 2u);
+}
+
 }  // namespace
 }  // namespace alertd::app
