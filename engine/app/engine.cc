@@ -273,6 +273,9 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     if (after - last_lag_update_ms_ >= 1000) {
       UpdateLag();
       RetryPauses();
+      // A store read that failed counting the gauges (a damaged file) stops the engine as one in the
+      // loop would: the next read of those workers would meet it too.
+      if (absl::Status counted = gauge_count_.error(); !counted.ok()) return counted;
     }
   }
   return Shutdown();

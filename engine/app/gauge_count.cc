@@ -109,9 +109,7 @@ void GaugeCount::Scan() {
     UpdateGauge();
     if (!st.ok()) {
       if (error_.ok()) error_ = st;
-      spdlog::error("dashboard gauges: counting the workers of partition {}: {}; its stored workers are missing "
-                    "from alertd_open_escalations and alertd_self_test_*",
-                    partition, st.ToString());
+      spdlog::error("dashboard gauges: counting the workers of partition {}: {}", partition, st.ToString());
       continue;
     }
     spdlog::info("dashboard gauges: {} stored workers of partition {} counted ({} with open episodes or enrolled) "

@@ -56,7 +56,7 @@ class GaugeCount {
   // Partitions whose count has not finished.
   std::size_t counting() const { return counting_.load(std::memory_order_acquire); }
   // The first store error the scan met (the count of that partition stops there; the gauges of the
-  // others go on), or OK.
+  // others go on), or OK. The engine stops on it, as on any store read that fails.
   absl::Status error() const;
 
  private:
