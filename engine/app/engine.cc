@@ -469,6 +469,7 @@ absl::Status Engine::ActivateRestored() {
     const std::map<int32_t, int64_t> profile_ends = ProfileEnds(partitions);
     // The fenced partitions' checkpoints go to the store in one write (one fsync), not one each.
     std::vector<state::RestoredChanges> fenced;
+    std::vector<std::size_t> fenced_takeovers;  // their indices in `takeovers`
     for (std::size_t i = 0; i < takeovers.size(); ++i) {
       const ChangelogWriter::Takeover& t = takeovers[i];
       const state::ChangelogCheckpoint& checkpoint = (*checkpoints)[i];
@@ -488,15 +489,15 @@ absl::Status Engine::ActivateRestored() {
       spdlog::info("partition {} fenced with epoch {} at {}[{}] offset {} ({} keys written again)", t.partition,
                    t.epoch, options_.changelog_topic, t.partition, checkpoint.fence_offset, t.repairs.size());
       fenced.push_back({.partition = t.partition, .changes = {}, .checkpoint = checkpoint});
+      fenced_takeovers.push_back(i);
     }
     if (!fenced.empty()) {
       absl::Status st = window_.Read([&](state::StateStore& store) { return store.ApplyChanges(fenced); });
       if (!st.ok()) return st;
     }
     std::vector<int32_t> activated;
-    for (std::size_t i = 0; i < takeovers.size(); ++i) {
+    for (std::size_t i : fenced_takeovers) {
       const ChangelogWriter::Takeover& t = takeovers[i];
-      if ((*checkpoints)[i].fence_offset != to_activate_[i].next_offset) continue;
       outbox_.SetEpoch(t.partition, t.epoch);
       if (auto act = Activate(t.partition, EndOf(profile_ends, t.partition)); !act.ok()) return act;
       activated.push_back(t.partition);
