@@ -34,7 +34,7 @@ GaugeCount::~GaugeCount() {
 void GaugeCount::Add(int32_t partition) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!partitions_.try_emplace(partition).second) return;
+    if (counted_.count(partition) > 0 || !partitions_.try_emplace(partition).second) return;
     queue_.push_back(partition);
     UpdateGauge();
   }
@@ -46,6 +46,7 @@ void GaugeCount::Recount(const std::set<int32_t>& partitions) {
     std::lock_guard<std::mutex> lock(mu_);
     ++generation_;
     partitions_.clear();
+    counted_.clear();
     queue_.clear();
     metrics_.ClearWorkerGauges();
     for (int32_t p : partitions) {
@@ -106,6 +107,7 @@ void GaugeCount::Scan() {
     if (generation != generation_) continue;  // abandoned by Recount(): the new queue starts over
     queue_.pop_front();
     partitions_.erase(partition);
+    counted_.insert(partition);
     UpdateGauge();
     if (!st.ok()) {
       if (error_.ok()) error_ = st;

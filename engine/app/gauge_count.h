@@ -45,7 +45,8 @@ class GaugeCount {
   GaugeCount& operator=(const GaugeCount&) = delete;
 
   // The partition (>= 0) is owned from now on and none of its records was processed yet: its stored
-  // workers are counted into the gauges in the background.
+  // workers are counted into the gauges in the background. A partition being counted or counted since
+  // the last Recount() is not counted again.
   void Add(int32_t partition);
   // Every gauge is cleared and the workers of `partitions` are counted again (partitions moved away:
   // their share is gone without reading them). A count in progress is abandoned.
@@ -79,6 +80,7 @@ class GaugeCount {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::map<int32_t, Partition> partitions_;  // being counted
+  std::set<int32_t> counted_;                // counted since the last Recount(): Add() leaves them be
   std::deque<int32_t> queue_;                // to count, in order
   uint64_t generation_ = 0;                  // bumped by Recount(): a scan of an older one stops
   bool stop_ = false;
