@@ -218,6 +218,11 @@ int Run(const MockClusterOptions& options, const std::vector<TopicSpec>& topics)
   MockCluster cluster(rd_kafka_mock_cluster_new(owner.get(), options.brokers));
   if (!cluster) throw std::runtime_error("rd_kafka_mock_cluster_new failed (see the librdkafka log above)");
   const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster.get());
+  const int nodelay = DisableNagleOnListeners();
+  if (nodelay < options.brokers) {
+    spdlog::warn("TCP_NODELAY set on {} of {} broker listeners: answers to pipelined requests may wait ~40 ms",
+                 nodelay, options.brokers);
+  }
 
   // Each creation is a synchronous request to the mock cluster's thread; librdkafka 2.0.2 sometimes
   // serves one only at that thread's 1 s poll timeout, so start-up can take a few seconds.

@@ -1,13 +1,18 @@
 // The fault control API of alertd-kafka: parses requests by name and applies them to the mock cluster.
 #include "engine/cli/mock_faults.h"
 
+#include <dirent.h>
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 #include <thread>
@@ -104,6 +109,23 @@ struct BadRequest : std::runtime_error {
 
 }  // namespace
 
+int DisableNagleOnListeners() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  int count = 0;
+  while (const dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening == 0) continue;
+    const int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0) ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
 std::optional<int16_t> MockApiKeyByName(std::string_view name) {
   for (const ApiName& api : kMockApis) {
     if (api.name == name) return api.key;
@@ -199,6 +221,7 @@ struct MockFaultServer::Impl {
     const bool up = r.matches[2] == "up";
     const std::string what = fmt::format("{} {}", BrokerName(id), up ? "up" : "down");
     Check(up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), what);
+    if (up) DisableNagleOnListeners();
     return what;
   }
 
