@@ -217,7 +217,8 @@ std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootst
 
 std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,
                                                             const std::string& topic) {
-  auto c = JoinedConsumer(bootstrap, group, topic, {{"auto.offset.reset", "latest"}});
+  auto c = JoinedConsumer(bootstrap, group, topic,
+                          {{"auto.offset.reset", "latest"}, {"fetch.wait.max.ms", std::to_string(kMockFetchWaitMs)}});
   std::vector<RdKafka::TopicPartition*> assigned;
   c->assignment(assigned);
   for (int i = 0; i < 100; ++i) {
@@ -289,6 +290,7 @@ std::vector<std::string> AlertdArgv(const std::string& alertd_bin, const std::st
                                 "--http-port-file", port_file};
   // warn unless the phase reads alertd's info lines (the failover's assigned partitions).
   if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end()) argv.insert(argv.end(), {"--log-level", "warn"});
+  argv.insert(argv.end(), {"--kafka-property", "fetch.wait.max.ms=" + std::to_string(kMockFetchWaitMs)});
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }

@@ -84,6 +84,12 @@ std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap, in
 std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootstrap, const std::string& group,
                                                        const std::string& topic,
                                                        const std::map<std::string, std::string>& extra = {});
+// The fetch wait of alertd and of the bench's latency consumers. The embedded cluster holds a Fetch
+// that finds no new record for the whole fetch.wait.max.ms, where a broker answers as soon as a record
+// arrives; at a steady rate a consumer often asks again just before the next record, so alertd's 50 ms
+// default added up to 50 ms to each hop (twice per escalation) that a broker would not add.
+inline constexpr int kMockFetchWaitMs = 2;
+
 // A consumer of `topic` from its end, in group `group`, that has joined and resolved its start offsets
 // before it returns: what it then sees was produced after the call, and its latency is not its start's.
 std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumerAtEnd(const std::string& bootstrap, const std::string& group,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/app/memory_budget.h"
 #include "engine/app/steady_time.h"
 
 namespace alertd::app {
@@ -20,9 +21,15 @@ constexpr int kStoreAttempts = 5;
 
 }  // namespace
 
-CommitWindow::CommitWindow(state::StateStore& store, metrics::EngineMetrics& metrics, std::size_t cache_workers,
+CommitWindow::CommitWindow(state::StateStore& store, metrics::EngineMetrics& metrics, std::size_t cache_bytes,
                            CommittedFn on_committed)
-    : store_(store), metrics_(metrics), cache_workers_(cache_workers), on_committed_(std::move(on_committed)) {}
+    : store_(store), metrics_(metrics), cache_bytes_(cache_bytes), on_committed_(std::move(on_committed)) {}
+
+std::size_t CommitWindow::CachedBytes(const std::string& key, const domain::WorkerState& state) {
+  // The map's node and bucket, the list's node and its copy of the key.
+  constexpr std::size_t kNodes = sizeof(CachedWorker) + 3 * sizeof(void*) + sizeof(std::string) + 2 * sizeof(void*);
+  return ApproxBytes(state) + kNodes + 2 * key.size();
+}
 
 CommitWindow::~CommitWindow() = default;
 
@@ -49,6 +56,7 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
       d.stored = true;
       d.state = std::move(cached->second.state);
       d.before = {.known = true, .state = d.state};
+      cached_bytes_ -= cached->second.bytes;
       lru_.erase(cached->second.lru);
       cache_.erase(cached);
       return d.state;
@@ -213,6 +221,7 @@ absl::Status CommitWindow::FinishCommit(bool wait) {
       Uncache(dirty_key);
     }
   }
+  metrics_.SetStateCache(cache_.size(), cached_bytes_);
   return absl::OkStatus();
 }
 
@@ -224,21 +233,22 @@ absl::Status CommitWindow::CommitNow() {
 void CommitWindow::DropCache() {
   cache_.clear();
   lru_.clear();
+  cached_bytes_ = 0;
 }
 
 void CommitWindow::CacheCommitted(std::string key, domain::WorkerState state) {
-  if (cache_workers_ == 0) return;
   Uncache(key);
+  const std::size_t bytes = CachedBytes(key, state);
+  if (bytes > cache_bytes_) return;  // would not fit even alone (or no cache)
+  while (cached_bytes_ + bytes > cache_bytes_) Uncache(std::string(lru_.back()));
   lru_.push_front(key);
-  cache_[std::move(key)] = CachedWorker{std::move(state), lru_.begin()};
-  while (cache_.size() > cache_workers_) {
-    cache_.erase(lru_.back());
-    lru_.pop_back();
-  }
+  cache_[std::move(key)] = CachedWorker{std::move(state), lru_.begin(), bytes};
+  cached_bytes_ += bytes;
 }
 
 void CommitWindow::Uncache(const std::string& key) {
   if (auto it = cache_.find(key); it != cache_.end()) {
+    cached_bytes_ -= it->second.bytes;
     lru_.erase(it->second.lru);
     cache_.erase(it);
   }

@@ -43,8 +43,9 @@ class CommitWindow {
   // its output to the producer.
   using CommittedFn = std::function<void(const state::CommitBatch&)>;
 
-  // `cache_workers`: committed worker states kept decoded in memory (LRU); 0 keeps none.
-  CommitWindow(state::StateStore& store, metrics::EngineMetrics& metrics, std::size_t cache_workers,
+  // `cache_bytes`: what the committed worker states kept decoded in memory (LRU) may take, as
+  // CachedBytes() counts them; 0 keeps none.
+  CommitWindow(state::StateStore& store, metrics::EngineMetrics& metrics, std::size_t cache_bytes,
                CommittedFn on_committed);
   ~CommitWindow();  // waits for the commit in flight
   CommitWindow(const CommitWindow&) = delete;
@@ -100,6 +101,10 @@ class CommitWindow {
   // The partitions' state may change on another instance before they come back here.
   void DropCache();
   std::size_t cached_workers() const { return cache_.size(); }
+  std::size_t cached_bytes() const { return cached_bytes_; }
+  // What one cached state counts against the bound: its estimated heap (memory_budget.h), its key and
+  // the cache's nodes.
+  static std::size_t CachedBytes(const std::string& key, const domain::WorkerState& state);
 
   // Each commit's changes go through `hook` first (the changelog): see state::ChangeHook.
   void SetChangeHook(state::ChangeHook hook) { hook_ = std::move(hook); }
@@ -136,6 +141,7 @@ class CommitWindow {
   struct CachedWorker {
     domain::WorkerState state;
     std::list<std::string>::iterator lru;
+    std::size_t bytes = 0;
   };
 
   bool empty() const;
@@ -144,7 +150,7 @@ class CommitWindow {
 
   state::StateStore& store_;
   metrics::EngineMetrics& metrics_;
-  const std::size_t cache_workers_;
+  const std::size_t cache_bytes_;
   const CommittedFn on_committed_;
   PartitionTimers* mirror_ = nullptr;
   state::ChangeHook hook_;
@@ -165,6 +171,7 @@ class CommitWindow {
   // parse. Least recently used first out.
   std::unordered_map<std::string, CachedWorker> cache_;
   std::list<std::string> lru_;  // most recent at the front
+  std::size_t cached_bytes_ = 0;
 
   std::mutex store_mu_;  // the committer and the loop's Read() take turns (Load() does not: store.h)
   // After the mutex, so it is destroyed first: waiting for the committer, which takes the mutex.

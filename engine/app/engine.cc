@@ -63,7 +63,7 @@ Engine::Engine(EngineOptions options, state::StateStore& store, const domain::Ru
       metrics_(metrics),
       clock_(clock),
       callbacks_(std::make_unique<Callbacks>(*this)),
-      window_(store, metrics, options_.state_cache_workers,
+      window_(store, metrics, options_.state_cache_bytes,
               [this](const state::CommitBatch& batch) { OnCommitted(batch); }),
       gauge_count_(window_, metrics),
       outbox_(TopicsOf(options_), window_, metrics, clock, log_limiter_),

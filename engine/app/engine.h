@@ -97,7 +97,8 @@ struct EngineOptions {
   bool group_commit = true;
   std::size_t commit_max_records = 20000;  // or after this many input records, whichever first
   int64_t shutdown_flush_ms = 10000;     // how long shutdown waits for the broker to confirm output
-  std::size_t state_cache_workers = 100000;  // committed worker states kept decoded in memory (LRU)
+  // Committed worker states kept decoded in memory (LRU), in CommitWindow::CachedBytes.
+  std::size_t state_cache_bytes = 64 << 20;
   ClockMode clock_mode = ClockMode::kWall;
   // Stream mode: records buffered per topic-partition for the timestamp merge before it is paused.
   std::size_t stream_buffer_records = 2000;

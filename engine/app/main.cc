@@ -1,5 +1,6 @@
 // alertd: the daemon's entry point (flags, signals, wiring) and the `dump-state`, `print-policy` and `backtest` commands.
 #include <google/protobuf/stubs/logging.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@
 #include "engine/app/engine.h"
 #include "engine/app/http_server.h"
 #include "engine/app/log_limiter.h"
+#include "engine/app/memory_budget.h"
 #include "engine/app/start_steps.h"
 #include "engine/backtest/command.h"
 #include "engine/config/policy_file.h"
@@ -216,6 +218,7 @@ struct DaemonFlags {
   std::string policy_file;
   bool no_sync = false;
   uint64_t disk_reserve_mb = 64;
+  uint64_t memory_budget_mb = alertd::app::kDefaultMemoryBudgetMiB;
   std::string instance_id;
   std::string changelog_topic;
   bool no_changelog = false;
@@ -248,8 +251,10 @@ void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
   cli.add_option("--commit-max-records", flags.engine.commit_max_records, "Commit after this many input records")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  cli.add_option("--state-cache-workers", flags.engine.state_cache_workers,
-                 "Committed worker states kept decoded in memory (LRU; 0 = read every state from RocksDB)")
+  cli.add_option("--memory-budget", flags.memory_budget_mb,
+                 "MiB that RocksDB (block cache and memtables), the decoded worker states and the consumer's prefetch "
+                 "share: 40%, 35% and 10%, the rest for the commit window and the engine itself")
+      ->check(CLI::Range(alertd::app::kMinMemoryBudgetMiB, uint64_t{1} << 20))
       ->capture_default_str();
   cli.add_option("--http", flags.http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")
       ->capture_default_str();
@@ -416,6 +421,9 @@ int RunDaemon(const DaemonFlags& flags) {
   store_opts.path = flags.db;
   store_opts.sync_commits = !flags.no_sync;
   store_opts.disk_reserve_bytes = flags.disk_reserve_mb << 20;
+  const alertd::app::MemoryShares memory = alertd::app::SplitMemoryBudget(flags.memory_budget_mb << 20);
+  store_opts.block_cache_bytes = memory.rocks_cache;
+  store_opts.memtable_bytes = memory.memtables;
   alertd::app::LogStartStep("opening the state store " + flags.db);
   auto store = alertd::state::OpenRocksStore(store_opts);
   if (!store.ok()) {
@@ -518,6 +526,10 @@ int RunDaemon(const DaemonFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own arena (up to 8 per core), each holding freed memory
+  // of its own; librdkafka's, RocksDB's and the committer's threads then keep several copies of the
+  // slack. Two arenas keep RSS close to what the budget counts.
+  mallopt(M_ARENA_MAX, 2);
   CLI::App cli{"alertd: real-time health alert engine (readings -> rules -> escalations)"};
   cli.set_config("--config", "", "TOML config file whose keys are these flags' long names");
   cli.allow_config_extras(false);
@@ -530,7 +542,13 @@ int main(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
     auto props = alertd::tool::ParseKafkaProperties(flags.kafka_props);
-    flags.engine.consumer_properties = props;
+    const alertd::app::MemoryShares memory = alertd::app::SplitMemoryBudget(flags.memory_budget_mb << 20);
+    flags.engine.state_cache_bytes = memory.state_cache;
+    // The budget's prefetch bound, unless a --kafka-property sets its own.
+    for (const auto& [name, value] : alertd::app::PrefetchProperties(memory.prefetch)) {
+      flags.engine.consumer_properties.emplace(name, value);
+    }
+    for (const auto& [name, value] : props) flags.engine.consumer_properties[name] = value;
     if (!flags.instance_id.empty()) flags.engine.consumer_properties["group.instance.id"] = flags.instance_id;
     flags.engine.producer_properties = props;
     if (*commands.dump) return DumpState(commands.dump_db, commands.dump_partition);

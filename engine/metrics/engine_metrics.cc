@@ -206,6 +206,17 @@ EngineMetrics::EngineMetrics()
                                      "background after an assignment; the gauges are exact once it is 0")
                                .Register(*registry_)
                                .Add({})),
+      state_cache_workers_(prometheus::BuildGauge()
+                               .Name("alertd_state_cache_workers")
+                               .Help("Committed worker states kept decoded in memory")
+                               .Register(*registry_)
+                               .Add({})),
+      state_cache_bytes_(prometheus::BuildGauge()
+                             .Name("alertd_state_cache_bytes")
+                             .Help("Estimated heap of the decoded worker states kept in memory; bounded by 35% of "
+                                   "--memory-budget")
+                             .Register(*registry_)
+                             .Add({})),
       open_escalations_(prometheus::BuildGauge()
                             .Name("alertd_open_escalations")
                             .Help("Open escalation episodes of the owned workers, by unit, rule and current level")
@@ -350,6 +361,11 @@ void EngineMetrics::CountRestored(std::size_t records, std::size_t bytes) {
 }
 
 void EngineMetrics::SetCountingPartitions(std::size_t n) { counting_partitions_.Set(static_cast<double>(n)); }
+
+void EngineMetrics::SetStateCache(std::size_t workers, std::size_t bytes) {
+  state_cache_workers_.Set(static_cast<double>(workers));
+  state_cache_bytes_.Set(static_cast<double>(bytes));
+}
 
 void EngineMetrics::SetRestoringPartitions(std::size_t n) { restoring_partitions_.Set(static_cast<double>(n)); }
 

@@ -94,6 +94,8 @@ class EngineMetrics {
   // engine/app/gauge_count.h), one thread at a time: they share no buffer with the counters.
   // Owned partitions whose stored workers are not yet counted into the dashboard gauges.
   void SetCountingPartitions(std::size_t n);
+  // The decoded-state cache: what it holds against its share of --memory-budget.
+  void SetStateCache(std::size_t workers, std::size_t bytes);
 
   std::string Exposition() const;
   prometheus::Registry& registry() { return *registry_; }
@@ -144,6 +146,8 @@ class EngineMetrics {
   prometheus::Family<prometheus::Gauge>& standby_lag_;
   prometheus::Gauge& group_members_;
   prometheus::Gauge& counting_partitions_;
+  prometheus::Gauge& state_cache_workers_;
+  prometheus::Gauge& state_cache_bytes_;
   prometheus::Family<prometheus::Gauge>& open_escalations_;
   prometheus::Family<prometheus::Gauge>& open_escalations_opened_;
   prometheus::Family<prometheus::Gauge>& self_test_enrolled_;

@@ -275,6 +275,10 @@ struct StoreOptions {
   // machine crash may lose the newest commits; they are then re-consumed from Kafka.
   bool sync_commits = true;
   size_t block_cache_bytes = 64 << 20;  // shared LRU cache of data, index and filter blocks
+  // 0: each column family's memtables have their own fixed sizes (~370 MiB at most in all). Otherwise
+  // a write-buffer manager charges every memtable into the block cache (which then bounds both) and
+  // flushes the largest once they reach this many bytes; each family's write buffer is scaled to it.
+  size_t memtable_bytes = 0;
   // For inspection tools while the daemon is stopped: takes no lock, never writes (Commit fails
   // with FailedPrecondition), and does not create a missing database.
   bool read_only = false;

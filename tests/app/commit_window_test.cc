@@ -91,7 +91,7 @@ domain::Timer TimerOf(const char* worker) {
 
 class CommitWindowTest : public ::testing::Test {
  protected:
-  explicit CommitWindowTest(std::size_t cache_workers = 1000) : cache_workers_(cache_workers) {}
+  explicit CommitWindowTest(std::size_t cache_bytes = 1 << 20) : cache_bytes_(cache_bytes) {}
 
   // Gives the worker a state that differs from a new worker's, so that the commit stores it.
   void Touch(const char* worker, uint64_t readings) { window_->Load(Key(worker)).readings_accepted = readings; }
@@ -103,12 +103,12 @@ class CommitWindowTest : public ::testing::Test {
     return committed_.empty() ? state::CommitBatch{} : committed_.front();
   }
 
-  std::size_t cache_workers_;
+  std::size_t cache_bytes_;
   CountingStore store_;
   metrics::EngineMetrics metrics_;
   std::vector<state::CommitBatch> committed_;
   std::unique_ptr<CommitWindow> window_ = std::make_unique<CommitWindow>(
-      store_, metrics_, cache_workers_, [this](const state::CommitBatch& b) { committed_.push_back(b); });
+      store_, metrics_, cache_bytes_, [this](const state::CommitBatch& b) { committed_.push_back(b); });
 };
 
 TEST_F(CommitWindowTest, LoadContinuesFromTheCommitInFlightWithoutReadingTheStore) {
@@ -172,23 +172,75 @@ TEST_F(CommitWindowTest, StreamTimeCommitsWithTheOffsets) {
   EXPECT_EQ(batch.stream_times, (std::vector<std::pair<int32_t, int64_t>>{{1, 7000}}));
 }
 
+// What one of the small states of Touch() counts against the cache's bound (the window's key of a
+// worker of partition 1 with a two-letter id has four bytes).
+std::size_t SmallStateBytes() {
+  domain::WorkerState state;
+  state.readings_accepted = 1;
+  return CommitWindow::CachedBytes("1\x1fW1", state);
+}
+
 class SmallCacheTest : public CommitWindowTest {
  protected:
-  SmallCacheTest() : CommitWindowTest(2) {}
+  // Room for three small states, not four.
+  SmallCacheTest() : CommitWindowTest(3 * SmallStateBytes() + 1) {}
 };
 
 TEST_F(SmallCacheTest, TheCacheKeepsAtMostItsBoundLeastRecentlyUsedOut) {
   Touch("W1", 1);
   Touch("W2", 2);
   Touch("W3", 3);
-  CommitOne();  // caches W1, W2, W3 in key order: W1 is the least recent
-  EXPECT_EQ(window_->cached_workers(), 2u);
+  Touch("W4", 4);
+  CommitOne();  // caches W1..W4 in key order: W1 is the least recent and goes
+  EXPECT_EQ(window_->cached_workers(), 3u);
+  EXPECT_EQ(window_->cached_bytes(), 3 * SmallStateBytes());
 
   const int reads = store_.worker_reads.load();
-  EXPECT_EQ(window_->Load(Key("W3")).readings_accepted, 3u);  // cached
+  EXPECT_EQ(window_->Load(Key("W4")).readings_accepted, 4u);  // cached
   EXPECT_EQ(store_.worker_reads.load(), reads);
   EXPECT_EQ(window_->Load(Key("W1")).readings_accepted, 1u);  // evicted: read from the store
   EXPECT_EQ(store_.worker_reads.load(), reads + 1);
+}
+
+TEST_F(SmallCacheTest, TheBoundIsInBytesSoOneLargeStateTakesTheRoomOfSeveralSmallOnes) {
+  Touch("W1", 1);
+  Touch("W2", 2);
+  Touch("W3", 3);
+  CommitOne();
+  ASSERT_EQ(window_->cached_workers(), 3u);
+
+  // A worker with a window of samples: more than one small state, at most two.
+  domain::WorkerState& large = window_->Load(Key("W9"));
+  large.readings_accepted = 9;
+  while (CommitWindow::CachedBytes("1\x1fW9", large) <= SmallStateBytes() * 3 / 2) {
+    domain::BpSample sample;
+    sample.station_id = "a station id longer than the small-string buffer";
+    large.bp_window.push_back(sample);
+  }
+  ASSERT_LE(CommitWindow::CachedBytes("1\x1fW9", large), 2 * SmallStateBytes());
+  CommitOne();  // W9 is the most recent; W1 and W2, the least recent, make room for it
+  EXPECT_EQ(window_->cached_workers(), 2u);
+  EXPECT_LE(window_->cached_bytes(), 3 * SmallStateBytes());
+
+  const int reads = store_.worker_reads.load();
+  EXPECT_EQ(window_->Load(Key("W3")).readings_accepted, 3u);
+  EXPECT_EQ(window_->Load(Key("W9")).readings_accepted, 9u);
+  EXPECT_EQ(store_.worker_reads.load(), reads);
+  EXPECT_EQ(window_->Load(Key("W2")).readings_accepted, 2u);
+  EXPECT_EQ(store_.worker_reads.load(), reads + 1);
+}
+
+TEST_F(SmallCacheTest, AStateLargerThanTheWholeCacheIsNotCachedAndEvictsNothing) {
+  Touch("W1", 1);
+  CommitOne();
+  domain::WorkerState& huge = window_->Load(Key("W9"));
+  huge.readings_accepted = 9;
+  huge.bp_window.resize(1000);
+  CommitOne();
+  EXPECT_EQ(window_->cached_workers(), 1u);
+  const int reads = store_.worker_reads.load();
+  EXPECT_EQ(window_->Load(Key("W1")).readings_accepted, 1u);
+  EXPECT_EQ(store_.worker_reads.load(), reads);
 }
 
 // Only the last request for one timer in a window stands, whatever came before it.
@@ -300,7 +352,7 @@ TEST_P(ReadingCostTest, OneMoreReadingCostsTheSameBytesWithTenSamplesAsWithAThou
 
 // With the cache, the commit window knows each worker's committed state and passes it with the batch;
 // without it the store reads what it holds. Both write only the difference.
-INSTANTIATE_TEST_SUITE_P(CachedOrNot, ReadingCostTest, ::testing::Values(std::size_t{1000}, std::size_t{0}),
+INSTANTIATE_TEST_SUITE_P(CachedOrNot, ReadingCostTest, ::testing::Values(std::size_t{16} << 20, std::size_t{0}),
                          [](const ::testing::TestParamInfo<std::size_t>& cache) {
                            return cache.param == 0 ? "NoCache" : "Cached";
                          });

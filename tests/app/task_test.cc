@@ -57,7 +57,7 @@ class TaskTest : public ::testing::Test {
   LogLimiter log_limiter_;
   domain::Rulebook rules_{domain::Policy{}};
   std::vector<state::CommitBatch> committed_;
-  CommitWindow window_{*store_, metrics_, 1000, [this](const state::CommitBatch& b) { committed_.push_back(b); }};
+  CommitWindow window_{*store_, metrics_, 1 << 20, [this](const state::CommitBatch& b) { committed_.push_back(b); }};
   Outbox outbox_{TestTopics(), window_, metrics_, clock_, log_limiter_};
   Task task_{TestTopics(), rules_, window_, outbox_, metrics_, log_limiter_};
 };

@@ -1,0 +1,71 @@
+// The memory budget's split and the state cache's estimate (see memory_budget.h).
+#include "engine/app/memory_budget.h"
+
+#include <algorithm>
+
+namespace alertd::app {
+namespace {
+
+// Bytes on the heap beyond the string object itself (libstdc++ keeps up to 15 chars inline).
+std::size_t HeapOf(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
+
+std::size_t HeapOf(const domain::Person& p) { return HeapOf(p.id) + HeapOf(p.name); }
+
+template <typename T>
+std::size_t VectorOf(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+template <typename Sample>
+std::size_t SamplesOf(const std::vector<Sample>& samples) {
+  std::size_t bytes = VectorOf(samples);
+  for (const Sample& s : samples) bytes += HeapOf(s.station_id) + HeapOf(s.device_id);
+  return bytes;
+}
+
+std::size_t ProfileOf(const domain::WorkerProfile& p) {
+  std::size_t bytes = HeapOf(p.worker.value) + HeapOf(p.name) + HeapOf(p.unit_id) + HeapOf(p.unit_name) +
+                      HeapOf(p.grid_id) + HeapOf(p.grid_name) + HeapOf(p.health_manager) +
+                      HeapOf(p.unit_supervisor) + VectorOf(p.high_risk_posts) + VectorOf(p.policy.extra_recipients);
+  for (const domain::Person& person : p.policy.extra_recipients) bytes += HeapOf(person);
+  return bytes;
+}
+
+std::size_t EpisodeOf(const domain::OpenEpisode& e) {
+  std::size_t bytes = HeapOf(e.episode_id) + HeapOf(e.acked_by) + SamplesOf(e.evidence) +
+                      SamplesOf(e.glucose_evidence) + VectorOf(e.history);
+  for (const domain::EpisodeStep& step : e.history) {
+    bytes += VectorOf(step.recipients);
+    for (const domain::Recipient& r : step.recipients) bytes += HeapOf(r.id) + HeapOf(r.name);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+MemoryShares SplitMemoryBudget(uint64_t budget_bytes) {
+  MemoryShares s;
+  s.budget = budget_bytes;
+  s.rocks_cache = budget_bytes / 100 * 40;
+  s.memtables = budget_bytes / 100 * 20;
+  s.state_cache = budget_bytes / 100 * 35;
+  s.prefetch = budget_bytes / 100 * 10;
+  return s;
+}
+
+std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes) {
+  // Half the share for payloads, the other half for ~512 bytes of librdkafka's own per record.
+  const uint64_t kbytes = std::max<uint64_t>(1024, prefetch_bytes / 2 / 1024);
+  const uint64_t records = std::max<uint64_t>(1000, prefetch_bytes / 2 / 512);
+  return {{"queued.max.messages.kbytes", std::to_string(kbytes)}, {"queued.min.messages", std::to_string(records)}};
+}
+
+std::size_t ApproxBytes(const domain::WorkerState& state) {
+  std::size_t bytes = sizeof(domain::WorkerState) + SamplesOf(state.bp_window) + SamplesOf(state.glucose_window) +
+                      VectorOf(state.open) + VectorOf(state.referrals_sent);
+  if (state.profile) bytes += ProfileOf(*state.profile);
+  for (const domain::OpenEpisode& e : state.open) bytes += EpisodeOf(e);
+  return bytes;
+}
+
+}  // namespace alertd::app

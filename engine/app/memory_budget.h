@@ -1,0 +1,45 @@
+// One memory budget for the daemon (--memory-budget), split between the parts that grow with the data.
+//
+//   RocksDB      the block cache (data, index and filter blocks of every family), shared, with the
+//                memtables charged into it by a write-buffer manager: the two together never exceed
+//                `rocks_cache`, and the memtables start flushing at `memtables`;
+//   state cache  committed worker states kept decoded (CommitWindow), bounded by their estimated bytes;
+//   prefetch     records the consumer fetched ahead of the engine (librdkafka's queue);
+//   the rest     everything not sized by the data: code, the commit window of up to
+//                --commit-max-records records, the outbox, timers, allocator slack.
+// Each share is a fixed fraction, so an operator sizes one number to the container's limit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "engine/domain/worker_state.h"
+
+namespace alertd::app {
+
+inline constexpr uint64_t kMinMemoryBudgetMiB = 64;
+inline constexpr uint64_t kDefaultMemoryBudgetMiB = 256;
+
+struct MemoryShares {
+  uint64_t budget = 0;
+  uint64_t rocks_cache = 0;  // block cache capacity, memtables included
+  uint64_t memtables = 0;    // the write-buffer manager's size: memtables flush from here on
+  uint64_t state_cache = 0;  // decoded worker states
+  uint64_t prefetch = 0;     // the consumer's queue
+};
+
+// `budget_bytes` >= kMinMemoryBudgetMiB MiB.
+MemoryShares SplitMemoryBudget(uint64_t budget_bytes);
+
+// The consumer properties that hold its prefetch within `prefetch_bytes`: librdkafka bounds its queue
+// in payload kilobytes and in records, and each queued record costs a few hundred bytes besides its
+// payload, so both are set.
+std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes);
+
+// The heap a decoded state holds, estimated from its containers' capacities and its strings beyond the
+// small-string buffer: what the state cache counts against its share.
+std::size_t ApproxBytes(const domain::WorkerState& state);
+
+}  // namespace alertd::app

@@ -1,0 +1,55 @@
+// The memory budget's split, the prefetch bound it gives the consumer, and the state cache's estimate.
+#include "engine/app/memory_budget.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace alertd::app {
+namespace {
+
+TEST(MemoryBudgetTest, TheSharesStayWithinTheBudgetAndLeaveRoomForTheRest) {
+  for (const uint64_t mib : {kMinMemoryBudgetMiB, kDefaultMemoryBudgetMiB, uint64_t{4096}}) {
+    const MemoryShares s = SplitMemoryBudget(mib << 20);
+    EXPECT_EQ(s.budget, mib << 20);
+    // The memtables are charged into the RocksDB cache, not beside it.
+    EXPECT_LT(s.memtables, s.rocks_cache);
+    EXPECT_GT(s.memtables, 0u);
+    EXPECT_LE(s.rocks_cache + s.state_cache + s.prefetch, s.budget / 100 * 90) << mib << " MiB";
+  }
+}
+
+TEST(MemoryBudgetTest, PrefetchIsBoundedInBytesAndInRecords) {
+  const auto props = PrefetchProperties(25 << 20);
+  EXPECT_EQ(props.at("queued.max.messages.kbytes"), std::to_string((25 << 20) / 2 / 1024));
+  EXPECT_EQ(props.at("queued.min.messages"), std::to_string((25 << 20) / 2 / 512));
+  // librdkafka's floor: never so small that the engine waits on every fetch.
+  EXPECT_EQ(PrefetchProperties(0).at("queued.max.messages.kbytes"), "1024");
+  EXPECT_EQ(PrefetchProperties(0).at("queued.min.messages"), "1000");
+}
+
+TEST(MemoryBudgetTest, AStateCountsItsSamplesAndTheirLongIds) {
+  domain::WorkerState state;
+  const std::size_t empty = ApproxBytes(state);
+  EXPECT_EQ(empty, sizeof(domain::WorkerState));
+
+  state.bp_window.resize(100);
+  state.bp_window.shrink_to_fit();
+  const std::size_t with_samples = ApproxBytes(state);
+  EXPECT_EQ(with_samples, empty + 100 * sizeof(domain::BpSample));
+
+  // Ids within the small-string buffer live in the sample; longer ones on the heap.
+  for (auto& s : state.bp_window) s.station_id = "ST-001";
+  EXPECT_EQ(ApproxBytes(state), with_samples);
+  for (auto& s : state.bp_window) s.device_id = std::string(40, 'd');
+  EXPECT_GE(ApproxBytes(state), with_samples + 100 * 41);
+
+  domain::OpenEpisode episode;
+  episode.evidence.resize(10);
+  episode.evidence.shrink_to_fit();
+  state.open.push_back(episode);
+  EXPECT_GE(ApproxBytes(state), with_samples + 100 * 41 + 10 * sizeof(domain::BpSample));
+}
+
+}  // namespace
+}  // namespace alertd::app
