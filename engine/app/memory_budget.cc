@@ -16,10 +16,17 @@ std::size_t VectorOf(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
 }
 
+// A sample's ids count once per copy: a sample sharing its neighbour's (domain::ShareIds) adds none.
 template <typename Sample>
 std::size_t SamplesOf(const std::vector<Sample>& samples) {
   std::size_t bytes = VectorOf(samples);
-  for (const Sample& s : samples) bytes += HeapOf(s.station_id) + HeapOf(s.device_id);
+  const Sample* previous = nullptr;
+  for (const Sample& s : samples) {
+    for (auto id : {&Sample::station_id, &Sample::device_id}) {
+      if (previous == nullptr || !(s.*id).SharesCopyWith(previous->*id)) bytes += (s.*id).CopyBytes();
+    }
+    previous = &s;
+  }
   return bytes;
 }
 

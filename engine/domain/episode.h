@@ -22,9 +22,12 @@ OpenEpisode* FindOpen(WorkerState& s, Rule rule);
 const OpenEpisode* FindOpen(const WorkerState& s, Rule rule);
 
 // Keeps `samples` sorted by measured_at; a sample equal in time goes after the existing ones so that
-// arrival order breaks ties the same way on every replay.
+// arrival order breaks ties the same way on every replay. A full vector grows by an eighth, not by
+// doubling: a window keeps about the same size for as long as its worker reports, decoded in the state
+// cache, where doubling would leave up to half of its memory unused.
 template <typename Sample>
 void InsertByEventTime(std::vector<Sample>& samples, Sample sample) {
+  if (samples.size() == samples.capacity()) samples.reserve(samples.size() + samples.size() / 8 + 4);
   auto at = std::upper_bound(samples.begin(), samples.end(), sample.measured_at,
                              [](EventTime t, const Sample& s) { return t < s.measured_at; });
   samples.insert(at, std::move(sample));

@@ -22,10 +22,18 @@ constexpr std::array<GlucoseRule, 2> kGlucoseRules = {ApplyR5, ApplyR6};
 
 // Adds an accepted blood-pressure reading to the worker's window, which keeps the R2 window of event
 // time before the newest reading, at most max_window_samples.
+// A copy of `sample` sharing the ids of the window's newest sample (most often they are the same).
+template <typename Sample>
+Sample SharingIds(const Sample& sample, const std::vector<Sample>& window) {
+  Sample copy = sample;
+  if (!window.empty()) ShareIds(copy, window.back());
+  return copy;
+}
+
 void RememberBp(const BpSample& sample, const Policy& policy, WorkerState& state) {
   state.bp_readings += 1;
   state.newest_bp_at = std::max(state.newest_bp_at.value_or(sample.measured_at), sample.measured_at);
-  InsertByEventTime(state.bp_window, sample);
+  InsertByEventTime(state.bp_window, SharingIds(sample, state.bp_window));
   const EventTime newest = *state.newest_bp_at;
   DropMeasuredAtOrBefore(state.bp_window, EventTime{newest.ms - policy.r2_window_ms});
   KeepNewest(state.bp_window, policy.max_window_samples);
@@ -34,7 +42,7 @@ void RememberBp(const BpSample& sample, const Policy& policy, WorkerState& state
 // Adds an accepted glucose reading to the worker's window, which keeps the R5 window of event time
 // before the newest reading, at most max_glucose_samples.
 void RememberGlucose(const GlucoseSample& sample, const Policy& policy, WorkerState& state) {
-  InsertByEventTime(state.glucose_window, sample);
+  InsertByEventTime(state.glucose_window, SharingIds(sample, state.glucose_window));
   const EventTime newest = state.glucose_window.back().measured_at;
   DropMeasuredAtOrBefore(state.glucose_window, EventTime{newest.ms - policy.r5_high_window_ms});
   KeepNewest(state.glucose_window, policy.max_glucose_samples);

@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "engine/domain/shared_text.h"
+
 namespace alertd::domain {
 
 struct WorkerId {
@@ -136,8 +138,8 @@ struct BpSample {
   int diastolic_mmhg = 0;
   int pulse_bpm = 0;
   BpCategory category = BpCategory::kNormal;
-  std::string station_id;
-  std::string device_id;
+  SharedText station_id;
+  SharedText device_id;
   ReadingContext context = ReadingContext::kSelfTest;
   friend bool operator==(const BpSample&, const BpSample&) = default;
 };
@@ -147,11 +149,19 @@ struct GlucoseSample {
   EventTime measured_at;
   double mmol_per_l = 0;
   GlucoseTiming timing = GlucoseTiming::kRandom;
-  std::string station_id;
-  std::string device_id;
+  SharedText station_id;
+  SharedText device_id;
   ReadingContext context = ReadingContext::kSelfTest;
   friend bool operator==(const GlucoseSample&, const GlucoseSample&) = default;
 };
+
+// Makes `sample`'s station and device ids share `neighbour`'s texts where they are the same: a worker's
+// window then holds each id once, not once per sample (SharedText).
+template <typename Sample>
+void ShareIds(Sample& sample, const Sample& neighbour) {
+  sample.station_id.ShareWith(neighbour.station_id);
+  sample.device_id.ShareWith(neighbour.device_id);
+}
 
 struct WindowStats {
   EventTime start;  // exclusive

@@ -298,12 +298,14 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
       case PartKind::kBpSample: {
         absl::StatusOr<domain::BpSample> sample = DecodeBpSample(value, part->measured_at);
         if (!sample.ok()) return corrupt(sample.status().message());
+        if (!state.bp_window.empty()) domain::ShareIds(*sample, state.bp_window.back());
         state.bp_window.push_back(*std::move(sample));
         break;
       }
       case PartKind::kGlucoseSample: {
         absl::StatusOr<domain::GlucoseSample> sample = DecodeGlucoseSample(value, part->measured_at);
         if (!sample.ok()) return corrupt(sample.status().message());
+        if (!state.glucose_window.empty()) domain::ShareIds(*sample, state.glucose_window.back());
         state.glucose_window.push_back(*std::move(sample));
         break;
       }

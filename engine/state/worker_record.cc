@@ -73,15 +73,15 @@ class EncodeCheck {
   void Glucose(const domain::GlucoseSample& s, const Name& field) {
     Enum(s.timing, [&] { return PathOf(field) + ".timing"; });
     Enum(s.context, [&] { return PathOf(field) + ".context"; });
-    Text(s.station_id, [&] { return PathOf(field) + ".station_id"; });
-    Text(s.device_id, [&] { return PathOf(field) + ".device_id"; });
+    Text(s.station_id.str(), [&] { return PathOf(field) + ".station_id"; });
+    Text(s.device_id.str(), [&] { return PathOf(field) + ".device_id"; });
   }
 
   template <typename Name>
   void Sample(const domain::BpSample& s, const Name& field) {
     SampleNumbers(s, field);
-    Text(s.station_id, [&] { return PathOf(field) + ".station_id"; });
-    Text(s.device_id, [&] { return PathOf(field) + ".device_id"; });
+    Text(s.station_id.str(), [&] { return PathOf(field) + ".station_id"; });
+    Text(s.device_id.str(), [&] { return PathOf(field) + ".device_id"; });
   }
 
   // The packed window holds each distinct station and device once; a bad one is reported at the first
@@ -91,7 +91,7 @@ class EncodeCheck {
       if (wire::IsValidUtf8(packed.stations(d))) continue;
       for (int i = 0; i < packed.station_index_size(); ++i) {
         if (packed.station_index(i) == static_cast<uint32_t>(d)) {
-          Text(window[static_cast<size_t>(i)].station_id, [&] { return absl::StrCat("bp_window[", i, "].station_id"); });
+          Text(window[static_cast<size_t>(i)].station_id.str(), [&] { return absl::StrCat("bp_window[", i, "].station_id"); });
           break;
         }
       }
@@ -100,7 +100,7 @@ class EncodeCheck {
       if (wire::IsValidUtf8(packed.devices(d))) continue;
       for (int i = 0; i < packed.device_index_size(); ++i) {
         if (packed.device_index(i) == static_cast<uint32_t>(d)) {
-          Text(window[static_cast<size_t>(i)].device_id, [&] { return absl::StrCat("bp_window[", i, "].device_id"); });
+          Text(window[static_cast<size_t>(i)].device_id.str(), [&] { return absl::StrCat("bp_window[", i, "].device_id"); });
           break;
         }
       }

@@ -38,17 +38,19 @@ TEST(MemoryBudgetTest, AStateCountsItsSamplesAndTheirLongIds) {
   const std::size_t with_samples = ApproxBytes(state);
   EXPECT_EQ(with_samples, empty + 100 * sizeof(domain::BpSample));
 
-  // Ids within the small-string buffer live in the sample; longer ones on the heap.
-  for (auto& s : state.bp_window) s.station_id = "ST-001";
-  EXPECT_EQ(ApproxBytes(state), with_samples);
+  // Each copy of an id counts; ids shared with the neighbouring sample count once.
   for (auto& s : state.bp_window) s.device_id = std::string(40, 'd');
-  EXPECT_GE(ApproxBytes(state), with_samples + 100 * 41);
+  const std::size_t with_copies = ApproxBytes(state);
+  EXPECT_GE(with_copies, with_samples + 100 * 41);
+  for (std::size_t i = 1; i < state.bp_window.size(); ++i) domain::ShareIds(state.bp_window[i], state.bp_window[i - 1]);
+  EXPECT_EQ(ApproxBytes(state), with_samples + state.bp_window[0].device_id.CopyBytes());
+  EXPECT_LT(ApproxBytes(state), with_samples + 100);
 
   domain::OpenEpisode episode;
   episode.evidence.resize(10);
   episode.evidence.shrink_to_fit();
   state.open.push_back(episode);
-  EXPECT_GE(ApproxBytes(state), with_samples + 100 * 41 + 10 * sizeof(domain::BpSample));
+  EXPECT_GE(ApproxBytes(state), with_samples + 10 * sizeof(domain::BpSample));
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ void ApplyR1(const BpInput& in, const RuleContext& c) {
                        BpText(sample);
   const std::string pulse = sample.pulse_bpm ? ", pulse " + std::to_string(sample.pulse_bpm) : std::string();
   const std::string finding = what + pulse + " at " + LocalTimeText(sample.measured_at, policy) +
-                              (sample.station_id.empty() ? "" : ", station " + sample.station_id);
+                              (sample.station_id.empty() ? "" : ", station " + sample.station_id.str());
   OpenEpisode& e = c.emit.Open(Rule::kR1CriticalBp, Severity::kUrgent, EscalationLevel::kHealthManager,
                                sample.measured_at, {sample}, std::nullopt,
                                finding + ": urgent follow-up by the health manager");

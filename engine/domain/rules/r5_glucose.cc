@@ -29,7 +29,7 @@ namespace {
 
 std::string SevereHypoWords(const GlucoseSample& s, const Policy& p) {
   return "Severe hypoglycaemia: " + GlucoseText(s) + " at " + LocalTimeText(s.measured_at, p) +
-         (s.station_id.empty() ? "" : ", station " + s.station_id) +
+         (s.station_id.empty() ? "" : ", station " + s.station_id.str()) +
          ": retest and treat now; urgent follow-up by the health manager";
 }
 

@@ -1,0 +1,57 @@
+// SharedText, and the rulebook sharing a window's repeated station and device ids.
+#include "engine/domain/shared_text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/domain/domain_test_support.h"
+
+namespace alertd::domain {
+namespace {
+
+using test_support::Timeline;
+
+TEST(SharedTextTest, ReadsAndComparesAsItsText) {
+  const SharedText empty;
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(empty.str(), "");
+  EXPECT_EQ(empty, SharedText(""));
+  const SharedText a("station-east-gate");
+  const std::string& text = a;
+  EXPECT_EQ(text, "station-east-gate");
+  EXPECT_EQ(a, "station-east-gate");
+  EXPECT_EQ(a, std::string("station-east-gate"));
+  EXPECT_EQ(a, SharedText(std::string("station-east-gate")));
+  EXPECT_FALSE(a == "station-west-gate");
+  EXPECT_FALSE(a.SharesCopyWith(SharedText("station-east-gate")));
+}
+
+TEST(SharedTextTest, ShareWithTakesTheOthersCopyOnlyForTheSameText) {
+  SharedText a("omron-hbp-9020-0042");
+  const SharedText b("omron-hbp-9020-0042");
+  const SharedText c("yuwell-ye680a-0007");
+  a.ShareWith(c);
+  EXPECT_FALSE(a.SharesCopyWith(c));
+  EXPECT_EQ(a, "omron-hbp-9020-0042");
+  a.ShareWith(b);
+  EXPECT_TRUE(a.SharesCopyWith(b));
+  EXPECT_EQ(a, b);
+  const SharedText copy = a;  // copies share
+  EXPECT_TRUE(copy.SharesCopyWith(b));
+}
+
+TEST(SharedTextTest, AWindowHoldsEachRepeatedIdOnce) {
+  Timeline t;
+  for (int i = 0; i < 5; ++i) t.Bp(test_support::At(-(5 - i) * 60000), 128 + i, 82);
+  const std::vector<BpSample>& window = t.state.bp_window;
+  ASSERT_EQ(window.size(), 5u);
+  for (std::size_t i = 1; i < window.size(); ++i) {
+    EXPECT_TRUE(window[i].station_id.SharesCopyWith(window[0].station_id)) << i;
+    EXPECT_TRUE(window[i].device_id.SharesCopyWith(window[0].device_id)) << i;
+  }
+  EXPECT_EQ(window[4].station_id, "station-east-gate");
+}
+
+}  // namespace
+}  // namespace alertd::domain
