@@ -20,7 +20,7 @@
 namespace alertd::app {
 
 inline constexpr uint64_t kMinMemoryBudgetMiB = 64;
-inline constexpr uint64_t kDefaultMemoryBudgetMiB = 256;
+inline constexpr uint64_t kDefaultMemoryBudgetMiB = 512;
 
 struct MemoryShares {
   uint64_t budget = 0;
