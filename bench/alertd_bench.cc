@@ -97,8 +97,15 @@ LiveRun ReadWhileProduced(const Alertd& a, pid_t kafka, const std::string& boots
                           const EncodedStream& stream, int workers, const std::string& label, Report& report) {
   const int64_t readings = static_cast<int64_t>(stream.size());
   // Wait for the profiles to be committed so the phase measures readings only.
+  const auto waiting = Clock::now();
   while (ScrapeMetric(a.port, "alertd_committed_records_total") < workers) {
     CheckAlive(a.pid, a.log);
+    if (Since(waiting) > 120) {
+      Die(label + " alertd committed " + std::to_string(static_cast<long long>(
+                      ScrapeMetric(a.port, "alertd_committed_records_total"))) +
+          " of " + std::to_string(workers) + " profiles in 120 s: an input partition that never started fetching "
+          "(its alertd_consumer_lag series is missing)? alertd is left running: " + a.log);
+    }
     usleep(50000);
   }
   const double base = ScrapeMetric(a.port, "alertd_committed_records_total");
