@@ -219,6 +219,7 @@ struct DaemonFlags {
   bool no_sync = false;
   uint64_t disk_reserve_mb = 64;
   uint64_t memory_budget_mb = alertd::app::kDefaultMemoryBudgetMiB;
+  alertd::app::MemoryShares memory;  // --memory-budget split, once the flags are parsed
   std::string instance_id;
   std::string changelog_topic;
   bool no_changelog = false;
@@ -421,9 +422,8 @@ int RunDaemon(const DaemonFlags& flags) {
   store_opts.path = flags.db;
   store_opts.sync_commits = !flags.no_sync;
   store_opts.disk_reserve_bytes = flags.disk_reserve_mb << 20;
-  const alertd::app::MemoryShares memory = alertd::app::SplitMemoryBudget(flags.memory_budget_mb << 20);
-  store_opts.block_cache_bytes = memory.rocks_cache;
-  store_opts.memtable_bytes = memory.memtables;
+  store_opts.block_cache_bytes = flags.memory.rocks_cache;
+  store_opts.memtable_bytes = flags.memory.memtables;
   alertd::app::LogStartStep("opening the state store " + flags.db);
   auto store = alertd::state::OpenRocksStore(store_opts);
   if (!store.ok()) {
@@ -542,10 +542,10 @@ int main(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
     auto props = alertd::tool::ParseKafkaProperties(flags.kafka_props);
-    const alertd::app::MemoryShares memory = alertd::app::SplitMemoryBudget(flags.memory_budget_mb << 20);
-    flags.engine.state_cache_bytes = memory.state_cache;
+    flags.memory = alertd::app::SplitMemoryBudget(flags.memory_budget_mb << 20);
+    flags.engine.state_cache_bytes = flags.memory.state_cache;
     // The budget's prefetch bound, unless a --kafka-property sets its own.
-    for (const auto& [name, value] : alertd::app::PrefetchProperties(memory.prefetch)) {
+    for (const auto& [name, value] : alertd::app::PrefetchProperties(flags.memory.prefetch)) {
       flags.engine.consumer_properties.emplace(name, value);
     }
     for (const auto& [name, value] : props) flags.engine.consumer_properties[name] = value;

@@ -20,8 +20,6 @@ namespace {
 constexpr std::array<BpRule, 5> kBpRules = {ApplyR1, ApplyR2, ApplyR3, ApplyR4, ApplyR6};
 constexpr std::array<GlucoseRule, 2> kGlucoseRules = {ApplyR5, ApplyR6};
 
-// Adds an accepted blood-pressure reading to the worker's window, which keeps the R2 window of event
-// time before the newest reading, at most max_window_samples.
 // A copy of `sample` sharing the ids of the window's newest sample (most often they are the same).
 template <typename Sample>
 Sample SharingIds(const Sample& sample, const std::vector<Sample>& window) {
@@ -30,6 +28,8 @@ Sample SharingIds(const Sample& sample, const std::vector<Sample>& window) {
   return copy;
 }
 
+// Adds an accepted blood-pressure reading to the worker's window, which keeps the R2 window of event
+// time before the newest reading, at most max_window_samples.
 void RememberBp(const BpSample& sample, const Policy& policy, WorkerState& state) {
   state.bp_readings += 1;
   state.newest_bp_at = std::max(state.newest_bp_at.value_or(sample.measured_at), sample.measured_at);
