@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/app/kafka_error.h"
+#include "engine/app/partition_list.h"
 #include "engine/app/start_steps.h"
 #include "engine/app/steady_time.h"
 #include "engine/tool/kafka_client.h"
@@ -271,7 +272,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
       if (auto st = Punctuate(); !st.ok()) return st;
     }
     if (after - last_lag_update_ms_ >= 1000) {
-      UpdateLag();
+      if (auto st = UpdateLag(); !st.ok()) return st;
       RetryPauses();
       // A store read that failed counting the gauges (a damaged file) stops the engine as one in the
       // loop would: the next read of those workers would meet it too.
@@ -279,29 +280,6 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     }
   }
   return Shutdown();
-}
-
-void Engine::SetInputPaused(std::string_view topic, int32_t partition, bool paused) {
-  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(std::string(topic), partition)};
-  RdKafka::ErrorCode rc = paused ? consumer_->pause(tps) : consumer_->resume(tps);
-  // The call returns OK with the failure on the partition itself.
-  if (rc == RdKafka::ERR_NO_ERROR) rc = tps[0]->err();
-  delete tps[0];
-  const auto key = std::make_pair(std::string(topic), partition);
-  if (rc == RdKafka::ERR_NO_ERROR) {
-    pause_retry_.erase(key);
-    return;
-  }
-  // A resume that never happens would stall the partition for good: keep it and try again.
-  metrics_.CountKafkaError(paused ? "pause" : "resume", ErrorName(rc));
-  LogLimited(log_limiter_, spdlog::level::warn, std::string(paused ? "pause " : "resume ") + ErrorName(rc),
-             "{} {}[{}]: {}; trying again", paused ? "pause" : "resume", topic, partition, RdKafka::err2str(rc));
-  pause_retry_[key] = paused;
-}
-
-void Engine::RetryPauses() {
-  const auto retry = pause_retry_;
-  for (const auto& [tp, paused] : retry) SetInputPaused(tp.first, tp.second, paused);
 }
 
 void Engine::Process(const rd_kafka_message_t& m) {
@@ -318,7 +296,9 @@ void Engine::Process(const rd_kafka_message_t& m) {
   if (Starting() && topic == options_.readings_topic) StartDone("first reading processed");
   if (topic == options_.profiles_topic) {
     auto loading = profiles_loading_.find(raw.partition);
-    if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) ResumeReadings(raw.partition);
+    if (loading != profiles_loading_.end() && raw.offset + 1 >= loading->second) {
+      if (auto st = ResumeReadings(raw.partition); !st.ok() && callback_error_.ok()) callback_error_ = st;
+    }
   }
   window_.Consumed({std::string(topic), raw.partition}, raw.offset + 1);
 }
@@ -382,13 +362,6 @@ std::optional<int64_t> EndOf(const std::map<int32_t, int64_t>& ends, int32_t par
   return it->second;
 }
 
-struct PartitionList {
-  std::vector<RdKafka::TopicPartition*> tps;
-  ~PartitionList() {
-    for (auto* tp : tps) delete tp;
-  }
-};
-
 }  // namespace
 
 absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -401,22 +374,26 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
       added.push_back(tp->partition());
     }
   }
-  PartitionList list;
-  for (int32_t p : added) {
-    for (const std::string& topic : InputTopics()) {
-      auto stored = window_.Read([&](state::StateStore& store) { return store.LoadNextOffset({topic, p}); });
-      if (!stored.ok()) return stored.status();
-      list.tps.push_back(RdKafka::TopicPartition::create(topic, p, stored->value_or(RdKafka::Topic::OFFSET_BEGINNING)));
-    }
-  }
   if (Cooperative()) {
-    if (RdKafka::Error* error = consumer_->incremental_assign(list.tps)) {
+    // Acknowledges the assignment (librdkafka waits for this call); the inputs of each partition are
+    // assigned by Activate(), once its state is in the store.
+    if (RdKafka::Error* error = consumer_->incremental_assign({})) {
       const std::string what = error->str();
       delete error;
       return absl::InternalError("incremental assign: " + what);
     }
   } else {
-    // Eager: the callback lists the whole assignment, every earlier one was revoked.
+    // Eager: the callback lists the whole assignment (every earlier one was revoked), which must be
+    // assigned in one call; readings that wait for their profiles are paused instead of held back.
+    PartitionList list;
+    for (int32_t p : added) {
+      for (const std::string& topic : InputTopics()) {
+        auto stored = window_.Read([&](state::StateStore& store) { return store.LoadNextOffset({topic, p}); });
+        if (!stored.ok()) return stored.status();
+        list.tps.push_back(RdKafka::TopicPartition::create(topic, p, stored->value_or(RdKafka::Topic::OFFSET_BEGINNING)));
+        consumer_inputs_.insert({topic, p});
+      }
+    }
     if (RdKafka::ErrorCode rc = consumer_->assign(list.tps); rc != RdKafka::ERR_NO_ERROR) {
       return absl::InternalError("assign: " + RdKafka::err2str(rc));
     }
@@ -428,8 +405,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
   const std::map<int32_t, int64_t> profile_ends = restorer_ ? std::map<int32_t, int64_t>() : ProfileEnds(added);
   for (int32_t p : added) {
     if (restorer_) {
-      // The input waits until the state is restored; Activate() positions it from the restored offsets.
-      for (const std::string& topic : InputTopics()) SetInputPaused(topic, p, true);
+      // Its inputs are assigned once the state is restored, at the restored offsets (Activate()).
       restorer_->Add(p);
     } else if (auto st = Activate(p, EndOf(profile_ends, p)); !st.ok()) {
       return st;
@@ -545,33 +521,23 @@ absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles
     spdlog::info("assigned {}[{}] from {}", topic, partition,
                  *stored ? "stored offset " + std::to_string(**stored) : std::string("the beginning"));
   }
-  if (restorer_) {
-    // Assigned paused at whatever the store held before the restore; assigned again, at what it holds
-    // now. (A seek instead races with the offset lookup the first assignment started.)
-    PartitionList list;
-    for (const std::string& topic : InputTopics()) {
-      auto pos = positions_.find({topic, partition});
-      list.tps.push_back(RdKafka::TopicPartition::create(
-          topic, partition, pos != positions_.end() ? pos->second : RdKafka::Topic::OFFSET_BEGINNING));
-    }
-    for (RdKafka::Error* error : {consumer_->incremental_unassign(list.tps), consumer_->incremental_assign(list.tps)}) {
-      if (error == nullptr) continue;
-      const std::string what = error->str();
-      delete error;
-      return absl::InternalError("assign the inputs of restored partition " + std::to_string(partition) + ": " + what);
-    }
-    // librdkafka keeps a partition's pause across its unassignment.
-    for (const std::string& topic : InputTopics()) SetInputPaused(topic, partition, false);
-  }
   owned_partitions_.insert(partition);
   {
     std::lock_guard<std::mutex> lock(served_mu_);
     served_ = owned_partitions_;
   }
+  bool hold_readings = false;
   if (stream_mode()) {
     if (auto st = LoadStreamState(partition); !st.ok()) return st;
   } else {
-    PauseReadingsUntilProfilesLoaded(partition, profiles_end);
+    hold_readings = HoldReadingsForProfiles(partition, profiles_end);
+  }
+  if (Cooperative()) {
+    std::vector<std::string> topics = InputTopics();
+    if (hold_readings) std::erase(topics, options_.readings_topic);
+    if (auto st = AssignInputs(partition, topics); !st.ok()) return st;
+  } else if (hold_readings) {
+    SetInputPaused(options_.readings_topic, partition, true);
   }
   // Before any of its records: the count is exact only from a state nothing changed yet.
   gauge_count_.Add(partition);
@@ -597,19 +563,8 @@ absl::Status Engine::OnRevoke(const std::vector<RdKafka::TopicPartition*>& parti
     outbox_.AwaitConfirmations(std::chrono::milliseconds(shutting_down_ ? 0 : options_.shutdown_flush_ms));
     if (auto st = CommitNow(); !st.ok()) return st;
   }
-  PartitionList list;
-  for (int32_t p : revoked) {
-    Deactivate(p);
-    for (const std::string& topic : InputTopics()) list.tps.push_back(RdKafka::TopicPartition::create(topic, p));
-  }
-  if (Cooperative()) {
-    if (RdKafka::Error* error = consumer_->incremental_unassign(list.tps)) {
-      spdlog::warn("incremental unassign: {}", error->str());
-      delete error;
-    }
-  } else {
-    consumer_->unassign();
-  }
+  for (int32_t p : revoked) Deactivate(p);
+  UnassignInputs(revoked);
   // The revoked partitions' share of the dashboard gauges goes without reading their workers: the
   // gauges start again from the partitions still owned, counted in the background. Not on shutdown:
   // the process exits, and a count still running is abandoned with it.
@@ -678,30 +633,6 @@ void Engine::UpdateStandbys() {
   restorer_->Follow(standbys);
 }
 
-void Engine::PauseReadingsUntilProfilesLoaded(int32_t partition, std::optional<int64_t> end) {
-  int64_t low = 0, high = 0;
-  if (end) {
-    high = *end;
-  } else if (consumer_->query_watermark_offsets(options_.profiles_topic, partition, &low, &high, 5000) !=
-             RdKafka::ERR_NO_ERROR) {
-    spdlog::warn("cannot read the end of {}[{}]; grading its readings without waiting for profiles",
-                 options_.profiles_topic, partition);
-    return;
-  }
-  auto pos = positions_.find({options_.profiles_topic, partition});
-  const int64_t from = pos != positions_.end() ? pos->second : low;
-  if (high <= from) return;
-  profiles_loading_[partition] = high;
-  SetInputPaused(options_.readings_topic, partition, true);
-  spdlog::info("loading {} profile records of partition {} before grading its readings", high - from, partition);
-}
-
-void Engine::ResumeReadings(int32_t partition) {
-  profiles_loading_.erase(partition);
-  SetInputPaused(options_.readings_topic, partition, false);
-  spdlog::info("profiles of partition {} loaded; grading its readings", partition);
-}
-
 bool Engine::Fresh(const rd_kafka_message_t& m, int input) {
   if (input < 0) return true;
   auto [it, inserted] = received_next_.try_emplace(int64_t{m.partition} * 4 + input, m.offset + 1);
@@ -711,7 +642,7 @@ bool Engine::Fresh(const rd_kafka_message_t& m, int input) {
   }
   // Behind what this partition's state already holds: a fetch position that went back. librdkafka
   // 2.0 can apply the answer of an offset lookup started by an earlier assignment of the partition
-  // after a newer one (a restored partition is assigned twice); processing these again would count
+  // after a newer one (an input the fetch watch assigned again); processing these again would count
   // them twice. (A topic deleted and created anew also starts below: its first records are skipped
   // up to the old position, and logged.)
   metrics_.CountKafkaError("consume", "OFFSET_REWIND");
@@ -756,24 +687,6 @@ void Engine::CheckContinuity(const rd_kafka_message_t& m) {
                 "they are skipped and counted in alertd_input_gap_records_total. Keep the input topics' retention "
                 "longer than any outage alertd must survive",
                 topic, partition, want, m.offset - 1, missing);
-}
-
-void Engine::UpdateLag() {
-  last_lag_update_ms_ = SteadyMs();
-  // The last offsets of a profile partition may never arrive as records (transaction markers, a
-  // compacted tail): the consumer's position tells when the backlog is behind us anyway.
-  for (auto it = profiles_loading_.begin(); it != profiles_loading_.end();) {
-    const auto [partition, end] = *it++;
-    std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(options_.profiles_topic, partition)};
-    if (consumer_->position(tps) == RdKafka::ERR_NO_ERROR && tps[0]->offset() >= end) ResumeReadings(partition);
-    delete tps[0];
-  }
-  for (const auto& [tp, position] : positions_) {
-    int64_t low = 0, high = 0;
-    if (consumer_->get_watermark_offsets(tp.first, tp.second, &low, &high) != RdKafka::ERR_NO_ERROR || high < 0) continue;
-    metrics_.SetConsumerLag(tp.first, tp.second, std::max<int64_t>(0, high - std::max(position, low)));
-  }
-  metrics_.SetOutboxPending(outbox_.unconfirmed());
 }
 
 absl::Status Engine::Shutdown() {

@@ -20,7 +20,7 @@
 //   fire right after it. Pending timers of owned partitions are held in memory (PartitionTimers),
 //   loaded from the store on assignment; the store stays the durable copy. So the same input history
 //   gives the same event ids and emitted_at, run after run and across a kill -9. Time moves only with
-//   input: with no newer record on a partition, its deadlines wait. Readings are not paused while
+//   input: with no newer record on a partition, its deadlines wait. Readings are not held back while
 //   profiles load (the merge already puts each profile before the later readings).
 // Thread-compatible: Run() and everything it calls happen on one thread; Ready()/Alive() may be read
 // from any thread.
@@ -46,6 +46,7 @@
 #include "absl/status/statusor.h"
 #include "engine/app/changelog.h"
 #include "engine/app/commit_window.h"
+#include "engine/app/fetch_watch.h"
 #include "engine/app/gauge_count.h"
 #include "engine/app/log_limiter.h"
 #include "engine/app/membership.h"
@@ -214,9 +215,20 @@ class Engine {
   void Deactivate(int32_t partition);
   [[nodiscard]] absl::Status CheckPartitionCounts();
   void UpdateReady();
-  void PauseReadingsUntilProfilesLoaded(int32_t partition, std::optional<int64_t> end);
-  void ResumeReadings(int32_t partition);
-  void UpdateLag();
+  // engine_inputs.cc: the input partitions in the consumer.
+  // Assigns these inputs of a partition at their positions (cooperative assignor).
+  [[nodiscard]] absl::Status AssignInputs(int32_t partition, const std::vector<std::string>& topics);
+  // Takes the inputs of revoked partitions out of the consumer (the whole assignment, if eager).
+  void UnassignInputs(const std::vector<int32_t>& partitions);
+  // True when the partition's profiles have a backlog to load before its readings are graded.
+  bool HoldReadingsForProfiles(int32_t partition, std::optional<int64_t> end);
+  [[nodiscard]] absl::Status ResumeReadings(int32_t partition);
+  // Lag gauges, readings whose profiles are loaded, and the watch on fetching; once a second.
+  [[nodiscard]] absl::Status UpdateLag();
+  [[nodiscard]] absl::Status WatchFetching();
+  // Assigns inputs again that stopped fetching; `positions`: the consumer's, -1 for none.
+  [[nodiscard]] absl::Status RestartFetch(const std::vector<TopicPartition>& stuck,
+                                          const std::map<TopicPartition, int64_t>& positions);
   [[nodiscard]] absl::Status Shutdown();
 
   EngineOptions options_;
@@ -252,6 +264,9 @@ class Engine {
   bool shutting_down_ = false;
   // Pauses and resumes librdkafka refused, to try again: the wanted state of each topic-partition.
   std::map<TopicPartition, bool> pause_retry_;
+  std::set<TopicPartition> consumer_inputs_;  // input partitions assigned to the consumer
+  std::set<TopicPartition> paused_inputs_;    // of those, the ones the engine paused
+  FetchWatch fetch_watch_{kFetchStallMs};
   // The next offset each owned input partition must deliver (not the compacted profiles topic).
   struct ExpectedOffset {
     int64_t offset = 0;
@@ -265,7 +280,7 @@ class Engine {
   // Profile partitions still loading after an assignment, with the offset that ends the backlog; their
   // readings partitions stay paused until then, so readings are graded with the profiles they need.
   std::map<int32_t, int64_t> profiles_loading_;
-  absl::Status callback_error_;  // a fatal error raised inside a librdkafka callback
+  absl::Status callback_error_;  // a fatal error raised where no status returns (librdkafka callbacks, Process)
 
   // Stream mode (see the top of this file). Declared after the consumer: buffered records are
   // released before it is destroyed.

@@ -56,6 +56,11 @@ EngineMetrics::EngineMetrics()
                             "topic and cause (retention: behind the log start; before_first_read: deleted before "
                             "the partition was first assigned)")
                       .Register(*registry_)),
+      fetch_restarts_(prometheus::BuildCounter()
+                          .Name("alertd_fetch_restarts_total")
+                          .Help("Input partitions assigned again because they had stopped fetching while their "
+                                "logs held records (a pause, resume or fetch start lost in the Kafka client), by topic")
+                          .Register(*registry_)),
       store_retries_(prometheus::BuildCounter()
                          .Name("alertd_store_retries_total")
                          .Help("State store calls that failed with a transient error and were tried again")
@@ -285,6 +290,10 @@ void EngineMetrics::CountKafkaError(std::string_view op, std::string_view error)
 
 void EngineMetrics::CountInputGap(const std::string& topic, std::string_view cause, int64_t records) {
   Counter(input_gaps_, {{"topic", topic}, {"cause", cause}}).Increment(static_cast<double>(records));
+}
+
+void EngineMetrics::CountFetchRestart(const std::string& topic) {
+  Counter(fetch_restarts_, {{"topic", topic}}).Increment();
 }
 
 void EngineMetrics::CountStoreRetry() { store_retries_.Increment(); }

@@ -55,6 +55,8 @@ class EngineMetrics {
   // "retention" (the stored or current position fell behind the log start) or "before_first_read"
   // (a partition first assigned after its oldest records had already been deleted).
   void CountInputGap(const std::string& topic, std::string_view cause, int64_t records);
+  // An input partition that had stopped fetching and was assigned again (app/fetch_watch.h).
+  void CountFetchRestart(const std::string& topic);
   // A store call that failed with a transient error and was tried again.
   void CountStoreRetry();
   // What the store's WAL recovery dropped when it was opened (see StateStore::Recovery()).
@@ -117,6 +119,7 @@ class EngineMetrics {
   prometheus::Gauge& parked_;
   prometheus::Family<prometheus::Counter>& kafka_errors_;
   prometheus::Family<prometheus::Counter>& input_gaps_;
+  prometheus::Family<prometheus::Counter>& fetch_restarts_;
   prometheus::Counter& store_retries_;
   prometheus::Gauge& wal_dropped_commits_;
   prometheus::Gauge& wal_skipped_bytes_;
