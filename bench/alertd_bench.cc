@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"alertd-bench: alertd vs a plain consumer on the embedded Kafka cluster"};
   std::string alertd_bin, kafka_bin, work = ".bench";
   int64_t readings = 3000000;
-  int workers = 20000, partitions = 128;
+  int workers = 20000, partitions = 128, brokers = 1;
   int latency_rate = 5000, latency_seconds = 20;
   cli.add_option("--alertd", alertd_bin, "alertd binary")->required();
   cli.add_option("--kafka", kafka_bin, "alertd-kafka binary")->required();
@@ -162,6 +162,12 @@ int main(int argc, char** argv) {
   cli.add_option("--workers", workers, "Distinct workers")->capture_default_str();
   cli.add_option("--partitions", partitions, "Partitions per topic (the mock cluster keeps ~5 MiB each)")
       ->capture_default_str();
+  cli.add_option("--brokers", brokers,
+                 "Brokers of the embedded cluster: librdkafka sends one Produce request per partition, at most 5 in "
+                 "flight per broker, so a commit's changelog write over many partitions takes fewer round trips "
+                 "with more brokers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 32));
   std::vector<std::string> alertd_flags;
   cli.add_option("--alertd-flag", alertd_flags, "Extra flag for alertd (repeatable), e.g. --alertd-flag=--no-sync");
   cli.add_option("--latency-rate", latency_rate, "Readings/s during the latency phase")->capture_default_str();
@@ -237,13 +243,13 @@ int main(int argc, char** argv) {
   if (realistic) {
     for (const auto& t : RealisticTopics(ro)) topics += "," + t;
   }
-  pid_t kafka = Spawn({kafka_bin, "--partitions", std::to_string(partitions), "--topics", topics, "--bootstrap-file",
-                       work + "/bootstrap"},
+  pid_t kafka = Spawn({kafka_bin, "--brokers", std::to_string(brokers), "--partitions", std::to_string(partitions),
+                       "--topics", topics, "--bootstrap-file", work + "/bootstrap"},
                       work + "/kafka.log");
   const std::string bootstrap = WaitForFile(work + "/bootstrap", 30, kafka, work + "/kafka.log");
   ro.bootstrap = bootstrap;
-  std::printf("embedded kafka at %s, %d partitions per topic, %d workers; workload %s\n", bootstrap.c_str(),
-              partitions, workers, workload.c_str());
+  std::printf("embedded kafka at %s, %d broker%s, %d partitions per topic, %d workers; workload %s\n",
+              bootstrap.c_str(), brokers, brokers == 1 ? "" : "s", partitions, workers, workload.c_str());
   Report report;
   Ratios last_lines;
   if (synthetic) {

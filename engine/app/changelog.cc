@@ -5,11 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/app/kafka_error.h"
+#include "engine/app/steady_time.h"
 
 namespace alertd::app {
 namespace {
@@ -172,6 +174,7 @@ void ChangelogWriter::OnDelivery(rd_kafka_t*, const void* message, void*) {
 
 absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
   std::lock_guard<std::mutex> lock(send_mu_);
+  const auto t0 = std::chrono::steady_clock::now();
   std::size_t bytes = 0;
   for (Outgoing& r : records) {
     bytes += r.key.size() + (r.value ? r.value->size() : 0);
@@ -218,7 +221,7 @@ absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
                                                  rd_kafka_err2str(r.err)));
     }
   }
-  metrics_.CountChangelogWrite(records.size(), bytes);
+  metrics_.CountChangelogWrite(records.size(), bytes, SecondsSince(t0));
   return absl::OkStatus();
 }
 

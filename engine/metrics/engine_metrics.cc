@@ -141,6 +141,14 @@ EngineMetrics::EngineMetrics()
                            .Help("Key and value bytes written to the state changelog topic")
                            .Register(*registry_)
                            .Add({})),
+      changelog_write_seconds_(prometheus::BuildHistogram()
+                                   .Name("alertd_changelog_write_seconds")
+                                   .Help("Time of one write to the state changelog (a commit's changes, part of its "
+                                         "commit time, or a takeover's fences), from the first record handed to the "
+                                         "producer to the broker's last acknowledgement")
+                                   .Register(*registry_)
+                                   .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                                                    0.02, 0.05, 0.1, 0.25, 0.5, 1})),
       changelog_errors_(prometheus::BuildCounter()
                             .Name("alertd_changelog_errors_total")
                             .Help("Changelog writes the broker did not confirm (the commit is tried again)")
@@ -356,9 +364,10 @@ void EngineMetrics::CountDeliveryFailure(const std::string& topic) {
   Counter(delivery_failures_, {{"topic", topic}}).Increment();
 }
 
-void EngineMetrics::CountChangelogWrite(std::size_t records, std::size_t bytes) {
+void EngineMetrics::CountChangelogWrite(std::size_t records, std::size_t bytes, double seconds) {
   changelog_records_.Increment(static_cast<double>(records));
   changelog_bytes_.Increment(static_cast<double>(bytes));
+  changelog_write_seconds_.Observe(seconds);
 }
 
 void EngineMetrics::CountChangelogError() { changelog_errors_.Increment(); }

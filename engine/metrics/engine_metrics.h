@@ -71,7 +71,7 @@ class EngineMetrics {
 
   // Changelog and restore (engine/app/changelog.h, restore.h). The changelog counters are safe to call
   // from the committer thread.
-  void CountChangelogWrite(std::size_t records, std::size_t bytes);
+  void CountChangelogWrite(std::size_t records, std::size_t bytes, double seconds);
   void CountChangelogError();
   // Another instance's records appeared between this instance's own in a partition it owns.
   void CountChangelogForeignWrite();
@@ -136,6 +136,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& pre_shift_checks_;
   prometheus::Counter& changelog_records_;
   prometheus::Counter& changelog_bytes_;
+  prometheus::Histogram& changelog_write_seconds_;
   prometheus::Counter& changelog_errors_;
   prometheus::Counter& changelog_foreign_writes_;
   prometheus::Counter& restore_records_;
