@@ -57,4 +57,4 @@ bench: build
 	@BUILD=$(BUILD) bash bench/run.sh
 
 clean:
-	rm -rf build .demo .bench
+	rm -rf build .demo .bench .bench-drain .bench-commit

@@ -290,6 +290,7 @@ std::vector<std::string> AlertdArgv(const std::string& alertd_bin, const std::st
                                 "--http-port-file", port_file};
   // warn unless the phase reads alertd's info lines (the failover's assigned partitions).
   if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end()) argv.insert(argv.end(), {"--log-level", "warn"});
+  argv.insert(argv.end(), {"--kafka-property", "fetch.wait.max.ms=" + std::to_string(kMockFetchWaitMs)});
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }

@@ -84,11 +84,12 @@ std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& bootstrap, in
 std::unique_ptr<RdKafka::KafkaConsumer> JoinedConsumer(const std::string& bootstrap, const std::string& group,
                                                        const std::string& topic,
                                                        const std::map<std::string, std::string>& extra = {});
-// The fetch wait of the bench's latency consumers. The embedded cluster holds a Fetch that finds no new
-// record for the whole fetch.wait.max.ms, where a broker answers as soon as a record arrives; at a
-// steady rate a consumer often asks again just before the next record, so a 50 ms wait adds up to
-// 50 ms to the hop that a broker would not add. alertd keeps its own 50 ms: with 2 ms, a restored
-// partition sometimes never started fetching (the issue noted with this series), which hung the bench.
+// The fetch wait of alertd and of the bench's latency consumers. The embedded cluster holds a Fetch
+// that finds no new record for the whole fetch.wait.max.ms, where a broker answers as soon as a record
+// arrives; at a steady rate a consumer often asks again just before the next record, so alertd's 50 ms
+// default adds up to 50 ms to each hop (twice per escalation) that a broker would not add. (With 2 ms
+// a restored partition once in a while never started fetching and hung the bench; alertd no longer
+// assigns an input paused, and its fetch watch assigns again one that stops: README, Operations.)
 inline constexpr int kMockFetchWaitMs = 2;
 
 // A consumer of `topic` from its end, in group `group`, that has joined and resolved its start offsets

@@ -1,6 +1,7 @@
 // alertd-bench's realistic phases (see realistic.h).
 #include "bench/realistic.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <unistd.h>
@@ -130,6 +131,9 @@ Population Fill(const RealisticOptions& o, const std::string& name, int workers,
   }
   uint64_t pre_shift = 0;
   std::map<int32_t, double> partition_bytes;
+  // The simulator's deliberately broken records (invalid UTF-8 among them) would make libprotobuf log
+  // a line each while they are counted here.
+  google::protobuf::LogSilencer silence_broken_records;
   for (const Record& r : pop.readings) {
     partition_bytes[r.partition] += static_cast<double>(r.key.size() + r.value.size());
     hg::Reading reading;
