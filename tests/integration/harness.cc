@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +81,13 @@ int Process::Terminate(std::chrono::milliseconds grace) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
+std::string Process::HowItEnded() const {
+  if (WIFSIGNALED(status_)) {
+    return "signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) + ")";
+  }
+  return "exit " + std::to_string(WEXITSTATUS(status_));
+}
+
 std::string Process::LogTail(std::size_t bytes) const {
   std::ifstream in(log_path_);
   std::stringstream ss;
@@ -139,6 +147,13 @@ EmbeddedKafka::EmbeddedKafka(const std::string& dir, int partitions, std::vector
     return;
   }
   bootstrap_ = ReadFileTrimmed(file);
+}
+
+EmbeddedKafka::~EmbeddedKafka() {
+  if (process_ != nullptr && !bootstrap_.empty() && !process_->Running()) {
+    ADD_FAILURE() << "the embedded kafka at " << bootstrap_ << " died during the test (" << process_->HowItEnded()
+                  << "): " << process_->LogTail();
+  }
 }
 
 AlertdProcess::AlertdProcess(const std::string& bootstrap, const std::string& db_dir, const std::string& log_path,

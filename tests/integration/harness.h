@@ -36,6 +36,8 @@ class Process {
   int Terminate(std::chrono::milliseconds grace = std::chrono::seconds(20));
   const std::string& log_path() const { return log_path_; }
   std::string LogTail(std::size_t bytes = 4000) const;
+  // How a process that ended did: "exit N" or "signal N (name)".
+  std::string HowItEnded() const;
 
  private:
   pid_t pid_ = -1;
@@ -63,6 +65,11 @@ class EmbeddedKafka {
  public:
   // `extra_args` go to alertd-kafka as they are (e.g. {"--topics", "a,b"}).
   explicit EmbeddedKafka(const std::string& dir, int partitions = 8, std::vector<std::string> extra_args = {});
+  // Fails the test, with how it ended and its log's tail, if the cluster died before the test ended
+  // (nothing stops it but this destructor).
+  ~EmbeddedKafka();
+  EmbeddedKafka(const EmbeddedKafka&) = delete;
+  EmbeddedKafka& operator=(const EmbeddedKafka&) = delete;
   const std::string& bootstrap() const { return bootstrap_; }
 
  private:
