@@ -377,11 +377,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
   if (Cooperative()) {
     // Acknowledges the assignment (librdkafka waits for this call); the inputs of each partition are
     // assigned by Activate(), once its state is in the store.
-    if (RdKafka::Error* error = consumer_->incremental_assign({})) {
-      const std::string what = error->str();
-      delete error;
-      return absl::InternalError("incremental assign: " + what);
-    }
+    if (auto st = TakeError(consumer_->incremental_assign({}), "incremental assign"); !st.ok()) return st;
   } else {
     // Eager: the callback lists the whole assignment (every earlier one was revoked), which must be
     // assigned in one call; readings that wait for their profiles are paused instead of held back.

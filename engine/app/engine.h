@@ -216,6 +216,8 @@ class Engine {
   [[nodiscard]] absl::Status CheckPartitionCounts();
   void UpdateReady();
   // engine_inputs.cc: the input partitions in the consumer.
+  // Where an input starts when assigned: its stored position, or the beginning without one.
+  int64_t StoredStart(const TopicPartition& tp) const;
   // Assigns these inputs of a partition at their positions (cooperative assignor).
   [[nodiscard]] absl::Status AssignInputs(int32_t partition, const std::vector<std::string>& topics);
   // Takes the inputs of revoked partitions out of the consumer (the whole assignment, if eager).
@@ -278,7 +280,8 @@ class Engine {
   std::map<TopicPartition, int64_t> positions_;
   int64_t last_lag_update_ms_ = 0;
   // Profile partitions still loading after an assignment, with the offset that ends the backlog; their
-  // readings partitions stay paused until then, so readings are graded with the profiles they need.
+  // readings partitions are held back until then (not assigned yet; paused with the eager assignor),
+  // so readings are graded with the profiles they need.
   std::map<int32_t, int64_t> profiles_loading_;
   absl::Status callback_error_;  // a fatal error raised where no status returns (librdkafka callbacks, Process)
 

@@ -29,18 +29,20 @@ std::string Names(const std::vector<TopicPartition>& tps) {
 
 }  // namespace
 
+int64_t Engine::StoredStart(const TopicPartition& tp) const {
+  auto pos = positions_.find(tp);
+  return pos != positions_.end() ? pos->second : int64_t{RdKafka::Topic::OFFSET_BEGINNING};
+}
+
 absl::Status Engine::AssignInputs(int32_t partition, const std::vector<std::string>& topics) {
   PartitionList list;
   for (const std::string& topic : topics) {
-    auto pos = positions_.find({topic, partition});
-    list.tps.push_back(RdKafka::TopicPartition::create(
-        topic, partition, pos != positions_.end() ? pos->second : RdKafka::Topic::OFFSET_BEGINNING));
+    list.tps.push_back(RdKafka::TopicPartition::create(topic, partition, StoredStart({topic, partition})));
   }
-  if (RdKafka::Error* error = consumer_->incremental_assign(list.tps)) {
-    const std::string what = error->str();
-    delete error;
-    return absl::InternalError(absl::StrCat("assign the inputs ", absl::StrJoin(topics, ", "), " of partition ",
-                                            partition, ": ", what));
+  if (auto st = TakeError(consumer_->incremental_assign(list.tps),
+                          absl::StrCat("assign the inputs ", absl::StrJoin(topics, ", "), " of partition ", partition));
+      !st.ok()) {
+    return st;
   }
   for (const std::string& topic : topics) consumer_inputs_.insert({topic, partition});
   return absl::OkStatus();
@@ -62,9 +64,8 @@ void Engine::UnassignInputs(const std::vector<int32_t>& partitions) {
       paused_inputs_.erase({topic, p});
     }
   }
-  if (RdKafka::Error* error = consumer_->incremental_unassign(list.tps)) {
-    spdlog::warn("incremental unassign: {}", error->str());
-    delete error;
+  if (absl::Status st = TakeError(consumer_->incremental_unassign(list.tps), "incremental unassign"); !st.ok()) {
+    spdlog::warn("{}", std::string(st.message()));
   }
 }
 
@@ -153,7 +154,8 @@ absl::Status Engine::WatchFetching() {
   for (const TopicPartition& tp : consumer_inputs_) {
     list.tps.push_back(RdKafka::TopicPartition::create(tp.first, tp.second));
   }
-  if (list.tps.empty() || consumer_->position(list.tps) != RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+  // (With none, the watch still hears of the pass: it forgets what was unassigned.)
+  if (!list.tps.empty() && consumer_->position(list.tps) != RdKafka::ERR_NO_ERROR) return absl::OkStatus();
   std::map<TopicPartition, int64_t> fetching;
   for (RdKafka::TopicPartition* tp : list.tps) {
     TopicPartition key{tp->topic(), tp->partition()};
@@ -198,27 +200,19 @@ absl::Status Engine::RestartFetch(const std::vector<TopicPartition>& stuck,
   // assigned at. Records it delivers twice are dropped by Fresh().
   auto start = [&](const TopicPartition& tp) {
     auto pos = positions.find(tp);
-    if (pos != positions.end() && pos->second >= 0) return pos->second;
-    auto stored = positions_.find(tp);
-    return stored != positions_.end() ? stored->second : int64_t{RdKafka::Topic::OFFSET_BEGINNING};
+    return pos != positions.end() && pos->second >= 0 ? pos->second : StoredStart(tp);
   };
   // The resume first, before anything of librdkafka's own is under way on these partitions.
   for (const TopicPartition& tp : stuck) SetInputPaused(tp.first, tp.second, false);
   PartitionList list;
   if (Cooperative()) {
     for (const TopicPartition& tp : stuck) list.tps.push_back(RdKafka::TopicPartition::create(tp.first, tp.second));
-    if (RdKafka::Error* error = consumer_->incremental_unassign(list.tps)) {
-      const std::string what = error->str();
-      delete error;
-      return absl::InternalError("unassign stalled inputs " + Names(stuck) + ": " + what);
+    if (auto st = TakeError(consumer_->incremental_unassign(list.tps), "unassign stalled inputs " + Names(stuck));
+        !st.ok()) {
+      return st;
     }
     for (RdKafka::TopicPartition* tp : list.tps) tp->set_offset(start({tp->topic(), tp->partition()}));
-    if (RdKafka::Error* error = consumer_->incremental_assign(list.tps)) {
-      const std::string what = error->str();
-      delete error;
-      return absl::InternalError("assign stalled inputs " + Names(stuck) + ": " + what);
-    }
-    return absl::OkStatus();
+    return TakeError(consumer_->incremental_assign(list.tps), "assign stalled inputs " + Names(stuck));
   }
   // Eager: the whole assignment in one call (paused inputs keep their pause across it).
   for (const TopicPartition& tp : consumer_inputs_) {
