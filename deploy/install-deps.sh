@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache curl
-  librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler
+  librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler libjemalloc-dev  # jemalloc: alertd's allocator
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev kcat
   libabsl-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   libkainjow-mustache-dev libssl-dev  # alertd-notify: message templates (mustache.hpp), HMAC signatures
