@@ -132,36 +132,52 @@ struct ChangelogWriter::Outgoing {
 absl::StatusOr<std::unique_ptr<ChangelogWriter>> ChangelogWriter::Create(const std::string& bootstrap,
                                                                          std::string topic,
                                                                          const kafka::Properties& properties,
-                                                                         metrics::EngineMetrics& metrics) {
+                                                                         metrics::EngineMetrics& metrics,
+                                                                         int lanes) {
   // The output's size limit is not the changelog's: a change is one store record, bounded by the
   // input bounds and window caps, and the changelog topic must accept it (README, Scale-out).
   kafka::Properties extra = properties;
   extra.erase("message.max.bytes");
-  auto producer = kafka::NewCClient(
-      RD_KAFKA_PRODUCER,
-      {
-          {"bootstrap.servers", bootstrap},
-          // In order and once per partition, whatever the retries: a restore applies records in offset
-          // order, and contiguity (checkpoint) is read from the offsets.
-          {"enable.idempotence", "true"},
-          {"acks", "all"},
-          {"linger.ms", "1"},
-      },
-      extra, "changelog producer", [](rd_kafka_conf_t* conf) {
-        rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
-          OnDelivery(rk, m, opaque);
+  std::vector<rd_kafka_t*> producers;
+  for (int lane = 0; lane < std::max(1, lanes); ++lane) {
+    auto producer = kafka::NewCClient(
+        RD_KAFKA_PRODUCER,
+        {
+            {"bootstrap.servers", bootstrap},
+            // In order and once per partition, whatever the retries: a restore applies records in offset
+            // order, and contiguity (checkpoint) is read from the offsets.
+            {"enable.idempotence", "true"},
+            {"acks", "all"},
+            {"linger.ms", "1"},
+        },
+        extra, "changelog producer", [](rd_kafka_conf_t* conf) {
+          rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
+            OnDelivery(rk, m, opaque);
+          });
         });
-      });
-  if (!producer.ok()) return producer.status();
-  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(*producer, std::move(topic), metrics));
+    if (!producer.ok()) {
+      for (rd_kafka_t* p : producers) rd_kafka_destroy(p);
+      return producer.status();
+    }
+    producers.push_back(*producer);
+    // The topic's leaders now, not at the first takeover: a producer that learns of a topic from its
+    // first records holds them until its next metadata refresh.
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(*producer, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(*producer, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+    }
+    rd_kafka_topic_destroy(handle);
+  }
+  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(std::move(producers), std::move(topic), metrics));
 }
 
-ChangelogWriter::ChangelogWriter(rd_kafka_t* producer, std::string topic, metrics::EngineMetrics& metrics)
-    : producer_(producer), topic_(std::move(topic)), metrics_(metrics) {}
+ChangelogWriter::ChangelogWriter(std::vector<rd_kafka_t*> lanes, std::string topic, metrics::EngineMetrics& metrics)
+    : lanes_(std::move(lanes)), topic_(std::move(topic)), metrics_(metrics) {}
 
 ChangelogWriter::~ChangelogWriter() {
-  rd_kafka_flush(producer_, 5000);
-  rd_kafka_destroy(producer_);
+  for (rd_kafka_t* lane : lanes_) rd_kafka_flush(lane, 5000);
+  for (rd_kafka_t* lane : lanes_) rd_kafka_destroy(lane);
 }
 
 void ChangelogWriter::OnDelivery(rd_kafka_t*, const void* message, void*) {
@@ -195,12 +211,13 @@ absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
       vus[5].u.header = {kEpochHeader, r.epoch->data(), static_cast<ssize_t>(r.epoch->size())};
       vus[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
       vus[6].u.ptr = &r;
-      rd_kafka_error_t* error = rd_kafka_produceva(producer_, vus, 7);
+      rd_kafka_t* lane = LaneOf(r.partition);
+      rd_kafka_error_t* error = rd_kafka_produceva(lane, vus, 7);
       const rd_kafka_resp_err_t err = error == nullptr ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_error_code(error);
       if (error != nullptr) rd_kafka_error_destroy(error);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(producer_, 50);
+        rd_kafka_poll(lane, 50);
         continue;
       }
       r.err = err;
@@ -208,11 +225,10 @@ absl::Status ChangelogWriter::Send(std::vector<Outgoing>& records) {
     }
   }
   // Every record either failed to enqueue or gets a delivery report, after at most message.timeout.ms.
-  const auto outstanding = [&] {
-    return std::any_of(records.begin(), records.end(),
-                       [](const Outgoing& r) { return r.err == RD_KAFKA_RESP_ERR__IN_PROGRESS; });
-  };
-  while (outstanding()) rd_kafka_poll(producer_, 100);
+  // A poll returns at its lane's first report, so the wait is the slowest lane's, not their sum.
+  for (const Outgoing& r : records) {
+    while (r.err == RD_KAFKA_RESP_ERR__IN_PROGRESS) rd_kafka_poll(LaneOf(r.partition), 100);
+  }
   for (const Outgoing& r : records) {
     if (r.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       metrics_.CountChangelogError();

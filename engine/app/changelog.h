@@ -101,13 +101,22 @@ uint32_t DecodeEpoch(std::string_view four_bytes);
 // written locally (so the changelog never lacks what a store holds), a fence when a partition is
 // taken over. Blocks until the broker has confirmed the records.
 //
+// Lanes. librdkafka sends one Produce request per partition, and an idempotent producer keeps at most
+// five in flight per broker, so a commit touching a hundred partitions waits for twenty round trips in
+// turn on one producer. The writer therefore produces through `lanes` idempotent producers, partition
+// p always through lane p % lanes (each partition's records stay in order, as idempotence needs), and
+// a commit's requests go out up to 5 * lanes at a time. Kafka Streams likewise once gave each task a
+// producer of its own.
+//
 // Thread-safe: the committer thread writes commits while the engine thread fences and releases.
 class ChangelogWriter {
  public:
-  // The topic must exist; its partitions must match the inputs' (checked by the engine).
+  static constexpr int kDefaultLanes = 4;
+  // The topic must exist; its partitions must match the inputs' (checked by the engine). lanes >= 1.
   static absl::StatusOr<std::unique_ptr<ChangelogWriter>> Create(const std::string& bootstrap, std::string topic,
                                                                  const kafka::Properties& properties,
-                                                                 metrics::EngineMetrics& metrics);
+                                                                 metrics::EngineMetrics& metrics,
+                                                                 int lanes = kDefaultLanes);
   ~ChangelogWriter();
   ChangelogWriter(const ChangelogWriter&) = delete;
   ChangelogWriter& operator=(const ChangelogWriter&) = delete;
@@ -144,12 +153,13 @@ class ChangelogWriter {
     bool contiguous = true;    // every record since the fence landed right after the previous one
   };
   struct Outgoing;
-  ChangelogWriter(rd_kafka_t* producer, std::string topic, metrics::EngineMetrics& metrics);
+  ChangelogWriter(std::vector<rd_kafka_t*> lanes, std::string topic, metrics::EngineMetrics& metrics);
+  rd_kafka_t* LaneOf(int32_t partition) const { return lanes_[static_cast<std::size_t>(partition) % lanes_.size()]; }
   // Produces the records and waits for every delivery report; fills in their offsets.
   absl::Status Send(std::vector<Outgoing>& records);
   static void OnDelivery(rd_kafka_t* rk, const void* message, void* opaque);
 
-  rd_kafka_t* producer_;
+  const std::vector<rd_kafka_t*> lanes_;  // one idempotent producer each
   const std::string topic_;
   metrics::EngineMetrics& metrics_;
   std::mutex send_mu_;  // one Send at a time: delivery reports are matched to its records

@@ -117,7 +117,7 @@ absl::Status Engine::Start() {
           " was given): restored partitions join the assignment incrementally; use --no-changelog for an eager one");
     }
     auto writer = ChangelogWriter::Create(options_.bootstrap, options_.changelog_topic, options_.producer_properties,
-                                          metrics_);
+                                          metrics_, options_.changelog_producers);
     if (!writer.ok()) return writer.status();
     changelog_ = std::move(*writer);
     auto restorer = Restorer::Create(options_.bootstrap, options_.changelog_topic, options_.consumer_properties,

@@ -79,6 +79,8 @@ struct EngineOptions {
   // Each partition's state changes also go here, so the partition's next owner restores them (see
   // changelog.h, restore.h); "" keeps state on this machine only (one instance, nothing to move).
   std::string changelog_topic;
+  // Idempotent producers the changelog is written through (ChangelogWriter, "Lanes").
+  int changelog_producers = ChangelogWriter::kDefaultLanes;
   // Standby copies of each partition kept by other instances (restore.h); needs the changelog. The
   // instances announce what they own on `members_topic` (membership.h) under `instance_id`.
   int standby_replicas = 0;

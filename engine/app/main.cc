@@ -285,6 +285,12 @@ void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
                  "State changelog topic: every change to a partition's state is also written here, so that the "
                  "partition's next owner restores it (several instances in one group, failover, a lost disk). "
                  "Needs as many partitions as the inputs and cleanup.policy=compact; default <group>-state-changelog");
+  cli.add_option("--changelog-producers", flags.engine.changelog_producers,
+                 "Idempotent producers the changelog is written through, partition p by producer p mod N: librdkafka "
+                 "sends one request per partition, at most 5 in flight per broker and producer, so a commit touching "
+                 "many partitions waits for fewer round trips with more producers")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   cli.add_flag("--no-changelog", flags.no_changelog,
                "Keep state on this machine only: one instance, whose partitions never move (a moved partition "
                "is rebuilt only from what the input topics still hold)");

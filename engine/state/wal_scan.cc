@@ -5,10 +5,10 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "engine/state/crc32c.h"
 
 namespace alertd::state {
 namespace {
@@ -18,22 +18,6 @@ constexpr size_t kHeaderSize = 7;
 constexpr size_t kRecyclableHeaderSize = 11;
 constexpr size_t kBatchHeaderSize = 12;  // sequence + count
 enum RecordType : uint8_t { kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4, kSetCompression = 9 };
-
-// crc32c (Castagnoli), as RocksDB checks it.
-uint32_t Crc32c(const char* data, size_t n, uint32_t crc = 0) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78U : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ static_cast<uint8_t>(data[i])) & 0xff] ^ (crc >> 8);
-  return ~crc;
-}
 
 uint32_t Unmask(uint32_t masked) {
   const uint32_t rot = masked - 0xa282ead8U;
@@ -111,7 +95,8 @@ class FileScanner {
       case kFull:
       case kFirst:
         if (in_batch_) ++out_.damaged_batches;  // a FIRST without its LAST: that batch is lost
-        batch_.assign(payload);
+        // Only its header is read (sequence and count): no copy of the batch itself.
+        batch_.assign(payload.substr(0, kBatchHeaderSize));
         batch_bytes_ = record_bytes;
         batch_start_ = pos;
         in_batch_ = type == kFirst;
@@ -120,7 +105,7 @@ class FileScanner {
       case kMiddle:
       case kLast:
         if (!in_batch_) return;  // the rest of a batch whose start was damaged (counted there)
-        batch_.append(payload);
+        if (batch_.size() < kBatchHeaderSize) batch_.append(payload.substr(0, kBatchHeaderSize - batch_.size()));
         batch_bytes_ += record_bytes;
         if (type == kLast) {
           in_batch_ = false;
@@ -169,8 +154,11 @@ WalScan ScanWal(const std::string& dir) {
   for (const std::filesystem::path& path : files) {
     ++scan.files;
     std::ifstream in(path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    std::string bytes(ec ? 0 : size, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<size_t>(in.gcount()));  // a file cut short since: what is there
+    if (ec || (!in.good() && !in.eof())) {
       scan.damage.push_back({.file = path.filename().string(), .offset = 0, .bytes = 0, .tail = false, .uncounted = true});
       continue;
     }
