@@ -163,7 +163,7 @@ absl::Status CommitWindow::StartCommit() {
   // is read-only until the commit finishes, so Load() may read states from it meanwhile.
   InFlightCommit* raw = c.get();
   c->result = std::async(std::launch::async, [this, raw] {
-    std::lock_guard<std::mutex> lock(store_mu_);
+    std::unique_lock<std::mutex> lock = LockStore();
     const auto t0 = std::chrono::steady_clock::now();
     absl::Status st = store_.Commit(raw->batch, hook_);
     // Transient by the store's own account: the batch is intact and the same commit may succeed.

@@ -407,6 +407,7 @@ absl::Status Engine::OnAssign(const std::vector<RdKafka::TopicPartition*>& parti
       return st;
     }
   }
+  if (!restorer_) CountGauges(added);
   if (!restorer_ && !added.empty()) LogStartStep(absl::StrCat("partitions ", absl::StrJoin(added, ","), " processing"));
   UpdateReady();
   return absl::OkStatus();
@@ -474,6 +475,7 @@ absl::Status Engine::ActivateRestored() {
       if (auto act = Activate(t.partition, EndOf(profile_ends, t.partition)); !act.ok()) return act;
       activated.push_back(t.partition);
     }
+    CountGauges(activated);
     if (!activated.empty()) {
       LogStartStep(absl::StrCat("partitions ", absl::StrJoin(activated, ","), " restored, fenced and processing"));
     }
@@ -498,6 +500,14 @@ std::map<int32_t, int64_t> Engine::ProfileEnds(const std::vector<int32_t>& parti
     if (tp->err() == RdKafka::ERR_NO_ERROR && tp->offset() >= 0) ends[tp->partition()] = tp->offset();
   }
   return ends;
+}
+
+void Engine::CountGauges(const std::vector<int32_t>& partitions) {
+  // Once the whole batch is activated: the background count takes turns at the store, and started
+  // with the first partition it held each later activation back by one turn (~10 ms at a million
+  // workers, 1.3 s over 128 partitions). Still before any of their records: the count is exact only
+  // from a state nothing changed yet.
+  for (int32_t p : partitions) gauge_count_.Add(p);
 }
 
 absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles_end) {
@@ -535,8 +545,6 @@ absl::Status Engine::Activate(int32_t partition, std::optional<int64_t> profiles
   } else if (hold_readings) {
     SetInputPaused(options_.readings_topic, partition, true);
   }
-  // Before any of its records: the count is exact only from a state nothing changed yet.
-  gauge_count_.Add(partition);
   // Output the partition's previous owner committed but did not see confirmed.
   auto pending = window_.Read([&](state::StateStore& store) { return store.LoadOutbox(partition); });
   if (!pending.ok()) return pending.status();

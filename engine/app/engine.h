@@ -207,6 +207,8 @@ class Engine {
   // inputs and start processing them.
   // `profiles_end`: the end of the partition's profiles topic, if known (wall mode waits for it).
   [[nodiscard]] absl::Status Activate(int32_t partition, std::optional<int64_t> profiles_end);
+  // Starts the dashboard gauges' background count of partitions just activated (GaugeCount).
+  void CountGauges(const std::vector<int32_t>& partitions);
   // Wall mode: the ends of these partitions of the profiles topic, in one round trip; those it could
   // not read are missing (Activate then asks on its own).
   std::map<int32_t, int64_t> ProfileEnds(const std::vector<int32_t>& partitions);

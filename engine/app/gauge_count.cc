@@ -126,7 +126,7 @@ absl::StatusOr<std::string> GaugeCount::Turn(int32_t partition, uint64_t generat
   std::string last;
   std::size_t read = 0;
   bool abandoned = false;
-  absl::Status st = window_.Read([&](state::StateStore& store) {
+  absl::Status st = window_.ReadBehind([&](state::StateStore& store) {
     return store.ForEachWorkerAfter(
         partition, after, [&](const state::WorkerKey& key, const domain::WorkerState& state) {
           ++read;

@@ -9,8 +9,11 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/app/partition_timers.h"
@@ -384,6 +387,44 @@ TEST_F(CommitWindowTest, AWorkerContinuedFromTheCommitInFlightIsDiffedAgainstTha
   ASSERT_TRUE(second.workers_before[0].state.has_value()) << "the state the first commit wrote";
   EXPECT_EQ(second.workers_before[0].state->readings_accepted, 1u);
   EXPECT_EQ(second.workers.at(0).second->readings_accepted, 2u);
+}
+
+}  // namespace
+}  // namespace alertd::app
+
+namespace alertd::app {
+namespace {
+
+// A background scan's turn (ReadBehind) waits while the loop waits for the store, even when the scan
+// asked first: the loop's read runs before the scan's next turn.
+TEST_F(CommitWindowTest, ABackgroundScanLetsTheLoopsReadGoFirst) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> holding{false};
+  std::vector<std::string> order;
+  std::mutex order_mu;
+  const auto note = [&](const char* who) {
+    std::lock_guard<std::mutex> lock(order_mu);
+    order.emplace_back(who);
+  };
+  // The loop holds the store until released.
+  std::thread holder([&] {
+    window_->Read([&](state::StateStore&) {
+      holding = true;
+      released.wait();
+      return 0;
+    });
+  });
+  while (!holding) std::this_thread::yield();
+  std::thread scan([&] { window_->ReadBehind([&](state::StateStore&) { note("scan"); return 0; }); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the scan waits for the lock first
+  std::thread loop([&] { window_->Read([&](state::StateStore&) { note("loop"); return 0; }); });
+  while (window_->store_waiters() == 0) std::this_thread::yield();
+  release.set_value();
+  holder.join();
+  scan.join();
+  loop.join();
+  ASSERT_EQ(order, (std::vector<std::string>{"loop", "scan"}));
 }
 
 }  // namespace
