@@ -2,7 +2,6 @@
 #include "engine/state/wal_scan.h"
 
 #include <algorithm>
-#include <array>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
