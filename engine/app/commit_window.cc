@@ -41,21 +41,21 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
     if (in_flight_) {
       if (auto f = in_flight_->states.find(it->first); f != in_flight_->states.end()) {
         // Being committed right now: continue from a copy of that state, since the committer reads it.
-        // Its state before this window is that same state, moved over once the commit is done
-        // (FinishCommit), rather than copied a second time now.
+        // Its state before this window is that same state, imaged once the commit is done
+        // (FinishCommit), when it is known to be what the store holds.
         if (f->second != nullptr) {
           d.state = *f->second;
           d.stored = true;
           d.before_in_flight = true;
         }
-        d.before = {.known = true, .state = std::nullopt};
+        d.before = {.known = true, .image = std::nullopt};
         return d.state;
       }
     }
     if (auto cached = cache_.find(it->first); cached != cache_.end()) {
       d.stored = true;
       d.state = std::move(cached->second.state);
-      d.before = {.known = true, .state = d.state};
+      d.before = {.known = true, .image = state::WorkerImage(d.state)};
       cached_bytes_ -= cached->second.bytes;
       lru_.erase(cached->second.lru);
       cache_.erase(cached);
@@ -72,8 +72,9 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
     if (!loaded.ok()) {
       load_error_ = loaded.status();
     } else {
-      d.before = {.known = true, .state = *loaded};
+      d.before.known = true;
       if (*loaded) {
+        d.before.image.emplace(**loaded);
         d.state = std::move(**loaded);
         d.stored = true;
       }
@@ -213,7 +214,7 @@ absl::Status CommitWindow::FinishCommit(bool wait) {
     if (auto d = dirty_.find(dirty_key); worker && d != dirty_.end() && d->second.before_in_flight) {
       // Continued by this window: the committed state is its `before` (see Load), and its newer state
       // goes to the cache after its own commit.
-      d->second.before.state = std::move(*worker);
+      d->second.before.image.emplace(*worker);
       d->second.before_in_flight = false;
     } else if (worker) {
       CacheCommitted(std::move(dirty_key), std::move(*worker));

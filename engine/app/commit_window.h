@@ -140,11 +140,11 @@ class CommitWindow {
     domain::WorkerState state;
     bool deleted = false;
     bool stored = false;  // the worker had state before this window (in the store, cache or in flight)
-    // The state the store holds once the commit in flight (if any) is written, so the commit writes
-    // only the difference (CommitBatch::workers_before). Unknown for a worker deleted unseen.
+    // The image of the state the store holds once the commit in flight (if any) is written, so the
+    // commit writes only the difference (CommitBatch::workers_before). Unknown for a worker deleted unseen.
     state::WorkerBefore before;
-    // Continued from the commit in flight: `before` is that commit's state, which FinishCommit moves
-    // in once the commit is done (until then the committer reads it).
+    // Continued from the commit in flight: `before` is that commit's state, which FinishCommit images
+    // once the commit is done (a failed commit leaves it unknown).
     bool before_in_flight = false;
   };
   // The commit being written by the background task, at most one.

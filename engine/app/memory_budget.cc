@@ -16,16 +16,18 @@ std::size_t VectorOf(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
 }
 
-// A sample's ids count once per copy: a sample sharing its neighbour's (domain::ShareIds) adds none.
+// A sample's ids count once per copy: one sharing a copy with the samples before it, as far back as
+// domain::ShareIds looks, adds none.
 template <typename Sample>
 std::size_t SamplesOf(const std::vector<Sample>& samples) {
   std::size_t bytes = VectorOf(samples);
-  const Sample* previous = nullptr;
-  for (const Sample& s : samples) {
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const std::size_t from = i > domain::kIdsSharedWithin ? i - domain::kIdsSharedWithin : 0;
     for (auto id : {&Sample::station_id, &Sample::device_id}) {
-      if (previous == nullptr || !(s.*id).SharesCopyWith(previous->*id)) bytes += (s.*id).CopyBytes();
+      bool shared = false;
+      for (std::size_t j = from; j < i && !shared; ++j) shared = (samples[i].*id).SharesCopyWith(samples[j].*id);
+      if (!shared) bytes += (samples[i].*id).CopyBytes();
     }
-    previous = &s;
   }
   return bytes;
 }

@@ -20,11 +20,11 @@ namespace {
 constexpr std::array<BpRule, 5> kBpRules = {ApplyR1, ApplyR2, ApplyR3, ApplyR4, ApplyR6};
 constexpr std::array<GlucoseRule, 2> kGlucoseRules = {ApplyR5, ApplyR6};
 
-// A copy of `sample` sharing the ids of the window's newest sample (most often they are the same).
+// A copy of `sample` sharing the ids of the window's newest samples (most often they are the same).
 template <typename Sample>
 Sample SharingIds(const Sample& sample, const std::vector<Sample>& window) {
   Sample copy = sample;
-  if (!window.empty()) ShareIds(copy, window.back());
+  ShareIds(copy, window);
   return copy;
 }
 

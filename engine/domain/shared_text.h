@@ -30,9 +30,12 @@ class SharedText {
   // The heap one copy takes: the string and the shared pointer's control block.
   std::size_t CopyBytes() const { return text_ ? sizeof(std::string) + 16 + (text_->capacity() > 15 ? text_->capacity() + 1 : 0) : 0; }
 
-  // Shares `other`'s copy if the texts are equal (and frees this one's).
-  void ShareWith(const SharedText& other) {
-    if (text_ != other.text_ && str() == other.str()) text_ = other.text_;
+  // Shares `other`'s copy if the texts are equal (and frees this one's); says whether they now share.
+  bool ShareWith(const SharedText& other) {
+    if (text_ == other.text_) return true;
+    if (str() != other.str()) return false;
+    text_ = other.text_;
+    return true;
   }
 
   friend bool operator==(const SharedText& a, const SharedText& b) { return a.text_ == b.text_ || a.str() == b.str(); }

@@ -155,12 +155,22 @@ struct GlucoseSample {
   friend bool operator==(const GlucoseSample&, const GlucoseSample&) = default;
 };
 
-// Makes `sample`'s station and device ids share `neighbour`'s texts where they are the same: a worker's
-// window then holds each id once, not once per sample (SharedText).
+// How many of a window's newest samples a sample's ids are shared with (ShareIds). A station has
+// several monitors and a worker reads at home and before shifts, so the newest sample alone often
+// holds another id.
+inline constexpr std::size_t kIdsSharedWithin = 8;
+
+// Makes `sample`'s station and device ids share the texts of the newest kIdsSharedWithin samples of
+// `window` where they are the same: a worker's window then holds each id once, not once per sample
+// (SharedText).
 template <typename Sample>
-void ShareIds(Sample& sample, const Sample& neighbour) {
-  sample.station_id.ShareWith(neighbour.station_id);
-  sample.device_id.ShareWith(neighbour.device_id);
+void ShareIds(Sample& sample, const std::vector<Sample>& window) {
+  const std::size_t from = window.size() > kIdsSharedWithin ? window.size() - kIdsSharedWithin : 0;
+  for (auto id : {&Sample::station_id, &Sample::device_id}) {
+    for (std::size_t i = window.size(); i-- > from;) {
+      if ((sample.*id).ShareWith(window[i].*id)) break;
+    }
+  }
 }
 
 struct WindowStats {

@@ -19,6 +19,7 @@
 #include "engine/domain/timer.h"
 #include "engine/domain/types.h"
 #include "engine/domain/worker_state.h"
+#include "engine/state/worker_image.h"
 
 namespace alertd::state {
 
@@ -77,8 +78,8 @@ struct ParkedEntry {
 // -Wmissing-field-initializers.
 // A worker's committed state before a batch, as the batch's maker knows it.
 struct WorkerBefore {
-  bool known = false;                        // false: the store reads the state it holds
-  std::optional<domain::WorkerState> state;  // when known: the committed state; nullopt = none
+  bool known = false;                 // false: the store reads the state it holds
+  std::optional<WorkerImage> image;  // when known: the committed state's image; nullopt = none
 };
 
 struct CommitBatch {

@@ -37,7 +37,7 @@ absl::Status CannotStore(absl::string_view store, const WorkerKey& key, absl::st
 const char* WindowName(PartKind kind) { return kind == PartKind::kBpSample ? "bp_window" : "glucose_window"; }
 
 // Windows are kept in ascending measured_at; the keys rely on it to read them back in the same order.
-template <typename Sample>
+template <typename Sample>  // a domain sample or its WorkerImage form
 std::optional<std::string> OutOfOrder(const std::vector<Sample>& window, PartKind kind) {
   for (size_t i = 1; i < window.size(); ++i) {
     if (window[i].measured_at < window[i - 1].measured_at) {
@@ -78,8 +78,8 @@ absl::StatusOr<std::string> EncodeSample(const domain::GlucoseSample& sample, si
 
 // Puts for the samples of `after` whose (measured_at, ordinal) key is new or holds another sample,
 // deletions for the keys of `before` that `after` no longer has. Both windows ascend, so one merge.
-template <typename Sample>
-absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind kind, const std::vector<Sample>& before,
+template <typename Kept, typename Sample>
+absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind kind, const std::vector<Kept>& before,
                         const std::vector<Sample>& after, std::vector<Change>& writes) {
   if (auto problem = OutOfOrder(after, kind)) return CannotStore(store, key, *problem);
   if (auto problem = OutOfOrder(before, kind)) {
@@ -89,7 +89,7 @@ absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind 
     return PartKeyBytes(
         {.worker = key, .kind = kind, .measured_at = domain::EventTime{position.first}, .ordinal = position.second});
   };
-  WindowCursor<Sample> old_cursor(before);
+  WindowCursor<Kept> old_cursor(before);
   WindowCursor<Sample> new_cursor(after);
   while (!old_cursor.done() || !new_cursor.done()) {
     const bool take_old = !old_cursor.done() && (new_cursor.done() || old_cursor.position() < new_cursor.position());
@@ -99,7 +99,7 @@ absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind 
       old_cursor.Next();
       continue;
     }
-    if (take_new || !(old_cursor.sample() == new_cursor.sample())) {
+    if (take_new || !old_cursor.sample().Same(new_cursor.sample())) {
       absl::StatusOr<std::string> value = EncodeSample(new_cursor.sample(), new_cursor.index());
       if (!value.ok()) return CannotStore(store, key, value.status().message());
       writes.push_back(Change{.family = Family::kSamples, .key = part_key(new_cursor.position()), .value = *std::move(value)});
@@ -160,8 +160,9 @@ absl::StatusOr<PartKey> ParsePartKey(absl::string_view store, std::string_view b
   return key;
 }
 
-absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key, const domain::WorkerState* before,
+absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key, const WorkerImage* before,
                                 const domain::WorkerState* after, std::vector<Change>& writes) {
+  static const WorkerImage kNoImage;
   static const domain::WorkerState kNone;
   const size_t first = writes.size();
   Change& head = writes.emplace_back(Change{.family = Family::kWorkers, .key = WorkerKeyBytes(key), .value = {}});
@@ -173,9 +174,9 @@ absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key, c
     }
     head.value = *std::move(value);
   }
-  const domain::WorkerState& was = before != nullptr ? *before : kNone;
+  const WorkerImage& was = before != nullptr ? *before : kNoImage;
   const domain::WorkerState& now = after != nullptr ? *after : kNone;
-  if (was.profile != now.profile) {
+  if (was.profile() != now.profile) {
     Change& profile = writes.emplace_back(Change{
         .family = Family::kSamples, .key = PartKeyBytes({.worker = key, .kind = PartKind::kProfile}), .value = {}});
     if (now.profile) {
@@ -187,8 +188,10 @@ absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key, c
       profile.value = *std::move(value);
     }
   }
-  absl::Status status = DiffWindow(store, key, PartKind::kBpSample, was.bp_window, now.bp_window, writes);
-  if (status.ok()) status = DiffWindow(store, key, PartKind::kGlucoseSample, was.glucose_window, now.glucose_window, writes);
+  absl::Status status = DiffWindow(store, key, PartKind::kBpSample, was.bp_window(), now.bp_window, writes);
+  if (status.ok()) {
+    status = DiffWindow(store, key, PartKind::kGlucoseSample, was.glucose_window(), now.glucose_window, writes);
+  }
   if (!status.ok()) writes.resize(first);
   return status;
 }
@@ -206,12 +209,12 @@ absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch&
     const auto& [key, state] = batch.workers[i];
     if (absl::Status status = CheckKey(store, key); !status.ok()) return status;
     std::string key_bytes = WorkerKeyBytes(key);
-    const domain::WorkerState* before = nullptr;
-    std::optional<domain::WorkerState> read;
+    const WorkerImage* before = nullptr;
+    std::optional<WorkerImage> made;  // of an earlier entry's state, or of the stored one
     if (auto it = earlier.find(key_bytes); it != earlier.end()) {
-      before = it->second;
+      if (it->second != nullptr) before = &made.emplace(*it->second);
     } else if (!batch.workers_before.empty() && batch.workers_before[i].known) {
-      if (batch.workers_before[i].state) before = &*batch.workers_before[i].state;
+      if (batch.workers_before[i].image) before = &*batch.workers_before[i].image;
     } else {
       if (!stored) {
         return StoreError(absl::StatusCode::kInvalidArgument, store,
@@ -219,8 +222,7 @@ absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch&
       }
       absl::StatusOr<std::optional<domain::WorkerState>> stored_state = stored(key);
       if (!stored_state.ok()) return stored_state.status();
-      read = *std::move(stored_state);
-      if (read) before = &*read;
+      if (*stored_state) before = &made.emplace(**stored_state);
     }
     const domain::WorkerState* after = state ? &*state : nullptr;
     if (absl::Status status = AppendWorkerWrites(store, key, before, after, writes); !status.ok()) return status;
@@ -298,14 +300,14 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
       case PartKind::kBpSample: {
         absl::StatusOr<domain::BpSample> sample = DecodeBpSample(value, part->measured_at);
         if (!sample.ok()) return corrupt(sample.status().message());
-        if (!state.bp_window.empty()) domain::ShareIds(*sample, state.bp_window.back());
+        domain::ShareIds(*sample, state.bp_window);
         state.bp_window.push_back(*std::move(sample));
         break;
       }
       case PartKind::kGlucoseSample: {
         absl::StatusOr<domain::GlucoseSample> sample = DecodeGlucoseSample(value, part->measured_at);
         if (!sample.ok()) return corrupt(sample.status().message());
-        if (!state.glucose_window.empty()) domain::ShareIds(*sample, state.glucose_window.back());
+        domain::ShareIds(*sample, state.glucose_window);
         state.glucose_window.push_back(*std::move(sample));
         break;
       }

@@ -32,6 +32,7 @@
 #include "engine/domain/worker_state.h"
 #include "engine/state/layout.h"
 #include "engine/state/store.h"
+#include "engine/state/worker_image.h"
 
 namespace alertd::state::layout {
 
@@ -52,12 +53,12 @@ std::string PartKeyBytes(const PartKey& key);
 // partition >= 0, a non-empty worker id and a known kind.
 [[nodiscard]] absl::StatusOr<PartKey> ParsePartKey(absl::string_view store, std::string_view bytes);
 
-// Appends the writes that turn the worker's stored state `before` (nullptr: none stored) into `after`
+// Appends the writes that turn the worker's stored state, as `before` images it (nullptr: none stored), into `after`
 // (nullptr: delete the worker): the head, the profile if it changed, the samples added or changed and
 // deletions of those gone. InvalidArgument (nothing appended) for a state the parts cannot hold, e.g.
 // a window out of measured_at order.
 [[nodiscard]] absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key,
-                                              const domain::WorkerState* before, const domain::WorkerState* after,
+                                              const WorkerImage* before, const domain::WorkerState* after,
                                               std::vector<Change>& writes);
 
 // AppendWorkerWrites for every worker of the batch, in order, each against its state before it: an

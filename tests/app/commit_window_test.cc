@@ -98,6 +98,14 @@ class CommitWindowTest : public ::testing::Test {
 
   // Gives the worker a state that differs from a new worker's, so that the commit stores it.
   void Touch(const char* worker, uint64_t readings) { window_->Load(Key(worker)).readings_accepted = readings; }
+  // One more blood-pressure sample, measured at `ms`, in the worker's window.
+  void AddSample(const char* worker, int64_t ms) {
+    domain::BpSample sample;
+    sample.measured_at = domain::EventTime{ms};
+    sample.systolic_mmhg = 120;
+    sample.station_id = "S1";
+    window_->Load(Key(worker)).bp_window.push_back(std::move(sample));
+  }
 
   state::CommitBatch CommitOne() {
     committed_.clear();
@@ -361,32 +369,35 @@ INSTANTIATE_TEST_SUITE_P(CachedOrNot, ReadingCostTest, ::testing::Values(std::si
                          });
 
 TEST_F(CommitWindowTest, TheBatchCarriesEachWorkersCommittedStateBeforeIt) {
-  Touch("W1", 1);
+  AddSample("W1", 1000);
   const state::CommitBatch first = CommitOne();
   ASSERT_EQ(first.workers_before.size(), 1u);
   EXPECT_TRUE(first.workers_before[0].known);
-  EXPECT_EQ(first.workers_before[0].state, std::nullopt) << "a new worker";
-  Touch("W1", 2);
+  EXPECT_FALSE(first.workers_before[0].image.has_value()) << "a new worker";
+  AddSample("W1", 2000);
   const state::CommitBatch batch = CommitOne();
   ASSERT_EQ(batch.workers_before.size(), 1u);
   ASSERT_TRUE(batch.workers_before[0].known);
-  ASSERT_TRUE(batch.workers_before[0].state.has_value());
-  EXPECT_EQ(batch.workers_before[0].state->readings_accepted, 1u);
-  EXPECT_EQ(batch.workers.at(0).second->readings_accepted, 2u);
+  ASSERT_TRUE(batch.workers_before[0].image.has_value());
+  const state::WorkerImage& before = *batch.workers_before[0].image;
+  ASSERT_EQ(before.bp_window().size(), 1u) << "the state the first commit wrote, not the one after the rules";
+  EXPECT_TRUE(before.bp_window()[0].Same(batch.workers.at(0).second->bp_window[0]));
+  EXPECT_EQ(batch.workers.at(0).second->bp_window.size(), 2u);
 }
 
 TEST_F(CommitWindowTest, AWorkerContinuedFromTheCommitInFlightIsDiffedAgainstThatCommitsState) {
-  Touch("W1", 1);
+  AddSample("W1", 1000);
   ASSERT_TRUE(window_->StartCommit().ok());  // in flight until the next commit starts
-  Touch("W1", 2);
+  AddSample("W1", 2000);
   ASSERT_TRUE(window_->CommitNow().ok());
   ASSERT_EQ(committed_.size(), 2u);
   const state::CommitBatch& second = committed_[1];
   ASSERT_EQ(second.workers_before.size(), 1u);
   ASSERT_TRUE(second.workers_before[0].known);
-  ASSERT_TRUE(second.workers_before[0].state.has_value()) << "the state the first commit wrote";
-  EXPECT_EQ(second.workers_before[0].state->readings_accepted, 1u);
-  EXPECT_EQ(second.workers.at(0).second->readings_accepted, 2u);
+  ASSERT_TRUE(second.workers_before[0].image.has_value()) << "the state the first commit wrote";
+  ASSERT_EQ(second.workers_before[0].image->bp_window().size(), 1u);
+  EXPECT_EQ(second.workers_before[0].image->bp_window()[0].measured_at.ms, 1000);
+  EXPECT_EQ(second.workers.at(0).second->bp_window.size(), 2u);
 }
 
 }  // namespace

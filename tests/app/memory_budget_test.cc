@@ -38,13 +38,17 @@ TEST(MemoryBudgetTest, AStateCountsItsSamplesAndTheirLongIds) {
   const std::size_t with_samples = ApproxBytes(state);
   EXPECT_EQ(with_samples, empty + 100 * sizeof(domain::BpSample));
 
-  // Each copy of an id counts; ids shared with the neighbouring sample count once.
+  // Each copy of an id counts; ids shared with a recent sample count once.
   for (auto& s : state.bp_window) s.device_id = std::string(40, 'd');
   const std::size_t with_copies = ApproxBytes(state);
   EXPECT_GE(with_copies, with_samples + 100 * 41);
-  for (std::size_t i = 1; i < state.bp_window.size(); ++i) domain::ShareIds(state.bp_window[i], state.bp_window[i - 1]);
+  for (std::size_t i = 1; i < state.bp_window.size(); ++i) state.bp_window[i].device_id.ShareWith(state.bp_window[i - 1].device_id);
   EXPECT_EQ(ApproxBytes(state), with_samples + state.bp_window[0].device_id.CopyBytes());
   EXPECT_LT(ApproxBytes(state), with_samples + 100);
+  // Two monitors taking turns: two copies.
+  for (std::size_t i = 0; i < state.bp_window.size(); ++i) state.bp_window[i].device_id = std::string(40, i % 2 ? 'a' : 'b');
+  for (std::size_t i = 2; i < state.bp_window.size(); ++i) state.bp_window[i].device_id.ShareWith(state.bp_window[i - 2].device_id);
+  EXPECT_EQ(ApproxBytes(state), with_samples + 2 * state.bp_window[0].device_id.CopyBytes());
 
   domain::OpenEpisode episode;
   episode.evidence.resize(10);

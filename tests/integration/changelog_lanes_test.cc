@@ -90,7 +90,7 @@ TEST_P(ChangelogLanesTest, EachPartitionKeepsItsRecordsInWriteOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Lanes, ChangelogLanesTest, ::testing::Values(1, 3, 4),
-                         [](const ::testing::TestParamInfo<int>& info) { return absl::StrCat(info.param, "_lanes"); });
+                         [](const ::testing::TestParamInfo<int>& lanes) { return absl::StrCat(lanes.param, "_lanes"); });
 
 }  // namespace
 }  // namespace alertd::testing

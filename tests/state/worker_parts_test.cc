@@ -145,6 +145,11 @@ domain::BpSample At(int64_t offset_ms, int systolic) {
   return Sample(kT0 + offset_ms, systolic, 80, domain::BpCategory::kHighNormal);
 }
 
+domain::BpSample WithDevice(domain::BpSample sample, const char* device) {
+  sample.device_id = device;
+  return sample;
+}
+
 struct Transition {
   std::string name;
   std::vector<domain::BpSample> before, after;
@@ -169,6 +174,8 @@ const std::vector<Transition>& Transitions() {
       {"a whole equal-time group evicted", {At(0, 120), At(0, 130), At(10, 150)}, {At(10, 150)}, 0, 2},
       {"negative times", {At(-kT0 - 20, 120), At(-kT0 - 10, 121)}, {At(-kT0 - 10, 121), At(-kT0, 122)}, 1, 1},
       {"nothing changes", {At(0, 120), At(10, 121)}, {At(0, 120), At(10, 121)}, 0, 0},
+      {"one sample's device id alone changes", {At(0, 120), At(10, 121), At(20, 122)},
+       {At(0, 120), WithDevice(At(10, 121), "BP-OTHER"), At(20, 122)}, 1, 0},
       {"the window emptied", {At(0, 120), At(10, 121)}, {}, 0, 2},
       {"from no window", {}, {At(0, 120), At(0, 121)}, 2, 0},
   };
@@ -187,7 +194,7 @@ TYPED_TEST(WorkerPartsStoreTest, EachWindowTransitionWritesItsDifferenceAndReads
     after.readings_accepted = before.readings_accepted + 1;
     std::vector<Change> seen;
     const absl::Status status = this->store().Commit(
-        CommitBatch{.workers = {{key, after}}, .workers_before = {{.known = true, .state = before}}},
+        CommitBatch{.workers = {{key, after}}, .workers_before = {{.known = true, .image = WorkerImage(before)}}},
         [&](const std::vector<Change>& changes) -> absl::StatusOr<std::vector<std::pair<int32_t, ChangelogCheckpoint>>> {
           seen = changes;
           return std::vector<std::pair<int32_t, ChangelogCheckpoint>>{};
@@ -221,8 +228,8 @@ TYPED_TEST(WorkerPartsStoreTest, AWorkerTwiceInABatchIsComparedWithItsEarlierEnt
   const WorkerKey key = Key(1, "W1");
   ASSERT_TRUE(this->store().Commit(CommitBatch{.workers = {{key, WithWindow({At(0, 120)})}}}).ok());
   CommitBatch batch{.workers = {{key, WithWindow({At(0, 120), At(10, 121)})}, {key, WithWindow({At(10, 121)})}},
-                    .workers_before = {{.known = true, .state = WithWindow({At(0, 120)})},
-                                       {.known = true, .state = WithWindow({At(0, 120)})}}};
+                    .workers_before = {{.known = true, .image = WorkerImage(WithWindow({At(0, 120)}))},
+                                       {.known = true, .image = WorkerImage(WithWindow({At(0, 120)}))}}};
   ASSERT_TRUE(this->store().Commit(batch).ok());
   EXPECT_EQ(Loaded(this->store(), key), WithWindow({At(10, 121)}));
   // A deleted worker leaves no part behind: the same id comes back empty.
