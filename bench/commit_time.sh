@@ -31,7 +31,7 @@ for _ in $(seq 120); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; s
 sleep 5  # the backfill graded
 figures() {
   curl -s "127.0.0.1:$port/metrics" |
-    awk '/^alertd_(commit_duration|changelog_write)_seconds_(sum|count) / {print $1, $2}' | sort
+    awk '/^alertd_(commit_duration|changelog_write)_seconds_(sum|count|bucket)/ {print $1, $2}' | sort
 }
 figures >"$WORK/before.txt"
 "$BUILD/engine/cli/alertd-sim" --bootstrap "$bootstrap" --workers "$WORKERS" --days 0 --live-seconds "$SECONDS_LIVE" \
@@ -47,4 +47,14 @@ join "$WORK/before.txt" "$WORK/after.txt" | awk -v brokers="$BROKERS" -v partiti
       brokers, partitions, rate, n, 1000 * d["alertd_commit_duration_seconds_sum"] / n, c,
       c ? 1000 * d["alertd_changelog_write_seconds_sum"] / c : 0,
       100 * d["alertd_changelog_write_seconds_sum"] / d["alertd_commit_duration_seconds_sum"]
+    # The tail, from the histograms: the share of each taking longer than 10, 20 and 50 ms.
+    split("commit_duration changelog_write", names, " ")
+    for (k = 1; k <= 2; ++k) {
+      total = d["alertd_" names[k] "_seconds_count"]
+      if (total == 0) continue
+      printf "  %s: over 10 ms %.1f%%, over 20 ms %.1f%%, over 50 ms %.1f%%\n", names[k],
+        100 * (total - d["alertd_" names[k] "_seconds_bucket{le=\"0.01\"}"]) / total,
+        100 * (total - d["alertd_" names[k] "_seconds_bucket{le=\"0.02\"}"]) / total,
+        100 * (total - d["alertd_" names[k] "_seconds_bucket{le=\"0.05\"}"]) / total
+    }
   }'
