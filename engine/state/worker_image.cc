@@ -7,8 +7,8 @@ namespace alertd::state {
 namespace {
 
 // A field added to a sample must join its image and Same(), or a commit would miss its changes.
-static_assert(sizeof(domain::BpSample) == 64, "BpSample changed: update WorkerImage::Bp and Bp::Same");
-static_assert(sizeof(domain::GlucoseSample) == 64, "GlucoseSample changed: update WorkerImage::Glucose and Same");
+static_assert(sizeof(domain::BpSample) == 48, "BpSample changed: update WorkerImage::Bp and Bp::Same");
+static_assert(sizeof(domain::GlucoseSample) == 48, "GlucoseSample changed: update WorkerImage::Glucose and Same");
 
 bool SameText(const std::string* kept, const domain::SharedText& text) {
   return kept == &text.str() || *kept == text.str();
