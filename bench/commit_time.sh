@@ -16,7 +16,7 @@ rm -rf "$WORK" && mkdir -p "$WORK"
   >"$WORK/kafka.log" 2>&1 &
 kafka=$!
 alertd=
-trap 'kill $kafka ${alertd:-} 2>/dev/null || true' EXIT
+trap 'kill $kafka ${alertd:-} 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$WORK/bootstrap" ] && break; sleep 0.1; done
 bootstrap=$(cat "$WORK/bootstrap")
 "$BUILD/engine/cli/alertd-sim" --bootstrap "$bootstrap" --workers "$WORKERS" --days 1 --readings-per-day 1 \
