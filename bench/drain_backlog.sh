@@ -2,7 +2,8 @@
 # A realistic backlog drained by a fresh alertd: alertd-sim's population (profiles, blood pressure,
 # glucose and body readings, 14 days of history at 8 readings a day) on the embedded cluster, then
 # each given alertd binary drains it from an empty disk, with the changelog on and fsync per commit.
-# Prints records/s, CPU per record, peak RSS and changelog bytes and records per input record.
+# Prints records/s, CPU per record, peak RSS, changelog bytes and records per input record, and the
+# CPU the embedded cluster spent meanwhile (serving the fetches and the changelog) per record.
 #   bench/drain_backlog.sh [ALERTD_BINARY ...]   (default: build/release/engine/app/alertd)
 #   WORKERS=5000 PARTITIONS=32 DAYS=14 PER_DAY=8 WORK=.bench-drain
 set -euo pipefail
@@ -24,6 +25,7 @@ bootstrap=$(cat "$WORK/bootstrap")
 "$BUILD/engine/cli/alertd-sim" --bootstrap "$bootstrap" --workers "$WORKERS" --days "$DAYS" \
   --readings-per-day "$PER_DAY" --rate 0 --quiet >"$WORK/sim.log" 2>&1
 echo "backlog: $(tail -1 "$WORK/sim.log")"
+cpu_of() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
 metric() { curl -s "127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.0f", s}'; }
 for i in "${!bins[@]}"; do
   "${bins[$i]}" --bootstrap "$bootstrap" --group "drain$i" --db "$WORK/db$i" --http 127.0.0.1:0 \
@@ -31,7 +33,7 @@ for i in "${!bins[@]}"; do
   pid=$!
   for _ in $(seq 100); do [ -s "$WORK/port$i" ] && break; sleep 0.1; done
   port=$(cat "$WORK/port$i")
-  start=$(date +%s.%N)
+  start=$(date +%s.%N) kafka_cpu0=$(cpu_of $kafka)
   last=-1 steady=0 done_at=$start
   # Drained: records committed, no lag, and nothing new for one second.
   while [ $steady -lt 1 ]; do
@@ -42,13 +44,13 @@ for i in "${!bins[@]}"; do
     last=$committed
   done
   seconds=$(echo "$done_at - $start" | bc -l)
-  cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
+  cpu=$(cpu_of $pid) kafka_cpu=$(echo "$(cpu_of $kafka) - $kafka_cpu0" | bc -l)
   rss=$(awk '/VmHWM/ {print $2 / 1024}' "/proc/$pid/status")
   bytes=$(metric "$port" alertd_changelog_bytes_total)
   records=$(metric "$port" alertd_changelog_records_total)
   kill "$pid" && wait "$pid" || true
-  printf '%s: %d records in %.2f s = %.0f records/s; %.2f us CPU/record; peak RSS %.0f MiB; changelog %.0f B and %.2f records per input record\n' \
+  printf '%s: %d records in %.2f s = %.0f records/s; %.2f us CPU/record; peak RSS %.0f MiB; changelog %.0f B and %.2f records per input record; embedded cluster %.2f us CPU/record\n' \
     "${bins[$i]}" "$committed" "$seconds" "$(echo "$committed / $seconds" | bc -l)" \
     "$(echo "$cpu * 1000000 / $committed" | bc -l)" "$rss" "$(echo "$bytes / $committed" | bc -l)" \
-    "$(echo "$records / $committed" | bc -l)"
+    "$(echo "$records / $committed" | bc -l)" "$(echo "$kafka_cpu * 1000000 / $committed" | bc -l)"
 done

@@ -111,6 +111,12 @@ EngineMetrics::EngineMetrics()
                                .Help("Time the engine loop waited for the previous commit to finish")
                                .Register(*registry_)
                                .Add({})),
+      poll_wait_seconds_(prometheus::BuildCounter()
+                             .Name("alertd_poll_wait_seconds_total")
+                             .Help("Time the engine loop spent in the consumer's poll waiting for input records; "
+                                   "near a second per second when idle, near zero when saturated")
+                             .Register(*registry_)
+                             .Add({})),
       committed_records_(prometheus::BuildCounter()
                              .Name("alertd_committed_records_total")
                              .Help("Input records covered by commits (any topic, accepted or dead-lettered)")
@@ -331,6 +337,8 @@ void EngineMetrics::CountTimerFired(std::string_view rule) { Counter(timers_fire
 void EngineMetrics::CountIgnored() { ignored_.Increment(); }
 
 void EngineMetrics::AddCommitWait(double seconds) { commit_wait_seconds_.Increment(seconds); }
+
+void EngineMetrics::AddPollWait(double seconds) { poll_wait_seconds_.Increment(seconds); }
 
 void EngineMetrics::SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag) {
   lag_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));

@@ -36,6 +36,8 @@ class EngineMetrics {
   void ObserveCommit(double seconds, std::size_t records);
   // Time the loop stood still waiting for the previous commit: the store is the bottleneck when it grows.
   void AddCommitWait(double seconds);
+  // Time the engine loop spent in the consumer's poll, waiting for input.
+  void AddPollWait(double seconds);
   void SetConsumerLag(const std::string& topic, int32_t partition, int64_t lag);
   // The next offset alertd will process of an owned input partition, as committed with its state.
   void SetConsumerPosition(const std::string& topic, int32_t partition, int64_t next_offset);
@@ -130,6 +132,7 @@ class EngineMetrics {
   prometheus::Histogram& commit_seconds_;
   prometheus::Counter& commits_;
   prometheus::Counter& commit_wait_seconds_;
+  prometheus::Counter& poll_wait_seconds_;
   prometheus::Counter& committed_records_;
   prometheus::Gauge& outbox_pending_;
   prometheus::Gauge& assigned_partitions_;
