@@ -2,6 +2,8 @@
 #include "engine/app/memory_budget.h"
 
 #include <algorithm>
+#include <array>
+#include <string>
 
 namespace alertd::app {
 namespace {
@@ -16,17 +18,23 @@ std::size_t VectorOf(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
 }
 
-// A sample's ids count once per copy: one sharing a copy with the samples before it, as far back as
-// domain::ShareIds looks, adds none.
+// A sample's ids count once per copy: the copies met are remembered, the newest kCopiesRemembered of
+// them (a window shares its ids among its samples, domain::ShareIds, so it holds few; one forgotten is
+// counted again, which errs on the safe side).
 template <typename Sample>
 std::size_t SamplesOf(const std::vector<Sample>& samples) {
+  constexpr std::size_t kCopiesRemembered = 2 * domain::kIdsSharedWithin;
+  std::array<const std::string*, kCopiesRemembered> met{};
+  std::size_t copies = 0;
   std::size_t bytes = VectorOf(samples);
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    const std::size_t from = i > domain::kIdsSharedWithin ? i - domain::kIdsSharedWithin : 0;
-    for (auto id : {&Sample::station_id, &Sample::device_id}) {
-      bool shared = false;
-      for (std::size_t j = from; j < i && !shared; ++j) shared = (samples[i].*id).SharesCopyWith(samples[j].*id);
-      if (!shared) bytes += (samples[i].*id).CopyBytes();
+  for (const Sample& s : samples) {
+    for (const domain::SharedText* id : {&s.station_id, &s.device_id}) {
+      if (id->empty()) continue;
+      const std::string* copy = &id->str();
+      const auto end = met.begin() + static_cast<std::ptrdiff_t>(std::min(copies, kCopiesRemembered));
+      if (std::find(met.begin(), end, copy) != end) continue;
+      met[copies++ % kCopiesRemembered] = copy;
+      bytes += id->CopyBytes();
     }
   }
   return bytes;

@@ -49,6 +49,15 @@ TEST(MemoryBudgetTest, AStateCountsItsSamplesAndTheirLongIds) {
   for (std::size_t i = 0; i < state.bp_window.size(); ++i) state.bp_window[i].device_id = std::string(40, i % 2 ? 'a' : 'b');
   for (std::size_t i = 2; i < state.bp_window.size(); ++i) state.bp_window[i].device_id.ShareWith(state.bp_window[i - 2].device_id);
   EXPECT_EQ(ApproxBytes(state), with_samples + 2 * state.bp_window[0].device_id.CopyBytes());
+  // More monitors taking turns than the estimate remembers: each copy still counts at least once.
+  constexpr std::size_t kMonitors = 4 * domain::kIdsSharedWithin;
+  for (std::size_t i = 0; i < state.bp_window.size(); ++i) {
+    state.bp_window[i].device_id = std::string(40, static_cast<char>('A' + i % kMonitors));
+  }
+  for (std::size_t i = kMonitors; i < state.bp_window.size(); ++i) {
+    state.bp_window[i].device_id.ShareWith(state.bp_window[i - kMonitors].device_id);
+  }
+  EXPECT_GE(ApproxBytes(state), with_samples + kMonitors * state.bp_window[0].device_id.CopyBytes());
 
   domain::OpenEpisode episode;
   episode.evidence.resize(10);
