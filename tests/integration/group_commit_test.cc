@@ -21,6 +21,17 @@ int64_t RecordsIn(const std::string& bootstrap, const std::string& topic) {
   return n;
 }
 
+std::string WorkerId(int i) { return "W" + std::to_string(i); }
+
+// Profiles of W0..W<workers-1>, committed by alertd before the test goes on.
+void SendProfilesAndWait(TestProducer& producer, AlertdProcess& alertd, int workers) {
+  for (int i = 0; i < workers; ++i) {
+    producer.Send("worker-profiles", WorkerId(i), MakeProfile(WorkerId(i), "U01", "U01-G01").SerializeAsString());
+  }
+  producer.Flush();
+  ASSERT_TRUE(WaitFor([&] { return alertd.Metric("alertd_committed_records_total") >= workers; }, 30s));
+}
+
 class GroupCommitTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -64,17 +75,13 @@ TEST_F(GroupCommitTest, ABurstIsGatheredIntoFewCommits) {
   TestProducer producer(kafka_.bootstrap());
   constexpr int kWorkers = 200;
   constexpr int kPerWorker = 50;
-  for (int i = 0; i < kWorkers; ++i) {
-    const std::string w = "W" + std::to_string(i);
-    producer.Send("worker-profiles", w, MakeProfile(w, "U01", "U01-G01").SerializeAsString());
-  }
-  producer.Flush();
-  ASSERT_TRUE(WaitFor([&] { return alertd.Metric("alertd_committed_records_total") >= kWorkers; }, 30s));
+  SendProfilesAndWait(producer, alertd, kWorkers);
+  if (HasFatalFailure()) return;
   const double commits_before = alertd.Metric("alertd_commits_total");
   const int64_t t0 = NowMs();
   for (int r = 0; r < kPerWorker; ++r) {
     for (int i = 0; i < kWorkers; ++i) {
-      const std::string w = "W" + std::to_string(i);
+      const std::string w = WorkerId(i);
       producer.Send("readings", w, MakeBp(w, t0 - (kPerWorker - r) * 60000, 128, 82).SerializeAsString());
     }
   }
@@ -102,12 +109,8 @@ TEST(GroupCommitSlowBrokerTest, ACommitSlowerThanTheIntervalDoesNotHoldTheLoopBa
                        {"--no-sync", "--commit-interval-ms", "50", "--group-commit", "--commit-max-records", "1000000"});
   TestProducer producer(kafka.bootstrap());
   constexpr int kWorkers = 20;
-  for (int i = 0; i < kWorkers; ++i) {
-    const std::string w = "W" + std::to_string(i);
-    producer.Send("worker-profiles", w, MakeProfile(w, "U01", "U01-G01").SerializeAsString());
-  }
-  producer.Flush();
-  ASSERT_TRUE(WaitFor([&] { return alertd.Metric("alertd_committed_records_total") >= kWorkers; }, 30s));
+  SendProfilesAndWait(producer, alertd, kWorkers);
+  if (HasFatalFailure()) return;
 
   kafka.SetRtt(0, 300);
   const double waited_before = alertd.Metric("alertd_commit_wait_seconds_total");
@@ -115,7 +118,7 @@ TEST(GroupCommitSlowBrokerTest, ACommitSlowerThanTheIntervalDoesNotHoldTheLoopBa
   constexpr int kReadings = 200;
   const int64_t t0 = NowMs();
   for (int r = 0; r < kReadings; ++r) {  // over ~4 s
-    const std::string w = "W" + std::to_string(r % kWorkers);
+    const std::string w = WorkerId(r % kWorkers);
     producer.Send("readings", w, MakeBp(w, t0 - (kReadings - r) * 60000, 128, 82).SerializeAsString());
     std::this_thread::sleep_for(20ms);
   }
