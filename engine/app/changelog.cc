@@ -281,7 +281,9 @@ absl::StatusOr<std::vector<std::pair<int32_t, state::ChangelogCheckpoint>>> Chan
     owned = owned_;
   }
   std::vector<Outgoing> records;
-  records.reserve(changes.size() + 1);
+  // The changes and a commit record per partition they touch: growing past it would move every
+  // record's key (~1.5% of the realistic drain's CPU when this reserved one commit record).
+  records.reserve(changes.size() + owned.size());
   std::map<int32_t, std::string> touched;  // partition -> epoch header bytes; the nodes stay put
   for (const state::Change& c : changes) {
     const int32_t p = state::PartitionOfChange(c);
