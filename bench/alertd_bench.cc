@@ -30,12 +30,15 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "bench/bench_support.h"
 #include "bench/realistic.h"
 #include "bench/report.h"
 #include "bench/scale_out.h"
+#include "bench/targets.h"
+#include "engine/app/memory_budget.h"
 #include "engine/kafka/clients.h"
 #include "tests/support/records.h"
 #include "health.pb.h"
@@ -499,6 +502,17 @@ int main(int argc, char** argv) {
   report.PrintFigures();
   std::printf("every figure: %s\ntime series: %s\n", figures.c_str(), series.c_str());
   if (plotted) std::printf("plot: %s\n", plot.c_str());
+  if (realistic) {
+    TargetInputs in{.memory_budget_mib = MemoryBudgetOf(alertd_flags, alertd::app::kDefaultMemoryBudgetMiB),
+                    .cores = std::thread::hardware_concurrency(),
+                    .plotted = plotted,
+                    .files = {"figures.csv", "series.csv"}};  // in the directory printed above
+    if (plotted) in.files.push_back("plot.png");
+    const std::string targets = FormatTargets(JudgeTargets(report, RealisticFigures(ro), ro, in));
+    std::printf("\ntargets (the realistic workload, median over the runs):\n%s", targets.c_str());
+    std::ofstream(out + "/targets.txt") << targets;
+    std::printf("the targets' verdicts: %s/targets.txt\n", out.c_str());
+  }
   std::printf("drain ratio alertd/consume-only: %.2f\n", last_lines.drain);
   std::printf("live ratio alertd/consume-only: %.2f\n", last_lines.live);
   return 0;

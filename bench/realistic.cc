@@ -497,6 +497,13 @@ std::vector<std::string> AlertdExtra(const RealisticOptions& o, const std::strin
   return extra;
 }
 
+std::string MemoryRunPrefix(const RealisticOptions& o) {
+  return "memory run (" + std::to_string(o.memory_workers) + " workers): ";
+}
+
+// The dense population: 50 readings a day each, as many readings in all as the sparse one's 1 a day.
+int DenseWorkers(const RealisticOptions& o) { return std::max(1, o.workers / 50); }
+
 // The large population: alertd drains it (memory over the run), then kill -9 and a restart.
 void MemoryRun(const RealisticOptions& o, Report& report) {
   const Population pop = Fill(o, "memory", o.memory_workers, o.memory_readings_per_day);
@@ -504,17 +511,41 @@ void MemoryRun(const RealisticOptions& o, Report& report) {
   const auto extra = AlertdExtra(o, name, SimTopic(name, "readings"), pop.profiles_topic);
   const Alertd a = StartAlertd(o.alertd_bin, o.bootstrap, o.work, name, extra);
   const AlertdRun run = DrainWithAlertd(a, pop, report, name);
-  const std::string prefix = "memory run (" + std::to_string(o.memory_workers) + " workers): ";
-  report.Add(prefix + "alertd drain", "records/s", run.rate);
-  report.Add(prefix + "alertd CPU per record", "us", run.cpu_us_per_record);
-  report.Add(prefix + "alertd peak RSS", "MiB", run.peak_rss_mib);
-  report.Add(prefix + "alertd RSS growth over the second half", "MiB", run.second_half_growth_mib);
+  const RealisticFigures names(o);
+  report.Add(MemoryRunPrefix(o) + "alertd drain", "records/s", run.rate);
+  report.Add(MemoryRunPrefix(o) + "alertd CPU per record", "us", run.cpu_us_per_record);
+  report.Add(names.memory_peak_rss, "MiB", run.peak_rss_mib);
+  report.Add(names.memory_growth, "MiB", run.second_half_growth_mib);
   const Restart restart = MeasureRestart(o, a, extra, SimTopic(name, "readings"), "RESTART-MEMORY", name + "-restart");
-  report.Add(prefix + "restart after kill -9, start to first reading processed", "s", restart.processed_s);
-  report.Add(prefix + "restart after kill -9, start to partitions assigned", "s", restart.assigned_s);
+  report.Add(names.memory_restart_processed, "s", restart.processed_s);
+  report.Add(names.memory_restart_assigned, "s", restart.assigned_s);
 }
 
 }  // namespace
+
+RealisticFigures::RealisticFigures(const RealisticOptions& o) {
+  const std::string r = "realistic: ";
+  drain_ratio = r + "drain ratio alertd/consume-only";
+  live_ratio = r + "live ratio alertd/consume-only";
+  cpu_drain = r + "alertd CPU per record, drain (all threads)";
+  peak_rss_drain = r + "alertd peak RSS, drain";
+  peak_rss_live = r + "alertd peak RSS, live and latency";
+  growth_drain = r + "alertd RSS growth over the drain's second half";
+  const std::string sparse = "sparse (" + std::to_string(o.workers) + " workers, 1/day)";
+  const std::string dense = "dense (" + std::to_string(DenseWorkers(o)) + " workers, 50/day)";
+  bytes_sparse_rocksdb = r + "bytes per reading, " + sparse + ", RocksDB written";
+  bytes_sparse_changelog = r + "bytes per reading, " + sparse + ", changelog";
+  bytes_dense_rocksdb = r + "bytes per reading, " + dense + ", RocksDB written";
+  bytes_dense_changelog = r + "bytes per reading, " + dense + ", changelog";
+  latency_p99 = r + "latency p99 at " + std::to_string(o.latency_rate) + " readings/s";
+  restart_processed = r + "restart after kill -9, start to first reading processed";
+  restart_assigned = r + "restart after kill -9, start to partitions assigned";
+  const std::string m = MemoryRunPrefix(o);
+  memory_peak_rss = m + "alertd peak RSS";
+  memory_growth = m + "alertd RSS growth over the second half";
+  memory_restart_processed = m + "restart after kill -9, start to first reading processed";
+  memory_restart_assigned = m + "restart after kill -9, start to partitions assigned";
+}
 
 std::vector<std::string> RealisticTopics(const RealisticOptions& o) {
   std::vector<std::string> topics;
@@ -540,12 +571,10 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
   const auto fill_t0 = Clock::now();
   const Population main = Fill(o, "main", o.workers, o.readings_per_day);
   const Population sparse = Fill(o, "sparse", o.workers, 1);
-  const Population dense = Fill(o, "dense", std::max(1, o.workers / 50), 50);
+  const Population dense = Fill(o, "dense", DenseWorkers(o), 50);
   std::printf("realistic workload: alertd-sim's backfill writes profiles (recipients, conditions, individual "
               "policies), blood pressure (pre-shift checks among them), glucose and body readings; clock-ins and "
               "acknowledgements only in its --scenario week, so none here\n");
-  const std::string sparse_label = "sparse (" + std::to_string(sparse.workers) + " workers, 1/day)";
-  const std::string dense_label = "dense (" + std::to_string(dense.workers) + " workers, 50/day)";
   const auto n = static_cast<int64_t>(main.readings.size());
   std::printf("the populations were filled and read back in %.0f s\n", Since(fill_t0));
 
@@ -578,32 +607,33 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     const BytesPerReading sparse_bytes = MeasureBytes(o, sparse, CostName(rep, "sparse"), report);
     const BytesPerReading dense_bytes = MeasureBytes(o, dense, CostName(rep, "dense"), report);
 
+    const RealisticFigures names(o);
     report.Add("realistic: consume-only drain", "records/s", consume_drain);
     report.Add("realistic: alertd drain (changelog on, fsync per commit)", "records/s", alertd_drain.rate);
-    report.Add("realistic: drain ratio alertd/consume-only", "", alertd_drain.rate / consume_drain);
+    report.Add(names.drain_ratio, "", alertd_drain.rate / consume_drain);
     report.Add("realistic: consume-only live (while produced)", "records/s", consume_live);
     report.Add("realistic: alertd live (while produced)", "records/s", alertd_live.rate);
-    report.Add("realistic: live ratio alertd/consume-only", "", alertd_live.rate / consume_live);
-    report.Add("realistic: alertd CPU per record, drain (all threads)", "us", alertd_drain.cpu_us_per_record);
+    report.Add(names.live_ratio, "", alertd_live.rate / consume_live);
+    report.Add(names.cpu_drain, "us", alertd_drain.cpu_us_per_record);
     report.Add("realistic: alertd CPU per record, live (all threads)", "us", alertd_live.cpu_us_per_record);
-    report.Add("realistic: alertd peak RSS, drain", "MiB", alertd_drain.peak_rss_mib);
-    report.Add("realistic: alertd RSS growth over the drain's second half", "MiB", alertd_drain.second_half_growth_mib);
-    report.Add("realistic: alertd peak RSS, live and latency", "MiB", peak_live);
-    report.Add("realistic: bytes per reading, " + sparse_label + ", RocksDB written", "B", sparse_bytes.rocksdb);
-    report.Add("realistic: bytes per reading, " + sparse_label + ", changelog", "B", sparse_bytes.changelog);
-    report.Add("realistic: bytes per reading, " + dense_label + ", RocksDB written", "B", dense_bytes.rocksdb);
-    report.Add("realistic: bytes per reading, " + dense_label + ", changelog", "B", dense_bytes.changelog);
+    report.Add(names.peak_rss_drain, "MiB", alertd_drain.peak_rss_mib);
+    report.Add(names.growth_drain, "MiB", alertd_drain.second_half_growth_mib);
+    report.Add(names.peak_rss_live, "MiB", peak_live);
+    report.Add(names.bytes_sparse_rocksdb, "B", sparse_bytes.rocksdb);
+    report.Add(names.bytes_sparse_changelog, "B", sparse_bytes.changelog);
+    report.Add(names.bytes_dense_rocksdb, "B", dense_bytes.rocksdb);
+    report.Add(names.bytes_dense_changelog, "B", dense_bytes.changelog);
     const std::string at = " at " + std::to_string(o.latency_rate) + " readings/s";
     report.Add("realistic: latency p50" + at, "ms", lat.p50);
-    report.Add("realistic: latency p99" + at, "ms", lat.p99);
+    report.Add(names.latency_p99, "ms", lat.p99);
     report.Add("realistic: latency p99.9" + at, "ms", lat.p999);
-    report.Add("realistic: restart after kill -9, start to first reading processed", "s", restart.processed_s);
-    report.Add("realistic: restart after kill -9, start to partitions assigned", "s", restart.assigned_s);
+    report.Add(names.restart_processed, "s", restart.processed_s);
+    report.Add(names.restart_assigned, "s", restart.assigned_s);
     std::printf("repetition %d took %.0f s\n", rep + 1, Since(rep_t0));
   }
   if (o.memory_workers > 0) MemoryRun(o, report);
-  return {report.Of("realistic: drain ratio alertd/consume-only").median,
-          report.Of("realistic: live ratio alertd/consume-only").median};
+  const RealisticFigures names(o);
+  return {report.Of(names.drain_ratio).median, report.Of(names.live_ratio).median};
 }
 
 }  // namespace alertd::bench

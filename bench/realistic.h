@@ -26,6 +26,17 @@ struct RealisticOptions {
 // Every topic the realistic phases read or write, changelogs included, for alertd-kafka's --topics.
 std::vector<std::string> RealisticTopics(const RealisticOptions& o);
 
+// The names of the realistic phases' figures in the report, in one place for the phases that add them
+// and for the targets judged on them (targets.h).
+struct RealisticFigures {
+  explicit RealisticFigures(const RealisticOptions& o);
+  std::string drain_ratio, live_ratio, cpu_drain, peak_rss_drain, peak_rss_live, growth_drain;
+  std::string bytes_sparse_rocksdb, bytes_sparse_changelog, bytes_dense_rocksdb, bytes_dense_changelog;
+  std::string latency_p99, restart_processed, restart_assigned;
+  // The memory run (RealisticOptions::memory_workers).
+  std::string memory_peak_rss, memory_growth, memory_restart_processed, memory_restart_assigned;
+};
+
 struct Ratios {
   double drain = 0, live = 0;  // medians over the repetitions
 };

@@ -1,0 +1,167 @@
+// The performance targets judged on made-up figures: each at its boundary, a figure the run did not
+// measure, and a run whose population is not the one the target names.
+#include "bench/targets.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace alertd::bench {
+namespace {
+
+RealisticOptions Options(int memory_workers = 1000000) {
+  RealisticOptions o;
+  o.workers = 20000;
+  o.latency_rate = 5000;
+  o.memory_workers = memory_workers;
+  return o;
+}
+
+// A run where every target sits exactly at its bound.
+Report AtTheBounds(const RealisticFigures& n) {
+  Report r;
+  r.Add(n.drain_ratio, "", 0.5);
+  r.Add(n.live_ratio, "", 0.8);
+  r.Add(n.cpu_drain, "us", 2.0);
+  r.Add(n.bytes_sparse_rocksdb, "B", 120);
+  r.Add(n.bytes_dense_rocksdb, "B", 60);
+  r.Add(n.bytes_sparse_changelog, "B", 50);
+  r.Add(n.bytes_dense_changelog, "B", 100);
+  r.Add(n.latency_p99, "ms", 20);
+  r.Add(n.peak_rss_drain, "MiB", 256);
+  r.Add(n.peak_rss_live, "MiB", 250);
+  r.Add(n.memory_peak_rss, "MiB", 563.2);  // 512 + 10%
+  r.Add(n.memory_growth, "MiB", 563.2 * 0.05);
+  r.Add(n.memory_restart_processed, "s", 2.0);
+  r.Add(n.memory_restart_assigned, "s", 1.5);
+  return r;
+}
+
+TargetInputs Inputs() { return {.memory_budget_mib = 512, .cores = 2, .plotted = true, .files = {"figures.csv"}}; }
+
+std::vector<Verdict> VerdictsOf(const std::vector<TargetResult>& results) {
+  std::vector<Verdict> v;
+  for (const auto& r : results) v.push_back(r.verdict);
+  return v;
+}
+
+TEST(TargetsTest, EveryTargetAtItsBoundIsMet) {
+  const RealisticOptions o = Options();
+  const RealisticFigures n(o);
+  const auto results = JudgeTargets(AtTheBounds(n), n, o, Inputs());
+  ASSERT_EQ(results.size(), 9u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.verdict, Verdict::kMet) << r.target << ": " << r.measured << " " << r.why;
+    EXPECT_EQ(r.why, "") << r.target;
+  }
+}
+
+// Each figure just past its bound fails its own target and only that one.
+TEST(TargetsTest, EachFigureJustPastItsBoundFailsItsTarget) {
+  const RealisticOptions o = Options();
+  const RealisticFigures n(o);
+  struct Case {
+    std::string figure;
+    double value;
+    std::size_t target;  // index into the results
+  };
+  const std::vector<Case> cases = {
+      {n.drain_ratio, 0.49, 0},           {n.live_ratio, 0.79, 1},
+      {n.cpu_drain, 2.01, 2},             {n.bytes_dense_rocksdb, 59.9, 3},
+      {n.bytes_sparse_changelog, 49.9, 3}, {n.latency_p99, 20.5, 4},
+      {n.peak_rss_live, 257, 5},          {n.memory_peak_rss, 563.5, 6},
+      {n.memory_growth, 28.2, 6},         {n.memory_restart_processed, 2.1, 7},
+  };
+  for (const Case& c : cases) {
+    // The bounds' report with this one figure replaced (a figure's median over one value is that value).
+    const Report bounds = AtTheBounds(n);
+    Report r;
+    for (const std::string& name :
+         {n.drain_ratio, n.live_ratio, n.cpu_drain, n.bytes_sparse_rocksdb, n.bytes_dense_rocksdb,
+          n.bytes_sparse_changelog, n.bytes_dense_changelog, n.latency_p99, n.peak_rss_drain, n.peak_rss_live,
+          n.memory_peak_rss, n.memory_growth, n.memory_restart_processed, n.memory_restart_assigned}) {
+      r.Add(name, "", name == c.figure ? c.value : bounds.Of(name).median);
+    }
+    const auto results = JudgeTargets(r, n, o, Inputs());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      EXPECT_EQ(results[i].verdict, i == c.target ? Verdict::kNotMet : Verdict::kMet)
+          << c.figure << " = " << c.value << ": " << results[i].target;
+    }
+    // The live ratio and the drain ratio say what the CPU per record allows on this machine's cores.
+    if (c.target <= 1) {
+      EXPECT_NE(results[c.target].why.find("2 cores hold alertd under 1000000"), std::string::npos);
+    }
+  }
+}
+
+TEST(TargetsTest, TheRestartSaysHowMuchWasTheGroupJoin) {
+  const RealisticOptions o = Options();
+  const RealisticFigures n(o);
+  Report r = AtTheBounds(n);
+  r.Add(n.memory_restart_processed, "s", 19.6);  // two values: the median is (2.0 + 19.6) / 2 = 10.8
+  r.Add(n.memory_restart_assigned, "s", 19.9);   // (1.5 + 19.9) / 2 = 10.7
+  const TargetResult restart = JudgeTargets(r, n, o, Inputs())[7];
+  EXPECT_EQ(restart.verdict, Verdict::kNotMet);
+  EXPECT_EQ(restart.measured, "10.8 s");
+  EXPECT_NE(restart.why.find("10.7 s of it passed before the partitions were assigned"), std::string::npos)
+      << restart.why;
+  EXPECT_NE(restart.why.find("0.10 s after"), std::string::npos) << restart.why;
+}
+
+TEST(TargetsTest, FiguresNotMeasuredAreNotJudged) {
+  const RealisticOptions o = Options(/*memory_workers=*/0);
+  const RealisticFigures n(o);
+  const auto results = JudgeTargets(Report{}, n, o, {.memory_budget_mib = 512, .cores = 2, .plotted = false, .files = {}});
+  std::vector<Verdict> want(8, Verdict::kNotMeasured);
+  want.push_back(Verdict::kNotMet);  // no plot
+  EXPECT_EQ(VerdictsOf(results), want);
+  EXPECT_NE(results[6].why.find("--memory-workers 1000000"), std::string::npos) << results[6].why;
+  // A figure recorded as not measured (NaN) is not judged either.
+  Report r;
+  r.Add(n.cpu_drain, "us", NAN);
+  EXPECT_EQ(JudgeTargets(r, n, o, Inputs())[2].verdict, Verdict::kNotMeasured);
+}
+
+TEST(TargetsTest, ARunOfAnotherSizeIsNotJudgedAgainstTheTargetsPopulation) {
+  RealisticOptions o = Options(/*memory_workers=*/5000);
+  o.workers = 2000;
+  o.latency_rate = 1000;
+  const RealisticFigures n(o);
+  const auto results = JudgeTargets(AtTheBounds(n), n, o, Inputs());
+  EXPECT_EQ(results[4].verdict, Verdict::kNotMeasured) << results[4].why;  // latency at another rate
+  EXPECT_EQ(results[5].verdict, Verdict::kNotMeasured) << results[5].why;  // 2,000 workers, not 20,000
+  EXPECT_EQ(results[6].verdict, Verdict::kNotMeasured) << results[6].why;  // 5,000 workers, not a million
+  EXPECT_EQ(results[7].verdict, Verdict::kNotMeasured) << results[7].why;
+  // The 20,000-worker run over the target at a larger budget says how to run it at the target's.
+  const RealisticOptions twenty = Options();
+  const RealisticFigures m(twenty);
+  Report r = AtTheBounds(m);
+  r.Add(m.peak_rss_drain, "MiB", 370);  // median (256 + 370) / 2 = 313
+  const TargetResult memory = JudgeTargets(r, m, twenty, Inputs())[5];
+  EXPECT_EQ(memory.verdict, Verdict::kNotMet);
+  EXPECT_EQ(memory.measured, "313 MiB at --memory-budget 512");
+  EXPECT_NE(memory.why.find("--alertd-flag=--memory-budget --alertd-flag=256"), std::string::npos);
+}
+
+TEST(TargetsTest, TheBudgetIsTheLastMemoryBudgetFlag) {
+  EXPECT_EQ(MemoryBudgetOf({}, 512), 512u);
+  EXPECT_EQ(MemoryBudgetOf({"--log-level", "info"}, 512), 512u);
+  EXPECT_EQ(MemoryBudgetOf({"--memory-budget", "256"}, 512), 256u);
+  EXPECT_EQ(MemoryBudgetOf({"--memory-budget=300", "--no-sync", "--memory-budget", "128"}, 512), 128u);
+  EXPECT_EQ(MemoryBudgetOf({"--memory-budget"}, 512), 512u);      // no value: alertd refuses it anyway
+  EXPECT_EQ(MemoryBudgetOf({"--memory-budget=lots"}, 512), 512u);  // not a number: likewise
+}
+
+TEST(TargetsTest, TheBlockHasOneLineATargetAndAReasonUnderEachOneNotMet) {
+  const std::vector<TargetResult> results = {
+      {"1a. throughput", "0.13", ">= 0.50", Verdict::kNotMet, "the CPU"},
+      {"3. bytes", "RocksDB 1 / 1 B", "each within 2x", Verdict::kMet, ""},
+  };
+  EXPECT_EQ(FormatTargets(results),
+            "1a. throughput  0.13             target >= 0.50         NOT MET\n"
+            "    why: the CPU\n"
+            "3. bytes        RocksDB 1 / 1 B  target each within 2x  met\n");
+}
+
+}  // namespace
+}  // namespace alertd::bench
