@@ -528,6 +528,7 @@ RealisticFigures::RealisticFigures(const RealisticOptions& o) {
   drain_ratio = r + "drain ratio alertd/consume-only";
   live_ratio = r + "live ratio alertd/consume-only";
   cpu_drain = r + "alertd CPU per record, drain (all threads)";
+  cpu_live = r + "alertd CPU per record, live (all threads)";
   peak_rss_drain = r + "alertd peak RSS, drain";
   peak_rss_live = r + "alertd peak RSS, live and latency";
   growth_drain = r + "alertd RSS growth over the drain's second half";
@@ -615,7 +616,7 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add("realistic: alertd live (while produced)", "records/s", alertd_live.rate);
     report.Add(names.live_ratio, "", alertd_live.rate / consume_live);
     report.Add(names.cpu_drain, "us", alertd_drain.cpu_us_per_record);
-    report.Add("realistic: alertd CPU per record, live (all threads)", "us", alertd_live.cpu_us_per_record);
+    report.Add(names.cpu_live, "us", alertd_live.cpu_us_per_record);
     report.Add(names.peak_rss_drain, "MiB", alertd_drain.peak_rss_mib);
     report.Add(names.growth_drain, "MiB", alertd_drain.second_half_growth_mib);
     report.Add(names.peak_rss_live, "MiB", peak_live);

@@ -30,7 +30,7 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o);
 // and for the targets judged on them (targets.h).
 struct RealisticFigures {
   explicit RealisticFigures(const RealisticOptions& o);
-  std::string drain_ratio, live_ratio, cpu_drain, peak_rss_drain, peak_rss_live, growth_drain;
+  std::string drain_ratio, live_ratio, cpu_drain, cpu_live, peak_rss_drain, peak_rss_live, growth_drain;
   std::string bytes_sparse_rocksdb, bytes_sparse_changelog, bytes_dense_rocksdb, bytes_dense_changelog;
   std::string latency_p99, restart_processed, restart_assigned;
   // The memory run (RealisticOptions::memory_workers).

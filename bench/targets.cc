@@ -167,7 +167,7 @@ std::vector<TargetResult> JudgeTargets(const Report& report, const RealisticFigu
   out.push_back(Ratio("1a. throughput, drain ratio alertd/consume-only", Median(report, names.drain_ratio),
                       kDrainRatio, cpu, in.cores));
   out.push_back(Ratio("1b. throughput, live ratio alertd/consume-only", Median(report, names.live_ratio),
-                      kLiveRatio, cpu, in.cores));
+                      kLiveRatio, Median(report, names.cpu_live), in.cores));
   {
     const std::string target = "2. CPU per record, drain, all threads", wanted = Printf("<= %.1f us", kCpuUs);
     if (!Measured({cpu})) {
