@@ -505,13 +505,12 @@ std::string MemoryRunPrefix(const RealisticOptions& o) {
 int DenseWorkers(const RealisticOptions& o) { return std::max(1, o.workers / 50); }
 
 // The large population: alertd drains it (memory over the run), then kill -9 and a restart.
-void MemoryRun(const RealisticOptions& o, Report& report) {
+void MemoryRun(const RealisticOptions& o, const RealisticFigures& names, Report& report) {
   const Population pop = Fill(o, "memory", o.memory_workers, o.memory_readings_per_day);
   const std::string name = "memory";
   const auto extra = AlertdExtra(o, name, SimTopic(name, "readings"), pop.profiles_topic);
   const Alertd a = StartAlertd(o.alertd_bin, o.bootstrap, o.work, name, extra);
   const AlertdRun run = DrainWithAlertd(a, pop, report, name);
-  const RealisticFigures names(o);
   report.Add(MemoryRunPrefix(o) + "alertd drain", "records/s", run.rate);
   report.Add(MemoryRunPrefix(o) + "alertd CPU per record", "us", run.cpu_us_per_record);
   report.Add(names.memory_peak_rss, "MiB", run.peak_rss_mib);
@@ -577,6 +576,7 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
               "policies), blood pressure (pre-shift checks among them), glucose and body readings; clock-ins and "
               "acknowledgements only in its --scenario week, so none here\n");
   const auto n = static_cast<int64_t>(main.readings.size());
+  const RealisticFigures names(o);
   std::printf("the populations were filled and read back in %.0f s\n", Since(fill_t0));
 
   for (int rep = 0; rep < o.repetitions; ++rep) {
@@ -608,7 +608,6 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     const BytesPerReading sparse_bytes = MeasureBytes(o, sparse, CostName(rep, "sparse"), report);
     const BytesPerReading dense_bytes = MeasureBytes(o, dense, CostName(rep, "dense"), report);
 
-    const RealisticFigures names(o);
     report.Add("realistic: consume-only drain", "records/s", consume_drain);
     report.Add("realistic: alertd drain (changelog on, fsync per commit)", "records/s", alertd_drain.rate);
     report.Add(names.drain_ratio, "", alertd_drain.rate / consume_drain);
@@ -632,8 +631,7 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add(names.restart_assigned, "s", restart.assigned_s);
     std::printf("repetition %d took %.0f s\n", rep + 1, Since(rep_t0));
   }
-  if (o.memory_workers > 0) MemoryRun(o, report);
-  const RealisticFigures names(o);
+  if (o.memory_workers > 0) MemoryRun(o, names, report);
   return {report.Of(names.drain_ratio).median, report.Of(names.live_ratio).median};
 }
 

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
-#include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+
+#include <fmt/format.h>
 
 namespace alertd::bench {
 namespace {
@@ -16,19 +16,6 @@ constexpr int kLatencyRate = 5000, kSmallWorkers = 20000, kLargeWorkers = 100000
 constexpr double kSmallRssMib = 256, kOverBudget = 1.10, kRestartSeconds = 2.0;
 // "Flat": the RSS grew by at most this share of its peak over the drain's second half.
 constexpr double kFlatGrowth = 0.05;
-
-std::string Printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string Printf(const char* format, ...) {
-  va_list args, again;
-  va_start(args, format);
-  va_copy(again, args);
-  const int n = std::vsnprintf(nullptr, 0, format, args);
-  va_end(args);
-  std::string out(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
-  std::vsnprintf(out.data(), out.size() + 1, format, again);
-  va_end(again);
-  return out;
-}
 
 // The median of a figure, NAN when the run did not measure it.
 double Median(const Report& report, const std::string& name) {
@@ -49,11 +36,11 @@ TargetResult NotMeasured(std::string target, std::string wanted, std::string why
 constexpr const char* kCpuProfile = "the README's \"Where a reading's CPU goes\" has the profile of the drain";
 
 TargetResult Ratio(const std::string& target, double ratio, double wanted, double cpu_us, unsigned cores) {
-  if (!Measured({ratio})) return NotMeasured(target, Printf(">= %.2f", wanted), "no realistic repetition ran");
-  TargetResult r{target, Printf("%.2f", ratio), Printf(">= %.2f", wanted), Judge(ratio >= wanted), ""};
+  if (!Measured({ratio})) return NotMeasured(target, fmt::format(">= {:.2f}", wanted), "no realistic repetition ran");
+  TargetResult r{target, fmt::format("{:.2f}", ratio), fmt::format(">= {:.2f}", wanted), Judge(ratio >= wanted), ""};
   if (r.verdict == Verdict::kNotMet) {
-    r.why = Printf("at %.1f us of CPU per record, %u cores hold alertd under %.0f records/s; %s", cpu_us, cores,
-                   cores * 1e6 / cpu_us, kCpuProfile);
+    r.why = fmt::format("at {:.1f} us of CPU per record, {} cores hold alertd under {:.0f} records/s; {}", cpu_us,
+                        cores, cores * 1e6 / cpu_us, kCpuProfile);
   }
   return r;
 }
@@ -67,20 +54,21 @@ TargetResult Bytes(const Report& report, const RealisticFigures& n) {
   }
   const double rocks = std::max(sr, dr) / std::min(sr, dr), changelog = std::max(sc, dc) / std::min(sc, dc);
   return {target,
-          Printf("RocksDB %.0f / %.0f B (%.2fx), changelog %.0f / %.0f B (%.2fx)", sr, dr, rocks, sc, dc, changelog),
+          fmt::format("RocksDB {:.0f} / {:.0f} B ({:.2f}x), changelog {:.0f} / {:.0f} B ({:.2f}x)", sr, dr, rocks, sc,
+                      dc, changelog),
           wanted, Judge(rocks <= kBytesSpread && changelog <= kBytesSpread), ""};
 }
 
 TargetResult Latency(const Report& report, const RealisticFigures& n, const RealisticOptions& o) {
-  const std::string target = "4. latency p99, produce to escalation", wanted = Printf("<= %.0f ms", kLatencyMs);
+  const std::string target = "4. latency p99, produce to escalation", wanted = fmt::format("<= {:.0f} ms", kLatencyMs);
   if (o.latency_rate != kLatencyRate) {
-    return NotMeasured(target, wanted, Printf("measured at %d readings/s; the target is at %d", o.latency_rate,
-                                              kLatencyRate));
+    return NotMeasured(target, wanted,
+                       fmt::format("measured at {} readings/s; the target is at {}", o.latency_rate, kLatencyRate));
   }
   const double p99 = Median(report, n.latency_p99);
   if (!Measured({p99})) return NotMeasured(target, wanted, "no latency phase ran");
-  TargetResult r{target, Printf("%.0f ms at %d readings/s", p99, o.latency_rate), wanted, Judge(p99 <= kLatencyMs),
-                 ""};
+  TargetResult r{target, fmt::format("{:.0f} ms at {} readings/s", p99, o.latency_rate), wanted,
+                 Judge(p99 <= kLatencyMs), ""};
   if (r.verdict == Verdict::kNotMet) {
     r.why = "each commit waits for its changelog's round trip to the embedded cluster on the same 2 cores; the "
             "README's \"The latency's tail is the changelog's round trip\" measures it";
@@ -90,19 +78,20 @@ TargetResult Latency(const Report& report, const RealisticFigures& n, const Real
 
 TargetResult SmallMemory(const Report& report, const RealisticFigures& n, const RealisticOptions& o,
                          uint64_t budget_mib) {
-  const std::string target = Printf("5a. peak RSS, %d workers", kSmallWorkers);
-  const std::string wanted = Printf("<= %.0f MiB", kSmallRssMib);
+  const std::string target = fmt::format("5a. peak RSS, {} workers", kSmallWorkers);
+  const std::string wanted = fmt::format("<= {:.0f} MiB", kSmallRssMib);
   if (o.workers != kSmallWorkers) {
-    return NotMeasured(target, wanted, Printf("this run had %d workers (--workers)", o.workers));
+    return NotMeasured(target, wanted, fmt::format("this run had {} workers (--workers)", o.workers));
   }
   const double peak = std::max(Median(report, n.peak_rss_drain), Median(report, n.peak_rss_live));
   if (!Measured({peak})) return NotMeasured(target, wanted, "no realistic repetition ran");
-  TargetResult r{target, Printf("%.0f MiB at --memory-budget %llu", peak, static_cast<unsigned long long>(budget_mib)),
+  TargetResult r{target, fmt::format("{:.0f} MiB at --memory-budget {}", peak, budget_mib),
                  wanted, Judge(peak <= kSmallRssMib), ""};
   if (r.verdict == Verdict::kNotMet && budget_mib > kSmallRssMib) {
-    r.why = Printf("the budget bounds the RSS, and this run's is %llu MiB: --alertd-flag=--memory-budget "
-                   "--alertd-flag=256 runs it at the target's",
-                   static_cast<unsigned long long>(budget_mib));
+    r.why = fmt::format(
+        "the budget bounds the RSS, and this run's is {} MiB: --alertd-flag=--memory-budget --alertd-flag=256 runs "
+        "it at the target's",
+        budget_mib);
   }
   return r;
 }
@@ -111,17 +100,19 @@ TargetResult LargeMemory(const Report& report, const RealisticFigures& n, const 
                          uint64_t budget_mib) {
   const std::string target = "5b. peak RSS and its growth, the memory run";
   const double limit = kOverBudget * static_cast<double>(budget_mib);
-  const std::string wanted = Printf("<= %.0f MiB (budget + 10%%), growth <= %.0f%% of it", limit, 100 * kFlatGrowth);
+  const std::string wanted =
+      fmt::format("<= {:.0f} MiB (budget + 10%), growth <= {:.0f}% of it", limit, 100 * kFlatGrowth);
   if (o.memory_workers == 0) {
-    return NotMeasured(target, wanted, Printf("no memory run: --memory-workers %d runs it", kLargeWorkers));
+    return NotMeasured(target, wanted, fmt::format("no memory run: --memory-workers {} runs it", kLargeWorkers));
   }
   const double peak = Median(report, n.memory_peak_rss), growth = Median(report, n.memory_growth);
   if (!Measured({peak, growth})) return NotMeasured(target, wanted, "the memory run did not finish");
   TargetResult r{target,
-                 Printf("%.0f MiB, %+.1f MiB over the second half, %d workers", peak, growth, o.memory_workers),
+                 fmt::format("{:.0f} MiB, {:+.1f} MiB over the second half, {} workers", peak, growth,
+                             o.memory_workers),
                  wanted, Judge(peak <= limit && growth <= kFlatGrowth * peak), ""};
   if (o.memory_workers != kLargeWorkers) {
-    r.why = Printf("the target is for %d workers", kLargeWorkers);
+    r.why = fmt::format("the target is for {} workers", kLargeWorkers);
     if (r.verdict == Verdict::kMet) r.verdict = Verdict::kNotMeasured;
   }
   return r;
@@ -130,20 +121,21 @@ TargetResult LargeMemory(const Report& report, const RealisticFigures& n, const 
 TargetResult Restart(const Report& report, const RealisticFigures& n, const RealisticOptions& o) {
   const bool large = o.memory_workers > 0;
   const int workers = large ? o.memory_workers : o.workers;
-  const std::string target = Printf("6. restart after kill -9, %d workers' state", workers);
-  const std::string wanted = Printf("first reading <= %.0f s after start", kRestartSeconds);
+  const std::string target = fmt::format("6. restart after kill -9, {} workers' state", workers);
+  const std::string wanted = fmt::format("first reading <= {:.0f} s after start", kRestartSeconds);
   const double processed = Median(report, large ? n.memory_restart_processed : n.restart_processed);
   const double assigned = Median(report, large ? n.memory_restart_assigned : n.restart_assigned);
   if (!Measured({processed})) return NotMeasured(target, wanted, "no restart was measured");
-  TargetResult r{target, Printf("%.1f s", processed), wanted, Judge(processed <= kRestartSeconds), ""};
+  TargetResult r{target, fmt::format("{:.1f} s", processed), wanted, Judge(processed <= kRestartSeconds), ""};
   if (r.verdict == Verdict::kNotMet && Measured({assigned})) {
-    r.why = Printf("%.1f s of it passed before the partitions were assigned (the group join: the embedded cluster "
-                   "ignores group.instance.id, so the killed member's session runs out first), %.2f s after",
-                   assigned, processed - assigned);
+    r.why = fmt::format(
+        "{:.1f} s of it passed before the partitions were assigned (the group join: the embedded cluster ignores "
+        "group.instance.id, so the killed member's session runs out first), {:.2f} s after",
+        assigned, processed - assigned);
   }
   if (workers != kLargeWorkers) {
-    r.why += std::string(r.why.empty() ? "" : "; ") + Printf("the target is with %d workers: --memory-workers %d",
-                                                              kLargeWorkers, kLargeWorkers);
+    r.why += std::string(r.why.empty() ? "" : "; ") +
+             fmt::format("the target is with {} workers: --memory-workers {}", kLargeWorkers, kLargeWorkers);
     if (r.verdict == Verdict::kMet) r.verdict = Verdict::kNotMeasured;
   }
   return r;
@@ -169,11 +161,12 @@ std::vector<TargetResult> JudgeTargets(const Report& report, const RealisticFigu
   out.push_back(Ratio("1b. throughput, live ratio alertd/consume-only", Median(report, names.live_ratio),
                       kLiveRatio, Median(report, names.cpu_live), in.cores));
   {
-    const std::string target = "2. CPU per record, drain, all threads", wanted = Printf("<= %.1f us", kCpuUs);
+    const std::string target = "2. CPU per record, drain, all threads", wanted = fmt::format("<= {:.1f} us", kCpuUs);
     if (!Measured({cpu})) {
       out.push_back(NotMeasured(target, wanted, "no realistic repetition ran"));
     } else {
-      out.push_back({target, Printf("%.1f us", cpu), wanted, Judge(cpu <= kCpuUs), cpu <= kCpuUs ? "" : kCpuProfile});
+      out.push_back(
+          {target, fmt::format("{:.1f} us", cpu), wanted, Judge(cpu <= kCpuUs), cpu <= kCpuUs ? "" : kCpuProfile});
     }
   }
   out.push_back(Bytes(report, names));
@@ -199,9 +192,8 @@ std::string FormatTargets(const std::vector<TargetResult>& results) {
   }
   std::string out;
   for (const TargetResult& r : results) {
-    out += Printf("%-*s  %-*s  target %-*s  %s\n", static_cast<int>(target_width), r.target.c_str(),
-                  static_cast<int>(measured_width), r.measured.c_str(), static_cast<int>(wanted_width),
-                  r.wanted.c_str(), Word(r.verdict));
+    out += fmt::format("{:<{}}  {:<{}}  target {:<{}}  {}\n", r.target, target_width, r.measured, measured_width,
+                       r.wanted, wanted_width, Word(r.verdict));
     if (!r.why.empty()) out += "    why: " + r.why + "\n";
   }
   return out;

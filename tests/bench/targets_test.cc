@@ -119,7 +119,8 @@ TEST(TargetsTest, TheRestartSaysHowMuchWasTheGroupJoin) {
 TEST(TargetsTest, FiguresNotMeasuredAreNotJudged) {
   const RealisticOptions o = Options(/*memory_workers=*/0);
   const RealisticFigures n(o);
-  const auto results = JudgeTargets(Report{}, n, o, {.memory_budget_mib = 512, .cores = 2, .plotted = false, .files = {}});
+  const auto results =
+      JudgeTargets(Report{}, n, o, {.memory_budget_mib = 512, .cores = 2, .plotted = false, .files = {}});
   std::vector<Verdict> want(8, Verdict::kNotMeasured);
   want.push_back(Verdict::kNotMet);  // no plot
   EXPECT_EQ(VerdictsOf(results), want);
