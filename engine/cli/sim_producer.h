@@ -32,7 +32,7 @@ class DeliveryTally : public RdKafka::DeliveryReportCb {
 // alertd-sim's producer: records queued with backpressure, delivery counted, a fatal error thrown.
 class SimProducer {
  public:
-  // engine/kafka's producer settings, the engine's own: idempotent, linger.ms=5, and the Java
+  // engine/kafka's producer settings, the engine's own: idempotent, linger.ms=1, and the Java
   // client's murmur2_random partitioner, so that every producer of these topics, in any language,
   // puts a worker on the same partition number and co-partitioning holds.
   explicit SimProducer(const tool::KafkaClientOptions& kafka);
