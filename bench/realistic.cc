@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "bench/bench_support.h"
+#include "bench/floor.h"
 #include "engine/kafka/clients.h"
 #include "health.pb.h"
 #include "tests/support/records.h"
@@ -27,6 +28,9 @@ namespace hg = healthgrid::v1;
 
 constexpr double kSampleSeconds = 0.5;
 constexpr int kProbeEvery = 50;  // one reading in 50 of the latency phase is a probe
+// The floor commits as often as alertd does in the drain: ~10,000 records a commit (2.4M records in
+// ~200-300 commits).
+constexpr int kFloorRecordsPerCommit = 10000;
 
 // One Kafka record as alertd-sim wrote it; replayed to the same partition, so readings stay with their
 // worker's profile (alertd's input topics are co-partitioned).
@@ -540,6 +544,10 @@ RealisticFigures::RealisticFigures(const RealisticOptions& o) {
   latency_p99 = r + "latency p99 at " + std::to_string(o.latency_rate) + " readings/s";
   restart_processed = r + "restart after kill -9, start to first reading processed";
   restart_assigned = r + "restart after kill -9, start to partitions assigned";
+  const std::string floor = r + "the stack's floor (consume, 1 RocksDB put, 1 changelog record per record)";
+  floor_drain = floor + ", drain";
+  floor_ratio = floor + ", drain ratio floor/consume-only";
+  floor_cpu = floor + ", CPU per record";
   const std::string m = MemoryRunPrefix(o);
   memory_peak_rss = m + "alertd peak RSS";
   memory_growth = m + "alertd RSS growth over the second half";
@@ -555,6 +563,7 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o) {
   }
   if (o.memory_workers > 0) topics.push_back(ChangelogOf("memory"));
   for (int rep = 0; rep < o.repetitions; ++rep) {
+    topics.push_back(ChangelogOf(RepName(rep, "floor")));
     for (const char* what : {"drain", "live"}) {
       topics.push_back(RepName(rep, what) + "-readings");
       topics.push_back(ChangelogOf(RepName(rep, what)));
@@ -595,6 +604,11 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
       alertd_drain = DrainWithAlertd(a, main, report, drain);
       Stop(a.pid);
     }
+    const FloorRun floor = DrainFloor(o.bootstrap, drain + "-readings", ChangelogOf(RepName(rep, "floor")), n,
+                                      o.work + "/db-" + RepName(rep, "floor"), kFloorRecordsPerCommit);
+    std::printf("%s-floor: the stack's floor drained %" PRId64 " records at %.0f records/s, %.2f us CPU/record, in "
+                "%" PRId64 " commits\n",
+                drain.c_str(), n, floor.rate, floor.cpu_us_per_record, floor.commits);
     // alertd while the stream is produced; the same instance, holding the population's state, then
     // serves the latency phase and is killed for the restart.
     const auto live_extra = AlertdExtra(o, live, live + "-readings", main.profiles_topic);
@@ -615,6 +629,9 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add("realistic: alertd live (while produced)", "records/s", alertd_live.rate);
     report.Add(names.live_ratio, "", alertd_live.rate / consume_live);
     report.Add(names.cpu_drain, "us", alertd_drain.cpu_us_per_record);
+    report.Add(names.floor_drain, "records/s", floor.rate);
+    report.Add(names.floor_ratio, "", floor.rate / consume_drain);
+    report.Add(names.floor_cpu, "us", floor.cpu_us_per_record);
     report.Add(names.cpu_live, "us", alertd_live.cpu_us_per_record);
     report.Add(names.peak_rss_drain, "MiB", alertd_drain.peak_rss_mib);
     report.Add(names.growth_drain, "MiB", alertd_drain.second_half_growth_mib);

@@ -33,6 +33,8 @@ struct RealisticFigures {
   std::string drain_ratio, live_ratio, cpu_drain, cpu_live, peak_rss_drain, peak_rss_live, growth_drain;
   std::string bytes_sparse_rocksdb, bytes_sparse_changelog, bytes_dense_rocksdb, bytes_dense_changelog;
   std::string latency_p99, restart_processed, restart_assigned;
+  // The stack's floor on the drain's topic (floor.h).
+  std::string floor_cpu, floor_drain, floor_ratio;
   // The memory run (RealisticOptions::memory_workers).
   std::string memory_peak_rss, memory_growth, memory_restart_processed, memory_restart_assigned;
 };
@@ -42,7 +44,7 @@ struct Ratios {
 };
 
 // Fills the topics with alertd-sim, then each repetition: the bare consumer while the stream is produced
-// and again draining it, alertd draining it, alertd while it is produced, latency at a steady rate,
+// and again draining it, alertd draining it, the stack's floor draining it (floor.h), alertd while it is produced, latency at a steady rate,
 // restart after kill -9, bytes per reading for sparse and dense workers; then the memory run if asked.
 // Each figure goes to `report`; prints a line per measurement.
 Ratios RunRealistic(const RealisticOptions& o, Report& report);

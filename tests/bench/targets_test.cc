@@ -116,6 +116,36 @@ TEST(TargetsTest, TheRestartSaysHowMuchWasTheGroupJoin) {
   EXPECT_NE(restart.why.find("0.10 s after"), std::string::npos) << restart.why;
 }
 
+// The CPU and drain targets, not met, quote the stack's floor from the same run when it was measured,
+// and only then; either way they point at the profile.
+TEST(TargetsTest, TheCpuAndDrainTargetsQuoteTheStacksFloorOfTheRun) {
+  const RealisticOptions o = Options();
+  const RealisticFigures n(o);
+  Report r = AtTheBounds(n);
+  r.Add(n.cpu_drain, "us", 18.0);  // two values: the median is (2.0 + 18.0) / 2 = 10.0
+  const TargetResult without = JudgeTargets(r, n, o, Inputs())[2];
+  EXPECT_EQ(without.verdict, Verdict::kNotMet);
+  EXPECT_EQ(without.why.find("floor"), std::string::npos) << without.why;
+  EXPECT_NE(without.why.find("Where a reading's CPU goes"), std::string::npos) << without.why;
+  r.Add(n.floor_cpu, "us", 4.25);
+  const TargetResult with = JudgeTargets(r, n, o, Inputs())[2];
+  EXPECT_EQ(with.measured, "10.0 us");
+  EXPECT_NE(with.why.find("the stack's floor in this run (consume, one RocksDB put and one changelog record per "
+                          "record, nothing else) took 4.2 us"),
+            std::string::npos)
+      << with.why;
+  EXPECT_NE(with.why.find("Where a reading's CPU goes"), std::string::npos) << with.why;
+  // So does the drain ratio, with the floor's own ratio; the live ratio has no floor to quote.
+  r.Add(n.drain_ratio, "", 0.1);  // median (0.5 + 0.1) / 2 = 0.3
+  r.Add(n.live_ratio, "", 0.2);   // median (0.8 + 0.2) / 2 = 0.5
+  EXPECT_EQ(JudgeTargets(r, n, o, Inputs())[0].why.find("floor"), std::string::npos);
+  r.Add(n.floor_ratio, "", 0.36);
+  const auto ratios = JudgeTargets(r, n, o, Inputs());
+  EXPECT_EQ(ratios[0].verdict, Verdict::kNotMet);
+  EXPECT_NE(ratios[0].why.find("the stack's floor in this run reached 0.36; "), std::string::npos) << ratios[0].why;
+  EXPECT_EQ(ratios[1].why.find("floor"), std::string::npos) << ratios[1].why;
+}
+
 TEST(TargetsTest, FiguresNotMeasuredAreNotJudged) {
   const RealisticOptions o = Options(/*memory_workers=*/0);
   const RealisticFigures n(o);

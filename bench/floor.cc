@@ -1,0 +1,101 @@
+// The stack's floor: consume, one RocksDB put and one changelog record per record, committed in batches.
+#include "bench/floor.h"
+
+#include <librdkafka/rdkafka.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "bench/bench_support.h"
+#include "engine/kafka/clients.h"
+
+namespace alertd::bench {
+namespace {
+
+class Refusals : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& m) override {
+    if (m.err() != RdKafka::ERR_NO_ERROR) failed.fetch_add(1);
+  }
+  std::atomic<int64_t> failed{0};
+};
+
+using Message = std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)>;
+
+std::string KeyOf(const rd_kafka_message_t& m) {
+  std::string key(12, '\0');
+  for (int i = 0; i < 4; ++i) key[i] = static_cast<char>(static_cast<uint32_t>(m.partition) >> (24 - 8 * i));
+  for (int i = 0; i < 8; ++i) key[4 + i] = static_cast<char>(static_cast<uint64_t>(m.offset) >> (56 - 8 * i));
+  return key;
+}
+
+}  // namespace
+
+FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, const std::string& changelog_topic,
+                    int64_t n, const std::string& db_path, int records_per_commit) {
+  std::filesystem::remove_all(db_path);
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.compression = rocksdb::kLZ4Compression;  // as alertd's store picks where the build has it
+  rocksdb::DB* raw_db = nullptr;
+  if (const rocksdb::Status st = rocksdb::DB::Open(options, db_path, &raw_db); !st.ok()) {
+    Die("floor: RocksDB at " + db_path + ": " + st.ToString());
+  }
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  Refusals refusals;
+  auto producer = kafka::NewProducer(bootstrap, {{"acks", "all"}}, &refusals, nullptr);
+  if (!producer.ok()) Die("floor: " + std::string(producer.status().message()));
+  auto& p = **producer;
+  const auto consumer = JoinedConsumer(bootstrap, "bench-floor-" + topic, topic);
+
+  rocksdb::WriteBatch batch;
+  rocksdb::WriteOptions durable;
+  durable.sync = true;
+  std::vector<Message> window;
+  FloorRun run;
+  int64_t seen = 0;
+  Clock::time_point first;
+  double cpu0 = 0;
+  const auto commit = [&] {
+    if (p.flush(60000) != RdKafka::ERR_NO_ERROR) Die("floor: the changelog's records not acknowledged in 60 s");
+    if (refusals.failed.load() > 0) Die("floor: the broker refused changelog records");
+    if (const rocksdb::Status st = db->Write(durable, &batch); !st.ok()) Die("floor: RocksDB write: " + st.ToString());
+    batch.Clear();
+    window.clear();  // the changelog's copies are acknowledged, the store's written: the records may go
+    ++run.commits;
+  };
+  auto last_record = Clock::now();
+  while (seen < n) {
+    if (Since(last_record) > 60) Die("floor: no record from " + topic + " for 60 s");
+    Message m(rd_kafka_consumer_poll(consumer->c_ptr(), 100), &rd_kafka_message_destroy);
+    if (!m || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    last_record = Clock::now();
+    if (seen++ == 0) {
+      first = Clock::now();
+      cpu0 = CpuSeconds(getpid());
+    }
+    const std::string key = KeyOf(*m);
+    batch.Put(key, rocksdb::Slice(static_cast<const char*>(m->payload), m->len));
+    while (p.produce(changelog_topic, m->partition, 0, m->payload, m->len, key.data(), key.size(), 0, nullptr) ==
+           RdKafka::ERR__QUEUE_FULL) {
+      p.poll(10);
+    }
+    p.poll(0);
+    window.push_back(std::move(m));  // the producer reads the payload in place (no copy) until acknowledged
+    if (static_cast<int64_t>(window.size()) >= records_per_commit || seen == n) commit();
+  }
+  run.rate = static_cast<double>(seen) / Since(first);
+  run.cpu_us_per_record = (CpuSeconds(getpid()) - cpu0) * 1e6 / static_cast<double>(seen);
+  consumer->close();
+  db.reset();
+  std::filesystem::remove_all(db_path);  // nothing reads it after: only its cost counts
+  return run;
+}
+
+}  // namespace alertd::bench
