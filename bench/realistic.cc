@@ -461,6 +461,17 @@ Restart MeasureRestart(const RealisticOptions& o, const Alertd& held, const std:
   return r;
 }
 
+// Static membership (--instance-id), as deploy/ runs alertd: on a broker, the instance restarted after
+// kill -9 gets its partitions back without a rebalance. The embedded cluster ignores it (README,
+// "The restart and static membership"), so there the restart waits for the killed member's session.
+std::vector<std::string> AlertdExtra(const RealisticOptions& o, const std::string& name, const std::string& topic,
+                                     const std::string& profiles_topic) {
+  std::vector<std::string> extra{"--group", GroupOf(name), "--instance-id", GroupOf(name) + "-0", "--readings-topic",
+                                 topic, "--profiles-topic", profiles_topic};
+  extra.insert(extra.end(), o.alertd_flags.begin(), o.alertd_flags.end());
+  return extra;
+}
+
 struct BytesPerReading {
   double rocksdb = 0, changelog = 0;
 };
@@ -471,10 +482,8 @@ struct BytesPerReading {
 BytesPerReading MeasureBytes(const RealisticOptions& o, const Population& pop, const std::string& name,
                              Report& report) {
   const std::string topic = name + "-readings";
-  std::vector<std::string> extra{"--group", GroupOf(name), "--readings-topic", topic, "--profiles-topic",
-                                 pop.profiles_topic};
-  extra.insert(extra.end(), o.alertd_flags.begin(), o.alertd_flags.end());
-  const Alertd a = StartAlertd(o.alertd_bin, o.bootstrap, o.work, name, extra);
+  const Alertd a =
+      StartAlertd(o.alertd_bin, o.bootstrap, o.work, name, AlertdExtra(o, name, topic, pop.profiles_topic));
   Watch w(a, name, report);
   const double profiles = static_cast<double>(pop.profiles.size());
   w.Until([&] { return w.Committed() >= profiles; }, 300, "the roster committed");
@@ -493,13 +502,6 @@ BytesPerReading MeasureBytes(const RealisticOptions& o, const Population& pop, c
   return b;
 }
 
-std::vector<std::string> AlertdExtra(const RealisticOptions& o, const std::string& name, const std::string& topic,
-                                     const std::string& profiles_topic) {
-  std::vector<std::string> extra{"--group", GroupOf(name), "--readings-topic", topic, "--profiles-topic",
-                                 profiles_topic};
-  extra.insert(extra.end(), o.alertd_flags.begin(), o.alertd_flags.end());
-  return extra;
-}
 
 std::string MemoryRunPrefix(const RealisticOptions& o) {
   return "memory run (" + std::to_string(o.memory_workers) + " workers): ";
