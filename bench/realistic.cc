@@ -502,7 +502,6 @@ BytesPerReading MeasureBytes(const RealisticOptions& o, const Population& pop, c
   return b;
 }
 
-
 std::string MemoryRunPrefix(const RealisticOptions& o) {
   return "memory run (" + std::to_string(o.memory_workers) + " workers): ";
 }
