@@ -10,6 +10,8 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bench/bench_support.h"
@@ -38,7 +40,7 @@ std::string KeyOf(const rd_kafka_message_t& m) {
 }  // namespace
 
 FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, const std::string& changelog_topic,
-                    int64_t n, const std::string& db_path, int records_per_commit) {
+                    int64_t n, const std::string& db_path, int records_per_commit, FloorWrites writes) {
   std::filesystem::remove_all(db_path);
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -57,19 +59,41 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
   rocksdb::WriteBatch batch;
   rocksdb::WriteOptions durable;
   durable.sync = true;
+  // Whatever the producer reads in place (no copy) until the broker acknowledges it: the records
+  // themselves, or each worker's run of them.
   std::vector<Message> window;
+  std::unordered_map<std::string, std::string> runs;  // partition + worker -> the commit's payloads
+  int64_t in_window = 0;
   FloorRun run;
-  int64_t seen = 0;
-  Clock::time_point first;
-  double cpu0 = 0;
+  const auto send = [&](int32_t partition, const std::string& key, const void* value, size_t len) {
+    batch.Put(key, rocksdb::Slice(static_cast<const char*>(value), len));
+    ++run.writes;
+    while (p.produce(changelog_topic, partition, 0, const_cast<void*>(value), len, key.data(), key.size(), 0,
+                     nullptr) == RdKafka::ERR__QUEUE_FULL) {
+      p.poll(10);
+    }
+    p.poll(0);
+  };
   const auto commit = [&] {
+    for (const auto& [worker, payloads] : runs) {
+      int32_t partition = 0;
+      for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(worker[i]);
+      std::string key = worker;
+      for (int i = 0; i < 8; ++i) key += static_cast<char>(static_cast<uint64_t>(run.commits) >> (56 - 8 * i));
+      send(partition, key, payloads.data(), payloads.size());
+    }
     if (p.flush(60000) != RdKafka::ERR_NO_ERROR) Die("floor: the changelog's records not acknowledged in 60 s");
     if (refusals.failed.load() > 0) Die("floor: the broker refused changelog records");
     if (const rocksdb::Status st = db->Write(durable, &batch); !st.ok()) Die("floor: RocksDB write: " + st.ToString());
     batch.Clear();
-    window.clear();  // the changelog's copies are acknowledged, the store's written: the records may go
+    window.clear();  // acknowledged and written: what the producer read may go
+    runs.clear();
+    in_window = 0;
     ++run.commits;
   };
+  int64_t seen = 0;
+  Clock::time_point first;
+  double cpu0 = 0;
   auto last_record = Clock::now();
   while (seen < n) {
     if (Since(last_record) > 60) Die("floor: no record from " + topic + " for 60 s");
@@ -80,15 +104,15 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
       first = Clock::now();
       cpu0 = CpuSeconds(getpid());
     }
-    const std::string key = KeyOf(*m);
-    batch.Put(key, rocksdb::Slice(static_cast<const char*>(m->payload), m->len));
-    while (p.produce(changelog_topic, m->partition, 0, m->payload, m->len, key.data(), key.size(), 0, nullptr) ==
-           RdKafka::ERR__QUEUE_FULL) {
-      p.poll(10);
+    if (writes == FloorWrites::kPerRecord) {
+      send(m->partition, KeyOf(*m), m->payload, m->len);
+      window.push_back(std::move(m));
+    } else {
+      std::string worker = KeyOf(*m).substr(0, 4);
+      worker.append(static_cast<const char*>(m->key), m->key_len);
+      runs[worker].append(static_cast<const char*>(m->payload), m->len);
     }
-    p.poll(0);
-    window.push_back(std::move(m));  // the producer reads the payload in place (no copy) until acknowledged
-    if (static_cast<int64_t>(window.size()) >= records_per_commit || seen == n) commit();
+    if (++in_window >= records_per_commit || seen == n) commit();
   }
   run.rate = static_cast<double>(seen) / Since(first);
   run.cpu_us_per_record = (CpuSeconds(getpid()) - cpu0) * 1e6 / static_cast<double>(seen);

@@ -549,6 +549,10 @@ RealisticFigures::RealisticFigures(const RealisticOptions& o) {
   floor_drain = floor + ", drain";
   floor_ratio = floor + ", drain ratio floor/consume-only";
   floor_cpu = floor + ", CPU per record";
+  const std::string coalesced = r + "the stack's floor, one write of each kind per worker and commit";
+  coalesced_floor_drain = coalesced + ", drain";
+  coalesced_floor_ratio = coalesced + ", drain ratio/consume-only";
+  coalesced_floor_cpu = coalesced + ", CPU per record";
   const std::string m = MemoryRunPrefix(o);
   memory_peak_rss = m + "alertd peak RSS";
   memory_growth = m + "alertd RSS growth over the second half";
@@ -565,6 +569,7 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o) {
   if (o.memory_workers > 0) topics.push_back(ChangelogOf("memory"));
   for (int rep = 0; rep < o.repetitions; ++rep) {
     topics.push_back(ChangelogOf(RepName(rep, "floor")));
+    topics.push_back(ChangelogOf(RepName(rep, "coalesced-floor")));
     for (const char* what : {"drain", "live"}) {
       topics.push_back(RepName(rep, what) + "-readings");
       topics.push_back(ChangelogOf(RepName(rep, what)));
@@ -605,11 +610,17 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
       alertd_drain = DrainWithAlertd(a, main, report, drain);
       Stop(a.pid);
     }
-    const FloorRun floor = DrainFloor(o.bootstrap, drain + "-readings", ChangelogOf(RepName(rep, "floor")), n,
-                                      o.work + "/db-" + RepName(rep, "floor"), kFloorRecordsPerCommit);
-    std::printf("%s-floor: the stack's floor drained %" PRId64 " records at %.0f records/s, %.2f us CPU/record, in "
-                "%" PRId64 " commits\n",
-                drain.c_str(), n, floor.rate, floor.cpu_us_per_record, floor.commits);
+    const auto drain_floor = [&](const std::string& what, FloorWrites writes) {
+      const FloorRun f = DrainFloor(o.bootstrap, drain + "-readings", ChangelogOf(RepName(rep, what)), n,
+                                    o.work + "/db-" + RepName(rep, what), kFloorRecordsPerCommit, writes);
+      std::printf("%s-%s: the stack's floor drained %" PRId64 " records at %.0f records/s, %.2f us CPU/record, in "
+                  "%" PRId64 " commits, %.2f writes per record\n",
+                  drain.c_str(), what.c_str(), n, f.rate, f.cpu_us_per_record, f.commits,
+                  static_cast<double>(f.writes) / static_cast<double>(n));
+      return f;
+    };
+    const FloorRun floor = drain_floor("floor", FloorWrites::kPerRecord);
+    const FloorRun coalesced_floor = drain_floor("coalesced-floor", FloorWrites::kPerWorkerPerCommit);
     // alertd while the stream is produced; the same instance, holding the population's state, then
     // serves the latency phase and is killed for the restart.
     const auto live_extra = AlertdExtra(o, live, live + "-readings", main.profiles_topic);
@@ -633,6 +644,9 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add(names.floor_drain, "records/s", floor.rate);
     report.Add(names.floor_ratio, "", floor.rate / consume_drain);
     report.Add(names.floor_cpu, "us", floor.cpu_us_per_record);
+    report.Add(names.coalesced_floor_drain, "records/s", coalesced_floor.rate);
+    report.Add(names.coalesced_floor_ratio, "", coalesced_floor.rate / consume_drain);
+    report.Add(names.coalesced_floor_cpu, "us", coalesced_floor.cpu_us_per_record);
     report.Add(names.cpu_live, "us", alertd_live.cpu_us_per_record);
     report.Add(names.peak_rss_drain, "MiB", alertd_drain.peak_rss_mib);
     report.Add(names.growth_drain, "MiB", alertd_drain.second_half_growth_mib);

@@ -33,8 +33,10 @@ struct RealisticFigures {
   std::string drain_ratio, live_ratio, cpu_drain, cpu_live, peak_rss_drain, peak_rss_live, growth_drain;
   std::string bytes_sparse_rocksdb, bytes_sparse_changelog, bytes_dense_rocksdb, bytes_dense_changelog;
   std::string latency_p99, restart_processed, restart_assigned;
-  // The stack's floor on the drain's topic (floor.h).
+  // The stack's floor on the drain's topic (floor.h): a write of each kind per record, and per worker
+  // and commit.
   std::string floor_cpu, floor_drain, floor_ratio;
+  std::string coalesced_floor_cpu, coalesced_floor_drain, coalesced_floor_ratio;
   // The memory run (RealisticOptions::memory_workers).
   std::string memory_peak_rss, memory_growth, memory_restart_processed, memory_restart_assigned;
 };
