@@ -1,4 +1,4 @@
-// The stack's floor: consume, one RocksDB put and one changelog record per record, committed in batches.
+// The stack's floor: the least a pipeline with a changelog does for the records it drains (floor.h).
 #include "bench/floor.h"
 
 #include <librdkafka/rdkafka.h>
@@ -54,7 +54,8 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
   auto producer = kafka::NewProducer(bootstrap, {{"acks", "all"}}, &refusals, nullptr);
   if (!producer.ok()) Die("floor: " + std::string(producer.status().message()));
   auto& p = **producer;
-  const auto consumer = JoinedConsumer(bootstrap, "bench-floor-" + topic, topic);
+  // A group of its own per floor (named after its changelog): each drains the topic from the start.
+  const auto consumer = JoinedConsumer(bootstrap, "bench-" + changelog_topic, topic);
 
   rocksdb::WriteBatch batch;
   rocksdb::WriteOptions durable;
