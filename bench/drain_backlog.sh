@@ -47,7 +47,10 @@ for i in "${!bins[@]}"; do
   for _ in $(seq 100); do [ -s "$WORK/port$i" ] && break; sleep 0.1; done
   port=$(cat "$WORK/port$i")
   launched=$(date +%s.%N)
-  while [ "$(metric "$port" alertd_readings_total)" -eq 0 ]; do sleep 0.05; done
+  while [ "$(metric "$port" alertd_readings_total)" -eq 0 ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "${bins[$i]} exited before its first reading: $WORK/alertd$i.log" >&2; exit 1; }
+    sleep 0.05
+  done
   start=$(date +%s.%N) cpu0=$(cpu_of $pid) kafka_cpu0=$(cpu_of $kafka) committed0=$(metric "$port" alertd_committed_records_total)
   last=-1 steady=0 done_at=$start
   # Drained: records committed, no lag, and nothing new for one second.

@@ -30,12 +30,16 @@ class Refusals : public RdKafka::DeliveryReportCb {
 
 using Message = std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)>;
 
-std::string KeyOf(const rd_kafka_message_t& m) {
-  std::string key(12, '\0');
-  for (int i = 0; i < 4; ++i) key[i] = static_cast<char>(static_cast<uint32_t>(m.partition) >> (24 - 8 * i));
-  for (int i = 0; i < 8; ++i) key[4 + i] = static_cast<char>(static_cast<uint64_t>(m.offset) >> (56 - 8 * i));
-  return key;
+// Big-endian, so that keys sort as the numbers do, as alertd's store lays them out.
+void AppendBigEndian(std::string& out, uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>(value >> (8 * i));
 }
+
+// A worker's records in the commit under way, written as one record when it ends.
+struct Run {
+  int32_t partition = 0;
+  std::string payloads;
+};
 
 }  // namespace
 
@@ -63,7 +67,7 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
   // Whatever the producer reads in place (no copy) until the broker acknowledges it: the records
   // themselves, or each worker's run of them.
   std::vector<Message> window;
-  std::unordered_map<std::string, std::string> runs;  // partition + worker -> the commit's payloads
+  std::unordered_map<std::string, Run> runs;  // partition + worker -> that worker's run
   int64_t in_window = 0;
   FloorRun run;
   const auto send = [&](int32_t partition, const std::string& key, const void* value, size_t len) {
@@ -76,12 +80,10 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
     p.poll(0);
   };
   const auto commit = [&] {
-    for (const auto& [worker, payloads] : runs) {
-      int32_t partition = 0;
-      for (int i = 0; i < 4; ++i) partition = (partition << 8) | static_cast<uint8_t>(worker[i]);
+    for (const auto& [worker, r] : runs) {
       std::string key = worker;
-      for (int i = 0; i < 8; ++i) key += static_cast<char>(static_cast<uint64_t>(run.commits) >> (56 - 8 * i));
-      send(partition, key, payloads.data(), payloads.size());
+      AppendBigEndian(key, static_cast<uint64_t>(run.commits), 8);
+      send(r.partition, key, r.payloads.data(), r.payloads.size());
     }
     if (p.flush(60000) != RdKafka::ERR_NO_ERROR) Die("floor: the changelog's records not acknowledged in 60 s");
     if (refusals.failed.load() > 0) Die("floor: the broker refused changelog records");
@@ -105,13 +107,17 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
       first = Clock::now();
       cpu0 = CpuSeconds(getpid());
     }
+    std::string key;
+    AppendBigEndian(key, static_cast<uint32_t>(m->partition), 4);
     if (writes == FloorWrites::kPerRecord) {
-      send(m->partition, KeyOf(*m), m->payload, m->len);
+      AppendBigEndian(key, static_cast<uint64_t>(m->offset), 8);
+      send(m->partition, key, m->payload, m->len);
       window.push_back(std::move(m));
     } else {
-      std::string worker = KeyOf(*m).substr(0, 4);
-      worker.append(static_cast<const char*>(m->key), m->key_len);
-      runs[worker].append(static_cast<const char*>(m->payload), m->len);
+      key.append(static_cast<const char*>(m->key), m->key_len);
+      Run& r = runs[key];
+      r.partition = m->partition;
+      r.payloads.append(static_cast<const char*>(m->payload), m->len);
     }
     if (++in_window >= records_per_commit || seen == n) commit();
   }

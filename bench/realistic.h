@@ -46,9 +46,9 @@ struct Ratios {
 };
 
 // Fills the topics with alertd-sim, then each repetition: the bare consumer while the stream is produced
-// and again draining it, alertd draining it, the stack's floor draining it (floor.h), alertd while it is produced, latency at a steady rate,
-// restart after kill -9, bytes per reading for sparse and dense workers; then the memory run if asked.
-// Each figure goes to `report`; prints a line per measurement.
+// and again draining it, alertd draining it, the stack's floors draining it (floor.h), alertd while it
+// is produced, latency at a steady rate, restart after kill -9, bytes per reading for sparse and dense
+// workers; then the memory run if asked. Each figure goes to `report`; prints a line per measurement.
 Ratios RunRealistic(const RealisticOptions& o, Report& report);
 
 }  // namespace alertd::bench
