@@ -163,7 +163,7 @@ absl::Status CommitWindow::StartCommit() {
   // Encoding and writing the batch run beside the loop, which goes on with the next window; the batch
   // is read-only until the commit finishes, so Load() may read states from it meanwhile.
   InFlightCommit* raw = c.get();
-  c->result = std::async(std::launch::async, [this, raw] {
+  c->result = committer_.Run([this, raw] {
     std::unique_lock<std::mutex> lock = LockStore();
     const auto t0 = std::chrono::steady_clock::now();
     absl::Status st = store_.Commit(raw->batch, hook_);

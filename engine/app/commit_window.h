@@ -14,12 +14,14 @@
 #include <set>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "engine/app/partition_timers.h"
+#include "engine/app/serial_thread.h"
 #include "engine/domain/timer.h"
 #include "engine/domain/worker_state.h"
 #include "engine/metrics/engine_metrics.h"
@@ -151,7 +153,7 @@ class CommitWindow {
   struct InFlightCommit {
     state::CommitBatch batch;
     std::size_t records = 0;
-    std::unordered_map<std::string, const domain::WorkerState*> states;  // into batch; nullptr = deleted
+    absl::flat_hash_map<std::string, const domain::WorkerState*> states;  // into batch; nullptr = deleted
     double seconds = 0;
     // Last, so it is destroyed first: its destructor waits for the task that still uses the batch.
     std::future<absl::Status> result;
@@ -174,7 +176,7 @@ class CommitWindow {
   state::ChangeHook hook_;
   absl::Status load_error_;
 
-  std::unordered_map<std::string, DirtyWorker> dirty_;
+  absl::node_hash_map<std::string, DirtyWorker> dirty_;  // node: Load() hands out references
   std::map<TopicPartition, int64_t> next_offsets_;
   std::map<int32_t, int64_t> stream_times_;
   std::vector<state::OutboxEntry> outbox_put_;
@@ -187,7 +189,7 @@ class CommitWindow {
 
   // Committed states of recently seen workers, decoded: most readings then need no store read and no
   // parse. Least recently used first out.
-  std::unordered_map<std::string, CachedWorker> cache_;
+  absl::node_hash_map<std::string, CachedWorker> cache_;
   std::list<std::string> lru_;  // most recent at the front
   std::size_t cached_bytes_ = 0;
 
@@ -201,8 +203,10 @@ class CommitWindow {
 
   std::mutex store_mu_;  // the committer and the loop's Read() take turns (Load() does not: store.h)
   std::atomic<int> store_waiters_{0};
-  // After the mutex, so it is destroyed first: waiting for the committer, which takes the mutex.
   std::unique_ptr<InFlightCommit> in_flight_;
+  // Last, so it is destroyed first: it finishes the commit in flight, which takes the mutex and reads
+  // in_flight_'s batch, before either goes.
+  SerialThread committer_{"alertd-commit"};
 };
 
 }  // namespace alertd::app

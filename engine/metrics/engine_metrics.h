@@ -16,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/domain/types.h"
 #include "engine/metrics/worker_gauges.h"
 
@@ -161,8 +162,9 @@ class EngineMetrics {
   prometheus::Family<prometheus::Gauge>& self_test_overdue_;
   prometheus::Family<prometheus::Gauge>& self_test_compliance_;
   // Label lookups in prometheus-cpp take a lock and hash a map; the hot path caches the result under a
-  // flat key built in a reused buffer, and builds the label map only on a miss.
-  std::unordered_map<std::string, prometheus::Counter*> counter_cache_;
+  // flat key built in a reused buffer, and builds the label map only on a miss. A flat map: a lookup
+  // per reading, and std::unordered_map's walk of its nodes cost 1.6% of a drain's CPU.
+  absl::flat_hash_map<std::string, prometheus::Counter*> counter_cache_;
   std::string key_buffer_;
   // Dashboard series by flat key (unit, rule, level), and the per-unit self-test tallies the
   // compliance ratio is computed from; the ratio's series exists only while a unit has enrolled workers.
