@@ -134,13 +134,15 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
     case Family::kSamples:
       // A worker's profile and window samples, a key each: a reading puts one, and the window's
       // oldest are deleted as it moves on. A load reads one worker's range, so a bloom filter on
-      // whole keys would not help; the deletions gather inside the ranges loads read, so files dense
-      // with them are compacted early, as the outbox's are.
+      // whole keys would not help. The deletions gather inside the ranges loads read until their
+      // level-0 file is compacted down with three others. Files dense with deletions are not
+      // compacted early (as the outbox's are): a third of a drain's writes here are deletions, so
+      // nearly every flush was marked and rewrote the whole bottom level alone, for 55-60% of the
+      // compaction CPU of a 14-day backlog's drain and no faster loads (README "Where a reading's
+      // CPU goes").
       cf.write_buffer_size = 32 << 20;
       cf.max_write_buffer_number = 3;
       insert_in_key_order();
-      cf.table_properties_collector_factories.push_back(
-          rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/4096, /*deletion_trigger=*/2048));
       break;
     case Family::kOffsets:
     case Family::kMeta:
