@@ -71,9 +71,13 @@ MemoryShares SplitMemoryBudget(uint64_t budget_bytes) {
 }
 
 std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes) {
-  // Half the share for payloads, the other half for ~512 bytes of librdkafka's own per record.
+  // A queued reading costs its payload and librdkafka's own per record: ~300 bytes in all for the
+  // ~100-byte readings of a realistic drain (README "The prefetch's records"). The records are bounded
+  // at 512 bytes each, payload included, and the payloads at half the share, for large records.
+  // librdkafka 2.0 stops fetching for up to a second whenever either bound is reached
+  // (confluentinc/librdkafka#2879), so the bound in records is as high as the share allows.
   const uint64_t kbytes = std::max<uint64_t>(1024, prefetch_bytes / 2 / 1024);
-  const uint64_t records = std::max<uint64_t>(1000, prefetch_bytes / 2 / 512);
+  const uint64_t records = std::max<uint64_t>(1000, prefetch_bytes / 512);
   return {{"queued.max.messages.kbytes", std::to_string(kbytes)}, {"queued.min.messages", std::to_string(records)}};
 }
 

@@ -35,7 +35,7 @@ MemoryShares SplitMemoryBudget(uint64_t budget_bytes);
 
 // The consumer properties that hold its prefetch within `prefetch_bytes`: librdkafka bounds its queue
 // in payload kilobytes and in records, and each queued record costs a few hundred bytes besides its
-// payload, so both are set.
+// payload, so both are set: records at 512 bytes each, payloads at half the share.
 std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes);
 
 // The heap a decoded state holds, estimated from its containers' capacities and its strings beyond the

@@ -22,7 +22,7 @@ TEST(MemoryBudgetTest, TheSharesStayWithinTheBudgetAndLeaveRoomForTheRest) {
 TEST(MemoryBudgetTest, PrefetchIsBoundedInBytesAndInRecords) {
   const auto props = PrefetchProperties(25 << 20);
   EXPECT_EQ(props.at("queued.max.messages.kbytes"), std::to_string((25 << 20) / 2 / 1024));
-  EXPECT_EQ(props.at("queued.min.messages"), std::to_string((25 << 20) / 2 / 512));
+  EXPECT_EQ(props.at("queued.min.messages"), std::to_string((25 << 20) / 512));
   // librdkafka's floor: never so small that the engine waits on every fetch.
   EXPECT_EQ(PrefetchProperties(0).at("queued.max.messages.kbytes"), "1024");
   EXPECT_EQ(PrefetchProperties(0).at("queued.min.messages"), "1000");
