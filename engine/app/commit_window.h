@@ -155,7 +155,8 @@ class CommitWindow {
     std::size_t records = 0;
     absl::flat_hash_map<std::string, const domain::WorkerState*> states;  // into batch; nullptr = deleted
     double seconds = 0;
-    // Last, so it is destroyed first: its destructor waits for the task that still uses the batch.
+    // Ready once the committer is done with the batch: only then is the commit finished and dropped
+    // (FinishCommit), and the window's destructor first stops the committer (committer_, below).
     std::future<absl::Status> result;
   };
   struct CachedWorker {

@@ -72,7 +72,7 @@ MemoryShares SplitMemoryBudget(uint64_t budget_bytes) {
 
 std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes) {
   // A queued reading costs its payload and librdkafka's own per record: ~300 bytes in all for the
-  // ~100-byte readings of a realistic drain (README "The prefetch's records"). The records are bounded
+  // ~100-byte readings of a realistic drain (README "Where a reading's CPU goes", the prefetch). The records are bounded
   // at 512 bytes each, payload included, and the payloads at half the share, for large records.
   // librdkafka 2.0 stops fetching for up to a second whenever either bound is reached
   // (confluentinc/librdkafka#2879), so the bound in records is as high as the share allows.

@@ -1,6 +1,8 @@
-// One long-lived thread that runs the tasks it is given in turn: the committer's. A thread started per
-// commit paid, on every commit, for its allocator cache and its stack's first pages (page faults) and
-// for their release at its exit (madvise and the TLB shootdowns that follow).
+// One long-lived thread that runs the tasks it is given in turn: the committer's, which started a
+// thread per commit before (~200 in a drain of 2.4M records), none of them named. The page faults per
+// record did not change (README "Where a reading's CPU goes"); what `top` and `perf` show now is one
+// thread with a name. Unlike std::async's, a future of Run() does not wait for its task when destroyed:
+// the owner keeps what a task uses until the future is ready, or until this is destroyed.
 #pragma once
 
 #include <condition_variable>

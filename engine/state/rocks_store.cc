@@ -137,8 +137,8 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family, const std::shared_
       // whole keys would not help. The deletions gather inside the ranges loads read until their
       // level-0 file is compacted down with three others. Files dense with deletions are not
       // compacted early (as the outbox's are): a third of a drain's writes here are deletions, so
-      // nearly every flush was marked and rewrote the whole bottom level alone, for 55-60% of the
-      // compaction CPU of a 14-day backlog's drain and no faster loads (README "Where a reading's
+      // nearly every flush was marked and rewrote the whole bottom level alone: about half the
+      // compaction CPU of a 14-day backlog's drain, for no faster loads (README "Where a reading's
       // CPU goes").
       cf.write_buffer_size = 32 << 20;
       cf.max_write_buffer_number = 3;
