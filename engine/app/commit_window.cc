@@ -63,18 +63,19 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
     }
     // Beside the commit in flight, without waiting for it: that commit does not touch this worker (it
     // would have been found above), and the store allows this one read during a write (store.h).
-    absl::StatusOr<std::optional<domain::WorkerState>> loaded = store_.LoadWorker(key);
+    state::SampleLayout layout = state::SampleLayout::kRuns;
+    absl::StatusOr<std::optional<domain::WorkerState>> loaded = store_.LoadWorker(key, &layout);
     for (int attempt = 1; absl::IsUnavailable(loaded.status()) && attempt < kStoreAttempts; ++attempt) {
       metrics_.CountStoreRetry();
       std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-      loaded = store_.LoadWorker(key);
+      loaded = store_.LoadWorker(key, &layout);
     }
     if (!loaded.ok()) {
       load_error_ = loaded.status();
     } else {
       d.before.known = true;
       if (*loaded) {
-        d.before.image.emplace(**loaded);
+        d.before.image.emplace(**loaded, layout);
         d.state = std::move(**loaded);
         d.stored = true;
       }

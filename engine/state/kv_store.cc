@@ -25,12 +25,13 @@ class KvStateStore final : public StateStore {
         read_only_(read_only) {}
 
   // Touches nothing a write changes but the backend's data (store.h, "Threads"): runs beside Commit.
-  absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key) override {
+  absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key,
+                                                                SampleLayout* layout = nullptr) override {
     if (absl::Status status = layout::CheckKey(name_, key); !status.ok()) return status;
     absl::StatusOr<std::optional<std::string>> value = backend_->Get(Family::kWorkers, layout::WorkerKeyBytes(key));
     if (!value.ok()) return value.status();
     if (!value->has_value()) return std::nullopt;
-    absl::StatusOr<domain::WorkerState> state = Assemble(key, **value);
+    absl::StatusOr<domain::WorkerState> state = Assemble(key, **value, layout);
     if (!state.ok()) return state.status();
     return *std::move(state);
   }
@@ -65,7 +66,8 @@ class KvStateStore final : public StateStore {
     if (absl::Status status = CheckWritable("commit"); !status.ok()) return status;
     if (batch.empty()) return absl::OkStatus();
     absl::StatusOr<layout::EncodedCommit> commit =
-        layout::EncodeCommit(name_, batch, next_outbox_seq_, [this](const WorkerKey& key) { return LoadWorker(key); });
+        layout::EncodeCommit(name_, batch, next_outbox_seq_,
+                             [this](const WorkerKey& key, SampleLayout* layout) { return LoadWorker(key, layout); });
     if (!commit.ok()) return commit.status();
     if (hook) {
       absl::StatusOr<std::vector<std::pair<int32_t, ChangelogCheckpoint>>> checkpoints = hook(commit->writes);
@@ -266,11 +268,13 @@ class KvStateStore final : public StateStore {
   }
 
   // The worker's state from its head and the parts stored under it.
-  absl::StatusOr<domain::WorkerState> Assemble(const WorkerKey& key, std::string_view head) {
+  absl::StatusOr<domain::WorkerState> Assemble(const WorkerKey& key, std::string_view head,
+                                               SampleLayout* sample_layout = nullptr) {
     const std::string prefix = layout::WorkerPartsPrefix(key);
-    return layout::AssembleWorker(name_, key, head, [&](const auto& fn) {
-      return backend_->Scan(Family::kSamples, prefix, layout::PrefixSuccessor(prefix), fn);
-    });
+    return layout::AssembleWorker(
+        name_, key, head,
+        [&](const auto& fn) { return backend_->Scan(Family::kSamples, prefix, layout::PrefixSuccessor(prefix), fn); },
+        sample_layout);
   }
 
   // Lowers the floor of each partition that `writes` puts a timer into below that timer. Called

@@ -51,9 +51,9 @@ const char* Name(Family family);
 // Bump when a record or key changes in a way the previous build cannot read. (Adding a family does
 // not: older builds open families they do not know and leave them alone.) Version 2 put the partition
 // first in timer keys; version 3 keys outbox and parked entries by OutboxId instead of the bare seq;
-// version 4 splits a worker into a head and its parts (worker_parts.h). Older stores are migrated when
-// opened read-write (migrate.h).
-inline constexpr int kSchemaVersion = 4;
+// version 4 splits a worker into a head and its parts (worker_parts.h); version 5 stores window
+// samples in runs (ibid.). Older stores are migrated when opened read-write (migrate.h).
+inline constexpr int kSchemaVersion = 5;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kOutboxNextSeqKey[] = "outbox_next_seq";
 inline constexpr char kCheckpointKeyPrefix[] = "changelog_checkpoint/";
@@ -151,10 +151,11 @@ std::string Describe(const domain::Timer& timer);
 
 // --- Values -----------------------------------------------------------------------------------
 
-// The worker's committed state as the store holds it (nullopt: none), for a worker of the batch whose
-// state before it the caller did not pass (CommitBatch::workers_before). Without one, such a worker
-// is refused (InvalidArgument).
-using StoredWorkerFn = std::function<absl::StatusOr<std::optional<domain::WorkerState>>(const WorkerKey&)>;
+// The worker's committed state as the store holds it (nullopt: none) and how its samples are stored,
+// for a worker of the batch whose state before it the caller did not pass (CommitBatch::workers_before).
+// Without one, such a worker is refused (InvalidArgument).
+using StoredWorkerFn =
+    std::function<absl::StatusOr<std::optional<domain::WorkerState>>(const WorkerKey&, SampleLayout* layout)>;
 [[nodiscard]] absl::StatusOr<EncodedCommit> EncodeCommit(absl::string_view store, const CommitBatch& batch,
                                                          uint64_t next_outbox_seq, const StoredWorkerFn& stored = {});
 

@@ -129,7 +129,12 @@ absl::Status MigrateSchema(KvBackend& backend, absl::string_view store, int from
       if (absl::Status status = OutboxKeysById(backend, store, family, writes); !status.ok()) return status;
     }
   }
-  if (absl::Status status = WorkersSplit(backend, store, writes); !status.ok()) return status;
+  if (from <= 3) {
+    if (absl::Status status = WorkersSplit(backend, store, writes); !status.ok()) return status;
+  }
+  // 4 -> 5 rewrites nothing: schema 4's single samples read as they are, and each worker's next commit
+  // replaces them with runs (worker_parts.h). The version keeps a build of schema 4, which cannot read
+  // runs, from opening the store.
   writes.push_back({.family = Family::kMeta,
                     .key = std::string(layout::kSchemaVersionKey),
                     .value = std::to_string(layout::kSchemaVersion)});

@@ -14,7 +14,7 @@ namespace alertd::state {
 // and the next open migrates again. FailedPrecondition for a version it cannot migrate; DataLoss
 // (nothing written) for a record the migration cannot place. Steps chain: 1 -> 2 moves the partition
 // to the front of timer keys, 2 -> 3 keys outbox and parked entries by OutboxId, 3 -> 4 splits each
-// worker into a head and its parts (worker_parts.h).
+// worker into a head and its parts (worker_parts.h), 4 -> 5 only records the version (runs).
 [[nodiscard]] absl::Status MigrateSchema(KvBackend& backend, absl::string_view store, int from);
 
 }  // namespace alertd::state

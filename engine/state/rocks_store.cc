@@ -354,10 +354,15 @@ absl::Status CheckSchemaVersion(KvBackend& backend, const StoreOptions& options)
           absl::StatusCode::kFailedPrecondition, options.path,
           absl::StrCat("schema version ", **stored, ", written by an older build: start alertd on it once to migrate "
                        "it to version ", expected, " (timer keys partition first, outbox and parked entries keyed by "
-                       "partition, epoch and seq, each worker's profile and samples under keys of their own), "
-                       "then read it"));
+                       "partition, epoch and seq, each worker's profile and samples under keys of their own, "
+                       "samples in runs), then read it"));
     }
     return MigrateSchema(backend, options.path, (**stored)[0] - '0');
+  }
+  if (**stored == "4") {
+    // Schema 4's single samples read as they are (worker_parts.h): a reader need not migrate.
+    if (options.read_only) return absl::OkStatus();
+    return MigrateSchema(backend, options.path, 4);
   }
   if (**stored != expected) {
     return layout::StoreError(

@@ -194,7 +194,9 @@ class StateStore {
  public:
   virtual ~StateStore();
 
-  [[nodiscard]] virtual absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(const WorkerKey& key) = 0;
+  // `layout`, when given, is told how the worker's samples are stored, for a commit's WorkerBefore.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<domain::WorkerState>> LoadWorker(
+      const WorkerKey& key, SampleLayout* layout = nullptr) = 0;
   [[nodiscard]] virtual absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const InputPosition& position) = 0;
   // The partition's processing time in replay mode (CommitBatch::stream_times); nullopt: none stored.
   [[nodiscard]] virtual absl::StatusOr<std::optional<int64_t>> LoadStreamTime(int32_t partition) = 0;

@@ -31,7 +31,8 @@ bool WorkerImage::Glucose::Same(const domain::GlucoseSample& s) const {
          SameText(station_id, s.station_id) && SameText(device_id, s.device_id);
 }
 
-WorkerImage::WorkerImage(const domain::WorkerState& state) : profile_(state.profile) {
+WorkerImage::WorkerImage(const domain::WorkerState& state, SampleLayout layout)
+    : profile_(state.profile), layout_(layout) {
   texts_.reserve(4);
   bp_window_.reserve(state.bp_window.size());
   for (const domain::BpSample& s : state.bp_window) {

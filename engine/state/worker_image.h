@@ -2,6 +2,7 @@
 // its windows' samples, exactly, without the rest of the state (CommitBatch::workers_before).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@
 #include "engine/domain/worker_state.h"
 
 namespace alertd::state {
+
+// How a worker's window samples are stored (worker_parts.h): in runs of consecutive samples, as this
+// build writes them, or one per key, as schema 4 wrote them. A commit rewrites a worker of the latter
+// in runs, and deletes its single-sample keys.
+enum class SampleLayout : uint8_t { kRuns, kSingles };
 
 // Taken as a worker is loaded into a commit window, before the rules change it; the commit then
 // compares the state after with it (worker_parts.h). A copy of the whole state did the same at the
@@ -44,11 +50,12 @@ class WorkerImage {
   };
 
   WorkerImage() = default;  // an empty state
-  explicit WorkerImage(const domain::WorkerState& state);
+  explicit WorkerImage(const domain::WorkerState& state, SampleLayout layout = SampleLayout::kRuns);
 
   const std::optional<domain::WorkerProfile>& profile() const { return profile_; }
   const std::vector<Bp>& bp_window() const { return bp_window_; }
   const std::vector<Glucose>& glucose_window() const { return glucose_window_; }
+  SampleLayout layout() const { return layout_; }
 
  private:
   const std::string* Keep(const domain::SharedText& text);
@@ -57,6 +64,7 @@ class WorkerImage {
   std::vector<Bp> bp_window_;
   std::vector<Glucose> glucose_window_;
   std::vector<domain::SharedText> texts_;  // what the samples' ids point to, each copy once
+  SampleLayout layout_ = SampleLayout::kRuns;
 };
 
 }  // namespace alertd::state

@@ -34,7 +34,9 @@ absl::Status CannotStore(absl::string_view store, const WorkerKey& key, absl::st
                                                  ": cannot store ", Describe(key), ": ", detail));
 }
 
-const char* WindowName(PartKind kind) { return kind == PartKind::kBpSample ? "bp_window" : "glucose_window"; }
+const char* WindowName(PartKind kind) {
+  return kind == PartKind::kBpSample || kind == PartKind::kBpRun ? "bp_window" : "glucose_window";
+}
 
 // Windows are kept in ascending measured_at; the keys rely on it to read them back in the same order.
 template <typename Sample>  // a domain sample or its WorkerImage form
@@ -76,41 +78,128 @@ absl::StatusOr<std::string> EncodeSample(const domain::GlucoseSample& sample, si
   return EncodeGlucoseSample(sample, index);
 }
 
-// Puts for the samples of `after` whose (measured_at, ordinal) key is new or holds another sample,
-// deletions for the keys of `before` that `after` no longer has. Both windows ascend, so one merge.
-template <typename Kept, typename Sample>
-absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind kind, const std::vector<Kept>& before,
-                        const std::vector<Sample>& after, std::vector<Change>& writes) {
-  if (auto problem = OutOfOrder(after, kind)) return CannotStore(store, key, *problem);
-  if (auto problem = OutOfOrder(before, kind)) {
-    return CannotStore(store, key, absl::StrCat("the state before the commit: ", *problem));
+absl::StatusOr<domain::BpSample> DecodeSample(std::string_view bytes, domain::EventTime at, domain::BpSample*) {
+  return DecodeBpSample(bytes, at);
+}
+absl::StatusOr<domain::GlucoseSample> DecodeSample(std::string_view bytes, domain::EventTime at,
+                                                   domain::GlucoseSample*) {
+  return DecodeGlucoseSample(bytes, at);
+}
+
+// A run's samples: [begin, end) of a window, keyed by its first sample's position.
+struct Run {
+  std::pair<int64_t, uint32_t> key;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// The runs of a window in order (worker_parts.h, "Runs").
+template <typename Sample>
+std::vector<Run> RunsOf(const std::vector<Sample>& window) {
+  std::vector<Run> runs;
+  for (WindowCursor<Sample> c(window); !c.done(); c.Next()) {
+    const auto position = c.position();
+    if (runs.empty() || c.index() - runs.back().begin >= kRunMax || RunCutBefore(position.first, position.second)) {
+      if (!runs.empty()) runs.back().end = c.index();
+      runs.push_back({.key = position, .begin = c.index(), .end = window.size()});
+    }
   }
-  const auto part_key = [&](std::pair<int64_t, uint32_t> position) {
-    return PartKeyBytes(
-        {.worker = key, .kind = kind, .measured_at = domain::EventTime{position.first}, .ordinal = position.second});
-  };
-  WindowCursor<Kept> old_cursor(before);
-  WindowCursor<Sample> new_cursor(after);
-  while (!old_cursor.done() || !new_cursor.done()) {
-    const bool take_old = !old_cursor.done() && (new_cursor.done() || old_cursor.position() < new_cursor.position());
-    const bool take_new = !new_cursor.done() && (old_cursor.done() || new_cursor.position() < old_cursor.position());
-    if (take_old) {
-      writes.push_back(Change{.family = Family::kSamples, .key = part_key(old_cursor.position()), .value = std::nullopt});
-      old_cursor.Next();
-      continue;
+  return runs;
+}
+
+constexpr size_t kRunSampleHeader = 8 + 4;  // measured_at and the record's length
+
+template <typename Sample>
+absl::StatusOr<std::string> EncodeRun(const std::vector<Sample>& window, const Run& run) {
+  std::string value;
+  for (size_t i = run.begin; i < run.end; ++i) {
+    absl::StatusOr<std::string> record = EncodeSample(window[i], i);
+    if (!record.ok()) return record.status();
+    AppendOrderedTime(value, window[i].measured_at.ms);
+    AppendBigEndian32(value, static_cast<uint32_t>(record->size()));
+    value.append(*record);
+  }
+  return value;
+}
+
+// Visits the samples of a run value in order, decoded; an error says what is wrong with the bytes.
+// `key` is the run's; its first sample must be measured at the key's time.
+template <typename Sample, typename Fn>
+absl::Status ForEachRunSample(std::string_view value, const PartKey& key, Fn&& fn) {
+  if (value.empty()) return absl::InvalidArgumentError("an empty run");
+  for (size_t n = 0; !value.empty(); ++n) {
+    if (value.size() < kRunSampleHeader) {
+      return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run is cut short"));
     }
-    if (take_new || !old_cursor.sample().Same(new_cursor.sample())) {
-      absl::StatusOr<std::string> value = EncodeSample(new_cursor.sample(), new_cursor.index());
-      if (!value.ok()) return CannotStore(store, key, value.status().message());
-      writes.push_back(Change{.family = Family::kSamples, .key = part_key(new_cursor.position()), .value = *std::move(value)});
+    const domain::EventTime at{ReadOrderedTime(value)};
+    const auto length = ReadBigEndian<uint32_t>(value.substr(8));
+    if (length > value.size() - kRunSampleHeader) {
+      return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run runs past its end"));
     }
-    if (!take_new) old_cursor.Next();
-    new_cursor.Next();
+    if (n == 0 && at != key.measured_at) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the run's first sample is measured at ", at.ms, " ms, its key at ", key.measured_at.ms));
+    }
+    absl::StatusOr<Sample> sample =
+        DecodeSample(value.substr(kRunSampleHeader, length), at, static_cast<Sample*>(nullptr));
+    if (!sample.ok())
+      return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run: ", sample.status().message()));
+    if (absl::Status status = fn(*std::move(sample)); !status.ok()) return status;
+    value.remove_prefix(kRunSampleHeader + length);
   }
   return absl::OkStatus();
 }
 
+// Puts for the runs of `after` whose key is new or whose samples changed, deletions for the keys of
+// `before`'s runs that `after` does not have; for a `before` stored one sample a key, deletions of
+// each of those keys and puts of every run. Both windows ascend, so one merge.
+template <typename Kept, typename Sample>
+absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind single_kind, PartKind run_kind,
+                        SampleLayout stored, const std::vector<Kept>& before, const std::vector<Sample>& after,
+                        std::vector<Change>& writes) {
+  if (auto problem = OutOfOrder(after, run_kind)) return CannotStore(store, key, *problem);
+  if (auto problem = OutOfOrder(before, run_kind)) {
+    return CannotStore(store, key, absl::StrCat("the state before the commit: ", *problem));
+  }
+  const auto part_key = [&](PartKind kind, std::pair<int64_t, uint32_t> position) {
+    return PartKeyBytes(
+        {.worker = key, .kind = kind, .measured_at = domain::EventTime{position.first}, .ordinal = position.second});
+  };
+  const auto erase = [&](PartKind kind, std::pair<int64_t, uint32_t> position) {
+    writes.push_back(Change{.family = Family::kSamples, .key = part_key(kind, position), .value = std::nullopt});
+  };
+  std::vector<Run> was;
+  if (stored == SampleLayout::kSingles) {
+    for (WindowCursor<Kept> c(before); !c.done(); c.Next()) erase(single_kind, c.position());
+  } else {
+    was = RunsOf(before);
+  }
+  size_t w = 0;
+  for (const Run& run : RunsOf(after)) {
+    for (; w < was.size() && was[w].key < run.key; ++w) erase(run_kind, was[w].key);
+    bool same = w < was.size() && was[w].key == run.key && was[w].end - was[w].begin == run.end - run.begin;
+    for (size_t i = 0; same && i < run.end - run.begin; ++i) same = before[was[w].begin + i].Same(after[run.begin + i]);
+    if (w < was.size() && was[w].key == run.key) ++w;
+    if (same) continue;
+    absl::StatusOr<std::string> value = EncodeRun(after, run);
+    if (!value.ok()) return CannotStore(store, key, value.status().message());
+    writes.push_back(
+        Change{.family = Family::kSamples, .key = part_key(run_kind, run.key), .value = *std::move(value)});
+  }
+  for (; w < was.size(); ++w) erase(run_kind, was[w].key);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool RunCutBefore(int64_t measured_at_ms, uint32_t ordinal) {
+  // A fixed mix of the sample's position (SplitMix64's finalizer): the cuts are part of the format.
+  uint64_t x = static_cast<uint64_t>(measured_at_ms) ^ (uint64_t{ordinal} << 56 | uint64_t{ordinal} >> 8);
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  return x % kRunTarget == 0;
+}
 
 std::string WorkerPartsPrefix(const WorkerKey& key) {
   std::string bytes;
@@ -145,7 +234,7 @@ absl::StatusOr<PartKey> ParsePartKey(absl::string_view store, std::string_view b
                          .worker = domain::WorkerId{std::string(bytes.substr(kPrefixFixedBytes, length))}};
   const size_t kind_at = kPrefixFixedBytes + length;
   const auto kind = static_cast<uint8_t>(bytes[kind_at]);
-  if (kind > static_cast<uint8_t>(PartKind::kGlucoseSample)) return corrupt(absl::StrCat("unknown part kind ", kind));
+  if (kind > static_cast<uint8_t>(PartKind::kGlucoseRun)) return corrupt(absl::StrCat("unknown part kind ", kind));
   key.kind = static_cast<PartKind>(kind);
   const size_t rest = bytes.size() - kind_at - 1;
   if (key.kind == PartKind::kProfile) {
@@ -188,9 +277,11 @@ absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key, c
       profile.value = *std::move(value);
     }
   }
-  absl::Status status = DiffWindow(store, key, PartKind::kBpSample, was.bp_window(), now.bp_window, writes);
+  absl::Status status = DiffWindow(store, key, PartKind::kBpSample, PartKind::kBpRun, was.layout(), was.bp_window(),
+                                   now.bp_window, writes);
   if (status.ok()) {
-    status = DiffWindow(store, key, PartKind::kGlucoseSample, was.glucose_window(), now.glucose_window, writes);
+    status = DiffWindow(store, key, PartKind::kGlucoseSample, PartKind::kGlucoseRun, was.layout(), was.glucose_window(),
+                        now.glucose_window, writes);
   }
   if (!status.ok()) writes.resize(first);
   return status;
@@ -220,9 +311,10 @@ absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch&
         return StoreError(absl::StatusCode::kInvalidArgument, store,
                           absl::StrCat("the state of ", Describe(key), " before the batch is unknown"));
       }
-      absl::StatusOr<std::optional<domain::WorkerState>> stored_state = stored(key);
+      SampleLayout layout = SampleLayout::kRuns;
+      absl::StatusOr<std::optional<domain::WorkerState>> stored_state = stored(key, &layout);
       if (!stored_state.ok()) return stored_state.status();
-      if (*stored_state) before = &made.emplace(**stored_state);
+      if (*stored_state) before = &made.emplace(**stored_state, layout);
     }
     const domain::WorkerState* after = state ? &*state : nullptr;
     if (absl::Status status = AppendWorkerWrites(store, key, before, after, writes); !status.ok()) return status;
@@ -259,7 +351,8 @@ absl::Status CheckHead(absl::string_view store, const WorkerKey& key, std::strin
 }
 
 absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, const WorkerKey& key,
-                                                   std::string_view head_bytes, const PartScan& scan_parts) {
+                                                   std::string_view head_bytes, const PartScan& scan_parts,
+                                                   SampleLayout* layout) {
   absl::StatusOr<WorkerHead> head = DecodeWorkerHead(head_bytes);
   if (!head.ok()) return Corrupt(store, Family::kWorkers, Describe(key), head.status().message());
   domain::WorkerState state = std::move(head->state);
@@ -269,6 +362,25 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
   uint32_t expected_ordinal = 0;
   std::optional<int64_t> previous_at;  // of the previous sample of the same window
   PartKind previous_kind = PartKind::kProfile;
+  bool singles = false;
+  bool runs = false;
+  // Appends a sample read from `bytes`, after checking it follows the window's previous one.
+  const auto place = [&](auto& window, auto sample, const PartKey& part, bool first) -> absl::Status {
+    if (previous_at && sample.measured_at.ms < *previous_at) {
+      return absl::InvalidArgumentError(absl::StrCat("a sample measured at ", sample.measured_at.ms,
+                                                     " ms after one measured at ", *previous_at, " ms"));
+    }
+    expected_ordinal = previous_at == sample.measured_at.ms ? expected_ordinal + 1 : 0;
+    previous_at = sample.measured_at.ms;
+    // Ordinals count from 0 within each measured_at: a gap is a sample lost or left behind.
+    if (first && part.ordinal != expected_ordinal) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ordinal ", part.ordinal, " where ", expected_ordinal, " belongs"));
+    }
+    domain::ShareIds(sample, window);
+    window.push_back(std::move(sample));
+    return absl::OkStatus();
+  };
   absl::Status scan_status = scan_parts([&](std::string_view bytes, std::string_view value) {
     absl::StatusOr<PartKey> part = ParsePartKey(store, bytes);
     if (!part.ok()) {
@@ -282,14 +394,10 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
     if (part->worker != key) return corrupt(absl::StrCat("a part of ", Describe(part->worker), " in the range of ", Describe(key)));
     if (part->kind != previous_kind) previous_at.reset();
     previous_kind = part->kind;
-    if (part->kind != PartKind::kProfile) {
-      // Ordinals count from 0 within each measured_at: a gap is a sample lost or left behind.
-      expected_ordinal = previous_at == part->measured_at.ms ? expected_ordinal + 1 : 0;
-      previous_at = part->measured_at.ms;
-      if (part->ordinal != expected_ordinal) {
-        return corrupt(absl::StrCat("ordinal ", part->ordinal, " where ", expected_ordinal, " belongs"));
-      }
-    }
+    (part->kind == PartKind::kBpSample || part->kind == PartKind::kGlucoseSample ? singles : runs) |=
+        part->kind != PartKind::kProfile;
+    if (singles && runs) return corrupt("runs and single samples of one worker");
+    absl::Status status;
     switch (part->kind) {
       case PartKind::kProfile: {
         absl::StatusOr<domain::WorkerProfile> profile = DecodeProfile(value);
@@ -299,19 +407,30 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
       }
       case PartKind::kBpSample: {
         absl::StatusOr<domain::BpSample> sample = DecodeBpSample(value, part->measured_at);
-        if (!sample.ok()) return corrupt(sample.status().message());
-        domain::ShareIds(*sample, state.bp_window);
-        state.bp_window.push_back(*std::move(sample));
+        status = sample.ok() ? place(state.bp_window, *std::move(sample), *part, true) : sample.status();
         break;
       }
       case PartKind::kGlucoseSample: {
         absl::StatusOr<domain::GlucoseSample> sample = DecodeGlucoseSample(value, part->measured_at);
-        if (!sample.ok()) return corrupt(sample.status().message());
-        domain::ShareIds(*sample, state.glucose_window);
-        state.glucose_window.push_back(*std::move(sample));
+        status = sample.ok() ? place(state.glucose_window, *std::move(sample), *part, true) : sample.status();
+        break;
+      }
+      case PartKind::kBpRun: {
+        bool first = true;
+        status = ForEachRunSample<domain::BpSample>(value, *part, [&](domain::BpSample sample) {
+          return place(state.bp_window, std::move(sample), *part, std::exchange(first, false));
+        });
+        break;
+      }
+      case PartKind::kGlucoseRun: {
+        bool first = true;
+        status = ForEachRunSample<domain::GlucoseSample>(value, *part, [&](domain::GlucoseSample sample) {
+          return place(state.glucose_window, std::move(sample), *part, std::exchange(first, false));
+        });
         break;
       }
     }
+    if (!status.ok()) return corrupt(status.message());
     return true;
   });
   if (!scan_status.ok()) return scan_status;
@@ -324,6 +443,7 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
                                 state.profile ? 1 : 0, ", ", state.bp_window.size(), " and ",
                                 state.glucose_window.size()));
   }
+  if (layout != nullptr) *layout = singles ? SampleLayout::kSingles : SampleLayout::kRuns;
   return state;
 }
 
@@ -340,6 +460,12 @@ absl::Status CheckPart(absl::string_view store, const Change& change) {
       break;
     case PartKind::kGlucoseSample:
       status = DecodeGlucoseSample(*change.value, part->measured_at).status();
+      break;
+    case PartKind::kBpRun:
+      status = ForEachRunSample<domain::BpSample>(*change.value, *part, [](auto&&) { return absl::OkStatus(); });
+      break;
+    case PartKind::kGlucoseRun:
+      status = ForEachRunSample<domain::GlucoseSample>(*change.value, *part, [](auto&&) { return absl::OkStatus(); });
       break;
   }
   if (status.ok()) return status;

@@ -1,21 +1,36 @@
-// Schema 4's split of a worker's state: a head in column family `workers`, its profile and one record
-// per window sample in `samples`, so a commit writes what changed and a reading costs O(1) bytes
-// whatever the size of its worker's windows (README "Scale-out and failover"; issue 8 item 1).
+// A worker's state apart: a head in column family `workers`, its profile and its window samples in
+// `samples`, so a commit writes what changed and a reading costs O(1) bytes whatever the size of its
+// worker's windows (README "Scale-out and failover"; issue 8 item 1). Schema 5 keeps the samples in
+// runs of consecutive samples, one key each; schema 4 kept one sample a key.
 //
 //   workers  key: 4-byte big-endian partition + worker id bytes        value: WorkerStateRecord head
 //            (no profile, no windows; bp_samples, glucose_samples and profile_stored say which parts exist)
 //   samples  key: 4-byte big-endian partition + 4-byte big-endian worker id length + worker id bytes
-//            + 1-byte PartKind, then for a sample 8-byte measured_at (ms, sign bit flipped) + 4-byte
-//            big-endian ordinal                                         value: WorkerProfile,
-//            EvidenceReading or EvidenceGlucose without measured_at (the key holds it)
+//            + 1-byte PartKind, then for samples 8-byte measured_at (ms, sign bit flipped) + 4-byte
+//            big-endian ordinal of the first sample                 value: WorkerProfile, a run (below),
+//            or (schema 4) one EvidenceReading or EvidenceGlucose without measured_at (the key holds it)
 // The partition first keeps every key of a partition under PartitionPrefix (changelog, snapshot,
 // DropPartition); the length prefix makes one worker's parts one key range that no other worker's
 // id can enter (ids may hold any byte, NUL and 0xFF included). Within it the profile sorts first, then
 // the blood-pressure window and the glucose window, each in ascending measured_at: the window's own
 // order. Samples measured at the same ms are told apart by their ordinal, their place among those of
-// the window: a commit compares the windows before and after by (measured_at, ordinal), writes the
-// keys whose sample changed and deletes the keys gone. An eviction or insertion inside a group of
-// equal times rewrites that group's later keys, and only those: a few, in the worst case.
+// the window.
+//
+// Runs. A window is cut into runs by its samples alone: a run starts at the window's first sample,
+// at a sample whose (measured_at, ordinal) hashes to a cut (RunCutBefore: one in kRunTarget on
+// average), and after kRunMax samples. A hashed cut does not depend on the samples around it, so an
+// insertion or eviction changes the runs between the hashed cuts around it only, and a commit compares
+// the runs before and after by their keys and samples, writes the runs that changed and deletes the
+// keys gone: a reading appended to a window rewrites the last run (about kRunTarget / 2 samples,
+// kRunMax at most), an eviction the runs before the first hashed cut (usually one). In a backlog,
+// where a commit brings tens of readings of each worker, a run holds up to kRunMax of them in one
+// record where schema 4 wrote one each. The cut rule is part of the format: a commit finds the keys
+// it replaces by cutting the window before it.
+//   run value: for each sample, 8-byte measured_at (as in keys) + 4-byte big-endian length + its
+//   EvidenceReading or EvidenceGlucose without measured_at; the first sample's time is the key's.
+// Schema 4's single samples (PartKind kBpSample, kGlucoseSample) are read as they are; the first
+// commit of such a worker deletes them and writes its runs (SampleLayout::kSingles), so a worker
+// never holds both, and a changelog holds the same sequence of writes.
 //
 // Internal to engine/state.
 #pragma once
@@ -36,13 +51,19 @@
 
 namespace alertd::state::layout {
 
-enum class PartKind : uint8_t { kProfile = 0, kBpSample = 1, kGlucoseSample = 2 };
+// kBpSample and kGlucoseSample: one sample (schema 4, read only); kBpRun and kGlucoseRun: a run.
+enum class PartKind : uint8_t { kProfile = 0, kBpSample = 1, kGlucoseSample = 2, kBpRun = 3, kGlucoseRun = 4 };
+
+// The cut rule of runs (above); part of the stored format.
+inline constexpr size_t kRunMax = 16;
+inline constexpr uint64_t kRunTarget = 8;
+bool RunCutBefore(int64_t measured_at_ms, uint32_t ordinal);
 
 struct PartKey {
   WorkerKey worker;
   PartKind kind = PartKind::kProfile;
-  domain::EventTime measured_at = {};  // samples only
-  uint32_t ordinal = 0;           // samples only: place among the window's samples of the same measured_at
+  domain::EventTime measured_at = {};  // samples and runs: of the (first) sample
+  uint32_t ordinal = 0;                // samples and runs: place among the window's samples of the same measured_at
   friend bool operator==(const PartKey&, const PartKey&) = default;
 };
 
@@ -53,10 +74,11 @@ std::string PartKeyBytes(const PartKey& key);
 // partition >= 0, a non-empty worker id and a known kind.
 [[nodiscard]] absl::StatusOr<PartKey> ParsePartKey(absl::string_view store, std::string_view bytes);
 
-// Appends the writes that turn the worker's stored state, as `before` images it (nullptr: none stored), into `after`
-// (nullptr: delete the worker): the head, the profile if it changed, the samples added or changed and
-// deletions of those gone. InvalidArgument (nothing appended) for a state the parts cannot hold, e.g.
-// a window out of measured_at order.
+// Appends the writes that turn the worker's stored state, as `before` images it (nullptr: none stored),
+// into `after` (nullptr: delete the worker): the head, the profile if it changed, the runs added or
+// changed and deletions of those gone (of every single sample, for a `before` of SampleLayout::kSingles).
+// InvalidArgument (nothing appended) for a state the parts cannot hold, e.g. a window out of
+// measured_at order.
 [[nodiscard]] absl::Status AppendWorkerWrites(absl::string_view store, const WorkerKey& key,
                                               const WorkerImage* before, const domain::WorkerState* after,
                                               std::vector<Change>& writes);
@@ -70,11 +92,13 @@ std::string PartKeyBytes(const PartKey& key);
 // Visits the stored parts of one worker in key order (a scan of its WorkerPartsPrefix range).
 using PartScan = std::function<absl::Status(const std::function<bool(std::string_view key, std::string_view value)>&)>;
 
-// The worker's state from its head and its parts. DataLoss naming the store, family and key for a
-// head or part that does not decode, and for parts that disagree with the head (one missing, one left
-// behind, ordinals with a gap).
+// The worker's state from its head and its parts, and (when `layout` is given) how its samples are
+// stored. DataLoss naming the store, family and key for a head or part that does not decode, and for
+// parts that disagree with the head (one missing, one left behind, ordinals with a gap, runs and
+// single samples in one worker).
 [[nodiscard]] absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, const WorkerKey& key,
-                                                                 std::string_view head, const PartScan& scan_parts);
+                                                                 std::string_view head, const PartScan& scan_parts,
+                                                                 SampleLayout* layout = nullptr);
 
 // A changelog written before schema 4 holds whole worker records, and compaction keeps a worker's last
 // one until the worker changes again. Fills `out` with `changes`, each such put in the workers family

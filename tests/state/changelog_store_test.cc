@@ -162,8 +162,8 @@ TYPED_TEST(ChangelogStoreTest, TheHookSeesEveryChangeInApplyOrderAndItsCheckpoin
   const Changes seen = this->CommitSeen(PartitionBatch(3, 1), {{3, kCheckpoint}});
   ASSERT_FALSE(seen.empty());
   // What the commit applies, encoded: the hook's changes are its writes, in their order.
-  absl::StatusOr<layout::EncodedCommit> encoded =
-      layout::EncodeCommit("x", PartitionBatch(3, 1), 1, [](const WorkerKey&) { return std::nullopt; });
+  absl::StatusOr<layout::EncodedCommit> encoded = layout::EncodeCommit(
+      "x", PartitionBatch(3, 1), 1, [](const WorkerKey&, state::SampleLayout*) { return std::nullopt; });
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ(seen, encoded->writes);
   // All of partition 3 but the store-wide outbox counter.
@@ -317,10 +317,13 @@ TYPED_TEST(ChangelogStoreTest, ASnapshotAppliedToAnEmptyStoreReproducesThePartit
 
   const Changes snapshot = Snapshot(this->store(), 1);
   // Family by family, each in key order, all puts, all of partition 1. The samples are W001's profile
-  // and window samples and W002's none.
+  // and the runs of its windows, and W002's none.
   const domain::WorkerState w1 = FullState("W001");
   std::vector<Family> families = {Family::kWorkers, Family::kWorkers};
-  families.insert(families.end(), 1 + w1.bp_window.size() + w1.glucose_window.size(), Family::kSamples);
+  families.insert(
+      families.end(),
+      1 + testing_support::RunStarts(w1.bp_window).size() + testing_support::RunStarts(w1.glucose_window).size(),
+      Family::kSamples);
   families.insert(families.end(), {Family::kOffsets, Family::kOffsets, Family::kOffsets, Family::kOutbox,
                                    Family::kOutbox, Family::kTimers, Family::kTimers});
   ASSERT_EQ(snapshot.size(), families.size());
@@ -526,8 +529,9 @@ TYPED_TEST(ChangelogStoreTest, ReadChangeReturnsTheStoredBytes) {
             *EncodeWorkerHead(FullState()));
   EXPECT_EQ(*this->store().ReadChange(Family::kWorkers, layout::WorkerKeyBytes(Key(3, "W404"))), std::nullopt);
   // The memory store keeps no schema version; RocksDB's is the one this build writes.
-  const std::optional<std::string> version =
-      std::is_same_v<TypeParam, testing_support::MemoryImpl> ? std::nullopt : std::optional<std::string>("4");
+  const std::optional<std::string> version = std::is_same_v<TypeParam, testing_support::MemoryImpl>
+                                                 ? std::nullopt
+                                                 : std::optional<std::string>(std::to_string(layout::kSchemaVersion));
   EXPECT_EQ(*this->store().ReadChange(Family::kMeta, layout::kSchemaVersionKey), version);
   EXPECT_EQ(this->store().ReadChange(static_cast<Family>(7), "k").status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -580,7 +584,7 @@ TEST(ChangelogMigrationTest, VersionOneAndTwoStoresAreMigratedToOutboxIdsWithEpo
     EXPECT_EQ(reader.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_NE(reader.status().message().find("schema version " + version +
                                              ", written by an older build: start alertd on it once to migrate it "
-                                             "to version 4"),
+                                             "to version 5"),
               std::string::npos)
         << reader.status();
 
@@ -606,7 +610,7 @@ TEST(ChangelogMigrationTest, VersionOneAndTwoStoresAreMigratedToOutboxIdsWithEpo
     absl::StatusOr<std::unique_ptr<StateStore>> again = OpenRocksStore({.path = path, .read_only = true});
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_EQ(*(*again)->LoadOutbox(), (std::vector<OutboxEntry>{Entry(5, 0), Entry(8, 2)}));
-    EXPECT_EQ(**(*again)->ReadChange(Family::kMeta, layout::kSchemaVersionKey), "4");
+    EXPECT_EQ(**(*again)->ReadChange(Family::kMeta, layout::kSchemaVersionKey), "5");
   }
 }
 

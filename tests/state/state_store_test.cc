@@ -595,14 +595,14 @@ TEST_F(RocksStoreTest, SecondWriterIsRefusedWhileTheFirstIsOpen) {
 
 TEST_F(RocksStoreTest, SchemaVersionMismatchIsAClearError) {
   Seed();
-  RawPut(Options().path, layout::Family::kMeta, layout::kSchemaVersionKey, "5");
+  RawPut(Options().path, layout::Family::kMeta, layout::kSchemaVersionKey, "6");
   absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore(Options());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find("state store " + Options().path + ": schema version \"5\""),
+  EXPECT_NE(store.status().message().find("state store " + Options().path + ": schema version \"6\""),
             std::string::npos)
       << store.status();
-  EXPECT_NE(store.status().message().find("reads version 4"), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("reads version 5"), std::string::npos) << store.status();
   EXPECT_EQ(OpenRocksStore(Options(/*read_only=*/true)).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 

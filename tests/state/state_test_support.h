@@ -17,6 +17,7 @@
 #include "engine/domain/worker_state.h"
 #include "engine/state/layout.h"
 #include "engine/state/store.h"
+#include "engine/state/worker_parts.h"
 
 namespace alertd::state::testing_support {
 
@@ -232,6 +233,22 @@ inline domain::WorkerState CountedState(uint64_t readings) {
   domain::WorkerState state;
   state.readings_accepted = readings;
   return state;
+}
+
+// The first index of each run a window is stored in, by the rule worker_parts.h states: a run starts
+// at the first sample, at a sample whose (measured_at, ordinal) is a cut, and after kRunMax samples.
+template <typename Sample>
+std::vector<size_t> RunStarts(const std::vector<Sample>& window) {
+  std::vector<size_t> starts;
+  uint32_t ordinal = 0;
+  for (size_t i = 0; i < window.size(); ++i) {
+    ordinal = i > 0 && window[i].measured_at == window[i - 1].measured_at ? ordinal + 1 : 0;
+    if (starts.empty() || i - starts.back() >= layout::kRunMax ||
+        layout::RunCutBefore(window[i].measured_at.ms, ordinal)) {
+      starts.push_back(i);
+    }
+  }
+  return starts;
 }
 
 }  // namespace alertd::state::testing_support

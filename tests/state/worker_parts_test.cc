@@ -1,8 +1,12 @@
-// Schema 4's worker parts: the sample key encoding at its boundaries, the difference a commit writes
-// between two windows, what a load makes of parts that disagree with their head, and the 3 -> 4
-// migration. The window transitions run on both store implementations.
+// A worker's parts: the part key encoding at its boundaries, the runs a window is cut into, the
+// difference a commit writes between two windows, what a load makes of parts that disagree with their
+// head, schema 4's single samples and their rewrite, and the migrations. The window transitions run
+// on both store implementations.
+#include "engine/state/worker_parts.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -11,7 +15,6 @@
 
 #include "engine/state/layout.h"
 #include "engine/state/store.h"
-#include "engine/state/worker_parts.h"
 #include "engine/state/worker_record.h"
 #include "tests/state/state_test_support.h"
 
@@ -40,6 +43,12 @@ std::optional<domain::WorkerState> Loaded(StateStore& store, const WorkerKey& ke
 
 PartKey BpKey(WorkerKey worker, int64_t at, uint32_t ordinal) {
   return {.worker = std::move(worker), .kind = PartKind::kBpSample, .measured_at = domain::EventTime{at}, .ordinal = ordinal};
+}
+
+PartKey BpRunKey(WorkerKey worker, int64_t at, uint32_t ordinal) {
+  PartKey key = BpKey(std::move(worker), at, ordinal);
+  key.kind = PartKind::kBpRun;
+  return key;
 }
 
 // --- Keys ---------------------------------------------------------------------------------------
@@ -118,7 +127,7 @@ TEST(PartKeyTest, MalformedKeysAreDataLossNamingStoreFamilyAndKey) {
       {"negative partition", Bytes({0x80, 0, 0, 0, 0, 0, 0, 1, 'W', 0}), "negative partition"},
       {"empty worker id", Bytes({0, 0, 0, 1, 0, 0, 0, 0, 0}), "empty worker id"},
       {"id past the key", Bytes({0, 0, 0, 1, 0, 0, 0, 9, 'W', 0}), "runs past the key"},
-      {"unknown kind", Bytes({0, 0, 0, 1, 0, 0, 0, 1, 'W', 3}), "unknown part kind 3"},
+      {"unknown kind", Bytes({0, 0, 0, 1, 0, 0, 0, 1, 'W', 5}), "unknown part kind 5"},
       {"profile with a tail", Bytes({0, 0, 0, 1, 0, 0, 0, 1, 'W', 0, 0}), "1 bytes after a profile's kind"},
       {"sample short a byte", sample.substr(0, sample.size() - 1), "11 bytes after a sample's kind"},
       {"sample with a tail", sample + "x", "13 bytes after a sample's kind"},
@@ -160,24 +169,45 @@ template <typename Impl>
 class WorkerPartsStoreTest : public testing_support::OpenedStore<Impl> {};
 TYPED_TEST_SUITE(WorkerPartsStoreTest, testing_support::StoreImplementations, testing_support::StoreImplName);
 
+// The cuts among the positions below (worker_parts.h, "Runs"): kT0 at ordinal 2, and -10 and 0 ms. A
+// run of each window otherwise, so the counts are one put for a run that changed, one delete for a
+// run's key gone.
+TEST(RunTest, TheTransitionsCutWhereTheirCountsSay) {
+  EXPECT_TRUE(layout::RunCutBefore(kT0, 2));
+  EXPECT_TRUE(layout::RunCutBefore(-10, 0));
+  EXPECT_TRUE(layout::RunCutBefore(0, 0));
+  for (int64_t at : {kT0, kT0 + 10, kT0 + 20, int64_t{-20}}) {
+    for (uint32_t ordinal : {0U, 1U}) EXPECT_FALSE(layout::RunCutBefore(at, ordinal)) << at << " " << ordinal;
+  }
+  EXPECT_FALSE(layout::RunCutBefore(kT0 + 10, 2));
+}
+
 const std::vector<Transition>& Transitions() {
   static const std::vector<Transition> transitions = {
       {"a newer sample", {At(0, 120), At(10, 121)}, {At(0, 120), At(10, 121), At(20, 122)}, 1, 0},
       {"a late sample between two", {At(0, 120), At(20, 122)}, {At(0, 120), At(10, 121), At(20, 122)}, 1, 0},
+      // The run's first sample goes: its key with it.
       {"the oldest evicted and a newer one", {At(0, 120), At(10, 121)}, {At(10, 121), At(20, 122)}, 1, 1},
       {"a second sample at the newest time", {At(0, 120), At(10, 121)}, {At(0, 120), At(10, 121), At(10, 130)}, 1, 0},
       {"a third at a time two share", {At(10, 121), At(10, 130)}, {At(10, 121), At(10, 130), At(10, 140)}, 1, 0},
-      // Evicting the first of an equal-time group moves the others down an ordinal: the group is
-      // rewritten, the last key deleted.
+      // Before, the third sample at kT0 (ordinal 2) starts a run; evicting the first moves it to
+      // ordinal 1, no cut: the two runs become one.
       {"the first of an equal-time group evicted",
-       {At(0, 120), At(0, 130), At(0, 140), At(10, 150)}, {At(0, 130), At(0, 140), At(10, 150)}, 2, 1},
-      {"a whole equal-time group evicted", {At(0, 120), At(0, 130), At(10, 150)}, {At(10, 150)}, 0, 2},
+       {At(0, 120), At(0, 130), At(0, 140), At(10, 150)},
+       {At(0, 130), At(0, 140), At(10, 150)},
+       1,
+       1},
+      {"a whole equal-time group evicted", {At(0, 120), At(0, 130), At(10, 150)}, {At(10, 150)}, 1, 1},
+      // Runs [-20] [-10] become [-10] [0]: the run at -10 is unchanged and not written.
       {"negative times", {At(-kT0 - 20, 120), At(-kT0 - 10, 121)}, {At(-kT0 - 10, 121), At(-kT0, 122)}, 1, 1},
       {"nothing changes", {At(0, 120), At(10, 121)}, {At(0, 120), At(10, 121)}, 0, 0},
-      {"one sample's device id alone changes", {At(0, 120), At(10, 121), At(20, 122)},
-       {At(0, 120), WithDevice(At(10, 121), "BP-OTHER"), At(20, 122)}, 1, 0},
-      {"the window emptied", {At(0, 120), At(10, 121)}, {}, 0, 2},
-      {"from no window", {}, {At(0, 120), At(0, 121)}, 2, 0},
+      {"one sample's device id alone changes",
+       {At(0, 120), At(10, 121), At(20, 122)},
+       {At(0, 120), WithDevice(At(10, 121), "BP-OTHER"), At(20, 122)},
+       1,
+       0},
+      {"the window emptied", {At(0, 120), At(10, 121)}, {}, 0, 1},
+      {"from no window", {}, {At(0, 120), At(0, 121)}, 1, 0},
   };
   return transitions;
 }
@@ -241,6 +271,143 @@ TYPED_TEST(WorkerPartsStoreTest, AWorkerTwiceInABatchIsComparedWithItsEarlierEnt
   EXPECT_EQ(Loaded(this->store(), key), fresh);
 }
 
+// The changes of one commit, as the changelog is told of them.
+template <typename Store>
+std::vector<Change> CommitSeeing(Store& store, CommitBatch batch) {
+  std::vector<Change> seen;
+  const absl::Status status = store.Commit(
+      std::move(batch),
+      [&](const std::vector<Change>& changes) -> absl::StatusOr<std::vector<std::pair<int32_t, ChangelogCheckpoint>>> {
+        seen = changes;
+        return std::vector<std::pair<int32_t, ChangelogCheckpoint>>{};
+      });
+  EXPECT_TRUE(status.ok()) << status;
+  return seen;
+}
+
+std::vector<domain::BpSample> Minutes(int from, int to) {
+  std::vector<domain::BpSample> window;
+  for (int m = from; m < to; ++m) window.push_back(At(60'000 * int64_t{m}, 120 + m % 40));
+  return window;
+}
+
+// A long window: its runs are short, a reading appended rewrites the last run alone and an eviction
+// the first alone, whatever the window's length (issue 12 target 3).
+TYPED_TEST(WorkerPartsStoreTest, AnAppendRewritesTheLastRunAndAnEvictionTheFirst) {
+  const WorkerKey key = Key(1, "W1");
+  const std::vector<size_t> starts = testing_support::RunStarts(Minutes(0, 2000));
+  size_t longest = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    longest = std::max(longest, (i + 1 < starts.size() ? starts[i + 1] : 2000) - starts[i]);
+  }
+  EXPECT_LE(longest, layout::kRunMax);
+  EXPECT_GT(starts.size(), 2000 / 12) << "runs of about kRunTarget samples";
+  EXPECT_LT(starts.size(), 2000 / 4);
+
+  ASSERT_TRUE(this->store().Commit(CommitBatch{.workers = {{key, WithWindow(Minutes(0, 500))}}}).ok());
+  const auto samples_written = [](const std::vector<Change>& changes, size_t& puts, size_t& deletes) {
+    puts = deletes = 0;
+    for (const Change& c : changes) {
+      if (c.family == Family::kSamples) (c.value ? puts : deletes) += 1;
+    }
+  };
+  size_t puts = 0, deletes = 0;
+  // Appended: the last run grows, or the new sample starts one.
+  std::vector<Change> seen = CommitSeeing(this->store(), CommitBatch{.workers = {{key, WithWindow(Minutes(0, 501))}}});
+  samples_written(seen, puts, deletes);
+  EXPECT_EQ(puts, 1U);
+  EXPECT_EQ(deletes, 0U);
+  const std::vector<size_t> after_append = testing_support::RunStarts(Minutes(0, 501));
+  const int64_t last_run_at = kT0 + 60'000 * int64_t(after_append.back());
+  for (const Change& c : seen) {
+    if (c.family == Family::kSamples) {
+      EXPECT_EQ(c.key, layout::PartKeyBytes(BpRunKey(key, last_run_at, 0)));
+    }
+  }
+  // Evicted: the first run's key goes, and the rest of that run (if any) is written under the next sample's.
+  seen = CommitSeeing(this->store(), CommitBatch{.workers = {{key, WithWindow(Minutes(1, 501))}}});
+  samples_written(seen, puts, deletes);
+  EXPECT_EQ(deletes, 1U);
+  EXPECT_EQ(puts, after_append[1] == 1 ? 0U : 1U);
+  size_t bytes = 0;
+  for (const Change& c : seen) bytes += c.key.size() + (c.value ? c.value->size() : 0);
+  EXPECT_LT(bytes, 200 + 60 * layout::kRunMax) << "the head and one run at most";
+  EXPECT_EQ(Loaded(this->store(), key), WithWindow(Minutes(1, 501)));
+}
+
+// A worker as a schema-4 changelog restores it: the head, the profile and one key per sample (the
+// samples of `state` at distinct times, so each has ordinal 0).
+std::vector<Change> SchemaFourChanges(const WorkerKey& key, const domain::WorkerState& state) {
+  std::vector<Change> changes = {
+      {Family::kWorkers, layout::WorkerKeyBytes(key), *EncodeWorkerHead(state)},
+      {Family::kSamples, layout::PartKeyBytes({.worker = key}), *EncodeProfile(*state.profile)}};
+  for (size_t i = 0; i < state.bp_window.size(); ++i) {
+    changes.push_back({Family::kSamples, layout::PartKeyBytes(BpKey(key, state.bp_window[i].measured_at.ms, 0)),
+                       *EncodeBpSample(state.bp_window[i], i)});
+  }
+  for (size_t i = 0; i < state.glucose_window.size(); ++i) {
+    changes.push_back({Family::kSamples,
+                       layout::PartKeyBytes({.worker = key, .kind = PartKind::kGlucoseSample,
+                                             .measured_at = state.glucose_window[i].measured_at}),
+                       *EncodeGlucoseSample(state.glucose_window[i], i)});
+  }
+  return changes;
+}
+
+// Schema 4 stored a sample a key. Such a worker reads back as it was, and its first commit deletes
+// every one of those keys and writes runs, with the caller's `before` or with the store's own read.
+TYPED_TEST(WorkerPartsStoreTest, SingleSamplesOfSchemaFourAreReadAndReplacedByRunsAtTheNextCommit) {
+  for (const bool caller_knows : {true, false}) {
+    SCOPED_TRACE(caller_knows ? "the caller's before" : "the store reads it");
+    const WorkerKey key = Key(caller_knows ? 1 : 2, "W1");
+    domain::WorkerState old = FullState("W1");
+    ASSERT_TRUE(this->store().ApplyChanges(key.partition, SchemaFourChanges(key, old), {}).ok());
+    SampleLayout layout = SampleLayout::kRuns;
+    absl::StatusOr<std::optional<domain::WorkerState>> loaded = this->store().LoadWorker(key, &layout);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(*loaded, old);
+    EXPECT_EQ(layout, SampleLayout::kSingles);
+
+    domain::WorkerState next = old;
+    next.bp_window.push_back(At(600'000, 140));
+    next.readings_accepted += 1;
+    CommitBatch batch{.workers = {{key, next}}};
+    if (caller_knows) batch.workers_before = {{.known = true, .image = WorkerImage(old, SampleLayout::kSingles)}};
+    const std::vector<Change> seen = CommitSeeing(this->store(), std::move(batch));
+    size_t single_deletes = 0, run_puts = 0;
+    for (const Change& c : seen) {
+      if (c.family != Family::kSamples) continue;
+      absl::StatusOr<PartKey> part = layout::ParsePartKey("s", c.key);
+      ASSERT_TRUE(part.ok()) << part.status();
+      const bool single = part->kind == PartKind::kBpSample || part->kind == PartKind::kGlucoseSample;
+      if (single) {
+        EXPECT_FALSE(c.value.has_value()) << "a single sample is only deleted";
+      }
+      single_deletes += single ? 1 : 0;
+      run_puts += part->kind == PartKind::kBpRun || part->kind == PartKind::kGlucoseRun ? 1 : 0;
+    }
+    EXPECT_EQ(single_deletes, old.bp_window.size() + old.glucose_window.size());
+    EXPECT_EQ(run_puts, testing_support::RunStarts(next.bp_window).size() +
+                            testing_support::RunStarts(next.glucose_window).size());
+    loaded = this->store().LoadWorker(key, &layout);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(*loaded, next);
+    EXPECT_EQ(layout, SampleLayout::kRuns);
+    // Nothing of the old layout is left in the partition.
+    ASSERT_TRUE(this->store()
+                    .ForEachChange(key.partition,
+                                   [&](const Change& c) {
+                                     if (c.family == Family::kSamples) {
+                                       const PartKind kind = layout::ParsePartKey("s", c.key)->kind;
+                                       EXPECT_NE(kind, PartKind::kBpSample);
+                                       EXPECT_NE(kind, PartKind::kGlucoseSample);
+                                     }
+                                     return true;
+                                   })
+                    .ok());
+  }
+}
+
 TYPED_TEST(WorkerPartsStoreTest, AWindowOutOfOrderOrABeforeOfTheWrongSizeIsRefused) {
   const absl::Status unordered =
       this->store().Commit(CommitBatch{.workers = {{Key(1, "W1"), WithWindow({At(10, 120), At(0, 121)})}}});
@@ -255,24 +422,52 @@ TYPED_TEST(WorkerPartsStoreTest, AWindowOutOfOrderOrABeforeOfTheWrongSizeIsRefus
 
 // --- Parts that disagree with their head (RocksDB: raw writes) -----------------------------------
 
+// A run's bytes (worker_parts.h): each sample's time, its record's length and its record.
+std::string RunBytes(const std::vector<std::pair<int64_t, std::string>>& samples) {
+  std::string out;
+  for (const auto& [at, record] : samples) {
+    layout::AppendOrderedTime(out, at);
+    layout::AppendBigEndian32(out, static_cast<uint32_t>(record.size()));
+    out += record;
+  }
+  return out;
+}
+
 TEST(WorkerPartsCorruptionTest, PartsThatDisagreeWithTheHeadAreDataLossNamingStoreAndKey) {
   const WorkerKey key = Key(3, "W002");
   const domain::WorkerState full = FullState("W002");
-  const std::string second_bp = layout::PartKeyBytes(BpKey(key, full.bp_window[1].measured_at.ms, 0));
+  // FullState's blood pressure is stored in runs [0, 1] and [2, 4] (its third sample is a cut).
+  ASSERT_EQ(testing_support::RunStarts(full.bp_window), (std::vector<size_t>{0, 2}));
+  const int64_t first_at = full.bp_window[0].measured_at.ms;
+  const std::string first_run = layout::PartKeyBytes(BpRunKey(key, first_at, 0));
+  const std::string record0 = *EncodeBpSample(full.bp_window[0], 0);
+  const std::string record1 = *EncodeBpSample(full.bp_window[1], 1);
+  const std::string run = RunBytes({{first_at, record0}, {full.bp_window[1].measured_at.ms, record1}});
   const struct {
     std::string name;
     std::string key, value;
     bool erase;
     std::string says;
   } cases[] = {
-      {"a sample that is no record", second_bp, "\xFF\xFF", false, "not an EvidenceReading"},
-      {"an unknown category",
-       second_bp, Bytes({0x28, 9}), false, "sample.category has unknown value 9"},
-      {"a sample left behind", layout::PartKeyBytes(BpKey(key, kT0 + 1, 0)), *EncodeBpSample(full.bp_window[0], 0),
-       false, "the head counts 1 profile, 5 blood-pressure and 4 glucose samples; stored are 1, 6 and 4"},
-      {"a sample missing", second_bp, "", true, "stored are 1, 4 and 4"},
-      {"an ordinal gap", layout::PartKeyBytes(BpKey(key, kT0 + 1, 1)),
-       *EncodeBpSample(full.bp_window[0], 0), false, "ordinal 1 where 0 belongs"},
+      {"a run that is no record", first_run, "\xFF\xFF", false, "sample 0 of the run is cut short"},
+      {"a sample that is no record", first_run, RunBytes({{first_at, "\xFF\xFF"}}), false,
+       "sample 0 of the run: not an EvidenceReading"},
+      {"an unknown category", first_run, RunBytes({{first_at, record0}, {first_at + 1, Bytes({0x28, 9})}}), false,
+       "sample 1 of the run: sample.category has unknown value 9"},
+      {"a run cut short", first_run, run.substr(0, run.size() - 1), false, "sample 1 of the run runs past its end"},
+      {"an empty run", first_run, "", false, "an empty run"},
+      {"a run whose first sample is not at its key's time", first_run, RunBytes({{first_at + 1, record0}}), false,
+       "the run's first sample is measured at " + std::to_string(first_at + 1) + " ms, its key at " +
+           std::to_string(first_at)},
+      {"samples out of order in a run", first_run, RunBytes({{first_at, record0}, {first_at - 1, record1}}), false,
+       "a sample measured at " + std::to_string(first_at - 1) + " ms after one measured at"},
+      {"a run left behind", layout::PartKeyBytes(BpRunKey(key, kT0 + 1, 0)), RunBytes({{kT0 + 1, record0}}), false,
+       "the head counts 1 profile, 5 blood-pressure and 4 glucose samples; stored are 1, 6 and 4"},
+      {"a run missing", first_run, "", true, "stored are 1, 3 and 4"},
+      {"an ordinal gap", layout::PartKeyBytes(BpRunKey(key, kT0 + 1, 1)), RunBytes({{kT0 + 1, record0}}), false,
+       "ordinal 1 where 0 belongs"},
+      {"a single sample beside runs", layout::PartKeyBytes(BpKey(key, kT0 + 1, 0)), record0, false,
+       "runs and single samples of one worker"},
       {"a part of another kind", layout::WorkerPartsPrefix(key) + "\x07", "", false, "unknown part kind 7"},
   };
   for (const auto& c : cases) {
@@ -373,7 +568,7 @@ TEST(WorkerPartsMigrationTest, AVersionThreeStoreIsSplitIntoHeadsAndPartsWhenOpe
     EXPECT_EQ(Loaded(**store, w1), FullState("W001"));
     EXPECT_EQ(Loaded(**store, w2), second);
     EXPECT_EQ(**(*store)->LoadNextOffset({"readings", 2}), 42);
-    // Split for real: the head holds no sample, each sample is a key.
+    // Split for real: the head holds no sample, the samples are in runs.
     EXPECT_TRUE(DecodeWorkerHead(**(*store)->ReadChange(Family::kWorkers, layout::WorkerKeyBytes(w2))).ok());
     size_t parts = 0;
     ASSERT_TRUE((*store)
@@ -383,11 +578,12 @@ TEST(WorkerPartsMigrationTest, AVersionThreeStoreIsSplitIntoHeadsAndPartsWhenOpe
                                       return true;
                                     })
                     .ok());
-    EXPECT_EQ(parts, second.bp_window.size() + second.glucose_window.size());
+    EXPECT_EQ(parts, testing_support::RunStarts(second.bp_window).size() +
+                         testing_support::RunStarts(second.glucose_window).size());
   }
   absl::StatusOr<std::unique_ptr<StateStore>> again = OpenRocksStore({.path = path, .read_only = true});
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(**(*again)->ReadChange(Family::kMeta, layout::kSchemaVersionKey), "4");
+  EXPECT_EQ(**(*again)->ReadChange(Family::kMeta, layout::kSchemaVersionKey), "5");
   EXPECT_EQ(Loaded(**again, w1), FullState("W001"));
 }
 
@@ -431,6 +627,35 @@ TEST(WorkerPartsMigrationTest, ARecordTheMigrationCannotReadStopsItAndChangesNot
   absl::StatusOr<std::unique_ptr<StateStore>> fixed = OpenRocksStore({.path = path});
   ASSERT_TRUE(fixed.ok()) << fixed.status();
   EXPECT_EQ(Loaded(**fixed, Key(1, "W1")), FullState("W1"));
+}
+
+// Schema 4 -> 5 rewrites nothing: a reader opens a version-4 store as it is, a writer records version
+// 5, and the workers read back from their single samples.
+TEST(WorkerPartsMigrationTest, AVersionFourStoreOpensAsItIsAndIsMarkedFive) {
+  TempDir dir;
+  const std::string path = dir.Sub("db");
+  const WorkerKey key = Key(2, "W1");
+  const domain::WorkerState old = FullState("W1");
+  {
+    absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore({.path = path});
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->ApplyChanges(key.partition, SchemaFourChanges(key, old), {}).ok());
+  }
+  RawPut(path, Family::kMeta, layout::kSchemaVersionKey, "4");
+  {
+    absl::StatusOr<std::unique_ptr<StateStore>> reader = OpenRocksStore({.path = path, .read_only = true});
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    EXPECT_EQ(Loaded(**reader, key), old);
+    EXPECT_EQ(**(*reader)->ReadChange(Family::kMeta, layout::kSchemaVersionKey), "4") << "a reader writes nothing";
+  }
+  absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksStore({.path = path});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(**(*store)->ReadChange(Family::kMeta, layout::kSchemaVersionKey), "5");
+  SampleLayout layout = SampleLayout::kRuns;
+  absl::StatusOr<std::optional<domain::WorkerState>> loaded = (*store)->LoadWorker(key, &layout);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, old);
+  EXPECT_EQ(layout, SampleLayout::kSingles);
 }
 
 }  // namespace
