@@ -99,7 +99,9 @@ std::vector<Run> RunsOf(const std::vector<Sample>& window) {
   std::vector<Run> runs;
   for (WindowCursor<Sample> c(window); !c.done(); c.Next()) {
     const auto position = c.position();
-    if (runs.empty() || c.index() - runs.back().begin >= kRunMax || RunCutBefore(position.first, position.second)) {
+    const bool gap = c.index() > 0 && position.first - window[c.index() - 1].measured_at.ms >= kRunGapMs;
+    if (runs.empty() || gap || c.index() - runs.back().begin >= kRunMax ||
+        RunCutBefore(position.first, position.second)) {
       if (!runs.empty()) runs.back().end = c.index();
       runs.push_back({.key = position, .begin = c.index(), .end = window.size()});
     }
@@ -107,45 +109,72 @@ std::vector<Run> RunsOf(const std::vector<Sample>& window) {
   return runs;
 }
 
-constexpr size_t kRunSampleHeader = 8 + 4;  // measured_at and the record's length
+void AppendVarint(std::string& out, uint64_t value) {
+  for (; value >= 0x80; value >>= 7) out.push_back(static_cast<char>(value | 0x80));
+  out.push_back(static_cast<char>(value));
+}
+
+// Takes a varint off the front of `bytes`; false if there is none (cut short, or over 64 bits).
+bool TakeVarint(std::string_view& bytes, uint64_t& value) {
+  value = 0;
+  for (size_t i = 0; i < bytes.size() && i < 10; ++i) {
+    const auto byte = static_cast<uint8_t>(bytes[i]);
+    if (i == 9 && byte > 1) return false;
+    value |= uint64_t{byte & 0x7Fu} << (7 * i);
+    if ((byte & 0x80) == 0) {
+      bytes.remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
 
 template <typename Sample>
 absl::StatusOr<std::string> EncodeRun(const std::vector<Sample>& window, const Run& run) {
   std::string value;
+  int64_t previous = window[run.begin].measured_at.ms;  // the key's time: the first delta is 0
   for (size_t i = run.begin; i < run.end; ++i) {
     absl::StatusOr<std::string> record = EncodeSample(window[i], i);
     if (!record.ok()) return record.status();
-    AppendOrderedTime(value, window[i].measured_at.ms);
-    AppendBigEndian32(value, static_cast<uint32_t>(record->size()));
+    AppendVarint(value, static_cast<uint64_t>(window[i].measured_at.ms) - static_cast<uint64_t>(previous));
+    AppendVarint(value, record->size());
     value.append(*record);
+    previous = window[i].measured_at.ms;
   }
   return value;
 }
 
 // Visits the samples of a run value in order, decoded; an error says what is wrong with the bytes.
-// `key` is the run's; its first sample must be measured at the key's time.
+// Each sample's time is its delta from the previous one's, the first's from the key's (so 0).
 template <typename Sample, typename Fn>
 absl::Status ForEachRunSample(std::string_view value, const PartKey& key, Fn&& fn) {
   if (value.empty()) return absl::InvalidArgumentError("an empty run");
+  int64_t previous = key.measured_at.ms;
   for (size_t n = 0; !value.empty(); ++n) {
-    if (value.size() < kRunSampleHeader) {
+    uint64_t delta = 0, length = 0;
+    if (!TakeVarint(value, delta) || !TakeVarint(value, length)) {
       return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run is cut short"));
     }
-    const domain::EventTime at{ReadOrderedTime(value)};
-    const auto length = ReadBigEndian<uint32_t>(value.substr(8));
-    if (length > value.size() - kRunSampleHeader) {
+    if (length > value.size()) {
       return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run runs past its end"));
     }
-    if (n == 0 && at != key.measured_at) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("the run's first sample is measured at ", at.ms, " ms, its key at ", key.measured_at.ms));
+    if (n == 0 && delta != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("the run's first sample is measured ", delta,
+                                                     " ms after its key's time"));
     }
+    // INT64_MAX - previous, exact in unsigned arithmetic for any previous.
+    const uint64_t room = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - static_cast<uint64_t>(previous);
+    if (delta > room) {
+      return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run is measured past the last time"));
+    }
+    previous = static_cast<int64_t>(static_cast<uint64_t>(previous) + delta);
     absl::StatusOr<Sample> sample =
-        DecodeSample(value.substr(kRunSampleHeader, length), at, static_cast<Sample*>(nullptr));
-    if (!sample.ok())
+        DecodeSample(value.substr(0, length), domain::EventTime{previous}, static_cast<Sample*>(nullptr));
+    if (!sample.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run: ", sample.status().message()));
+    }
     if (absl::Status status = fn(*std::move(sample)); !status.ok()) return status;
-    value.remove_prefix(kRunSampleHeader + length);
+    value.remove_prefix(length);
   }
   return absl::OkStatus();
 }

@@ -17,17 +17,22 @@
 // the window.
 //
 // Runs. A window is cut into runs by its samples alone: a run starts at the window's first sample,
-// at a sample whose (measured_at, ordinal) hashes to a cut (RunCutBefore: one in kRunTarget on
-// average), and after kRunMax samples. A hashed cut does not depend on the samples around it, so an
-// insertion or eviction changes the runs between the hashed cuts around it only, and a commit compares
+// at a sample measured kRunGapMs or more after the one before it, at a sample whose (measured_at,
+// ordinal) hashes to a cut (RunCutBefore: one in kRunTarget on average), and after kRunMax samples.
+// A hashed cut does not depend on the samples around it and a gap only on the one before, so an
+// insertion or eviction changes the runs between the cuts around it only, and a commit compares
 // the runs before and after by their keys and samples, writes the runs that changed and deletes the
 // keys gone: a reading appended to a window rewrites the last run (about kRunTarget / 2 samples,
 // kRunMax at most), an eviction the runs before the first hashed cut (usually one). In a backlog,
 // where a commit brings tens of readings of each worker, a run holds up to kRunMax of them in one
 // record where schema 4 wrote one each. The cut rule is part of the format: a commit finds the keys
-// it replaces by cutting the window before it.
-//   run value: for each sample, 8-byte measured_at (as in keys) + 4-byte big-endian length + its
-//   EvidenceReading or EvidenceGlucose without measured_at; the first sample's time is the key's.
+// it replaces by cutting the window before it. The gap keeps a worker who reads once a day or less
+// at one sample a run: a reading appended writes one sample, as schema 4 did, where a run growing
+// over days would be rewritten whole for each (issue 12 target 3: sparse and dense workers' bytes per
+// reading within 2x of each other).
+//   run value: for each sample, a varint of its measured_at's ms after the previous sample's (the
+//   first's after the key's: 0), a varint of its record's length, and its EvidenceReading or
+//   EvidenceGlucose without measured_at.
 // Schema 4's single samples (PartKind kBpSample, kGlucoseSample) are read as they are; the first
 // commit of such a worker deletes them and writes its runs (SampleLayout::kSingles), so a worker
 // never holds both, and a changelog holds the same sequence of writes.
@@ -57,6 +62,7 @@ enum class PartKind : uint8_t { kProfile = 0, kBpSample = 1, kGlucoseSample = 2,
 // The cut rule of runs (above); part of the stored format.
 inline constexpr size_t kRunMax = 16;
 inline constexpr uint64_t kRunTarget = 8;
+inline constexpr int64_t kRunGapMs = 12 * 3'600'000;
 bool RunCutBefore(int64_t measured_at_ms, uint32_t ordinal);
 
 struct PartKey {

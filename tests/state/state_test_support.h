@@ -236,14 +236,16 @@ inline domain::WorkerState CountedState(uint64_t readings) {
 }
 
 // The first index of each run a window is stored in, by the rule worker_parts.h states: a run starts
-// at the first sample, at a sample whose (measured_at, ordinal) is a cut, and after kRunMax samples.
+// at the first sample, at one kRunGapMs or more after the one before, at a sample whose (measured_at,
+// ordinal) is a cut, and after kRunMax samples.
 template <typename Sample>
 std::vector<size_t> RunStarts(const std::vector<Sample>& window) {
   std::vector<size_t> starts;
   uint32_t ordinal = 0;
   for (size_t i = 0; i < window.size(); ++i) {
     ordinal = i > 0 && window[i].measured_at == window[i - 1].measured_at ? ordinal + 1 : 0;
-    if (starts.empty() || i - starts.back() >= layout::kRunMax ||
+    const bool gap = i > 0 && window[i].measured_at.ms - window[i - 1].measured_at.ms >= layout::kRunGapMs;
+    if (starts.empty() || gap || i - starts.back() >= layout::kRunMax ||
         layout::RunCutBefore(window[i].measured_at.ms, ordinal)) {
       starts.push_back(i);
     }

@@ -354,6 +354,44 @@ std::vector<Change> SchemaFourChanges(const WorkerKey& key, const domain::Worker
   return changes;
 }
 
+// A worker who reads once a day keeps one sample a run (the gap of kRunGapMs): a reading appended
+// writes that one sample, not a run grown over days.
+TYPED_TEST(WorkerPartsStoreTest, SamplesHalfADayApartAreRunsOfTheirOwn) {
+  const WorkerKey key = Key(1, "W1");
+  std::vector<domain::BpSample> daily;
+  for (int day = 0; day < 10; ++day) daily.push_back(At(86'400'000 * int64_t{day}, 130 + day));
+  ASSERT_TRUE(this->store().Commit(CommitBatch{.workers = {{key, WithWindow(daily)}}}).ok());
+  size_t keys = 0;
+  ASSERT_TRUE(this->store()
+                  .ForEachChange(1,
+                                 [&](const Change& c) {
+                                   keys += c.family == Family::kSamples ? 1 : 0;
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(keys, daily.size());
+  // The gap after the last: a run of its own, the others untouched.
+  std::vector<domain::BpSample> next = daily;
+  next.push_back(At(86'400'000 * 9 + layout::kRunGapMs, 140));
+  std::vector<Change> seen = CommitSeeing(this->store(), CommitBatch{.workers = {{key, WithWindow(next)}}});
+  std::vector<std::string> puts;
+  for (const Change& c : seen) {
+    if (c.family == Family::kSamples && c.value) puts.push_back(c.key);
+  }
+  EXPECT_EQ(puts, (std::vector<std::string>{layout::PartKeyBytes(
+                      BpRunKey(key, next.back().measured_at.ms, 0))}));
+  next.push_back(At(86'400'000 * 9 + 2 * layout::kRunGapMs - 1, 141));
+  seen = CommitSeeing(this->store(), CommitBatch{.workers = {{key, WithWindow(next)}}});
+  puts.clear();
+  for (const Change& c : seen) {
+    if (c.family == Family::kSamples && c.value) puts.push_back(c.key);
+  }
+  EXPECT_EQ(puts, (std::vector<std::string>{layout::PartKeyBytes(
+                      BpRunKey(key, next[next.size() - 2].measured_at.ms, 0))}))
+      << "a sample 1 ms short of the gap joins the run before it";
+  EXPECT_EQ(Loaded(this->store(), key), WithWindow(next));
+}
+
 // Schema 4 stored a sample a key. Such a worker reads back as it was, and its first commit deletes
 // every one of those keys and writes runs, with the caller's `before` or with the store's own read.
 TYPED_TEST(WorkerPartsStoreTest, SingleSamplesOfSchemaFourAreReadAndReplacedByRunsAtTheNextCommit) {
@@ -422,13 +460,21 @@ TYPED_TEST(WorkerPartsStoreTest, AWindowOutOfOrderOrABeforeOfTheWrongSizeIsRefus
 
 // --- Parts that disagree with their head (RocksDB: raw writes) -----------------------------------
 
-// A run's bytes (worker_parts.h): each sample's time, its record's length and its record.
-std::string RunBytes(const std::vector<std::pair<int64_t, std::string>>& samples) {
+std::string Varint(uint64_t value) {
   std::string out;
+  for (; value >= 0x80; value >>= 7) out.push_back(static_cast<char>(value | 0x80));
+  out.push_back(static_cast<char>(value));
+  return out;
+}
+
+// A run's bytes (worker_parts.h): for each sample, its time after the previous one's (the first's
+// after the key's), its record's length and its record.
+std::string RunBytes(int64_t key_at, const std::vector<std::pair<int64_t, std::string>>& samples) {
+  std::string out;
+  int64_t previous = key_at;
   for (const auto& [at, record] : samples) {
-    layout::AppendOrderedTime(out, at);
-    layout::AppendBigEndian32(out, static_cast<uint32_t>(record.size()));
-    out += record;
+    out += Varint(static_cast<uint64_t>(at) - static_cast<uint64_t>(previous)) + Varint(record.size()) + record;
+    previous = at;
   }
   return out;
 }
@@ -442,7 +488,7 @@ TEST(WorkerPartsCorruptionTest, PartsThatDisagreeWithTheHeadAreDataLossNamingSto
   const std::string first_run = layout::PartKeyBytes(BpRunKey(key, first_at, 0));
   const std::string record0 = *EncodeBpSample(full.bp_window[0], 0);
   const std::string record1 = *EncodeBpSample(full.bp_window[1], 1);
-  const std::string run = RunBytes({{first_at, record0}, {full.bp_window[1].measured_at.ms, record1}});
+  const std::string run = RunBytes(first_at, {{first_at, record0}, {full.bp_window[1].measured_at.ms, record1}});
   const struct {
     std::string name;
     std::string key, value;
@@ -450,22 +496,23 @@ TEST(WorkerPartsCorruptionTest, PartsThatDisagreeWithTheHeadAreDataLossNamingSto
     std::string says;
   } cases[] = {
       {"a run that is no record", first_run, "\xFF\xFF", false, "sample 0 of the run is cut short"},
-      {"a sample that is no record", first_run, RunBytes({{first_at, "\xFF\xFF"}}), false,
+      {"a sample that is no record", first_run, RunBytes(first_at, {{first_at, "\xFF\xFF"}}), false,
        "sample 0 of the run: not an EvidenceReading"},
-      {"an unknown category", first_run, RunBytes({{first_at, record0}, {first_at + 1, Bytes({0x28, 9})}}), false,
+      {"an unknown category", first_run,
+       RunBytes(first_at, {{first_at, record0}, {first_at + 1, Bytes({0x28, 9})}}), false,
        "sample 1 of the run: sample.category has unknown value 9"},
       {"a run cut short", first_run, run.substr(0, run.size() - 1), false, "sample 1 of the run runs past its end"},
       {"an empty run", first_run, "", false, "an empty run"},
-      {"a run whose first sample is not at its key's time", first_run, RunBytes({{first_at + 1, record0}}), false,
-       "the run's first sample is measured at " + std::to_string(first_at + 1) + " ms, its key at " +
-           std::to_string(first_at)},
-      {"samples out of order in a run", first_run, RunBytes({{first_at, record0}, {first_at - 1, record1}}), false,
-       "a sample measured at " + std::to_string(first_at - 1) + " ms after one measured at"},
-      {"a run left behind", layout::PartKeyBytes(BpRunKey(key, kT0 + 1, 0)), RunBytes({{kT0 + 1, record0}}), false,
-       "the head counts 1 profile, 5 blood-pressure and 4 glucose samples; stored are 1, 6 and 4"},
+      {"a run whose first sample is not at its key's time", first_run, RunBytes(first_at, {{first_at + 1, record0}}),
+       false, "the run's first sample is measured 1 ms after its key's time"},
+      {"a sample past the last time", first_run,
+       RunBytes(first_at, {{first_at, record0}}) + Varint(~uint64_t{0}) + Varint(record1.size()) + record1, false,
+       "sample 1 of the run is measured past the last time"},
+      {"a run left behind", layout::PartKeyBytes(BpRunKey(key, kT0 + 1, 0)), RunBytes(kT0 + 1, {{kT0 + 1, record0}}),
+       false, "the head counts 1 profile, 5 blood-pressure and 4 glucose samples; stored are 1, 6 and 4"},
       {"a run missing", first_run, "", true, "stored are 1, 3 and 4"},
-      {"an ordinal gap", layout::PartKeyBytes(BpRunKey(key, kT0 + 1, 1)), RunBytes({{kT0 + 1, record0}}), false,
-       "ordinal 1 where 0 belongs"},
+      {"an ordinal gap", layout::PartKeyBytes(BpRunKey(key, kT0 + 1, 1)), RunBytes(kT0 + 1, {{kT0 + 1, record0}}),
+       false, "ordinal 1 where 0 belongs"},
       {"a single sample beside runs", layout::PartKeyBytes(BpKey(key, kT0 + 1, 0)), record0, false,
        "runs and single samples of one worker"},
       {"a part of another kind", layout::WorkerPartsPrefix(key) + "\x07", "", false, "unknown part kind 7"},
