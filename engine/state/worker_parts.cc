@@ -93,13 +93,19 @@ struct Run {
   size_t end = 0;
 };
 
+// Whether `later` (>= `earlier`: windows ascend, checked before) is kRunGapMs or more after `earlier`.
+// The unsigned difference is the exact one at any times, where the signed one could overflow.
+bool GapBetween(int64_t earlier, int64_t later) {
+  return static_cast<uint64_t>(later) - static_cast<uint64_t>(earlier) >= static_cast<uint64_t>(kRunGapMs);
+}
+
 // The runs of a window in order (worker_parts.h, "Runs").
 template <typename Sample>
 std::vector<Run> RunsOf(const std::vector<Sample>& window) {
   std::vector<Run> runs;
   for (WindowCursor<Sample> c(window); !c.done(); c.Next()) {
     const auto position = c.position();
-    const bool gap = c.index() > 0 && position.first - window[c.index() - 1].measured_at.ms >= kRunGapMs;
+    const bool gap = c.index() > 0 && GapBetween(window[c.index() - 1].measured_at.ms, position.first);
     if (runs.empty() || gap || c.index() - runs.back().begin >= kRunMax ||
         RunCutBefore(position.first, position.second)) {
       if (!runs.empty()) runs.back().end = c.index();

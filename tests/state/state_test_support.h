@@ -244,7 +244,11 @@ std::vector<size_t> RunStarts(const std::vector<Sample>& window) {
   uint32_t ordinal = 0;
   for (size_t i = 0; i < window.size(); ++i) {
     ordinal = i > 0 && window[i].measured_at == window[i - 1].measured_at ? ordinal + 1 : 0;
-    const bool gap = i > 0 && window[i].measured_at.ms - window[i - 1].measured_at.ms >= layout::kRunGapMs;
+    // As unsigned: the exact difference of an ascending pair, where the signed one could overflow.
+    const uint64_t after_previous =
+        i > 0 ? static_cast<uint64_t>(window[i].measured_at.ms) - static_cast<uint64_t>(window[i - 1].measured_at.ms)
+              : 0;
+    const bool gap = i > 0 && after_previous >= static_cast<uint64_t>(layout::kRunGapMs);
     if (starts.empty() || gap || i - starts.back() >= layout::kRunMax ||
         layout::RunCutBefore(window[i].measured_at.ms, ordinal)) {
       starts.push_back(i);

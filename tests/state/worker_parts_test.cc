@@ -392,6 +392,19 @@ TYPED_TEST(WorkerPartsStoreTest, SamplesHalfADayApartAreRunsOfTheirOwn) {
   EXPECT_EQ(Loaded(this->store(), key), WithWindow(next));
 }
 
+// The earliest and latest times there are, in one window: cut apart, stored and read back (the gap
+// between them is wider than int64_t holds).
+TYPED_TEST(WorkerPartsStoreTest, TheWidestTimesAreCutApartAndReadBack) {
+  const WorkerKey key = Key(1, "W1");
+  const domain::WorkerState state =
+      WithWindow({Sample(std::numeric_limits<int64_t>::min(), 120, 80, domain::BpCategory::kNormal),
+                  Sample(std::numeric_limits<int64_t>::min() + 1, 121, 80, domain::BpCategory::kNormal),
+                  Sample(std::numeric_limits<int64_t>::max(), 122, 80, domain::BpCategory::kNormal)});
+  EXPECT_EQ(testing_support::RunStarts(state.bp_window).size(), 2U);
+  ASSERT_TRUE(this->store().Commit(CommitBatch{.workers = {{key, state}}}).ok());
+  EXPECT_EQ(Loaded(this->store(), key), state);
+}
+
 // Schema 4 stored a sample a key. Such a worker reads back as it was, and its first commit deletes
 // every one of those keys and writes runs, with the caller's `before` or with the store's own read.
 TYPED_TEST(WorkerPartsStoreTest, SingleSamplesOfSchemaFourAreReadAndReplacedByRunsAtTheNextCommit) {
