@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -78,12 +79,13 @@ absl::StatusOr<std::string> EncodeSample(const domain::GlucoseSample& sample, si
   return EncodeGlucoseSample(sample, index);
 }
 
-absl::StatusOr<domain::BpSample> DecodeSample(std::string_view bytes, domain::EventTime at, domain::BpSample*) {
-  return DecodeBpSample(bytes, at);
-}
-absl::StatusOr<domain::GlucoseSample> DecodeSample(std::string_view bytes, domain::EventTime at,
-                                                   domain::GlucoseSample*) {
-  return DecodeGlucoseSample(bytes, at);
+template <typename Sample>  // domain::BpSample or domain::GlucoseSample
+absl::StatusOr<Sample> DecodeSample(std::string_view bytes, domain::EventTime at) {
+  if constexpr (std::is_same_v<Sample, domain::BpSample>) {
+    return DecodeBpSample(bytes, at);
+  } else {
+    return DecodeGlucoseSample(bytes, at);
+  }
 }
 
 // A run's samples: [begin, end) of a window, keyed by its first sample's position.
@@ -159,7 +161,8 @@ absl::Status ForEachRunSample(std::string_view value, const PartKey& key, Fn&& f
   for (size_t n = 0; !value.empty(); ++n) {
     uint64_t delta = 0, length = 0;
     if (!TakeVarint(value, delta) || !TakeVarint(value, length)) {
-      return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run is cut short"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("sample ", n, " of the run is cut short or holds a number over 64 bits"));
     }
     if (length > value.size()) {
       return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run runs past its end"));
@@ -174,8 +177,7 @@ absl::Status ForEachRunSample(std::string_view value, const PartKey& key, Fn&& f
       return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run is measured past the last time"));
     }
     previous = static_cast<int64_t>(static_cast<uint64_t>(previous) + delta);
-    absl::StatusOr<Sample> sample =
-        DecodeSample(value.substr(0, length), domain::EventTime{previous}, static_cast<Sample*>(nullptr));
+    absl::StatusOr<Sample> sample = DecodeSample<Sample>(value.substr(0, length), domain::EventTime{previous});
     if (!sample.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("sample ", n, " of the run: ", sample.status().message()));
     }
@@ -399,7 +401,8 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
   PartKind previous_kind = PartKind::kProfile;
   bool singles = false;
   bool runs = false;
-  // Appends a sample read from `bytes`, after checking it follows the window's previous one.
+  // Appends a decoded sample to its window, after checking it follows the window's previous one; `first`:
+  // the first sample of its part, whose key's ordinal is checked.
   const auto place = [&](auto& window, auto sample, const PartKey& part, bool first) -> absl::Status {
     if (previous_at && sample.measured_at.ms < *previous_at) {
       return absl::InvalidArgumentError(absl::StrCat("a sample measured at ", sample.measured_at.ms,
@@ -429,8 +432,11 @@ absl::StatusOr<domain::WorkerState> AssembleWorker(absl::string_view store, cons
     if (part->worker != key) return corrupt(absl::StrCat("a part of ", Describe(part->worker), " in the range of ", Describe(key)));
     if (part->kind != previous_kind) previous_at.reset();
     previous_kind = part->kind;
-    (part->kind == PartKind::kBpSample || part->kind == PartKind::kGlucoseSample ? singles : runs) |=
-        part->kind != PartKind::kProfile;
+    if (part->kind == PartKind::kBpSample || part->kind == PartKind::kGlucoseSample) {
+      singles = true;
+    } else if (part->kind != PartKind::kProfile) {
+      runs = true;
+    }
     if (singles && runs) return corrupt("runs and single samples of one worker");
     absl::Status status;
     switch (part->kind) {

@@ -20,6 +20,7 @@
 #include "engine/metrics/engine_metrics.h"
 #include "engine/state/store.h"
 #include "engine/state/worker_parts.h"
+#include "engine/state/worker_record.h"
 
 namespace alertd::app {
 namespace {
@@ -138,6 +139,42 @@ TEST_F(CommitWindowTest, LoadContinuesFromTheCommitInFlightWithoutReadingTheStor
   ASSERT_EQ(committed_.size(), 1u);
   EXPECT_EQ(committed_[0].workers.at(0).second->readings_accepted, 5u);
   EXPECT_EQ(CommitOne().workers.at(0).second->readings_accepted, 6u);
+}
+
+// A worker schema 4 stored one sample a key, loaded from the store: the window passes that layout
+// with the worker's `before`, so its commit deletes the single-sample keys and writes runs. Without
+// it, the runs would land beside the old keys and the worker would no longer load.
+TEST_F(CommitWindowTest, AWorkerOfSchemaFourSingleSamplesIsRewrittenInRunsByItsCommit) {
+  const state::WorkerKey key = Key("W4");
+  domain::WorkerState old;
+  old.readings_accepted = 2;
+  for (int64_t ms : {1'700'000'000'000, 1'700'000'060'000}) {
+    domain::BpSample sample;
+    sample.measured_at = domain::EventTime{ms};
+    sample.systolic_mmhg = 120;
+    sample.station_id = "S1";
+    old.bp_window.push_back(std::move(sample));
+  }
+  std::vector<state::Change> schema4 = {
+      {state::Family::kWorkers, state::layout::WorkerKeyBytes(key), *state::EncodeWorkerHead(old)}};
+  for (std::size_t i = 0; i < old.bp_window.size(); ++i) {
+    schema4.push_back(
+        {state::Family::kSamples,
+         state::layout::PartKeyBytes(
+             {.worker = key, .kind = state::layout::PartKind::kBpSample, .measured_at = old.bp_window[i].measured_at}),
+         *state::EncodeBpSample(old.bp_window[i], i)});
+  }
+  ASSERT_TRUE(store_.ApplyChanges(key.partition, schema4, {}).ok());
+
+  AddSample("W4", 1'700'000'120'000);
+  window_->Load(key).readings_accepted = 3;
+  CommitOne();
+  state::SampleLayout layout = state::SampleLayout::kSingles;
+  absl::StatusOr<std::optional<domain::WorkerState>> loaded = store_.LoadWorker(key, &layout);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->bp_window.size(), 3u);
+  EXPECT_EQ(layout, state::SampleLayout::kRuns);
 }
 
 // With a commit always in flight (group commit), a reading of a worker the cache does not hold must
