@@ -105,13 +105,19 @@ class KvStateStore final : public StateStore {
   absl::Status ApplyChanges(const std::vector<RestoredChanges>& restored) override {
     if (absl::Status status = CheckWritable("apply changelog changes"); !status.ok()) return status;
     std::vector<layout::Write> writes;
+    layout::SplitSoFar split_so_far;  // the store's reads do not see `writes` until they are applied
     for (const RestoredChanges& r : restored) {
       if (absl::Status status = layout::CheckPartition(name_, r.partition); !status.ok()) return status;
       if (absl::Status status = layout::CheckCheckpoint(name_, r.partition, r.checkpoint); !status.ok()) return status;
       // A schema-3 whole worker record (kept by compaction until the worker changes again) is split
-      // into its head and parts, as the migration splits a stored one.
+      // into its head and parts, as the migration splits a stored one, and replaces what the store or
+      // an earlier change holds of the worker.
       std::vector<Change> split;
-      const std::vector<Change>& changes = layout::SplitWholeWorkerRecords(r.changes, split) ? split : r.changes;
+      absl::StatusOr<bool> was_split = layout::SplitWholeWorkerRecords(
+          name_, r.changes, [this](const WorkerKey& key, SampleLayout* layout) { return LoadWorker(key, layout); },
+          split_so_far, split);
+      if (!was_split.ok()) return was_split.status();
+      const std::vector<Change>& changes = *was_split ? split : r.changes;
       for (const Change& change : changes) {
         if (absl::Status status = layout::CheckRestoredChange(name_, r.partition, change); !status.ok()) return status;
       }

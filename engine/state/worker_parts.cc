@@ -360,23 +360,47 @@ absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch&
   return absl::OkStatus();
 }
 
-bool SplitWholeWorkerRecords(const std::vector<Change>& changes, std::vector<Change>& out) {
+absl::StatusOr<bool> SplitWholeWorkerRecords(absl::string_view store, const std::vector<Change>& changes,
+                                             const StoredWorkerFn& stored, SplitSoFar& earlier,
+                                             std::vector<Change>& out) {
   const auto whole = [](const Change& change) -> std::optional<domain::WorkerState> {
     if (change.family != Family::kWorkers || !change.value || DecodeWorkerHead(*change.value).ok()) return std::nullopt;
     absl::StatusOr<domain::WorkerState> state = DecodeWorkerState(*change.value);
     if (!state.ok()) return std::nullopt;
     return *std::move(state);
   };
+  const auto deletion = [](const Change& change) { return change.family == Family::kWorkers && !change.value; };
   size_t first = 0;
   std::optional<domain::WorkerState> state;
-  while (first < changes.size() && !(state = whole(changes[first]))) ++first;
+  while (first < changes.size() && !deletion(changes[first]) && !(state = whole(changes[first]))) ++first;
   if (first == changes.size()) return false;
   out.assign(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(first));
   for (size_t i = first; i < changes.size(); ++i) {
-    if (i > first) state = whole(changes[i]);
-    absl::StatusOr<WorkerKey> key = state ? ParseWorkerKey("", changes[i].key) : absl::StatusOr<WorkerKey>();
-    // Split as a commit from nothing writes it; a state the parts cannot hold stays whole, and is refused.
-    if (!state || !key.ok() || !AppendWorkerWrites("", *key, nullptr, &*state, out).ok()) out.push_back(changes[i]);
+    const Change& change = changes[i];
+    if (i > first) state = whole(change);
+    absl::StatusOr<WorkerKey> key =
+        state || deletion(change) ? ParseWorkerKey(store, change.key) : absl::StatusOr<WorkerKey>();
+    if (!key.ok()) {
+      // A schema-4 or later head: what an earlier split left is no longer the worker's state.
+      if (change.family == Family::kWorkers) earlier.erase(change.key);
+      out.push_back(change);  // a key that does not parse is refused by CheckRestoredChange
+      continue;
+    }
+    std::optional<WorkerImage> before;
+    if (auto it = earlier.find(change.key); it != earlier.end()) {
+      if (it->second) before.emplace(*it->second);
+    } else {
+      SampleLayout layout = SampleLayout::kRuns;
+      absl::StatusOr<std::optional<domain::WorkerState>> held = stored(*key, &layout);
+      if (!held.ok()) return held.status();
+      if (*held) before.emplace(**held, layout);
+    }
+    // Written as a commit from the state before it writes it; a state the parts cannot hold stays
+    // whole, and is refused.
+    if (!AppendWorkerWrites(store, *key, before ? &*before : nullptr, state ? &*state : nullptr, out).ok()) {
+      out.push_back(change);
+    }
+    earlier.insert_or_assign(change.key, std::move(state));
   }
   return true;
 }

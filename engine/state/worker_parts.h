@@ -44,6 +44,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -106,11 +107,21 @@ using PartScan = std::function<absl::Status(const std::function<bool(std::string
                                                                  std::string_view head, const PartScan& scan_parts,
                                                                  SampleLayout* layout = nullptr);
 
+// Each worker's state as the changes split so far leave it (nullopt: deleted), by worker key bytes.
+using SplitSoFar = std::unordered_map<std::string, std::optional<domain::WorkerState>>;
+
 // A changelog written before schema 4 holds whole worker records, and compaction keeps a worker's last
-// one until the worker changes again. Fills `out` with `changes`, each such put in the workers family
-// replaced by the head and parts it stands for, and returns true; returns false (out untouched) when
-// there is none. A put that is neither a head nor a whole record is left for CheckRestoredChange to refuse.
-bool SplitWholeWorkerRecords(const std::vector<Change>& changes, std::vector<Change>& out);
+// one until the worker changes again (and, until it runs, each one before). Fills `out` with
+// `changes`, each such put in the workers family replaced by the writes of a commit from the worker's
+// state before it (an earlier change: of `changes`, else `earlier`, which the call keeps up to date for
+// the next changes of one application; else what `stored` reads) to the record's: its head
+// and parts, and deletions of the parts the record no longer has. A deletion of a worker's key (as
+// schema 3 deleted a worker) takes the worker's parts with it the same way. Returns true, or false
+// (out untouched) when `changes` hold neither. A put that is neither a head nor a whole record is left
+// for CheckRestoredChange to refuse. An error of `stored` is returned as it is.
+[[nodiscard]] absl::StatusOr<bool> SplitWholeWorkerRecords(absl::string_view store, const std::vector<Change>& changes,
+                                                           const StoredWorkerFn& stored, SplitSoFar& earlier,
+                                                           std::vector<Change>& out);
 
 // DataLoss as above unless `value` is a valid head.
 [[nodiscard]] absl::Status CheckHead(absl::string_view store, const WorkerKey& key, std::string_view value);

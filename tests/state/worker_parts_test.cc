@@ -600,6 +600,48 @@ TYPED_TEST(WorkerPartsStoreTest, AWholeRecordOfAnOlderChangelogIsRestoredAsItsHe
   EXPECT_EQ(Loaded(this->store(), key), next);
 }
 
+// A changelog is compacted lazily: until then it holds each whole record a schema-3 engine wrote for
+// a worker, and a window's oldest samples leave it from one record to the next. Each record replaces
+// the one before, whether both are in one restored batch or in two, and a schema-3 deletion (the bare
+// worker key) takes the parts with it.
+TYPED_TEST(WorkerPartsStoreTest, WholeRecordsOfOneWorkerInAnOlderChangelogEachReplaceTheOneBefore) {
+  const WorkerKey key = Key(4, "W1");
+  const domain::WorkerState first = FullState("W1");
+  domain::WorkerState second = first;
+  second.bp_window.erase(second.bp_window.begin());  // the oldest sample left the window
+  second.glucose_window.clear();
+  second.profile.reset();
+  const auto whole = [&](const domain::WorkerState& state) {
+    return Change{Family::kWorkers, layout::WorkerKeyBytes(key), *EncodeWorkerState(state)};
+  };
+  const Change deleted{Family::kWorkers, layout::WorkerKeyBytes(key), std::nullopt};
+  const auto parts = [&] {
+    size_t n = 0;
+    EXPECT_TRUE(this->store()
+                    .ForEachChange(4,
+                                   [&](const Change& c) {
+                                     n += c.family == Family::kSamples;
+                                     return true;
+                                   })
+                    .ok());
+    return n;
+  };
+  ASSERT_TRUE(this->store().ApplyChanges(4, {whole(first), whole(second)}, {}).ok());
+  EXPECT_EQ(Loaded(this->store(), key), second) << "two records in one batch";
+  ASSERT_TRUE(this->store().ApplyChanges(4, {whole(first)}, {}).ok());
+  ASSERT_TRUE(this->store().ApplyChanges(4, {whole(second)}, {}).ok());
+  EXPECT_EQ(Loaded(this->store(), key), second) << "one record in each of two batches";
+  ASSERT_TRUE(this->store().ApplyChanges(4, {whole(first), deleted}, {}).ok());
+  EXPECT_EQ(*this->store().LoadWorker(key), std::nullopt);
+  EXPECT_EQ(parts(), 0u) << "a deletion in the batch of the record";
+  ASSERT_TRUE(this->store().ApplyChanges(4, {whole(first)}, {}).ok());
+  ASSERT_TRUE(this->store().ApplyChanges(4, {deleted}, {}).ok());
+  EXPECT_EQ(parts(), 0u) << "a deletion in the batch after the record's";
+  // The worker comes back: nothing of the deleted one is read with it.
+  ASSERT_TRUE(this->store().ApplyChanges(4, {whole(second)}, {}).ok());
+  EXPECT_EQ(Loaded(this->store(), key), second);
+}
+
 // --- Migration ----------------------------------------------------------------------------------
 
 TEST(WorkerPartsMigrationTest, AVersionThreeStoreIsSplitIntoHeadsAndPartsWhenOpened) {
