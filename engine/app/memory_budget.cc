@@ -5,6 +5,8 @@
 #include <array>
 #include <string>
 
+#include "absl/strings/numbers.h"
+
 namespace alertd::app {
 namespace {
 
@@ -63,22 +65,42 @@ std::size_t EpisodeOf(const domain::OpenEpisode& e) {
 MemoryShares SplitMemoryBudget(uint64_t budget_bytes) {
   MemoryShares s;
   s.budget = budget_bytes;
-  s.rocks_cache = budget_bytes / 100 * 40;
+  s.rocks_cache = budget_bytes / 100 * 35;
   s.memtables = budget_bytes / 100 * 20;
-  s.state_cache = budget_bytes / 100 * 35;
-  s.prefetch = budget_bytes / 100 * 10;
+  s.state_cache = budget_bytes / 100 * 30;
+  s.prefetch = budget_bytes / 100 * 20;
   return s;
 }
 
 std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes) {
-  // A queued reading costs its payload and librdkafka's own per record: ~300 bytes in all for the
-  // ~100-byte readings of a realistic drain (README "Where a reading's CPU goes", the prefetch). The records are bounded
-  // at 512 bytes each, payload included, and the payloads at half the share, for large records.
-  // librdkafka 2.0 stops fetching for up to a second whenever either bound is reached
-  // (confluentinc/librdkafka#2879), so the bound in records is as high as the share allows.
+  // A fetch lands in the queue whole, and fetch.max.bytes is a soft bound (a broker adds a partition's
+  // data while the response is under it, so a response holds up to one partition's more): bounded at
+  // a fortieth of the share, per fetch and per partition, two of them on the wire take at most a
+  // quarter of the share once queued, at ~5 times their wire bytes (kQueuedRecordBytes against the
+  // ~80 bytes a realistic reading takes in a batch). Never under librdkafka's floor.
+  const uint64_t fetch_bytes = std::max<uint64_t>(kMinFetchBytes, prefetch_bytes / 40);
+  // The rest holds the queue: in records at kQueuedRecordBytes each, and in payload bytes at half the
+  // share, for large records. librdkafka 2.0 stops fetching for up to a second whenever either bound
+  // is reached (confluentinc/librdkafka#2879), so the bound in records is as high as the share allows.
+  const uint64_t queue_bytes = prefetch_bytes - std::min(prefetch_bytes, fetch_bytes * 2 * 5);
   const uint64_t kbytes = std::max<uint64_t>(1024, prefetch_bytes / 2 / 1024);
-  const uint64_t records = std::max<uint64_t>(1000, prefetch_bytes / 512);
-  return {{"queued.max.messages.kbytes", std::to_string(kbytes)}, {"queued.min.messages", std::to_string(records)}};
+  const uint64_t records = std::max<uint64_t>(1000, queue_bytes / kQueuedRecordBytes);
+  return {{"queued.max.messages.kbytes", std::to_string(kbytes)},
+          {"queued.min.messages", std::to_string(records)},
+          {"fetch.max.bytes", std::to_string(fetch_bytes)},
+          {"max.partition.fetch.bytes", std::to_string(fetch_bytes)}};
+}
+
+void KeepFetchAboveMessageMax(std::map<std::string, std::string>& consumer,
+                              const std::map<std::string, std::string>& given) {
+  const auto message_max = consumer.find("message.max.bytes");
+  const auto fetch_max = consumer.find("fetch.max.bytes");
+  if (given.contains("fetch.max.bytes") || message_max == consumer.end() || fetch_max == consumer.end()) return;
+  uint64_t message = 0, fetch = 0;
+  if (absl::SimpleAtoi(message_max->second, &message) && absl::SimpleAtoi(fetch_max->second, &fetch) &&
+      message > fetch) {
+    fetch_max->second = message_max->second;
+  }
 }
 
 std::size_t ApproxBytes(const domain::WorkerState& state) {

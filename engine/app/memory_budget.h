@@ -33,10 +33,23 @@ struct MemoryShares {
 // `budget_bytes` >= kMinMemoryBudgetMiB MiB.
 MemoryShares SplitMemoryBudget(uint64_t budget_bytes);
 
-// The consumer properties that hold its prefetch within `prefetch_bytes`: librdkafka bounds its queue
-// in payload kilobytes and in records, and each queued record costs a few hundred bytes besides its
-// payload, so both are set: records at 512 bytes each, payloads at half the share.
+// A record in the consumer's queue, payload included: bench/prefetch_memory measures ~400 bytes for
+// alertd-sim's readings; the margin is for larger payloads.
+inline constexpr uint64_t kQueuedRecordBytes = 512;
+// librdkafka refuses a fetch.max.bytes below message.max.bytes (1,000,000 unless set).
+inline constexpr uint64_t kMinFetchBytes = 1'000'000;
+
+// The consumer properties that hold its prefetch within `prefetch_bytes`. librdkafka stops fetching
+// once its queue passes queued.min.messages records or queued.max.messages.kbytes, but only before a
+// fetch: the fetch in flight lands whole, up to fetch.max.bytes (50 MiB unless set) and a partition's
+// max.partition.fetch.bytes more, so all four are set. See memory_budget.cc for the split.
 std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes);
+
+// librdkafka refuses a fetch.max.bytes below message.max.bytes: when the operator's own properties
+// (`given`) raise message.max.bytes and leave fetch.max.bytes to the budget, `consumer`'s
+// fetch.max.bytes is raised to it. A message.max.bytes that is no number is left for librdkafka to name.
+void KeepFetchAboveMessageMax(std::map<std::string, std::string>& consumer,
+                              const std::map<std::string, std::string>& given);
 
 // The heap a decoded state holds, estimated from its containers' capacities and its strings beyond the
 // small-string buffer: what the state cache counts against its share.

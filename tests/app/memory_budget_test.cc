@@ -19,13 +19,23 @@ TEST(MemoryBudgetTest, TheSharesStayWithinTheBudgetAndLeaveRoomForTheRest) {
   }
 }
 
-TEST(MemoryBudgetTest, PrefetchIsBoundedInBytesAndInRecords) {
-  const auto props = PrefetchProperties(25 << 20);
-  EXPECT_EQ(props.at("queued.max.messages.kbytes"), std::to_string((25 << 20) / 2 / 1024));
-  EXPECT_EQ(props.at("queued.min.messages"), std::to_string((25 << 20) / 512));
-  // librdkafka's floor: never so small that the engine waits on every fetch.
-  EXPECT_EQ(PrefetchProperties(0).at("queued.max.messages.kbytes"), "1024");
-  EXPECT_EQ(PrefetchProperties(0).at("queued.min.messages"), "1000");
+TEST(MemoryBudgetTest, PrefetchIsBoundedInBytesInRecordsAndPerFetch) {
+  constexpr uint64_t kShare = 100 << 20;
+  const auto props = PrefetchProperties(kShare);
+  EXPECT_EQ(props.at("queued.max.messages.kbytes"), std::to_string(kShare / 2 / 1024));
+  // A fortieth of the share per fetch and per partition; two fetches' worth, queued at ~5 times their
+  // wire bytes, leave three quarters of the share to the queue.
+  EXPECT_EQ(props.at("fetch.max.bytes"), std::to_string(kShare / 40));
+  EXPECT_EQ(props.at("max.partition.fetch.bytes"), std::to_string(kShare / 40));
+  EXPECT_EQ(props.at("queued.min.messages"), std::to_string((kShare - kShare / 40 * 10) / kQueuedRecordBytes));
+  // librdkafka's floors: never so small that the engine waits on every fetch, never a fetch under
+  // message.max.bytes. The queue keeps its floor when the fetches take the whole share.
+  const auto tiny = PrefetchProperties(0);
+  EXPECT_EQ(tiny.at("queued.max.messages.kbytes"), "1024");
+  EXPECT_EQ(tiny.at("queued.min.messages"), "1000");
+  EXPECT_EQ(tiny.at("fetch.max.bytes"), std::to_string(kMinFetchBytes));
+  EXPECT_EQ(PrefetchProperties(SplitMemoryBudget(kMinMemoryBudgetMiB << 20).prefetch).at("max.partition.fetch.bytes"),
+            std::to_string(kMinFetchBytes));
 }
 
 TEST(MemoryBudgetTest, AStateCountsItsSamplesAndTheirLongIds) {
