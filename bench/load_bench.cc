@@ -135,12 +135,12 @@ int main(int argc, char** argv) {
     dir = pattern;
   }
   {
-    // The default budget's shares (engine/app/memory_budget.cc): 35% block cache, 20% write buffers.
+    // The default budget's shares (engine/app/memory_budget.cc): 30% block cache, 20% write buffers.
     constexpr size_t kBudget = size_t{512} << 20;
     absl::StatusOr<std::unique_ptr<StateStore>> opened =
         alertd::state::OpenRocksStore({.path = dir + "/db",
                                        .sync_commits = false,
-                                       .block_cache_bytes = kBudget / 100 * 35,
+                                       .block_cache_bytes = kBudget / 100 * 30,
                                        .memtable_bytes = kBudget / 100 * 20});
     if (!opened.ok()) Fail(opened.status().ToString());
     StateStore& store = **opened;

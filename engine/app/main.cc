@@ -254,7 +254,7 @@ void AddDaemonFlags(CLI::App& cli, DaemonFlags& flags) {
       ->capture_default_str();
   cli.add_option("--memory-budget", flags.memory_budget_mb,
                  "MiB that RocksDB (block cache and memtables), the decoded worker states and the consumer's prefetch "
-                 "share: 35%, 30% and 20%, the rest for the commit window and the engine itself")
+                 "share: 30%, 35% and 20%, the rest for the commit window and the engine itself")
       ->check(CLI::Range(alertd::app::kMinMemoryBudgetMiB, uint64_t{1} << 20))
       ->capture_default_str();
   cli.add_option("--http", flags.http, "Listen address of /metrics, /healthz, /readyz (port 0 = any free port)")

@@ -65,9 +65,9 @@ std::size_t EpisodeOf(const domain::OpenEpisode& e) {
 MemoryShares SplitMemoryBudget(uint64_t budget_bytes) {
   MemoryShares s;
   s.budget = budget_bytes;
-  s.rocks_cache = budget_bytes / 100 * 35;
+  s.rocks_cache = budget_bytes / 100 * 30;
   s.memtables = budget_bytes / 100 * 20;
-  s.state_cache = budget_bytes / 100 * 30;
+  s.state_cache = budget_bytes / 100 * 35;
   s.prefetch = budget_bytes / 100 * 20;
   return s;
 }

@@ -233,7 +233,7 @@ EngineMetrics::EngineMetrics()
       state_cache_bytes_(prometheus::BuildGauge()
                              .Name("alertd_state_cache_bytes")
                              .Help("Estimated heap of the decoded worker states kept in memory; bounded by their "
-                                   "share of --memory-budget (30%)")
+                                   "share of --memory-budget (35%)")
                              .Register(*registry_)
                              .Add({})),
       open_escalations_(prometheus::BuildGauge()
