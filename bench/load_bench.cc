@@ -18,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/app/memory_budget.h"
 #include "engine/domain/types.h"
 #include "engine/domain/worker_state.h"
 #include "engine/state/store.h"
@@ -135,13 +136,13 @@ int main(int argc, char** argv) {
     dir = pattern;
   }
   {
-    // The default budget's shares (engine/app/memory_budget.cc): 30% block cache, 20% write buffers.
-    constexpr size_t kBudget = size_t{512} << 20;
+    // RocksDB's shares of the default budget.
+    const alertd::app::MemoryShares shares = alertd::app::SplitMemoryBudget(alertd::app::kDefaultMemoryBudgetMiB << 20);
     absl::StatusOr<std::unique_ptr<StateStore>> opened =
         alertd::state::OpenRocksStore({.path = dir + "/db",
                                        .sync_commits = false,
-                                       .block_cache_bytes = kBudget / 100 * 30,
-                                       .memtable_bytes = kBudget / 100 * 20});
+                                       .block_cache_bytes = shares.rocks_cache,
+                                       .memtable_bytes = shares.memtables});
     if (!opened.ok()) Fail(opened.status().ToString());
     StateStore& store = **opened;
 

@@ -33,8 +33,9 @@ struct MemoryShares {
 // `budget_bytes` >= kMinMemoryBudgetMiB MiB.
 MemoryShares SplitMemoryBudget(uint64_t budget_bytes);
 
-// A record in the consumer's queue, payload included: bench/prefetch_memory measures ~400 bytes for
-// alertd-sim's readings; the margin is for larger payloads.
+// A record in the consumer's queue, payload included: a 90-byte record takes ~380 bytes
+// (integration.PrefetchTest prints what it measures), a realistic reading ~400; the margin is for
+// larger payloads.
 inline constexpr uint64_t kQueuedRecordBytes = 512;
 // librdkafka refuses a fetch.max.bytes below message.max.bytes (1,000,000 unless set).
 inline constexpr uint64_t kMinFetchBytes = 1'000'000;

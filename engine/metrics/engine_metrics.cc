@@ -99,8 +99,8 @@ EngineMetrics::EngineMetrics()
                           .Name("alertd_commit_duration_seconds")
                           .Help("Time of one atomic RocksDB commit of state, offsets and outbox")
                           .Register(*registry_)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
-                                                                           0.05, 0.1, 0.25, 0.5, 1})),
+                          .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                                           0.02, 0.05, 0.1, 0.25, 0.5, 1})),
       commits_(prometheus::BuildCounter()
                    .Name("alertd_commits_total")
                    .Help("Atomic commits of state, offsets and outbox")
@@ -186,12 +186,12 @@ EngineMetrics::EngineMetrics()
                              .Name("alertd_restore_remaining_records")
                              .Help("Changelog records a restoring partition has still to read, by partition")
                              .Register(*registry_)),
-      restore_seconds_(
-          prometheus::BuildHistogram()
-              .Name("alertd_restore_seconds")
-              .Help("Time from the start of a partition's restore to its end")
-              .Register(*registry_)
-              .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800})),
+      restore_seconds_(prometheus::BuildHistogram()
+                           .Name("alertd_restore_seconds")
+                           .Help("Time from the start of a partition's restore to its end")
+                           .Register(*registry_)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300,
+                                                                            1800})),
       standby_records_(prometheus::BuildCounter()
                            .Name("alertd_standby_records_total")
                            .Help("Changelog records read to keep standby copies of partitions this instance does "
@@ -232,8 +232,8 @@ EngineMetrics::EngineMetrics()
                                .Add({})),
       state_cache_bytes_(prometheus::BuildGauge()
                              .Name("alertd_state_cache_bytes")
-                             .Help("Estimated heap of the decoded worker states kept in memory; bounded by their "
-                                   "share of --memory-budget (35%)")
+                             .Help("Estimated heap of the decoded worker states kept in memory; bounded by 35% of "
+                                   "--memory-budget")
                              .Register(*registry_)
                              .Add({})),
       open_escalations_(prometheus::BuildGauge()

@@ -227,6 +227,15 @@ absl::Status DiffWindow(absl::string_view store, const WorkerKey& key, PartKind 
   return absl::OkStatus();
 }
 
+// `image` made of the worker's state as `stored` reads it, with its layout; left empty when none is stored.
+absl::Status LoadImage(const StoredWorkerFn& stored, const WorkerKey& key, std::optional<WorkerImage>& image) {
+  SampleLayout layout = SampleLayout::kRuns;
+  absl::StatusOr<std::optional<domain::WorkerState>> state = stored(key, &layout);
+  if (!state.ok()) return state.status();
+  if (*state) image.emplace(**state, layout);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool RunCutBefore(int64_t measured_at_ms, uint32_t ordinal) {
@@ -348,10 +357,8 @@ absl::Status AppendBatchWorkerWrites(absl::string_view store, const CommitBatch&
         return StoreError(absl::StatusCode::kInvalidArgument, store,
                           absl::StrCat("the state of ", Describe(key), " before the batch is unknown"));
       }
-      SampleLayout layout = SampleLayout::kRuns;
-      absl::StatusOr<std::optional<domain::WorkerState>> stored_state = stored(key, &layout);
-      if (!stored_state.ok()) return stored_state.status();
-      if (*stored_state) before = &made.emplace(**stored_state, layout);
+      if (absl::Status status = LoadImage(stored, key, made); !status.ok()) return status;
+      if (made) before = &*made;
     }
     const domain::WorkerState* after = state ? &*state : nullptr;
     if (absl::Status status = AppendWorkerWrites(store, key, before, after, writes); !status.ok()) return status;
@@ -389,11 +396,8 @@ absl::StatusOr<bool> SplitWholeWorkerRecords(absl::string_view store, const std:
     std::optional<WorkerImage> before;
     if (auto it = earlier.find(change.key); it != earlier.end()) {
       if (it->second) before.emplace(*it->second);
-    } else {
-      SampleLayout layout = SampleLayout::kRuns;
-      absl::StatusOr<std::optional<domain::WorkerState>> held = stored(*key, &layout);
-      if (!held.ok()) return held.status();
-      if (*held) before.emplace(**held, layout);
+    } else if (absl::Status status = LoadImage(stored, *key, before); !status.ok()) {
+      return status;
     }
     // Written as a commit from the state before it writes it; a state the parts cannot hold stays
     // whole, and is refused.
