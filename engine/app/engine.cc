@@ -104,6 +104,7 @@ absl::Status Engine::Start() {
                                      callbacks_.get(), callbacks_.get());
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
+  fetch_wake_ = std::make_unique<kafka::FetchWake>(consumer_->c_ptr());
   if (auto st = CheckPartitionCounts(); absl::IsUnavailable(st)) {
     spdlog::warn("{}; the partition counts of the topics are not checked", st.ToString());
   } else if (!st.ok()) {
@@ -120,7 +121,7 @@ absl::Status Engine::Start() {
                                           metrics_, options_.changelog_producers);
     if (!writer.ok()) return writer.status();
     changelog_ = std::move(*writer);
-    auto restorer = Restorer::Create(options_.bootstrap, options_.changelog_topic, options_.consumer_properties,
+    auto restorer = Restorer::Create(options_.bootstrap, options_.changelog_topic, options_.restore_consumer_properties,
                                      window_, metrics_, log_limiter_);
     if (!restorer.ok()) return restorer.status();
     restorer_ = std::move(*restorer);
@@ -128,9 +129,9 @@ absl::Status Engine::Start() {
     window_.SetChangeHook([changelog](const std::vector<state::Change>& changes) { return changelog->Write(changes); });
   }
   if (options_.standby_replicas > 0 || !options_.advertise_http.empty()) {
-    auto membership = Membership::Create(options_.bootstrap, options_.members_topic, options_.instance_id,
-                                         options_.advertise_http, options_.consumer_properties,
-                                         options_.producer_properties, metrics_, log_limiter_);
+    auto membership =
+        Membership::Create(options_.bootstrap, options_.members_topic, options_.instance_id, options_.advertise_http,
+                           options_.restore_consumer_properties, options_.producer_properties, metrics_, log_limiter_);
     if (membership.ok()) {
       membership_ = std::move(*membership);
     } else if (options_.standby_replicas > 0 || !absl::IsFailedPrecondition(membership.status())) {
@@ -223,6 +224,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_->c_ptr(), timeout_ms);
     // What the loop waited for input: with the commit wait, how far the engine is from saturation.
     if (timeout_ms > 0) metrics_.AddPollWait(SecondsSince(poll_start));
+    if (fetch_wake_->AfterPoll(m != nullptr ? static_cast<int64_t>(m->len) : -1)) metrics_.CountFetchWake("input");
     if (!Failure().ok()) {
       if (m != nullptr) rd_kafka_message_destroy(m);
       return Failure();

@@ -58,6 +58,7 @@
 #include "engine/domain/clock.h"
 #include "engine/domain/rulebook.h"
 #include "engine/kafka/clients.h"
+#include "engine/kafka/fetch_wake.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/state/store.h"
 
@@ -106,6 +107,9 @@ struct EngineOptions {
   // Stream mode: records buffered per topic-partition for the timestamp merge before it is paused.
   std::size_t stream_buffer_records = 2000;
   kafka::Properties consumer_properties;  // extra librdkafka settings, win over the defaults
+  // The same for the consumers of the changelog (restores, standbys) and the members topic: their
+  // prefetch has its own share of the memory budget.
+  kafka::Properties restore_consumer_properties;
   kafka::Properties producer_properties;
 };
 
@@ -243,6 +247,7 @@ class Engine {
 
   std::unique_ptr<Callbacks> callbacks_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<kafka::FetchWake> fetch_wake_;  // holds a queue of consumer_: declared after it, gone before it
   std::unique_ptr<ChangelogWriter> changelog_;  // null without a changelog topic
   std::unique_ptr<Restorer> restorer_;
   std::unique_ptr<Membership> membership_;  // null without standby replicas

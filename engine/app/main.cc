@@ -561,12 +561,10 @@ int main(int argc, char** argv) {
     auto props = alertd::tool::ParseKafkaProperties(flags.kafka_props);
     flags.memory = alertd::app::SplitMemoryBudget(flags.memory_budget_mb << 20);
     flags.engine.state_cache_bytes = flags.memory.state_cache;
-    // The budget's prefetch bound, unless a --kafka-property sets its own.
-    for (const auto& [name, value] : alertd::app::PrefetchProperties(flags.memory.prefetch)) {
-      flags.engine.consumer_properties.emplace(name, value);
-    }
-    for (const auto& [name, value] : props) flags.engine.consumer_properties[name] = value;
-    alertd::app::KeepFetchAboveMessageMax(flags.engine.consumer_properties, props);
+    // The budget's prefetch bounds, unless a --kafka-property sets its own: the input consumer's and,
+    // beside it, the changelog's.
+    flags.engine.consumer_properties = alertd::app::BudgetedConsumerProperties(flags.memory.prefetch, props);
+    flags.engine.restore_consumer_properties = alertd::app::BudgetedConsumerProperties(flags.memory.restore, props);
     if (!flags.instance_id.empty()) flags.engine.consumer_properties["group.instance.id"] = flags.instance_id;
     flags.engine.producer_properties = props;
     if (*commands.dump) return DumpState(commands.dump_db, commands.dump_partition);

@@ -69,6 +69,7 @@ MemoryShares SplitMemoryBudget(uint64_t budget_bytes) {
   s.memtables = budget_bytes / 100 * 20;
   s.state_cache = budget_bytes / 100 * 35;
   s.prefetch = budget_bytes / 100 * 20;
+  s.restore = budget_bytes / 100 * 5;
   return s;
 }
 
@@ -91,16 +92,18 @@ std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes) {
           {"max.partition.fetch.bytes", std::to_string(fetch_bytes)}};
 }
 
-void KeepFetchAboveMessageMax(std::map<std::string, std::string>& consumer,
-                              const std::map<std::string, std::string>& given) {
+std::map<std::string, std::string> BudgetedConsumerProperties(uint64_t prefetch_bytes,
+                                                              const std::map<std::string, std::string>& given) {
+  std::map<std::string, std::string> consumer = PrefetchProperties(prefetch_bytes);
+  for (const auto& [name, value] : given) consumer[name] = value;
   const auto message_max = consumer.find("message.max.bytes");
-  const auto fetch_max = consumer.find("fetch.max.bytes");
-  if (given.contains("fetch.max.bytes") || message_max == consumer.end() || fetch_max == consumer.end()) return;
+  if (given.contains("fetch.max.bytes") || message_max == consumer.end()) return consumer;
+  std::string& fetch_max = consumer.at("fetch.max.bytes");
   uint64_t message = 0, fetch = 0;
-  if (absl::SimpleAtoi(message_max->second, &message) && absl::SimpleAtoi(fetch_max->second, &fetch) &&
-      message > fetch) {
-    fetch_max->second = message_max->second;
+  if (absl::SimpleAtoi(message_max->second, &message) && absl::SimpleAtoi(fetch_max, &fetch) && message > fetch) {
+    fetch_max = message_max->second;
   }
+  return consumer;
 }
 
 std::size_t ApproxBytes(const domain::WorkerState& state) {

@@ -4,7 +4,9 @@
 //                memtables charged into it by a write-buffer manager: the two together never exceed
 //                `rocks_cache`, and the memtables start flushing at `memtables`;
 //   state cache  committed worker states kept decoded (CommitWindow), bounded by their estimated bytes;
-//   prefetch     records the consumer fetched ahead of the engine (librdkafka's queue);
+//   prefetch     records the input consumer fetched ahead of the engine (librdkafka's queue);
+//   restore      records the changelog's consumer fetched ahead of a restore or a standby (its own
+//                queue, beside the input's: a restore runs while the engine reads its other inputs);
 //   the rest     everything not sized by the data: code, the commit window of up to
 //                --commit-max-records records, the outbox, timers, allocator slack.
 // Each share is a fixed fraction, so an operator sizes one number to the container's limit.
@@ -27,7 +29,8 @@ struct MemoryShares {
   uint64_t rocks_cache = 0;  // block cache capacity, memtables included
   uint64_t memtables = 0;    // the write-buffer manager's size: memtables flush from here on
   uint64_t state_cache = 0;  // decoded worker states
-  uint64_t prefetch = 0;     // the consumer's queue
+  uint64_t prefetch = 0;     // the input consumer's queue
+  uint64_t restore = 0;      // the changelog consumer's queue (restores, standbys, the members topic)
 };
 
 // `budget_bytes` >= kMinMemoryBudgetMiB MiB.
@@ -46,11 +49,12 @@ inline constexpr uint64_t kMinFetchBytes = 1'000'000;
 // max.partition.fetch.bytes more, so all four are set. See memory_budget.cc for the split.
 std::map<std::string, std::string> PrefetchProperties(uint64_t prefetch_bytes);
 
-// librdkafka refuses a fetch.max.bytes below message.max.bytes: when the operator's own properties
-// (`given`) raise message.max.bytes and leave fetch.max.bytes to the budget, `consumer`'s
-// fetch.max.bytes is raised to it. A message.max.bytes that is no number is left for librdkafka to name.
-void KeepFetchAboveMessageMax(std::map<std::string, std::string>& consumer,
-                              const std::map<std::string, std::string>& given);
+// A consumer's properties within `prefetch_bytes`: PrefetchProperties, overridden by the operator's
+// own (`given`, each --kafka-property wins). librdkafka refuses a fetch.max.bytes below
+// message.max.bytes, so a message.max.bytes given above the budget's fetch bound raises it (unless
+// fetch.max.bytes is given too); one that is no number is left for librdkafka to name.
+std::map<std::string, std::string> BudgetedConsumerProperties(uint64_t prefetch_bytes,
+                                                              const std::map<std::string, std::string>& given);
 
 // The heap a decoded state holds, estimated from its containers' capacities and its strings beyond the
 // small-string buffer: what the state cache counts against its share.

@@ -69,9 +69,15 @@ absl::StatusOr<std::unique_ptr<Restorer>> Restorer::Create(const std::string& bo
 
 Restorer::Restorer(rd_kafka_t* consumer, std::string topic, CommitWindow& window, metrics::EngineMetrics& metrics,
                    LogLimiter& log_limiter)
-    : consumer_(consumer), topic_(std::move(topic)), window_(window), metrics_(metrics), log_limiter_(log_limiter) {}
+    : consumer_(consumer),
+      fetch_wake_(std::make_unique<kafka::FetchWake>(consumer)),
+      topic_(std::move(topic)),
+      window_(window),
+      metrics_(metrics),
+      log_limiter_(log_limiter) {}
 
 Restorer::~Restorer() {
+  fetch_wake_.reset();
   rd_kafka_consumer_close(consumer_);
   rd_kafka_destroy(consumer_);
 }
@@ -386,6 +392,7 @@ absl::StatusOr<std::vector<Restorer::Finished>> Restorer::Poll() {
   if (auto st = BeginWaiting(now); !st.ok()) return st;
   for (int n = 0; n < kMessagesPerPoll && SteadyMs() - now < kPollBudgetMs; ++n) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
+    if (fetch_wake_->AfterPoll(m != nullptr ? static_cast<int64_t>(m->len) : -1)) metrics_.CountFetchWake("restore");
     if (m == nullptr) break;
     absl::Status st = Consume(m);
     rd_kafka_message_destroy(m);

@@ -14,6 +14,7 @@
 #include "engine/app/commit_window.h"
 #include "engine/app/log_limiter.h"
 #include "engine/kafka/clients.h"
+#include "engine/kafka/fetch_wake.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/state/store.h"
 
@@ -98,6 +99,7 @@ class Restorer {
   void UpdateGauges();
 
   rd_kafka_t* consumer_;
+  std::unique_ptr<kafka::FetchWake> fetch_wake_;  // holds a queue of consumer_: gone before it
   const std::string topic_;
   CommitWindow& window_;
   metrics::EngineMetrics& metrics_;

@@ -61,6 +61,11 @@ EngineMetrics::EngineMetrics()
                           .Help("Input partitions assigned again because they had stopped fetching while their "
                                 "logs held records (a pause, resume or fetch start lost in the Kafka client), by topic")
                           .Register(*registry_)),
+      fetch_wakes_(prometheus::BuildCounter()
+                       .Name("alertd_fetch_wakes_total")
+                       .Help("Times a consumer's fetching was woken after its queue had reached its bound and "
+                             "fallen to half of it (the Kafka client waits up to a second otherwise), by consumer")
+                       .Register(*registry_)),
       store_retries_(prometheus::BuildCounter()
                          .Name("alertd_store_retries_total")
                          .Help("State store calls that failed with a transient error and were tried again")
@@ -308,6 +313,10 @@ void EngineMetrics::CountInputGap(const std::string& topic, std::string_view cau
 
 void EngineMetrics::CountFetchRestart(const std::string& topic) {
   Counter(fetch_restarts_, {{"topic", topic}}).Increment();
+}
+
+void EngineMetrics::CountFetchWake(const std::string& consumer) {
+  Counter(fetch_wakes_, {{"consumer", consumer}}).Increment();
 }
 
 void EngineMetrics::CountStoreRetry() { store_retries_.Increment(); }

@@ -60,6 +60,7 @@ class EngineMetrics {
   void CountInputGap(const std::string& topic, std::string_view cause, int64_t records);
   // An input partition that had stopped fetching and was assigned again (app/fetch_watch.h).
   void CountFetchRestart(const std::string& topic);
+  void CountFetchWake(const std::string& consumer);
   // A store call that failed with a transient error and was tried again.
   void CountStoreRetry();
   // What the store's WAL recovery dropped when it was opened (see StateStore::Recovery()).
@@ -123,6 +124,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& kafka_errors_;
   prometheus::Family<prometheus::Counter>& input_gaps_;
   prometheus::Family<prometheus::Counter>& fetch_restarts_;
+  prometheus::Family<prometheus::Counter>& fetch_wakes_;
   prometheus::Counter& store_retries_;
   prometheus::Gauge& wal_dropped_commits_;
   prometheus::Gauge& wal_skipped_bytes_;

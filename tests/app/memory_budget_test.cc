@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 namespace alertd::app {
@@ -15,7 +16,8 @@ TEST(MemoryBudgetTest, TheSharesStayWithinTheBudgetAndLeaveRoomForTheRest) {
     // The memtables are charged into the RocksDB cache, not beside it.
     EXPECT_LT(s.memtables, s.rocks_cache);
     EXPECT_GT(s.memtables, 0u);
-    EXPECT_LE(s.rocks_cache + s.state_cache + s.prefetch, s.budget / 100 * 90) << mib << " MiB";
+    EXPECT_GT(s.restore, 0u);
+    EXPECT_LE(s.rocks_cache + s.state_cache + s.prefetch + s.restore, s.budget / 100 * 90) << mib << " MiB";
   }
 }
 
@@ -36,6 +38,22 @@ TEST(MemoryBudgetTest, PrefetchIsBoundedInBytesInRecordsAndPerFetch) {
   EXPECT_EQ(tiny.at("fetch.max.bytes"), std::to_string(kMinFetchBytes));
   EXPECT_EQ(PrefetchProperties(SplitMemoryBudget(kMinMemoryBudgetMiB << 20).prefetch).at("max.partition.fetch.bytes"),
             std::to_string(kMinFetchBytes));
+}
+
+TEST(MemoryBudgetTest, EachConsumerTakesItsOwnShareAndTheOperatorsPropertiesWin) {
+  const MemoryShares s = SplitMemoryBudget(kDefaultMemoryBudgetMiB << 20);
+  const std::map<std::string, std::string> given = {{"security.protocol", "ssl"},
+                                                    {"queued.max.messages.kbytes", "4096"}};
+  const auto input = BudgetedConsumerProperties(s.prefetch, given);
+  const auto restore = BudgetedConsumerProperties(s.restore, given);
+  // Each bounded by its own share: the changelog's queue is not a second copy of the input's.
+  EXPECT_EQ(input.at("queued.min.messages"), PrefetchProperties(s.prefetch).at("queued.min.messages"));
+  EXPECT_EQ(restore.at("queued.min.messages"), PrefetchProperties(s.restore).at("queued.min.messages"));
+  EXPECT_LT(std::stoul(restore.at("queued.min.messages")), std::stoul(input.at("queued.min.messages")) / 2);
+  for (const auto* props : {&input, &restore}) {
+    EXPECT_EQ(props->at("security.protocol"), "ssl");
+    EXPECT_EQ(props->at("queued.max.messages.kbytes"), "4096");
+  }
 }
 
 TEST(MemoryBudgetTest, AStateCountsItsSamplesAndTheirLongIds) {

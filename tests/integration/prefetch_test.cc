@@ -3,13 +3,16 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "engine/app/memory_budget.h"
+#include "engine/kafka/fetch_wake.h"
 #include "tests/integration/harness.h"
 
 namespace alertd::testing {
@@ -72,25 +75,36 @@ struct Filled {
   long rss = 0;       // what they added to the process's RSS
 };
 
-// A consumer with `properties` takes every partition from the start and is never polled: its queue
-// fills to the bounds librdkafka keeps, and stops.
-Filled FillQueue(const std::string& bootstrap, const std::map<std::string, std::string>& properties) {
+// A consumer with `properties`, not yet assigned. nullptr after a failed expectation.
+rd_kafka_t* NewConsumer(const std::string& bootstrap, const std::map<std::string, std::string>& properties) {
   std::map<std::string, std::string> all = properties;
   all["group.id"] = "prefetch";
   all["enable.auto.commit"] = "false";
   char error[512];
   rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, Conf(bootstrap, all), error, sizeof error);
   EXPECT_NE(consumer, nullptr) << error;
-  if (consumer == nullptr) return {};
-  rd_kafka_poll_set_consumer(consumer);
-  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer);
+  if (consumer != nullptr) rd_kafka_poll_set_consumer(consumer);
+  return consumer;
+}
+
+// Every partition from the start.
+void AssignAll(rd_kafka_t* consumer) {
   rd_kafka_topic_partition_list_t* partitions = rd_kafka_topic_partition_list_new(kPartitions);
   for (int p = 0; p < kPartitions; ++p) {
     rd_kafka_topic_partition_list_add(partitions, "readings", p)->offset = 0;  // concrete: no offset lookup, every partition fetchable at once
   }
-  const long rss0 = RssBytes();
   EXPECT_EQ(rd_kafka_assign(consumer, partitions), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_topic_partition_list_destroy(partitions);
+}
+
+// A consumer with `properties` takes every partition from the start and is never polled: its queue
+// fills to the bounds librdkafka keeps, and stops.
+Filled FillQueue(const std::string& bootstrap, const std::map<std::string, std::string>& properties) {
+  rd_kafka_t* consumer = NewConsumer(bootstrap, properties);
+  if (consumer == nullptr) return {};
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer);
+  const long rss0 = RssBytes();
+  AssignAll(consumer);
   // Stopped: the same length for 2 s (librdkafka retries a paused fetch within a second).
   size_t last = 0;
   auto steady_since = std::chrono::steady_clock::now();
@@ -131,14 +145,73 @@ TEST(PrefetchTest, TheQueueStaysWithinTheBudgetsShareWhateverAFetchBrings) {
   EXPECT_GT(whole.rss, static_cast<long>(kShare)) << "the test cannot tell a bounded fetch from an unbounded one";
 }
 
+struct Drained {
+  int64_t records = 0;
+  double longest_wait_s = 0;  // between two records
+  uint64_t wakes = 0;
+};
+
+// Reads the whole backlog as fast as the consumer gives it, with a FetchWake or without.
+Drained Drain(const std::string& bootstrap, const std::map<std::string, std::string>& properties, bool wake) {
+  Drained drained;
+  rd_kafka_t* consumer = NewConsumer(bootstrap, properties);
+  if (consumer == nullptr) return drained;
+  AssignAll(consumer);
+  auto fetch_wake = wake ? std::make_unique<kafka::FetchWake>(consumer) : nullptr;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  Clock::time_point last{};
+  while (drained.records < kPartitions * kRecordsPerPartition && Clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 10);
+    if (fetch_wake != nullptr) fetch_wake->AfterPoll(m != nullptr ? static_cast<int64_t>(m->len) : -1);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const auto now = Clock::now();
+      if (drained.records++ > 0) {
+        drained.longest_wait_s = std::max(drained.longest_wait_s, std::chrono::duration<double>(now - last).count());
+      }
+      last = now;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  if (fetch_wake != nullptr) drained.wakes = fetch_wake->wakes();
+  fetch_wake.reset();  // its queue handle before the client
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  return drained;
+}
+
+// librdkafka 2.0 stops fetching once the queue reaches its bound and looks again up to a second later;
+// a consumer that empties its queue at once waits that second for every queue's worth, unless woken.
+TEST(PrefetchTest, AConsumerThatEmptiesItsQueueIsNotLeftWaitingForTheNextFetch) {
+  TempDir dir;
+  EmbeddedKafka kafka(dir.path(), kPartitions, {"--topics", "readings"});
+  ASSERT_FALSE(kafka.bootstrap().empty());
+  FillBacklog(kafka.bootstrap());
+  // A fetch (1 MB, one ~0.6 MB batch of ~6,000 records per partition) fills a queue of 4,000 at once.
+  const std::map<std::string, std::string> small_queue = {
+      {"queued.min.messages", "4000"}, {"fetch.max.bytes", "1000000"}, {"max.partition.fetch.bytes", "1000000"}};
+  const Drained woken = Drain(kafka.bootstrap(), small_queue, /*wake=*/true);
+  std::printf("woken: %lld records, %llu wakes, the longest wait between two records %.3f s\n",
+              static_cast<long long>(woken.records), static_cast<unsigned long long>(woken.wakes),
+              woken.longest_wait_s);
+  EXPECT_EQ(woken.records, kPartitions * kRecordsPerPartition);
+  EXPECT_GT(woken.wakes, 0u);
+  EXPECT_LT(woken.longest_wait_s, 0.4);
+  const Drained plain = Drain(kafka.bootstrap(), small_queue, /*wake=*/false);
+  std::printf("not woken: %lld records, the longest wait between two records %.3f s\n",
+              static_cast<long long>(plain.records), plain.longest_wait_s);
+  EXPECT_GT(plain.longest_wait_s, 0.4) << "the test cannot tell a woken consumer from one left waiting";
+}
+
 TEST(PrefetchTest, AnOperatorsMessageMaxAboveTheBudgetsFetchRaisesTheFetch) {
-  std::map<std::string, std::string> consumer = app::PrefetchProperties(16 << 20);
-  consumer["message.max.bytes"] = "8000000";
-  app::KeepFetchAboveMessageMax(consumer, {{"message.max.bytes", "8000000"}});
-  EXPECT_EQ(consumer.at("fetch.max.bytes"), "8000000");
-  consumer["fetch.max.bytes"] = "2000000";  // the operator's own: left as given, for librdkafka to judge
-  app::KeepFetchAboveMessageMax(consumer, {{"message.max.bytes", "8000000"}, {"fetch.max.bytes", "2000000"}});
-  EXPECT_EQ(consumer.at("fetch.max.bytes"), "2000000");
+  EXPECT_EQ(app::BudgetedConsumerProperties(16 << 20, {{"message.max.bytes", "8000000"}}).at("fetch.max.bytes"),
+            "8000000");
+  // The operator's own fetch.max.bytes is left as given, for librdkafka to judge.
+  EXPECT_EQ(
+      app::BudgetedConsumerProperties(16 << 20, {{"message.max.bytes", "8000000"}, {"fetch.max.bytes", "2000000"}})
+          .at("fetch.max.bytes"),
+      "2000000");
   char error[512];
   rd_kafka_conf_t* conf = Conf("127.0.0.1:1", app::PrefetchProperties(16 << 20));
   rd_kafka_t* accepted = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
