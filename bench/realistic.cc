@@ -50,6 +50,7 @@ struct Population {
 };
 
 std::string SimTopic(const std::string& name, const std::string& kind) { return "sim-" + name + "-" + kind; }
+std::string MemoryReadings() { return "memory-readings"; }
 std::string RepName(int rep, const std::string& what) { return "real" + std::to_string(rep) + "-" + what; }
 std::string GroupOf(const std::string& name) { return "alertd-" + name; }
 std::string ChangelogOf(const std::string& name) { return GroupOf(name) + "-state-changelog"; }
@@ -509,18 +510,21 @@ std::string MemoryRunPrefix(const RealisticOptions& o) {
 // The dense population: 50 readings a day each, as many readings in all as the sparse one's 1 a day.
 int DenseWorkers(const RealisticOptions& o) { return std::max(1, o.workers / 50); }
 
-// The large population: alertd drains it (memory over the run), then kill -9 and a restart.
+// The large population: alertd drains it (memory over the run), then kill -9 and a restart. Its
+// readings are written again in large batches first, as every other drain's are: alertd-sim's own
+// batches hold a few records each, and the embedded cluster serves one batch per partition per fetch.
 void MemoryRun(const RealisticOptions& o, const RealisticFigures& names, Report& report) {
   const Population pop = Fill(o, "memory", o.memory_workers, o.memory_readings_per_day);
-  const std::string name = "memory";
-  const auto extra = AlertdExtra(o, name, SimTopic(name, "readings"), pop.profiles_topic);
+  const std::string name = "memory", topic = MemoryReadings();
+  Produce(o.bootstrap, topic, pop.readings);
+  const auto extra = AlertdExtra(o, name, topic, pop.profiles_topic);
   const Alertd a = StartAlertd(o.alertd_bin, o.bootstrap, o.work, name, extra);
   const AlertdRun run = DrainWithAlertd(a, pop, report, name);
   report.Add(MemoryRunPrefix(o) + "alertd drain", "records/s", run.rate);
   report.Add(MemoryRunPrefix(o) + "alertd CPU per record", "us", run.cpu_us_per_record);
   report.Add(names.memory_peak_rss, "MiB", run.peak_rss_mib);
   report.Add(names.memory_growth, "MiB", run.second_half_growth_mib);
-  const Restart restart = MeasureRestart(o, a, extra, SimTopic(name, "readings"), "RESTART-MEMORY", name + "-restart");
+  const Restart restart = MeasureRestart(o, a, extra, topic, "RESTART-MEMORY", name + "-restart");
   report.Add(names.memory_restart_processed, "s", restart.processed_s);
   report.Add(names.memory_restart_assigned, "s", restart.assigned_s);
 }
@@ -566,7 +570,10 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o) {
     topics.push_back(SimTopic(name, "readings"));
     topics.push_back(SimTopic(name, "profiles"));
   }
-  if (o.memory_workers > 0) topics.push_back(ChangelogOf("memory"));
+  if (o.memory_workers > 0) {
+    topics.push_back(MemoryReadings());
+    topics.push_back(ChangelogOf("memory"));
+  }
   for (int rep = 0; rep < o.repetitions; ++rep) {
     topics.push_back(ChangelogOf(RepName(rep, "floor")));
     topics.push_back(ChangelogOf(RepName(rep, "coalesced-floor")));
