@@ -224,7 +224,7 @@ absl::Status Engine::Run(const std::atomic<bool>& stop) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_->c_ptr(), timeout_ms);
     // What the loop waited for input: with the commit wait, how far the engine is from saturation.
     if (timeout_ms > 0) metrics_.AddPollWait(SecondsSince(poll_start));
-    if (fetch_wake_->AfterPoll(m != nullptr ? static_cast<int64_t>(m->len) : -1)) metrics_.CountFetchWake("input");
+    if (fetch_wake_->AfterPoll(m)) metrics_.CountFetchWake("input");
     if (!Failure().ok()) {
       if (m != nullptr) rd_kafka_message_destroy(m);
       return Failure();

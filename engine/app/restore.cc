@@ -392,7 +392,7 @@ absl::StatusOr<std::vector<Restorer::Finished>> Restorer::Poll() {
   if (auto st = BeginWaiting(now); !st.ok()) return st;
   for (int n = 0; n < kMessagesPerPoll && SteadyMs() - now < kPollBudgetMs; ++n) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 0);
-    if (fetch_wake_->AfterPoll(m != nullptr ? static_cast<int64_t>(m->len) : -1)) metrics_.CountFetchWake("restore");
+    if (fetch_wake_->AfterPoll(m)) metrics_.CountFetchWake("restore");
     if (m == nullptr) break;
     absl::Status st = Consume(m);
     rd_kafka_message_destroy(m);

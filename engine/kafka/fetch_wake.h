@@ -28,12 +28,13 @@ class FetchWake {
   FetchWake(const FetchWake&) = delete;
   FetchWake& operator=(const FetchWake&) = delete;
 
-  // After a record of `payload_bytes` was polled (the queue's byte bound counts payloads; their mean
-  // estimates what the queue holds), or after a poll found nothing (`payload_bytes` < 0). Looks at the
-  // queue every kEvery records and on every empty poll; returns true when it woke the fetch.
-  bool AfterPoll(int64_t payload_bytes) {
-    if (payload_bytes >= 0) {
-      payload_sum_ += static_cast<uint64_t>(payload_bytes);
+  // After each poll of the consumer: `polled` is what it returned (nullptr when it found nothing). The
+  // queue's byte bound counts payloads, and the mean payload polled estimates what the queue holds; an
+  // event (an error, a partition's end) counts as an item without one. Looks at the queue every kEvery
+  // items and on every empty poll; returns true when it woke the fetch.
+  bool AfterPoll(const rd_kafka_message_t* polled) {
+    if (polled != nullptr) {
+      if (polled->err == RD_KAFKA_RESP_ERR_NO_ERROR) payload_sum_ += polled->len;
       ++polled_;
       if (++since_look_ < kEvery) return false;
     }
@@ -42,7 +43,6 @@ class FetchWake {
   }
 
   uint64_t wakes() const { return wakes_; }
-  int64_t max_records() const { return max_records_; }
 
  private:
   static constexpr int kEvery = 64;

@@ -163,7 +163,7 @@ Drained Drain(const std::string& bootstrap, const std::map<std::string, std::str
   Clock::time_point last{};
   while (drained.records < kPartitions * kRecordsPerPartition && Clock::now() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 10);
-    if (fetch_wake != nullptr) fetch_wake->AfterPoll(m != nullptr ? static_cast<int64_t>(m->len) : -1);
+    if (fetch_wake != nullptr) fetch_wake->AfterPoll(m);
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       const auto now = Clock::now();
