@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -476,30 +477,95 @@ std::vector<std::string> AlertdExtra(const RealisticOptions& o, const std::strin
 struct BytesPerReading {
   double rocksdb = 0, changelog = 0;
 };
+struct StateBytes {
+  BytesPerReading backlog, steady;
+};
 
-// A fresh alertd takes the population's roster, then its readings: RocksDB bytes written (the block
-// layer's count for the process, /proc/PID/io write_bytes: WAL, flushes and compactions; alertd exposes
-// no RocksDB statistics) and changelog bytes, per reading, the roster's own cost left out.
-BytesPerReading MeasureBytes(const RealisticOptions& o, const Population& pop, const std::string& name,
-                             Report& report) {
+// Each reading's measured_at; an undecodable record takes the time of the record before it (its place
+// in the stream), the first ones the earliest time.
+std::vector<int64_t> MeasuredAt(const Records& records) {
+  std::vector<int64_t> at(records.size(), INT64_MIN);
+  int64_t last = INT64_MIN;
+  for (size_t i = 0; i < records.size(); ++i) {
+    hg::Reading r;
+    if (r.ParseFromString(records[i].value)) last = r.measured_at_ms();
+    at[i] = last;
+  }
+  return at;
+}
+
+// The population's readings of the first three quarters of its time span, in the population's order
+// (the backlog), and those of the last quarter in the order they were measured (the steady stream).
+std::pair<Records, Records> SplitByTime(const Records& readings) {
+  const std::vector<int64_t> at = MeasuredAt(readings);
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  for (int64_t t : at) {
+    if (t == INT64_MIN) continue;
+    first = std::min(first, t);
+    last = std::max(last, t);
+  }
+  const int64_t cut = first + (last - first) / 4 * 3;
+  Records backlog;
+  std::vector<std::pair<int64_t, size_t>> steady;
+  for (size_t i = 0; i < readings.size(); ++i) {
+    if (at[i] < cut) {
+      backlog.push_back(readings[i]);
+    } else {
+      steady.emplace_back(at[i], i);
+    }
+  }
+  std::stable_sort(steady.begin(), steady.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Records ordered;
+  for (const auto& [t, i] : steady) ordered.push_back(readings[i]);
+  return {std::move(backlog), std::move(ordered)};
+}
+
+// Writes `records` to `topic` in their order at `rate` records/s, each to its own partition.
+void ProduceAtRate(const std::string& bootstrap, const std::string& topic, const Records& records, int rate) {
+  auto p = MakeProducer(bootstrap, /*linger_ms=*/0);
+  const auto t0 = Clock::now();
+  size_t sent = 0;
+  while (sent < records.size()) {
+    const auto due = std::min(records.size(), static_cast<size_t>(Since(t0) * rate));
+    for (; sent < due; ++sent) Send(*p, topic, records[sent].key, records[sent].value, records[sent].partition);
+    p->poll(1);
+  }
+  if (p->flush(300000) != RdKafka::ERR_NO_ERROR) Die("producing to " + topic + ": not acknowledged within 300 s");
+}
+
+// A fresh alertd takes the population's roster, then the first three quarters of its readings as a
+// backlog, then the last quarter at the latency phase's steady rate in the order they were measured, as
+// a grid sends them: each worker's windows are full by then, and a commit holds at most a reading or
+// two of each worker, so whatever a reading rewrites of its worker shows in full. For each part, RocksDB
+// bytes written (the block layer's count for the process, /proc/PID/io write_bytes: WAL, flushes and
+// compactions; alertd exposes no RocksDB statistics) and changelog bytes, per reading.
+StateBytes MeasureBytes(const RealisticOptions& o, const Population& pop, const std::string& name, Report& report) {
   const std::string topic = name + "-readings";
+  const auto [backlog, steady] = SplitByTime(pop.readings);
   const Alertd a =
       StartAlertd(o.alertd_bin, o.bootstrap, o.work, name, AlertdExtra(o, name, topic, pop.profiles_topic));
   Watch w(a, name, report);
-  const double profiles = static_cast<double>(pop.profiles.size());
-  w.Until([&] { return w.Committed() >= profiles; }, 300, "the roster committed");
-  const double changelog0 = w.Scrape("alertd_changelog_bytes_total");
-  const int64_t disk0 = DiskWriteBytes(a.pid);
-  Produce(o.bootstrap, topic, pop.readings);
-  const double readings = static_cast<double>(pop.readings.size());
-  w.Until([&] { return w.Committed() >= profiles + readings; }, 600 + readings / 5000, "every reading committed");
-  BytesPerReading b;
-  b.rocksdb = static_cast<double>(DiskWriteBytes(a.pid) - disk0) / readings;
-  b.changelog = (w.Scrape("alertd_changelog_bytes_total") - changelog0) / readings;
+  double committed = static_cast<double>(pop.profiles.size());
+  w.Until([&] { return w.Committed() >= committed; }, 300, "the roster committed");
+  const auto measure = [&](const Records& part, const std::function<void()>& produce) {
+    const double changelog0 = w.Scrape("alertd_changelog_bytes_total");
+    const int64_t disk0 = DiskWriteBytes(a.pid);
+    produce();
+    const double n = static_cast<double>(part.size());
+    committed += n;
+    w.Until([&] { return w.Committed() >= committed; }, 600 + n / 1000, "every reading committed");
+    return BytesPerReading{.rocksdb = static_cast<double>(DiskWriteBytes(a.pid) - disk0) / n,
+                           .changelog = (w.Scrape("alertd_changelog_bytes_total") - changelog0) / n};
+  };
+  StateBytes b;
+  b.backlog = measure(backlog, [&] { Produce(o.bootstrap, topic, backlog); });
+  b.steady = measure(steady, [&] { ProduceAtRate(o.bootstrap, topic, steady, o.latency_rate); });
   Stop(a.pid);
-  std::printf("%s: %d workers at %g readings/day, %.0f records: RocksDB %.0f B/reading written, changelog %.0f "
-              "B/reading\n",
-              name.c_str(), pop.workers, pop.readings_per_day, readings, b.rocksdb, b.changelog);
+  std::printf(
+      "%s: %d workers at %g readings/day: backlog of %zu records: RocksDB %.0f B/reading written, changelog "
+      "%.0f B/reading; then %zu records at %d/s: RocksDB %.0f B/reading, changelog %.0f B/reading\n",
+      name.c_str(), pop.workers, pop.readings_per_day, backlog.size(), b.backlog.rocksdb, b.backlog.changelog,
+      steady.size(), o.latency_rate, b.steady.rocksdb, b.steady.changelog);
   return b;
 }
 
@@ -542,10 +608,16 @@ RealisticFigures::RealisticFigures(const RealisticOptions& o) {
   growth_drain = r + "alertd RSS growth over the drain's second half";
   const std::string sparse = "sparse (" + std::to_string(o.workers) + " workers, 1/day)";
   const std::string dense = "dense (" + std::to_string(DenseWorkers(o)) + " workers, 50/day)";
-  bytes_sparse_rocksdb = r + "bytes per reading, " + sparse + ", RocksDB written";
-  bytes_sparse_changelog = r + "bytes per reading, " + sparse + ", changelog";
-  bytes_dense_rocksdb = r + "bytes per reading, " + dense + ", RocksDB written";
-  bytes_dense_changelog = r + "bytes per reading, " + dense + ", changelog";
+  const std::string steady = r + "bytes per reading at " + std::to_string(o.latency_rate) + "/s, ";
+  bytes_sparse_rocksdb = steady + sparse + ", RocksDB written";
+  bytes_sparse_changelog = steady + sparse + ", changelog";
+  bytes_dense_rocksdb = steady + dense + ", RocksDB written";
+  bytes_dense_changelog = steady + dense + ", changelog";
+  const std::string backlog = r + "bytes per reading in a backlog, ";
+  backlog_bytes_sparse_rocksdb = backlog + sparse + ", RocksDB written";
+  backlog_bytes_sparse_changelog = backlog + sparse + ", changelog";
+  backlog_bytes_dense_rocksdb = backlog + dense + ", RocksDB written";
+  backlog_bytes_dense_changelog = backlog + dense + ", changelog";
   latency_p99 = r + "latency p99 at " + std::to_string(o.latency_rate) + " readings/s";
   restart_processed = r + "restart after kill -9, start to first reading processed";
   restart_assigned = r + "restart after kill -9, start to partitions assigned";
@@ -638,8 +710,8 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     const double peak_live = PeakRssMib(a);
     const Restart restart =
         MeasureRestart(o, a, live_extra, live + "-readings", "RESTART-" + std::to_string(rep), live + "-restart");
-    const BytesPerReading sparse_bytes = MeasureBytes(o, sparse, CostName(rep, "sparse"), report);
-    const BytesPerReading dense_bytes = MeasureBytes(o, dense, CostName(rep, "dense"), report);
+    const StateBytes sparse_bytes = MeasureBytes(o, sparse, CostName(rep, "sparse"), report);
+    const StateBytes dense_bytes = MeasureBytes(o, dense, CostName(rep, "dense"), report);
 
     report.Add("realistic: consume-only drain", "records/s", consume_drain);
     report.Add("realistic: alertd drain (changelog on, fsync per commit)", "records/s", alertd_drain.rate);
@@ -658,10 +730,14 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add(names.peak_rss_drain, "MiB", alertd_drain.peak_rss_mib);
     report.Add(names.growth_drain, "MiB", alertd_drain.second_half_growth_mib);
     report.Add(names.peak_rss_live, "MiB", peak_live);
-    report.Add(names.bytes_sparse_rocksdb, "B", sparse_bytes.rocksdb);
-    report.Add(names.bytes_sparse_changelog, "B", sparse_bytes.changelog);
-    report.Add(names.bytes_dense_rocksdb, "B", dense_bytes.rocksdb);
-    report.Add(names.bytes_dense_changelog, "B", dense_bytes.changelog);
+    report.Add(names.bytes_sparse_rocksdb, "B", sparse_bytes.steady.rocksdb);
+    report.Add(names.bytes_sparse_changelog, "B", sparse_bytes.steady.changelog);
+    report.Add(names.bytes_dense_rocksdb, "B", dense_bytes.steady.rocksdb);
+    report.Add(names.bytes_dense_changelog, "B", dense_bytes.steady.changelog);
+    report.Add(names.backlog_bytes_sparse_rocksdb, "B", sparse_bytes.backlog.rocksdb);
+    report.Add(names.backlog_bytes_sparse_changelog, "B", sparse_bytes.backlog.changelog);
+    report.Add(names.backlog_bytes_dense_rocksdb, "B", dense_bytes.backlog.rocksdb);
+    report.Add(names.backlog_bytes_dense_changelog, "B", dense_bytes.backlog.changelog);
     const std::string at = " at " + std::to_string(o.latency_rate) + " readings/s";
     report.Add("realistic: latency p50" + at, "ms", lat.p50);
     report.Add(names.latency_p99, "ms", lat.p99);

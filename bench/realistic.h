@@ -31,7 +31,10 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o);
 struct RealisticFigures {
   explicit RealisticFigures(const RealisticOptions& o);
   std::string drain_ratio, live_ratio, cpu_drain, cpu_live, peak_rss_drain, peak_rss_live, growth_drain;
+  // Bytes per reading at the latency phase's steady rate (target 3), and in the backlog before it.
   std::string bytes_sparse_rocksdb, bytes_sparse_changelog, bytes_dense_rocksdb, bytes_dense_changelog;
+  std::string backlog_bytes_sparse_rocksdb, backlog_bytes_sparse_changelog, backlog_bytes_dense_rocksdb,
+      backlog_bytes_dense_changelog;
   std::string latency_p99, restart_processed, restart_assigned;
   // The stack's floor on the drain's topic (floor.h): a write of each kind per record, and per worker
   // and commit.
@@ -48,7 +51,8 @@ struct Ratios {
 // Fills the topics with alertd-sim, then each repetition: the bare consumer while the stream is produced
 // and again draining it, alertd draining it, the stack's floors draining it (floor.h), alertd while it
 // is produced, latency at a steady rate, restart after kill -9, bytes per reading for sparse and dense
-// workers; then the memory run if asked. Each figure goes to `report`; prints a line per measurement.
+// workers in a backlog and at the steady rate; then the memory run if asked. Each figure goes to
+// `report`; prints a line per measurement.
 Ratios RunRealistic(const RealisticOptions& o, Report& report);
 
 }  // namespace alertd::bench

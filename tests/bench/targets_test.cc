@@ -116,27 +116,33 @@ TEST(TargetsTest, TheRestartSaysHowMuchWasTheGroupJoin) {
   EXPECT_NE(restart.why.find("0.10 s after"), std::string::npos) << restart.why;
 }
 
-// Bytes per reading past the spread: the reason names the runs when the dense workers are the cheaper
-// on both counts, and says nothing it does not know otherwise.
-TEST(TargetsTest, BytesPerReadingSaysWhenTheDenseWorkersAreTheCheaper) {
+// Bytes per reading past the spread: the reason says which side costs more and why; measured at a rate
+// other than the target's, the target is not judged.
+TEST(TargetsTest, BytesPerReadingSaysWhichWorkersCostMore) {
   const RealisticOptions o = Options();
   const RealisticFigures n(o);
-  const auto bytes = [&](double sparse, double dense) {
+  const auto bytes = [&](double sparse, double dense, const RealisticOptions& run) {
     Report r = AtTheBounds(n);
     r.Add(n.bytes_sparse_rocksdb, "B", sparse);  // with the bounds' 120 and 60: medians (120 + x) / 2
     r.Add(n.bytes_dense_rocksdb, "B", dense);
     r.Add(n.bytes_sparse_changelog, "B", 2 * 96 - 50);  // medians 96 ...
     r.Add(n.bytes_dense_changelog, "B", 2 * 42 - 100);  // ... and 42
-    return JudgeTargets(r, n, o, Inputs())[3];
+    return JudgeTargets(r, n, run, Inputs())[3];
   };
-  const TargetResult cheaper_dense = bytes(88, 32);  // RocksDB 104 / 46
+  const TargetResult cheaper_dense = bytes(88, 32, o);  // RocksDB 104 / 46
   EXPECT_EQ(cheaper_dense.verdict, Verdict::kNotMet);
   EXPECT_EQ(cheaper_dense.measured, "RocksDB 104 / 46 B (2.26x), changelog 96 / 42 B (2.29x)");
-  EXPECT_NE(cheaper_dense.why.find("the dense workers' readings are the cheaper"), std::string::npos)
+  EXPECT_NE(cheaper_dense.why.find("a sparse worker's reading writes its head and a run of its own"), std::string::npos)
       << cheaper_dense.why;
-  const TargetResult dearer_dense = bytes(-20, 300);  // RocksDB 50 / 180
+  const TargetResult dearer_dense = bytes(-20, 300, o);  // RocksDB 50 / 180
   EXPECT_EQ(dearer_dense.verdict, Verdict::kNotMet);
-  EXPECT_EQ(dearer_dense.why, "");
+  EXPECT_NE(dearer_dense.why.find("a dense worker's reading rewrites the run it joins"), std::string::npos)
+      << dearer_dense.why;
+  RealisticOptions slower = o;
+  slower.latency_rate = 1000;
+  const TargetResult elsewhere = bytes(88, 32, slower);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kNotMeasured);
+  EXPECT_EQ(elsewhere.why, "measured at 1000 readings/s; the target is at 5000");
 }
 
 // The CPU and drain targets, not met, quote the stack's floor from the same run when it was measured,
