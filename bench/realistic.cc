@@ -504,6 +504,7 @@ std::pair<Records, Records> SplitByTime(const Records& readings) {
     first = std::min(first, t);
     last = std::max(last, t);
   }
+  if (first > last) return {readings, {}};  // nothing decodable: all of it is the backlog
   const int64_t cut = first + (last - first) / 4 * 3;
   Records backlog;
   std::vector<std::pair<int64_t, size_t>> steady;
