@@ -75,6 +75,7 @@ domain::WorkerState& CommitWindow::Load(const state::WorkerKey& key) {
     } else {
       d.before.known = true;
       if (*loaded) {
+        metrics_.CountStateLoad();
         d.before.image.emplace(**loaded, layout);
         d.state = std::move(**loaded);
         d.stored = true;

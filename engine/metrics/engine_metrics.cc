@@ -71,6 +71,14 @@ EngineMetrics::EngineMetrics()
                          .Help("State store calls that failed with a transient error and were tried again")
                          .Register(*registry_)
                          .Add({})),
+      state_loads_(prometheus::BuildCounter()
+                       .Name("alertd_state_loads_total")
+                       .Help("Committed worker states read from the store because they were not kept decoded in "
+                             "memory (evicted from the states' 35% of --memory-budget, or not read since the "
+                             "start); a rate near the readings' means the budget is too small for the workers "
+                             "measured")
+                       .Register(*registry_)
+                       .Add({})),
       wal_dropped_commits_(prometheus::BuildGauge()
                                .Name("alertd_wal_recovery_dropped_commits")
                                .Help("Commits the state store's WAL recovery dropped at the last open (corruption); "
@@ -320,6 +328,8 @@ void EngineMetrics::CountFetchWake(const std::string& consumer) {
 }
 
 void EngineMetrics::CountStoreRetry() { store_retries_.Increment(); }
+
+void EngineMetrics::CountStateLoad() { state_loads_.Increment(); }
 
 void EngineMetrics::SetWalRecovery(uint64_t dropped_commits, uint64_t skipped_bytes) {
   wal_dropped_commits_.Set(static_cast<double>(dropped_commits));

@@ -63,6 +63,8 @@ class EngineMetrics {
   void CountFetchWake(const std::string& consumer);
   // A store call that failed with a transient error and was tried again.
   void CountStoreRetry();
+  // A worker's committed state read from the store because it was not kept in memory.
+  void CountStateLoad();
   // What the store's WAL recovery dropped when it was opened (see StateStore::Recovery()).
   void SetWalRecovery(uint64_t dropped_commits, uint64_t skipped_bytes);
   void SetAssignedPartitions(std::size_t n);
@@ -126,6 +128,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& fetch_restarts_;
   prometheus::Family<prometheus::Counter>& fetch_wakes_;
   prometheus::Counter& store_retries_;
+  prometheus::Counter& state_loads_;
   prometheus::Gauge& wal_dropped_commits_;
   prometheus::Gauge& wal_skipped_bytes_;
   prometheus::Family<prometheus::Gauge>& lag_;

@@ -21,6 +21,7 @@
 #include "engine/state/store.h"
 #include "engine/state/worker_parts.h"
 #include "engine/state/worker_record.h"
+#include "tests/support/exposition.h"
 
 namespace alertd::app {
 namespace {
@@ -109,6 +110,8 @@ class CommitWindowTest : public ::testing::Test {
     sample.station_id = "S1";
     window_->Load(Key(worker)).bp_window.push_back(std::move(sample));
   }
+
+  double StateLoads() const { return testing::SeriesValue(metrics_.Exposition(), "alertd_state_loads_total"); }
 
   state::CommitBatch CommitOne() {
     committed_.clear();
@@ -248,8 +251,13 @@ TEST_F(SmallCacheTest, TheCacheKeepsAtMostItsBoundLeastRecentlyUsedOut) {
   const int reads = store_.worker_reads.load();
   EXPECT_EQ(window_->Load(Key("W4")).readings_accepted, 4u);  // cached
   EXPECT_EQ(store_.worker_reads.load(), reads);
+  EXPECT_EQ(StateLoads(), 0);
   EXPECT_EQ(window_->Load(Key("W1")).readings_accepted, 1u);  // evicted: read from the store
   EXPECT_EQ(store_.worker_reads.load(), reads + 1);
+  EXPECT_EQ(StateLoads(), 1);
+  window_->Load(Key("W5"));  // never stored: read, found nothing, and not counted
+  EXPECT_EQ(store_.worker_reads.load(), reads + 2);
+  EXPECT_EQ(StateLoads(), 1);
 }
 
 TEST_F(SmallCacheTest, TheBoundIsInBytesSoOneLargeStateTakesTheRoomOfSeveralSmallOnes) {

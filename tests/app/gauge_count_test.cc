@@ -6,13 +6,13 @@
 
 #include <chrono>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "engine/app/commit_window.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/state/store.h"
+#include "tests/support/exposition.h"
 
 namespace alertd::app {
 namespace {
@@ -50,12 +50,7 @@ class GaugeCountTest : public ::testing::Test {
 
   // alertd_self_test_enrolled_workers{unit="U1"}, or -1 if absent.
   double Enrolled() const {
-    std::istringstream in(metrics_.Exposition());
-    const std::string series = "alertd_self_test_enrolled_workers{unit=\"U1\"} ";
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind(series, 0) == 0) return std::stod(line.substr(series.size()));
-    }
-    return -1;
+    return testing::SeriesValue(metrics_.Exposition(), "alertd_self_test_enrolled_workers{unit=\"U1\"}");
   }
 
   // What the engine does to one worker: the task tracks the change, the commit stores it later.

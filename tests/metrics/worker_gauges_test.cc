@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/metrics/engine_metrics.h"
+#include "tests/support/exposition.h"
 
 namespace alertd::metrics {
 namespace {
@@ -89,14 +89,9 @@ INSTANTIATE_TEST_SUITE_P(
              true, Gauges("", {{Rule::kR1CriticalBp, EscalationLevel::kHealthManager}}, false, false)}),
     [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
-// The exposition's line for `series` (name{labels}), or "" if absent.
+// The exposition's value text for `series` (name{labels}), or "" if absent.
 std::string Line(const EngineMetrics& m, const std::string& series) {
-  std::istringstream in(m.Exposition());
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return line.substr(series.size() + 1);
-  }
-  return "";
+  return testing::SeriesText(m.Exposition(), series);
 }
 
 TEST(EngineMetricsGaugesTest, DifferencesAddUpAndRatioIsOmittedWithoutEnrolment) {
