@@ -242,8 +242,14 @@ void CommitWindow::DropCache() {
 void CommitWindow::CacheCommitted(std::string key, domain::WorkerState state) {
   Uncache(key);
   const std::size_t bytes = CachedBytes(key, state);
-  if (bytes > cache_bytes_) return;  // would not fit even alone (or no cache)
-  while (cached_bytes_ + bytes > cache_bytes_) Uncache(std::string(lru_.back()));
+  if (bytes > cache_bytes_) {  // would not fit even alone (or no cache, with nothing to count)
+    if (cache_bytes_ > 0) metrics_.CountStateEviction();
+    return;
+  }
+  while (cached_bytes_ + bytes > cache_bytes_) {
+    Uncache(std::string(lru_.back()));
+    metrics_.CountStateEviction();
+  }
   lru_.push_front(key);
   cache_[std::move(key)] = CachedWorker{std::move(state), lru_.begin(), bytes};
   cached_bytes_ += bytes;

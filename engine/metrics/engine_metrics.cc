@@ -79,6 +79,13 @@ EngineMetrics::EngineMetrics()
                              "measured")
                        .Register(*registry_)
                        .Add({})),
+      state_evictions_(prometheus::BuildCounter()
+                           .Name("alertd_state_evictions_total")
+                           .Help("Committed worker states dropped from memory, or not kept, to hold the decoded "
+                                 "states within their 35% of --memory-budget (the least recently used first); a "
+                                 "steady rate means the budget cannot hold the workers being measured")
+                           .Register(*registry_)
+                           .Add({})),
       wal_dropped_commits_(prometheus::BuildGauge()
                                .Name("alertd_wal_recovery_dropped_commits")
                                .Help("Commits the state store's WAL recovery dropped at the last open (corruption); "
@@ -330,6 +337,8 @@ void EngineMetrics::CountFetchWake(const std::string& consumer) {
 void EngineMetrics::CountStoreRetry() { store_retries_.Increment(); }
 
 void EngineMetrics::CountStateLoad() { state_loads_.Increment(); }
+
+void EngineMetrics::CountStateEviction() { state_evictions_.Increment(); }
 
 void EngineMetrics::SetWalRecovery(uint64_t dropped_commits, uint64_t skipped_bytes) {
   wal_dropped_commits_.Set(static_cast<double>(dropped_commits));

@@ -65,6 +65,8 @@ class EngineMetrics {
   void CountStoreRetry();
   // A worker's committed state read from the store because it was not kept in memory.
   void CountStateLoad();
+  // A committed state dropped from memory, or not kept, to stay within the states' share of the budget.
+  void CountStateEviction();
   // What the store's WAL recovery dropped when it was opened (see StateStore::Recovery()).
   void SetWalRecovery(uint64_t dropped_commits, uint64_t skipped_bytes);
   void SetAssignedPartitions(std::size_t n);
@@ -129,6 +131,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>& fetch_wakes_;
   prometheus::Counter& store_retries_;
   prometheus::Counter& state_loads_;
+  prometheus::Counter& state_evictions_;
   prometheus::Gauge& wal_dropped_commits_;
   prometheus::Gauge& wal_skipped_bytes_;
   prometheus::Family<prometheus::Gauge>& lag_;

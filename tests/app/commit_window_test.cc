@@ -112,6 +112,7 @@ class CommitWindowTest : public ::testing::Test {
   }
 
   double StateLoads() const { return testing::SeriesValue(metrics_.Exposition(), "alertd_state_loads_total"); }
+  double StateEvictions() const { return testing::SeriesValue(metrics_.Exposition(), "alertd_state_evictions_total"); }
 
   state::CommitBatch CommitOne() {
     committed_.clear();
@@ -247,6 +248,7 @@ TEST_F(SmallCacheTest, TheCacheKeepsAtMostItsBoundLeastRecentlyUsedOut) {
   CommitOne();  // caches W1..W4 in key order: W1 is the least recent and goes
   EXPECT_EQ(window_->cached_workers(), 3u);
   EXPECT_EQ(window_->cached_bytes(), 3 * SmallStateBytes());
+  EXPECT_EQ(StateEvictions(), 1);
 
   const int reads = store_.worker_reads.load();
   EXPECT_EQ(window_->Load(Key("W4")).readings_accepted, 4u);  // cached
@@ -296,9 +298,25 @@ TEST_F(SmallCacheTest, AStateLargerThanTheWholeCacheIsNotCachedAndEvictsNothing)
   huge.bp_window.resize(1000);
   CommitOne();
   EXPECT_EQ(window_->cached_workers(), 1u);
+  EXPECT_EQ(StateEvictions(), 1);  // W9, not kept; W1 stays
   const int reads = store_.worker_reads.load();
   EXPECT_EQ(window_->Load(Key("W1")).readings_accepted, 1u);
   EXPECT_EQ(store_.worker_reads.load(), reads);
+}
+
+// Without a cache nothing is evicted, and every worker is read back from the store.
+class NoCacheTest : public CommitWindowTest {
+ protected:
+  NoCacheTest() : CommitWindowTest(0) {}
+};
+
+TEST_F(NoCacheTest, NothingIsCountedEvictedAndEveryStoredWorkerIsALoad) {
+  Touch("W1", 1);
+  CommitOne();
+  EXPECT_EQ(window_->cached_workers(), 0u);
+  EXPECT_EQ(StateEvictions(), 0);
+  EXPECT_EQ(window_->Load(Key("W1")).readings_accepted, 1u);
+  EXPECT_EQ(StateLoads(), 1);
 }
 
 // Only the last request for one timer in a window stands, whatever came before it.
