@@ -4,7 +4,8 @@
 # each given alertd binary drains it from an empty disk, with the changelog on and fsync per commit.
 # Prints records/s, CPU and minor page faults per record from the first reading graded to the last record committed (as
 # alertd-bench counts them), peak RSS, changelog bytes and records per input record, and the CPU the
-# embedded cluster spent meanwhile (serving the fetches and the changelog) per record.
+# embedded cluster spent meanwhile (serving the fetches and the changelog) per record, and the worker
+# states read back from the store and evicted from memory (the budget's state share).
 #   bench/drain_backlog.sh [ALERTD_BINARY ...]   (default: build/release/engine/app/alertd)
 #   WORKERS=5000 PARTITIONS=32 DAYS=14 PER_DAY=8 WORK=.bench-drain BACKLOG=batched|small
 # BACKLOG: the embedded cluster answers a fetch with at most one record batch per partition (its
@@ -74,10 +75,11 @@ for i in "${!bins[@]}"; do
   commits=$(($(metric "$port" alertd_commits_total) - commits0))
   bytes=$(metric "$port" alertd_changelog_bytes_total)
   records=$(metric "$port" alertd_changelog_records_total)
+  loads=$(metric "$port" alertd_state_loads_total) evictions=$(metric "$port" alertd_state_evictions_total)
   kill "$pid" && wait "$pid" || true
   n=$((committed - committed0))
-  printf '%s: first reading graded %.1f s after start; then %d records in %.2f s = %.0f records/s; %.2f us CPU/record; %.2f page faults/record; peak RSS %.0f MiB; changelog %.0f B and %.2f records per input record; embedded cluster %.2f us CPU/record; %d commits; the engine loop waited %.1f s for commits and %.1f s for input\n' \
+  printf '%s: first reading graded %.1f s after start; then %d records in %.2f s = %.0f records/s; %.2f us CPU/record; %.2f page faults/record; peak RSS %.0f MiB; changelog %.0f B and %.2f records per input record; embedded cluster %.2f us CPU/record; %d commits; the engine loop waited %.1f s for commits and %.1f s for input; %d states read back from the store, %d evicted\n' \
     "${bins[$i]}" "$(echo "$start - $launched" | bc -l)" "$n" "$seconds" "$(echo "$n / $seconds" | bc -l)" \
     "$(echo "$cpu * 1000000 / $n" | bc -l)" "$(echo "$faults / $n" | bc -l)" "$rss" "$(echo "$bytes / $committed" | bc -l)" \
-    "$(echo "$records / $committed" | bc -l)" "$(echo "$kafka_cpu * 1000000 / $n" | bc -l)" "$commits" "$commit_wait" "$poll_wait"
+    "$(echo "$records / $committed" | bc -l)" "$(echo "$kafka_cpu * 1000000 / $n" | bc -l)" "$commits" "$commit_wait" "$poll_wait" "$loads" "$evictions"
 done
