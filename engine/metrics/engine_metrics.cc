@@ -74,9 +74,8 @@ EngineMetrics::EngineMetrics()
       state_loads_(prometheus::BuildCounter()
                        .Name("alertd_state_loads_total")
                        .Help("Committed worker states read from the store because they were not kept decoded in "
-                             "memory (evicted from the states' 35% of --memory-budget, or not read since the "
-                             "start); a rate near the readings' means the budget is too small for the workers "
-                             "measured")
+                             "memory: evicted (alertd_state_evictions_total, the sign of a budget too small), or "
+                             "not read since the start, which reads each worker once")
                        .Register(*registry_)
                        .Add({})),
       state_evictions_(prometheus::BuildCounter()
