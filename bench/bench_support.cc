@@ -129,7 +129,9 @@ long RssKb(pid_t pid, const char* field) {
 double CpuSeconds(pid_t pid, pid_t task) {
   std::ifstream in("/proc/" + std::to_string(pid) + (task ? "/task/" + std::to_string(task) : std::string()) + "/stat");
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(all.substr(all.rfind(')') + 2));
+  const std::size_t name_end = all.rfind(')');
+  if (name_end == std::string::npos || name_end + 2 > all.size()) return 0;  // the thread has ended
+  std::istringstream fields(all.substr(name_end + 2));
   std::string f;
   double ticks = 0;
   for (int i = 3; fields >> f; ++i) {
@@ -137,6 +139,33 @@ double CpuSeconds(pid_t pid, pid_t task) {
     if (i == 15) break;
   }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+ThreadKind KindOfThread(pid_t pid, pid_t tid, const std::string& name) {
+  if (tid == pid) return ThreadKind::kEngine;
+  if (name.rfind("alertd-commit", 0) == 0) return ThreadKind::kCommitter;
+  if (name.rfind("rdk:", 0) == 0) return ThreadKind::kKafka;
+  if (name.rfind("rocksdb:", 0) == 0) return ThreadKind::kRocksDb;
+  return ThreadKind::kOther;
+}
+
+CpuByThread CpuSecondsByThread(pid_t pid) {
+  CpuByThread cpu{};
+  double live = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const pid_t tid = static_cast<pid_t>(std::stol(entry.path().filename().string()));
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    const double seconds = CpuSeconds(pid, tid);
+    cpu[static_cast<std::size_t>(KindOfThread(pid, tid, name))] += seconds;
+    live += seconds;
+  }
+  // Read after the threads, so that it holds all they had used: what it has more is the ended threads'.
+  const double total = CpuSeconds(pid);
+  cpu[static_cast<std::size_t>(ThreadKind::kOther)] += std::max(0.0, total - live);
+  return cpu;
 }
 
 int64_t DiskWriteBytes(pid_t pid) {

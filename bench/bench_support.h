@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <sys/types.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -44,6 +45,18 @@ std::string WaitForFile(const std::string& path, int seconds, pid_t pid = 0, con
 long RssKb(pid_t pid, const char* field);
 // User + system CPU seconds a process (or, with `task`, one of its threads) has used so far.
 double CpuSeconds(pid_t pid, pid_t task = 0);
+// What an alertd thread does, told by its name: the engine loop is the main thread; the committer is
+// `alertd-commit`; librdkafka names its threads `rdk:*` (the consumer's and the producers' broker
+// threads, its main threads), RocksDB `rocksdb:*` (flushes, compactions). The rest: the HTTP server's
+// and any thread that ended.
+enum class ThreadKind { kEngine, kCommitter, kKafka, kRocksDb, kOther };
+inline constexpr std::array<const char*, 5> kThreadKindNames = {"engine thread", "committer", "librdkafka", "RocksDB",
+                                                                "other threads"};
+ThreadKind KindOfThread(pid_t pid, pid_t tid, const std::string& name);
+using CpuByThread = std::array<double, 5>;  // CPU seconds, indexed by ThreadKind
+// The CPU seconds a process's threads have used so far, by kind. A thread that ended counts under
+// kOther (the process's total less its live threads'), so the kinds always add up to the total.
+CpuByThread CpuSecondsByThread(pid_t pid);
 // Bytes the process (every thread: RocksDB's WAL, flushes and compactions) sent to the block layer so
 // far (/proc/PID/io write_bytes).
 int64_t DiskWriteBytes(pid_t pid);

@@ -1,6 +1,7 @@
 // alertd-bench's realistic phases (see realistic.h).
 #include "bench/realistic.h"
 
+#include <fmt/format.h>
 #include <google/protobuf/stubs/logging.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
@@ -276,6 +277,7 @@ class Watch {
 
 struct AlertdRun {
   double rate = 0, seconds = 0, cpu_us_per_record = 0, peak_rss_mib = 0, second_half_growth_mib = 0;
+  CpuByThread cpu_us_by_thread{};  // per record, by ThreadKind
 };
 
 double PeakRssMib(const Alertd& a) { return static_cast<double>(RssKb(a.pid, "VmHWM:")) / 1024; }
@@ -291,18 +293,26 @@ AlertdRun DrainWithAlertd(const Alertd& a, const Population& pop, Report& report
   w.Until([&] { return w.Committed() >= 0 && w.Scrape("alertd_readings_total") > 0; }, 300, "first reading graded");
   const auto first = Clock::now();
   const double cpu0 = CpuSeconds(a.pid);
+  const CpuByThread threads0 = CpuSecondsByThread(a.pid);
   w.StartGrowth();
   w.Until([&] { return w.Committed() >= total; }, limit, "every record committed");
   AlertdRun run;
   run.seconds = Since(first);
   run.rate = readings / run.seconds;
   run.cpu_us_per_record = (CpuSeconds(a.pid) - cpu0) * 1e6 / readings;
+  const CpuByThread threads1 = CpuSecondsByThread(a.pid);
+  std::string split;
+  for (std::size_t k = 0; k < threads1.size(); ++k) {
+    run.cpu_us_by_thread[k] = (threads1[k] - threads0[k]) * 1e6 / readings;
+    split += fmt::format("{}{} {:.2f}", k == 0 ? "" : ", ", kThreadKindNames[k], run.cpu_us_by_thread[k]);
+  }
   run.peak_rss_mib = PeakRssMib(a);
   run.second_half_growth_mib = w.SecondHalfGrowth();
-  std::printf("%s: alertd drained %.0f records of a full topic (%zu profiles first) at %.0f records/s in %.2f s; "
-              "%.2f us CPU/record (all threads); peak RSS %.1f MiB\n",
-              phase.c_str(), readings, pop.profiles.size(), run.rate, run.seconds, run.cpu_us_per_record,
-              run.peak_rss_mib);
+  std::printf(
+      "%s: alertd drained %.0f records of a full topic (%zu profiles first) at %.0f records/s in %.2f s; "
+      "%.2f us CPU/record (all threads: %s); peak RSS %.1f MiB\n",
+      phase.c_str(), readings, pop.profiles.size(), run.rate, run.seconds, run.cpu_us_per_record, split.c_str(),
+      run.peak_rss_mib);
   return run;
 }
 
@@ -604,6 +614,9 @@ RealisticFigures::RealisticFigures(const RealisticOptions& o) {
   live_ratio = r + "live ratio alertd/consume-only";
   cpu_drain = r + "alertd CPU per record, drain (all threads)";
   cpu_live = r + "alertd CPU per record, live (all threads)";
+  for (std::size_t k = 0; k < kThreadKindNames.size(); ++k) {
+    cpu_drain_by_thread[k] = r + "alertd CPU per record, drain, " + kThreadKindNames[k];
+  }
   peak_rss_drain = r + "alertd peak RSS, drain";
   peak_rss_live = r + "alertd peak RSS, live and latency";
   growth_drain = r + "alertd RSS growth over the drain's second half";
@@ -721,6 +734,9 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add("realistic: alertd live (while produced)", "records/s", alertd_live.rate);
     report.Add(names.live_ratio, "", alertd_live.rate / consume_live);
     report.Add(names.cpu_drain, "us", alertd_drain.cpu_us_per_record);
+    for (std::size_t k = 0; k < names.cpu_drain_by_thread.size(); ++k) {
+      report.Add(names.cpu_drain_by_thread[k], "us", alertd_drain.cpu_us_by_thread[k]);
+    }
     report.Add(names.floor_drain, "records/s", floor.rate);
     report.Add(names.floor_ratio, "", floor.rate / consume_drain);
     report.Add(names.floor_cpu, "us", floor.cpu_us_per_record);

@@ -2,9 +2,11 @@
 // with pre-shift checks, glucose and body readings, 14 days of history) instead of the synthetic stream.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "bench/report.h"
 
 namespace alertd::bench {
@@ -31,6 +33,9 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o);
 struct RealisticFigures {
   explicit RealisticFigures(const RealisticOptions& o);
   std::string drain_ratio, live_ratio, cpu_drain, cpu_live, peak_rss_drain, peak_rss_live, growth_drain;
+  // The drain's CPU per record by the kind of thread (bench_support.h ThreadKind): where target 2's
+  // CPU goes, printed under its verdict.
+  std::array<std::string, kThreadKindNames.size()> cpu_drain_by_thread;
   // Bytes per reading at the latency phase's steady rate (target 3), and in the backlog before it.
   std::string bytes_sparse_rocksdb, bytes_sparse_changelog, bytes_dense_rocksdb, bytes_dense_changelog;
   std::string backlog_bytes_sparse_rocksdb, backlog_bytes_sparse_changelog, backlog_bytes_dense_rocksdb,

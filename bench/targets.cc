@@ -35,6 +35,18 @@ TargetResult NotMeasured(std::string target, std::string wanted, std::string why
 
 constexpr const char* kCpuProfile = "the README's \"Where a reading's CPU goes\" has the profile of the drain";
 
+// "by thread: engine thread 2.40, committer 1.45, ... us; " from the medians of the drain's split, or
+// nothing when the run did not measure it.
+std::string ThreadSplit(const Report& report, const RealisticFigures& n) {
+  std::string split;
+  for (std::size_t k = 0; k < n.cpu_drain_by_thread.size(); ++k) {
+    const double us = Median(report, n.cpu_drain_by_thread[k]);
+    if (!Measured({us})) return "";
+    split += fmt::format("{}{} {:.2f}", k == 0 ? "by thread: " : ", ", kThreadKindNames[k], us);
+  }
+  return split + " us; ";
+}
+
 // `floor_ratio`: the same ratio of the stack's floor in this run (floor.h), NaN where there is none.
 TargetResult Ratio(const std::string& target, double ratio, double wanted, double cpu_us, unsigned cores,
                    double floor_ratio = NAN) {
@@ -186,11 +198,14 @@ std::vector<TargetResult> JudgeTargets(const Report& report, const RealisticFigu
       out.push_back(NotMeasured(target, wanted, "no realistic repetition ran"));
     } else {
       const double floor = Median(report, names.floor_cpu);
-      const std::string why =
-          Measured({floor}) ? fmt::format("the stack's floor in this run (consume, one RocksDB put and one changelog "
-                                          "record per record, nothing else) took {:.1f} us; {}",
-                                          floor, kCpuProfile)
-                            : kCpuProfile;
+      std::string why = ThreadSplit(report, names);
+      if (Measured({floor})) {
+        why += fmt::format(
+            "the stack's floor in this run (consume, one RocksDB put and one changelog record per "
+            "record, nothing else) took {:.1f} us; ",
+            floor);
+      }
+      why += kCpuProfile;
       out.push_back({target, fmt::format("{:.1f} us", cpu), wanted, Judge(cpu <= kCpuUs), cpu <= kCpuUs ? "" : why});
     }
   }

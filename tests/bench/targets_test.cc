@@ -3,8 +3,15 @@
 #include "bench/targets.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <unistd.h>
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <ctime>
+#include <thread>
 
 namespace alertd::bench {
 namespace {
@@ -173,6 +180,69 @@ TEST(TargetsTest, TheCpuAndDrainTargetsQuoteTheStacksFloorOfTheRun) {
   EXPECT_EQ(ratios[0].verdict, Verdict::kNotMet);
   EXPECT_NE(ratios[0].why.find("the stack's floor in this run reached 0.36; "), std::string::npos) << ratios[0].why;
   EXPECT_EQ(ratios[1].why.find("floor"), std::string::npos) << ratios[1].why;
+}
+
+TEST(TargetsTest, TheCpuTargetSaysWhichThreadsSpentIt) {
+  const RealisticOptions o = Options();
+  const RealisticFigures n(o);
+  Report r = AtTheBounds(n);
+  r.Add(n.cpu_drain, "us", 8.0);  // median 5.0
+  const std::array<double, 5> split = {2.4, 1.45, 1.5, 0.35, 0.05};
+  for (std::size_t k = 0; k + 1 < split.size(); ++k) r.Add(n.cpu_drain_by_thread[k], "us", split[k]);
+  // One kind missing: no split is quoted rather than a partial one.
+  EXPECT_EQ(JudgeTargets(r, n, o, Inputs())[2].why.find("by thread"), std::string::npos);
+  r.Add(n.cpu_drain_by_thread.back(), "us", split.back());
+  const TargetResult cpu = JudgeTargets(r, n, o, Inputs())[2];
+  EXPECT_EQ(cpu.verdict, Verdict::kNotMet);
+  EXPECT_EQ(cpu.why.rfind("by thread: engine thread 2.40, committer 1.45, librdkafka 1.50, RocksDB 0.35, other "
+                          "threads 0.05 us; ",
+                          0),
+            0u)
+      << cpu.why;
+  EXPECT_NE(cpu.why.find("Where a reading's CPU goes"), std::string::npos) << cpu.why;
+  // A met target has no reason, split or not.
+  r.Add(n.cpu_drain, "us", 1.0);
+  r.Add(n.cpu_drain, "us", 1.0);
+  r.Add(n.cpu_drain, "us", 1.0);
+  EXPECT_EQ(JudgeTargets(r, n, o, Inputs())[2].why, "");
+}
+
+// The drain's threads told apart by their names, as alertd, librdkafka and RocksDB name them.
+TEST(ThreadKindTest, TheMainThreadIsTheEngineAndTheOthersGoByName) {
+  EXPECT_EQ(KindOfThread(100, 100, "alertd"), ThreadKind::kEngine);
+  EXPECT_EQ(KindOfThread(100, 101, "alertd"), ThreadKind::kOther);  // the HTTP server's
+  EXPECT_EQ(KindOfThread(100, 102, "alertd-commit"), ThreadKind::kCommitter);
+  EXPECT_EQ(KindOfThread(100, 103, "rdk:broker1"), ThreadKind::kKafka);
+  EXPECT_EQ(KindOfThread(100, 104, "rdk:main"), ThreadKind::kKafka);
+  EXPECT_EQ(KindOfThread(100, 105, "rocksdb:low"), ThreadKind::kRocksDb);
+  EXPECT_EQ(KindOfThread(100, 106, "rocksdb:high"), ThreadKind::kRocksDb);
+}
+
+// This test's own process: a thread that burns CPU under a name shows under its kind, and the kinds add
+// up to the process's total.
+TEST(ThreadKindTest, ALiveProcessesThreadsAddUpToItsTotal) {
+  std::atomic<bool> stop{false}, burnt{false};
+  std::thread busy([&] {
+    pthread_setname_np(pthread_self(), "rdk:test");
+    // 300 ms of this thread's own CPU, however busy the machine is.
+    timespec used{};
+    volatile uint64_t x = 0;
+    do {
+      for (int i = 0; i < 100000; ++i) x = x + 1;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+    } while (used.tv_sec == 0 && used.tv_nsec < 300'000'000);
+    burnt = true;
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!burnt) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const CpuByThread cpu = CpuSecondsByThread(getpid());
+  const double total = CpuSeconds(getpid());
+  stop = true;
+  busy.join();
+  EXPECT_GE(cpu[static_cast<std::size_t>(ThreadKind::kKafka)], 0.25);
+  double sum = 0;
+  for (double s : cpu) sum += s;
+  EXPECT_NEAR(sum, total, 0.05);
 }
 
 TEST(TargetsTest, FiguresNotMeasuredAreNotJudged) {
