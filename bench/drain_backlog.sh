@@ -14,7 +14,7 @@
 # batches of thousands of records, so that each fetch brings alertd long runs of each partition, as a
 # broker's would, and alertd-bench's re-produced topics do. `small` keeps alertd-sim's own
 # linger.ms=1: batches of a few records over 128 partitions, so every fetch brings a few records per
-# partition, a regime only the embedded cluster has (the README's "The backlog's batches").
+# partition, a regime only the embedded cluster has (bench/JOURNAL.md, "The backlog's batches").
 set -euo pipefail
 BUILD=${BUILD:-build/release}
 WORKERS=${WORKERS:-5000} PARTITIONS=${PARTITIONS:-32} DAYS=${DAYS:-14} PER_DAY=${PER_DAY:-8}

@@ -1,5 +1,5 @@
 // Cost of loading a worker the state cache does not hold: with a million workers most readings do
-// (README "A million workers"). Fills a RocksDB store with `--workers` workers (a profile and two
+// (bench/JOURNAL.md, "A million workers"). Fills a RocksDB store with `--workers` workers (a profile and two
 // blood-pressure samples each, as alertd-sim's 0.1 readings a day over 14 days leave them) through
 // the store's own commits, with the block cache and write buffers the default 512 MiB budget gives,
 // then loads random workers, stored and never seen, and prints the CPU per load of this thread.

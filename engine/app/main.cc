@@ -534,8 +534,8 @@ int RunDaemon(const DaemonFlags& flags) {
 #ifdef ALERTD_JEMALLOC
 // jemalloc's options; MALLOC_CONF in the environment overrides them. Its default of four arenas per
 // core only spreads the slack: the engine and the committer allocate through their thread caches, and
-// two arenas hold ~15 MiB less of a 20,000-worker drain at the same CPU (README "Where a reading's CPU
-// goes").
+// two arenas hold ~15 MiB less of a 20,000-worker drain at the same CPU (bench/JOURNAL.md, "The
+// allocator").
 extern "C" const char* malloc_conf;
 const char* malloc_conf = "narenas:2";
 #endif
