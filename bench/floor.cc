@@ -44,7 +44,8 @@ struct Run {
 }  // namespace
 
 FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, const std::string& changelog_topic,
-                    int64_t n, const std::string& db_path, int records_per_commit, FloorWrites writes) {
+                    int64_t n, const std::string& db_path, int records_per_commit, FloorWrites writes,
+                    const std::function<void()>& joined) {
   std::filesystem::remove_all(db_path);
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -60,6 +61,7 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
   auto& p = **producer;
   // A group of its own per floor (named after its changelog): each drains the topic from the start.
   const auto consumer = JoinedConsumer(bootstrap, "bench-" + changelog_topic, topic);
+  if (joined) joined();
 
   rocksdb::WriteBatch batch;
   rocksdb::WriteOptions durable;
@@ -121,6 +123,7 @@ FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, cons
     }
     if (++in_window >= records_per_commit || seen == n) commit();
   }
+  run.done = Clock::now();
   run.rate = static_cast<double>(seen) / Since(first);
   run.cpu_us_per_record = (CpuSeconds(getpid()) - cpu0) * 1e6 / static_cast<double>(seen);
   consumer->close();

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "bench/bench_support.h"
 
 namespace alertd::bench {
 
@@ -18,6 +21,7 @@ struct FloorRun {
   double cpu_us_per_record = 0;  // this process's CPU, all threads (consumer, producer, RocksDB)
   int64_t commits = 0;
   int64_t writes = 0;  // RocksDB puts, each also a changelog record
+  Clock::time_point done;  // the last commit written
 };
 
 // Drains the `n` records of `topic` (a new consumer group) doing only what any engine with a changelog
@@ -28,8 +32,10 @@ struct FloorRun {
 // after the other), as a layout that coalesced a commit's new samples of a worker would write. Every
 // `records_per_commit` records it waits for the broker's acknowledgements, then writes the batch with
 // fsync, as alertd's commit does. No decoding, no rules, no state read. Dies if a record is refused
-// or the drain stalls.
+// or the drain stalls. `joined`, if given, is called once the consumer has its partitions and before it
+// reads: the live floor starts producing the records there.
 FloorRun DrainFloor(const std::string& bootstrap, const std::string& topic, const std::string& changelog_topic,
-                    int64_t n, const std::string& db_path, int records_per_commit, FloorWrites writes);
+                    int64_t n, const std::string& db_path, int records_per_commit, FloorWrites writes,
+                    const std::function<void()>& joined = {});
 
 }  // namespace alertd::bench

@@ -208,6 +208,25 @@ double ConsumeWhileProduced(const RealisticOptions& o, const std::string& topic,
   return rate;
 }
 
+// The stack's per-record floor (floor.h) reading `records` while they are produced to `name`-readings,
+// as the live ratio's bare consumer and alertd read them: records/s from the start of the producer to
+// the floor's last commit. Its CPU is not reported: the producer's threads share its process.
+double LiveFloor(const RealisticOptions& o, const std::string& name, const Records& records) {
+  const std::string topic = name + "-readings";
+  Clock::time_point t0;
+  std::thread producer;
+  const FloorRun f = DrainFloor(o.bootstrap, topic, ChangelogOf(name), static_cast<int64_t>(records.size()),
+                                o.work + "/db-" + name, kFloorRecordsPerCommit, FloorWrites::kPerRecord, [&] {
+                                  t0 = Clock::now();
+                                  producer = std::thread([&] { Produce(o.bootstrap, topic, records); });
+                                });
+  producer.join();
+  const double rate = static_cast<double>(records.size()) / std::chrono::duration<double>(f.done - t0).count();
+  std::printf("%s: the stack's floor read %zu records while produced at %.0f records/s\n", name.c_str(), records.size(),
+              rate);
+  return rate;
+}
+
 // A bare consumer of a new group drains the full topic; records/s from its first record to its last.
 double DrainConsume(const RealisticOptions& o, const std::string& topic, int64_t n, Report& report,
                     const std::string& phase) {
@@ -639,6 +658,8 @@ RealisticFigures::RealisticFigures(const RealisticOptions& o) {
   floor_drain = floor + ", drain";
   floor_ratio = floor + ", drain ratio floor/consume-only";
   floor_cpu = floor + ", CPU per record";
+  floor_live = floor + ", live (while produced)";
+  floor_live_ratio = floor + ", live ratio floor/consume-only";
   const std::string coalesced = r + "the stack's floor, one write of each kind per worker and commit";
   coalesced_floor_drain = coalesced + ", drain";
   coalesced_floor_ratio = coalesced + ", drain ratio/consume-only";
@@ -663,6 +684,8 @@ std::vector<std::string> RealisticTopics(const RealisticOptions& o) {
   for (int rep = 0; rep < o.repetitions; ++rep) {
     topics.push_back(ChangelogOf(RepName(rep, "floor")));
     topics.push_back(ChangelogOf(RepName(rep, "coalesced-floor")));
+    topics.push_back(RepName(rep, "floor-live") + "-readings");
+    topics.push_back(ChangelogOf(RepName(rep, "floor-live")));
     for (const char* what : {"drain", "live"}) {
       topics.push_back(RepName(rep, what) + "-readings");
       topics.push_back(ChangelogOf(RepName(rep, what)));
@@ -714,6 +737,7 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     };
     const FloorRun floor = drain_floor("floor", FloorWrites::kPerRecord);
     const FloorRun coalesced_floor = drain_floor("coalesced-floor", FloorWrites::kPerWorkerPerCommit);
+    const double floor_live = LiveFloor(o, RepName(rep, "floor-live"), main.readings);
     // alertd while the stream is produced; the same instance, holding the population's state, then
     // serves the latency phase and is killed for the restart.
     const auto live_extra = AlertdExtra(o, live, live + "-readings", main.profiles_topic);
@@ -743,6 +767,8 @@ Ratios RunRealistic(const RealisticOptions& o, Report& report) {
     report.Add(names.coalesced_floor_drain, "records/s", coalesced_floor.rate);
     report.Add(names.coalesced_floor_ratio, "", coalesced_floor.rate / consume_drain);
     report.Add(names.coalesced_floor_cpu, "us", coalesced_floor.cpu_us_per_record);
+    report.Add(names.floor_live, "records/s", floor_live);
+    report.Add(names.floor_live_ratio, "", floor_live / consume_live);
     report.Add(names.cpu_live, "us", alertd_live.cpu_us_per_record);
     report.Add(names.peak_rss_drain, "MiB", alertd_drain.peak_rss_mib);
     report.Add(names.growth_drain, "MiB", alertd_drain.second_half_growth_mib);

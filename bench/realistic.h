@@ -44,6 +44,8 @@ struct RealisticFigures {
   // The stack's floor on the drain's topic (floor.h): a write of each kind per record, and per worker
   // and commit.
   std::string floor_cpu, floor_drain, floor_ratio;
+  // The same floor reading while the stream is produced, as the live ratio's bare consumer does.
+  std::string floor_live, floor_live_ratio;
   std::string coalesced_floor_cpu, coalesced_floor_drain, coalesced_floor_ratio;
   // The memory run (RealisticOptions::memory_workers).
   std::string memory_peak_rss, memory_growth, memory_restart_processed, memory_restart_assigned;

@@ -190,8 +190,8 @@ std::vector<TargetResult> JudgeTargets(const Report& report, const RealisticFigu
   std::vector<TargetResult> out;
   out.push_back(Ratio("1a. throughput, drain ratio alertd/consume-only", Median(report, names.drain_ratio),
                       kDrainRatio, cpu, in.cores, Median(report, names.floor_ratio)));
-  out.push_back(Ratio("1b. throughput, live ratio alertd/consume-only", Median(report, names.live_ratio),
-                      kLiveRatio, Median(report, names.cpu_live), in.cores));
+  out.push_back(Ratio("1b. throughput, live ratio alertd/consume-only", Median(report, names.live_ratio), kLiveRatio,
+                      Median(report, names.cpu_live), in.cores, Median(report, names.floor_live_ratio)));
   {
     const std::string target = "2. CPU per record, drain, all threads", wanted = fmt::format("<= {:.1f} us", kCpuUs);
     if (!Measured({cpu})) {

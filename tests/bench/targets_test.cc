@@ -171,7 +171,8 @@ TEST(TargetsTest, TheCpuAndDrainTargetsQuoteTheStacksFloorOfTheRun) {
             std::string::npos)
       << with.why;
   EXPECT_NE(with.why.find("Where a reading's CPU goes"), std::string::npos) << with.why;
-  // So does the drain ratio, with the floor's own ratio; the live ratio has no floor to quote.
+  // So do the ratios, each with the floor's own ratio in the same mode: the drain's with the floor
+  // draining, the live one's with the floor reading while the records are produced.
   r.Add(n.drain_ratio, "", 0.1);  // median (0.5 + 0.1) / 2 = 0.3
   r.Add(n.live_ratio, "", 0.2);   // median (0.8 + 0.2) / 2 = 0.5
   EXPECT_EQ(JudgeTargets(r, n, o, Inputs())[0].why.find("floor"), std::string::npos);
@@ -180,6 +181,10 @@ TEST(TargetsTest, TheCpuAndDrainTargetsQuoteTheStacksFloorOfTheRun) {
   EXPECT_EQ(ratios[0].verdict, Verdict::kNotMet);
   EXPECT_NE(ratios[0].why.find("the stack's floor in this run reached 0.36; "), std::string::npos) << ratios[0].why;
   EXPECT_EQ(ratios[1].why.find("floor"), std::string::npos) << ratios[1].why;
+  r.Add(n.floor_live_ratio, "", 0.41);
+  const auto live = JudgeTargets(r, n, o, Inputs())[1];
+  EXPECT_EQ(live.verdict, Verdict::kNotMet);
+  EXPECT_NE(live.why.find("the stack's floor in this run reached 0.41; "), std::string::npos) << live.why;
 }
 
 TEST(TargetsTest, TheCpuTargetSaysWhichThreadsSpentIt) {
