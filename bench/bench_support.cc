@@ -1,6 +1,7 @@
 // What alertd-bench's phases share (see bench_support.h).
 #include "bench/bench_support.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -166,6 +167,14 @@ CpuByThread CpuSecondsByThread(pid_t pid) {
   const double total = CpuSeconds(pid);
   cpu[static_cast<std::size_t>(ThreadKind::kOther)] += std::max(0.0, total - live);
   return cpu;
+}
+
+std::string FormatByThread(const CpuByThread& values) {
+  std::string out;
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    out += fmt::format("{}{} {:.2f}", k == 0 ? "" : ", ", kThreadKindNames[k], values[k]);
+  }
+  return out;
 }
 
 int64_t DiskWriteBytes(pid_t pid) {

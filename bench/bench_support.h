@@ -57,6 +57,8 @@ using CpuByThread = std::array<double, 5>;  // CPU seconds, indexed by ThreadKin
 // The CPU seconds a process's threads have used so far, by kind. A thread that ended counts under
 // kOther (the process's total less its live threads'), so the kinds always add up to the total.
 CpuByThread CpuSecondsByThread(pid_t pid);
+// "engine thread 2.26, committer 1.34, librdkafka 1.22, RocksDB 0.30, other threads 0.19".
+std::string FormatByThread(const CpuByThread& values);
 // Bytes the process (every thread: RocksDB's WAL, flushes and compactions) sent to the block layer so
 // far (/proc/PID/io write_bytes).
 int64_t DiskWriteBytes(pid_t pid);

@@ -1,7 +1,6 @@
 // alertd-bench's realistic phases (see realistic.h).
 #include "bench/realistic.h"
 
-#include <fmt/format.h>
 #include <google/protobuf/stubs/logging.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
@@ -311,27 +310,24 @@ AlertdRun DrainWithAlertd(const Alertd& a, const Population& pop, Report& report
   const double limit = 600 + total / 5000;  // a slow machine's 5,000 records/s
   w.Until([&] { return w.Committed() >= 0 && w.Scrape("alertd_readings_total") > 0; }, 300, "first reading graded");
   const auto first = Clock::now();
-  const double cpu0 = CpuSeconds(a.pid);
-  const CpuByThread threads0 = CpuSecondsByThread(a.pid);
+  const CpuByThread threads0 = CpuSecondsByThread(a.pid);  // the kinds add up to all threads' CPU
   w.StartGrowth();
   w.Until([&] { return w.Committed() >= total; }, limit, "every record committed");
   AlertdRun run;
   run.seconds = Since(first);
   run.rate = readings / run.seconds;
-  run.cpu_us_per_record = (CpuSeconds(a.pid) - cpu0) * 1e6 / readings;
   const CpuByThread threads1 = CpuSecondsByThread(a.pid);
-  std::string split;
   for (std::size_t k = 0; k < threads1.size(); ++k) {
     run.cpu_us_by_thread[k] = (threads1[k] - threads0[k]) * 1e6 / readings;
-    split += fmt::format("{}{} {:.2f}", k == 0 ? "" : ", ", kThreadKindNames[k], run.cpu_us_by_thread[k]);
+    run.cpu_us_per_record += run.cpu_us_by_thread[k];
   }
   run.peak_rss_mib = PeakRssMib(a);
   run.second_half_growth_mib = w.SecondHalfGrowth();
   std::printf(
       "%s: alertd drained %.0f records of a full topic (%zu profiles first) at %.0f records/s in %.2f s; "
       "%.2f us CPU/record (all threads: %s); peak RSS %.1f MiB\n",
-      phase.c_str(), readings, pop.profiles.size(), run.rate, run.seconds, run.cpu_us_per_record, split.c_str(),
-      run.peak_rss_mib);
+      phase.c_str(), readings, pop.profiles.size(), run.rate, run.seconds, run.cpu_us_per_record,
+      FormatByThread(run.cpu_us_by_thread).c_str(), run.peak_rss_mib);
   return run;
 }
 

@@ -38,13 +38,12 @@ constexpr const char* kCpuProfile = "the README's \"Where a reading's CPU goes\"
 // "by thread: engine thread 2.40, committer 1.45, ... us; " from the medians of the drain's split, or
 // nothing when the run did not measure it.
 std::string ThreadSplit(const Report& report, const RealisticFigures& n) {
-  std::string split;
+  CpuByThread us{};
   for (std::size_t k = 0; k < n.cpu_drain_by_thread.size(); ++k) {
-    const double us = Median(report, n.cpu_drain_by_thread[k]);
-    if (!Measured({us})) return "";
-    split += fmt::format("{}{} {:.2f}", k == 0 ? "by thread: " : ", ", kThreadKindNames[k], us);
+    us[k] = Median(report, n.cpu_drain_by_thread[k]);
+    if (!Measured({us[k]})) return "";
   }
-  return split + " us; ";
+  return "by thread: " + FormatByThread(us) + " us; ";
 }
 
 // `floor_ratio`: the same ratio of the stack's floor in this run (floor.h), NaN where there is none.

@@ -223,19 +223,27 @@ TEST(ThreadKindTest, TheMainThreadIsTheEngineAndTheOthersGoByName) {
   EXPECT_EQ(KindOfThread(100, 106, "rocksdb:high"), ThreadKind::kRocksDb);
 }
 
-// This test's own process: a thread that burns CPU under a name shows under its kind, and the kinds add
-// up to the process's total.
+// This test's own process: a thread that burns CPU under a name shows under its kind, one that burnt
+// CPU and ended shows under the rest, and the kinds add up to the process's total.
 TEST(ThreadKindTest, ALiveProcessesThreadsAddUpToItsTotal) {
-  std::atomic<bool> stop{false}, burnt{false};
-  std::thread busy([&] {
-    pthread_setname_np(pthread_self(), "rdk:test");
-    // 300 ms of this thread's own CPU, however busy the machine is.
+  // `ms` of this thread's own CPU, however busy the machine is.
+  const auto burn = [](long ms) {
     timespec used{};
     volatile uint64_t x = 0;
     do {
       for (int i = 0; i < 100000; ++i) x = x + 1;
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
-    } while (used.tv_sec == 0 && used.tv_nsec < 300'000'000);
+    } while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
+  };
+  std::thread ended([&] {
+    pthread_setname_np(pthread_self(), "alertd-commit");
+    burn(200);
+  });
+  ended.join();
+  std::atomic<bool> stop{false}, burnt{false};
+  std::thread busy([&] {
+    pthread_setname_np(pthread_self(), "rdk:test");
+    burn(300);
     burnt = true;
     while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
@@ -245,6 +253,8 @@ TEST(ThreadKindTest, ALiveProcessesThreadsAddUpToItsTotal) {
   stop = true;
   busy.join();
   EXPECT_GE(cpu[static_cast<std::size_t>(ThreadKind::kKafka)], 0.25);
+  EXPECT_EQ(cpu[static_cast<std::size_t>(ThreadKind::kCommitter)], 0);  // it ended: no longer listed
+  EXPECT_GE(cpu[static_cast<std::size_t>(ThreadKind::kOther)], 0.15);
   double sum = 0;
   for (double s : cpu) sum += s;
   EXPECT_NEAR(sum, total, 0.05);

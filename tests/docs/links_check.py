@@ -9,6 +9,7 @@ must name a heading of its target, slugged as GitHub does. With --quoted, each S
 `the README's "Name"` must name a heading or a bold lead-in ("**Name.**") of README.md. Prints each broken
 link as FILE:LINE and exits 1 if there is one.
 """
+import functools
 import os
 import re
 import sys
@@ -20,55 +21,58 @@ QUOTED = re.compile(r"README's \\?\"([^\"\\]+)\\?\"")
 BOLD = re.compile(r"\*\*([^*]+?)\.?\*\*")
 
 
+def unquote(text):
+    return re.sub(r"`([^`]*)`", r"\1", text)
+
+
 def slug(heading):
-    text = re.sub(r"`([^`]*)`", r"\1", heading).strip().lower()
-    text = re.sub(r"[^\w\- ]", "", text)
-    return text.replace(" ", "-")
+    return re.sub(r"[^\w\- ]", "", unquote(heading).strip().lower()).replace(" ", "-")
 
 
-def headings(path):
-    anchors, titles, seen, fenced = set(), set(), {}, False
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if FENCE.match(line):
-                fenced = not fenced
-                continue
-            m = None if fenced else HEADING.match(line)
-            if not m:
-                continue
-            titles.add(re.sub(r"`([^`]*)`", r"\1", m.group(2)))
-            base = slug(m.group(2))
-            n = seen.get(base, 0)
-            seen[base] = n + 1
-            anchors.add(base if n == 0 else f"{base}-{n}")
-    return anchors, titles
-
-
-def check_links(root, md, errors):
+def prose(path):
+    """(line number, line) of the lines outside fenced code blocks."""
     fenced = False
-    with open(md, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if FENCE.match(line):
                 fenced = not fenced
-            if fenced:
-                continue
-            for target in LINK.findall(line):
-                if re.match(r"^[a-z]+:", target):
-                    continue  # http(s), mailto: not checked here
-                path, _, anchor = target.partition("#")
-                full = os.path.normpath(os.path.join(os.path.dirname(md), path)) if path else md
-                where = f"{os.path.relpath(md, root)}:{number}: {target}"
-                if not os.path.exists(full):
-                    errors.append(f"{where}: no such file")
-                elif anchor and (not full.endswith(".md") or anchor not in headings(full)[0]):
-                    errors.append(f"{where}: no heading with that anchor")
+            elif not fenced:
+                yield number, line
+
+
+@functools.lru_cache(maxsize=None)
+def headings(path):
+    anchors, titles, seen = set(), set(), {}
+    for _, line in prose(path):
+        m = HEADING.match(line)
+        if not m:
+            continue
+        titles.add(unquote(m.group(2)))
+        base = slug(m.group(2))
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        anchors.add(base if n == 0 else f"{base}-{n}")
+    return frozenset(anchors), frozenset(titles)
+
+
+def check_links(root, md, errors):
+    for number, line in prose(md):
+        for target in LINK.findall(line):
+            if re.match(r"^[a-z]+:", target):
+                continue  # http(s), mailto: not checked here
+            path, _, anchor = target.partition("#")
+            full = os.path.normpath(os.path.join(os.path.dirname(md), path)) if path else md
+            where = f"{os.path.relpath(md, root)}:{number}: {target}"
+            if not os.path.exists(full):
+                errors.append(f"{where}: no such file")
+            elif anchor and (not full.endswith(".md") or anchor not in headings(full)[0]):
+                errors.append(f"{where}: no heading with that anchor")
 
 
 def check_quoted(root, sources, errors):
     readme = os.path.join(root, "README.md")
-    _, titles = headings(readme)
     with open(readme, encoding="utf-8") as f:
-        titles |= {b.strip() for b in BOLD.findall(f.read())}
+        titles = headings(readme)[1] | {b.strip() for b in BOLD.findall(f.read())}
     for source in sources:
         with open(source, encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
